@@ -1,0 +1,17 @@
+/*
+ * libhwnas - hardware-aware neural architecture search in C.
+ *
+ * The umbrella header: includes every public header. See README.md and
+ * doc/ for the architecture; each header is the manual of its part.
+ */
+#ifndef HWNAS_H
+#define HWNAS_H
+
+#include "export.h"
+#include "version.h"
+#include "error.h"
+#include "options.h"
+#include "context.h"
+#include "rng.h"
+
+#endif /* HWNAS_H */

@@ -1,0 +1,50 @@
+/* Looking up kinds (built-in; plugins will add theirs per context). */
+#include <stdio.h>
+#include <string.h>
+
+#include "core_internal.h"
+
+size_t hwnas_kind_count(const hwnas_context *ctx)
+{
+    (void)ctx; /* plugin kinds will be counted here too */
+    return hwnas__builtin_kind_count;
+}
+
+const char *hwnas_kind_name(const hwnas_context *ctx, size_t i)
+{
+    return i < hwnas_kind_count(ctx) ? hwnas__builtin_kinds[i]->name : NULL;
+}
+
+const hwnas__kind *hwnas__kind_find(const hwnas_context *ctx, const char *name)
+{
+    size_t n = hwnas_kind_count(ctx);
+    const hwnas__kind *bare = NULL;
+    size_t bare_matches = 0;
+    for (size_t i = 0; i < n; i++) {
+        const hwnas__kind *k = hwnas__builtin_kinds[i];
+        if (strcmp(k->name, name) == 0)
+            return k;
+        const char *colon = strchr(k->name, ':');
+        if (colon && strcmp(colon + 1, name) == 0) {
+            bare = k;
+            bare_matches++;
+        }
+    }
+    if (bare_matches == 1)
+        return bare;
+    char list[768];
+    size_t used = 0;
+    list[0] = '\0';
+    for (size_t i = 0; i < n && used < sizeof list; i++) {
+        int w = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
+                         hwnas__builtin_kinds[i]->name);
+        if (w > 0)
+            used += (size_t)w;
+    }
+    if (bare_matches > 1)
+        hwnas__error(HWNAS_ENOTFOUND, "kind '%s' is ambiguous: say family:%s; kinds: %s", name,
+                     name, list);
+    else
+        hwnas__error(HWNAS_ENOTFOUND, "unknown kind '%s'; kinds: %s", name, list);
+    return NULL;
+}

@@ -1,0 +1,268 @@
+/* Named options: parsing, types, ranges, errors, formatting, kinds. */
+#include <string.h>
+
+#include "core_tests.h"
+#include "core/core_internal.h"
+
+static const hwnas__option_spec demo_specs[] = {
+    {"population", HWNAS_OPTION_INT, "40", 2, 100000, NULL, "individuals per generation"},
+    {"crossover", HWNAS_OPTION_FLOAT, "0.9", 0, 1, NULL, "crossover probability"},
+    {"ordinal", HWNAS_OPTION_BOOL, "false", 0, 0, NULL, "treat genes as ordered"},
+    {"schedule", HWNAS_OPTION_ENUM, "cosine", 0, 0, "constant|step|cosine", "learning-rate schedule"},
+    {"constraints", HWNAS_OPTION_STRING, "", 0, 0, NULL, "metric bounds"},
+};
+static const hwnas__kind demo_kind = {"strategy:demo", demo_specs, 5, NULL};
+
+static hwnas_context *ctx;
+
+static int setup(void **state)
+{
+    (void)state;
+    return hwnas_context_new(&ctx, "threads=1");
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    hwnas_context_free(ctx);
+    return 0;
+}
+
+static hwnas_options *demo(const char *text)
+{
+    hwnas_options *o = NULL;
+    assert_int_equal(hwnas__options_new_kind(&o, ctx, &demo_kind, text), HWNAS_OK);
+    return o;
+}
+
+static void test_defaults_and_listing(void **state)
+{
+    (void)state;
+    hwnas_options *o = demo(NULL);
+    assert_int_equal(hwnas_options_count(o), 5);
+    assert_string_equal(hwnas_options_kind(o), "strategy:demo");
+    assert_string_equal(hwnas_options_name(o, 0), "population");
+    assert_int_equal(hwnas_options_type(o, 1), HWNAS_OPTION_FLOAT);
+    assert_string_equal(hwnas_options_default(o, 3), "cosine");
+    assert_string_equal(hwnas_options_range(o, 0), "[2, 100000]");
+    assert_string_equal(hwnas_options_range(o, 1), "[0, 1]");
+    assert_string_equal(hwnas_options_range(o, 2), "true|false");
+    assert_string_equal(hwnas_options_range(o, 3), "constant|step|cosine");
+    assert_string_equal(hwnas_options_range(o, 4), "");
+    assert_string_equal(hwnas_options_help(o, 2), "treat genes as ordered");
+    assert_string_equal(hwnas_options_value(o, 2), "false");
+    assert_null(hwnas_options_name(o, 5));
+    assert_int_equal(hwnas_options_type(o, 5), -1);
+    assert_null(hwnas_options_value(o, 99));
+    assert_int_equal(hwnas_options_index(o, "schedule"), 3);
+    assert_int_equal(hwnas_options_index(o, "nope"), -1);
+    hwnas_options_free(o);
+}
+
+static void test_parse_types(void **state)
+{
+    (void)state;
+    hwnas_options *o = demo(" population = 64 ;crossover=0.25;;ordinal=yes;schedule=step;"
+                            "constraints=\"latency_ms<=5;params<=100000\";");
+    int64_t i;
+    double f;
+    int b;
+    const char *s;
+    assert_int_equal(hwnas_options_get_int(o, "population", &i), HWNAS_OK);
+    assert_int_equal(i, 64);
+    assert_int_equal(hwnas_options_get_float(o, "crossover", &f), HWNAS_OK);
+    assert_true(f == 0.25);
+    assert_int_equal(hwnas_options_get_float(o, "population", &f), HWNAS_OK);
+    assert_true(f == 64.0);
+    assert_int_equal(hwnas_options_get_bool(o, "ordinal", &b), HWNAS_OK);
+    assert_int_equal(b, 1);
+    assert_int_equal(hwnas_options_get_int(o, "schedule", &i), HWNAS_OK);
+    assert_int_equal(i, 1);
+    assert_int_equal(hwnas_options_get_string(o, "schedule", &s), HWNAS_OK);
+    assert_string_equal(s, "step");
+    assert_int_equal(hwnas_options_get_string(o, "constraints", &s), HWNAS_OK);
+    assert_string_equal(s, "latency_ms<=5;params<=100000");
+    /* Wrong-type reads fail and say why, without touching the output. */
+    i = 7;
+    assert_int_equal(hwnas_options_get_int(o, "crossover", &i), HWNAS_EINVAL);
+    assert_int_equal(i, 7);
+    assert_non_null(strstr(hwnas_error_last(), "'crossover'"));
+    assert_int_equal(hwnas_options_get_bool(o, "population", &b), HWNAS_EINVAL);
+    assert_int_equal(hwnas_options_get_float(o, "ordinal", &f), HWNAS_EINVAL);
+    assert_int_equal(hwnas_options_get_int(o, "missing", &i), HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "valid keys: population, crossover"));
+    hwnas_options_free(o);
+}
+
+static void test_bool_spellings(void **state)
+{
+    (void)state;
+    static const char *const yes[] = {"1", "true", "yes", "on"};
+    static const char *const no[] = {"0", "false", "no", "off"};
+    hwnas_options *o = demo(NULL);
+    int b;
+    for (int k = 0; k < 4; k++) {
+        assert_int_equal(hwnas_options_set(o, "ordinal", yes[k]), HWNAS_OK);
+        hwnas_options_get_bool(o, "ordinal", &b);
+        assert_int_equal(b, 1);
+        assert_int_equal(hwnas_options_set(o, "ordinal", no[k]), HWNAS_OK);
+        hwnas_options_get_bool(o, "ordinal", &b);
+        assert_int_equal(b, 0);
+    }
+    assert_int_equal(hwnas_options_set(o, "ordinal", "maybe"), HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "boolean"));
+    hwnas_options_free(o);
+}
+
+static void test_errors_name_the_input(void **state)
+{
+    (void)state;
+    hwnas_options *o = demo(NULL);
+    assert_int_equal(hwnas_options_set(o, "population", "1"), HWNAS_EINVAL);
+    assert_string_equal(hwnas_error_last(),
+                        "option 'population' of strategy:demo = 1 is out of range [2, 100000]");
+    assert_int_equal(hwnas_options_set(o, "population", "4x"), HWNAS_EINVAL);
+    assert_string_equal(hwnas_error_last(),
+                        "option 'population' of strategy:demo expects an integer, got '4x'");
+    assert_int_equal(hwnas_options_set(o, "population", "99999999999999999999999"), HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "out of range"));
+    assert_int_equal(hwnas_options_set(o, "crossover", "1.5"), HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "[0, 1]"));
+    assert_int_equal(hwnas_options_set(o, "crossover", "nan"), HWNAS_EINVAL);
+    assert_int_equal(hwnas_options_set(o, "crossover", ""), HWNAS_EINVAL);
+    assert_int_equal(hwnas_options_set(o, "schedule", "linear"), HWNAS_EINVAL);
+    assert_string_equal(hwnas_error_last(),
+                        "option 'schedule' of strategy:demo = 'linear' is not one of "
+                        "constant|step|cosine");
+    assert_int_equal(hwnas_options_set(o, "crosover", "0.5"), HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "did you mean 'crossover'"));
+    assert_int_equal(hwnas_options_set(o, "zzzzzzzzzz", "0.5"), HWNAS_EINVAL);
+    assert_null(strstr(hwnas_error_last(), "did you mean"));
+    assert_int_equal(hwnas_options_set(NULL, "a", "b"), HWNAS_EINVAL);
+    assert_int_equal(hwnas_options_set(o, NULL, "b"), HWNAS_EINVAL);
+    /* Nothing above changed a value. */
+    assert_string_equal(hwnas_options_value(o, 0), "40");
+    assert_string_equal(hwnas_options_value(o, 1), "0.9");
+    hwnas_options_free(o);
+}
+
+static void test_parse_syntax_errors_are_atomic(void **state)
+{
+    (void)state;
+    hwnas_options *o = demo(NULL);
+    assert_int_equal(hwnas_options_parse(o, "population=50;crossover"), HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "expected key=value at position 15"));
+    assert_int_equal(hwnas_options_parse(o, "population=50;=3"), HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "empty key"));
+    assert_int_equal(hwnas_options_parse(o, "population=50;constraints=\"a;b"), HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "unterminated quote"));
+    assert_int_equal(hwnas_options_parse(o, "constraints='x' y;population=50"), HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "expected ';'"));
+    assert_int_equal(hwnas_options_parse(o, "population=50;schedule=bogus"), HWNAS_EINVAL);
+    assert_string_equal(hwnas_options_value(o, 0), "40"); /* all or nothing */
+    assert_int_equal(hwnas_options_parse(o, "population=50;population=60"), HWNAS_OK);
+    assert_string_equal(hwnas_options_value(o, 0), "60"); /* last wins */
+    assert_int_equal(hwnas_options_parse(o, NULL), HWNAS_OK);
+    assert_int_equal(hwnas_options_parse(o, " ; ;"), HWNAS_OK);
+    assert_int_equal(hwnas_options_parse(NULL, "a=b"), HWNAS_EINVAL);
+    hwnas_options_free(o);
+}
+
+static void test_quotes_and_escapes(void **state)
+{
+    (void)state;
+    hwnas_options *o = demo("constraints='he said \"hi\"; ok'");
+    assert_string_equal(hwnas_options_value(o, 4), "he said \"hi\"; ok");
+    assert_int_equal(hwnas_options_parse(o, "constraints=\"a\\\"b\\\\c\""), HWNAS_OK);
+    assert_string_equal(hwnas_options_value(o, 4), "a\"b\\c");
+    assert_int_equal(hwnas_options_parse(o, "constraints=  spaced out  "), HWNAS_OK);
+    assert_string_equal(hwnas_options_value(o, 4), "spaced out");
+    assert_int_equal(hwnas_options_parse(o, "constraints=\"  kept  \""), HWNAS_OK);
+    assert_string_equal(hwnas_options_value(o, 4), "  kept  ");
+    assert_int_equal(hwnas_options_parse(o, "constraints=a=b=c"), HWNAS_OK);
+    assert_string_equal(hwnas_options_value(o, 4), "a=b=c");
+    hwnas_options_free(o);
+}
+
+static void test_format_round_trip(void **state)
+{
+    (void)state;
+    hwnas_options *o = demo("crossover=0.1;constraints=\"x<=1; y>=\\\"2\\\"\";ordinal=on");
+    char *all = NULL, *changed = NULL;
+    assert_int_equal(hwnas_options_format(o, 0, &all), HWNAS_OK);
+    assert_string_equal(all, "population=40;crossover=0.1;ordinal=true;schedule=cosine;"
+                             "constraints=\"x<=1; y>=\\\"2\\\"\"");
+    assert_int_equal(hwnas_options_format(o, 1, &changed), HWNAS_OK);
+    assert_string_equal(changed, "crossover=0.1;ordinal=true;constraints=\"x<=1; y>=\\\"2\\\"\"");
+    hwnas_options *p = demo(all);
+    for (size_t i = 0; i < hwnas_options_count(o); i++)
+        assert_string_equal(hwnas_options_value(o, i), hwnas_options_value(p, i));
+    hwnas_options_reset(p);
+    char *none = NULL;
+    assert_int_equal(hwnas_options_format(p, 1, &none), HWNAS_OK);
+    assert_string_equal(none, "");
+    /* The empty string default must be quoted to survive a round trip. */
+    char *defaults = NULL;
+    assert_int_equal(hwnas_options_format(p, 0, &defaults), HWNAS_OK);
+    assert_non_null(strstr(defaults, "constraints=\"\""));
+    hwnas_free(all);
+    hwnas_free(changed);
+    hwnas_free(none);
+    hwnas_free(defaults);
+    hwnas_options_free(o);
+    hwnas_options_free(p);
+}
+
+static void test_float_canonical(void **state)
+{
+    (void)state;
+    hwnas_options *o = demo("crossover=1e-1");
+    assert_string_equal(hwnas_options_value(o, 1), "0.1");
+    assert_int_equal(hwnas_options_set(o, "crossover", "-0"), HWNAS_OK);
+    assert_string_equal(hwnas_options_value(o, 1), "0");
+    assert_int_equal(hwnas_options_set(o, "crossover", "0.3333333333333333"), HWNAS_OK);
+    double f;
+    hwnas_options_get_float(o, "crossover", &f);
+    assert_true(f == 0.3333333333333333);
+    hwnas_options_free(o);
+}
+
+static void test_kinds(void **state)
+{
+    (void)state;
+    assert_true(hwnas_kind_count(ctx) >= 1);
+    int found = 0;
+    for (size_t i = 0; i < hwnas_kind_count(ctx); i++)
+        found |= strcmp(hwnas_kind_name(ctx, i), "context") == 0;
+    assert_true(found);
+    assert_null(hwnas_kind_name(ctx, hwnas_kind_count(ctx)));
+    hwnas_options *o = NULL;
+    assert_int_equal(hwnas_options_new(&o, ctx, "context"), HWNAS_OK);
+    assert_int_equal(hwnas_options_count(o), 3);
+    assert_string_equal(hwnas_options_range(o, 2), "error|warn|info|debug");
+    assert_string_equal(hwnas_options_range(o, 1), "[0, 9223372036854775807]");
+    assert_int_equal(hwnas_options_set(o, "seed", "9223372036854775807"), HWNAS_OK);
+    hwnas_options_free(o);
+    assert_int_equal(hwnas_options_new(&o, ctx, "no:such"), HWNAS_ENOTFOUND);
+    assert_null(o);
+    assert_non_null(strstr(hwnas_error_last(), "unknown kind 'no:such'; kinds: context"));
+    assert_int_equal(hwnas_options_new(NULL, ctx, "context"), HWNAS_EINVAL);
+    assert_int_equal(hwnas_options_new(&o, NULL, "context"), HWNAS_EINVAL);
+    hwnas_options_free(NULL);
+}
+
+int run_options_tests(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults_and_listing),
+        cmocka_unit_test(test_parse_types),
+        cmocka_unit_test(test_bool_spellings),
+        cmocka_unit_test(test_errors_name_the_input),
+        cmocka_unit_test(test_parse_syntax_errors_are_atomic),
+        cmocka_unit_test(test_quotes_and_escapes),
+        cmocka_unit_test(test_format_round_trip),
+        cmocka_unit_test(test_float_canonical),
+        cmocka_unit_test(test_kinds),
+    };
+    return cmocka_run_group_tests_name("core/options", tests, setup, teardown);
+}
