@@ -1,0 +1,29 @@
+"""libhwnas from Python: hardware-aware neural architecture search.
+
+A ctypes package over libhwnas.so: no compilation needed. Set
+HWNAS_LIBRARY to choose the library; otherwise pkg-config's and the
+source tree's build/ are searched. The library's version is checked at
+import: its ABI major must match and it must be at least this package's.
+"""
+from . import _native
+from .errors import (Error, InvalidArgument, OutOfMemory, IOFailure, FormatError, NotFound,
+                     Stopped, StateError, VersionError, Unsupported, InvalidCandidate,
+                     InternalError, error_str)
+from .core import (Context, Options, OptionInfo, Rng, LOG_ERROR, LOG_WARN, LOG_INFO,
+                   LOG_DEBUG)
+
+version_number = _native.lib.hwnas_version_number()
+version = _native.lib.hwnas_version_string().decode("ascii")
+library_path = _native.path
+
+if version_number // 10000 != _native.ABI_MAJOR or version_number < _native.MIN_VERSION:
+    raise ImportError("hwnas: %s is libhwnas %s; this package needs %d.x, at least %d.%d.%d"
+                      % (library_path, version, _native.ABI_MAJOR,
+                         _native.MIN_VERSION // 10000, _native.MIN_VERSION // 100 % 100,
+                         _native.MIN_VERSION % 100))
+
+__version__ = version
+__all__ = ["Context", "Options", "OptionInfo", "Rng", "Error", "InvalidArgument",
+           "OutOfMemory", "IOFailure", "FormatError", "NotFound", "Stopped", "StateError",
+           "VersionError", "Unsupported", "InvalidCandidate", "InternalError", "error_str",
+           "version", "version_number", "library_path"]

@@ -1,0 +1,45 @@
+#!/bin/sh
+# The command line: version, help, describe, selfcheck, and exit status 2
+# with usage for unknown commands and options.
+# Usage: test_cli.sh PATH_TO_HWNAS
+hwnas=$1
+failures=0
+pass=0
+
+expect() { # expect STATUS PATTERN -- ARGS...
+    want=$1 pattern=$2
+    shift 3
+    out=$("$hwnas" "$@" 2>&1)
+    got=$?
+    if [ "$got" -ne "$want" ]; then
+        echo "FAIL: hwnas $* exited $got, expected $want"; echo "$out"
+        failures=$((failures + 1)); return
+    fi
+    if ! printf '%s\n' "$out" | grep -q -- "$pattern"; then
+        echo "FAIL: hwnas $* printed no '$pattern':"; echo "$out"
+        failures=$((failures + 1)); return
+    fi
+    pass=$((pass + 1))
+}
+
+expect 0 '^hwnas 0\.1\.0 (libhwnas 0\.1\.0)$' -- --version
+expect 0 'usage: hwnas' -- --help
+expect 0 'describe' -- help
+expect 0 'hwnas search: ' -- help search
+expect 2 "unknown command 'frobnicate'" -- frobnicate
+expect 2 'usage: hwnas' -- frobnicate
+expect 2 "unknown option '--frob'" -- --frob describe
+expect 2 'needs a value' -- --threads
+expect 2 "expects an integer, got 'many'" -- --threads many describe
+expect 2 'usage: hwnas' --
+expect 2 "unknown command 'nope'" -- help nope
+expect 0 'threads' -- describe context
+expect 0 'log_level .*enum.*default warn, error|warn|info|debug' -- describe context
+expect 0 'context' -- describe
+expect 1 "unknown kind 'nope'" -- describe nope
+expect 2 'usage: hwnas describe' -- describe a b
+expect 0 'selfcheck passed' -- --threads 2 selfcheck
+expect 0 'selfcheck passed' -- --threads 1 --seed 5 selfcheck
+
+echo "$pass passed, $failures failed"
+[ "$failures" -eq 0 ]

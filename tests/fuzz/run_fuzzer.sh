@@ -1,0 +1,8 @@
+#!/bin/sh
+# Run a libFuzzer binary for a bounded time, seeded from the committed
+# corpus; new inputs go to a scratch directory in the build tree, never into
+# the source tree.
+set -eu
+fuzzer=$1 seeds=$2 scratch=$3 seconds=$4
+mkdir -p "$scratch"
+exec "$fuzzer" -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1 "$scratch" "$seeds"
