@@ -83,7 +83,8 @@ char *hwnas__strndup(const hwnas_context *ctx, const char *s, size_t n)
 {
     char *p = hwnas__malloc(ctx, n + 1);
     if (p) {
-        memcpy(p, s, n);
+        if (n)
+            memcpy(p, s, n);
         p[n] = '\0';
     }
     return p;

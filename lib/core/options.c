@@ -477,7 +477,7 @@ int hwnas_options_parse(hwnas_options *o, const char *text)
                 hwnas__free(o->ctx, k);
             } else {
                 option_value v;
-                rc = value_parse(o, &o->kind->options[i], value.data, &v);
+                rc = value_parse(o, &o->kind->options[i], value.data ? value.data : "", &v);
                 if (rc == HWNAS_OK) {
                     hwnas__free(o->ctx, staged[i].text); /* a repeated key: last wins */
                     staged[i] = v;

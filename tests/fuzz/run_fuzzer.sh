@@ -5,4 +5,5 @@
 set -eu
 fuzzer=$1 seeds=$2 scratch=$3 seconds=$4
 mkdir -p "$scratch"
-exec "$fuzzer" -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1 "$scratch" "$seeds"
+# libFuzzer exits 77 on a crash by default, which meson reads as "skipped".
+exec "$fuzzer" -error_exitcode=1 -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1 "$scratch" "$seeds"
