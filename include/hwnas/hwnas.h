@@ -13,5 +13,6 @@
 #include "options.h"
 #include "context.h"
 #include "rng.h"
+#include "pareto.h"
 
 #endif /* HWNAS_H */
