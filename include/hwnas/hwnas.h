@@ -13,6 +13,7 @@
 #include "options.h"
 #include "context.h"
 #include "rng.h"
+#include "net.h"
 #include "pareto.h"
 
 #endif /* HWNAS_H */
