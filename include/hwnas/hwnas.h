@@ -13,6 +13,7 @@
 #include "options.h"
 #include "context.h"
 #include "rng.h"
+#include "data.h"
 #include "axmul.h"
 #include "net.h"
 #include "pareto.h"
