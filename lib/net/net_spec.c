@@ -317,8 +317,8 @@ static void format_node(const hwnas_net *net, size_t i, hwnas__strbuf *sb)
         hwnas__strbuf_printf(sb, "%s = ", name);
     hwnas__strbuf_puts(sb, hwnas__net_op_name(nd));
     args a = {sb, 0};
-    const uint32_t *in = net->inputs + nd->in_off;
-    if (!(nd->n_in == 1 && in[0] + 1 == i))
+    const uint32_t *in = nd->n_in ? net->inputs + nd->in_off : NULL;
+    if (in && !(nd->n_in == 1 && in[0] + 1 == i))
         for (uint32_t j = 0; j < nd->n_in; j++) {
             arg_begin(&a);
             hwnas__strbuf_puts(sb, hwnas__net_str(net, net->nodes[in[j]].name));
