@@ -1,0 +1,172 @@
+/* hwnas estimate FILE.net [--json]: per-node and total cost of a net. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* 1234567 -> "1.23M"; exact below 10,000. */
+static void human(char *buf, size_t size, uint64_t v)
+{
+    static const char *const units[] = {"", "K", "M", "G", "T", "P"};
+    double d = (double)v;
+    int u = 0;
+    if (v < 10000) {
+        snprintf(buf, size, "%llu", (unsigned long long)v);
+        return;
+    }
+    while (d >= 1000 && u < 5)
+        d /= 1000, u++;
+    snprintf(buf, size, "%.*f%s", d < 10 ? 2 : d < 100 ? 1 : 0, d, units[u]);
+}
+
+static void bytes(char *buf, size_t size, uint64_t v)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double d = (double)v;
+    int u = 0;
+    while (d >= 1024 && u < 4)
+        d /= 1024, u++;
+    snprintf(buf, size, u ? "%.1f %s" : "%.0f %s", d, units[u]);
+}
+
+static void shape(char *buf, size_t size, const hwnas_net *net, size_t i)
+{
+    int64_t d[4];
+    if (hwnas_net_node_shape(net, i, d) == 2)
+        snprintf(buf, size, "%lld", (long long)d[1]);
+    else
+        snprintf(buf, size, "%lldx%lldx%lld", (long long)d[1], (long long)d[2], (long long)d[3]);
+}
+
+static void json_string(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            putchar('\\');
+        if ((unsigned char)*s < 0x20)
+            printf("\\u%04x", *s);
+        else
+            putchar(*s);
+    }
+    putchar('"');
+}
+
+static void print_json(const hwnas_net *net, const char *path)
+{
+    size_t n = hwnas_net_node_count(net);
+    printf("{\"file\": ");
+    json_string(path);
+    printf(", \"nodes\": [");
+    for (size_t i = 0; i < n; i++) {
+        int64_t d[4];
+        int rank = hwnas_net_node_shape(net, i, d);
+        printf("%s\n  {\"index\": %zu, \"name\": ", i ? "," : "", i);
+        json_string(hwnas_net_node_name(net, i));
+        printf(", \"op\": \"%s\", \"inputs\": [", hwnas_net_node_op(net, i));
+        for (size_t j = 0; j < hwnas_net_node_input_count(net, i); j++)
+            printf("%s%lld", j ? ", " : "", (long long)hwnas_net_node_input(net, i, j));
+        printf("], \"shape\": [");
+        for (int k = 0; k < rank; k++)
+            printf("%s%lld", k ? ", " : "", (long long)d[k]);
+        printf("]");
+        const char *mul = hwnas_net_node_multiplier(net, i);
+        if (mul) {
+            printf(", \"multiplier\": ");
+            json_string(mul);
+            printf(", \"bits\": %d", (int)hwnas_net_node_bits(net, i));
+        }
+        printf(", \"macs\": %llu, \"params\": %llu, \"weight_bytes\": %llu, \"activations\": %llu}",
+               (unsigned long long)hwnas_net_node_macs(net, i),
+               (unsigned long long)hwnas_net_node_params(net, i),
+               (unsigned long long)hwnas_net_node_weight_bytes(net, i),
+               (unsigned long long)hwnas_net_node_activations(net, i));
+    }
+    printf("],\n \"total\": {\"nodes\": %zu, \"macs\": %llu, \"params\": %llu, "
+           "\"weight_bytes\": %llu, \"activations\": %llu, \"peak_activations\": %llu, "
+           "\"memory_accesses\": %llu, \"hash\": \"%016llx\"}}\n",
+           n, (unsigned long long)hwnas_net_macs(net), (unsigned long long)hwnas_net_params(net),
+           (unsigned long long)hwnas_net_weight_bytes(net),
+           (unsigned long long)hwnas_net_activations(net),
+           (unsigned long long)hwnas_net_peak_activations(net),
+           (unsigned long long)hwnas_net_memory_accesses(net),
+           (unsigned long long)hwnas_net_hash(net));
+}
+
+static void print_table(const hwnas_net *net, const char *path)
+{
+    size_t n = hwnas_net_node_count(net), wn = 4, wo = 2;
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(hwnas_net_node_name(net, i));
+        wn = l > wn ? l : wn;
+        size_t o = strlen(hwnas_net_node_op(net, i));
+        wo = o > wo ? o : wo;
+    }
+    printf("%s: %zu nodes\n\n", path, n);
+    printf("%-*s  %-*s  %-14s  %9s  %9s  %10s  %9s  %s\n", (int)wn, "node", (int)wo, "op",
+           "output", "MACs", "params", "weights", "acts", "multiplier");
+    char b1[32], b2[32], b3[32], b4[32], b5[32];
+    for (size_t i = 0; i < n; i++) {
+        shape(b1, sizeof b1, net, i);
+        human(b2, sizeof b2, hwnas_net_node_macs(net, i));
+        human(b3, sizeof b3, hwnas_net_node_params(net, i));
+        bytes(b4, sizeof b4, hwnas_net_node_weight_bytes(net, i));
+        human(b5, sizeof b5, hwnas_net_node_activations(net, i));
+        const char *mul = hwnas_net_node_multiplier(net, i);
+        printf("%-*s  %-*s  %-14s  %9s  %9s  %10s  %9s", (int)wn, hwnas_net_node_name(net, i),
+               (int)wo, hwnas_net_node_op(net, i), b1, b2, b3, b4, b5);
+        if (mul)
+            printf("  %s/%d", mul, (int)hwnas_net_node_bits(net, i));
+        putchar('\n');
+    }
+    printf("\ntotal\n");
+    human(b1, sizeof b1, hwnas_net_macs(net));
+    human(b2, sizeof b2, hwnas_net_params(net));
+    bytes(b3, sizeof b3, hwnas_net_weight_bytes(net));
+    printf("  %-22s %s (%llu)\n", "MACs", b1, (unsigned long long)hwnas_net_macs(net));
+    printf("  %-22s %s (%llu)\n", "parameters", b2, (unsigned long long)hwnas_net_params(net));
+    printf("  %-22s %s\n", "weights", b3);
+    human(b1, sizeof b1, hwnas_net_activations(net));
+    printf("  %-22s %s elements\n", "activations", b1);
+    uint64_t peak = hwnas_net_peak_activations(net);
+    human(b1, sizeof b1, peak);
+    bytes(b2, sizeof b2, peak * 4);
+    printf("  %-22s %s elements (%s at fp32)\n", "peak activations", b1, b2);
+    human(b1, sizeof b1, hwnas_net_memory_accesses(net));
+    printf("  %-22s %s (4 per MAC)\n", "memory accesses", b1);
+}
+
+int cli_estimate(hwnas_context *ctx, int argc, char **argv)
+{
+    const char *path = NULL;
+    int json = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0) {
+            json = 1;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "hwnas estimate: unknown option '%s'\n", argv[i]);
+            path = NULL;
+            argc = -1;
+            break;
+        } else if (path) {
+            argc = -1;
+            break;
+        } else {
+            path = argv[i];
+        }
+    }
+    if (!path || argc < 0) {
+        fprintf(stderr, "usage: hwnas estimate FILE.net [--json]\n");
+        return CLI_USAGE;
+    }
+    hwnas_net *net;
+    int rc = hwnas_net_load(&net, ctx, path);
+    if (rc != HWNAS_OK)
+        return cli_fail("estimate", rc);
+    if (json)
+        print_json(net, path);
+    else
+        print_table(net, path);
+    hwnas_net_free(net);
+    return CLI_OK;
+}
