@@ -13,9 +13,11 @@
 #include "options.h"
 #include "context.h"
 #include "rng.h"
-#include "data.h"
-#include "axmul.h"
 #include "net.h"
+#include "axmul.h"
+#include "data.h"
 #include "pareto.h"
+#include "space.h"
+#include "estimator.h"
 
 #endif /* HWNAS_H */

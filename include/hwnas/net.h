@@ -24,6 +24,8 @@
  *   mul        mul(x, scale)         scale CxHxW or Cx1x1 (broadcast)
  *   concat     concat(a, b, ...)     along channels, same H and W
  *   dropout    dropout(p=0.5)        flatten        softmax
+ *   zero       zero                  zeros shaped like its input (NAS-Bench-201's
+ *                                    'none' edge when a cell's output is cut off)
  *   linear     linear(out=, bias=1, mul=exact, bits=32): flattens its input
  * Composite blocks expand into primitives (doc/net.md shows the expansions):
  *   basic(out=, s=1, mul, bits)                     ResNet basic block
@@ -67,7 +69,8 @@ enum {
     HWNAS_NET_DROPOUT = 11,
     HWNAS_NET_FLATTEN = 12,
     HWNAS_NET_LINEAR = 13,
-    HWNAS_NET_SOFTMAX = 14
+    HWNAS_NET_SOFTMAX = 14,
+    HWNAS_NET_ZERO = 15
 };
 
 /* Activation functions of HWNAS_NET_ACT nodes (attribute "fn"). */

@@ -121,6 +121,11 @@ double hwnas__rng_uniform(hwnas__rng *r);
 uint64_t hwnas__rng_below(hwnas__rng *r, uint64_t n);
 double hwnas__rng_normal(hwnas__rng *r);
 uint64_t hwnas__splitmix64(uint64_t *state);
+/* The generator inside a public hwnas_rng. */
+hwnas__rng *hwnas__rng_state(hwnas_rng *rng);
+/* 64-bit FNV-1a over bytes, finished with SplitMix64's mixer: stable across
+ * platforms and versions, for content hashes of canonical forms. */
+uint64_t hwnas__hash_bytes(const void *data, size_t len);
 
 /* ---- thread pool (thread_pool.c) ------------------------------------ */
 

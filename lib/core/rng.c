@@ -135,3 +135,17 @@ int hwnas_rng_load(hwnas_rng *rng, const uint8_t state[HWNAS_RNG_STATE_SIZE])
     memcpy(rng->r.s, s, sizeof s);
     return HWNAS_OK;
 }
+
+/* For parts that take a public hwnas_rng and work on its state. */
+hwnas__rng *hwnas__rng_state(hwnas_rng *rng) { return &rng->r; }
+
+uint64_t hwnas__hash_bytes(const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= UINT64_C(0x100000001b3);
+    }
+    return mix64(h ^ len);
+}

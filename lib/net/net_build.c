@@ -65,6 +65,7 @@ static const op_desc ops[] = {
     {"flatten", HWNAS_NET_FLATTEN, -1, 1, 1, 0, 0, BLOCK_NONE},
     {"linear", HWNAS_NET_LINEAR, -1, 1, 1, B(K_OUT) | B(K_BIAS) | MULT_KEYS, B(K_OUT), BLOCK_NONE},
     {"softmax", HWNAS_NET_SOFTMAX, -1, 1, 1, 0, 0, BLOCK_NONE},
+    {"zero", HWNAS_NET_ZERO, -1, 1, 1, 0, 0, BLOCK_NONE},
     {"basic", HWNAS_NET_ACT, -1, 1, 1, B(K_OUT) | B(K_S) | MULT_KEYS, B(K_OUT), BLOCK_BASIC},
     {"bottleneck", HWNAS_NET_ACT, -1, 1, 1,
      B(K_MID) | B(K_OUT) | B(K_S) | B(K_GROUPS) | MULT_KEYS, B(K_MID), BLOCK_BOTTLENECK},
@@ -78,7 +79,7 @@ static const char *const act_names[] = {"relu", "relu6", "elu", "leaky_relu", "p
                                         "tanh"};
 static const char *const kind_ops[] = {"input", "conv", "dwconv", "maxpool", "avgpool", "gap",
                                        "bn", "act", "add", "mul", "concat", "dropout",
-                                       "flatten", "linear", "softmax"};
+                                       "flatten", "linear", "softmax", "zero"};
 
 const char *hwnas__net_op_name(const hwnas__net_node *nd)
 {
@@ -530,6 +531,7 @@ static int infer(const hwnas_net *net, hwnas__net_node *nd, const uint32_t *in, 
     case HWNAS_NET_ACT:
     case HWNAS_NET_DROPOUT:
     case HWNAS_NET_SOFTMAX:
+    case HWNAS_NET_ZERO:
         nd->rank = x->rank, nd->c = x->c, nd->h = x->h, nd->w = x->w;
         if (nd->kind == HWNAS_NET_BATCHNORM)
             other = 2.0 * (double)x->c;

@@ -13,7 +13,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"search", "run a hardware-aware architecture search", NULL},
-    {"estimate", "print the cost, latency and energy of a network", NULL},
+    {"estimate", "print the cost, latency and energy of a network", cli_estimate},
     {"train", "train a network on a dataset and report its accuracy", NULL},
     {"axmul", "list, show, import and export approximate multipliers", NULL},
     {"latency-lut", "build and validate per-layer latency tables", NULL},

@@ -1,0 +1,309 @@
+/* Estimators: cost, table (on a small CSV and on the real benchmarks),
+ * custom callbacks, errors and out-of-memory walks. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "estimator/estimator_internal.h"
+#include "test_alloc.h"
+
+static hwnas_context *ctx;
+static char tmpdir[64];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/hwnas-est-XXXXXX");
+    if (!mkdtemp(tmpdir))
+        return -1;
+    return hwnas_context_new(&ctx, "threads=1");
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    if (system(cmd) != 0)
+        return -1;
+    hwnas_context_free(ctx);
+    return 0;
+}
+
+static const char *write_file(const char *name, const char *text)
+{
+    static char path[256];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static hwnas_net *small_net(void)
+{
+    hwnas_net *net;
+    assert_int_equal(hwnas_net_new(&net, ctx), HWNAS_OK);
+    assert_int_equal(hwnas_net_add_input(NULL, net, "x", 1, 8, 8), HWNAS_OK);
+    /* conv 1->4, 3x3, pad 1: 4*9*64 = 2304 MACs, 36 + 4 params */
+    assert_int_equal(hwnas_net_add_conv2d(NULL, net, "c", -1, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1),
+                     HWNAS_OK);
+    return net;
+}
+
+static void test_cost(void **state)
+{
+    (void)state;
+    hwnas_estimator *e;
+    assert_int_equal(hwnas_estimator_new(&e, ctx, "cost", NULL), HWNAS_OK);
+    assert_string_equal(hwnas_estimator_kind(e), "estimator:cost");
+    assert_int_equal(hwnas_estimator_metric_count(e), 6);
+    assert_string_equal(hwnas_estimator_metric_name(e, 0), "macs");
+    assert_string_equal(hwnas_estimator_metric_unit(e, 0), "MAC");
+    assert_int_equal(hwnas_estimator_metric_index(e, "params"), 1);
+    assert_int_equal(hwnas_estimator_metric_index(e, "nope"), -1);
+    assert_null(hwnas_estimator_metric_name(e, 6));
+    hwnas_net *net = small_net();
+    double v[6];
+    assert_int_equal(hwnas_estimator_estimate(e, net, NULL, 0, v), HWNAS_OK);
+    assert_true(v[0] == 2304.0);
+    assert_true(v[1] == 40.0);
+    assert_true(v[5] == 4 * 2304.0);
+    assert_int_equal(hwnas_estimator_estimate(e, NULL, NULL, 0, v), HWNAS_EINVAL);
+    hwnas_net_free(net);
+    hwnas_estimator_free(e);
+    hwnas_estimator_free(NULL);
+    assert_int_equal(hwnas_estimator_new(&e, ctx, "cell", NULL), HWNAS_ENOTFOUND);
+    assert_non_null(strstr(hwnas_error_last(), "not an estimator"));
+}
+
+static void test_table_small(void **state)
+{
+    (void)state;
+    const char *path = write_file("t.csv", "arch,acc,lat_ms\n"
+                                           "\"a,b\",91.5,3\r\n"
+                                           "c,80,2.5\n"
+                                           "\n"
+                                           "d,70,1e-3\n");
+    char opts[512];
+    snprintf(opts, sizeof opts, "file=%s;key=arch", path);
+    hwnas_estimator *e;
+    assert_int_equal(hwnas_estimator_new(&e, ctx, "table", opts), HWNAS_OK);
+    assert_int_equal(hwnas_estimator_metric_count(e), 2);
+    assert_string_equal(hwnas_estimator_metric_name(e, 0), "acc");
+    assert_string_equal(hwnas_estimator_metric_name(e, 1), "lat_ms");
+    hwnas_net *net = small_net();
+    double v[2];
+    assert_int_equal(hwnas_estimator_estimate(e, net, "a,b", 0, v), HWNAS_OK);
+    assert_true(v[0] == 91.5 && v[1] == 3.0);
+    assert_int_equal(hwnas_estimator_estimate(e, net, "d", 0, v), HWNAS_OK);
+    assert_true(v[1] == 1e-3);
+    assert_int_equal(hwnas_estimator_estimate(e, net, "zz", 0, v), HWNAS_ENOTFOUND);
+    assert_non_null(strstr(hwnas_error_last(), "no row for 'zz'"));
+    assert_int_equal(hwnas_estimator_estimate(e, net, NULL, 0, v), HWNAS_EINVAL);
+    hwnas_estimator_free(e);
+
+    /* Chosen metrics with units; rows by number when there is no key. */
+    snprintf(opts, sizeof opts, "file=%s;metrics=lat_ms:latency_ms:ms", path);
+    assert_int_equal(hwnas_estimator_new(&e, ctx, "table", opts), HWNAS_OK);
+    assert_int_equal(hwnas_estimator_metric_count(e), 1);
+    assert_string_equal(hwnas_estimator_metric_unit(e, 0), "ms");
+    assert_int_equal(hwnas_estimator_estimate(e, net, "1", 0, v), HWNAS_OK);
+    assert_true(v[0] == 2.5);
+    hwnas_estimator_free(e);
+    hwnas_net_free(net);
+}
+
+static void expect_table_error(const char *csv_text, const char *extra, int code,
+                               const char *needle)
+{
+    const char *path = write_file("bad.csv", csv_text);
+    char opts[512];
+    snprintf(opts, sizeof opts, "file=%s;%s", path, extra);
+    hwnas_estimator *e = (hwnas_estimator *)0x1;
+    assert_int_equal(hwnas_estimator_new(&e, ctx, "table", opts), code);
+    assert_null(e);
+    if (!strstr(hwnas_error_last(), needle))
+        fail_msg("message \"%s\" lacks \"%s\"", hwnas_error_last(), needle);
+}
+
+static void test_table_errors(void **state)
+{
+    (void)state;
+    expect_table_error("k,v\na,1\nb\n", "key=k", HWNAS_EFORMAT, "bad.csv:3: 1 fields");
+    expect_table_error("k,v\na,1\nb,x\n", "key=k;metrics=v:v", HWNAS_EFORMAT,
+                       "bad.csv:3: column 'v' = 'x' is not a number");
+    expect_table_error("k,v\na,1\na,2\n", "key=k", HWNAS_EFORMAT, "key 'a' appears twice");
+    expect_table_error("k,v\n\"a,1\n", "key=k", HWNAS_EFORMAT, "unterminated quoted field");
+    expect_table_error("k,v\na,1\n", "key=kk", HWNAS_ENOTFOUND, "no key column 'kk'");
+    expect_table_error("k,v\na,1\n", "key=k;metrics=w:w", HWNAS_ENOTFOUND, "no column 'w'");
+    expect_table_error("k,v\na,1\n", "key=k;metrics=v", HWNAS_EINVAL, "column:metric");
+    expect_table_error("", "", HWNAS_EFORMAT, "empty file");
+    expect_table_error("k,s\na,x\n", "key=k", HWNAS_EFORMAT, "no numeric column");
+    hwnas_estimator *e;
+    assert_int_equal(hwnas_estimator_new(&e, ctx, "table", NULL), HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "'file' is required"));
+    assert_int_equal(hwnas_estimator_new(&e, ctx, "table", "file=/nonexistent/x.csv"),
+                     HWNAS_ENOTFOUND);
+    assert_non_null(strstr(hwnas_error_last(), "/nonexistent/x.csv"));
+}
+
+static const char *shared_file(const char *name, char *buf, size_t size)
+{
+    const char *dir = getenv("HWNAS_SHARED_DIR");
+    snprintf(buf, size, "%s/data/benchmarks/%s", dir ? dir : "../shared", name);
+    return access(buf, R_OK) == 0 ? buf : NULL;
+}
+
+static void test_table_real_benchmarks(void **state)
+{
+    (void)state;
+    char acc[512], lat[512];
+    if (!shared_file("nb201_nats_tss_test_acc_200ep.csv", acc, sizeof acc) ||
+        !shared_file("nb201_latency_hwnasbench_cifar10_via_help.csv", lat, sizeof lat)) {
+        print_message("benchmark tables not found under HWNAS_SHARED_DIR: skipped\n");
+        skip();
+    }
+    char opts[1200];
+    snprintf(opts, sizeof opts,
+             "file=%s;key=ArchitectureString;metrics=CIFAR10TestAccuracy200Epochs:accuracy:%%",
+             acc);
+    hwnas_estimator *a, *l;
+    assert_int_equal(hwnas_estimator_new(&a, ctx, "table", opts), HWNAS_OK);
+    snprintf(opts, sizeof opts,
+             "file=%s;key=arch_idx;index_file=%s;metrics=eyeriss_latency_ms:latency_ms:ms,"
+             "pixel3_latency_ms:pixel3_ms:ms",
+             lat, acc);
+    assert_int_equal(hwnas_estimator_new(&l, ctx, "table", opts), HWNAS_OK);
+    hwnas_net *net = small_net();
+    /* Row 0 of both files (the benchmark's arch 0). */
+    const char *arch0 = "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|"
+                        "skip_connect~1|skip_connect~2|";
+    double v[2];
+    assert_int_equal(hwnas_estimator_estimate(a, net, arch0, 0, v), HWNAS_OK);
+    assert_true(fabs(v[0] - 85.86333333333334) < 1e-9);
+    assert_int_equal(hwnas_estimator_estimate(l, net, arch0, 0, v), HWNAS_OK);
+    assert_true(fabs(v[0] - 3.645620000000001) < 1e-12);
+    assert_true(fabs(v[1] - 3.6058499999999998) < 1e-12);
+    /* The best CIFAR-10 cell of the table. */
+    const char *best = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|"
+                       "nor_conv_3x3~1|nor_conv_3x3~2|";
+    assert_int_equal(hwnas_estimator_estimate(a, net, best, 0, v), HWNAS_OK);
+    assert_true(v[0] > 94.3 && v[0] < 94.4);
+    hwnas_net_free(net);
+    hwnas_estimator_free(a);
+    hwnas_estimator_free(l);
+}
+
+typedef struct roofline {
+    int calls;
+    int fail;
+} roofline;
+
+static int roofline_cb(const hwnas_net *net, const char *key, uint64_t stream, double *values,
+                       void *user_data)
+{
+    (void)key;
+    roofline *r = user_data;
+    r->calls++;
+    if (r->fail == 1) {
+        hwnas_estimator_set_error("net too large for the device");
+        return 1;
+    }
+    if (r->fail == 2)
+        return 7;
+    values[0] = (double)hwnas_net_macs(net) / 1e6;
+    values[1] = (double)stream;
+    return 0;
+}
+
+static void test_custom(void **state)
+{
+    (void)state;
+    roofline r = {0, 0};
+    hwnas_estimator *e;
+    assert_int_equal(hwnas_estimator_new_custom(&e, ctx, "roofline", "latency_ms:ms,stream",
+                                                roofline_cb, &r),
+                     HWNAS_OK);
+    assert_string_equal(hwnas_estimator_kind(e), "custom:roofline");
+    assert_null(hwnas_estimator_options(e));
+    assert_int_equal(hwnas_estimator_metric_count(e), 2);
+    assert_string_equal(hwnas_estimator_metric_unit(e, 0), "ms");
+    assert_string_equal(hwnas_estimator_metric_unit(e, 1), "");
+    hwnas_net *net = small_net();
+    double v[2];
+    assert_int_equal(hwnas_estimator_estimate(e, net, NULL, 42, v), HWNAS_OK);
+    assert_true(v[0] == 2304 / 1e6 && v[1] == 42.0);
+    r.fail = 1;
+    assert_int_equal(hwnas_estimator_estimate(e, net, "k1", 0, v), HWNAS_EUSER);
+    assert_non_null(strstr(hwnas_error_last(), "custom:roofline failed for k1: net too large"));
+    r.fail = 2;
+    assert_int_equal(hwnas_estimator_estimate(e, net, NULL, 0, v), HWNAS_EUSER);
+    assert_non_null(strstr(hwnas_error_last(), "returned non-zero"));
+    assert_int_equal(r.calls, 3);
+    hwnas_net_free(net);
+    hwnas_estimator_free(e);
+    assert_int_equal(hwnas_estimator_new_custom(&e, ctx, "x", "Bad-Name:ms", roofline_cb, &r),
+                     HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "Bad-Name"));
+    assert_int_equal(hwnas_estimator_new_custom(&e, ctx, "x", "", roofline_cb, &r), HWNAS_EINVAL);
+    assert_int_equal(hwnas_estimator_new_custom(&e, ctx, "x", "a,a", roofline_cb, &r),
+                     HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "listed twice"));
+    assert_int_equal(hwnas_estimator_new_custom(&e, ctx, "x", "a", NULL, &r), HWNAS_EINVAL);
+}
+
+static void test_oom(void **state)
+{
+    (void)state;
+    const char *path = write_file("oom.csv", "k,v,w\na,1,2\nb,3,4\nc,5,6\n");
+    char opts[512];
+    snprintf(opts, sizeof opts, "file=%s;key=k;index_file=;metrics=v:v:ms,w:w", path);
+    test_alloc t;
+    hwnas_context *c = test_alloc_context(&t, "threads=1");
+    long base = t.live;
+    for (int which = 0; which < 3; which++) {
+        for (long n = 0;; n++) {
+            test_alloc_fail_from(&t, n);
+            hwnas_estimator *e = NULL;
+            roofline r = {0, 0};
+            int rc = which == 0   ? hwnas_estimator_new(&e, c, "table", opts)
+                     : which == 1 ? hwnas_estimator_new(&e, c, "cost", NULL)
+                                  : hwnas_estimator_new_custom(&e, c, "r", "a:ms,b:s",
+                                                               roofline_cb, &r);
+            hwnas_estimator_free(e);
+            test_alloc_disarm(&t);
+            assert_int_equal(t.live, base);
+            if (rc == HWNAS_OK)
+                break;
+            assert_int_equal(rc, HWNAS_ENOMEM);
+        }
+    }
+    hwnas_context_free(c);
+    assert_int_equal(t.live, 0);
+}
+
+int main(int argc, char **argv)
+{
+    const char *suite = argc > 1 ? argv[1] : "unit";
+    if (strcmp(suite, "oom") == 0) {
+        const struct CMUnitTest tests[] = {cmocka_unit_test(test_oom)};
+        return cmocka_run_group_tests_name("estimator/oom", tests, setup, teardown);
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cost),
+        cmocka_unit_test(test_table_small),
+        cmocka_unit_test(test_table_errors),
+        cmocka_unit_test(test_table_real_benchmarks),
+        cmocka_unit_test(test_custom),
+    };
+    return cmocka_run_group_tests_name("estimator", tests, setup, teardown);
+}
