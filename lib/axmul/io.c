@@ -306,14 +306,18 @@ static int read_text(hwnas_axmul **out, const hwnas_context *ctx, const char *da
         size_t ml = strlen(TEXT_MAGIC);
         if (n <= ml || memcmp(s, TEXT_MAGIC, ml) != 0 || (s[ml] != ' ' && s[ml] != '\t'))
             return fmt_error(&r, 1, "bad header; expected '%s %d'", TEXT_MAGIC, TEXT_VERSION);
-        const char *v = s + ml;
-        while (*v == ' ' || *v == '\t')
+        const char *v = s + ml, *vend = s + n;
+        while (v < vend && (*v == ' ' || *v == '\t'))
             v++;
-        size_t vn = (size_t)(s + n - v);
-        if (vn == 0 || vn > 6 || strspn(v, "0123456789") < vn)
+        long ver = 0;
+        int ok = vend - v >= 1 && vend - v <= 6;
+        for (const char *q = v; ok && q < vend; q++) {
+            ok = *q >= '0' && *q <= '9';
+            ver = ver * 10 + (*q - '0');
+        }
+        if (!ok)
             return fmt_error(&r, (size_t)(v - r.line) + 1, "bad version; expected '%s %d'",
                              TEXT_MAGIC, TEXT_VERSION);
-        long ver = strtol(v, NULL, 10);
         if (ver != TEXT_VERSION)
             return hwnas__error(HWNAS_EVERSION,
                                 "%s:%ld: version %ld of the multiplier text format; this "
