@@ -1,8 +1,11 @@
 #!/bin/sh
 # The command line: version, help, describe, selfcheck, and exit status 2
 # with usage for unknown commands and options.
-# Usage: test_cli.sh PATH_TO_HWNAS
+# Usage: test_cli.sh PATH_TO_HWNAS SOURCE_ROOT
 hwnas=$1
+src=$2
+export HWNAS_AXMUL_DIR=$(mktemp -d)
+trap 'rm -rf "$HWNAS_AXMUL_DIR"' EXIT
 failures=0
 pass=0
 
@@ -40,6 +43,18 @@ expect 1 "unknown kind 'nope'" -- describe nope
 expect 2 'usage: hwnas describe' -- describe a b
 expect 0 'selfcheck passed' -- --threads 2 selfcheck
 expect 0 'selfcheck passed' -- --threads 1 --seed 5 selfcheck
+
+# estimate: the reference CNN's totals, JSON, and errors naming the file
+expect 0 '1.92M (1919872)' -- estimate "$src/examples/nets/fmnist_ref.net"
+expect 0 '"macs": *1919872' -- estimate --json "$src/examples/nets/fmnist_ref.net"
+expect 1 'nope.net' -- estimate "$src/nope.net"
+# axmul: list built-ins, show one, export and import a table
+expect 0 'drum:k=4' -- axmul list
+expect 0 'wcre *0.265625' -- axmul show drum:k=4
+expect 0 '' -- axmul export drum:k=4 "$HWNAS_AXMUL_DIR/d4.bin"
+expect 0 '' -- axmul import "$HWNAS_AXMUL_DIR/d4.bin" --name mydrum
+expect 0 'mydrum' -- axmul list
+expect 1 'no-such-mul' -- axmul show no-such-mul
 
 echo "$pass passed, $failures failed"
 [ "$failures" -eq 0 ]

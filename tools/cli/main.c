@@ -15,7 +15,7 @@ static const command commands[] = {
     {"search", "run a hardware-aware architecture search", NULL},
     {"estimate", "print the cost, latency and energy of a network", cli_estimate},
     {"train", "train a network on a dataset and report its accuracy", NULL},
-    {"axmul", "list, show, import and export approximate multipliers", NULL},
+    {"axmul", "list, show, import and export approximate multipliers", cli_axmul},
     {"latency-lut", "build and validate per-layer latency tables", NULL},
     {"describe", "list the options of a kind (hwnas describe context)", cli_describe},
     {"selfcheck", "check that this build of libhwnas works", cli_selfcheck},
