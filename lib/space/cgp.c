@@ -1,0 +1,643 @@
+/*
+ * space:cgp - Cartesian genetic programming over CNN building blocks, in
+ * the manner of EvoApproxNAS (Pinos, Mrazek, Sekanina 2021/2022).
+ *
+ * A grid of rows x cols nodes. Every node has the same 12 genes: its
+ * function, two inputs and ten parameters (a function uses the ones it
+ * needs). Input genes of column c address the network input and the nodes
+ * of the levels_back columns before c (Miller's rule: the input is
+ * reachable only while c < levels_back). An output gene picks any node,
+ * whose result feeds the fixed head: global average pooling and a linear
+ * layer to `classes`. Only the nodes reachable from the output (the
+ * active nodes) are decoded, in grid order, so genotypes that differ in
+ * inactive genes decode to the same net and share a phenotype hash.
+ *
+ * Shapes never fail: convolutions pad floor(k/2) on every side (odd
+ * kernels keep the size, even ones add one row and column at stride 1); a
+ * stride-2 node whose input is smaller than 2*min_size runs at stride 1;
+ * summations and residual shortcuts meet at the smaller spatial size of
+ * their operands (average pooling with a window that maps H onto h
+ * exactly) and at a common channel count (1x1 projection convolution).
+ * doc/spaces.md has the full rules.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "space_internal.h"
+
+/* Shared with space:macro (lib/space/macro.c). */
+int hwnas__space_multipliers(char ***out, size_t *n, hwnas_context *ctx, const char *kind,
+                             const char *text);
+void hwnas__space_multipliers_free(hwnas_context *ctx, char **list, size_t n);
+/* The active nodes of a cgp genotype: active[k] = 1 when node k is
+ * reachable from the output (exposed for the tests). */
+int hwnas__cgp_active_nodes(const hwnas_space *space, const uint32_t *genes, uint8_t *active);
+
+enum {
+    OPT_ROWS, OPT_COLS, OPT_LEVELS_BACK, OPT_IN_CHANNELS, OPT_IN_SIZE, OPT_CLASSES,
+    OPT_MULTIPLIERS, OPT_MIN_SIZE, OPT_MUTATE_ACTIVE
+};
+
+static const hwnas__option_spec cgp_options[] = {
+    [OPT_ROWS] = {"rows", HWNAS_OPTION_INT, "2", 1, 64, NULL, "rows of the CGP grid"},
+    [OPT_COLS] = {"cols", HWNAS_OPTION_INT, "10", 1, 4096, NULL,
+                  "columns of the CGP grid (rows*cols <= 4096)"},
+    [OPT_LEVELS_BACK] = {"levels_back", HWNAS_OPTION_INT, "5", 1, 4096, NULL,
+                         "how many columns back a node may take its inputs from"},
+    [OPT_IN_CHANNELS] = {"input_channels", HWNAS_OPTION_INT, "1", 1, 4096, NULL,
+                         "channels of the input image (Fashion-MNIST: 1)"},
+    [OPT_IN_SIZE] = {"input_size", HWNAS_OPTION_INT, "28", 1, 4096, NULL,
+                     "height and width of the input image (Fashion-MNIST: 28)"},
+    [OPT_CLASSES] = {"classes", HWNAS_OPTION_INT, "10", 1, 100000, NULL,
+                     "outputs of the classifier"},
+    [OPT_MULTIPLIERS] = {"multipliers", HWNAS_OPTION_STRING, "exact", 0, 0, NULL,
+                         "multiplier names a multiplier gene chooses from, comma-separated"},
+    [OPT_MIN_SIZE] = {"min_size", HWNAS_OPTION_INT, "1", 1, 4096, NULL,
+                      "stride 2 is skipped where it would take the map below this size"},
+    [OPT_MUTATE_ACTIVE] = {"mutate_active", HWNAS_OPTION_BOOL, "true", 0, 0, NULL,
+                           "mutation repeats until a gene that shapes the network changes"},
+};
+
+/* ---- genes ------------------------------------------------------------ */
+
+enum { G_FN, G_IN0, G_IN1, G_KERNEL, G_CHANNELS, G_STRIDE, G_ACT, G_BIAS, G_PREACT,
+       G_EXPAND, G_RATE, G_MUL, NG };
+
+static const char *const gene_suffix[NG] = {"fn", "in0", "in1", "kernel", "channels",
+                                            "stride", "act", "bias", "preact", "expand",
+                                            "rate", "mul"};
+
+enum { F_SUM, F_BN, F_ACT, F_DWCONV, F_CONV, F_BASIC, F_BOTTLENECK, F_INVERTED, F_DROPOUT,
+       F_MAXPOOL, N_FN };
+
+#define U(g) (1u << (g))
+/* The parameter genes each function reads. */
+static const uint32_t fn_uses[N_FN] = {
+    [F_SUM] = U(G_MUL),
+    [F_BN] = 0,
+    [F_ACT] = U(G_ACT),
+    [F_DWCONV] = U(G_KERNEL) | U(G_STRIDE) | U(G_ACT) | U(G_BIAS) | U(G_MUL),
+    [F_CONV] = U(G_KERNEL) | U(G_CHANNELS) | U(G_STRIDE) | U(G_ACT) | U(G_BIAS) | U(G_MUL),
+    [F_BASIC] = U(G_KERNEL) | U(G_CHANNELS) | U(G_STRIDE) | U(G_PREACT) | U(G_MUL),
+    [F_BOTTLENECK] = U(G_KERNEL) | U(G_EXPAND) | U(G_STRIDE) | U(G_MUL),
+    [F_INVERTED] = U(G_KERNEL) | U(G_EXPAND) | U(G_STRIDE) | U(G_MUL),
+    [F_DROPOUT] = U(G_RATE),
+    [F_MAXPOOL] = 0,
+};
+
+static const uint32_t param_card[NG] = {
+    [G_KERNEL] = 2, [G_CHANNELS] = 8, [G_STRIDE] = 2, [G_ACT] = 4, [G_BIAS] = 2,
+    [G_PREACT] = 2, [G_EXPAND] = 7, [G_RATE] = 5,
+};
+
+static const int64_t channel_values[8] = {32, 40, 48, 64, 80, 96, 112, 128};
+static const int64_t kernel_conv[2] = {2, 3};  /* conv2d, depthwise_conv2d */
+static const int64_t kernel_basic[2] = {3, 4}; /* basic_residual */
+static const int64_t kernel_block[2] = {3, 5}; /* bottleneck, inverted */
+static const char *const act_values[4] = {"relu", "elu", "leaky_relu", "prelu"};
+
+typedef struct cgp_state {
+    int64_t rows, cols, levels_back; /* levels_back <= cols */
+    int64_t n_nodes;                 /* rows * cols, <= CGP_MAX_NODES */
+    int64_t in_channels, in_size, classes, min_size;
+    int mutate_active;
+    char **muls;                     /* n_muls multiplier names, owned */
+    size_t n_muls;                   /* >= 1 */
+} cgp_state;
+
+#define CGP_MAX_NODES 4096
+
+static size_t out_gene(const cgp_state *st) { return (size_t)st->n_nodes * NG; }
+
+/* Global source index of input gene value v of a node in column col:
+ * 0 is the network input, 1 + k is node k. */
+static int64_t source_of(const cgp_state *st, int64_t col, uint32_t v)
+{
+    if (col < st->levels_back)
+        return (int64_t)v;
+    return 1 + (col - st->levels_back) * st->rows + (int64_t)v;
+}
+
+static uint32_t input_card(const cgp_state *st, int64_t col)
+{
+    if (col < st->levels_back)
+        return (uint32_t)(1 + st->rows * col);
+    return (uint32_t)(st->rows * st->levels_back);
+}
+
+/* ---- the multiplier list (shared with space:macro) --------------------- */
+
+void hwnas__space_multipliers_free(hwnas_context *ctx, char **list, size_t n)
+{
+    if (!list)
+        return;
+    for (size_t i = 0; i < n; i++)
+        hwnas__free(ctx, list[i]);
+    hwnas__free(ctx, list);
+}
+
+/* Does the net IR take name as a multiplier? (It checks the spelling.) */
+static int check_multiplier(hwnas_context *ctx, const char *kind, const char *name)
+{
+    hwnas_net *net;
+    int64_t x;
+    int rc = hwnas_net_new(&net, ctx);
+    if (rc != HWNAS_OK)
+        return rc;
+    rc = hwnas_net_add_input(&x, net, NULL, 1, 1, 1);
+    if (rc == HWNAS_OK)
+        rc = hwnas_net_add_conv2d(&x, net, NULL, x, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0);
+    if (rc == HWNAS_OK)
+        rc = hwnas_net_set_multiplier(net, (size_t)x, name, 0);
+    hwnas_net_free(net);
+    if (rc == HWNAS_EINVAL) {
+        char why[256];
+        snprintf(why, sizeof why, "%s", hwnas_error_last());
+        return hwnas__error(HWNAS_EINVAL, "%s: option multipliers: '%s' is not a multiplier "
+                            "name: %s", kind, name, why);
+    }
+    return rc;
+}
+
+/*
+ * Split "exact,drum:k=4,bam:h=2,v=6" into names. Names are separated by
+ * commas; a piece with '=' but no ':' continues the previous name, so
+ * family specs with several parameters keep their commas.
+ */
+int hwnas__space_multipliers(char ***out, size_t *n, hwnas_context *ctx, const char *kind,
+                             const char *text)
+{
+    *out = NULL;
+    *n = 0;
+    size_t cap = 1;
+    for (const char *p = text; *p; p++)
+        cap += *p == ',';
+    char **list = hwnas__calloc(ctx, cap, sizeof *list);
+    if (!list)
+        return HWNAS_ENOMEM;
+    size_t count = 0;
+    int rc = HWNAS_OK;
+    const char *p = text;
+    while (rc == HWNAS_OK) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        const char *e = p;
+        while (*e && *e != ',')
+            e++;
+        const char *t = e;
+        while (t > p && (t[-1] == ' ' || t[-1] == '\t'))
+            t--;
+        size_t len = (size_t)(t - p);
+        int cont = len && count && memchr(p, '=', len) && !memchr(p, ':', len);
+        if (len == 0) {
+            rc = hwnas__error(HWNAS_EINVAL, "%s: option multipliers = '%s': empty name at "
+                              "position %zu (expected names like exact,drum:k=4)", kind, text,
+                              (size_t)(p - text) + 1);
+        } else if (cont) {
+            size_t old = strlen(list[count - 1]);
+            char *joined = hwnas__realloc(ctx, list[count - 1], old + 1 + len + 1);
+            if (!joined) {
+                rc = HWNAS_ENOMEM;
+            } else {
+                joined[old] = ',';
+                memcpy(joined + old + 1, p, len);
+                joined[old + 1 + len] = 0;
+                list[count - 1] = joined;
+            }
+        } else {
+            list[count] = hwnas__strndup(ctx, p, len);
+            rc = list[count] ? HWNAS_OK : HWNAS_ENOMEM;
+            count += rc == HWNAS_OK;
+        }
+        if (!*e)
+            break;
+        p = e + 1;
+    }
+    for (size_t i = 0; rc == HWNAS_OK && i < count; i++) {
+        for (size_t j = 0; rc == HWNAS_OK && j < i; j++)
+            if (strcmp(list[i], list[j]) == 0)
+                rc = hwnas__error(HWNAS_EINVAL, "%s: option multipliers: '%s' is listed twice",
+                                  kind, list[i]);
+        if (rc == HWNAS_OK)
+            rc = check_multiplier(ctx, kind, list[i]);
+    }
+    if (rc != HWNAS_OK) {
+        hwnas__space_multipliers_free(ctx, list, count);
+        return rc;
+    }
+    *out = list;
+    *n = count;
+    return HWNAS_OK;
+}
+
+/* ---- creation ---------------------------------------------------------- */
+
+static void cgp_fini(hwnas_space *s)
+{
+    cgp_state *st = s->state;
+    if (!st)
+        return;
+    hwnas__space_multipliers_free(s->ctx, st->muls, st->n_muls);
+    hwnas__free(s->ctx, st);
+    s->state = NULL;
+}
+
+static int cgp_init(hwnas_space *s)
+{
+    const hwnas_options *o = s->options;
+    cgp_state *st = hwnas__calloc(s->ctx, 1, sizeof *st);
+    if (!st)
+        return HWNAS_ENOMEM;
+    s->state = st;
+    st->rows = hwnas__options_int(o, OPT_ROWS);
+    st->cols = hwnas__options_int(o, OPT_COLS);
+    st->levels_back = hwnas__options_int(o, OPT_LEVELS_BACK);
+    if (st->levels_back > st->cols)
+        st->levels_back = st->cols;
+    st->n_nodes = st->rows * st->cols;
+    st->in_channels = hwnas__options_int(o, OPT_IN_CHANNELS);
+    st->in_size = hwnas__options_int(o, OPT_IN_SIZE);
+    st->classes = hwnas__options_int(o, OPT_CLASSES);
+    st->min_size = hwnas__options_int(o, OPT_MIN_SIZE);
+    st->mutate_active = hwnas__options_int(o, OPT_MUTATE_ACTIVE) != 0;
+    if (st->n_nodes > CGP_MAX_NODES)
+        return hwnas__error(HWNAS_EINVAL, "space:cgp: rows*cols = %lld exceeds %d",
+                            (long long)st->n_nodes, CGP_MAX_NODES);
+    if (st->min_size > st->in_size)
+        return hwnas__error(HWNAS_EINVAL, "space:cgp: min_size = %lld exceeds input_size = %lld",
+                            (long long)st->min_size, (long long)st->in_size);
+    int rc = hwnas__space_multipliers(&st->muls, &st->n_muls, s->ctx, "space:cgp",
+                                      hwnas__options_str(o, OPT_MULTIPLIERS));
+    if (rc == HWNAS_OK)
+        rc = hwnas__space_set_genes(s, out_gene(st) + 2);
+    for (int64_t k = 0; rc == HWNAS_OK && k < st->n_nodes; k++) {
+        int64_t col = k / st->rows, row = k % st->rows;
+        for (int g = 0; rc == HWNAS_OK && g < NG; g++) {
+            uint32_t card = g == G_FN ? N_FN
+                            : g == G_IN0 || g == G_IN1 ? input_card(st, col)
+                            : g == G_MUL ? (uint32_t)st->n_muls
+                                         : param_card[g];
+            int ordinal = g == G_KERNEL || g == G_CHANNELS || g == G_STRIDE || g == G_EXPAND ||
+                          g == G_RATE;
+            rc = hwnas__space_gene(s, (size_t)k * NG + (size_t)g, card, ordinal, "c%lld_r%lld.%s",
+                                   (long long)col, (long long)row, gene_suffix[g]);
+        }
+    }
+    if (rc == HWNAS_OK)
+        rc = hwnas__space_gene(s, out_gene(st), (uint32_t)st->n_nodes, 0, "output");
+    if (rc == HWNAS_OK)
+        rc = hwnas__space_gene(s, out_gene(st) + 1, (uint32_t)st->n_muls, 0, "head.mul");
+    return rc;
+}
+
+/* ---- active nodes and genes ------------------------------------------- */
+
+static void mark_active(const cgp_state *st, const uint32_t *g, uint8_t *active)
+{
+    memset(active, 0, (size_t)st->n_nodes);
+    active[g[out_gene(st)]] = 1;
+    for (int64_t k = st->n_nodes - 1; k >= 0; k--) {
+        if (!active[k])
+            continue;
+        const uint32_t *ng = g + k * NG;
+        int arity = ng[G_FN] == F_SUM ? 2 : 1;
+        for (int j = 0; j < arity; j++) {
+            int64_t src = source_of(st, k / st->rows, ng[G_IN0 + j]);
+            if (src > 0)
+                active[src - 1] = 1;
+        }
+    }
+}
+
+int hwnas__cgp_active_nodes(const hwnas_space *s, const uint32_t *genes, uint8_t *active)
+{
+    if (!s || !genes || !active || strcmp(s->kind->name, "space:cgp") != 0)
+        return hwnas__error(HWNAS_EINVAL, "hwnas__cgp_active_nodes: a space:cgp is required");
+    int rc = hwnas_space_check(s, genes);
+    if (rc == HWNAS_OK)
+        mark_active(s->state, genes, active);
+    return rc;
+}
+
+/* used[i] = 1 for the genes that shape the decoded network. */
+static void mark_used_genes(const cgp_state *st, const uint32_t *g, const uint8_t *active,
+                            uint8_t *used)
+{
+    memset(used, 0, out_gene(st) + 2);
+    for (int64_t k = 0; k < st->n_nodes; k++) {
+        if (!active[k])
+            continue;
+        uint8_t *u = used + k * NG;
+        uint32_t f = g[k * NG + G_FN];
+        u[G_FN] = u[G_IN0] = 1;
+        u[G_IN1] = f == F_SUM;
+        for (int p = G_KERNEL; p < NG; p++)
+            u[p] = (fn_uses[f] >> p) & 1u;
+    }
+    used[out_gene(st)] = used[out_gene(st) + 1] = 1;
+}
+
+/* ---- mutation ---------------------------------------------------------- */
+
+static void point_change(const hwnas_space *s, hwnas__rng *r, uint32_t *child, size_t i)
+{
+    uint32_t v = (uint32_t)hwnas__rng_below(r, s->cardinality[i] - 1);
+    child[i] = v >= child[i] ? v + 1 : v;
+}
+
+/*
+ * Point mutation. rate 0: change one gene; with mutate_active, keep
+ * changing random genes until one that shapes the parent's network has
+ * changed (Goldman and Punch's "single active" mutation). rate > 0: each
+ * gene changes with probability rate, then, if no gene (or with
+ * mutate_active no active gene) changed, as for rate 0.
+ */
+static int cgp_mutate(const hwnas_space *s, hwnas__rng *r, const uint32_t *parent,
+                      uint32_t *child, double rate)
+{
+    const cgp_state *st = s->state;
+    uint8_t active[CGP_MAX_NODES];
+    uint8_t *used = hwnas__malloc(s->ctx, s->n_genes);
+    if (!used)
+        return HWNAS_ENOMEM;
+    mark_active(st, parent, active);
+    mark_used_genes(st, parent, active, used);
+    if (child != parent)
+        memcpy(child, parent, s->n_genes * sizeof *child);
+    int done = 0;
+    if (rate > 0) {
+        int changed = 0, changed_used = 0;
+        for (size_t i = 0; i < s->n_genes; i++) {
+            if (s->cardinality[i] < 2 || hwnas__rng_uniform(r) >= rate)
+                continue;
+            point_change(s, r, child, i);
+            changed = 1;
+            changed_used |= used[i];
+        }
+        done = st->mutate_active ? changed_used : changed;
+    }
+    /* The output node's function gene (10 values) is always used, so
+     * this loop ends. */
+    while (!done) {
+        size_t i = (size_t)hwnas__rng_below(r, s->n_genes);
+        if (s->cardinality[i] < 2)
+            continue;
+        point_change(s, r, child, i);
+        done = !st->mutate_active || used[i];
+    }
+    hwnas__free(s->ctx, used);
+    return HWNAS_OK;
+}
+
+/* ---- decoding ---------------------------------------------------------- */
+
+typedef struct builder {
+    hwnas_net *net;
+    const cgp_state *st;
+    int rc;
+} builder;
+
+static int64_t op1(builder *b, const char *op, int64_t x, const char *attrs)
+{
+    int64_t out = -1;
+    if (b->rc == HWNAS_OK)
+        b->rc = hwnas_net_add(&out, b->net, op, NULL, &x, 1, attrs);
+    return out;
+}
+
+static int64_t conv(builder *b, int64_t x, int64_t c, int64_t k, int64_t s, int64_t bias)
+{
+    int64_t out = -1;
+    if (b->rc == HWNAS_OK)
+        b->rc = hwnas_net_add_conv2d(&out, b->net, NULL, x, c, k, k, s, s, k / 2, k / 2, 1, 1,
+                                     1, bias);
+    return out;
+}
+
+static int64_t dwconv(builder *b, int64_t x, int64_t k, int64_t s, int64_t bias)
+{
+    char attrs[64];
+    snprintf(attrs, sizeof attrs, "k=%lld,s=%lld,pad=%lld,bias=%lld", (long long)k,
+             (long long)s, (long long)(k / 2), (long long)bias);
+    return op1(b, "dwconv", x, attrs);
+}
+
+static void shape(const builder *b, int64_t x, int64_t *c, int64_t *h)
+{
+    int64_t d[4] = {0, 0, 0, 0};
+    if (b->rc == HWNAS_OK)
+        hwnas_net_node_shape(b->net, (size_t)x, d);
+    *c = d[1];
+    *h = d[2];
+}
+
+/* A stride-2 node runs at stride 1 where it would go below min_size. */
+static int64_t stride_for(const builder *b, int64_t x, uint32_t gene)
+{
+    int64_t c, h;
+    shape(b, x, &c, &h);
+    return gene == 1 && h >= 2 * b->st->min_size ? 2 : 1;
+}
+
+/* Bring x to c channels and h x h (h <= its size): average pooling with
+ * stride floor(H/h) and window H - (h-1)*stride, then a 1x1 convolution
+ * (and batch norm when bn) if the channels differ. */
+static int64_t resize(builder *b, int64_t x, int64_t c, int64_t h, int bn)
+{
+    int64_t xc, xh;
+    shape(b, x, &xc, &xh);
+    if (b->rc != HWNAS_OK)
+        return -1;
+    if (xh > h) {
+        int64_t s = xh / h, k = xh - (h - 1) * s;
+        char attrs[64];
+        snprintf(attrs, sizeof attrs, "k=%lld,s=%lld", (long long)k, (long long)s);
+        x = op1(b, "avgpool", x, attrs);
+    }
+    if (xc != c) {
+        x = conv(b, x, c, 1, 1, 0);
+        if (bn)
+            x = op1(b, "bn", x, NULL);
+    }
+    return x;
+}
+
+/* x + y at the smaller spatial size of the two and c channels. */
+static int64_t merge(builder *b, int64_t x, int64_t y, int64_t c, int bn)
+{
+    int64_t xc, xh, yc, yh;
+    shape(b, x, &xc, &xh);
+    shape(b, y, &yc, &yh);
+    int64_t h = xh < yh ? xh : yh;
+    x = resize(b, x, c, h, bn);
+    y = resize(b, y, c, h, bn);
+    int64_t pair[2] = {x, y}, out = -1;
+    if (b->rc == HWNAS_OK)
+        b->rc = hwnas_net_add(&out, b->net, "add", NULL, pair, 2, NULL);
+    return out;
+}
+
+static int64_t fn_basic(builder *b, const uint32_t *ng, int64_t x)
+{
+    int64_t k = kernel_basic[ng[G_KERNEL]], c = channel_values[ng[G_CHANNELS]];
+    int64_t s = stride_for(b, x, ng[G_STRIDE]), y = x;
+    if (ng[G_PREACT]) {
+        /* ResNet v2: BN-ReLU-conv twice, plain projection shortcut. */
+        y = op1(b, "bn", y, NULL);
+        y = op1(b, "relu", y, NULL);
+        y = conv(b, y, c, k, s, 0);
+        y = op1(b, "bn", y, NULL);
+        y = op1(b, "relu", y, NULL);
+        y = conv(b, y, c, k, 1, 0);
+        return merge(b, x, y, c, 0);
+    }
+    /* ResNet v1: conv-BN-ReLU-conv-BN, projection with BN, ReLU after. */
+    y = conv(b, y, c, k, s, 0);
+    y = op1(b, "bn", y, NULL);
+    y = op1(b, "relu", y, NULL);
+    y = conv(b, y, c, k, 1, 0);
+    y = op1(b, "bn", y, NULL);
+    return op1(b, "relu", merge(b, x, y, c, 1), NULL);
+}
+
+/* Expansion factor 1.0 + 0.5*e as a ratio (2 + e) / 2. */
+static int64_t fn_bottleneck(builder *b, const uint32_t *ng, int64_t x)
+{
+    int64_t c, h;
+    shape(b, x, &c, &h);
+    int64_t k = kernel_block[ng[G_KERNEL]], s = stride_for(b, x, ng[G_STRIDE]);
+    int64_t num = 2 + ng[G_EXPAND], mid = (2 * c + num / 2) / num;
+    mid = mid < 1 ? 1 : mid;
+    int64_t y = conv(b, x, mid, 1, 1, 0);
+    y = op1(b, "bn", y, NULL);
+    y = op1(b, "relu", y, NULL);
+    y = conv(b, y, mid, k, s, 0);
+    y = op1(b, "bn", y, NULL);
+    y = op1(b, "relu", y, NULL);
+    y = conv(b, y, c, 1, 1, 0);
+    y = op1(b, "bn", y, NULL);
+    return op1(b, "relu", merge(b, x, y, c, 1), NULL);
+}
+
+static int64_t fn_inverted(builder *b, const uint32_t *ng, int64_t x)
+{
+    int64_t c, h;
+    shape(b, x, &c, &h);
+    int64_t k = kernel_block[ng[G_KERNEL]], s = stride_for(b, x, ng[G_STRIDE]);
+    int64_t y = x;
+    if (ng[G_EXPAND] > 0) {
+        y = conv(b, y, (c * (2 + ng[G_EXPAND]) + 1) / 2, 1, 1, 0);
+        y = op1(b, "bn", y, NULL);
+        y = op1(b, "relu6", y, NULL);
+    }
+    y = dwconv(b, y, k, s, 0);
+    y = op1(b, "bn", y, NULL);
+    y = op1(b, "relu6", y, NULL);
+    y = conv(b, y, c, 1, 1, 0);
+    y = op1(b, "bn", y, NULL);
+    /* MobileNetV2: a residual only where the shape is kept. */
+    if (s == 1) {
+        int64_t pair[2] = {y, x};
+        if (b->rc == HWNAS_OK)
+            b->rc = hwnas_net_add(&y, b->net, "add", NULL, pair, 2, NULL);
+    }
+    return y;
+}
+
+static int64_t build_node(builder *b, const uint32_t *ng, int64_t x0, int64_t x1)
+{
+    switch (ng[G_FN]) {
+    case F_SUM: {
+        int64_t c0, h0, c1, h1;
+        shape(b, x0, &c0, &h0);
+        shape(b, x1, &c1, &h1);
+        /* Operands in net order, so that in0/in1 swapped decode alike. */
+        return x0 <= x1 ? merge(b, x0, x1, c0 > c1 ? c0 : c1, 0)
+                        : merge(b, x1, x0, c0 > c1 ? c0 : c1, 0);
+    }
+    case F_BN:
+        return op1(b, "bn", x0, NULL);
+    case F_ACT:
+        return op1(b, act_values[ng[G_ACT]], x0, NULL);
+    case F_DWCONV: {
+        int64_t s = stride_for(b, x0, ng[G_STRIDE]);
+        int64_t y = dwconv(b, x0, kernel_conv[ng[G_KERNEL]], s, ng[G_BIAS]);
+        return op1(b, act_values[ng[G_ACT] & 1], y, NULL);
+    }
+    case F_CONV: {
+        int64_t s = stride_for(b, x0, ng[G_STRIDE]);
+        int64_t y = conv(b, x0, channel_values[ng[G_CHANNELS]], kernel_conv[ng[G_KERNEL]], s,
+                         ng[G_BIAS]);
+        return op1(b, act_values[ng[G_ACT]], y, NULL);
+    }
+    case F_BASIC:
+        return fn_basic(b, ng, x0);
+    case F_BOTTLENECK:
+        return fn_bottleneck(b, ng, x0);
+    case F_INVERTED:
+        return fn_inverted(b, ng, x0);
+    case F_DROPOUT: {
+        char attrs[16];
+        snprintf(attrs, sizeof attrs, "p=0.%u", (unsigned)ng[G_RATE] + 1);
+        return op1(b, "dropout", x0, attrs);
+    }
+    default: /* F_MAXPOOL: 2x2 stride 2, or nothing where that is below min_size */
+        return stride_for(b, x0, 1) == 2 ? op1(b, "maxpool", x0, "k=2,s=2") : x0;
+    }
+}
+
+/* Give the multiplying nodes from index first on the multiplier mul. */
+static void set_multiplier(builder *b, size_t first, const char *mul)
+{
+    if (b->rc != HWNAS_OK || strcmp(mul, "exact") == 0)
+        return;
+    size_t n = hwnas_net_node_count(b->net);
+    for (size_t i = first; i < n && b->rc == HWNAS_OK; i++) {
+        int kind = hwnas_net_node_kind(b->net, i);
+        if (kind == HWNAS_NET_CONV2D || kind == HWNAS_NET_DWCONV2D || kind == HWNAS_NET_LINEAR)
+            b->rc = hwnas_net_set_multiplier(b->net, i, mul, 0);
+    }
+}
+
+static int cgp_decode(const hwnas_space *s, const uint32_t *g, hwnas_net *net)
+{
+    const cgp_state *st = s->state;
+    uint8_t active[CGP_MAX_NODES];
+    int64_t where[CGP_MAX_NODES + 1]; /* net index of each global source */
+    mark_active(st, g, active);
+    builder b = {net, st, HWNAS_OK};
+    b.rc = hwnas_net_add_input(&where[0], net, "input", st->in_channels, st->in_size,
+                               st->in_size);
+    for (int64_t k = 0; k < st->n_nodes && b.rc == HWNAS_OK; k++) {
+        if (!active[k])
+            continue;
+        const uint32_t *ng = g + k * NG;
+        int64_t col = k / st->rows;
+        int64_t x0 = where[source_of(st, col, ng[G_IN0])];
+        int64_t x1 = where[source_of(st, col, ng[G_IN1])];
+        size_t first = hwnas_net_node_count(net);
+        where[1 + k] = build_node(&b, ng, x0, x1);
+        set_multiplier(&b, first, st->muls[ng[G_MUL]]);
+    }
+    int64_t x = op1(&b, "gap", where[1 + g[out_gene(st)]], NULL);
+    char attrs[32];
+    snprintf(attrs, sizeof attrs, "out=%lld", (long long)st->classes);
+    size_t first = hwnas_net_node_count(net);
+    op1(&b, "linear", x, attrs);
+    set_multiplier(&b, first, st->muls[g[out_gene(st) + 1]]);
+    if (b.rc == HWNAS_EINVAL || b.rc == HWNAS_EFORMAT)
+        return hwnas__error(HWNAS_EINVALID, "space:cgp: %s", hwnas_error_last());
+    return b.rc;
+}
+
+static const hwnas__space_impl cgp_impl = {
+    .init = cgp_init,
+    .fini = cgp_fini,
+    .decode = cgp_decode,
+    .mutate = cgp_mutate,
+};
+
+const hwnas__kind hwnas__space_cgp_kind = {
+    "space:cgp", cgp_options, HWNAS_ARRAY_SIZE(cgp_options), &cgp_impl,
+};
