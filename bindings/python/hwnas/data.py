@@ -15,7 +15,7 @@ otherwise); Dataset.from_numpy needs numpy.
 import ctypes
 
 from . import _native
-from ._native import lib, encode, decode, c_int, c_char_p, c_void_p, c_size_t, P
+from ._native import lib, encode, c_int, c_char_p, c_void_p, c_size_t, P
 from .core import _options_text
 from .errors import check
 

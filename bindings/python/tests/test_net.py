@@ -118,7 +118,7 @@ def test_builder_and_queries(ctx):
         n.add("relu", inputs=["nope"])
 
     before = n.format()
-    with pytest.raises(hwnas.InvalidArgument) as e:
+    with pytest.raises(hwnas.InvalidArgument):
         n.add("add", inputs=[0, 1])  # 3 vs 16 channels
     assert n.format() == before  # refused: the net is unchanged
     with pytest.raises(hwnas.InvalidArgument):

@@ -1,0 +1,215 @@
+"""Estimators (estimator.h): from a network to named metrics.
+
+Built-in kinds: "estimator:cost" (analytic figures of the IR) and
+"estimator:table" (a CSV benchmark table keyed by genotype string or row
+index). Estimator.custom wraps a Python function.
+
+    est = Estimator(ctx, "estimator:cost")
+    est.estimate(net)            # {"macs": ..., "params": ..., ...}
+
+    def latency(net, key, stream):
+        return [net.macs / 1e9 * 3.1]
+    lat = Estimator.custom(ctx, "roofline", "latency_ms:ms", latency)
+"""
+import ctypes
+import threading
+
+from . import _native
+from ._native import lib, encode, decode, c_int, c_char_p, c_void_p, c_size_t, P
+from .core import Options, _options_text
+from .errors import check, Stopped
+from .net import Net
+
+c_uint64, c_double, c_int64 = ctypes.c_uint64, ctypes.c_double, ctypes.c_int64
+
+ESTIMATE_CB = ctypes.CFUNCTYPE(c_int, c_void_p, c_char_p, c_uint64, P(c_double), c_void_p)
+
+_d = _native._declare
+_d("hwnas_estimator_new", c_int, P(c_void_p), c_void_p, c_char_p, c_char_p)
+_d("hwnas_estimator_new_custom", c_int, P(c_void_p), c_void_p, c_char_p, c_char_p, ESTIMATE_CB,
+   c_void_p)
+_d("hwnas_estimator_free", None, c_void_p)
+_d("hwnas_estimator_kind", c_char_p, c_void_p)
+_d("hwnas_estimator_options", c_void_p, c_void_p)
+_d("hwnas_estimator_metric_count", c_size_t, c_void_p)
+_d("hwnas_estimator_metric_name", c_char_p, c_void_p, c_size_t)
+_d("hwnas_estimator_metric_unit", c_char_p, c_void_p, c_size_t)
+_d("hwnas_estimator_metric_index", c_int64, c_void_p, c_char_p)
+_d("hwnas_estimator_estimate", c_int, c_void_p, c_void_p, c_char_p, c_uint64, P(c_double))
+_d("hwnas_estimator_set_error", None, c_char_p)
+
+
+def set_error(message):
+    """From inside a custom estimator's function: the message a failing
+    estimate reports (raising an exception does this for you)."""
+    lib.hwnas_estimator_set_error(encode(message))
+
+
+def _metrics_text(metrics):
+    """ "name:unit,..." from a string, a dict name -> unit, or a sequence
+    of names or (name, unit) pairs (a bare name gets unit "1")."""
+    if isinstance(metrics, str):
+        return metrics
+    if isinstance(metrics, dict):
+        items = metrics.items()
+    else:
+        items = [(m, "1") if isinstance(m, str) else tuple(m) for m in metrics]
+    return ",".join("%s:%s" % (name, unit) for name, unit in items)
+
+
+class Estimator:
+    """An estimator of a registered kind with options as "key=value;..."
+    and/or keyword arguments:
+
+        Estimator(ctx, "estimator:table", file="nb201.csv",
+                  key="ArchitectureString", metrics="CIFAR10TestAccuracy200Epochs:acc:%")
+    """
+
+    def __init__(self, ctx, kind="estimator:cost", options=None, **kwargs):
+        self._ctx = ctx
+        self._ptr = None
+        self._cb = None
+        self._fn = None
+        ptr = c_void_p()
+        check(lib.hwnas_estimator_new(ctypes.byref(ptr), ctx._ptr, encode(kind),
+                                      encode(_options_text(options, kwargs) or None)))
+        self._ptr = ptr
+        self._init_metrics()
+
+    @classmethod
+    def custom(cls, ctx, name, metrics, fn):
+        """An estimator that calls fn(net, key, stream) for each estimate.
+
+        metrics: "name:unit,..." or a dict name -> unit or a list of names
+        or (name, unit) pairs. fn gets a read-only Net (valid only during
+        the call), the candidate's key string (or None) and its random
+        stream, and returns one float per metric (a sequence in metric
+        order, or a dict by name). If fn raises, estimate() raises
+        hwnas.Stopped whose message carries the exception's text (and
+        whose __cause__ is the exception).
+        """
+        self = cls.__new__(cls)
+        self._ctx = ctx
+        self._ptr = None
+        self._fn = fn
+        self._failures = threading.local()
+        metric_names = []  # filled after creation; read by the trampoline
+
+        def trampoline(net_ptr, key, stream, values, user_data):
+            view = None
+            try:
+                view = Net._borrow(ctx, net_ptr)
+                out = fn(view, decode(key), stream)
+                if isinstance(out, dict):
+                    missing = [m for m in metric_names if m not in out]
+                    if missing:
+                        raise KeyError("result has no value for metric %s"
+                                       % ", ".join(missing))
+                    out = [out[m] for m in metric_names]
+                else:
+                    out = list(out)
+                if len(out) != len(metric_names):
+                    raise ValueError("returned %d values for %d metrics (%s)"
+                                     % (len(out), len(metric_names), ", ".join(metric_names)))
+                for i, v in enumerate(out):
+                    values[i] = float(v)
+                return 0
+            except BaseException as e:  # must not unwind into C
+                self._failures.exc = e
+                text = "%s: %s" % (type(e).__name__, e) if str(e) else type(e).__name__
+                lib.hwnas_estimator_set_error(encode(text))
+                return 1
+            finally:
+                if view is not None:
+                    view._ptr = None  # the lent net is not ours after the call
+
+        cb = ESTIMATE_CB(trampoline)
+        ptr = c_void_p()
+        check(lib.hwnas_estimator_new_custom(ctypes.byref(ptr), ctx._ptr, encode(name),
+                                             encode(_metrics_text(metrics)), cb, None))
+        self._ptr = ptr
+        self._cb = cb  # alive as long as the estimator
+        self._init_metrics()
+        metric_names.extend(self._names)
+        return self
+
+    def _init_metrics(self):
+        n = lib.hwnas_estimator_metric_count(self._ptr)
+        self._names = [decode(lib.hwnas_estimator_metric_name(self._ptr, i)) for i in range(n)]
+
+    def close(self):
+        if self._ptr:
+            lib.hwnas_estimator_free(self._ptr)
+            self._ptr = None
+        self._cb = None
+
+    def __del__(self):
+        self.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @property
+    def kind(self):
+        """"estimator:cost", ..., or "custom:<name>"."""
+        return decode(lib.hwnas_estimator_kind(self._ptr))
+
+    @property
+    def options(self):
+        """The options (read-only view); None for a custom estimator."""
+        p = lib.hwnas_estimator_options(self._ptr)
+        if not p:
+            return None
+        return Options(self._ctx, None, _borrowed=p, _owner=self)
+
+    @property
+    def metrics(self):
+        """Metric names, in order."""
+        return list(self._names)
+
+    @property
+    def units(self):
+        """Metric units, in order."""
+        return [decode(lib.hwnas_estimator_metric_unit(self._ptr, i))
+                for i in range(len(self._names))]
+
+    def metric_index(self, name):
+        """Index of a metric, or -1."""
+        return lib.hwnas_estimator_metric_index(self._ptr, encode(name))
+
+    def __len__(self):
+        return len(self._names)
+
+    def __repr__(self):
+        return "Estimator(%r, metrics=%r)" % (self.kind, self._names)
+
+    def estimate_values(self, net, key=None, stream=0):
+        """The metrics of net as a list in metric order."""
+        n = len(self._names)
+        values = (c_double * max(n, 1))()
+        failures = getattr(self, "_failures", None)
+        if failures is not None:
+            failures.exc = None
+        rc = lib.hwnas_estimator_estimate(self._ptr, net._live(), encode(key), int(stream),
+                                          values)
+        if rc < 0:
+            cause = failures.exc if failures is not None else None
+            if failures is not None:
+                failures.exc = None
+            try:
+                check(rc)
+            except Stopped as e:
+                if cause is not None:
+                    raise e from cause
+                raise
+        return list(values[:n])
+
+    def estimate(self, net, key=None, stream=0):
+        """The metrics of net as a dict name -> value. key: the candidate's
+        genotype string (estimator:table looks rows up by it); stream: its
+        random stream. A missing table row raises hwnas.NotFound; a
+        failing custom function hwnas.Stopped."""
+        return dict(zip(self._names, self.estimate_values(net, key, stream)))
