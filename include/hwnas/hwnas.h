@@ -16,6 +16,7 @@
 #include "net.h"
 #include "axmul.h"
 #include "data.h"
+#include "model.h"
 #include "pareto.h"
 #include "space.h"
 #include "estimator.h"

@@ -1,0 +1,380 @@
+/* The engine: compile a net into nodes and buffers, run forward and
+ * backward passes over them, the loss, parameter initialisation. */
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+#include "engine_internal.h"
+
+size_t hwnas__engine_chunks(size_t n)
+{
+    return n < HWNAS__ENGINE_MAX_CHUNKS ? n : HWNAS__ENGINE_MAX_CHUNKS;
+}
+
+void hwnas__engine_chunk_range(size_t n, size_t c, size_t *lo, size_t *hi)
+{
+    size_t nc = hwnas__engine_chunks(n);
+    *lo = c * n / nc;
+    *hi = (c + 1) * n / nc;
+}
+
+static int kind_known(int kind)
+{
+    return kind >= HWNAS_NET_INPUT && kind <= HWNAS_NET_SOFTMAX;
+}
+
+/* Parameter, state and aux counts of node nd (input shape x). */
+static void count_params(hwnas__eng_node *nd, const hwnas__eng_node *x)
+{
+    nd->n_p = nd->n_s = 0;
+    switch (nd->kind) {
+    case HWNAS_NET_CONV2D:
+    case HWNAS_NET_DWCONV2D: {
+        size_t cin_g = x->c / (size_t)nd->a.groups;
+        nd->n_p = nd->c * cin_g * (size_t)nd->a.kh * (size_t)nd->a.kw + (nd->a.bias ? nd->c : 0);
+        break;
+    }
+    case HWNAS_NET_LINEAR:
+        nd->n_p = nd->c * x->size + (nd->a.bias ? nd->c : 0);
+        break;
+    case HWNAS_NET_BATCHNORM:
+        nd->n_p = 2 * nd->c;
+        nd->n_s = 2 * nd->c;
+        break;
+    case HWNAS_NET_ACT:
+        if (nd->a.fn == HWNAS_NET_ACT_PRELU)
+            nd->n_p = nd->c;
+        break;
+    default:
+        break;
+    }
+}
+
+void hwnas__engine_init_params(hwnas__engine *e, uint64_t seed)
+{
+    for (size_t i = 0; i < e->n; i++) {
+        hwnas__eng_node *nd = &e->nodes[i];
+        float *p = e->params + nd->p_off;
+        hwnas__rng r;
+        hwnas__rng_seed(&r, seed, (uint64_t)i);
+        switch (nd->kind) {
+        case HWNAS_NET_CONV2D:
+        case HWNAS_NET_DWCONV2D:
+        case HWNAS_NET_LINEAR: {
+            size_t nb = nd->a.bias ? nd->c : 0, nw = nd->n_p - nb;
+            double fan_in = (double)nw / (double)nd->c;
+            double sd = sqrt(2.0 / fan_in);
+            for (size_t k = 0; k < nw; k++)
+                p[k] = (float)(sd * hwnas__rng_normal(&r));
+            memset(p + nw, 0, nb * sizeof *p);
+            break;
+        }
+        case HWNAS_NET_BATCHNORM: {
+            float *s = e->state + nd->s_off;
+            for (size_t k = 0; k < nd->c; k++) {
+                p[k] = 1.0f, p[nd->c + k] = 0.0f;
+                s[k] = 0.0f, s[nd->c + k] = 1.0f;
+            }
+            break;
+        }
+        case HWNAS_NET_ACT:
+            for (size_t k = 0; k < nd->n_p; k++)
+                p[k] = 0.25f;
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+int hwnas__engine_new(hwnas__engine **out, hwnas_context *ctx, const hwnas_net *net,
+                      uint64_t seed)
+{
+    if (!out || !ctx || !net)
+        return hwnas__error(HWNAS_EINVAL, "engine: out, ctx and net are required");
+    *out = NULL;
+    if (net->n == 0)
+        return hwnas__error(HWNAS_EINVAL, "engine: the net has no nodes");
+    hwnas__engine *e = hwnas__calloc(ctx, 1, sizeof *e);
+    if (!e)
+        return HWNAS_ENOMEM;
+    e->ctx = ctx;
+    e->net = net;
+    e->n = net->n;
+    e->bn_momentum = 0.1f;
+    e->bn_eps = 1e-5f;
+    e->nodes = hwnas__calloc(ctx, e->n, sizeof *e->nodes);
+    if (!e->nodes) {
+        hwnas__engine_free(e);
+        return HWNAS_ENOMEM;
+    }
+    size_t n_inputs = 0, p_off = 0, s_off = 0, x_off = 0;
+    for (size_t i = 0; i < e->n; i++) {
+        const hwnas__net_node *src = &net->nodes[i];
+        hwnas__eng_node *nd = &e->nodes[i];
+        nd->name = hwnas__net_str(net, src->name);
+        nd->kind = src->kind;
+        if (!kind_known(nd->kind)) {
+            hwnas__engine_free(e);
+            return hwnas__error(HWNAS_EUNSUPPORTED, "engine: node '%s' (%s): the fp32 engine "
+                                "cannot run this kind of node (kind %d)", nd->name,
+                                hwnas__net_op_name(src), src->kind);
+        }
+        nd->rank = src->rank;
+        nd->c = (size_t)src->c, nd->h = (size_t)src->h, nd->w = (size_t)src->w;
+        nd->size = nd->c * nd->h * nd->w;
+        nd->a = src->a;
+        nd->in = net->inputs + src->in_off;
+        nd->n_in = src->n_in;
+        if (nd->kind == HWNAS_NET_INPUT) {
+            e->input = i;
+            n_inputs++;
+        } else {
+            count_params(nd, &e->nodes[nd->in[0]]);
+        }
+        nd->p_off = p_off, p_off += nd->n_p;
+        nd->s_off = s_off, s_off += nd->n_s;
+        nd->x_off = x_off, x_off += nd->kind == HWNAS_NET_BATCHNORM ? 2 * nd->c : 0;
+        if ((nd->kind == HWNAS_NET_CONV2D || nd->kind == HWNAS_NET_DWCONV2D ||
+             nd->kind == HWNAS_NET_ACT) && nd->n_p > e->max_node_params)
+            e->max_node_params = nd->n_p;
+    }
+    if (n_inputs != 1) {
+        hwnas__engine_free(e);
+        return hwnas__error(HWNAS_EUNSUPPORTED, "engine: the net has %zu input nodes; the "
+                            "engine runs nets with exactly one", n_inputs);
+    }
+    e->output = e->n - 1;
+    e->logits = e->output;
+    if (e->nodes[e->output].kind == HWNAS_NET_SOFTMAX)
+        e->logits = e->nodes[e->output].in[0];
+    e->n_params = p_off, e->n_state = s_off, e->n_aux = x_off;
+    e->params = hwnas__calloc(ctx, p_off ? p_off : 1, sizeof(float));
+    e->grads = hwnas__calloc(ctx, p_off ? p_off : 1, sizeof(float));
+    e->state = hwnas__calloc(ctx, s_off ? s_off : 1, sizeof(float));
+    e->aux = hwnas__calloc(ctx, x_off ? x_off : 1, sizeof(float));
+    if (!e->params || !e->grads || !e->state || !e->aux) {
+        hwnas__engine_free(e);
+        return HWNAS_ENOMEM;
+    }
+    hwnas__engine_init_params(e, seed);
+    *out = e;
+    return HWNAS_OK;
+}
+
+static void free_buffers(hwnas__engine *e)
+{
+    const hwnas_context *ctx = e->ctx;
+    for (size_t i = 0; e->act && i < e->n; i++)
+        hwnas__free(ctx, e->act[i]);
+    for (size_t i = 0; e->dact && i < e->n; i++)
+        hwnas__free(ctx, e->dact[i]);
+    for (size_t i = 0; e->mask && i < e->n; i++)
+        hwnas__free(ctx, e->mask[i]);
+    for (size_t i = 0; e->col && i < e->n_workers; i++)
+        hwnas__free(ctx, e->col[i]);
+    hwnas__free(ctx, e->act);
+    hwnas__free(ctx, e->dact);
+    hwnas__free(ctx, e->mask);
+    hwnas__free(ctx, e->col);
+    hwnas__free(ctx, e->dinit);
+    hwnas__free(ctx, e->partial);
+    e->act = e->dact = e->col = NULL;
+    e->mask = NULL;
+    e->dinit = NULL;
+    e->partial = NULL;
+    e->batch_cap = 0;
+    e->n_workers = 0;
+    e->col_size = 0;
+}
+
+void hwnas__engine_free(hwnas__engine *e)
+{
+    if (!e)
+        return;
+    const hwnas_context *ctx = e->ctx;
+    free_buffers(e);
+    hwnas__free(ctx, e->params);
+    hwnas__free(ctx, e->grads);
+    hwnas__free(ctx, e->state);
+    hwnas__free(ctx, e->aux);
+    hwnas__free(ctx, e->nodes);
+    hwnas__free(ctx, e);
+}
+
+static float *alloc_floats(const hwnas_context *ctx, size_t n)
+{
+    if (n > SIZE_MAX / sizeof(float)) {
+        hwnas__enomem();
+        return NULL;
+    }
+    return hwnas__malloc(ctx, n * sizeof(float));
+}
+
+int hwnas__engine_reserve(hwnas__engine *e, size_t n)
+{
+    if (n == 0)
+        return hwnas__error(HWNAS_EINVAL, "engine: batch size 0");
+    size_t workers = hwnas_context_threads(e->ctx);
+    if (n <= e->batch_cap && workers <= e->n_workers)
+        return HWNAS_OK;
+    free_buffers(e);
+    const hwnas_context *ctx = e->ctx;
+    e->act = hwnas__calloc(ctx, e->n, sizeof *e->act);
+    e->dact = hwnas__calloc(ctx, e->n, sizeof *e->dact);
+    e->mask = hwnas__calloc(ctx, e->n, sizeof *e->mask);
+    e->dinit = hwnas__calloc(ctx, e->n, 1);
+    e->col = hwnas__calloc(ctx, workers, sizeof *e->col);
+    if (!e->act || !e->dact || !e->mask || !e->dinit || !e->col)
+        goto fail;
+    e->n_workers = workers;
+    e->batch_cap = n;
+    size_t col = 1;
+    for (size_t i = 0; i < e->n; i++) {
+        hwnas__eng_node *nd = &e->nodes[i];
+        if (nd->size > SIZE_MAX / n)
+            goto nomem;
+        e->act[i] = alloc_floats(ctx, n * nd->size);
+        e->dact[i] = alloc_floats(ctx, n * nd->size);
+        if (!e->act[i] || !e->dact[i])
+            goto fail;
+        if (nd->kind == HWNAS_NET_DROPOUT && !(e->mask[i] = hwnas__malloc(ctx, n * nd->size)))
+            goto fail;
+        if (nd->kind == HWNAS_NET_CONV2D || nd->kind == HWNAS_NET_DWCONV2D) {
+            size_t s = hwnas__k_conv_scratch(e, i);
+            if (s > col)
+                col = s;
+        }
+    }
+    for (size_t w = 0; w < workers; w++)
+        if (!(e->col[w] = alloc_floats(ctx, col)))
+            goto fail;
+    e->col_size = col;
+    if (e->max_node_params > SIZE_MAX / HWNAS__ENGINE_MAX_CHUNKS)
+        goto nomem;
+    e->partial = alloc_floats(ctx, HWNAS__ENGINE_MAX_CHUNKS * (e->max_node_params + 1));
+    if (!e->partial)
+        goto fail;
+    return HWNAS_OK;
+nomem:
+    hwnas__enomem();
+fail:
+    free_buffers(e);
+    return HWNAS_ENOMEM;
+}
+
+int hwnas__engine_forward(hwnas__engine *e, const float *x, size_t n, int train, uint64_t step)
+{
+    if (n == 0 || n > e->batch_cap)
+        return hwnas__error(HWNAS_EINVAL, "engine: batch of %zu samples, buffers for %zu", n,
+                            e->batch_cap);
+    /* sgemm calls come from our own workers: keep OpenBLAS from starting
+     * threads of its own inside them (process-wide, idempotent). */
+    openblas_set_num_threads(1);
+    e->batch = n;
+    e->train = train;
+    e->step = step;
+    for (size_t i = 0; i < e->n; i++) {
+        const hwnas__eng_node *nd = &e->nodes[i];
+        int rc;
+        switch (nd->kind) {
+        case HWNAS_NET_INPUT:
+            memcpy(e->act[i], x, n * nd->size * sizeof(float));
+            rc = HWNAS_OK;
+            break;
+        case HWNAS_NET_CONV2D:
+        case HWNAS_NET_DWCONV2D:
+            rc = hwnas__k_conv_forward(e, i);
+            break;
+        case HWNAS_NET_LINEAR:
+            rc = hwnas__k_linear_forward(e, i);
+            break;
+        default:
+            rc = hwnas__k_forward(e, i);
+            break;
+        }
+        if (rc != HWNAS_OK)
+            return rc;
+    }
+    return HWNAS_OK;
+}
+
+float *hwnas__k_dx(hwnas__engine *e, size_t i, size_t j, int *acc)
+{
+    size_t in = e->nodes[i].in[j];
+    if (e->nodes[in].kind == HWNAS_NET_INPUT && !e->need_input_grad) {
+        *acc = 0;
+        return NULL;
+    }
+    *acc = e->dinit[in];
+    e->dinit[in] = 1;
+    return e->dact[in];
+}
+
+int hwnas__engine_backward(hwnas__engine *e, const float *dlogits)
+{
+    if (!e->train)
+        return hwnas__error(HWNAS_ESTATE, "engine: backward needs a training forward pass");
+    size_t n = e->batch;
+    memset(e->dinit, 0, e->n);
+    memcpy(e->dact[e->logits], dlogits, n * e->nodes[e->logits].size * sizeof(float));
+    e->dinit[e->logits] = 1;
+    for (size_t k = e->logits + 1; k-- > 0;) {
+        const hwnas__eng_node *nd = &e->nodes[k];
+        if (nd->kind == HWNAS_NET_INPUT)
+            continue;
+        if (!e->dinit[k]) /* no consumer: a zero gradient */
+            memset(e->dact[k], 0, n * nd->size * sizeof(float));
+        e->dinit[k] = 1;
+        int rc;
+        switch (nd->kind) {
+        case HWNAS_NET_CONV2D:
+        case HWNAS_NET_DWCONV2D:
+            rc = hwnas__k_conv_backward(e, k);
+            break;
+        case HWNAS_NET_LINEAR:
+            rc = hwnas__k_linear_backward(e, k);
+            break;
+        default:
+            rc = hwnas__k_backward(e, k);
+            break;
+        }
+        if (rc != HWNAS_OK)
+            return rc;
+    }
+    /* parameters of nodes after the logits node (none today) get zero */
+    for (size_t k = e->logits + 1; k < e->n; k++)
+        memset(e->grads + e->nodes[k].p_off, 0, e->nodes[k].n_p * sizeof(float));
+    return HWNAS_OK;
+}
+
+void hwnas__engine_loss(double *out_loss, size_t *out_correct, float *dlogits,
+                        const hwnas__engine *e, const int32_t *labels, double eps)
+{
+    size_t n = e->batch, k = e->nodes[e->logits].size;
+    const float *z = e->act[e->logits];
+    double total = 0;
+    size_t correct = 0;
+    double off = eps / (double)k, on = 1.0 - eps + off;
+    for (size_t s = 0; s < n; s++) {
+        const float *zs = z + s * k;
+        size_t arg = 0;
+        for (size_t j = 1; j < k; j++)
+            if (zs[j] > zs[arg])
+                arg = j;
+        correct += arg == (size_t)labels[s];
+        double m = zs[arg], sum = 0;
+        for (size_t j = 0; j < k; j++)
+            sum += exp((double)zs[j] - m);
+        double lse = m + log(sum), loss = 0;
+        for (size_t j = 0; j < k; j++) {
+            double q = j == (size_t)labels[s] ? on : off;
+            loss += q * (lse - (double)zs[j]);
+            if (dlogits)
+                dlogits[s * k + j] = (float)((exp((double)zs[j] - lse) - q) / (double)n);
+        }
+        total += loss;
+    }
+    *out_loss = total / (double)n;
+    *out_correct = correct;
+}

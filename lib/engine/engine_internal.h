@@ -1,0 +1,146 @@
+/*
+ * libhwnas engine - the fp32 training engine: a net compiled into buffers
+ * and kernels. Not installed; not part of the ABI.
+ *
+ * Layout: every tensor is NCHW float for a batch of N samples (rank-2 nodes
+ * are N x F). Parameters of all nodes live in one flat array (params), their
+ * gradients in another of the same layout (grads); batch-norm running
+ * statistics live in state. See doc/engine.md.
+ *
+ * Determinism: a batch of N samples is cut into hwnas__engine_chunks(N)
+ * chunks, a number that depends on N only. Work runs per chunk (or per
+ * channel) on any thread; cross-sample sums of parameter gradients are
+ * formed per chunk and added in chunk order. Results therefore do not depend
+ * on the thread count.
+ */
+#ifndef HWNAS_ENGINE_INTERNAL_H
+#define HWNAS_ENGINE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core_internal.h"
+#include "hwnas/net.h"
+#include "net/net_internal.h"
+
+/* Most chunks a batch is cut into (so most partial gradient slots). */
+#define HWNAS__ENGINE_MAX_CHUNKS 16
+
+typedef struct hwnas__eng_node {
+    int kind;                 /* HWNAS_NET_* */
+    int rank;                 /* 4 or 2 */
+    size_t c, h, w;           /* output shape of one sample (rank 2: h = w = 1) */
+    size_t size;              /* c * h * w */
+    hwnas__net_attrs a;       /* attributes, as in the IR */
+    const uint32_t *in;       /* n_in input node indices (into the net's array) */
+    size_t n_in;
+    size_t p_off, n_p;        /* this node's parameters: params[p_off .. +n_p) */
+    size_t s_off, n_s;        /* its running state: state[s_off .. +n_s) */
+    size_t x_off;             /* its per-batch aux floats: aux[x_off ..) (bn mean, invstd) */
+    const char *name;         /* borrowed from the net */
+} hwnas__eng_node;
+
+typedef struct hwnas__engine {
+    hwnas_context *ctx;          /* allocator and threads */
+    const hwnas_net *net;        /* borrowed, not modified while the engine lives */
+    hwnas__eng_node *nodes;      /* n, in the net's (topological) order */
+    size_t n;
+    size_t input;                /* index of the one input node */
+    size_t output;               /* last node */
+    size_t logits;               /* node the loss reads: output, or softmax's input */
+    float *params, *grads;       /* n_params each */
+    size_t n_params;
+    float *state;                /* n_state: batch-norm running mean then var */
+    size_t n_state;
+    float *aux;                  /* n_aux per-batch floats (bn batch mean/invstd) */
+    size_t n_aux;
+    size_t max_node_params;      /* largest n_p of a node with chunk partials */
+    /* buffers for batch_cap samples (0 = none yet) */
+    size_t batch_cap;
+    float **act;                 /* act[i]: batch_cap * size floats */
+    float **dact;                /* dact[i]: gradients of act[i] (NULL for input) */
+    uint8_t **mask;              /* dropout masks (NULL for other nodes) */
+    uint8_t *dinit;              /* dact[i] written by some consumer this pass */
+    float *partial;              /* MAX_CHUNKS * max_node_params floats */
+    size_t n_workers;            /* scratch sets allocated (threads of ctx) */
+    float **col;                 /* per worker: col_size floats */
+    size_t col_size;
+    /* the pass being run */
+    size_t batch;                /* samples in the current pass */
+    int train;                   /* 1: batch statistics, dropout; 0: inference */
+    int need_input_grad;         /* compute dact of the input node too (tests) */
+    uint64_t seed, step;         /* dropout stream: (seed, step, node, sample) */
+    float bn_momentum, bn_eps;   /* 0.1, 1e-5 as PyTorch */
+} hwnas__engine;
+
+/* Compile net (borrowed for the engine's life) and initialise parameters
+ * from seed (He normal for weights, 0 for biases, 1/0 for batch-norm, 0.25
+ * for prelu). Errors: HWNAS_EINVAL, HWNAS_EUNSUPPORTED (a node kind the
+ * engine cannot run, or not exactly one input node: the message names the
+ * node), HWNAS_ENOMEM. */
+int hwnas__engine_new(hwnas__engine **out, hwnas_context *ctx, const hwnas_net *net,
+                      uint64_t seed);
+void hwnas__engine_free(hwnas__engine *e);
+
+/* Re-initialise every parameter and running statistic from seed. */
+void hwnas__engine_init_params(hwnas__engine *e, uint64_t seed);
+
+/* Make buffers for batches of up to n samples. Errors: HWNAS_ENOMEM (the
+ * engine keeps its previous buffers). */
+int hwnas__engine_reserve(hwnas__engine *e, size_t n);
+
+/* Forward pass of n <= batch_cap samples x (n * input size floats). train
+ * selects batch statistics and dropout (whose masks come from (seed, step)).
+ * The result is e->act[e->output]. */
+int hwnas__engine_forward(hwnas__engine *e, const float *x, size_t n, int train,
+                          uint64_t step);
+
+/* Backward pass after a training forward: dlogits (batch * size of the
+ * logits node) is the loss gradient at e->logits. Fills e->grads. */
+int hwnas__engine_backward(hwnas__engine *e, const float *dlogits);
+
+/* Softmax cross-entropy with label smoothing eps over the logits of the
+ * last forward: returns the mean loss into *out_loss, the number of correct
+ * arg-max predictions into *out_correct, and (if dlogits) the gradient of
+ * the mean loss. */
+void hwnas__engine_loss(double *out_loss, size_t *out_correct, float *dlogits,
+                        const hwnas__engine *e, const int32_t *labels, double eps);
+
+/* Number of chunks a batch of n samples is cut into, and chunk c's range. */
+size_t hwnas__engine_chunks(size_t n);
+void hwnas__engine_chunk_range(size_t n, size_t c, size_t *lo, size_t *hi);
+
+/* ---- kernels (kernels_conv.c, kernels.c) ------------------------------ */
+
+/* Each runs one node over the current batch; inputs are act[in[j]]. */
+int hwnas__k_conv_forward(hwnas__engine *e, size_t i);
+int hwnas__k_conv_backward(hwnas__engine *e, size_t i);
+int hwnas__k_linear_forward(hwnas__engine *e, size_t i);
+int hwnas__k_linear_backward(hwnas__engine *e, size_t i);
+int hwnas__k_forward(hwnas__engine *e, size_t i);  /* every other kind */
+int hwnas__k_backward(hwnas__engine *e, size_t i);
+
+/* The dact buffer of input j of node i for writing: returns NULL when that
+ * input needs no gradient; *acc is 1 when the kernel must add to it, 0 when
+ * it must overwrite it. Call once per input, in order, before the kernel
+ * runs. */
+float *hwnas__k_dx(hwnas__engine *e, size_t i, size_t j, int *acc);
+
+/* Scratch floats needed per worker by conv node i for a batch of n. */
+size_t hwnas__k_conv_scratch(const hwnas__engine *e, size_t i);
+
+/* ---- optimiser (optim.c) ---------------------------------------------- */
+
+/* One SGD step over n parameters (PyTorch's semantics: g = grad + wd * w;
+ * v = momentum * v + g; step = nesterov ? g + momentum * v : v; w -= lr *
+ * step). */
+void hwnas__sgd_step(float *w, float *v, const float *grad, size_t n, double lr,
+                     double momentum, double weight_decay, int nesterov);
+
+/* Learning rate at step t (0-based) of total steps: linear warm-up over
+ * warmup steps, then the schedule (0 constant, 1 cosine to 0 over the
+ * remaining steps, 2 step: times gamma every step_every steps). */
+double hwnas__lr_at(double lr, int schedule, uint64_t t, uint64_t total, uint64_t warmup,
+                    uint64_t step_every, double gamma);
+
+#endif /* HWNAS_ENGINE_INTERNAL_H */

@@ -1,0 +1,449 @@
+/* Convolution and linear kernels: im2col + sgemm for dense and grouped
+ * convolution (several samples per sgemm), a direct kernel for depthwise
+ * convolution (one input channel per group), sgemm for linear layers.
+ *
+ * Parallel work is cut into chunks of samples (hwnas__engine_chunks) or
+ * fixed blocks of rows; partial weight gradients are summed per chunk and
+ * reduced in chunk order, so results do not depend on the thread count. */
+#include <cblas.h>
+#include <string.h>
+
+#include "engine_internal.h"
+
+/* Most floats of an im2col block: sub-batches of samples are sized so that
+ * the column matrix stays in the L2 cache. */
+#define COL_TARGET 65536
+
+typedef struct conv_geom {
+    size_t cin, h, w;          /* input of one sample */
+    size_t cout, oh, ow, p;    /* output, p = oh * ow */
+    size_t groups, cin_g, cout_g;
+    size_t kh, kw, sh, sw, ph, pw, dh, dw;
+    size_t kg;                 /* cin_g * kh * kw: weights per output channel */
+    size_t sub;                /* samples per sgemm */
+    int direct;                /* one input channel per group: direct kernel */
+} conv_geom;
+
+static size_t max_chunk(size_t cap)
+{
+    size_t nc = hwnas__engine_chunks(cap);
+    return (cap + nc - 1) / nc;
+}
+
+static void geom(conv_geom *g, const hwnas__engine *e, size_t i)
+{
+    const hwnas__eng_node *nd = &e->nodes[i], *x = &e->nodes[nd->in[0]];
+    g->cin = x->c, g->h = x->h, g->w = x->w;
+    g->cout = nd->c, g->oh = nd->h, g->ow = nd->w, g->p = nd->h * nd->w;
+    g->groups = (size_t)nd->a.groups;
+    g->cin_g = g->cin / g->groups, g->cout_g = g->cout / g->groups;
+    g->kh = (size_t)nd->a.kh, g->kw = (size_t)nd->a.kw;
+    g->sh = (size_t)nd->a.sh, g->sw = (size_t)nd->a.sw;
+    g->ph = (size_t)nd->a.ph, g->pw = (size_t)nd->a.pw;
+    g->dh = (size_t)nd->a.dh, g->dw = (size_t)nd->a.dw;
+    g->kg = g->cin_g * g->kh * g->kw;
+    g->direct = g->cin_g == 1 && g->groups > 1;
+    size_t sub = COL_TARGET / (g->kg * g->p + 1);
+    g->sub = sub < 1 ? 1 : sub;
+}
+
+size_t hwnas__k_conv_scratch(const hwnas__engine *e, size_t i)
+{
+    conv_geom g;
+    geom(&g, e, i);
+    if (g.direct)
+        return 1;
+    size_t s = g.sub < max_chunk(e->batch_cap) ? g.sub : max_chunk(e->batch_cap);
+    return (g.kg + g.cout_g) * s * g.p;
+}
+
+/* Range of output positions o (of n) whose input o * s - p + k lies in
+ * [0, len). */
+static void valid_range(size_t *lo, size_t *hi, size_t n, size_t s, size_t p, size_t k,
+                        size_t len)
+{
+    /* o * s + k >= p  and  o * s + k < len + p */
+    size_t a = k >= p ? 0 : (p - k + s - 1) / s;
+    size_t b = len + p > k ? (len + p - k - 1) / s + 1 : 0;
+    *lo = a < n ? a : n;
+    *hi = b < n ? b : n;
+    if (*hi < *lo)
+        *hi = *lo;
+}
+
+/* Columns of one sample's group: col[(c*kh+ky)*kw+kx][o], row stride ld. */
+static void im2col(float *col, size_t ld, const float *x, const conv_geom *g)
+{
+    for (size_t c = 0; c < g->cin_g; c++) {
+        const float *xc = x + c * g->h * g->w;
+        for (size_t ky = 0; ky < g->kh; ky++) {
+            size_t ylo, yhi;
+            valid_range(&ylo, &yhi, g->oh, g->sh, g->ph, ky * g->dh, g->h);
+            for (size_t kx = 0; kx < g->kw; kx++) {
+                float *row = col + ((c * g->kh + ky) * g->kw + kx) * ld;
+                size_t xlo, xhi;
+                valid_range(&xlo, &xhi, g->ow, g->sw, g->pw, kx * g->dw, g->w);
+                for (size_t oy = 0; oy < g->oh; oy++) {
+                    float *r = row + oy * g->ow;
+                    if (oy < ylo || oy >= yhi) {
+                        memset(r, 0, g->ow * sizeof *r);
+                        continue;
+                    }
+                    const float *xr = xc + (oy * g->sh + ky * g->dh - g->ph) * g->w;
+                    size_t off = kx * g->dw; /* ix = ox * sw + off - pw */
+                    for (size_t ox = 0; ox < xlo; ox++)
+                        r[ox] = 0;
+                    if (g->sw == 1) {
+                        for (size_t ox = xlo; ox < xhi; ox++)
+                            r[ox] = xr[ox + off - g->pw];
+                    } else {
+                        for (size_t ox = xlo; ox < xhi; ox++)
+                            r[ox] = xr[ox * g->sw + off - g->pw];
+                    }
+                    for (size_t ox = xhi; ox < g->ow; ox++)
+                        r[ox] = 0;
+                }
+            }
+        }
+    }
+}
+
+/* The adjoint of im2col: add the columns back into dx. */
+static void col2im(float *dx, const float *col, size_t ld, const conv_geom *g)
+{
+    for (size_t c = 0; c < g->cin_g; c++) {
+        float *dc = dx + c * g->h * g->w;
+        for (size_t ky = 0; ky < g->kh; ky++) {
+            size_t ylo, yhi;
+            valid_range(&ylo, &yhi, g->oh, g->sh, g->ph, ky * g->dh, g->h);
+            for (size_t kx = 0; kx < g->kw; kx++) {
+                const float *row = col + ((c * g->kh + ky) * g->kw + kx) * ld;
+                size_t xlo, xhi;
+                valid_range(&xlo, &xhi, g->ow, g->sw, g->pw, kx * g->dw, g->w);
+                for (size_t oy = ylo; oy < yhi; oy++) {
+                    const float *r = row + oy * g->ow;
+                    float *dr = dc + (oy * g->sh + ky * g->dh - g->ph) * g->w;
+                    size_t off = kx * g->dw;
+                    if (g->sw == 1) {
+                        for (size_t ox = xlo; ox < xhi; ox++)
+                            dr[ox + off - g->pw] += r[ox];
+                    } else {
+                        for (size_t ox = xlo; ox < xhi; ox++)
+                            dr[ox * g->sw + off - g->pw] += r[ox];
+                    }
+                }
+            }
+        }
+    }
+}
+
+typedef struct conv_task {
+    hwnas__engine *e;
+    size_t i;
+    conv_geom g;
+    const float *x, *wt, *bias;
+    float *y;
+    const float *dy;
+    float *dx;                /* NULL: no input gradient wanted */
+    int acc;                  /* add into dx rather than overwrite */
+} conv_task;
+
+/* ---- direct kernel: one input channel per group --------------------- */
+
+static void direct_forward_sample(const conv_task *t, const float *x, float *y)
+{
+    const conv_geom *g = &t->g;
+    size_t mult = g->cout_g, kk = g->kh * g->kw;
+    for (size_t oc = 0; oc < g->cout; oc++) {
+        const float *xc = x + (oc / mult) * g->h * g->w;
+        const float *wc = t->wt + oc * kk;
+        float *yc = y + oc * g->p;
+        float b = t->bias ? t->bias[oc] : 0.0f;
+        for (size_t o = 0; o < g->p; o++)
+            yc[o] = b;
+        for (size_t ky = 0; ky < g->kh; ky++) {
+            size_t ylo, yhi, xlo, xhi;
+            valid_range(&ylo, &yhi, g->oh, g->sh, g->ph, ky * g->dh, g->h);
+            for (size_t kx = 0; kx < g->kw; kx++) {
+                float wv = wc[ky * g->kw + kx];
+                valid_range(&xlo, &xhi, g->ow, g->sw, g->pw, kx * g->dw, g->w);
+                for (size_t oy = ylo; oy < yhi; oy++) {
+                    const float *xr = xc + (oy * g->sh + ky * g->dh - g->ph) * g->w;
+                    size_t off = kx * g->dw;
+                    float *yr = yc + oy * g->ow;
+                    for (size_t ox = xlo; ox < xhi; ox++)
+                        yr[ox] += wv * xr[ox * g->sw + off - g->pw];
+                }
+            }
+        }
+    }
+}
+
+static void direct_backward_sample(const conv_task *t, const float *x, const float *dy,
+                                   float *dx, float *dw, float *db)
+{
+    const conv_geom *g = &t->g;
+    size_t mult = g->cout_g, kk = g->kh * g->kw;
+    for (size_t oc = 0; oc < g->cout; oc++) {
+        const float *xc = x + (oc / mult) * g->h * g->w;
+        float *dxc = dx ? dx + (oc / mult) * g->h * g->w : NULL;
+        const float *wc = t->wt + oc * kk;
+        const float *dyc = dy + oc * g->p;
+        if (db) {
+            float s = 0;
+            for (size_t o = 0; o < g->p; o++)
+                s += dyc[o];
+            db[oc] += s;
+        }
+        for (size_t ky = 0; ky < g->kh; ky++) {
+            size_t ylo, yhi, xlo, xhi;
+            valid_range(&ylo, &yhi, g->oh, g->sh, g->ph, ky * g->dh, g->h);
+            for (size_t kx = 0; kx < g->kw; kx++) {
+                float wv = wc[ky * g->kw + kx], s = 0;
+                valid_range(&xlo, &xhi, g->ow, g->sw, g->pw, kx * g->dw, g->w);
+                for (size_t oy = ylo; oy < yhi; oy++) {
+                    size_t base = (oy * g->sh + ky * g->dh - g->ph) * g->w, off = kx * g->dw;
+                    const float *xr = xc + base;
+                    const float *dyr = dyc + oy * g->ow;
+                    for (size_t ox = xlo; ox < xhi; ox++)
+                        s += dyr[ox] * xr[ox * g->sw + off - g->pw];
+                    if (dxc) {
+                        float *dxr = dxc + base;
+                        for (size_t ox = xlo; ox < xhi; ox++)
+                            dxr[ox * g->sw + off - g->pw] += wv * dyr[ox];
+                    }
+                }
+                dw[oc * kk + ky * g->kw + kx] += s;
+            }
+        }
+    }
+}
+
+/* ---- forward -------------------------------------------------------- */
+
+static int conv_forward_task(size_t c, size_t worker, void *data)
+{
+    const conv_task *t = data;
+    const conv_geom *g = &t->g;
+    size_t lo, hi, in_sz = g->cin * g->h * g->w, out_sz = g->cout * g->p;
+    hwnas__engine_chunk_range(t->e->batch, c, &lo, &hi);
+    if (g->direct) {
+        for (size_t s = lo; s < hi; s++)
+            direct_forward_sample(t, t->x + s * in_sz, t->y + s * out_sz);
+        return 0;
+    }
+    float *col = t->e->col[worker];
+    for (size_t s0 = lo; s0 < hi; s0 += g->sub) {
+        size_t ns = hi - s0 < g->sub ? hi - s0 : g->sub, ld = ns * g->p;
+        float *ybuf = col + g->kg * ld;
+        for (size_t grp = 0; grp < g->groups; grp++) {
+            for (size_t k = 0; k < ns; k++)
+                im2col(col + k * g->p, ld,
+                       t->x + (s0 + k) * in_sz + grp * g->cin_g * g->h * g->w, g);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)g->cout_g, (int)ld,
+                        (int)g->kg, 1.0f, t->wt + grp * g->cout_g * g->kg, (int)g->kg, col,
+                        (int)ld, 0.0f, ybuf, (int)ld);
+            for (size_t k = 0; k < ns; k++)
+                for (size_t co = 0; co < g->cout_g; co++) {
+                    size_t oc = grp * g->cout_g + co;
+                    float *dst = t->y + (s0 + k) * out_sz + oc * g->p;
+                    const float *src = ybuf + co * ld + k * g->p;
+                    float b = t->bias ? t->bias[oc] : 0.0f;
+                    for (size_t o = 0; o < g->p; o++)
+                        dst[o] = src[o] + b;
+                }
+        }
+    }
+    return 0;
+}
+
+int hwnas__k_conv_forward(hwnas__engine *e, size_t i)
+{
+    const hwnas__eng_node *nd = &e->nodes[i];
+    conv_task t = {0};
+    t.e = e, t.i = i;
+    geom(&t.g, e, i);
+    t.x = e->act[nd->in[0]];
+    t.y = e->act[i];
+    t.wt = e->params + nd->p_off;
+    t.bias = nd->a.bias ? t.wt + t.g.cout * t.g.kg : NULL;
+    int rc = hwnas_parallel_for(e->ctx, hwnas__engine_chunks(e->batch), conv_forward_task, &t);
+    return rc == HWNAS_OK ? rc : hwnas__error(rc, "engine: node '%s' (conv) failed", nd->name);
+}
+
+/* ---- backward ------------------------------------------------------- */
+
+static int conv_backward_task(size_t c, size_t worker, void *data)
+{
+    const conv_task *t = data;
+    const conv_geom *g = &t->g;
+    size_t lo, hi, in_sz = g->cin * g->h * g->w, out_sz = g->cout * g->p;
+    hwnas__engine_chunk_range(t->e->batch, c, &lo, &hi);
+    size_t nw = g->cout * g->kg, n_p = nw + (t->bias ? g->cout : 0);
+    float *dw = t->e->partial + c * t->e->max_node_params;
+    float *db = t->bias ? dw + nw : NULL;
+    memset(dw, 0, n_p * sizeof *dw);
+    if (t->dx && !t->acc)
+        memset(t->dx + lo * in_sz, 0, (hi - lo) * in_sz * sizeof(float));
+    if (g->direct) {
+        for (size_t s = lo; s < hi; s++)
+            direct_backward_sample(t, t->x + s * in_sz, t->dy + s * out_sz,
+                                   t->dx ? t->dx + s * in_sz : NULL, dw, db);
+        return 0;
+    }
+    float *col = t->e->col[worker];
+    for (size_t s0 = lo; s0 < hi; s0 += g->sub) {
+        size_t ns = hi - s0 < g->sub ? hi - s0 : g->sub, ld = ns * g->p;
+        float *ybuf = col + g->kg * ld;
+        for (size_t grp = 0; grp < g->groups; grp++) {
+            size_t goff = grp * g->cin_g * g->h * g->w;
+            for (size_t k = 0; k < ns; k++) {
+                im2col(col + k * g->p, ld, t->x + (s0 + k) * in_sz + goff, g);
+                for (size_t co = 0; co < g->cout_g; co++)
+                    memcpy(ybuf + co * ld + k * g->p,
+                           t->dy + (s0 + k) * out_sz + (grp * g->cout_g + co) * g->p,
+                           g->p * sizeof(float));
+            }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)g->cout_g, (int)g->kg,
+                        (int)ld, 1.0f, ybuf, (int)ld, col, (int)ld, 1.0f,
+                        dw + grp * g->cout_g * g->kg, (int)g->kg);
+            if (db)
+                for (size_t co = 0; co < g->cout_g; co++) {
+                    const float *r = ybuf + co * ld;
+                    float s = 0;
+                    for (size_t o = 0; o < ld; o++)
+                        s += r[o];
+                    db[grp * g->cout_g + co] += s;
+                }
+            if (!t->dx)
+                continue;
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)g->kg, (int)ld,
+                        (int)g->cout_g, 1.0f, t->wt + grp * g->cout_g * g->kg, (int)g->kg,
+                        ybuf, (int)ld, 0.0f, col, (int)ld);
+            for (size_t k = 0; k < ns; k++)
+                col2im(t->dx + (s0 + k) * in_sz + goff, col + k * g->p, ld, g);
+        }
+    }
+    return 0;
+}
+
+/* grads[0..n) = sum over chunks of partial rows, in chunk order. */
+static void reduce_partials(float *grads, const hwnas__engine *e, size_t n, size_t chunks)
+{
+    memcpy(grads, e->partial, n * sizeof(float));
+    for (size_t c = 1; c < chunks; c++) {
+        const float *p = e->partial + c * e->max_node_params;
+        for (size_t k = 0; k < n; k++)
+            grads[k] += p[k];
+    }
+}
+
+int hwnas__k_conv_backward(hwnas__engine *e, size_t i)
+{
+    const hwnas__eng_node *nd = &e->nodes[i];
+    conv_task t = {0};
+    t.e = e, t.i = i;
+    geom(&t.g, e, i);
+    t.x = e->act[nd->in[0]];
+    t.dy = e->dact[i];
+    t.wt = e->params + nd->p_off;
+    t.bias = nd->a.bias ? t.wt + t.g.cout * t.g.kg : NULL;
+    t.dx = hwnas__k_dx(e, i, 0, &t.acc);
+    size_t chunks = hwnas__engine_chunks(e->batch);
+    int rc = hwnas_parallel_for(e->ctx, chunks, conv_backward_task, &t);
+    if (rc != HWNAS_OK)
+        return hwnas__error(rc, "engine: node '%s' (conv) failed", nd->name);
+    reduce_partials(e->grads + nd->p_off, e, nd->n_p, chunks);
+    return HWNAS_OK;
+}
+
+/* ---- linear --------------------------------------------------------- */
+
+typedef struct linear_task {
+    hwnas__engine *e;
+    size_t f, out;            /* input features, outputs */
+    const float *x, *wt, *bias, *dy;
+    float *y, *dx, *dw, *db;
+    int acc;
+    size_t chunks, blocks;    /* sample chunks; row blocks of dW */
+} linear_task;
+
+static int linear_forward_task(size_t c, size_t worker, void *data)
+{
+    (void)worker;
+    const linear_task *t = data;
+    size_t lo, hi;
+    hwnas__engine_chunk_range(t->e->batch, c, &lo, &hi);
+    float *y = t->y + lo * t->out;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(hi - lo), (int)t->out,
+                (int)t->f, 1.0f, t->x + lo * t->f, (int)t->f, t->wt, (int)t->f, 0.0f, y,
+                (int)t->out);
+    if (t->bias)
+        for (size_t s = 0; s < hi - lo; s++)
+            for (size_t o = 0; o < t->out; o++)
+                y[s * t->out + o] += t->bias[o];
+    return 0;
+}
+
+int hwnas__k_linear_forward(hwnas__engine *e, size_t i)
+{
+    const hwnas__eng_node *nd = &e->nodes[i];
+    linear_task t = {0};
+    t.e = e;
+    t.f = e->nodes[nd->in[0]].size, t.out = nd->c;
+    t.x = e->act[nd->in[0]], t.y = e->act[i];
+    t.wt = e->params + nd->p_off;
+    t.bias = nd->a.bias ? t.wt + t.out * t.f : NULL;
+    int rc = hwnas_parallel_for(e->ctx, hwnas__engine_chunks(e->batch), linear_forward_task, &t);
+    return rc == HWNAS_OK ? rc : hwnas__error(rc, "engine: node '%s' (linear) failed", nd->name);
+}
+
+/* Tasks [0, chunks): dx of a chunk of samples; [chunks, chunks + blocks):
+ * dW (and db) of a block of output rows, summed over the whole batch. */
+static int linear_backward_task(size_t k, size_t worker, void *data)
+{
+    (void)worker;
+    const linear_task *t = data;
+    size_t n = t->e->batch;
+    if (k < t->chunks) {
+        size_t lo, hi;
+        hwnas__engine_chunk_range(n, k, &lo, &hi);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(hi - lo), (int)t->f,
+                    (int)t->out, 1.0f, t->dy + lo * t->out, (int)t->out, t->wt, (int)t->f,
+                    t->acc ? 1.0f : 0.0f, t->dx + lo * t->f, (int)t->f);
+        return 0;
+    }
+    size_t b = k - t->chunks;
+    size_t r0 = b * t->out / t->blocks, r1 = (b + 1) * t->out / t->blocks;
+    if (r1 == r0)
+        return 0;
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(r1 - r0), (int)t->f, (int)n,
+                1.0f, t->dy + r0, (int)t->out, t->x, (int)t->f, 0.0f, t->dw + r0 * t->f,
+                (int)t->f);
+    if (t->db)
+        for (size_t o = r0; o < r1; o++) {
+            float s = 0;
+            for (size_t j = 0; j < n; j++)
+                s += t->dy[j * t->out + o];
+            t->db[o] = s;
+        }
+    return 0;
+}
+
+int hwnas__k_linear_backward(hwnas__engine *e, size_t i)
+{
+    const hwnas__eng_node *nd = &e->nodes[i];
+    linear_task t = {0};
+    t.e = e;
+    t.f = e->nodes[nd->in[0]].size, t.out = nd->c;
+    t.x = e->act[nd->in[0]], t.dy = e->dact[i];
+    t.wt = e->params + nd->p_off;
+    t.bias = nd->a.bias ? t.wt + t.out * t.f : NULL;
+    t.dw = e->grads + nd->p_off;
+    t.db = t.bias ? t.dw + t.out * t.f : NULL;
+    t.dx = hwnas__k_dx(e, i, 0, &t.acc);
+    t.chunks = t.dx ? hwnas__engine_chunks(e->batch) : 0;
+    t.blocks = t.out < HWNAS__ENGINE_MAX_CHUNKS ? t.out : HWNAS__ENGINE_MAX_CHUNKS;
+    int rc = hwnas_parallel_for(e->ctx, t.chunks + t.blocks, linear_backward_task, &t);
+    return rc == HWNAS_OK ? rc : hwnas__error(rc, "engine: node '%s' (linear) failed", nd->name);
+}
