@@ -5,6 +5,12 @@
 
 extern const hwnas__kind hwnas__context_kind;
 extern const hwnas__kind hwnas__space_cell_kind;
+extern const hwnas__kind hwnas__space_cgp_kind;
+extern const hwnas__kind hwnas__space_macro_kind;
+extern const hwnas__kind hwnas__strategy_random_kind, hwnas__strategy_ea_kind,
+    hwnas__strategy_nsga2_kind, hwnas__strategy_reinforce_kind;
+extern const hwnas__kind hwnas__search_kind;
+extern const hwnas__kind hwnas__model_kind;
 extern const hwnas__kind hwnas__estimator_cost_kind;
 extern const hwnas__kind hwnas__estimator_table_kind;
 extern const hwnas__kind hwnas__dataset_fashion_mnist_kind, hwnas__dataset_idx_kind;
@@ -12,6 +18,14 @@ extern const hwnas__kind hwnas__dataset_fashion_mnist_kind, hwnas__dataset_idx_k
 const hwnas__kind *const hwnas__builtin_kinds[] = {
     &hwnas__context_kind,
     &hwnas__space_cell_kind,
+    &hwnas__space_cgp_kind,
+    &hwnas__space_macro_kind,
+    &hwnas__strategy_random_kind,
+    &hwnas__strategy_ea_kind,
+    &hwnas__strategy_nsga2_kind,
+    &hwnas__strategy_reinforce_kind,
+    &hwnas__search_kind,
+    &hwnas__model_kind,
     &hwnas__estimator_cost_kind,
     &hwnas__estimator_table_kind,
     &hwnas__dataset_fashion_mnist_kind,

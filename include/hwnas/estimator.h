@@ -7,7 +7,7 @@
  *
  * Kinds (hwnas describe KIND lists their options):
  *   estimator:cost   analytic figures of the IR: macs, params, weight_bytes,
- *                    peak_activations, memory_accesses
+ *                    activations, peak_activations, memory_accesses
  *   estimator:table  metrics looked up in a CSV benchmark table (e.g.
  *                    NAS-Bench-201, HW-NAS-Bench), keyed by the space's
  *                    genotype string or by row index

@@ -19,6 +19,8 @@
 #include "model.h"
 #include "pareto.h"
 #include "space.h"
+#include "strategy.h"
 #include "estimator.h"
+#include "search.h"
 
 #endif /* HWNAS_H */

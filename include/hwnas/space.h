@@ -11,6 +11,9 @@
  *
  * Kinds (hwnas describe KIND lists each one's options):
  *   space:cell   the NAS-Bench-201 cell space (6 edges x 5 operations)
+ *   space:cgp    Cartesian genetic programming over a grid of layer nodes with
+ *                approximate-multiplier genes (EvoApproxNAS)
+ *   space:macro  a chain of stages and blocks (ProxylessNAS / MnasNet style)
  *
  * Thread rules: creating and freeing a space is not thread-safe. A created
  * space is read-only: every other call may run from many threads at once,

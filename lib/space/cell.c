@@ -242,7 +242,18 @@ static int64_t cell(builder *b, const uint32_t *g, int64_t x, int64_t c)
 {
     int64_t node[4] = {x, -1, -1, -1};
     int zero[4] = {0, 0, 0, 0};
+    /* Nodes the output does not reach are left out, so that isomorphic
+     * cells (one phenotype hash) decode to networks of equal cost. */
+    int live[4] = {0, 0, 0, 1};
+    for (int j = 2; j >= 0; j--)
+        for (int e = 0; e < 6; e++)
+            if (edge_from[e] == j && g[e] != OP_NONE && live[edge_to[e]])
+                live[j] = 1;
     for (int j = 1; j <= 3; j++) {
+        if (!live[j]) {
+            zero[j] = 1;
+            continue;
+        }
         int64_t terms[3];
         size_t n = 0;
         for (int e = 0; e < 6; e++) {

@@ -26,14 +26,6 @@
 
 #include "space_internal.h"
 
-/* Shared with space:macro (lib/space/macro.c). */
-int hwnas__space_multipliers(char ***out, size_t *n, hwnas_context *ctx, const char *kind,
-                             const char *text);
-void hwnas__space_multipliers_free(hwnas_context *ctx, char **list, size_t n);
-/* The active nodes of a cgp genotype: active[k] = 1 when node k is
- * reachable from the output (exposed for the tests). */
-int hwnas__cgp_active_nodes(const hwnas_space *space, const uint32_t *genes, uint8_t *active);
-
 enum {
     OPT_ROWS, OPT_COLS, OPT_LEVELS_BACK, OPT_IN_CHANNELS, OPT_IN_SIZE, OPT_CLASSES,
     OPT_MULTIPLIERS, OPT_MIN_SIZE, OPT_MUTATE_ACTIVE

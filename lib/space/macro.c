@@ -20,9 +20,8 @@
 #include "space_internal.h"
 
 /* In lib/space/cgp.c. */
-int hwnas__space_multipliers(char ***out, size_t *n, hwnas_context *ctx, const char *kind,
-                             const char *text);
-void hwnas__space_multipliers_free(hwnas_context *ctx, char **list, size_t n);
+
+
 
 enum {
     OPT_IN_CHANNELS, OPT_IN_SIZE, OPT_CLASSES, OPT_STEM_CHANNELS, OPT_STEM_STRIDE,

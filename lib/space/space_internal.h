@@ -43,6 +43,14 @@ int hwnas__space_gene(hwnas_space *space, size_t i, uint32_t cardinality, int or
 
 extern const hwnas__space_impl hwnas__space_cell_impl;
 
+/* The multipliers option of cgp and macro: comma-separated names, each
+ * checked against what the IR accepts (cgp.c). */
+int hwnas__space_multipliers(char ***out, size_t *n, hwnas_context *ctx, const char *kind,
+                             const char *text);
+void hwnas__space_multipliers_free(hwnas_context *ctx, char **list, size_t n);
+/* Which nodes of a space:cgp genotype the output reaches (cgp.c). */
+int hwnas__cgp_active_nodes(const hwnas_space *space, const uint32_t *genes, uint8_t *active);
+
 /* NAS-Bench-201's isomorphism key of a cell genotype, appended to out
  * (exposed for the tests that compare it with the published tables). */
 int hwnas__cell_unique_string(const hwnas_context *ctx, const uint32_t *genes,

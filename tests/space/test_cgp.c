@@ -12,7 +12,7 @@
 #include "test_alloc.h"
 
 /* In lib/space/cgp.c (to move to space_internal.h). */
-int hwnas__cgp_active_nodes(const hwnas_space *space, const uint32_t *genes, uint8_t *active);
+
 
 /* Gene layout of a node (doc/spaces.md). */
 enum { G_FN, G_IN0, G_IN1, G_KERNEL, G_CHANNELS, G_STRIDE, G_ACT, G_BIAS, G_PREACT,

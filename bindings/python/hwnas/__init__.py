@@ -22,8 +22,17 @@ if version_number // 10000 != _native.ABI_MAJOR or version_number < _native.MIN_
                          _native.MIN_VERSION // 10000, _native.MIN_VERSION // 100 % 100,
                          _native.MIN_VERSION % 100))
 
+from . import pareto, net, data, axmul, space, estimator  # noqa: E402 (after the check)
+from .net import Net, Node  # noqa: E402
+from .data import Idx, Dataset  # noqa: E402
+from .axmul import Axmul, Registry as AxmulRegistry  # noqa: E402
+from .space import Space  # noqa: E402
+from .estimator import Estimator  # noqa: E402
+
 __version__ = version
-__all__ = ["Context", "Options", "OptionInfo", "Rng", "Error", "InvalidArgument",
+__all__ = ["Net", "Node", "Idx", "Dataset", "Axmul", "AxmulRegistry", "Space", "Estimator",
+           "pareto", "net", "data", "axmul", "space", "estimator",
+           "Context", "Options", "OptionInfo", "Rng", "Error", "InvalidArgument",
            "OutOfMemory", "IOFailure", "FormatError", "NotFound", "Stopped", "StateError",
            "VersionError", "Unsupported", "InvalidCandidate", "InternalError", "error_str",
            "version", "version_number", "library_path"]

@@ -124,6 +124,7 @@ class Axmul:
 
     def __init__(self, ctx, spec="exact", _ptr=None, _owner=None):
         self._ctx = ctx
+        ctx._adopt(self)  # freed before the context, whatever the GC order
         self._ptr, self._owner = None, _owner
         if _ptr is None:
             ptr = c_void_p()
@@ -295,6 +296,7 @@ class Registry:
 
     def __init__(self, ctx):
         self._ctx = ctx
+        ctx._adopt(self)  # freed before the context, whatever the GC order
         self._ptr = None
         ptr = c_void_p()
         check(lib.hwnas_axmul_registry_new(ctypes.byref(ptr), ctx._ptr))

@@ -1,5 +1,7 @@
 """The context, named options and random streams."""
 import ctypes
+import sys
+import weakref
 
 from . import _native
 from ._native import lib, encode, decode, take_string
@@ -50,6 +52,7 @@ class Options:
     def __init__(self, ctx, kind, options=None, _borrowed=None, _owner=None):
         self._ptr, self._owned = None, False
         self._ctx = ctx
+        ctx._adopt(self)  # freed before the context, whatever the GC order
         if _borrowed is not None:
             self._ptr, self._owned, self._owner = _borrowed, False, _owner
             return
@@ -159,19 +162,37 @@ class Context:
     def __init__(self, options=None, *, log=None, **kwargs):
         self._ptr = None
         self._log_cb = None
+        self._children = {}  # id -> weakref of objects made in this context
         ptr = ctypes.c_void_p()
         check(lib.hwnas_context_new(ctypes.byref(ptr), encode(_options_text(options, kwargs))))
         self._ptr = ptr
         if log is not None:
             self.set_log(log)
 
+    def _adopt(self, obj):
+        """Remember an object made in this context, so that closing the
+        context closes it first (the garbage collector may finalise the two
+        in any order at exit)."""
+        key = id(obj)
+        children = self._children
+        children[key] = weakref.ref(obj, lambda _r, k=key, d=children: d.pop(k, None))
+
     def close(self):
-        """Free the context now (objects created in it must be closed first)."""
+        """Free the context now, closing every object created in it first."""
         if self._ptr:
+            for ref in list(self._children.values()):
+                child = ref()
+                if child is not None and getattr(child, "_ptr", None):
+                    child.close()
             lib.hwnas_context_free(self._ptr)
             self._ptr = None
 
     def __del__(self):
+        # At interpreter exit objects are finalised in no particular order:
+        # an object made in this context may still be freed after it, so
+        # leave the memory to the exiting process.
+        if sys.is_finalizing():
+            return
         self.close()
 
     def __enter__(self):
@@ -259,6 +280,7 @@ class Rng:
 
     def __init__(self, ctx, seed=0, stream=0):
         self._ctx = ctx  # keeps the allocator alive
+        ctx._adopt(self)  # freed before the context, whatever the GC order
         self._ptr = None
         ptr = ctypes.c_void_p()
         check(lib.hwnas_rng_new(ctypes.byref(ptr), ctx._ptr, seed, stream))

@@ -109,6 +109,7 @@ class Idx:
 
     def __init__(self, ctx, _ptr):
         self._ctx, self._ptr = ctx, _ptr
+        ctx._adopt(self)  # freed before the context, whatever the GC order
 
     @classmethod
     def read(cls, ctx, path):
@@ -197,6 +198,7 @@ class Dataset:
 
     def __init__(self, ctx, _ptr):
         self._ctx, self._ptr = ctx, _ptr
+        ctx._adopt(self)  # freed before the context, whatever the GC order
 
     @classmethod
     def load(cls, ctx, name="fashion-mnist", options=None, **kwargs):

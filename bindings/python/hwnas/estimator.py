@@ -67,6 +67,7 @@ class Estimator:
 
     def __init__(self, ctx, kind="estimator:cost", options=None, **kwargs):
         self._ctx = ctx
+        ctx._adopt(self)  # freed before the context, whatever the GC order
         self._ptr = None
         self._cb = None
         self._fn = None
@@ -90,6 +91,7 @@ class Estimator:
         """
         self = cls.__new__(cls)
         self._ctx = ctx
+        ctx._adopt(self)  # freed before the context, whatever the GC order
         self._ptr = None
         self._fn = fn
         self._failures = threading.local()

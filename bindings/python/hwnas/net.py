@@ -214,6 +214,7 @@ class Net:
 
     def __init__(self, ctx, _ptr=None, _owned=True):
         self._ctx = ctx
+        ctx._adopt(self)  # freed before the context, whatever the GC order
         self._ptr, self._owned = None, False
         if _ptr is None:
             ptr = c_void_p()

@@ -51,6 +51,7 @@ class Space:
 
     def __init__(self, ctx, kind="space:cell", options=None, **kwargs):
         self._ctx = ctx
+        ctx._adopt(self)  # freed before the context, whatever the GC order
         self._ptr = None
         ptr = c_void_p()
         check(lib.hwnas_space_new(ctypes.byref(ptr), ctx._ptr, encode(kind),

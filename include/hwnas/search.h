@@ -1,0 +1,183 @@
+/*
+ * libhwnas - the search: space + strategy + estimators, run to a budget.
+ *
+ * The driver runs  ask -> decode -> cache lookup by phenotype hash ->
+ * estimate the rest in parallel -> tell -> callbacks  until its budget is
+ * spent, keeping an archive of every candidate. Objectives name metrics of
+ * the estimators and a direction ("accuracy:max,energy_uj:min");
+ * constraints bound metrics ("latency_ms<=5,params<=100000").
+ *
+ * With an output directory, nothing is lost: every evaluation is appended
+ * to a journal and fsync'd as it is written, the strategy's state is
+ * snapshotted atomically every `snapshot_every` evaluations, and
+ * hwnas_search_resume() continues a killed search so that it finishes
+ * with exactly the archive of an uninterrupted run with the same seed.
+ * Results (archive and Pareto front as CSV and JSON, the front's nets as
+ * .net files, SVG plots) are written by hwnas_search_write_results().
+ *
+ * Options (hwnas describe search):
+ *   objectives, constraints, evaluations (budget), time_limit (seconds),
+ *   batch, threads (0 = the context's), seed (0 = the context's), out
+ *   (directory; "" = keep nothing on disk), snapshot_every, hv_reference.
+ *
+ * Determinism: candidate k (the k-th evaluation) estimates with random
+ * stream k, so results do not depend on the number of threads.
+ *
+ * Thread rules: one thread drives a search. During hwnas_search_run the
+ * estimators run on worker threads; the candidate callback is called on
+ * the driving thread, in evaluation order. hwnas_search_stop() may be
+ * called from any thread or a signal handler.
+ */
+#ifndef HWNAS_SEARCH_H
+#define HWNAS_SEARCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "export.h"
+
+HWNAS_BEGIN_DECLS
+
+typedef struct hwnas_search hwnas_search;
+struct hwnas_context;
+struct hwnas_space;
+struct hwnas_strategy;
+struct hwnas_estimator;
+
+/*
+ * Create a search over a space and strategy of the given kinds and options.
+ * Add estimators before running. The search owns the space and strategy it
+ * creates (hwnas_search_space / _strategy borrow them).
+ * Errors: HWNAS_EINVAL (NULL, bad option: named), HWNAS_ENOTFOUND (unknown
+ * kind), HWNAS_EIO (out directory cannot be created), HWNAS_ENOMEM.
+ * The strategy's objective count comes from the objectives option.
+ */
+HWNAS_API int hwnas_search_new(hwnas_search **out, struct hwnas_context *ctx,
+                               const char *space_kind, const char *space_options,
+                               const char *strategy_kind, const char *strategy_options,
+                               const char *options);
+
+/*
+ * Continue the search saved in directory dir: the same kinds and options,
+ * the archive of its journal (a corrupted or truncated tail is reported in
+ * the log and dropped), and the strategy state of its last snapshot.
+ * Built-in estimators are re-created; custom ones must be added again with
+ * hwnas_search_add_estimator_object under the same name before running.
+ * options: NULL, or options to change (e.g. a larger "evaluations").
+ * Errors: HWNAS_ENOTFOUND (no search in dir), HWNAS_EFORMAT (a damaged
+ * config or snapshot: the file is named), and those of _new.
+ */
+HWNAS_API int hwnas_search_resume(hwnas_search **out, struct hwnas_context *ctx,
+                                  const char *dir, const char *options);
+
+/* Free a search (and its space, strategy and built-in estimators). */
+HWNAS_API void hwnas_search_free(hwnas_search *search);
+
+/* Add an estimator of a built-in or plugin kind, owned by the search.
+ * Errors: those of hwnas_estimator_new, HWNAS_EINVAL when one of its
+ * metric names is already produced by an earlier estimator, HWNAS_ESTATE
+ * after the search has started. */
+HWNAS_API int hwnas_search_add_estimator(hwnas_search *search, const char *kind,
+                                         const char *options);
+
+/* Add an estimator the caller owns (custom callbacks); it must outlive the
+ * search. Errors as hwnas_search_add_estimator. */
+HWNAS_API int hwnas_search_add_estimator_object(hwnas_search *search,
+                                                struct hwnas_estimator *est);
+
+/* The search's space and strategy (borrowed). */
+HWNAS_API const struct hwnas_space *hwnas_search_space(const hwnas_search *search);
+HWNAS_API struct hwnas_strategy *hwnas_search_strategy(hwnas_search *search);
+
+/* Callbacks; each returns 0 to go on, non-zero to stop the run cleanly
+ * (hwnas_search_run returns HWNAS_EUSER; the search can be resumed).
+ *   candidate: after candidate `index` (archive index) is in the archive
+ *   batch:     after a batch has been told to the strategy
+ *   progress:  after each batch, with the fraction of the budget spent */
+typedef int (*hwnas_search_candidate_cb)(hwnas_search *search, size_t index,
+                                         void *user_data);
+typedef int (*hwnas_search_batch_cb)(hwnas_search *search, size_t evaluations,
+                                     void *user_data);
+typedef int (*hwnas_search_progress_cb)(hwnas_search *search, double fraction,
+                                        void *user_data);
+HWNAS_API void hwnas_search_on_candidate(hwnas_search *search, hwnas_search_candidate_cb cb,
+                                         void *user_data);
+HWNAS_API void hwnas_search_on_batch(hwnas_search *search, hwnas_search_batch_cb cb,
+                                     void *user_data);
+HWNAS_API void hwnas_search_on_progress(hwnas_search *search, hwnas_search_progress_cb cb,
+                                        void *user_data);
+
+/*
+ * Run until the budget is spent (or a callback or hwnas_search_stop stops
+ * it). A candidate whose estimation fails is archived with its error and
+ * told to the strategy as failed; the search goes on.
+ * Errors: HWNAS_EUSER (stopped: resumable), HWNAS_ESTATE (no estimator, or
+ * an objective or constraint names a metric no estimator produces: the
+ * message lists the metrics), HWNAS_EIO (journal or snapshot cannot be
+ * written), HWNAS_ENOMEM.
+ */
+HWNAS_API int hwnas_search_run(hwnas_search *search);
+
+/* Ask the running search to stop after the current batch. Thread-safe and
+ * async-signal-safe. */
+HWNAS_API void hwnas_search_stop(hwnas_search *search);
+
+/*
+ * Ask/tell from outside, for hosts that evaluate elsewhere: ask for up to
+ * max candidates (genes[count * gene_count], ids[count]); evaluate them;
+ * tell each result by id with its metrics by name (every metric an
+ * objective or constraint needs), or with an error text when it failed.
+ * The archive, journal and snapshots work as in hwnas_search_run.
+ * Errors: HWNAS_EINVAL (unknown id, a missing metric: named), HWNAS_EIO.
+ */
+HWNAS_API int hwnas_search_ask(hwnas_search *search, size_t max, uint32_t *genes,
+                               uint64_t *ids, size_t *count);
+HWNAS_API int hwnas_search_tell(hwnas_search *search, uint64_t id, size_t n_metrics,
+                                const char *const *names, const double *values,
+                                const char *error);
+
+/* ---- results ------------------------------------------------------- */
+
+/* Number of candidates in the archive (evaluation order). */
+HWNAS_API size_t hwnas_search_count(const hwnas_search *search);
+
+/* Metrics the search knows (the union of its estimators', in order). */
+HWNAS_API size_t hwnas_search_metric_count(const hwnas_search *search);
+HWNAS_API const char *hwnas_search_metric_name(const hwnas_search *search, size_t i);
+
+/* Candidate i: its genes (gene_count; borrowed), genotype string
+ * (borrowed), phenotype hash, metric by name (HWNAS_ENOTFOUND for an
+ * unknown name, NaN when it failed), error text (NULL when it succeeded),
+ * seconds spent estimating, and whether it came from the cache. Out of
+ * range: NULL / 0 / HWNAS_EINVAL. */
+HWNAS_API const uint32_t *hwnas_search_genes(const hwnas_search *search, size_t i);
+HWNAS_API const char *hwnas_search_key(const hwnas_search *search, size_t i);
+HWNAS_API uint64_t hwnas_search_hash(const hwnas_search *search, size_t i);
+HWNAS_API int hwnas_search_metric(const hwnas_search *search, size_t i, const char *name,
+                                  double *out);
+HWNAS_API const char *hwnas_search_error(const hwnas_search *search, size_t i);
+HWNAS_API double hwnas_search_seconds(const hwnas_search *search, size_t i);
+HWNAS_API int hwnas_search_cached(const hwnas_search *search, size_t i);
+
+/*
+ * The Pareto front: indices of the feasible, non-dominated, successfully
+ * evaluated candidates (one per phenotype), sorted by the first
+ * objective, into indices[0..cap); returns the front's size (a smaller cap
+ * writes a prefix). Errors are returned as 0 with the last error set.
+ */
+HWNAS_API size_t hwnas_search_front(const hwnas_search *search, size_t *indices, size_t cap);
+
+/* Hypervolume of the front in objective space (maximised objectives
+ * negated) against the hv_reference option, or the default reference
+ * (documented in doc/search.md). Errors: HWNAS_ESTATE (no feasible
+ * candidate), HWNAS_ENOMEM. */
+HWNAS_API int hwnas_search_hypervolume(const hwnas_search *search, double *out);
+
+/* Write archive.csv, archive.json, front.csv, front.json, front/NNN.net,
+ * front.svg and hypervolume.svg into dir (NULL = the out option).
+ * Errors: HWNAS_EINVAL (no directory), HWNAS_EIO naming the file. */
+HWNAS_API int hwnas_search_write_results(const hwnas_search *search, const char *dir);
+
+HWNAS_END_DECLS
+
+#endif /* HWNAS_SEARCH_H */

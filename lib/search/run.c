@@ -1,0 +1,424 @@
+/* The run loop: ask, decode, cache, estimate in parallel, tell. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "search_internal.h"
+
+/* One candidate of a batch while it is being evaluated. */
+typedef struct slot {
+    hwnas__record rec;  /* becomes the archive record */
+    hwnas_net *net;     /* decoded net (for the journal), NULL when none */
+    int64_t copy_from;  /* archive index (>= 0) or -2 - batch index to copy */
+    int evaluate;       /* estimate in the parallel pass */
+    int replayed;       /* taken from the journal of an earlier session */
+} slot;
+
+typedef struct batch {
+    hwnas_search *s;
+    slot *slots;
+    size_t n;
+} batch;
+
+static int fail_record(hwnas_search *s, hwnas__record *r, const char *why)
+{
+    r->failed = 1;
+    hwnas__free(s->ctx, r->error);
+    r->error = hwnas__strdup(s->ctx, why && *why ? why : "unknown error");
+    return r->error ? HWNAS_OK : HWNAS_ENOMEM;
+}
+
+/* Estimate one candidate; runs on a worker thread. */
+static int estimate_task(size_t i, size_t worker, void *data)
+{
+    (void)worker;
+    batch *b = data;
+    hwnas_search *s = b->s;
+    slot *sl = &b->slots[i];
+    if (!sl->evaluate)
+        return 0;
+    double t0 = hwnas__now();
+    int rc = hwnas_net_new(&sl->net, s->ctx);
+    if (rc == HWNAS_OK)
+        rc = hwnas_space_decode(s->space, sl->rec.genes, sl->net);
+    for (size_t e = 0, m = 0; rc == HWNAS_OK && e < s->n_est; e++) {
+        rc = hwnas_estimator_estimate(s->est[e], sl->net, sl->rec.key, sl->rec.eval,
+                                      sl->rec.metrics + m);
+        m += hwnas_estimator_metric_count(s->est[e]);
+    }
+    sl->rec.seconds = hwnas__now() - t0;
+    if (rc != HWNAS_OK) {
+        /* The message is on this thread: copy it into the record now. */
+        if (fail_record(s, &sl->rec, hwnas_error_last()) != HWNAS_OK)
+            return 1;
+        for (size_t m = 0; m < s->n_metrics; m++)
+            sl->rec.metrics[m] = NAN;
+    }
+    return 0;
+}
+
+/* Objectives (minimised) and total relative constraint violation. */
+int hwnas__search_score(hwnas_search *s, hwnas__record *r)
+{
+    if (r->failed)
+        return HWNAS_OK;
+    r->obj = hwnas__malloc(s->ctx, (s->n_obj ? s->n_obj : 1) * sizeof *r->obj);
+    if (!r->obj)
+        return HWNAS_ENOMEM;
+    for (size_t k = 0; k < s->n_obj; k++) {
+        double v = r->metrics[s->obj[k].metric];
+        if (!isfinite(v)) {
+            char why[160];
+            snprintf(why, sizeof why, "objective %s is not finite (%g)", s->obj[k].name, v);
+            hwnas__free(s->ctx, r->obj);
+            r->obj = NULL;
+            return fail_record(s, r, why);
+        }
+        r->obj[k] = s->obj[k].sign * v;
+    }
+    r->violation = 0;
+    for (size_t k = 0; k < s->n_con; k++) {
+        double v = r->metrics[s->con[k].metric], b = s->con[k].bound;
+        double over = s->con[k].upper ? v - b : b - v;
+        if (!(over <= 0)) /* NaN violates too */
+            r->violation += isfinite(over) ? over / (fabs(b) > 1e-12 ? fabs(b) : 1.0) : 1e300;
+    }
+    return HWNAS_OK;
+}
+
+static int new_record(hwnas_search *s, hwnas__record *r, const uint32_t *genes, uint64_t id,
+                      uint64_t eval)
+{
+    memset(r, 0, sizeof *r);
+    r->id = id;
+    r->eval = eval;
+    r->genes = hwnas__malloc(s->ctx, s->n_genes * sizeof *r->genes);
+    r->metrics = hwnas__malloc(s->ctx, (s->n_metrics ? s->n_metrics : 1) * sizeof *r->metrics);
+    if (!r->genes || !r->metrics)
+        return HWNAS_ENOMEM;
+    memcpy(r->genes, genes, s->n_genes * sizeof *genes);
+    for (size_t m = 0; m < s->n_metrics; m++)
+        r->metrics[m] = NAN;
+    int rc = hwnas_space_format(s->space, genes, &r->key);
+    if (rc == HWNAS_OK) {
+        /* hwnas_space_format returns an hwnas_free() buffer: keep our own copy. */
+        char *k = hwnas__strdup(s->ctx, r->key);
+        hwnas_free(r->key);
+        r->key = k;
+        if (!k)
+            return HWNAS_ENOMEM;
+        rc = hwnas_space_hash(s->space, genes, &r->hash);
+        if (rc == HWNAS_EINVALID)
+            return fail_record(s, r, hwnas_error_last());
+    }
+    return rc;
+}
+
+static void copy_metrics(hwnas_search *s, hwnas__record *dst, const hwnas__record *src)
+{
+    memcpy(dst->metrics, src->metrics, s->n_metrics * sizeof *dst->metrics);
+    dst->cached = 1;
+    if (src->failed)
+        fail_record(s, dst, src->error);
+}
+
+/* A journal record of an earlier session for evaluation eval, if its
+ * genotype is the one asked now. */
+static const hwnas__record *replay_for(const hwnas_search *s, uint64_t eval,
+                                       const uint32_t *genes)
+{
+    for (size_t i = 0; i < s->n_replay; i++)
+        if (s->replay[i].eval == eval)
+            return memcmp(s->replay[i].genes, genes, s->n_genes * sizeof *genes) == 0
+                       ? &s->replay[i]
+                       : NULL;
+    return NULL;
+}
+
+static void take_replay(hwnas_search *s, hwnas__record *dst, const hwnas__record *src)
+{
+    memcpy(dst->metrics, src->metrics, s->n_metrics * sizeof *dst->metrics);
+    dst->seconds = src->seconds;
+    dst->cached = src->cached;
+    if (src->failed)
+        fail_record(s, dst, src->error);
+}
+
+/* Evaluate, archive, journal and tell one batch of asked candidates. */
+static int run_batch(hwnas_search *s, const uint32_t *genes, const uint64_t *ids, size_t n)
+{
+    slot *slots = hwnas__calloc(s->ctx, n, sizeof *slots);
+    double *obj = hwnas__calloc(s->ctx, n * s->n_obj + 1, sizeof *obj);
+    double *viol = hwnas__calloc(s->ctx, n + 1, sizeof *viol);
+    int *failed = hwnas__calloc(s->ctx, n + 1, sizeof *failed);
+    int rc = slots && obj && viol && failed ? HWNAS_OK : HWNAS_ENOMEM;
+    size_t base = s->n_rec;
+    for (size_t i = 0; rc == HWNAS_OK && i < n; i++) {
+        slot *sl = &slots[i];
+        sl->copy_from = -1;
+        rc = new_record(s, &sl->rec, genes + i * s->n_genes, ids[i], base + i);
+        if (rc != HWNAS_OK || sl->rec.failed)
+            continue;
+        const hwnas__record *old = replay_for(s, base + i, sl->rec.genes);
+        if (old) {
+            take_replay(s, &sl->rec, old);
+            sl->replayed = 1;
+            continue;
+        }
+        int64_t hit = hwnas__cache_find(s, sl->rec.hash);
+        for (size_t j = 0; hit < 0 && j < i; j++)
+            if (!slots[j].rec.failed && slots[j].rec.hash == sl->rec.hash &&
+                slots[j].copy_from == -1)
+                hit = -2 - (int64_t)j;
+        sl->copy_from = hit;
+        sl->evaluate = hit == -1;
+    }
+    if (rc == HWNAS_OK) {
+        batch b = {s, slots, n};
+        size_t threads = (size_t)hwnas__options_int(s->options, OPT_THREADS);
+        (void)threads; /* the context's pool sizes the loop; see doc/search.md */
+        rc = hwnas_parallel_for(s->ctx, n, estimate_task, &b);
+        if (rc == HWNAS_EUSER)
+            rc = HWNAS_ENOMEM; /* a task stops only when it cannot record an error */
+    }
+    for (size_t i = 0; rc == HWNAS_OK && i < n; i++) {
+        slot *sl = &slots[i];
+        if (sl->copy_from >= 0)
+            copy_metrics(s, &sl->rec, &s->rec[sl->copy_from]);
+        else if (sl->copy_from <= -2) /* an earlier slot, archived by now */
+            copy_metrics(s, &sl->rec, &s->rec[base + (size_t)(-2 - sl->copy_from)]);
+        rc = hwnas__search_score(s, &sl->rec);
+        if (rc == HWNAS_OK && s->journal && !sl->replayed)
+            rc = hwnas__journal_append(s, &sl->rec, sl->net);
+        if (rc != HWNAS_OK)
+            break;
+        failed[i] = sl->rec.failed;
+        viol[i] = sl->rec.violation;
+        if (!sl->rec.failed)
+            memcpy(obj + i * s->n_obj, sl->rec.obj, s->n_obj * sizeof *obj);
+        if (!sl->rec.failed && !sl->rec.cached && hwnas__cache_find(s, sl->rec.hash) < 0)
+            rc = hwnas__cache_put(s, sl->rec.hash, (int64_t)s->n_rec);
+        if (rc == HWNAS_OK)
+            rc = hwnas__search_archive(s, &sl->rec);
+        s->since_snapshot++;
+    }
+    if (rc == HWNAS_OK)
+        rc = hwnas_strategy_tell(s->strategy, n, ids, obj, viol, failed);
+    for (size_t i = 0; slots && i < n; i++) {
+        hwnas__record_release(s->ctx, &slots[i].rec);
+        hwnas_net_free(slots[i].net);
+    }
+    hwnas__free(s->ctx, slots);
+    hwnas__free(s->ctx, obj);
+    hwnas__free(s->ctx, viol);
+    hwnas__free(s->ctx, failed);
+    /* Candidate callbacks, in evaluation order. */
+    for (size_t i = base; rc == HWNAS_OK && i < s->n_rec; i++)
+        if (s->on_candidate && s->on_candidate(s, i, s->on_candidate_data) != 0)
+            rc = hwnas__error(HWNAS_EUSER, "search stopped by the candidate callback at "
+                                           "evaluation %zu",
+                              i);
+    return rc;
+}
+
+static int record_hypervolume(hwnas_search *s)
+{
+    if (s->n_hv == s->cap_hv) {
+        size_t cap = s->cap_hv ? s->cap_hv * 2 : 64;
+        double *h = hwnas__realloc(s->ctx, s->hv_history, cap * sizeof *h);
+        if (!h)
+            return HWNAS_ENOMEM;
+        s->hv_history = h;
+        size_t *e = hwnas__realloc(s->ctx, s->hv_evals, cap * sizeof *e);
+        if (!e)
+            return HWNAS_ENOMEM;
+        s->hv_evals = e;
+        s->cap_hv = cap;
+    }
+    s->hv_evals[s->n_hv] = s->n_rec;
+    s->hv_history[s->n_hv] = NAN; /* computed against the final reference in results */
+    s->n_hv++;
+    return HWNAS_OK;
+}
+
+static int after_batch(hwnas_search *s)
+{
+    int rc = record_hypervolume(s);
+    if (rc == HWNAS_OK && s->journal && s->n_pending == 0 &&
+        s->since_snapshot >= (size_t)hwnas__options_int(s->options, OPT_SNAPSHOT_EVERY))
+        rc = hwnas__snapshot_write(s);
+    if (rc != HWNAS_OK)
+        return rc;
+    if (s->on_batch && s->on_batch(s, s->n_rec, s->on_batch_data) != 0)
+        return hwnas__error(HWNAS_EUSER, "search stopped by the batch callback after %zu "
+                                         "evaluations",
+                            s->n_rec);
+    double budget = (double)hwnas__options_int(s->options, OPT_EVALUATIONS);
+    double fraction = (double)s->n_rec / budget;
+    double limit = hwnas__options_float(s->options, OPT_TIME_LIMIT);
+    if (limit > 0) {
+        double t = (s->elapsed_before + hwnas__now() - s->started_at) / limit;
+        fraction = t > fraction ? t : fraction;
+    }
+    if (s->on_progress && s->on_progress(s, fraction > 1 ? 1 : fraction,
+                                         s->on_progress_data) != 0)
+        return hwnas__error(HWNAS_EUSER, "search stopped by the progress callback after %zu "
+                                         "evaluations",
+                            s->n_rec);
+    return HWNAS_OK;
+}
+
+int hwnas_search_run(hwnas_search *s)
+{
+    if (!s)
+        return hwnas__error(HWNAS_EINVAL, "hwnas_search_run: search is NULL");
+    int rc = hwnas__search_start(s);
+    if (rc != HWNAS_OK)
+        return rc;
+    if (s->n_pending)
+        return hwnas__error(HWNAS_ESTATE, "search: %zu candidates asked with hwnas_search_ask "
+                                          "are not told yet",
+                            s->n_pending);
+    size_t budget = (size_t)hwnas__options_int(s->options, OPT_EVALUATIONS);
+    size_t batch_size = (size_t)hwnas__options_int(s->options, OPT_BATCH);
+    if (batch_size == 0)
+        batch_size = hwnas_context_threads(s->ctx);
+    double limit = hwnas__options_float(s->options, OPT_TIME_LIMIT);
+    uint32_t *genes = hwnas__malloc(s->ctx, batch_size * s->n_genes * sizeof *genes);
+    uint64_t *ids = hwnas__malloc(s->ctx, batch_size * sizeof *ids);
+    if (!genes || !ids) {
+        hwnas__free(s->ctx, genes);
+        hwnas__free(s->ctx, ids);
+        return HWNAS_ENOMEM;
+    }
+    s->stop = 0;
+    s->started_at = hwnas__now();
+    while (rc == HWNAS_OK && s->n_rec < budget) {
+        if (s->stop) {
+            rc = hwnas__error(HWNAS_EUSER, "search stopped after %zu evaluations", s->n_rec);
+            break;
+        }
+        if (limit > 0 && s->elapsed_before + hwnas__now() - s->started_at >= limit)
+            break;
+        size_t want = budget - s->n_rec < batch_size ? budget - s->n_rec : batch_size, got = 0;
+        rc = hwnas_strategy_ask(s->strategy, want, genes, ids, &got);
+        if (rc == HWNAS_OK && got == 0)
+            rc = hwnas__error(HWNAS_EINTERNAL, "search: %s asked for nothing with no "
+                                               "candidate pending",
+                              hwnas_strategy_kind(s->strategy));
+        if (rc == HWNAS_OK)
+            rc = run_batch(s, genes, ids, got);
+        if (rc == HWNAS_OK)
+            rc = after_batch(s);
+    }
+    s->elapsed_before += hwnas__now() - s->started_at;
+    s->started_at = hwnas__now();
+    /* A final snapshot so that a finished search resumes to more budget. */
+    if ((rc == HWNAS_OK || rc == HWNAS_EUSER) && s->journal && s->n_pending == 0 &&
+        s->since_snapshot > 0) {
+        char saved[1024];
+        snprintf(saved, sizeof saved, "%s", hwnas_error_last());
+        int src = hwnas__snapshot_write(s);
+        if (src != HWNAS_OK)
+            rc = src;
+        else if (rc == HWNAS_EUSER)
+            hwnas__error(HWNAS_EUSER, "%s", saved);
+    }
+    hwnas__free(s->ctx, genes);
+    hwnas__free(s->ctx, ids);
+    return rc;
+}
+
+/* ---- ask/tell from outside ------------------------------------------- */
+
+int hwnas_search_ask(hwnas_search *s, size_t max, uint32_t *genes, uint64_t *ids,
+                     size_t *count)
+{
+    if (!s || !genes || !ids || !count)
+        return hwnas__error(HWNAS_EINVAL, "hwnas_search_ask: search, genes, ids and count are "
+                                          "required");
+    *count = 0;
+    int rc = hwnas__search_start(s);
+    if (rc != HWNAS_OK || max == 0)
+        return rc;
+    size_t got = 0;
+    rc = hwnas_strategy_ask(s->strategy, max, genes, ids, &got);
+    if (rc != HWNAS_OK)
+        return rc;
+    hwnas__pending *p = hwnas__realloc(s->ctx, s->pending, (s->n_pending + got + 1) * sizeof *p);
+    if (!p)
+        return HWNAS_ENOMEM;
+    s->pending = p;
+    for (size_t i = 0; i < got; i++) {
+        p[s->n_pending].id = ids[i];
+        p[s->n_pending].genes = hwnas__malloc(s->ctx, s->n_genes * sizeof *genes);
+        if (!p[s->n_pending].genes)
+            return HWNAS_ENOMEM;
+        memcpy(p[s->n_pending].genes, genes + i * s->n_genes, s->n_genes * sizeof *genes);
+        s->n_pending++;
+    }
+    *count = got;
+    return HWNAS_OK;
+}
+
+int hwnas_search_tell(hwnas_search *s, uint64_t id, size_t n_metrics, const char *const *names,
+                      const double *values, const char *error)
+{
+    if (!s || (n_metrics && (!names || !values)))
+        return hwnas__error(HWNAS_EINVAL, "hwnas_search_tell: search, names and values are "
+                                          "required");
+    size_t k = 0;
+    while (k < s->n_pending && s->pending[k].id != id)
+        k++;
+    if (k == s->n_pending)
+        return hwnas__error(HWNAS_EINVAL, "hwnas_search_tell: candidate %llu was not asked or "
+                                          "is already told",
+                            (unsigned long long)id);
+    hwnas__record r;
+    int rc = new_record(s, &r, s->pending[k].genes, id, s->n_rec);
+    for (size_t i = 0; rc == HWNAS_OK && i < n_metrics; i++) {
+        size_t m = 0;
+        while (m < s->n_metrics && strcmp(s->metric_names[m], names[i]) != 0)
+            m++;
+        if (m == s->n_metrics)
+            rc = hwnas__error(HWNAS_EINVAL, "hwnas_search_tell: unknown metric '%s'", names[i]);
+        else
+            r.metrics[m] = values[i];
+    }
+    if (rc == HWNAS_OK && error)
+        rc = fail_record(s, &r, error);
+    for (size_t j = 0; rc == HWNAS_OK && !r.failed && j < s->n_obj; j++)
+        if (isnan(r.metrics[s->obj[j].metric]))
+            rc = hwnas__error(HWNAS_EINVAL, "hwnas_search_tell: candidate %llu lacks metric '%s' "
+                                            "(an objective)",
+                              (unsigned long long)id, s->obj[j].name);
+    if (rc == HWNAS_OK)
+        rc = hwnas__search_score(s, &r);
+    if (rc == HWNAS_OK && s->journal)
+        rc = hwnas__journal_append(s, &r, NULL);
+    if (rc == HWNAS_OK) {
+        /* A failed candidate still passes an objective row (ignored). */
+        double *obj = r.obj ? r.obj : hwnas__calloc(s->ctx, s->n_obj + 1, sizeof *obj);
+        double v = r.violation;
+        int f = r.failed;
+        rc = obj ? hwnas_strategy_tell(s->strategy, 1, &id, obj, &v, &f) : HWNAS_ENOMEM;
+        if (obj != r.obj)
+            hwnas__free(s->ctx, obj);
+    }
+    if (rc == HWNAS_OK && !r.failed && hwnas__cache_find(s, r.hash) < 0)
+        rc = hwnas__cache_put(s, r.hash, (int64_t)s->n_rec);
+    if (rc == HWNAS_OK)
+        rc = hwnas__search_archive(s, &r);
+    if (rc != HWNAS_OK) {
+        hwnas__record_release(s->ctx, &r);
+        return rc;
+    }
+    hwnas__free(s->ctx, s->pending[k].genes);
+    s->pending[k] = s->pending[--s->n_pending];
+    s->since_snapshot++;
+    if (s->on_candidate && s->on_candidate(s, s->n_rec - 1, s->on_candidate_data) != 0)
+        return hwnas__error(HWNAS_EUSER, "search stopped by the candidate callback");
+    if (s->n_pending == 0)
+        return after_batch(s);
+    return HWNAS_OK;
+}

@@ -1,0 +1,557 @@
+/* The search object: options, objectives, estimators, archive, cache. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "search_internal.h"
+
+static const hwnas__option_spec search_options[] = {
+    [OPT_OBJECTIVES] = {"objectives", HWNAS_OPTION_STRING, "accuracy:max,energy_uj:min", 0, 0,
+                        NULL, "metric:max|min,... the objectives, in order"},
+    [OPT_CONSTRAINTS] = {"constraints", HWNAS_OPTION_STRING, "", 0, 0, NULL,
+                         "metric<=bound or metric>=bound, separated by ',' or ';'"},
+    [OPT_EVALUATIONS] = {"evaluations", HWNAS_OPTION_INT, "100", 1, 1e9, NULL,
+                         "budget: candidates to evaluate (cached ones count)"},
+    [OPT_TIME_LIMIT] = {"time_limit", HWNAS_OPTION_FLOAT, "0", 0, 1e9, NULL,
+                        "budget: seconds of wall time, over resumes too; 0 = none"},
+    [OPT_BATCH] = {"batch", HWNAS_OPTION_INT, "0", 0, 1e6, NULL,
+                   "candidates asked and evaluated together; 0 = the thread count"},
+    [OPT_THREADS] = {"threads", HWNAS_OPTION_INT, "0", 0, 4096, NULL,
+                     "threads evaluating a batch; 0 = the context's"},
+    [OPT_SEED] = {"seed", HWNAS_OPTION_INT, "0", 0, 9223372036854775807.0, NULL,
+                  "root of the strategy's and the estimators' randomness; 0 = the context's"},
+    [OPT_OUT] = {"out", HWNAS_OPTION_STRING, "", 0, 0, NULL,
+                 "output directory: journal, snapshots, results; empty = keep nothing"},
+    [OPT_SNAPSHOT_EVERY] = {"snapshot_every", HWNAS_OPTION_INT, "10", 1, 1e9, NULL,
+                            "snapshot the strategy every this many evaluations (at batch ends)"},
+    [OPT_HV_REFERENCE] = {"hv_reference", HWNAS_OPTION_STRING, "", 0, 0, NULL,
+                          "reference point for hypervolume, one value per objective in its "
+                          "own direction; empty = from the archive (doc/search.md)"},
+};
+
+const hwnas__kind hwnas__search_kind = {
+    "search", search_options, HWNAS_ARRAY_SIZE(search_options), NULL,
+};
+
+double hwnas__now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+const char *hwnas__search_out(const hwnas_search *s)
+{
+    return hwnas__options_str(s->options, OPT_OUT);
+}
+
+void hwnas__record_release(const hwnas_context *ctx, hwnas__record *r)
+{
+    hwnas__free(ctx, r->genes);
+    hwnas__free(ctx, r->key);
+    hwnas__free(ctx, r->metrics);
+    hwnas__free(ctx, r->obj);
+    hwnas__free(ctx, r->error);
+    memset(r, 0, sizeof *r);
+}
+
+void hwnas_search_free(hwnas_search *s)
+{
+    if (!s)
+        return;
+    if (s->journal)
+        fclose(s->journal);
+    for (size_t i = 0; i < s->n_rec; i++)
+        hwnas__record_release(s->ctx, &s->rec[i]);
+    for (size_t i = 0; i < s->n_replay; i++)
+        hwnas__record_release(s->ctx, &s->replay[i]);
+    for (size_t i = 0; i < s->n_pending; i++)
+        hwnas__free(s->ctx, s->pending[i].genes);
+    for (size_t i = 0; i < s->n_est; i++)
+        if (s->est_owned[i])
+            hwnas_estimator_free(s->est[i]);
+    for (size_t i = 0; i < s->n_metrics; i++)
+        hwnas__free(s->ctx, s->metric_names[i]);
+    for (size_t i = 0; i < s->n_obj; i++)
+        hwnas__free(s->ctx, s->obj[i].name);
+    for (size_t i = 0; i < s->n_con; i++)
+        hwnas__free(s->ctx, s->con[i].name);
+    hwnas__free(s->ctx, s->obj);
+    hwnas__free(s->ctx, s->con);
+    hwnas__free(s->ctx, s->rec);
+    hwnas__free(s->ctx, s->replay);
+    hwnas__free(s->ctx, s->pending);
+    hwnas__free(s->ctx, s->est);
+    hwnas__free(s->ctx, s->est_owned);
+    hwnas__free(s->ctx, s->metric_names);
+    hwnas__free(s->ctx, s->metric_est);
+    hwnas__free(s->ctx, s->cache_keys);
+    hwnas__free(s->ctx, s->cache_vals);
+    hwnas__free(s->ctx, s->hv_history);
+    hwnas__free(s->ctx, s->hv_evals);
+    hwnas_strategy_free(s->strategy);
+    hwnas_space_free(s->space);
+    hwnas__free(s->ctx, s->resume_dir);
+    hwnas__free(s->ctx, s->space_kind);
+    hwnas__free(s->ctx, s->space_options);
+    hwnas__free(s->ctx, s->strategy_kind);
+    hwnas__free(s->ctx, s->strategy_options);
+    hwnas_options_free(s->options);
+    hwnas__free(s->ctx, s);
+}
+
+/* Count the objectives in "a:max,b:min" (validated at start). */
+static size_t count_objectives(const char *text)
+{
+    size_t n = 0;
+    for (const char *p = text; *p; p++)
+        n += *p == ':';
+    return n;
+}
+
+static int make_dir(const char *dir)
+{
+    if (mkdir(dir, 0777) == 0 || errno == EEXIST)
+        return HWNAS_OK;
+    return hwnas__error(HWNAS_EIO, "cannot create the output directory '%s': %s", dir,
+                        strerror(errno));
+}
+
+/* The strategy's options with the search's seed filled in, unless the
+ * strategy options already set one. */
+static int strategy_options_with_seed(hwnas_search *s, char **out)
+{
+    uint64_t seed = (uint64_t)hwnas__options_int(s->options, OPT_SEED);
+    if (seed == 0)
+        seed = hwnas_context_seed(s->ctx);
+    hwnas__strbuf sb;
+    hwnas__strbuf_init(&sb, s->ctx);
+    hwnas__strbuf_printf(&sb, "seed=%llu", (unsigned long long)(seed ? seed : 1));
+    if (s->strategy_options && *s->strategy_options)
+        hwnas__strbuf_printf(&sb, ";%s", s->strategy_options);
+    if (sb.failed)
+        return HWNAS_ENOMEM;
+    *out = sb.data;
+    return HWNAS_OK;
+}
+
+int hwnas_search_new(hwnas_search **out, hwnas_context *ctx, const char *space_kind,
+                     const char *space_options, const char *strategy_kind,
+                     const char *strategy_options, const char *options)
+{
+    if (!out)
+        return hwnas__error(HWNAS_EINVAL, "hwnas_search_new: out is NULL");
+    *out = NULL;
+    if (!ctx || !space_kind || !strategy_kind)
+        return hwnas__error(HWNAS_EINVAL,
+                            "hwnas_search_new: ctx, space kind and strategy kind are required");
+    hwnas_search *s = hwnas__calloc(ctx, 1, sizeof *s);
+    if (!s)
+        return HWNAS_ENOMEM;
+    s->ctx = ctx;
+    int rc = hwnas__options_new_kind(&s->options, ctx, &hwnas__search_kind, options);
+    if (rc == HWNAS_OK) {
+        s->space_kind = hwnas__strdup(ctx, space_kind);
+        s->space_options = hwnas__strdup(ctx, space_options ? space_options : "");
+        s->strategy_kind = hwnas__strdup(ctx, strategy_kind);
+        s->strategy_options = hwnas__strdup(ctx, strategy_options ? strategy_options : "");
+        if (!s->space_kind || !s->space_options || !s->strategy_kind || !s->strategy_options)
+            rc = HWNAS_ENOMEM;
+    }
+    size_t n_obj = rc == HWNAS_OK ? count_objectives(hwnas__options_str(s->options,
+                                                                         OPT_OBJECTIVES))
+                                  : 0;
+    if (rc == HWNAS_OK && n_obj == 0)
+        rc = hwnas__error(HWNAS_EINVAL,
+                          "search: objectives \"%s\" lists none (write metric:max or metric:min)",
+                          hwnas__options_str(s->options, OPT_OBJECTIVES));
+    if (rc == HWNAS_OK)
+        rc = hwnas_space_new(&s->space, ctx, space_kind, space_options);
+    char *sopts = NULL;
+    if (rc == HWNAS_OK)
+        rc = strategy_options_with_seed(s, &sopts);
+    if (rc == HWNAS_OK)
+        rc = hwnas_strategy_new(&s->strategy, ctx, strategy_kind, sopts, s->space, n_obj);
+    hwnas__free(ctx, sopts);
+    if (rc == HWNAS_OK) {
+        s->n_genes = hwnas_space_gene_count(s->space);
+        s->cache_mask = 255;
+        s->cache_keys = hwnas__calloc(ctx, s->cache_mask + 1, sizeof *s->cache_keys);
+        s->cache_vals = hwnas__malloc(ctx, (s->cache_mask + 1) * sizeof *s->cache_vals);
+        if (!s->cache_keys || !s->cache_vals)
+            rc = HWNAS_ENOMEM;
+        else
+            memset(s->cache_vals, 0xff, (s->cache_mask + 1) * sizeof *s->cache_vals);
+    }
+    if (rc == HWNAS_OK && *hwnas__search_out(s))
+        rc = make_dir(hwnas__search_out(s));
+    if (rc != HWNAS_OK) {
+        hwnas_search_free(s);
+        return rc;
+    }
+    *out = s;
+    return HWNAS_OK;
+}
+
+/* ---- estimators and metrics ----------------------------------------- */
+
+static int add_estimator(hwnas_search *s, hwnas_estimator *e, int owned)
+{
+    if (s->started)
+        return hwnas__error(HWNAS_ESTATE, "search: estimators must be added before it starts");
+    size_t m = hwnas_estimator_metric_count(e);
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < s->n_metrics; j++)
+            if (strcmp(hwnas_estimator_metric_name(e, i), s->metric_names[j]) == 0)
+                return hwnas__error(HWNAS_EINVAL,
+                                    "search: metric '%s' of %s is already produced by %s",
+                                    s->metric_names[j], hwnas_estimator_kind(e),
+                                    hwnas_estimator_kind(s->est[s->metric_est[j]]));
+    hwnas_estimator **est = hwnas__realloc(s->ctx, s->est, (s->n_est + 1) * sizeof *est);
+    if (!est)
+        return HWNAS_ENOMEM;
+    s->est = est;
+    int *owned_flags = hwnas__realloc(s->ctx, s->est_owned, (s->n_est + 1) * sizeof *owned_flags);
+    if (!owned_flags)
+        return HWNAS_ENOMEM;
+    s->est_owned = owned_flags;
+    char **names = hwnas__realloc(s->ctx, s->metric_names, (s->n_metrics + m) * sizeof *names);
+    if (!names)
+        return HWNAS_ENOMEM;
+    s->metric_names = names;
+    size_t *which = hwnas__realloc(s->ctx, s->metric_est, (s->n_metrics + m) * sizeof *which);
+    if (!which)
+        return HWNAS_ENOMEM;
+    s->metric_est = which;
+    for (size_t i = 0; i < m; i++) {
+        names[s->n_metrics + i] = hwnas__strdup(s->ctx, hwnas_estimator_metric_name(e, i));
+        if (!names[s->n_metrics + i]) {
+            while (i-- > 0)
+                hwnas__free(s->ctx, names[s->n_metrics + i]);
+            return HWNAS_ENOMEM;
+        }
+        which[s->n_metrics + i] = s->n_est;
+    }
+    s->n_metrics += m;
+    s->est[s->n_est] = e;
+    s->est_owned[s->n_est] = owned;
+    s->n_est++;
+    return HWNAS_OK;
+}
+
+int hwnas_search_add_estimator(hwnas_search *s, const char *kind, const char *options)
+{
+    if (!s || !kind)
+        return hwnas__error(HWNAS_EINVAL, "hwnas_search_add_estimator: search and kind are "
+                                          "required");
+    hwnas_estimator *e;
+    int rc = hwnas_estimator_new(&e, s->ctx, kind, options);
+    if (rc != HWNAS_OK)
+        return rc;
+    rc = add_estimator(s, e, 1);
+    if (rc != HWNAS_OK)
+        hwnas_estimator_free(e);
+    return rc;
+}
+
+int hwnas_search_add_estimator_object(hwnas_search *s, hwnas_estimator *e)
+{
+    if (!s || !e)
+        return hwnas__error(HWNAS_EINVAL,
+                            "hwnas_search_add_estimator_object: search and estimator are "
+                            "required");
+    return add_estimator(s, e, 0);
+}
+
+const hwnas_space *hwnas_search_space(const hwnas_search *s) { return s ? s->space : NULL; }
+
+hwnas_strategy *hwnas_search_strategy(hwnas_search *s) { return s ? s->strategy : NULL; }
+
+size_t hwnas_search_metric_count(const hwnas_search *s) { return s ? s->n_metrics : 0; }
+
+const char *hwnas_search_metric_name(const hwnas_search *s, size_t i)
+{
+    return s && i < s->n_metrics ? s->metric_names[i] : NULL;
+}
+
+static int64_t metric_index(const hwnas_search *s, const char *name, size_t len)
+{
+    for (size_t i = 0; i < s->n_metrics; i++)
+        if (strlen(s->metric_names[i]) == len && memcmp(s->metric_names[i], name, len) == 0)
+            return (int64_t)i;
+    return -1;
+}
+
+static int unknown_metric(const hwnas_search *s, const char *what, const char *name,
+                          size_t len)
+{
+    char list[512];
+    size_t used = 0;
+    list[0] = 0;
+    for (size_t i = 0; i < s->n_metrics && used < sizeof list; i++) {
+        int w = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
+                         s->metric_names[i]);
+        if (w > 0)
+            used += (size_t)w;
+    }
+    return hwnas__error(HWNAS_ESTATE, "search: %s names metric '%.*s', which no estimator "
+                                      "produces; metrics: %s",
+                        what, (int)len, name, s->n_metrics ? list : "(no estimator added)");
+}
+
+/* Resolve objectives and constraints against the estimators' metrics. */
+static int parse_objectives(hwnas_search *s)
+{
+    const char *text = hwnas__options_str(s->options, OPT_OBJECTIVES);
+    size_t n = count_objectives(text);
+    s->obj = hwnas__calloc(s->ctx, n, sizeof *s->obj);
+    if (!s->obj)
+        return HWNAS_ENOMEM;
+    const char *p = text;
+    for (size_t k = 0; k < n; k++) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const char *colon = strchr(p, ':');
+        const char *dir = colon + 1;
+        size_t dlen = strcspn(dir, ", ");
+        double sign;
+        if (dlen == 3 && strncmp(dir, "max", 3) == 0)
+            sign = -1.0;
+        else if (dlen == 3 && strncmp(dir, "min", 3) == 0)
+            sign = 1.0;
+        else
+            return hwnas__error(HWNAS_EINVAL,
+                                "search: objective '%.*s' in \"%s\": direction must be max or "
+                                "min",
+                                (int)(dir + dlen - p), p, text);
+        int64_t m = metric_index(s, p, (size_t)(colon - p));
+        if (m < 0)
+            return unknown_metric(s, "an objective", p, (size_t)(colon - p));
+        s->obj[k].metric = (size_t)m;
+        s->obj[k].sign = sign;
+        s->obj[k].name = hwnas__strndup(s->ctx, p, (size_t)(colon - p));
+        if (!s->obj[k].name)
+            return HWNAS_ENOMEM;
+        s->n_obj = k + 1;
+        p = dir + dlen;
+    }
+    while (*p == ' ' || *p == ',')
+        p++;
+    if (*p)
+        return hwnas__error(HWNAS_EINVAL, "search: unexpected \"%s\" in objectives \"%s\"", p,
+                            text);
+    return HWNAS_OK;
+}
+
+static int parse_constraints(hwnas_search *s)
+{
+    const char *text = hwnas__options_str(s->options, OPT_CONSTRAINTS);
+    const char *p = text;
+    while (*p) {
+        while (*p == ' ' || *p == ',' || *p == ';')
+            p++;
+        if (!*p)
+            break;
+        size_t len = strcspn(p, ",;");
+        const char *op = NULL;
+        for (const char *q = p; q < p + len - 1; q++)
+            if ((q[0] == '<' || q[0] == '>') && q[1] == '=') {
+                op = q;
+                break;
+            }
+        if (!op)
+            return hwnas__error(HWNAS_EINVAL,
+                                "search: constraint '%.*s' in \"%s\": expected metric<=bound or "
+                                "metric>=bound",
+                                (int)len, p, text);
+        const char *name_end = op;
+        while (name_end > p && name_end[-1] == ' ')
+            name_end--;
+        char *end;
+        double bound = strtod(op + 2, &end);
+        while (*end == ' ')
+            end++;
+        if (end == op + 2 || end != p + len || !isfinite(bound))
+            return hwnas__error(HWNAS_EINVAL,
+                                "search: constraint '%.*s': the bound is not a finite number",
+                                (int)len, p);
+        int64_t m = metric_index(s, p, (size_t)(name_end - p));
+        if (m < 0)
+            return unknown_metric(s, "a constraint", p, (size_t)(name_end - p));
+        hwnas__constraint *c = hwnas__realloc(s->ctx, s->con, (s->n_con + 1) * sizeof *c);
+        if (!c)
+            return HWNAS_ENOMEM;
+        s->con = c;
+        c[s->n_con].metric = (size_t)m;
+        c[s->n_con].upper = op[0] == '<';
+        c[s->n_con].bound = bound;
+        c[s->n_con].name = hwnas__strndup(s->ctx, p, len);
+        if (!c[s->n_con].name)
+            return HWNAS_ENOMEM;
+        s->n_con++;
+        p += len;
+    }
+    return HWNAS_OK;
+}
+
+int hwnas__search_start(hwnas_search *s)
+{
+    if (s->started)
+        return HWNAS_OK;
+    if (s->n_est == 0)
+        return hwnas__error(HWNAS_ESTATE, "search: add at least one estimator before running");
+    int rc = parse_objectives(s);
+    if (rc == HWNAS_OK)
+        rc = parse_constraints(s);
+    if (rc == HWNAS_OK && s->resume_dir)
+        rc = hwnas__resume_load(s);
+    if (rc == HWNAS_OK && *hwnas__search_out(s))
+        rc = hwnas__journal_open(s);
+    if (rc == HWNAS_OK)
+        s->started = 1;
+    return rc;
+}
+
+/* ---- archive and cache ----------------------------------------------- */
+
+int hwnas__search_archive(hwnas_search *s, hwnas__record *r)
+{
+    if (s->n_rec == s->cap_rec) {
+        size_t cap = s->cap_rec ? s->cap_rec * 2 : 64;
+        hwnas__record *rec = hwnas__realloc(s->ctx, s->rec, cap * sizeof *rec);
+        if (!rec)
+            return HWNAS_ENOMEM;
+        s->rec = rec;
+        s->cap_rec = cap;
+    }
+    r->eval = s->n_rec;
+    s->rec[s->n_rec++] = *r;
+    memset(r, 0, sizeof *r);
+    return HWNAS_OK;
+}
+
+int64_t hwnas__cache_find(const hwnas_search *s, uint64_t hash)
+{
+    uint64_t key = hash ? hash : 1; /* 0 marks an empty slot */
+    for (size_t k = (size_t)key & s->cache_mask;; k = (k + 1) & s->cache_mask) {
+        if (s->cache_keys[k] == 0)
+            return -1;
+        if (s->cache_keys[k] == key)
+            return s->cache_vals[k];
+    }
+}
+
+int hwnas__cache_put(hwnas_search *s, uint64_t hash, int64_t index)
+{
+    if (2 * (s->cache_used + 1) > s->cache_mask + 1) {
+        size_t slots = (s->cache_mask + 1) * 2;
+        uint64_t *keys = hwnas__calloc(s->ctx, slots, sizeof *keys);
+        int64_t *vals = hwnas__malloc(s->ctx, slots * sizeof *vals);
+        if (!keys || !vals) {
+            hwnas__free(s->ctx, keys);
+            hwnas__free(s->ctx, vals);
+            return HWNAS_ENOMEM;
+        }
+        for (size_t k = 0; k <= s->cache_mask; k++) {
+            if (!s->cache_keys[k])
+                continue;
+            size_t j = (size_t)s->cache_keys[k] & (slots - 1);
+            while (keys[j])
+                j = (j + 1) & (slots - 1);
+            keys[j] = s->cache_keys[k];
+            vals[j] = s->cache_vals[k];
+        }
+        hwnas__free(s->ctx, s->cache_keys);
+        hwnas__free(s->ctx, s->cache_vals);
+        s->cache_keys = keys;
+        s->cache_vals = vals;
+        s->cache_mask = slots - 1;
+    }
+    uint64_t key = hash ? hash : 1;
+    size_t k = (size_t)key & s->cache_mask;
+    while (s->cache_keys[k] && s->cache_keys[k] != key)
+        k = (k + 1) & s->cache_mask;
+    if (!s->cache_keys[k])
+        s->cache_used++;
+    s->cache_keys[k] = key;
+    s->cache_vals[k] = index;
+    return HWNAS_OK;
+}
+
+/* ---- accessors -------------------------------------------------------- */
+
+size_t hwnas_search_count(const hwnas_search *s) { return s ? s->n_rec : 0; }
+
+const uint32_t *hwnas_search_genes(const hwnas_search *s, size_t i)
+{
+    return s && i < s->n_rec ? s->rec[i].genes : NULL;
+}
+
+const char *hwnas_search_key(const hwnas_search *s, size_t i)
+{
+    return s && i < s->n_rec ? s->rec[i].key : NULL;
+}
+
+uint64_t hwnas_search_hash(const hwnas_search *s, size_t i)
+{
+    return s && i < s->n_rec ? s->rec[i].hash : 0;
+}
+
+int hwnas_search_metric(const hwnas_search *s, size_t i, const char *name, double *out)
+{
+    if (!s || !name || !out || i >= s->n_rec)
+        return hwnas__error(HWNAS_EINVAL, "hwnas_search_metric: bad search, index or name");
+    int64_t m = metric_index(s, name, strlen(name));
+    if (m < 0)
+        return hwnas__error(HWNAS_ENOTFOUND, "search: no metric '%s'", name);
+    *out = s->rec[i].metrics[m];
+    return HWNAS_OK;
+}
+
+const char *hwnas_search_error(const hwnas_search *s, size_t i)
+{
+    return s && i < s->n_rec ? s->rec[i].error : NULL;
+}
+
+double hwnas_search_seconds(const hwnas_search *s, size_t i)
+{
+    return s && i < s->n_rec ? s->rec[i].seconds : 0.0;
+}
+
+int hwnas_search_cached(const hwnas_search *s, size_t i)
+{
+    return s && i < s->n_rec ? s->rec[i].cached : 0;
+}
+
+void hwnas_search_on_candidate(hwnas_search *s, hwnas_search_candidate_cb cb, void *user_data)
+{
+    if (s) {
+        s->on_candidate = cb;
+        s->on_candidate_data = user_data;
+    }
+}
+
+void hwnas_search_on_batch(hwnas_search *s, hwnas_search_batch_cb cb, void *user_data)
+{
+    if (s) {
+        s->on_batch = cb;
+        s->on_batch_data = user_data;
+    }
+}
+
+void hwnas_search_on_progress(hwnas_search *s, hwnas_search_progress_cb cb, void *user_data)
+{
+    if (s) {
+        s->on_progress = cb;
+        s->on_progress_data = user_data;
+    }
+}
+
+void hwnas_search_stop(hwnas_search *s)
+{
+    if (s)
+        s->stop = 1;
+}
