@@ -74,9 +74,9 @@ typedef struct nsga {
 
 static int group_alloc(const hwnas_context *ctx, group *g, size_t n, size_t ng, size_t m)
 {
-    g->g = hwnas__malloc(ctx, n * ng * sizeof *g->g);
-    g->o = hwnas__malloc(ctx, n * m * sizeof *g->o);
-    g->v = hwnas__malloc(ctx, n * sizeof *g->v);
+    g->g = hwnas__calloc(ctx, n * ng, sizeof *g->g);
+    g->o = hwnas__calloc(ctx, n * m, sizeof *g->o);
+    g->v = hwnas__calloc(ctx, n, sizeof *g->v);
     g->f = hwnas__calloc(ctx, n, sizeof *g->f);
     return g->g && g->o && g->v && g->f ? HWNAS_OK : HWNAS_ENOMEM;
 }
@@ -417,6 +417,20 @@ static int nsga2_load(hwnas_strategy *s, hwnas__reader *r)
     for (size_t p = 0; p < s->n_pending; p++)
         n->told[s->pend_tag[p]] = 0;
     return HWNAS_OK;
+}
+
+void hwnas__strategy_nsga2_population(const hwnas_strategy *s, const uint32_t **genes,
+                                      const double **obj, size_t *n)
+{
+    *n = 0;
+    *genes = NULL;
+    *obj = NULL;
+    if (!s || s->kind->impl != &hwnas__strategy_nsga2_impl)
+        return;
+    const nsga *ns = s->state;
+    *n = ns->npop;
+    *genes = ns->pop.g;
+    *obj = ns->pop.o;
 }
 
 const hwnas__strategy_impl hwnas__strategy_nsga2_impl = {

@@ -526,6 +526,8 @@ static int load_core(hwnas_strategy *t, hwnas__reader *r, uint64_t fp)
     if (!rng || hwnas_rng_load(t->rng, rng) != HWNAS_OK)
         return bad(t, "bad random generator state", r->pos);
     t->next_id = hwnas__reader_u64(r);
+    if (t->next_id == 0 || t->next_id > (UINT64_C(1) << 62))
+        return bad(t, "next candidate id out of range", r->pos);
     size_t np = hwnas__reader_count(r, 16 + 4 * t->n_genes);
     if (r->failed)
         return bad(t, "truncated pending list", r->pos);

@@ -150,6 +150,13 @@ double hwnas__scalarizer_penalised(const hwnas__scalarizer *z, const double *obj
 void hwnas__scalarizer_save(const hwnas__scalarizer *z, hwnas__writer *w);
 int hwnas__scalarizer_load(hwnas__scalarizer *z, hwnas__reader *r);
 
+/* NSGA-II's current population (after the last survival): *n entries,
+ * objectives obj[*n * n_obj] and genes[*n * n_genes], borrowed until the
+ * next ask/tell/load. *n is 0 before the first survival or when s is not
+ * an NSGA-II strategy. For tests and benchmarks. */
+void hwnas__strategy_nsga2_population(const hwnas_strategy *s, const uint32_t **genes,
+                                      const double **obj, size_t *n);
+
 extern const hwnas__strategy_impl hwnas__strategy_random_impl;
 extern const hwnas__strategy_impl hwnas__strategy_nsga2_impl;
 extern const hwnas__strategy_impl hwnas__strategy_ea_impl;
