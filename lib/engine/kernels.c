@@ -7,6 +7,17 @@
 
 #include "engine_internal.h"
 
+/* Hot loops: optimised as at -O3 (GCC vectorises little at -O2) and cloned
+ * for AVX-512, AVX2 and the baseline, picked at load time. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3")
+#endif
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define HOT __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define HOT
+#endif
+
 #define MAX_IN 64 /* inputs of one add/concat handled per task struct */
 
 typedef struct op_task {
@@ -41,7 +52,7 @@ static inline float sigm(float x)
     return 1.0f / (1.0f + expf(-x));
 }
 
-static void act_forward(const float *x, float *y, size_t n, int fn, float alpha)
+HOT static void act_forward(const float *x, float *y, size_t n, int fn, float alpha)
 {
     switch (fn) {
     case HWNAS_NET_ACT_RELU:
@@ -89,45 +100,53 @@ static void act_forward(const float *x, float *y, size_t n, int fn, float alpha)
     }
 }
 
-/* dx (+)= dy * f'(x); y = f(x) */
-static void act_backward(const float *x, const float *y, const float *dy, float *dx, size_t n,
-                         int fn, float alpha, int acc)
+/* f'(x) from x and y = f(x), for every kind but the ones act_backward
+ * handles in their own loops. */
+static inline float act_slope(float x, float y, int fn, float alpha)
 {
-    for (size_t k = 0; k < n; k++) {
-        float d;
-        switch (fn) {
-        case HWNAS_NET_ACT_RELU:
-            d = x[k] > 0 ? 1.0f : 0.0f;
-            break;
-        case HWNAS_NET_ACT_RELU6:
-            d = x[k] > 0 && x[k] < 6 ? 1.0f : 0.0f;
-            break;
-        case HWNAS_NET_ACT_ELU:
-            d = x[k] > 0 ? 1.0f : y[k] + alpha;
-            break;
-        case HWNAS_NET_ACT_LEAKY_RELU:
-        case HWNAS_NET_ACT_PRELU:
-            d = x[k] > 0 ? 1.0f : alpha;
-            break;
-        case HWNAS_NET_ACT_SIGMOID:
-            d = y[k] * (1.0f - y[k]);
-            break;
-        case HWNAS_NET_ACT_SWISH: {
-            float s = sigm(x[k]);
-            d = s + x[k] * s * (1.0f - s);
-            break;
-        }
-        case HWNAS_NET_ACT_HARD_SWISH:
-            d = x[k] < -3 ? 0.0f : (x[k] > 3 ? 1.0f : (2.0f * x[k] + 3.0f) / 6.0f);
-            break;
-        case HWNAS_NET_ACT_HARD_SIGMOID:
-            d = x[k] > -3 && x[k] < 3 ? 1.0f / 6.0f : 0.0f;
-            break;
-        default:
-            d = 1.0f - y[k] * y[k];
-            break;
-        }
-        put(&dx[k], dy[k] * d, acc);
+    switch (fn) {
+    case HWNAS_NET_ACT_ELU:
+        return x > 0 ? 1.0f : y + alpha;
+    case HWNAS_NET_ACT_SIGMOID:
+        return y * (1.0f - y);
+    case HWNAS_NET_ACT_SWISH: {
+        float s = sigm(x);
+        return s + x * s * (1.0f - s);
+    }
+    case HWNAS_NET_ACT_HARD_SWISH:
+        return x < -3 ? 0.0f : (x > 3 ? 1.0f : (2.0f * x + 3.0f) / 6.0f);
+    case HWNAS_NET_ACT_HARD_SIGMOID:
+        return x > -3 && x < 3 ? 1.0f / 6.0f : 0.0f;
+    default: /* tanh */
+        return 1.0f - y * y;
+    }
+}
+
+/* dx (+)= dy * f'(x); y = f(x). The common kinds get loops of their own
+ * so that they vectorise. */
+HOT static void act_backward(const float *x, const float *y, const float *dy, float *dx,
+                             size_t n, int fn, float alpha, int acc)
+{
+    float lo = 0.0f, hi = fn == HWNAS_NET_ACT_RELU6 ? 6.0f : INFINITY;
+    switch (fn) {
+    case HWNAS_NET_ACT_RELU:
+    case HWNAS_NET_ACT_RELU6:
+        if (acc)
+            for (size_t k = 0; k < n; k++)
+                dx[k] += x[k] > lo && x[k] < hi ? dy[k] : 0.0f;
+        else
+            for (size_t k = 0; k < n; k++)
+                dx[k] = x[k] > lo && x[k] < hi ? dy[k] : 0.0f;
+        return;
+    case HWNAS_NET_ACT_LEAKY_RELU:
+    case HWNAS_NET_ACT_PRELU:
+        for (size_t k = 0; k < n; k++)
+            put(&dx[k], x[k] > 0 ? dy[k] : alpha * dy[k], acc);
+        return;
+    default:
+        for (size_t k = 0; k < n; k++)
+            put(&dx[k], dy[k] * act_slope(x[k], y[k], fn, alpha), acc);
+        return;
     }
 }
 
@@ -157,7 +176,7 @@ static void window(const pool_geom *g, size_t oy, size_t ox, size_t *y0, size_t 
     *x1 = xs + g->kw - g->pw < g->w ? xs + g->kw - g->pw : g->w;
 }
 
-static void pool_sample(const op_task *t, const pool_geom *g, const float *x, float *y,
+HOT static void pool_sample(const op_task *t, const pool_geom *g, const float *x, float *y,
                         const float *dy, float *dx)
 {
     int is_max = t->nd->kind == HWNAS_NET_MAXPOOL;
@@ -204,7 +223,7 @@ static uint64_t dropout_seed(const hwnas__engine *e)
     return e->seed ^ (e->step * 0x9E3779B97F4A7C15ull);
 }
 
-static int forward_task(size_t ch, size_t worker, void *data)
+HOT static int forward_task(size_t ch, size_t worker, void *data)
 {
     (void)worker;
     const op_task *t = data;
@@ -334,7 +353,55 @@ static int forward_task(size_t ch, size_t worker, void *data)
 
 /* ---- batch-norm, one channel per task ------------------------------------ */
 
-static int bn_forward_task(size_t c, size_t worker, void *data)
+#define LANES 16
+
+/* sum of x[0..n) and of (x - m)^2 in LANES fixed partial sums, added in a
+ * fixed order: vectorises, and stays deterministic. */
+static inline void lane_sums(const float *x, size_t n, float m, float *s1, float *s2)
+{
+    float a[LANES] = {0}, b[LANES] = {0};
+    size_t k = 0;
+    for (; k + LANES <= n; k += LANES)
+        for (size_t l = 0; l < LANES; l++) {
+            float d = x[k + l] - m;
+            a[l] += x[k + l];
+            b[l] += d * d;
+        }
+    for (; k < n; k++) {
+        float d = x[k] - m;
+        a[0] += x[k];
+        b[0] += d * d;
+    }
+    float ta = 0, tb = 0;
+    for (size_t l = 0; l < LANES; l++)
+        ta += a[l], tb += b[l];
+    *s1 = ta;
+    *s2 = tb;
+}
+
+/* sum of dy and of dy * (x - m) the same way */
+static inline void lane_dot(const float *dy, const float *x, size_t n, float m, float *s1,
+                            float *s2)
+{
+    float a[LANES] = {0}, b[LANES] = {0};
+    size_t k = 0;
+    for (; k + LANES <= n; k += LANES)
+        for (size_t l = 0; l < LANES; l++) {
+            a[l] += dy[k + l];
+            b[l] += dy[k + l] * (x[k + l] - m);
+        }
+    for (; k < n; k++) {
+        a[0] += dy[k];
+        b[0] += dy[k] * (x[k] - m);
+    }
+    float ta = 0, tb = 0;
+    for (size_t l = 0; l < LANES; l++)
+        ta += a[l], tb += b[l];
+    *s1 = ta;
+    *s2 = tb;
+}
+
+HOT static int bn_forward_task(size_t c, size_t worker, void *data)
 {
     (void)worker;
     const op_task *t = data;
@@ -349,25 +416,17 @@ static int bn_forward_task(size_t c, size_t worker, void *data)
     double mean, invstd;
     if (e->train) {
         double s1 = 0, s2 = 0, m = (double)(n * hw);
+        /* shifted by the first value for a stable variance */
+        float shift = x[c * hw];
         for (size_t s = 0; s < n; s++) {
-            const float *xc = x + s * sz + c * hw;
-            float a = 0;
-            for (size_t k = 0; k < hw; k++)
-                a += xc[k];
-            s1 += a;
+            float a, b;
+            lane_sums(x + s * sz + c * hw, hw, shift, &a, &b);
+            s1 += a, s2 += b;
         }
+        double dm = s1 / m - shift;
         mean = s1 / m;
-        float fm = (float)mean;
-        for (size_t s = 0; s < n; s++) {
-            const float *xc = x + s * sz + c * hw;
-            float a = 0;
-            for (size_t k = 0; k < hw; k++) {
-                float d = xc[k] - fm;
-                a += d * d;
-            }
-            s2 += a;
-        }
-        double var = s2 / m;
+        double var = s2 / m - dm * dm;
+        var = var > 0 ? var : 0;
         invstd = 1.0 / sqrt(var + e->bn_eps);
         double mo = e->bn_momentum;
         rmean[c] = (float)((1 - mo) * rmean[c] + mo * mean);
@@ -387,7 +446,7 @@ static int bn_forward_task(size_t c, size_t worker, void *data)
     return 0;
 }
 
-static int bn_backward_task(size_t c, size_t worker, void *data)
+HOT static int bn_backward_task(size_t c, size_t worker, void *data)
 {
     (void)worker;
     const op_task *t = data;
@@ -400,12 +459,8 @@ static int bn_backward_task(size_t c, size_t worker, void *data)
     float mean = e->aux[nd->x_off + c], invstd = e->aux[nd->x_off + C + c];
     double sdy = 0, sdyx = 0;
     for (size_t s = 0; s < n; s++) {
-        const float *xc = x + s * sz + c * hw, *dc = dy + s * sz + c * hw;
-        float a = 0, b = 0;
-        for (size_t k = 0; k < hw; k++) {
-            a += dc[k];
-            b += dc[k] * (xc[k] - mean);
-        }
+        float a, b;
+        lane_dot(dy + s * sz + c * hw, x + s * sz + c * hw, hw, mean, &a, &b);
         sdy += a, sdyx += b;
     }
     double dg = sdyx * invstd;
@@ -427,7 +482,7 @@ static int bn_backward_task(size_t c, size_t worker, void *data)
 
 /* ---- per-chunk backward --------------------------------------------------- */
 
-static int backward_task(size_t ch, size_t worker, void *data)
+HOT static int backward_task(size_t ch, size_t worker, void *data)
 {
     (void)worker;
     const op_task *t = data;

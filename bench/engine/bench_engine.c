@@ -1,0 +1,110 @@
+/* Training and inference throughput of the fp32 engine on the Fashion-MNIST
+ * reference CNN (examples/nets/fmnist_ref.net) at batch 128, with 1 and 2
+ * threads, and peak memory; optionally the test accuracy after E epochs of
+ * the reference recipe (SGD momentum 0.9, lr 0.05, constant, no
+ * augmentation).
+ *
+ * usage: bench_engine NET [--threads 1,2] [--batches 60] [--epochs E]
+ * Prints lines "key value" that bench/engine/run reads. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <hwnas/hwnas.h>
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static void die(const char *what)
+{
+    fprintf(stderr, "bench_engine: %s: %s\n", what, hwnas_error_last());
+    exit(1);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s NET [--threads 1,2] [--batches N] [--epochs E]\n", argv[0]);
+        return 2;
+    }
+    const char *threads = "1,2";
+    int batches = 60, epochs = 0;
+    for (int i = 2; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--threads") == 0)
+            threads = argv[i + 1];
+        else if (strcmp(argv[i], "--batches") == 0)
+            batches = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--epochs") == 0)
+            epochs = atoi(argv[i + 1]);
+    }
+    hwnas_context *ctx = NULL;
+    if (hwnas_context_new(&ctx, "threads=1") != HWNAS_OK)
+        die("context");
+    hwnas_dataset *train = NULL, *test = NULL, *sub = NULL;
+    if (hwnas_dataset_load(&train, ctx, "fashion-mnist", NULL) != HWNAS_OK ||
+        hwnas_dataset_load(&test, ctx, "fashion-mnist", "split=test") != HWNAS_OK)
+        die("dataset");
+    hwnas_net *net = NULL;
+    if (hwnas_net_load(&net, ctx, argv[1]) != HWNAS_OK)
+        die(argv[1]);
+    if (hwnas_dataset_subset(&sub, train, (size_t)(batches + 5) * 128, HWNAS_DATASET_FIRST, 0))
+        die("subset");
+    char list[64];
+    snprintf(list, sizeof list, "%s", threads);
+    for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+        if (hwnas_context_set_option(ctx, "threads", tok) != HWNAS_OK)
+            die("threads");
+        hwnas_model *m = NULL;
+        if (hwnas_model_new(&m, ctx, net, 1) != HWNAS_OK)
+            die("model");
+        /* warm-up (buffers, thread pool), then the timed run */
+        hwnas_dataset *warm = NULL;
+        if (hwnas_dataset_subset(&warm, train, 5 * 128, HWNAS_DATASET_FIRST, 0) ||
+            hwnas_model_train(m, warm, "schedule=constant", NULL, NULL))
+            die("warm-up");
+        hwnas_dataset_free(warm);
+        double t0 = now();
+        if (hwnas_model_train(m, sub, "schedule=constant", NULL, NULL) != HWNAS_OK)
+            die("train");
+        double t1 = now();
+        double acc;
+        if (hwnas_model_evaluate(&acc, NULL, NULL, m, test, 128) != HWNAS_OK)
+            die("evaluate");
+        double t2 = now();
+        printf("train_images_per_s_%s %.0f\n", tok, (double)hwnas_dataset_count(sub) / (t1 - t0));
+        printf("infer_images_per_s_%s %.0f\n", tok, (double)hwnas_dataset_count(test) / (t2 - t1));
+        fflush(stdout);
+        hwnas_model_free(m);
+    }
+    if (epochs > 0) {
+        hwnas_model *m = NULL;
+        if (hwnas_model_new(&m, ctx, net, 1) != HWNAS_OK)
+            die("model");
+        char opts[128];
+        snprintf(opts, sizeof opts, "epochs=%d;batch=128;lr=0.05;momentum=0.9;schedule=constant",
+                 epochs);
+        double t0 = now();
+        if (hwnas_model_train(m, train, opts, NULL, NULL) != HWNAS_OK)
+            die("train");
+        double t1 = now(), acc;
+        if (hwnas_model_evaluate(&acc, NULL, NULL, m, test, 128) != HWNAS_OK)
+            die("evaluate");
+        printf("epochs %d\ntest_accuracy %.4f\nfull_train_seconds %.1f\n", epochs, acc, t1 - t0);
+        hwnas_model_free(m);
+    }
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("peak_rss_mib %.1f\n", (double)ru.ru_maxrss / 1024.0);
+    hwnas_dataset_free(sub);
+    hwnas_dataset_free(train);
+    hwnas_dataset_free(test);
+    hwnas_net_free(net);
+    hwnas_context_free(ctx);
+    return 0;
+}
