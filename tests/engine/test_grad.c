@@ -10,6 +10,10 @@
 
 #define BATCH 3
 
+/* samples per pass of gradcheck (BATCH, or more to reach the kernels' paths
+ * that put several samples in one chunk and one sgemm) */
+static size_t batch = BATCH;
+
 typedef struct gc {
     hwnas_context *ctx;
     hwnas_net *net;
@@ -35,9 +39,9 @@ static void gc_open(gc *g, const char *spec, double xscale, double xshift, int t
     if (rc != HWNAS_OK)
         fail_msg("engine: %s", hwnas_error_last());
     g->e->need_input_grad = 1;
-    assert_int_equal(hwnas__engine_reserve(g->e, BATCH), HWNAS_OK);
-    g->in_size = BATCH * g->e->nodes[g->e->input].size;
-    g->out_size = BATCH * g->e->nodes[g->e->logits].size;
+    assert_int_equal(hwnas__engine_reserve(g->e, batch), HWNAS_OK);
+    g->in_size = batch * g->e->nodes[g->e->input].size;
+    g->out_size = batch * g->e->nodes[g->e->logits].size;
     g->x = malloc(g->in_size * sizeof(float));
     g->r = malloc(g->out_size * sizeof(float));
     hwnas__rng rng;
@@ -67,7 +71,7 @@ static void gc_close(gc *g)
 /* sum(out * r) of a training forward at a fixed step. */
 static double objective(gc *g)
 {
-    assert_int_equal(hwnas__engine_forward(g->e, g->x, BATCH, 1, 5), HWNAS_OK);
+    assert_int_equal(hwnas__engine_forward(g->e, g->x, batch, 1, 5), HWNAS_OK);
     const float *out = g->e->act[g->e->logits];
     double s = 0;
     for (size_t k = 0; k < g->out_size; k++)
@@ -132,6 +136,13 @@ static void test_grad_conv(void **state)
     gradcheck(NET("x = input(shape=4x9x8)\nconv(out=6, k=3, d=2, pad=2, groups=2)\n"
                   "conv(out=3, k=1, s=2)\n"),
               1.0, 0, 1e-2);
+    /* 40 samples: chunks of several samples, several samples per sgemm */
+    batch = 40;
+    gradcheck(NET("x = input(shape=3x7x6)\nconv(out=4, k=3, pad=1)\nbn\n"
+                  "conv(out=5, k=3, s=2, pad=1, bias=0)\nswish\ndwconv(k=3, pad=1)\n"
+                  "linear(out=3)\n"),
+              1.0, 0, 1e-2);
+    batch = BATCH;
 }
 
 static void test_grad_dwconv(void **state)
