@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core_internal.h"
 
@@ -292,4 +293,11 @@ int hwnas_parallel_for(hwnas_context *ctx, size_t n, hwnas_task_fn task, void *u
     if (r != 0)
         return hwnas__error(HWNAS_EUSER, "parallel loop stopped: a task returned %d", r);
     return HWNAS_OK;
+}
+
+double hwnas__now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }

@@ -157,6 +157,9 @@ int hwnas__file_write_atomic(const hwnas_context *ctx, const char *path,
 
 /* ---- misc ---------------------------------------------------------- */
 
+/* Monotonic wall clock in seconds (context.c). */
+double hwnas__now_seconds(void);
+
 #define HWNAS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #endif /* HWNAS_CORE_INTERNAL_H */

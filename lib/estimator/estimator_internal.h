@@ -32,5 +32,7 @@ int hwnas__estimator_add_metric(hwnas_estimator *est, const char *name, const ch
 
 extern const hwnas__estimator_impl hwnas__estimator_cost_impl;
 extern const hwnas__estimator_impl hwnas__estimator_table_impl;
+extern const hwnas__estimator_impl hwnas__estimator_accuracy_impl;
+extern const hwnas__estimator_impl hwnas__estimator_energy_impl;
 
 #endif

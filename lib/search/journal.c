@@ -214,7 +214,7 @@ int hwnas__snapshot_write(hwnas_search *s)
     hwnas__strbuf_append(&sb, SNAPSHOT_MAGIC, 8);
     put_u64(&sb, SNAPSHOT_VERSION);
     put_u64(&sb, s->n_rec);
-    double elapsed = s->elapsed_before + (s->started_at > 0 ? hwnas__now() - s->started_at : 0);
+    double elapsed = s->elapsed_before + (s->started_at > 0 ? hwnas__now_seconds() - s->started_at : 0);
     uint64_t bits;
     memcpy(&bits, &elapsed, 8);
     put_u64(&sb, bits);

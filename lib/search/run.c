@@ -37,7 +37,7 @@ static int estimate_task(size_t i, size_t worker, void *data)
     slot *sl = &b->slots[i];
     if (!sl->evaluate)
         return 0;
-    double t0 = hwnas__now();
+    double t0 = hwnas__now_seconds();
     int rc = hwnas_net_new(&sl->net, s->ctx);
     if (rc == HWNAS_OK)
         rc = hwnas_space_decode(s->space, sl->rec.genes, sl->net);
@@ -46,7 +46,7 @@ static int estimate_task(size_t i, size_t worker, void *data)
                                       sl->rec.metrics + m);
         m += hwnas_estimator_metric_count(s->est[e]);
     }
-    sl->rec.seconds = hwnas__now() - t0;
+    sl->rec.seconds = hwnas__now_seconds() - t0;
     if (rc != HWNAS_OK) {
         /* The message is on this thread: copy it into the record now. */
         if (fail_record(s, &sl->rec, hwnas_error_last()) != HWNAS_OK)
@@ -257,7 +257,7 @@ static int after_batch(hwnas_search *s)
     double fraction = (double)s->n_rec / budget;
     double limit = hwnas__options_float(s->options, OPT_TIME_LIMIT);
     if (limit > 0) {
-        double t = (s->elapsed_before + hwnas__now() - s->started_at) / limit;
+        double t = (s->elapsed_before + hwnas__now_seconds() - s->started_at) / limit;
         fraction = t > fraction ? t : fraction;
     }
     if (s->on_progress && s->on_progress(s, fraction > 1 ? 1 : fraction,
@@ -292,13 +292,13 @@ int hwnas_search_run(hwnas_search *s)
         return HWNAS_ENOMEM;
     }
     s->stop = 0;
-    s->started_at = hwnas__now();
+    s->started_at = hwnas__now_seconds();
     while (rc == HWNAS_OK && s->n_rec < budget) {
         if (s->stop) {
             rc = hwnas__error(HWNAS_EUSER, "search stopped after %zu evaluations", s->n_rec);
             break;
         }
-        if (limit > 0 && s->elapsed_before + hwnas__now() - s->started_at >= limit)
+        if (limit > 0 && s->elapsed_before + hwnas__now_seconds() - s->started_at >= limit)
             break;
         size_t want = budget - s->n_rec < batch_size ? budget - s->n_rec : batch_size, got = 0;
         rc = hwnas_strategy_ask(s->strategy, want, genes, ids, &got);
@@ -311,8 +311,8 @@ int hwnas_search_run(hwnas_search *s)
         if (rc == HWNAS_OK)
             rc = after_batch(s);
     }
-    s->elapsed_before += hwnas__now() - s->started_at;
-    s->started_at = hwnas__now();
+    s->elapsed_before += hwnas__now_seconds() - s->started_at;
+    s->started_at = hwnas__now_seconds();
     /* A final snapshot so that a finished search resumes to more budget. */
     if ((rc == HWNAS_OK || rc == HWNAS_EUSER) && s->journal && s->n_pending == 0 &&
         s->since_snapshot > 0) {

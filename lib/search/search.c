@@ -36,13 +36,6 @@ const hwnas__kind hwnas__search_kind = {
     "search", search_options, HWNAS_ARRAY_SIZE(search_options), NULL,
 };
 
-double hwnas__now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 const char *hwnas__search_out(const hwnas_search *s)
 {
     return hwnas__options_str(s->options, OPT_OUT);

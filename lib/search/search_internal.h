@@ -119,7 +119,6 @@ extern const hwnas__kind hwnas__search_kind;
 /* search.c */
 int hwnas__search_start(hwnas_search *s);
 const char *hwnas__search_out(const hwnas_search *s);
-double hwnas__now(void);
 int hwnas__search_archive(hwnas_search *s, hwnas__record *r);
 void hwnas__record_release(const hwnas_context *ctx, hwnas__record *r);
 int64_t hwnas__cache_find(const hwnas_search *s, uint64_t hash);

@@ -261,6 +261,127 @@ static void test_custom(void **state)
     assert_int_equal(hwnas_estimator_new_custom(&e, ctx, "x", "a", NULL, &r), HWNAS_EINVAL);
 }
 
+
+static hwnas_net *zoo(const char *name)
+{
+    const char *root = getenv("HWNAS_SOURCE_ROOT");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/examples/nets/%s", root ? root : ".", name);
+    hwnas_net *net = NULL;
+    if (hwnas_net_load(&net, ctx, path) != HWNAS_OK)
+        fail_msg("%s: %s", path, hwnas_error_last());
+    return net;
+}
+
+static void test_energy(void **state)
+{
+    (void)state;
+    hwnas_net *alexnet = zoo("alexnet.net");
+    hwnas_estimator *noreuse, *reuse;
+    assert_int_equal(hwnas_estimator_new(&noreuse, ctx, "energy", "reuse=false"), HWNAS_OK);
+    assert_int_equal(hwnas_estimator_new(&reuse, ctx, "energy", NULL), HWNAS_OK);
+    assert_int_equal(hwnas_estimator_metric_index(reuse, "energy_uj"), 0);
+    int64_t dram = hwnas_estimator_metric_index(reuse, "dram_accesses");
+    double a[7], b[7];
+    assert_int_equal(hwnas_estimator_estimate(noreuse, alexnet, NULL, 0, a), HWNAS_OK);
+    assert_int_equal(hwnas_estimator_estimate(reuse, alexnet, NULL, 0, b), HWNAS_OK);
+    /* No reuse: 4 DRAM accesses per MAC (2,896 M for AlexNet's 724 M MACs). */
+    assert_true(a[dram] == 4.0 * (double)hwnas_net_macs(alexnet));
+    assert_true(a[dram] > 2.85e9 && a[dram] < 2.95e9);
+    /* With the default buffers: tens of millions, over an order of magnitude less. */
+    assert_true(b[dram] > 1e7 && b[dram] < 2e8 && b[dram] * 20 < a[dram]);
+    assert_true(b[0] < a[0]);
+    assert_true(fabs(b[0] - b[1] - b[2]) < 1e-9 * b[0]);
+    /* A cheaper multiplier on every layer cuts MAC energy at int8. */
+    hwnas_net *cheap = zoo("fmnist_ref.net");
+    hwnas_net *exact8 = zoo("fmnist_ref.net");
+    for (size_t i = 0; i < hwnas_net_node_count(cheap); i++)
+        if (hwnas_net_node_multiplier(cheap, i)) {
+            assert_int_equal(hwnas_net_set_multiplier(cheap, i, "drum:k=4", 8), HWNAS_OK);
+            assert_int_equal(hwnas_net_set_multiplier(exact8, i, NULL, 8), HWNAS_OK);
+        }
+    double c[7], d[7], f[7];
+    hwnas_net *fp32 = zoo("fmnist_ref.net");
+    assert_int_equal(hwnas_estimator_estimate(reuse, cheap, NULL, 0, c), HWNAS_OK);
+    assert_int_equal(hwnas_estimator_estimate(reuse, exact8, NULL, 0, d), HWNAS_OK);
+    assert_int_equal(hwnas_estimator_estimate(reuse, fp32, NULL, 0, f), HWNAS_OK);
+    assert_true(c[1] < d[1] && d[1] < f[1]);
+    assert_true(d[2] < f[2]); /* 8-bit words move less */
+    assert_int_equal(hwnas_net_set_multiplier(cheap, 1, "no_such_multiplier", 8), HWNAS_OK);
+    assert_int_not_equal(hwnas_estimator_estimate(reuse, cheap, NULL, 0, c), HWNAS_OK);
+    assert_non_null(strstr(hwnas_error_last(), "node 1"));
+    hwnas_net_free(alexnet);
+    hwnas_net_free(cheap);
+    hwnas_net_free(exact8);
+    hwnas_net_free(fp32);
+    hwnas_estimator_free(noreuse);
+    hwnas_estimator_free(reuse);
+}
+
+static void test_hardware_files(void **state)
+{
+    (void)state;
+    char opts[512];
+    hwnas_estimator *e;
+    const char *p = write_file("hw.txt", "# a smaller chip\nhwnas-hw 1\ngb_kib = 16\n"
+                                         "norm_dram = 100  # cheaper DRAM\n");
+    snprintf(opts, sizeof opts, "hardware=%s", p);
+    assert_int_equal(hwnas_estimator_new(&e, ctx, "energy", opts), HWNAS_OK);
+    hwnas_estimator_free(e);
+    struct {
+        const char *text;
+        int code;
+        const char *needle;
+    } bad[] = {
+        {"hwnas-hw 2\n", HWNAS_EVERSION, "hw.txt:1: expected the header 'hwnas-hw 1'"},
+        {"hello\n", HWNAS_EFORMAT, "hw.txt:1:"},
+        {"hwnas-hw 1\ngb_kib 16\n", HWNAS_EFORMAT, "hw.txt:2: expected 'key = value'"},
+        {"hwnas-hw 1\n\nwarp = 9\n", HWNAS_EFORMAT, "hw.txt:3: unknown key 'warp'"},
+        {"hwnas-hw 1\nnorm_rf = -1\n", HWNAS_EFORMAT, "not a non-negative number"},
+        {"hwnas-hw 1\npe_rows = 0\n", HWNAS_EFORMAT, "pe_rows"},
+        {"", HWNAS_EFORMAT, "empty file"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        p = write_file("hw.txt", bad[i].text);
+        snprintf(opts, sizeof opts, "hardware=%s", p);
+        e = (hwnas_estimator *)0x1;
+        assert_int_equal(hwnas_estimator_new(&e, ctx, "energy", opts), bad[i].code);
+        assert_null(e);
+        if (!strstr(hwnas_error_last(), bad[i].needle))
+            fail_msg("\"%s\" lacks \"%s\"", hwnas_error_last(), bad[i].needle);
+    }
+}
+
+static void test_accuracy_trains_for_real(void **state)
+{
+    (void)state;
+    if (access("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz", R_OK) != 0) {
+        print_message("Fashion-MNIST not installed (apt-get install dataset-fashion-mnist): "
+                      "skipped\n");
+        skip();
+    }
+    hwnas_estimator *e;
+    assert_int_equal(hwnas_estimator_new(&e, ctx, "accuracy",
+                                         "train_subset=2000;val_subset=500;epochs=1;batch=64"),
+                     HWNAS_OK);
+    assert_int_equal(hwnas_estimator_metric_count(e), 3);
+    assert_int_equal(hwnas_estimator_metric_index(e, "test_accuracy"), -1);
+    hwnas_net *net = zoo("fmnist_ref.net");
+    double a[3], b[3], c[3];
+    assert_int_equal(hwnas_estimator_estimate(e, net, NULL, 7, a), HWNAS_OK);
+    assert_int_equal(hwnas_estimator_estimate(e, net, NULL, 7, b), HWNAS_OK);
+    assert_int_equal(hwnas_estimator_estimate(e, net, NULL, 8, c), HWNAS_OK);
+    assert_true(a[0] > 25.0 && a[0] <= 100.0); /* well above chance (10%) */
+    assert_true(a[0] == b[0] && a[1] == b[1]); /* the stream decides everything */
+    assert_true(a[1] != c[1]);
+    assert_true(a[2] > 0);
+    hwnas_estimator_free(e);
+    assert_int_equal(hwnas_estimator_new(&e, ctx, "accuracy", "data_options=\"dir=/nonexistent\""),
+                     HWNAS_ENOTFOUND);
+    assert_non_null(strstr(hwnas_error_last(), "dataset-fashion-mnist"));
+    hwnas_net_free(net);
+}
+
 static void test_oom(void **state)
 {
     (void)state;
@@ -270,13 +391,14 @@ static void test_oom(void **state)
     test_alloc t;
     hwnas_context *c = test_alloc_context(&t, "threads=1");
     long base = t.live;
-    for (int which = 0; which < 3; which++) {
+    for (int which = 0; which < 4; which++) {
         for (long n = 0;; n++) {
             test_alloc_fail_from(&t, n);
             hwnas_estimator *e = NULL;
             roofline r = {0, 0};
             int rc = which == 0   ? hwnas_estimator_new(&e, c, "table", opts)
                      : which == 1 ? hwnas_estimator_new(&e, c, "cost", NULL)
+                     : which == 2 ? hwnas_estimator_new(&e, c, "energy", NULL)
                                   : hwnas_estimator_new_custom(&e, c, "r", "a:ms,b:s",
                                                                roofline_cb, &r);
             hwnas_estimator_free(e);
@@ -304,6 +426,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_table_errors),
         cmocka_unit_test(test_table_real_benchmarks),
         cmocka_unit_test(test_custom),
+        cmocka_unit_test(test_energy),
+        cmocka_unit_test(test_hardware_files),
+        cmocka_unit_test(test_accuracy_trains_for_real),
     };
     return cmocka_run_group_tests_name("estimator", tests, setup, teardown);
 }

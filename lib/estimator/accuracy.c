@@ -1,0 +1,204 @@
+/*
+ * estimator:accuracy - train the candidate for real and measure it.
+ *
+ * The training split of the dataset is cut (once, by seed) into a training
+ * part and a validation part; each candidate is initialised and trained on
+ * the training part with its own random stream and measured on the
+ * validation part. The test split is touched only when test=true, and only
+ * to report test_accuracy: a search never sees test data otherwise.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "estimator_internal.h"
+#include "hwnas/data.h"
+#include "hwnas/model.h"
+
+enum {
+    OPT_DATASET, OPT_DATA_OPTIONS, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_MOMENTUM, OPT_SCHEDULE,
+    OPT_WEIGHT_DECAY, OPT_LABEL_SMOOTHING, OPT_AUGMENT, OPT_TRAIN_SUBSET, OPT_VAL_FRACTION,
+    OPT_VAL_SUBSET, OPT_SEED, OPT_TEST
+};
+
+static const hwnas__option_spec accuracy_options[] = {
+    [OPT_DATASET] = {"dataset", HWNAS_OPTION_STRING, "fashion-mnist", 0, 0, NULL,
+                     "dataset name for hwnas_dataset_load (fashion-mnist, idx)"},
+    [OPT_DATA_OPTIONS] = {"data_options", HWNAS_OPTION_STRING, "", 0, 0, NULL,
+                          "options of the dataset loader, e.g. \"dir=/path\" (quote them)"},
+    [OPT_EPOCHS] = {"epochs", HWNAS_OPTION_INT, "1", 1, 100000, NULL, "training epochs"},
+    [OPT_BATCH] = {"batch", HWNAS_OPTION_INT, "128", 1, 65536, NULL, "mini-batch size"},
+    [OPT_LR] = {"lr", HWNAS_OPTION_FLOAT, "0.05", 0, 1000, NULL, "peak learning rate"},
+    [OPT_MOMENTUM] = {"momentum", HWNAS_OPTION_FLOAT, "0.9", 0, 1, NULL, "SGD momentum"},
+    [OPT_SCHEDULE] = {"schedule", HWNAS_OPTION_ENUM, "cosine", 0, 0, "constant|cosine|step",
+                      "learning-rate schedule"},
+    [OPT_WEIGHT_DECAY] = {"weight_decay", HWNAS_OPTION_FLOAT, "0", 0, 1, NULL,
+                          "L2 weight decay"},
+    [OPT_LABEL_SMOOTHING] = {"label_smoothing", HWNAS_OPTION_FLOAT, "0", 0, 0.999, NULL,
+                             "label smoothing"},
+    [OPT_AUGMENT] = {"augment", HWNAS_OPTION_BOOL, "false", 0, 0, NULL,
+                     "random crops and flips while training"},
+    [OPT_TRAIN_SUBSET] = {"train_subset", HWNAS_OPTION_INT, "0", 0, 1e9, NULL,
+                          "train on this many samples (stratified); 0 = the whole training part"},
+    [OPT_VAL_FRACTION] = {"val_fraction", HWNAS_OPTION_FLOAT, "0.1", 0.001, 0.9, NULL,
+                          "share of the training split held out for validation"},
+    [OPT_VAL_SUBSET] = {"val_subset", HWNAS_OPTION_INT, "0", 0, 1e9, NULL,
+                        "validate on this many samples (stratified); 0 = all held out"},
+    [OPT_SEED] = {"seed", HWNAS_OPTION_INT, "1", 0, 9007199254740991.0, NULL,
+                  "seed of the split and, mixed with each candidate's stream, of training"},
+    [OPT_TEST] = {"test", HWNAS_OPTION_BOOL, "false", 0, 0, NULL,
+                  "also report test_accuracy on the test split (never for searching)"},
+};
+
+const hwnas__kind hwnas__estimator_accuracy_kind = {
+    "estimator:accuracy", accuracy_options, HWNAS_ARRAY_SIZE(accuracy_options),
+    &hwnas__estimator_accuracy_impl,
+};
+
+typedef struct accuracy_state {
+    hwnas_dataset *train; /* normalised with the training part's statistics */
+    hwnas_dataset *val;
+    hwnas_dataset *test;  /* NULL unless test=true */
+    char train_options[512];
+} accuracy_state;
+
+static int64_t opt_int(const hwnas_estimator *e, int i)
+{
+    return hwnas__options_int(e->options, (size_t)i);
+}
+
+static void accuracy_fini(hwnas_estimator *e)
+{
+    accuracy_state *st = e->state;
+    if (!st)
+        return;
+    hwnas_dataset_free(st->train);
+    hwnas_dataset_free(st->val);
+    hwnas_dataset_free(st->test);
+    hwnas__free(e->ctx, st);
+    e->state = NULL;
+}
+
+static int load_split(hwnas_estimator *e, const char *split, hwnas_dataset **out)
+{
+    char opts[1024];
+    const char *extra = hwnas__options_str(e->options, OPT_DATA_OPTIONS);
+    if ((size_t)snprintf(opts, sizeof opts, "split=%s%s%s", split, *extra ? ";" : "", extra) >=
+        sizeof opts)
+        return hwnas__error(HWNAS_EINVAL, "estimator:accuracy: data_options too long");
+    const char *name = hwnas__options_str(e->options, OPT_DATASET);
+    /* Only named datasets with splits take split=; idx files are one set. */
+    return hwnas_dataset_load(out, e->ctx, name, strcmp(name, "idx") == 0 ? extra : opts);
+}
+
+static int accuracy_init(hwnas_estimator *e)
+{
+    accuracy_state *st = hwnas__calloc(e->ctx, 1, sizeof *st);
+    if (!st)
+        return HWNAS_ENOMEM;
+    e->state = st;
+    uint64_t seed = (uint64_t)opt_int(e, OPT_SEED);
+    hwnas_dataset *all = NULL, *train = NULL, *val = NULL;
+    int rc = load_split(e, "train", &all);
+    if (rc == HWNAS_OK)
+        rc = hwnas_dataset_split(&train, &val, all,
+                                 hwnas__options_float(e->options, OPT_VAL_FRACTION),
+                                 HWNAS_DATASET_STRATIFIED, seed);
+    hwnas_dataset_free(all);
+    size_t n_train = (size_t)opt_int(e, OPT_TRAIN_SUBSET), n_val = (size_t)opt_int(e, OPT_VAL_SUBSET);
+    if (rc == HWNAS_OK && n_train && n_train < hwnas_dataset_count(train)) {
+        hwnas_dataset *sub;
+        rc = hwnas_dataset_subset(&sub, train, n_train, HWNAS_DATASET_STRATIFIED, seed + 1);
+        if (rc == HWNAS_OK) {
+            hwnas_dataset_free(train);
+            train = sub;
+        }
+    }
+    if (rc == HWNAS_OK && n_val && n_val < hwnas_dataset_count(val)) {
+        hwnas_dataset *sub;
+        rc = hwnas_dataset_subset(&sub, val, n_val, HWNAS_DATASET_STRATIFIED, seed + 2);
+        if (rc == HWNAS_OK) {
+            hwnas_dataset_free(val);
+            val = sub;
+        }
+    }
+    st->train = train;
+    st->val = val;
+    if (rc == HWNAS_OK && hwnas__options_int(e->options, OPT_TEST))
+        rc = load_split(e, "test", &st->test);
+    /* Normalise every part with the training part's statistics. */
+    double mean[64], std[64];
+    if (rc == HWNAS_OK && hwnas_dataset_channels(train) > 64)
+        rc = hwnas__error(HWNAS_EUNSUPPORTED, "estimator:accuracy: more than 64 channels");
+    if (rc == HWNAS_OK)
+        rc = hwnas_dataset_stats(mean, std, train);
+    if (rc == HWNAS_OK)
+        rc = hwnas_dataset_normalize(train, mean, std);
+    if (rc == HWNAS_OK)
+        rc = hwnas_dataset_normalize(val, mean, std);
+    if (rc == HWNAS_OK && st->test)
+        rc = hwnas_dataset_normalize(st->test, mean, std);
+    if (rc == HWNAS_OK) {
+        static const char *const schedules[] = {"constant", "cosine", "step"};
+        snprintf(st->train_options, sizeof st->train_options,
+                 "epochs=%lld;batch=%lld;lr=%.17g;momentum=%.17g;schedule=%s;weight_decay=%.17g;"
+                 "label_smoothing=%.17g;augment=%d",
+                 (long long)opt_int(e, OPT_EPOCHS), (long long)opt_int(e, OPT_BATCH),
+                 hwnas__options_float(e->options, OPT_LR),
+                 hwnas__options_float(e->options, OPT_MOMENTUM),
+                 schedules[opt_int(e, OPT_SCHEDULE)],
+                 hwnas__options_float(e->options, OPT_WEIGHT_DECAY),
+                 hwnas__options_float(e->options, OPT_LABEL_SMOOTHING),
+                 (int)opt_int(e, OPT_AUGMENT));
+        rc = hwnas__estimator_add_metric(e, "accuracy", "%");
+    }
+    if (rc == HWNAS_OK)
+        rc = hwnas__estimator_add_metric(e, "train_loss", "");
+    if (rc == HWNAS_OK)
+        rc = hwnas__estimator_add_metric(e, "train_seconds", "s");
+    if (rc == HWNAS_OK && st->test)
+        rc = hwnas__estimator_add_metric(e, "test_accuracy", "%");
+    return rc;
+}
+
+static int accuracy_estimate(hwnas_estimator *e, const hwnas_net *net, const char *key,
+                             uint64_t stream, double *values)
+{
+    (void)key;
+    accuracy_state *st = e->state;
+    /* The candidate's own seed: the same whatever thread or order. */
+    uint64_t x = (uint64_t)opt_int(e, OPT_SEED) ^ (stream * UINT64_C(0x9e3779b97f4a7c15));
+    uint64_t seed = hwnas__splitmix64(&x) >> 11; /* within the seed option's range */
+    hwnas_model *m = NULL;
+    int rc = hwnas_model_new(&m, e->ctx, net, seed);
+    char opts[600];
+    snprintf(opts, sizeof opts, "%s;seed=%llu", st->train_options, (unsigned long long)seed);
+    double t0 = hwnas__now_seconds();
+    if (rc == HWNAS_OK)
+        rc = hwnas_model_train(m, st->train, opts, NULL, NULL);
+    double seconds = hwnas__now_seconds() - t0;
+    double acc = NAN, loss = NAN;
+    if (rc == HWNAS_OK)
+        rc = hwnas_model_evaluate(&acc, &loss, NULL, m, st->val, 256);
+    if (rc == HWNAS_OK) {
+        values[0] = 100.0 * acc;
+        values[1] = hwnas_model_train_loss(m);
+        values[2] = seconds;
+        if (!isfinite(values[1]))
+            rc = hwnas__error(HWNAS_EUNSUPPORTED, "estimator:accuracy: training diverged "
+                                                  "(loss %g)",
+                              values[1]);
+    }
+    if (rc == HWNAS_OK && st->test) {
+        rc = hwnas_model_evaluate(&acc, &loss, NULL, m, st->test, 256);
+        values[3] = 100.0 * acc;
+    }
+    hwnas_model_free(m);
+    return rc;
+}
+
+const hwnas__estimator_impl hwnas__estimator_accuracy_impl = {
+    .init = accuracy_init,
+    .fini = accuracy_fini,
+    .estimate = accuracy_estimate,
+};
