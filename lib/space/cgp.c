@@ -28,7 +28,7 @@
 
 enum {
     OPT_ROWS, OPT_COLS, OPT_LEVELS_BACK, OPT_IN_CHANNELS, OPT_IN_SIZE, OPT_CLASSES,
-    OPT_MULTIPLIERS, OPT_MIN_SIZE, OPT_MUTATE_ACTIVE
+    OPT_MULTIPLIERS, OPT_MIN_SIZE, OPT_MUTATE_ACTIVE, OPT_BITS
 };
 
 static const hwnas__option_spec cgp_options[] = {
@@ -49,6 +49,9 @@ static const hwnas__option_spec cgp_options[] = {
                       "stride 2 is skipped where it would take the map below this size"},
     [OPT_MUTATE_ACTIVE] = {"mutate_active", HWNAS_OPTION_BOOL, "true", 0, 0, NULL,
                            "mutation repeats until a gene that shapes the network changes"},
+    [OPT_BITS] = {"bits", HWNAS_OPTION_ENUM, "32", 0, 0, "32|8",
+                  "operand width of every multiplying node (8: int8, as approximate "
+                  "multipliers compute)"},
 };
 
 /* ---- genes ------------------------------------------------------------ */
@@ -388,6 +391,7 @@ typedef struct builder {
     hwnas_net *net;
     const cgp_state *st;
     int rc;
+    int32_t bits; /* operand width of multiplying nodes */
 } builder;
 
 static int64_t op1(builder *b, const char *op, int64_t x, const char *attrs)
@@ -582,13 +586,13 @@ static int64_t build_node(builder *b, const uint32_t *ng, int64_t x0, int64_t x1
 /* Give the multiplying nodes from index first on the multiplier mul. */
 static void set_multiplier(builder *b, size_t first, const char *mul)
 {
-    if (b->rc != HWNAS_OK || strcmp(mul, "exact") == 0)
+    if (b->rc != HWNAS_OK || (strcmp(mul, "exact") == 0 && b->bits == 32))
         return;
     size_t n = hwnas_net_node_count(b->net);
     for (size_t i = first; i < n && b->rc == HWNAS_OK; i++) {
         int kind = hwnas_net_node_kind(b->net, i);
         if (kind == HWNAS_NET_CONV2D || kind == HWNAS_NET_DWCONV2D || kind == HWNAS_NET_LINEAR)
-            b->rc = hwnas_net_set_multiplier(b->net, i, mul, 0);
+            b->rc = hwnas_net_set_multiplier(b->net, i, mul, b->bits);
     }
 }
 
@@ -598,7 +602,8 @@ static int cgp_decode(const hwnas_space *s, const uint32_t *g, hwnas_net *net)
     uint8_t active[CGP_MAX_NODES];
     int64_t where[CGP_MAX_NODES + 1]; /* net index of each global source */
     mark_active(st, g, active);
-    builder b = {net, st, HWNAS_OK};
+    builder b = {net, st, HWNAS_OK,
+                 hwnas__options_int(s->options, OPT_BITS) == 1 ? 8 : 32};
     b.rc = hwnas_net_add_input(&where[0], net, "input", st->in_channels, st->in_size,
                                st->in_size);
     for (int64_t k = 0; k < st->n_nodes && b.rc == HWNAS_OK; k++) {

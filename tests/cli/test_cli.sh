@@ -56,5 +56,19 @@ expect 0 '' -- axmul import "$HWNAS_AXMUL_DIR/d4.bin" --name mydrum
 expect 0 'mydrum' -- axmul list
 expect 1 'no-such-mul' -- axmul show no-such-mul
 
+# search: a small run on the cell space with the cost estimator, then report
+sdir=$HWNAS_AXMUL_DIR/search
+expect 0 'Pareto front' -- --threads 2 search --space cell --space-options "channels=4;cells=1" \
+    --strategy ea --estimator cost --objectives macs:min,params:max --budget 12 --batch 4 \
+    --time-limit 0 --out "$sdir"
+expect 0 'front.csv' -- report "$sdir"
+expect 0 'resuming' -- search --resume "$sdir" --budget 16
+expect 1 "no search to resume" -- report "$sdir/nothing"
+expect 2 "unknown option '--spaec'" -- search --spaec cell
+expect 1 "metric 'accuracy'" -- search --space cell --estimator cost --budget 2 --out "$sdir/x"
+# train: errors name the file
+expect 1 'nope.net' -- train "$src/nope.net"
+expect 2 'usage: hwnas train' -- train
+
 echo "$pass passed, $failures failed"
 [ "$failures" -eq 0 ]

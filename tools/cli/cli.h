@@ -15,6 +15,9 @@ typedef struct cli_globals {
 int cli_describe(hwnas_context *ctx, int argc, char **argv);
 int cli_estimate(hwnas_context *ctx, int argc, char **argv);
 int cli_axmul(hwnas_context *ctx, int argc, char **argv);
+int cli_search(hwnas_context *ctx, int argc, char **argv);
+int cli_report(hwnas_context *ctx, int argc, char **argv);
+int cli_train(hwnas_context *ctx, int argc, char **argv);
 int cli_selfcheck(hwnas_context *ctx, int argc, char **argv);
 
 /* Print "hwnas: <what>: <hwnas_error_last()>" to stderr; returns CLI_FAIL. */

@@ -12,9 +12,10 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"search", "run a hardware-aware architecture search", NULL},
+    {"search", "run a hardware-aware architecture search (the main job)", cli_search},
+    {"report", "reprint a search's front and regenerate its files and plots", cli_report},
     {"estimate", "print the cost, latency and energy of a network", cli_estimate},
-    {"train", "train a network on a dataset and report its accuracy", NULL},
+    {"train", "train a network on Fashion-MNIST and report its test accuracy", cli_train},
     {"axmul", "list, show, import and export approximate multipliers", cli_axmul},
     {"latency-lut", "build and validate per-layer latency tables", NULL},
     {"describe", "list the options of a kind (hwnas describe context)", cli_describe},

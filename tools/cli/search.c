@@ -1,0 +1,328 @@
+/* hwnas search: the main job; hwnas report DIR: its results again. */
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* The default job: hardware-aware search on Fashion-MNIST in ~10 minutes
+ * on 2 cores. Proxy training (a subset, one epoch) ranks candidates; the
+ * winners are trained fully afterwards with hwnas train. */
+#define DEFAULT_SPACE "cgp"
+#define DEFAULT_SPACE_OPTIONS \
+    "rows=1;cols=8;levels_back=3;bits=8;multipliers=exact,drum:k=6,drum:k=4,trunc:t=2,mitchell"
+#define DEFAULT_STRATEGY "nsga2"
+#define DEFAULT_STRATEGY_OPTIONS "population=16"
+#define DEFAULT_OBJECTIVES "accuracy:max,energy_uj:min"
+#define DEFAULT_ACCURACY "accuracy:train_subset=4000;val_subset=2000;epochs=2;batch=64;lr=0.05"
+#define DEFAULT_BUDGET "160"
+#define DEFAULT_TIME_LIMIT "540"
+#define DEFAULT_BATCH "16"
+
+static hwnas_search *volatile running;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    if (running)
+        hwnas_search_stop(running);
+}
+
+typedef struct progress {
+    int tty;
+    double start;
+    size_t budget;
+    size_t acc_metric_ok;
+} progress;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void format_eta(char *buf, size_t size, double seconds)
+{
+    if (!isfinite(seconds) || seconds < 0)
+        snprintf(buf, size, "--");
+    else if (seconds >= 3600)
+        snprintf(buf, size, "%dh%02dm", (int)(seconds / 3600), (int)fmod(seconds / 60, 60));
+    else
+        snprintf(buf, size, "%dm%02ds", (int)(seconds / 60), (int)fmod(seconds, 60));
+}
+
+/* The best value of each objective so far, as text. */
+static void best_text(hwnas_search *s, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = 0;
+    size_t front[512];
+    size_t nf = hwnas_search_front(s, front, 512);
+    for (size_t m = 0; m < hwnas_search_metric_count(s) && used < size; m++) {
+        const char *name = hwnas_search_metric_name(s, m);
+        if (strcmp(name, "accuracy") != 0 && strcmp(name, "energy_uj") != 0 &&
+            strcmp(name, "latency_ms") != 0)
+            continue;
+        double best = NAN;
+        for (size_t i = 0; i < nf; i++) {
+            double v;
+            if (hwnas_search_metric(s, front[i], name, &v) != HWNAS_OK)
+                continue;
+            if (isnan(best) || (strcmp(name, "accuracy") == 0 ? v > best : v < best))
+                best = v;
+        }
+        int w = snprintf(buf + used, size - used, "  %s %s %.4g", name,
+                         strcmp(name, "accuracy") == 0 ? "max" : "min", best);
+        if (w > 0)
+            used += (size_t)w;
+    }
+    snprintf(buf + used, used < size ? size - used : 0, "  front %zu", nf);
+}
+
+static int on_progress(hwnas_search *s, double fraction, void *user_data)
+{
+    progress *p = user_data;
+    double elapsed = now() - p->start;
+    char eta[32], best[256];
+    format_eta(eta, sizeof eta, fraction > 0 ? elapsed / fraction - elapsed : NAN);
+    best_text(s, best, sizeof best);
+    double hv = NAN;
+    hwnas_search_hypervolume(s, &hv);
+    size_t n = hwnas_search_count(s);
+    if (p->tty) {
+        char bar[31];
+        int fill = (int)(fraction * 30);
+        for (int i = 0; i < 30; i++)
+            bar[i] = i < fill ? '#' : '.';
+        bar[30] = 0;
+        fprintf(stderr, "\r[%s] %zu/%zu%s  hv %.4g  ETA %s   ", bar, n, p->budget, best, hv,
+                eta);
+    } else {
+        fprintf(stderr, "evaluated %zu/%zu%s  hv %.4g  elapsed %.0fs  ETA %s\n", n, p->budget,
+                best, hv, elapsed, eta);
+    }
+    fflush(stderr);
+    return 0;
+}
+
+/* The front as an aligned table of its objectives and a few metrics. */
+static void print_front(hwnas_search *s)
+{
+    size_t front[4096];
+    size_t nf = hwnas_search_front(s, front, 4096);
+    const char *cols[] = {"accuracy", "energy_uj", "latency_ms", "macs", "params"};
+    printf("\nPareto front: %zu of %zu candidates\n\n  #  eval", nf, hwnas_search_count(s));
+    int present[5];
+    for (int c = 0; c < 5; c++) {
+        double v;
+        present[c] = hwnas_search_count(s) &&
+                     hwnas_search_metric(s, 0, cols[c], &v) == HWNAS_OK;
+        if (present[c])
+            printf("  %12s", cols[c]);
+    }
+    printf("  genotype\n");
+    for (size_t i = 0; i < nf; i++) {
+        printf("%3zu %5zu", i, front[i]);
+        for (int c = 0; c < 5; c++)
+            if (present[c]) {
+                double v;
+                hwnas_search_metric(s, front[i], cols[c], &v);
+                printf("  %12.6g", v);
+            }
+        const char *key = hwnas_search_key(s, front[i]);
+        printf("  %.60s%s\n", key, strlen(key) > 60 ? "..." : "");
+    }
+}
+
+static int finish(hwnas_search *s, const char *out)
+{
+    int rc = hwnas_search_write_results(s, out);
+    if (rc != HWNAS_OK)
+        return cli_fail("writing results", rc);
+    print_front(s);
+    double hv;
+    if (hwnas_search_hypervolume(s, &hv) == HWNAS_OK)
+        printf("\nhypervolume %.6g\n", hv);
+    printf("results in %s/: archive.csv archive.json front.csv front.json front/*.net "
+           "front.svg hypervolume.svg\n",
+           out);
+    printf("train a front member: hwnas train %s/front/000.net --epochs 30 --augment\n", out);
+    return CLI_OK;
+}
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: hwnas search [--space KIND] [--space-options OPTS] [--strategy KIND]\n"
+            "                    [--strategy-options OPTS] [--estimator KIND[:OPTS]]...\n"
+            "                    [--objectives LIST] [--constraints LIST] [--budget N]\n"
+            "                    [--time-limit SECONDS] [--batch N] [--seed N] [--out DIR]\n"
+            "       hwnas search --resume DIR [--budget N]\n"
+            "defaults: --space " DEFAULT_SPACE " --space-options \"" DEFAULT_SPACE_OPTIONS
+            "\"\n          --strategy " DEFAULT_STRATEGY " --strategy-options \""
+            DEFAULT_STRATEGY_OPTIONS "\"\n          --estimator \"" DEFAULT_ACCURACY
+            "\" --estimator energy\n          --objectives " DEFAULT_OBJECTIVES
+            " --budget " DEFAULT_BUDGET "\n          --time-limit " DEFAULT_TIME_LIMIT
+            " --batch " DEFAULT_BATCH " --out hwnas-search\n");
+}
+
+static int add_estimator(hwnas_search *s, const char *spec)
+{
+    char kind[64];
+    const char *colon = strchr(spec, ':');
+    size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
+    if (n >= sizeof kind) {
+        fprintf(stderr, "hwnas search: estimator kind too long in '%s'\n", spec);
+        return HWNAS_EINVAL;
+    }
+    memcpy(kind, spec, n);
+    kind[n] = 0;
+    int rc = hwnas_search_add_estimator(s, kind, colon ? colon + 1 : NULL);
+    if (rc != HWNAS_OK)
+        cli_fail("estimator", rc);
+    return rc;
+}
+
+static int run_search(hwnas_context *ctx, hwnas_search *s, size_t budget, const char *out)
+{
+    progress p = {isatty(2), now(), budget, 0};
+    hwnas_search_on_progress(s, on_progress, &p);
+    running = s;
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, &old);
+    int rc = hwnas_search_run(s);
+    sigaction(SIGINT, &old, NULL);
+    running = NULL;
+    if (p.tty)
+        fputc('\n', stderr);
+    (void)ctx;
+    if (rc == HWNAS_EUSER) {
+        fprintf(stderr, "hwnas search: stopped after %zu evaluations; continue with: "
+                        "hwnas search --resume %s\n",
+                hwnas_search_count(s), out);
+        finish(s, out);
+        return CLI_FAIL;
+    }
+    if (rc != HWNAS_OK)
+        return cli_fail("search", rc);
+    return finish(s, out);
+}
+
+int cli_search(hwnas_context *ctx, int argc, char **argv)
+{
+    const char *space = DEFAULT_SPACE, *space_opts = DEFAULT_SPACE_OPTIONS;
+    const char *strategy = DEFAULT_STRATEGY, *strategy_opts = DEFAULT_STRATEGY_OPTIONS;
+    const char *objectives = DEFAULT_OBJECTIVES, *constraints = "", *budget = DEFAULT_BUDGET;
+    const char *time_limit = DEFAULT_TIME_LIMIT, *batch = DEFAULT_BATCH, *seed = NULL, *out = "hwnas-search";
+    const char *resume = NULL;
+    const char *estimators[16];
+    size_t n_est = 0;
+    int budget_given = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const char **slot = !strcmp(a, "--space")              ? &space
+                            : !strcmp(a, "--space-options")    ? &space_opts
+                            : !strcmp(a, "--strategy")         ? &strategy
+                            : !strcmp(a, "--strategy-options") ? &strategy_opts
+                            : !strcmp(a, "--objectives")       ? &objectives
+                            : !strcmp(a, "--constraints")      ? &constraints
+                            : !strcmp(a, "--budget")           ? &budget
+                            : !strcmp(a, "--time-limit")       ? &time_limit
+                            : !strcmp(a, "--batch")            ? &batch
+                            : !strcmp(a, "--seed")             ? &seed
+                            : !strcmp(a, "--out")              ? &out
+                            : !strcmp(a, "--resume")           ? &resume
+                                                               : NULL;
+        int is_est = !strcmp(a, "--estimator");
+        if ((!slot && !is_est) || i + 1 >= argc) {
+            fprintf(stderr, slot || is_est ? "hwnas search: %s needs a value\n"
+                                           : "hwnas search: unknown option '%s'\n",
+                    a);
+            usage();
+            return CLI_USAGE;
+        }
+        if (is_est) {
+            if (n_est == 16) {
+                fprintf(stderr, "hwnas search: at most 16 estimators\n");
+                return CLI_USAGE;
+            }
+            estimators[n_est++] = argv[++i];
+        } else {
+            *slot = argv[++i];
+            budget_given |= slot == &budget;
+        }
+    }
+    /* The default options belong to the default kinds. */
+    if (strcmp(space, DEFAULT_SPACE) != 0 && space_opts == (const char *)DEFAULT_SPACE_OPTIONS)
+        space_opts = "";
+    if (strcmp(strategy, DEFAULT_STRATEGY) != 0 &&
+        strategy_opts == (const char *)DEFAULT_STRATEGY_OPTIONS)
+        strategy_opts = "";
+    char opts[4096];
+    hwnas_search *s = NULL;
+    int rc;
+    if (resume) {
+        snprintf(opts, sizeof opts, budget_given ? "evaluations=%s" : "%s",
+                 budget_given ? budget : "");
+        rc = hwnas_search_resume(&s, ctx, resume, opts);
+        if (rc != HWNAS_OK)
+            return cli_fail("resume", rc);
+        int64_t b = budget_given ? atoll(budget) : 0;
+        out = resume;
+        printf("resuming %s\n", resume);
+        return run_search(ctx, s, b > 0 ? (size_t)b : hwnas_search_count(s), out);
+    }
+    if ((size_t)snprintf(opts, sizeof opts,
+                         "objectives=\"%s\";constraints=\"%s\";evaluations=%s;time_limit=%s;"
+                         "batch=%s;out=\"%s\"%s%s",
+                         objectives, constraints, budget, time_limit, batch, out,
+                         seed ? ";seed=" : "", seed ? seed : "") >= sizeof opts) {
+        fprintf(stderr, "hwnas search: options too long\n");
+        return CLI_USAGE;
+    }
+    rc = hwnas_search_new(&s, ctx, space, space_opts, strategy, strategy_opts, opts);
+    if (rc != HWNAS_OK)
+        return cli_fail("search", rc);
+    if (n_est == 0) {
+        estimators[n_est++] = DEFAULT_ACCURACY;
+        estimators[n_est++] = "energy";
+    }
+    for (size_t e = 0; e < n_est; e++)
+        if (add_estimator(s, estimators[e]) != HWNAS_OK) {
+            hwnas_search_free(s);
+            return CLI_FAIL;
+        }
+    printf("hwnas search: %s (%s) with %s, objectives %s, budget %s evaluations, %zu "
+           "thread(s), results in %s/\n",
+           space, space_opts, strategy, objectives, budget, hwnas_context_threads(ctx), out);
+    fflush(stdout);
+    int status = run_search(ctx, s, (size_t)atoll(budget), out);
+    hwnas_search_free(s);
+    return status;
+}
+
+int cli_report(hwnas_context *ctx, int argc, char **argv)
+{
+    if (argc != 1) {
+        fprintf(stderr, "usage: hwnas report DIR\n");
+        return CLI_USAGE;
+    }
+    hwnas_search *s;
+    int rc = hwnas_search_resume(&s, ctx, argv[0], NULL);
+    if (rc != HWNAS_OK)
+        return cli_fail("report", rc);
+    uint32_t genes[1];
+    uint64_t ids[1];
+    size_t n;
+    rc = hwnas_search_ask(s, 0, genes, ids, &n); /* loads the archive, asks nothing */
+    int status = rc == HWNAS_OK ? finish(s, argv[0]) : cli_fail("report", rc);
+    hwnas_search_free(s);
+    return status;
+}

@@ -1,0 +1,157 @@
+/* hwnas train FILE.net: train a network on Fashion-MNIST and report its
+ * test accuracy. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+typedef struct train_progress {
+    int tty;
+    double start, epoch_start;
+    size_t samples, batch;
+} train_progress;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int on_progress(int event, int64_t epoch, int64_t epochs, int64_t batch, int64_t batches,
+                       double loss, double accuracy, double lr, void *user_data)
+{
+    train_progress *p = user_data;
+    double t = now();
+    if (event == HWNAS_MODEL_EVENT_BATCH) {
+        if (!p->tty || (batch % 20 != 0 && batch + 1 != batches))
+            return 0;
+        double done = (double)epoch + (double)(batch + 1) / (double)batches;
+        double rate = (double)(batch + 1) * (double)p->batch / (t - p->epoch_start + 1e-9);
+        double eta = (t - p->start) / done * ((double)epochs - done);
+        fprintf(stderr,
+                "\repoch %lld/%lld  batch %lld/%lld  loss %.4f  acc %5.1f%%  lr %.4f  %6.0f "
+                "img/s  ETA %dm%02ds ",
+                (long long)epoch + 1, (long long)epochs, (long long)batch + 1,
+                (long long)batches, loss, 100 * accuracy, lr, rate, (int)(eta / 60),
+                (int)fmod(eta, 60));
+        return 0;
+    }
+    double rate = (double)p->samples / (t - p->epoch_start + 1e-9);
+    if (p->tty)
+        fputc('\n', stderr);
+    fprintf(stderr, "epoch %lld/%lld: loss %.4f, train accuracy %.2f%%, %.0f images/s\n",
+            (long long)epoch + 1, (long long)epochs, loss, 100 * accuracy, rate);
+    p->epoch_start = t;
+    return 0;
+}
+
+int cli_train(hwnas_context *ctx, int argc, char **argv)
+{
+    const char *file = NULL, *save = NULL, *data_dir = NULL;
+    char options[1024] = "";
+    size_t used = 0;
+    long long batch = 128;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        static const char *const model_flags[] = {"--epochs", "--batch", "--lr", "--momentum",
+                                                  "--weight-decay", "--schedule", "--warmup",
+                                                  "--label-smoothing", "--seed"};
+        int known = 0;
+        for (size_t f = 0; f < sizeof model_flags / sizeof *model_flags; f++)
+            if (strcmp(a, model_flags[f]) == 0) {
+                if (i + 1 >= argc) {
+                    fprintf(stderr, "hwnas train: %s needs a value\n", a);
+                    return CLI_USAGE;
+                }
+                char key[32];
+                snprintf(key, sizeof key, "%s", a + 2);
+                for (char *c = key; *c; c++)
+                    if (*c == '-')
+                        *c = '_';
+                used += (size_t)snprintf(options + used, sizeof options - used, "%s%s=%s",
+                                         used ? ";" : "", key, argv[++i]);
+                if (strcmp(key, "batch") == 0)
+                    batch = atoll(argv[i]);
+                known = 1;
+            }
+        if (known)
+            continue;
+        if (strcmp(a, "--augment") == 0)
+            used += (size_t)snprintf(options + used, sizeof options - used, "%saugment=1",
+                                     used ? ";" : "");
+        else if ((strcmp(a, "--save") == 0 || strcmp(a, "--data") == 0) && i + 1 < argc)
+            *(a[2] == 's' ? &save : &data_dir) = argv[++i];
+        else if (a[0] != '-' && !file)
+            file = a;
+        else {
+            fprintf(stderr,
+                    "hwnas train: unexpected '%s'\nusage: hwnas train FILE.net [--epochs N] "
+                    "[--batch N] [--lr X] [--momentum X] [--weight-decay X]\n"
+                    "       [--schedule cosine|step|constant] [--warmup EPOCHS] "
+                    "[--label-smoothing X] [--augment] [--seed N]\n"
+                    "       [--data DIR] [--save WEIGHTS]\n",
+                    a);
+            return CLI_USAGE;
+        }
+    }
+    if (!file) {
+        fprintf(stderr, "usage: hwnas train FILE.net [options] (hwnas train --help)\n");
+        return CLI_USAGE;
+    }
+    hwnas_net *net = NULL;
+    hwnas_dataset *train = NULL, *test = NULL;
+    hwnas_model *model = NULL;
+    char dopts[1200];
+    int rc = hwnas_net_load(&net, ctx, file);
+    snprintf(dopts, sizeof dopts, "split=train%s%s", data_dir ? ";dir=" : "",
+             data_dir ? data_dir : "");
+    if (rc == HWNAS_OK)
+        rc = hwnas_dataset_load(&train, ctx, "fashion-mnist", dopts);
+    snprintf(dopts, sizeof dopts, "split=test%s%s", data_dir ? ";dir=" : "",
+             data_dir ? data_dir : "");
+    if (rc == HWNAS_OK)
+        rc = hwnas_dataset_load(&test, ctx, "fashion-mnist", dopts);
+    double mean[8], std[8];
+    if (rc == HWNAS_OK)
+        rc = hwnas_dataset_stats(mean, std, train);
+    if (rc == HWNAS_OK)
+        rc = hwnas_dataset_normalize(train, mean, std);
+    if (rc == HWNAS_OK)
+        rc = hwnas_dataset_normalize(test, mean, std);
+    if (rc == HWNAS_OK)
+        rc = hwnas_model_new(&model, ctx, net, 1);
+    int status = CLI_OK;
+    if (rc == HWNAS_OK) {
+        printf("%s: %zu parameters, %llu MACs; training on %zu Fashion-MNIST images with "
+               "%zu thread(s)\n",
+               file, hwnas_model_param_count(model), (unsigned long long)hwnas_net_macs(net),
+               hwnas_dataset_count(train), hwnas_context_threads(ctx));
+        train_progress p = {isatty(2), now(), now(), hwnas_dataset_count(train),
+                            (size_t)(batch > 0 ? batch : 128)};
+        rc = hwnas_model_train(model, train, options, on_progress, &p);
+    }
+    double acc = NAN, loss = NAN;
+    if (rc == HWNAS_OK)
+        rc = hwnas_model_evaluate(&acc, &loss, NULL, model, test, 256);
+    if (rc == HWNAS_OK) {
+        printf("test accuracy %.2f%% (loss %.4f) on %zu images\n", 100 * acc, loss,
+               hwnas_dataset_count(test));
+        if (save) {
+            rc = hwnas_model_save(model, save);
+            if (rc == HWNAS_OK)
+                printf("weights saved to %s\n", save);
+        }
+    }
+    if (rc != HWNAS_OK)
+        status = cli_fail("train", rc);
+    hwnas_model_free(model);
+    hwnas_dataset_free(train);
+    hwnas_dataset_free(test);
+    hwnas_net_free(net);
+    return status;
+}
