@@ -224,7 +224,7 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
     const char *resume = NULL;
     const char *estimators[16];
     size_t n_est = 0;
-    int budget_given = 0;
+    int budget_given = 0, space_opts_given = 0, strategy_opts_given = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         const char **slot = !strcmp(a, "--space")              ? &space
@@ -257,13 +257,14 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
         } else {
             *slot = argv[++i];
             budget_given |= slot == &budget;
+            space_opts_given |= slot == &space_opts;
+            strategy_opts_given |= slot == &strategy_opts;
         }
     }
     /* The default options belong to the default kinds. */
-    if (strcmp(space, DEFAULT_SPACE) != 0 && space_opts == (const char *)DEFAULT_SPACE_OPTIONS)
+    if (strcmp(space, DEFAULT_SPACE) != 0 && !space_opts_given)
         space_opts = "";
-    if (strcmp(strategy, DEFAULT_STRATEGY) != 0 &&
-        strategy_opts == (const char *)DEFAULT_STRATEGY_OPTIONS)
+    if (strcmp(strategy, DEFAULT_STRATEGY) != 0 && !strategy_opts_given)
         strategy_opts = "";
     char opts[4096];
     hwnas_search *s = NULL;
