@@ -20,7 +20,7 @@ void hwnas__engine_chunk_range(size_t n, size_t c, size_t *lo, size_t *hi)
 
 static int kind_known(int kind)
 {
-    return kind >= HWNAS_NET_INPUT && kind <= HWNAS_NET_SOFTMAX;
+    return kind >= HWNAS_NET_INPUT && kind <= HWNAS_NET_ZERO;
 }
 
 /* Parameter, state and aux counts of node nd (input shape x). */

@@ -329,6 +329,9 @@ HOT static int forward_task(size_t ch, size_t worker, void *data)
     case HWNAS_NET_FLATTEN:
         memcpy(y + lo * sz, x + lo * sz, (hi - lo) * sz * sizeof *y);
         break;
+    case HWNAS_NET_ZERO:
+        memset(y + lo * sz, 0, (hi - lo) * sz * sizeof *y);
+        break;
     case HWNAS_NET_SOFTMAX: {
         size_t hw = nd->h * nd->w;
         for (size_t s = lo; s < hi; s++)
@@ -606,6 +609,11 @@ HOT static int backward_task(size_t ch, size_t worker, void *data)
         if (dx)
             for (size_t k = lo * sz; k < hi * sz; k++)
                 put(&dx[k], dy[k], acc);
+        break;
+    case HWNAS_NET_ZERO: /* constant output: no gradient reaches the input */
+        if (dx)
+            for (size_t k = lo * sz; k < hi * sz; k++)
+                put(&dx[k], 0.0f, acc);
         break;
     case HWNAS_NET_SOFTMAX: {
         if (!dx)
