@@ -278,7 +278,10 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
         int64_t b = budget_given ? atoll(budget) : 0;
         out = resume;
         printf("resuming %s\n", resume);
-        return run_search(ctx, s, b > 0 ? (size_t)b : hwnas_search_count(s), out);
+        fflush(stdout);
+        int status = run_search(ctx, s, b > 0 ? (size_t)b : hwnas_search_count(s), out);
+        hwnas_search_free(s);
+        return status;
     }
     if ((size_t)snprintf(opts, sizeof opts,
                          "objectives=\"%s\";constraints=\"%s\";evaluations=%s;time_limit=%s;"
