@@ -20,6 +20,7 @@
 #define DEFAULT_OBJECTIVES "accuracy:max,energy_uj:min"
 #define DEFAULT_ACCURACY "accuracy:train_subset=4000;val_subset=2000;epochs=2;batch=64;lr=0.05"
 #define DEFAULT_BUDGET "160"
+#define DEFAULT_CONSTRAINTS "params<=100000"
 #define DEFAULT_TIME_LIMIT "540"
 #define DEFAULT_BATCH "16"
 
@@ -166,7 +167,8 @@ static void usage(void)
             "defaults: --space " DEFAULT_SPACE " --space-options \"" DEFAULT_SPACE_OPTIONS
             "\"\n          --strategy " DEFAULT_STRATEGY " --strategy-options \""
             DEFAULT_STRATEGY_OPTIONS "\"\n          --estimator \"" DEFAULT_ACCURACY
-            "\" --estimator energy\n          --objectives " DEFAULT_OBJECTIVES
+            "\" --estimator energy --estimator cost\n          --objectives " DEFAULT_OBJECTIVES
+            " --constraints " DEFAULT_CONSTRAINTS "\n         "
             " --budget " DEFAULT_BUDGET "\n          --time-limit " DEFAULT_TIME_LIMIT
             " --batch " DEFAULT_BATCH " --out hwnas-search\n");
 }
@@ -219,7 +221,7 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
 {
     const char *space = DEFAULT_SPACE, *space_opts = DEFAULT_SPACE_OPTIONS;
     const char *strategy = DEFAULT_STRATEGY, *strategy_opts = DEFAULT_STRATEGY_OPTIONS;
-    const char *objectives = DEFAULT_OBJECTIVES, *constraints = "", *budget = DEFAULT_BUDGET;
+    const char *objectives = DEFAULT_OBJECTIVES, *constraints = NULL, *budget = DEFAULT_BUDGET;
     const char *time_limit = DEFAULT_TIME_LIMIT, *batch = DEFAULT_BATCH, *seed = NULL, *out = "hwnas-search";
     const char *resume = NULL;
     const char *estimators[16];
@@ -261,7 +263,10 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
             strategy_opts_given |= slot == &strategy_opts;
         }
     }
-    /* The default options belong to the default kinds. */
+    /* The default job keeps networks small enough for microcontroller-class
+     * targets; the default options belong to the default kinds. */
+    if (!constraints)
+        constraints = n_est == 0 ? DEFAULT_CONSTRAINTS : "";
     if (strcmp(space, DEFAULT_SPACE) != 0 && !space_opts_given)
         space_opts = "";
     if (strcmp(strategy, DEFAULT_STRATEGY) != 0 && !strategy_opts_given)
@@ -297,6 +302,7 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
     if (n_est == 0) {
         estimators[n_est++] = DEFAULT_ACCURACY;
         estimators[n_est++] = "energy";
+        estimators[n_est++] = "cost";
     }
     for (size_t e = 0; e < n_est; e++)
         if (add_estimator(s, estimators[e]) != HWNAS_OK) {
