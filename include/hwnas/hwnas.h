@@ -21,6 +21,8 @@
 #include "space.h"
 #include "strategy.h"
 #include "estimator.h"
+#include "latency_lut.h"
+#include "plugin.h"
 #include "search.h"
 
 #endif /* HWNAS_H */

@@ -38,6 +38,16 @@ struct hwnas_context {
     void *pfor_data;
     pthread_mutex_t pool_lock;   /* guards lazy creation of pool */
     hwnas__pool *pool;           /* NULL until the first parallel loop */
+    struct ctx_kinds *extra;     /* n_extra registrations of plugin kinds */
+    size_t n_extra;
+};
+
+/* One registration of plugin kinds (hwnas__context_add_kinds). */
+struct ctx_kinds {
+    const hwnas__kind *const *kinds; /* n borrowed kinds */
+    size_t n;
+    void (*release)(void *data);     /* called at hwnas_context_free, or NULL */
+    void *data;
 };
 
 static void *std_malloc(size_t size, void *ud) { (void)ud; return malloc(size); }
@@ -191,6 +201,10 @@ void hwnas_context_free(hwnas_context *ctx)
     if (!ctx)
         return;
     hwnas__pool_free(ctx->pool);
+    for (size_t i = ctx->n_extra; i-- > 0;)
+        if (ctx->extra[i].release)
+            ctx->extra[i].release(ctx->extra[i].data);
+    hwnas__free(ctx, ctx->extra);
     hwnas_options_free(ctx->options);
     pthread_mutex_destroy(&ctx->pool_lock);
     ctx->free_fn(ctx, ctx->alloc_data);
@@ -221,6 +235,55 @@ const hwnas_options *hwnas_context_options(const hwnas_context *ctx)
 size_t hwnas_context_threads(const hwnas_context *ctx) { return ctx ? ctx->threads : 1; }
 
 uint64_t hwnas_context_seed(const hwnas_context *ctx) { return ctx ? ctx->seed : 0; }
+
+/* ---- plugin kinds ---------------------------------------------------- */
+
+size_t hwnas__context_extra_count(const hwnas_context *ctx)
+{
+    size_t n = 0;
+    for (size_t i = 0; ctx && i < ctx->n_extra; i++)
+        n += ctx->extra[i].n;
+    return n;
+}
+
+const hwnas__kind *hwnas__context_extra_kind(const hwnas_context *ctx, size_t i)
+{
+    for (size_t r = 0; ctx && r < ctx->n_extra; r++) {
+        if (i < ctx->extra[r].n)
+            return ctx->extra[r].kinds[i];
+        i -= ctx->extra[r].n;
+    }
+    return NULL;
+}
+
+static int kind_taken(const hwnas_context *ctx, const char *name)
+{
+    for (size_t i = 0; i < hwnas__builtin_kind_count; i++)
+        if (strcmp(hwnas__builtin_kinds[i]->name, name) == 0)
+            return 1;
+    for (size_t i = 0, n = hwnas__context_extra_count(ctx); i < n; i++)
+        if (strcmp(hwnas__context_extra_kind(ctx, i)->name, name) == 0)
+            return 1;
+    return 0;
+}
+
+int hwnas__context_add_kinds(hwnas_context *ctx, const hwnas__kind *const *kinds, size_t n,
+                             void (*release)(void *data), void *data)
+{
+    for (size_t i = 0; i < n; i++) {
+        int dup = kind_taken(ctx, kinds[i]->name);
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = strcmp(kinds[j]->name, kinds[i]->name) == 0;
+        if (dup)
+            return hwnas__error(HWNAS_EINVAL, "kind '%s' is already registered", kinds[i]->name);
+    }
+    struct ctx_kinds *x = hwnas__realloc(ctx, ctx->extra, (ctx->n_extra + 1) * sizeof *x);
+    if (!x)
+        return HWNAS_ENOMEM;
+    ctx->extra = x;
+    x[ctx->n_extra++] = (struct ctx_kinds){kinds, n, release, data};
+    return HWNAS_OK;
+}
 
 /* ---- log ------------------------------------------------------------- */
 

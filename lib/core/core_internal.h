@@ -94,6 +94,18 @@ typedef struct hwnas__kind {
 extern const hwnas__kind *const hwnas__builtin_kinds[];
 extern const size_t hwnas__builtin_kind_count;
 
+/* Kinds a plugin brings (lib/estimator/plugin.c), registered in ctx after
+ * the built-in ones. kinds[0..n) are borrowed until hwnas_context_free(),
+ * which calls release(data) (when not NULL) for every registration, the
+ * last first, before it frees the context. Errors: HWNAS_EINVAL (a name
+ * already taken: the message names it), HWNAS_ENOMEM; release is not
+ * called on error. Not thread-safe (configuration of the context). */
+int hwnas__context_add_kinds(hwnas_context *ctx, const hwnas__kind *const *kinds, size_t n,
+                             void (*release)(void *data), void *data);
+/* Number of kinds added to ctx, and the i-th of them. */
+size_t hwnas__context_extra_count(const hwnas_context *ctx);
+const hwnas__kind *hwnas__context_extra_kind(const hwnas_context *ctx, size_t i);
+
 /* The kind named name, exact "family:name" or a unique bare name; NULL
  * (with the last error set to ENOTFOUND, listing the kinds) otherwise. */
 const hwnas__kind *hwnas__kind_find(const hwnas_context *ctx, const char *name);

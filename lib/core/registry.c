@@ -1,4 +1,5 @@
-/* Looking up kinds (built-in; plugins will add theirs per context). */
+/* Looking up kinds: the built-in ones, then those plugins added to the
+ * context. */
 #include <stdio.h>
 #include <string.h>
 
@@ -6,13 +7,18 @@
 
 size_t hwnas_kind_count(const hwnas_context *ctx)
 {
-    (void)ctx; /* plugin kinds will be counted here too */
-    return hwnas__builtin_kind_count;
+    return hwnas__builtin_kind_count + hwnas__context_extra_count(ctx);
+}
+
+static const hwnas__kind *kind_at(const hwnas_context *ctx, size_t i)
+{
+    return i < hwnas__builtin_kind_count ? hwnas__builtin_kinds[i]
+                                         : hwnas__context_extra_kind(ctx, i - hwnas__builtin_kind_count);
 }
 
 const char *hwnas_kind_name(const hwnas_context *ctx, size_t i)
 {
-    return i < hwnas_kind_count(ctx) ? hwnas__builtin_kinds[i]->name : NULL;
+    return i < hwnas_kind_count(ctx) ? kind_at(ctx, i)->name : NULL;
 }
 
 const hwnas__kind *hwnas__kind_find(const hwnas_context *ctx, const char *name)
@@ -21,7 +27,7 @@ const hwnas__kind *hwnas__kind_find(const hwnas_context *ctx, const char *name)
     const hwnas__kind *bare = NULL;
     size_t bare_matches = 0;
     for (size_t i = 0; i < n; i++) {
-        const hwnas__kind *k = hwnas__builtin_kinds[i];
+        const hwnas__kind *k = kind_at(ctx, i);
         if (strcmp(k->name, name) == 0)
             return k;
         const char *colon = strchr(k->name, ':');
@@ -37,7 +43,7 @@ const hwnas__kind *hwnas__kind_find(const hwnas_context *ctx, const char *name)
     list[0] = '\0';
     for (size_t i = 0; i < n && used < sizeof list; i++) {
         int w = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
-                         hwnas__builtin_kinds[i]->name);
+                         kind_at(ctx, i)->name);
         if (w > 0)
             used += (size_t)w;
     }

@@ -1,0 +1,162 @@
+/*
+ * libhwnas - latency look-up tables: per-layer latencies, as FBNet,
+ * ProxylessNAS and Once-for-All use them.
+ *
+ * A LUT maps a layer configuration to a latency. A layer's key is a line
+ * of text naming everything its run time depends on (doc/formats/
+ * latency-lut.md):
+ *
+ *   conv in=16x32x32 out=32x16x16 k=3x3 s=2x2 p=1x1 d=1x1 g=1 bits=32 mul=exact
+ *
+ * (op, input shape, output shape, so output channels, kernel, stride,
+ * padding, dilation, groups, bit width, multiplier; inputs=N for add and
+ * concat). A net's predicted latency is the sum of its layers' latencies
+ * plus a per-net overhead term (dispatch, the parts of a forward pass that
+ * belong to no layer), which the builder fits.
+ *
+ * Tables come from a file (hwnas_latency_lut_load: LUTs measured anywhere,
+ * a phone, an MCU, HW-NAS-Bench's devices) or from the builder, which
+ * profiles every distinct layer of the nets it is given on this host with
+ * the library's fp32 inference engine at batch 1 (warm-up, median of
+ * repeats, the calling thread pinned to its CPU).
+ *
+ * The estimator kind estimator:latency_lut (options lut=FILE,
+ * missing=error|nearest|interpolate, overhead) gives the metric latency_ms.
+ *
+ * Thread rules: building (set, profile, load) is not thread-safe; a LUT
+ * that is no longer modified may be read (get, predict, format, save) from
+ * any number of threads at once.
+ */
+#ifndef HWNAS_LATENCY_LUT_H
+#define HWNAS_LATENCY_LUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "export.h"
+
+HWNAS_BEGIN_DECLS
+
+typedef struct hwnas_latency_lut hwnas_latency_lut;
+struct hwnas_context;
+struct hwnas_net;
+
+/* What hwnas_latency_lut_predict() does with a layer the LUT lacks. */
+enum {
+    /* fail with HWNAS_ENOTFOUND naming the layer and its key */
+    HWNAS_LATENCY_LUT_MISSING_ERROR = 0,
+    /* the latency of the closest entry of the same op, kernel, stride,
+     * dilation, group kind, bit width and multiplier (distance: sum of the
+     * absolute log ratios of the six shape dimensions) */
+    HWNAS_LATENCY_LUT_MISSING_NEAREST = 1,
+    /* among those same entries, linear interpolation in the layer's work
+     * (MACs for conv and linear, input plus output elements otherwise)
+     * between the closest entries below and above; beyond the ends, the
+     * closest entry scaled in proportion to work */
+    HWNAS_LATENCY_LUT_MISSING_INTERPOLATE = 2
+};
+
+/* An empty LUT (overhead 0). Errors: HWNAS_EINVAL, HWNAS_ENOMEM.
+ * *out is the caller's (hwnas_latency_lut_free), NULL on error. */
+HWNAS_API int hwnas_latency_lut_new(hwnas_latency_lut **out, struct hwnas_context *ctx);
+
+/* Free a LUT. No-op on NULL. */
+HWNAS_API void hwnas_latency_lut_free(hwnas_latency_lut *lut);
+
+/*
+ * Read a LUT file (gzip-compressed or not; doc/formats/latency-lut.md),
+ * or parse len bytes of text (name is used in messages, NULL = "<memory>").
+ * Errors: HWNAS_EINVAL (NULL argument), HWNAS_ENOTFOUND / HWNAS_EIO (the
+ * file, named), HWNAS_EFORMAT (file and line, and what is wrong),
+ * HWNAS_EVERSION (a newer format version), HWNAS_ENOMEM.
+ * *out is the caller's, NULL on error.
+ */
+HWNAS_API int hwnas_latency_lut_load(hwnas_latency_lut **out, struct hwnas_context *ctx,
+                                     const char *path);
+HWNAS_API int hwnas_latency_lut_parse(hwnas_latency_lut **out, struct hwnas_context *ctx,
+                                      const char *text, size_t len, const char *name);
+
+/* The LUT as text in the file format (*out is the caller's, hwnas_free),
+ * entries sorted by key; and written atomically to path (gzip when path
+ * ends in ".gz"). Errors: HWNAS_EINVAL, HWNAS_EIO (naming path),
+ * HWNAS_ENOMEM. */
+HWNAS_API int hwnas_latency_lut_format(const hwnas_latency_lut *lut, char **out);
+HWNAS_API int hwnas_latency_lut_save(const hwnas_latency_lut *lut, const char *path);
+
+/* Number of entries. */
+HWNAS_API size_t hwnas_latency_lut_count(const hwnas_latency_lut *lut);
+
+/* Entry i's canonical key (borrowed, valid until the LUT changes or is
+ * freed; NULL out of range) and latency in ms (NaN out of range), in the
+ * order the entries were added or read. */
+HWNAS_API const char *hwnas_latency_lut_key(const hwnas_latency_lut *lut, size_t i);
+HWNAS_API double hwnas_latency_lut_value(const hwnas_latency_lut *lut, size_t i);
+
+/*
+ * Set the latency (ms, finite, >= 0) of the layer key (fields in any
+ * order; stored in canonical form), replacing an entry with the same key.
+ * Errors: HWNAS_EINVAL (NULL, bad latency, malformed key: the message
+ * names the field), HWNAS_ENOMEM.
+ */
+HWNAS_API int hwnas_latency_lut_set(hwnas_latency_lut *lut, const char *key, double ms);
+
+/* The latency of key. Errors: HWNAS_EINVAL (malformed key),
+ * HWNAS_ENOTFOUND (no such entry: the message gives the canonical key). */
+HWNAS_API int hwnas_latency_lut_get(double *out_ms, const hwnas_latency_lut *lut,
+                                    const char *key);
+
+/* The per-net overhead in ms (may be negative: it is fitted), and setting
+ * it (finite). Errors: HWNAS_EINVAL. */
+HWNAS_API double hwnas_latency_lut_overhead(const hwnas_latency_lut *lut);
+HWNAS_API int hwnas_latency_lut_set_overhead(hwnas_latency_lut *lut, double ms);
+
+/* The device line (free text, "" when none; borrowed) and setting it (one
+ * line, no newline). Errors: HWNAS_EINVAL, HWNAS_ENOMEM. */
+HWNAS_API const char *hwnas_latency_lut_device(const hwnas_latency_lut *lut);
+HWNAS_API int hwnas_latency_lut_set_device(hwnas_latency_lut *lut, const char *device);
+
+/* The canonical key of node i of net (*out is the caller's, hwnas_free).
+ * Errors: HWNAS_EINVAL (NULL, i out of range), HWNAS_ENOMEM. */
+HWNAS_API int hwnas_latency_lut_layer_key(char **out, const struct hwnas_net *net, size_t i);
+
+/*
+ * Predicted latency of net in ms: the sum over its nodes of their entries
+ * plus the overhead. missing: HWNAS_LATENCY_LUT_MISSING_*.
+ * Errors: HWNAS_EINVAL (NULL, empty net, bad missing), HWNAS_ENOTFOUND (a
+ * layer without entry and no compatible entry to fall back on: the
+ * message names the node and its key), HWNAS_ENOMEM. Thread-safe on a LUT
+ * no longer modified.
+ */
+HWNAS_API int hwnas_latency_lut_predict(double *out_ms, const hwnas_latency_lut *lut,
+                                        const struct hwnas_net *net, int missing);
+
+/*
+ * Profile net on this host and add its layers: the net runs in the fp32
+ * engine at batch 1 in inference mode with the LUT's context's threads;
+ * after `warmup` forward passes, `repeats` passes (>= 1) time every node
+ * in place and `repeats` plain passes time the whole net. Each node's
+ * latency is its median; a key met again (in this or an earlier net) gets
+ * the mean of its medians. The overhead becomes the median, over all nets
+ * profiled so far, of (whole-net median - sum of its node medians).
+ * Weights are random (latency does not depend on them). The calling thread
+ * is pinned to the CPU it runs on for the duration (Linux).
+ * Errors: HWNAS_EINVAL (NULL, repeats 0), HWNAS_EUNSUPPORTED (a net the
+ * engine cannot run), HWNAS_ENOMEM. On error the LUT may hold some of the
+ * net's layers.
+ */
+HWNAS_API int hwnas_latency_lut_profile(hwnas_latency_lut *lut, const struct hwnas_net *net,
+                                        uint32_t warmup, uint32_t repeats);
+
+/*
+ * Measure net's end-to-end latency in ms on this host the way the profiler
+ * does (fp32 engine, batch 1, inference, ctx's threads, pinned): the
+ * median of `repeats` forward passes after `warmup`. Errors as
+ * hwnas_latency_lut_profile().
+ */
+HWNAS_API int hwnas_latency_lut_measure(double *out_ms, struct hwnas_context *ctx,
+                                        const struct hwnas_net *net, uint32_t warmup,
+                                        uint32_t repeats);
+
+HWNAS_END_DECLS
+
+#endif /* HWNAS_LATENCY_LUT_H */

@@ -1,0 +1,413 @@
+/* Latency LUTs: keys, the text format and its errors, prediction with and
+ * without fall-backs, estimator:latency_lut, the profiler, OOM walks.
+ * No timing is asserted: profiled values are only checked for shape. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "estimator/lut_internal.h"
+#include "test_alloc.h"
+
+static hwnas_context *ctx;
+static char tmpdir[64];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/hwnas-lut-XXXXXX");
+    if (!mkdtemp(tmpdir))
+        return -1;
+    return hwnas_context_new(&ctx, "threads=1");
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    if (system(cmd) != 0)
+        return -1;
+    hwnas_context_free(ctx);
+    return 0;
+}
+
+static const char *net_text = "hwnas-net 1\n"
+                              "x = input(shape=3x8x8)\n"
+                              "c1 = conv(out=4, k=3, pad=1, s=2)\n"
+                              "r1 = relu\n"
+                              "c2 = conv(out=4, k=3, pad=1)\n"
+                              "a = add(r1, c2)\n"
+                              "p = maxpool(k=2)\n"
+                              "f = flatten\n"
+                              "fc = linear(out=10, bits=8)\n";
+
+static hwnas_net *test_net(hwnas_context *c)
+{
+    hwnas_net *net;
+    assert_int_equal(hwnas_net_parse(&net, c, net_text, NULL), HWNAS_OK);
+    return net;
+}
+
+static void test_keys(void **state)
+{
+    (void)state;
+    hwnas_net *net = test_net(ctx);
+    static const char *const want[] = {
+        "input in=3x8x8 out=3x8x8",
+        "conv in=3x8x8 out=4x4x4 k=3x3 s=2x2 p=1x1 d=1x1 g=1 bits=32 mul=exact",
+        "relu in=4x4x4 out=4x4x4",
+        "conv in=4x4x4 out=4x4x4 k=3x3 s=1x1 p=1x1 d=1x1 g=1 bits=32 mul=exact",
+        "add in=4x4x4 out=4x4x4 inputs=2",
+        "maxpool in=4x4x4 out=4x2x2 k=2x2 s=2x2 p=0x0",
+        "flatten in=4x2x2 out=16",
+        "linear in=16 out=10 bits=8 mul=exact",
+    };
+    assert_int_equal(hwnas_net_node_count(net), 8);
+    for (size_t i = 0; i < 8; i++) {
+        char *k;
+        assert_int_equal(hwnas_latency_lut_layer_key(&k, net, i), HWNAS_OK);
+        assert_string_equal(k, want[i]);
+        hwnas_free(k);
+    }
+    char *k = (char *)1;
+    assert_int_equal(hwnas_latency_lut_layer_key(&k, net, 8), HWNAS_EINVAL);
+    assert_null(k);
+    /* keys are canonicalised: any field order, k=3 for k=3x3 */
+    hwnas_latency_lut *lut;
+    assert_int_equal(hwnas_latency_lut_new(&lut, ctx), HWNAS_OK);
+    assert_int_equal(hwnas_latency_lut_set(lut, "conv mul=exact bits=32 g=1 d=1 p=1 s=2 k=3 "
+                                                "out=4x4x4 in=3x8x8", 0.5),
+                     HWNAS_OK);
+    assert_string_equal(hwnas_latency_lut_key(lut, 0), want[1]);
+    double v;
+    assert_int_equal(hwnas_latency_lut_get(&v, lut, want[1]), HWNAS_OK);
+    assert_true(v == 0.5);
+    assert_int_equal(hwnas_latency_lut_get(&v, lut, want[2]), HWNAS_ENOTFOUND);
+    assert_non_null(strstr(hwnas_error_last(), want[2]));
+    /* malformed keys name the field */
+    assert_int_equal(hwnas_latency_lut_set(lut, "conv in=3x8x8 out=4 speed=3", 1), HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "speed"));
+    assert_int_equal(hwnas_latency_lut_set(lut, "conv in=3x8 out=4", 1), HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "'in'"));
+    assert_int_equal(hwnas_latency_lut_set(lut, "conv out=4", 1), HWNAS_EINVAL);
+    assert_int_equal(hwnas_latency_lut_set(lut, "conv in=1 out=4 g=1 g=2", 1), HWNAS_EINVAL);
+    assert_int_equal(hwnas_latency_lut_set(lut, "relu in=1 out=1", -1), HWNAS_EINVAL);
+    assert_int_equal(hwnas_latency_lut_set(lut, "relu in=1 out=1", NAN), HWNAS_EINVAL);
+    assert_int_equal(hwnas_latency_lut_count(lut), 1);
+    hwnas_latency_lut_free(lut);
+    hwnas_net_free(net);
+}
+
+/* A LUT with an entry for every layer of net: node i costs (i + 1) ms. */
+static hwnas_latency_lut *full_lut(hwnas_context *c, const hwnas_net *net, double overhead)
+{
+    hwnas_latency_lut *lut;
+    assert_int_equal(hwnas_latency_lut_new(&lut, c), HWNAS_OK);
+    for (size_t i = 0; i < hwnas_net_node_count(net); i++) {
+        char *k;
+        assert_int_equal(hwnas_latency_lut_layer_key(&k, net, i), HWNAS_OK);
+        assert_int_equal(hwnas_latency_lut_set(lut, k, (double)(i + 1)), HWNAS_OK);
+        hwnas_free(k);
+    }
+    assert_int_equal(hwnas_latency_lut_set_overhead(lut, overhead), HWNAS_OK);
+    return lut;
+}
+
+static void test_predict(void **state)
+{
+    (void)state;
+    hwnas_net *net = test_net(ctx);
+    hwnas_latency_lut *lut = full_lut(ctx, net, 0.25);
+    double ms;
+    assert_int_equal(hwnas_latency_lut_predict(&ms, lut, net, 0), HWNAS_OK);
+    assert_true(fabs(ms - (36 + 0.25)) < 1e-12);
+    /* a wider net: c1 and c2 get other shapes */
+    hwnas_net *wide;
+    assert_int_equal(hwnas_net_parse(&wide, ctx,
+                                     "hwnas-net 1\nx = input(shape=3x8x8)\n"
+                                     "c1 = conv(out=8, k=3, pad=1, s=2)\nrelu\n",
+                                     NULL),
+                     HWNAS_OK);
+    assert_int_equal(hwnas_latency_lut_predict(&ms, lut, wide, HWNAS_LATENCY_LUT_MISSING_ERROR),
+                     HWNAS_ENOTFOUND);
+    assert_non_null(strstr(hwnas_error_last(), "'c1'"));
+    assert_non_null(strstr(hwnas_error_last(), "conv in=3x8x8 out=8x4x4"));
+    /* nearest: c1's 2 ms, relu's key in=8x4x4 is nearest to relu in=4x4x4 (3 ms) */
+    assert_int_equal(hwnas_latency_lut_predict(&ms, lut, wide, HWNAS_LATENCY_LUT_MISSING_NEAREST),
+                     HWNAS_OK);
+    assert_true(fabs(ms - (1 + 2 + 3 + 0.25)) < 1e-12);
+    /* interpolate: twice the work of the only compatible entry, twice its time */
+    assert_int_equal(
+        hwnas_latency_lut_predict(&ms, lut, wide, HWNAS_LATENCY_LUT_MISSING_INTERPOLATE),
+        HWNAS_OK);
+    assert_true(fabs(ms - (1 + 4 + 6 + 0.25)) < 1e-12);
+    /* between two entries: linear in work */
+    assert_int_equal(hwnas_latency_lut_set(lut, "relu in=16x4x4 out=16x4x4", 7.0), HWNAS_OK);
+    assert_int_equal(
+        hwnas_latency_lut_predict(&ms, lut, wide, HWNAS_LATENCY_LUT_MISSING_INTERPOLATE),
+        HWNAS_OK);
+    /* relu work: 2*128 between 2*64 (3 ms) and 2*256 (7 ms): 3 + 4 * (64/192) */
+    assert_true(fabs(ms - (1 + 4 + (3 + 4.0 / 3) + 0.25)) < 1e-12);
+    /* no compatible entry at all: still an error */
+    hwnas_net *other;
+    assert_int_equal(hwnas_net_parse(&other, ctx, "hwnas-net 1\ninput(shape=3x8x8)\nsigmoid\n",
+                                     NULL),
+                     HWNAS_OK);
+    assert_int_equal(hwnas_latency_lut_predict(&ms, lut, other, 1), HWNAS_ENOTFOUND);
+    assert_non_null(strstr(hwnas_error_last(), "sigmoid in=3x8x8"));
+    assert_int_equal(hwnas_latency_lut_predict(&ms, lut, other, 7), HWNAS_EINVAL);
+    hwnas_net_free(other);
+    hwnas_net_free(wide);
+    hwnas_latency_lut_free(lut);
+    hwnas_net_free(net);
+}
+
+static const char *write_file(const char *name, const char *text)
+{
+    static char path[256];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static void expect_parse_error(const char *text, int code, const char *words)
+{
+    hwnas_latency_lut *lut = (hwnas_latency_lut *)1;
+    int rc = hwnas_latency_lut_parse(&lut, ctx, text, strlen(text), "t.lut");
+    if (rc != code || !strstr(hwnas_error_last(), words))
+        fail_msg("got %d \"%s\", want %d with \"%s\" for:\n%s", rc, hwnas_error_last(), code,
+                 words, text);
+    assert_null(lut);
+}
+
+static void test_format(void **state)
+{
+    (void)state;
+    const char *text = "# measured on a phone\n"
+                       "hwnas-latency-lut 1\n"
+                       "device Pixel 3, TFLite, 1 thread\n"
+                       "meta engine=tflite\n"
+                       "unit us\n"
+                       "overhead 150\n"
+                       "layer relu in=4x4x4 out=4x4x4 : 2.5\n"
+                       "layer  conv in=3x8x8 out=4x4x4 k=3 s=2 p=1 d=1 g=1 bits=8 mul=mul8u_1JFF"
+                       "   :  40 \r\n";
+    hwnas_latency_lut *lut;
+    assert_int_equal(hwnas_latency_lut_parse(&lut, ctx, text, strlen(text), "t.lut"), HWNAS_OK);
+    assert_int_equal(hwnas_latency_lut_count(lut), 2);
+    assert_string_equal(hwnas_latency_lut_device(lut), "Pixel 3, TFLite, 1 thread");
+    assert_true(fabs(hwnas_latency_lut_overhead(lut) - 0.15) < 1e-12);
+    assert_true(fabs(hwnas_latency_lut_value(lut, 1) - 0.04) < 1e-12);
+    assert_string_equal(hwnas_latency_lut_key(lut, 1),
+                        "conv in=3x8x8 out=4x4x4 k=3x3 s=2x2 p=1x1 d=1x1 g=1 bits=8 "
+                        "mul=mul8u_1JFF");
+    /* format and read back: the same text again */
+    char *a, *b;
+    assert_int_equal(hwnas_latency_lut_format(lut, &a), HWNAS_OK);
+    assert_non_null(strstr(a, "unit ms\noverhead 0.15\nlayer conv"));
+    hwnas_latency_lut *again;
+    assert_int_equal(hwnas_latency_lut_parse(&again, ctx, a, strlen(a), NULL), HWNAS_OK);
+    assert_int_equal(hwnas_latency_lut_format(again, &b), HWNAS_OK);
+    assert_string_equal(a, b);
+    hwnas_free(b);
+    hwnas_latency_lut_free(again);
+    /* save (plain and gzip) and load */
+    for (int gz = 0; gz < 2; gz++) {
+        char path[256];
+        snprintf(path, sizeof path, "%s/x.lut%s", tmpdir, gz ? ".gz" : "");
+        assert_int_equal(hwnas_latency_lut_save(lut, path), HWNAS_OK);
+        assert_int_equal(hwnas_latency_lut_load(&again, ctx, path), HWNAS_OK);
+        assert_int_equal(hwnas_latency_lut_format(again, &b), HWNAS_OK);
+        assert_string_equal(a, b);
+        hwnas_free(b);
+        hwnas_latency_lut_free(again);
+    }
+    hwnas_free(a);
+    hwnas_latency_lut_free(lut);
+
+    expect_parse_error("", HWNAS_EFORMAT, "not a latency LUT");
+    expect_parse_error("hello\n", HWNAS_EFORMAT, "t.lut:1: not a latency LUT");
+    expect_parse_error("hwnas-latency-lut 2\n", HWNAS_EVERSION, "version 2");
+    expect_parse_error("hwnas-latency-lut 1\nlayer relu in=1 out=1 : 1\nfrob 3\n", HWNAS_EFORMAT,
+                       "t.lut:3: unknown line");
+    expect_parse_error("hwnas-latency-lut 1\nlayer relu in=1 out=1 1\n", HWNAS_EFORMAT,
+                       "t.lut:2: a layer line");
+    expect_parse_error("hwnas-latency-lut 1\n\nlayer relu in=1 out=1 speed=2 : 1\n",
+                       HWNAS_EFORMAT, "t.lut:3: unknown field \"speed\"");
+    expect_parse_error("hwnas-latency-lut 1\nlayer relu in=1 out=1 : -1\n", HWNAS_EFORMAT,
+                       "t.lut:2: latency \"-1\"");
+    expect_parse_error("hwnas-latency-lut 1\nlayer relu in=1 out=1 : 1\n"
+                       "layer relu out=1 in=1 : 2\n",
+                       HWNAS_EFORMAT, "t.lut:3: layer \"relu in=1 out=1\" is listed twice");
+    expect_parse_error("hwnas-latency-lut 1\noverhead 1\nunit us\n", HWNAS_EFORMAT,
+                       "t.lut:3: 'unit' must come once");
+    expect_parse_error("hwnas-latency-lut 1\nunit ns\n", HWNAS_EFORMAT, "unit \"ns\"");
+    expect_parse_error("hwnas-latency-lut 1\noverhead nan\n", HWNAS_EFORMAT, "overhead");
+    hwnas_latency_lut *none = (hwnas_latency_lut *)1;
+    char missing[300];
+    snprintf(missing, sizeof missing, "%s/none.lut", tmpdir);
+    assert_int_equal(hwnas_latency_lut_load(&none, ctx, missing), HWNAS_ENOTFOUND);
+    assert_non_null(strstr(hwnas_error_last(), "none.lut"));
+    assert_null(none);
+}
+
+static int kind_registered(const char *name)
+{
+    for (size_t i = 0; i < hwnas_kind_count(ctx); i++)
+        if (strcmp(hwnas_kind_name(ctx, i), name) == 0)
+            return 1;
+    return 0;
+}
+
+static void test_estimator(void **state)
+{
+    (void)state;
+    if (!kind_registered("estimator:latency_lut")) {
+        print_message("lib/kinds.c does not list hwnas__estimator_latency_lut_kind yet\n");
+        skip();
+    }
+    hwnas_net *net = test_net(ctx);
+    hwnas_latency_lut *lut = full_lut(ctx, net, 0.5);
+    char path[256];
+    snprintf(path, sizeof path, "%s/est.lut", tmpdir);
+    assert_int_equal(hwnas_latency_lut_save(lut, path), HWNAS_OK);
+    hwnas_latency_lut_free(lut);
+    char opts[400];
+    snprintf(opts, sizeof opts, "lut=%s", path);
+    hwnas_estimator *e;
+    assert_int_equal(hwnas_estimator_new(&e, ctx, "latency_lut", opts), HWNAS_OK);
+    assert_string_equal(hwnas_estimator_kind(e), "estimator:latency_lut");
+    assert_int_equal(hwnas_estimator_metric_count(e), 1);
+    assert_string_equal(hwnas_estimator_metric_name(e, 0), "latency_ms");
+    assert_string_equal(hwnas_estimator_metric_unit(e, 0), "ms");
+    double v;
+    assert_int_equal(hwnas_estimator_estimate(e, net, NULL, 0, &v), HWNAS_OK);
+    assert_true(fabs(v - 36.5) < 1e-9);
+    hwnas_net *other;
+    assert_int_equal(hwnas_net_parse(&other, ctx, "hwnas-net 1\ninput(shape=1x2x2)\n", NULL),
+                     HWNAS_OK);
+    assert_int_equal(hwnas_estimator_estimate(e, other, "k", 0, &v), HWNAS_ENOTFOUND);
+    assert_non_null(strstr(hwnas_error_last(), "est.lut"));
+    assert_non_null(strstr(hwnas_error_last(), "input in=1x2x2"));
+    hwnas_estimator_free(e);
+    /* overhead overridden; nearest fall-back */
+    snprintf(opts, sizeof opts, "lut=%s;overhead=2;missing=nearest", path);
+    assert_int_equal(hwnas_estimator_new(&e, ctx, "estimator:latency_lut", opts), HWNAS_OK);
+    assert_int_equal(hwnas_estimator_estimate(e, net, NULL, 0, &v), HWNAS_OK);
+    assert_true(fabs(v - 38) < 1e-9);
+    assert_int_equal(hwnas_estimator_estimate(e, other, NULL, 0, &v), HWNAS_OK);
+    assert_true(fabs(v - 3) < 1e-9); /* the input entry (1 ms) + 2 */
+    hwnas_estimator_free(e);
+    hwnas_net_free(other);
+    /* option errors */
+    assert_int_equal(hwnas_estimator_new(&e, ctx, "latency_lut", NULL), HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "lut=FILE"));
+    snprintf(opts, sizeof opts, "lut=%s;overhead=soon", path);
+    assert_int_equal(hwnas_estimator_new(&e, ctx, "latency_lut", opts), HWNAS_EINVAL);
+    assert_int_equal(hwnas_estimator_new(&e, ctx, "latency_lut", "lut=/nonexistent/x.lut"),
+                     HWNAS_ENOTFOUND);
+    assert_non_null(strstr(hwnas_error_last(), "/nonexistent/x.lut"));
+    snprintf(opts, sizeof opts, "lut=%s;missing=guess", path);
+    assert_int_equal(hwnas_estimator_new(&e, ctx, "latency_lut", opts), HWNAS_EINVAL);
+    hwnas_net_free(net);
+}
+
+static void test_profile(void **state)
+{
+    (void)state;
+    hwnas_net *net = test_net(ctx);
+    hwnas_latency_lut *lut;
+    assert_int_equal(hwnas_latency_lut_new(&lut, ctx), HWNAS_OK);
+    assert_int_equal(hwnas_latency_lut_profile(lut, net, 1, 0), HWNAS_EINVAL);
+    assert_int_equal(hwnas_latency_lut_profile(lut, net, 1, 3), HWNAS_OK);
+    assert_int_equal(hwnas_latency_lut_count(lut), 8); /* every node is distinct */
+    for (size_t i = 0; i < 8; i++) {
+        double v = hwnas_latency_lut_value(lut, i);
+        assert_true(isfinite(v) && v >= 0);
+    }
+    /* profiling it again averages: still 8 keys */
+    assert_int_equal(hwnas_latency_lut_profile(lut, net, 0, 1), HWNAS_OK);
+    assert_int_equal(hwnas_latency_lut_count(lut), 8);
+    assert_true(isfinite(hwnas_latency_lut_overhead(lut)));
+    double pred, meas;
+    assert_int_equal(hwnas_latency_lut_predict(&pred, lut, net, 0), HWNAS_OK);
+    assert_true(isfinite(pred));
+    assert_int_equal(hwnas_latency_lut_measure(&meas, ctx, net, 1, 3), HWNAS_OK);
+    assert_true(meas > 0 && isfinite(meas));
+    assert_int_equal(hwnas_latency_lut_measure(&meas, ctx, net, 1, 0), HWNAS_EINVAL);
+    hwnas_latency_lut_free(lut);
+    hwnas_net_free(net);
+}
+
+static void test_oom(void **state)
+{
+    (void)state;
+    const char *text = "hwnas-latency-lut 1\ndevice d\nunit ms\noverhead 1\n"
+                       "layer relu in=4x4x4 out=4x4x4 : 2.5\n"
+                       "layer input in=3x8x8 out=3x8x8 : 0.5\n";
+    const char *path = write_file("oom.lut", text);
+    char opts[300];
+    snprintf(opts, sizeof opts, "lut=%s", path);
+    test_alloc t;
+    hwnas_context *c = test_alloc_context(&t, "threads=1");
+    hwnas_net *net = test_net(c);
+    long base = t.live;
+    for (int which = 0; which < 4; which++) {
+        for (long n = 0;; n++) {
+            test_alloc_fail_from(&t, n);
+            hwnas_latency_lut *lut = NULL;
+            hwnas_estimator *e = NULL;
+            int rc;
+            if (which == 0)
+                rc = hwnas_latency_lut_parse(&lut, c, text, strlen(text), NULL);
+            else if (which == 1)
+                rc = kind_registered("estimator:latency_lut")
+                         ? hwnas_estimator_new(&e, c, "latency_lut", opts)
+                         : HWNAS_OK;
+            else {
+                rc = hwnas_latency_lut_new(&lut, c);
+                if (rc == HWNAS_OK && which == 2)
+                    rc = hwnas_latency_lut_profile(lut, net, 0, 1);
+                char *s = NULL;
+                if (rc == HWNAS_OK && which == 3)
+                    rc = hwnas_latency_lut_format(lut, &s);
+                hwnas_free(s);
+            }
+            test_alloc_disarm(&t);
+            hwnas_latency_lut_free(lut);
+            hwnas_estimator_free(e);
+            assert_int_equal(t.live, base);
+            if (rc == HWNAS_OK)
+                break;
+            assert_int_equal(rc, HWNAS_ENOMEM);
+        }
+    }
+    hwnas_net_free(net);
+    hwnas_context_free(c);
+    assert_int_equal(t.live, 0);
+}
+
+int main(int argc, char **argv)
+{
+    const char *suite = argc > 1 ? argv[1] : "unit";
+    if (strcmp(suite, "oom") == 0) {
+        const struct CMUnitTest tests[] = {cmocka_unit_test(test_oom)};
+        return cmocka_run_group_tests_name("latency_lut/oom", tests, setup, teardown);
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_keys),     cmocka_unit_test(test_predict),
+        cmocka_unit_test(test_format),   cmocka_unit_test(test_estimator),
+        cmocka_unit_test(test_profile),
+    };
+    return cmocka_run_group_tests_name("latency_lut", tests, setup, teardown);
+}

@@ -1,0 +1,403 @@
+/* hwnas latency-lut build | validate: profile layers into a latency LUT on
+ * this host, and check its predictions against measured end-to-end
+ * latencies (Kendall tau, MAPE, share within +-10%, an SVG scatter). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define MAX_SPACES 8
+#define MAX_NETS 64
+
+typedef struct lut_args {
+    const char *spaces[MAX_SPACES]; /* KIND[:OPTS] */
+    size_t n_spaces;
+    const char *nets[MAX_NETS];     /* .net files */
+    size_t n_nets;
+    long count;                     /* sampled nets per space */
+    long warmup, repeats;
+    unsigned long long seed;
+    const char *out, *lut, *svg, *device;
+    int missing;
+} lut_args;
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: hwnas latency-lut build [--space KIND[:OPTS]]... [--net FILE.net]...\n"
+            "                         [--nets N] [--seed N] [--warmup N] [--repeats N]\n"
+            "                         [--device TEXT] --out LUT\n"
+            "       hwnas latency-lut validate --lut LUT [--space KIND[:OPTS]]...\n"
+            "                         [--nets N] [--seed N] [--warmup N] [--repeats N]\n"
+            "                         [--missing error|nearest|interpolate] [--svg FILE]\n"
+            "defaults: --space cell --nets 30 --warmup 3 --repeats 15; build --seed 1,\n"
+            "validate --seed 2 (other nets than the build's). Timing runs on the\n"
+            "context's threads (--threads 1 for single-core latency).\n");
+}
+
+static int parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || v < lo || v > hi)
+        return 0;
+    *out = v;
+    return 1;
+}
+
+static int parse_args(lut_args *a, int argc, char **argv, int validate)
+{
+    memset(a, 0, sizeof *a);
+    a->count = 30;
+    a->warmup = 3;
+    a->repeats = 15;
+    a->seed = validate ? 2 : 1;
+    for (int i = 0; i < argc; i++) {
+        const char *f = argv[i];
+        if (i + 1 >= argc) {
+            fprintf(stderr, "hwnas latency-lut: '%s' needs a value or is unknown\n", f);
+            return 0;
+        }
+        const char *v = argv[++i];
+        long n;
+        if (!strcmp(f, "--space") && a->n_spaces < MAX_SPACES)
+            a->spaces[a->n_spaces++] = v;
+        else if (!strcmp(f, "--net") && !validate && a->n_nets < MAX_NETS)
+            a->nets[a->n_nets++] = v;
+        else if (!strcmp(f, "--nets") && parse_long(v, 0, 100000, &n))
+            a->count = n;
+        else if (!strcmp(f, "--warmup") && parse_long(v, 0, 100000, &n))
+            a->warmup = n;
+        else if (!strcmp(f, "--repeats") && parse_long(v, 1, 100000, &n))
+            a->repeats = n;
+        else if (!strcmp(f, "--seed") && parse_long(v, 0, 0x7fffffffL, &n))
+            a->seed = (unsigned long long)n;
+        else if (!strcmp(f, "--out") && !validate)
+            a->out = v;
+        else if (!strcmp(f, "--device") && !validate)
+            a->device = v;
+        else if (!strcmp(f, "--lut") && validate)
+            a->lut = v;
+        else if (!strcmp(f, "--svg") && validate)
+            a->svg = v;
+        else if (!strcmp(f, "--missing") && validate) {
+            a->missing = !strcmp(v, "error")         ? HWNAS_LATENCY_LUT_MISSING_ERROR
+                         : !strcmp(v, "nearest")     ? HWNAS_LATENCY_LUT_MISSING_NEAREST
+                         : !strcmp(v, "interpolate") ? HWNAS_LATENCY_LUT_MISSING_INTERPOLATE
+                                                     : -1;
+            if (a->missing < 0) {
+                fprintf(stderr, "hwnas latency-lut: --missing '%s' is not error, nearest or "
+                        "interpolate\n", v);
+                return 0;
+            }
+        } else {
+            fprintf(stderr, "hwnas latency-lut: bad option or value: %s %s\n", f, v);
+            return 0;
+        }
+    }
+    if (a->n_spaces == 0 && a->n_nets == 0)
+        a->spaces[a->n_spaces++] = "cell";
+    if ((!validate && !a->out) || (validate && !a->lut)) {
+        fprintf(stderr, "hwnas latency-lut: %s is required\n", validate ? "--lut" : "--out");
+        return 0;
+    }
+    return 1;
+}
+
+/* Called for each net: the i-th net of a space (or file), its label. */
+typedef int (*net_fn)(hwnas_context *ctx, const hwnas_net *net, const char *label, void *ud);
+
+/* Decode a->count sampled nets of each space and call fn on each. */
+static int for_each_net(hwnas_context *ctx, const lut_args *a, net_fn fn, void *ud)
+{
+    int rc = HWNAS_OK;
+    for (size_t s = 0; s < a->n_spaces && rc == HWNAS_OK; s++) {
+        char kind[128];
+        const char *colon = strchr(a->spaces[s], ':');
+        size_t klen = colon ? (size_t)(colon - a->spaces[s]) : strlen(a->spaces[s]);
+        if (klen >= sizeof kind)
+            klen = sizeof kind - 1;
+        memcpy(kind, a->spaces[s], klen);
+        kind[klen] = '\0';
+        /* "space:cell:opts" and "cell:opts" both work */
+        if (!strcmp(kind, "space") && colon) {
+            const char *c2 = strchr(colon + 1, ':');
+            size_t l2 = c2 ? (size_t)(c2 - a->spaces[s]) : strlen(a->spaces[s]);
+            if (l2 >= sizeof kind)
+                l2 = sizeof kind - 1;
+            memcpy(kind, a->spaces[s], l2);
+            kind[l2] = '\0';
+            colon = c2;
+        }
+        hwnas_space *space = NULL;
+        hwnas_rng *rng = NULL;
+        hwnas_net *net = NULL;
+        uint32_t *genes = NULL;
+        rc = hwnas_space_new(&space, ctx, kind, colon ? colon + 1 : NULL);
+        if (rc == HWNAS_OK)
+            rc = hwnas_rng_new(&rng, ctx, a->seed, s);
+        if (rc == HWNAS_OK)
+            rc = hwnas_net_new(&net, ctx);
+        if (rc == HWNAS_OK) {
+            genes = calloc(hwnas_space_gene_count(space) + 1, sizeof *genes);
+            if (!genes)
+                rc = HWNAS_ENOMEM;
+        }
+        long done = 0, tries = 0;
+        while (rc == HWNAS_OK && done < a->count && tries < 100 * (a->count + 1)) {
+            tries++;
+            rc = hwnas_space_sample(space, rng, genes);
+            if (rc != HWNAS_OK)
+                break;
+            rc = hwnas_space_decode(space, genes, net);
+            if (rc == HWNAS_EINVALID) {
+                rc = HWNAS_OK;
+                continue;
+            }
+            if (rc != HWNAS_OK)
+                break;
+            char label[160];
+            snprintf(label, sizeof label, "%s#%ld", kind, done);
+            rc = fn(ctx, net, label, ud);
+            done++;
+        }
+        free(genes);
+        hwnas_net_free(net);
+        hwnas_rng_free(rng);
+        hwnas_space_free(space);
+        if (rc != HWNAS_OK) {
+            cli_fail(a->spaces[s], rc);
+            return rc;
+        }
+    }
+    for (size_t f = 0; f < a->n_nets && rc == HWNAS_OK; f++) {
+        hwnas_net *net;
+        rc = hwnas_net_load(&net, ctx, a->nets[f]);
+        if (rc != HWNAS_OK) {
+            cli_fail(a->nets[f], rc);
+            return rc;
+        }
+        rc = fn(ctx, net, a->nets[f], ud);
+        hwnas_net_free(net);
+        if (rc != HWNAS_OK)
+            cli_fail(a->nets[f], rc);
+    }
+    return rc;
+}
+
+/* ---- build ----------------------------------------------------------- */
+
+typedef struct build_state {
+    hwnas_latency_lut *lut;
+    const lut_args *a;
+    long nets;
+} build_state;
+
+static int build_one(hwnas_context *ctx, const hwnas_net *net, const char *label, void *ud)
+{
+    (void)ctx;
+    build_state *b = ud;
+    int rc = hwnas_latency_lut_profile(b->lut, net, (uint32_t)b->a->warmup,
+                                       (uint32_t)b->a->repeats);
+    if (rc == HWNAS_OK) {
+        b->nets++;
+        fprintf(stderr, "\rprofiled %ld nets, %zu distinct layers (%s)      ", b->nets,
+                hwnas_latency_lut_count(b->lut), label);
+    }
+    return rc;
+}
+
+static int cmd_build(hwnas_context *ctx, int argc, char **argv)
+{
+    lut_args a;
+    if (!parse_args(&a, argc, argv, 0)) {
+        usage();
+        return CLI_USAGE;
+    }
+    build_state b = {NULL, &a, 0};
+    int rc = hwnas_latency_lut_new(&b.lut, ctx);
+    if (rc != HWNAS_OK)
+        return cli_fail("latency-lut build", rc);
+    char device[256];
+    snprintf(device, sizeof device, "%s", a.device ? a.device : "");
+    if (!a.device)
+        snprintf(device, sizeof device, "this host, libhwnas %s fp32 engine, batch 1, %zu "
+                 "thread(s)", hwnas_version_string(), hwnas_context_threads(ctx));
+    rc = hwnas_latency_lut_set_device(b.lut, device);
+    if (rc == HWNAS_OK)
+        rc = for_each_net(ctx, &a, build_one, &b);
+    fprintf(stderr, "\n");
+    if (rc == HWNAS_OK) {
+        rc = hwnas_latency_lut_save(b.lut, a.out);
+        if (rc != HWNAS_OK)
+            cli_fail(a.out, rc);
+    }
+    if (rc == HWNAS_OK)
+        printf("%s: %zu layers from %ld nets, overhead %.4f ms\n", a.out,
+               hwnas_latency_lut_count(b.lut), b.nets, hwnas_latency_lut_overhead(b.lut));
+    hwnas_latency_lut_free(b.lut);
+    return rc == HWNAS_OK ? CLI_OK : CLI_FAIL;
+}
+
+/* ---- validate -------------------------------------------------------- */
+
+typedef struct validate_state {
+    hwnas_latency_lut *lut;
+    const lut_args *a;
+    double *pred, *meas;
+    size_t n, cap;
+} validate_state;
+
+static int validate_one(hwnas_context *ctx, const hwnas_net *net, const char *label, void *ud)
+{
+    validate_state *v = ud;
+    double p, m;
+    int rc = hwnas_latency_lut_predict(&p, v->lut, net, v->a->missing);
+    if (rc != HWNAS_OK)
+        return rc;
+    rc = hwnas_latency_lut_measure(&m, ctx, net, (uint32_t)v->a->warmup, (uint32_t)v->a->repeats);
+    if (rc != HWNAS_OK)
+        return rc;
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? 2 * v->cap : 64;
+        double *np = realloc(v->pred, cap * sizeof *np);
+        if (!np)
+            return HWNAS_ENOMEM;
+        v->pred = np;
+        double *nm = realloc(v->meas, cap * sizeof *nm);
+        if (!nm)
+            return HWNAS_ENOMEM;
+        v->meas = nm;
+        v->cap = cap;
+    }
+    v->pred[v->n] = p;
+    v->meas[v->n] = m;
+    v->n++;
+    fprintf(stderr, "\rmeasured %zu nets (%s: predicted %.3f ms, measured %.3f ms)      ", v->n,
+            label, p, m);
+    return HWNAS_OK;
+}
+
+/* Kendall's tau-b of two series. */
+static double kendall_tau(const double *x, const double *y, size_t n)
+{
+    double conc = 0, disc = 0, tx = 0, ty = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++) {
+            double dx = x[i] - x[j], dy = y[i] - y[j];
+            if (dx == 0 && dy == 0)
+                continue;
+            if (dx == 0)
+                tx++;
+            else if (dy == 0)
+                ty++;
+            else if ((dx > 0) == (dy > 0))
+                conc++;
+            else
+                disc++;
+        }
+    double den = sqrt((conc + disc + tx) * (conc + disc + ty));
+    return den > 0 ? (conc - disc) / den : 0;
+}
+
+static int write_svg(const char *path, const double *pred, const double *meas, size_t n,
+                     double tau, double mape, double within)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return 0;
+    double lo = INFINITY, hi = 0;
+    for (size_t i = 0; i < n; i++) {
+        lo = fmin(lo, fmin(pred[i], meas[i]));
+        hi = fmax(hi, fmax(pred[i], meas[i]));
+    }
+    if (!(lo > 0))
+        lo = 1e-3;
+    if (!(hi > lo))
+        hi = lo * 10;
+    double l0 = log10(lo) - 0.05, l1 = log10(hi) + 0.05;
+    const double W = 480, M = 60;
+#define SX(v) (M + (log10(v) - l0) / (l1 - l0) * (W - 2 * M))
+#define SY(v) (W - M - (log10(v) - l0) / (l1 - l0) * (W - 2 * M))
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%g\" height=\"%g\" "
+               "font-family=\"sans-serif\" font-size=\"12\">\n", W, W);
+    fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
+    fprintf(f, "<rect x=\"%g\" y=\"%g\" width=\"%g\" height=\"%g\" fill=\"none\" "
+               "stroke=\"black\"/>\n", M, M, W - 2 * M, W - 2 * M);
+    double a = pow(10, l0), b = pow(10, l1);
+    /* y = x and the +-10% band */
+    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"gray\"/>\n",
+            SX(a), SY(a), SX(b), SY(b));
+    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"gray\" "
+               "stroke-dasharray=\"4\"/>\n", SX(a), SY(a * 1.1), SX(b / 1.1), SY(b));
+    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"gray\" "
+               "stroke-dasharray=\"4\"/>\n", SX(a / 0.9), SY(a), SX(b), SY(b * 0.9));
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"steelblue\" "
+                   "fill-opacity=\"0.7\"/>\n", SX(meas[i]), SY(pred[i]));
+    fprintf(f, "<text x=\"%g\" y=\"%g\" text-anchor=\"middle\">measured latency (ms, log)"
+               "</text>\n", W / 2, W - 20);
+    fprintf(f, "<text x=\"18\" y=\"%g\" text-anchor=\"middle\" transform=\"rotate(-90 18 %g)\">"
+               "predicted latency (ms, log)</text>\n", W / 2, W / 2);
+    fprintf(f, "<text x=\"%g\" y=\"30\">n=%zu  tau=%.3f  MAPE=%.1f%%  within 10%%: %.1f%%"
+               "</text>\n", M, n, tau, 100 * mape, 100 * within);
+    fprintf(f, "<text x=\"%g\" y=\"%g\">%.3g</text><text x=\"%g\" y=\"%g\" "
+               "text-anchor=\"end\">%.3g</text>\n", M, W - M + 15, a, W - M, W - M + 15, b);
+    fprintf(f, "</svg>\n");
+#undef SX
+#undef SY
+    return fclose(f) == 0;
+}
+
+static int cmd_validate(hwnas_context *ctx, int argc, char **argv)
+{
+    lut_args a;
+    if (!parse_args(&a, argc, argv, 1)) {
+        usage();
+        return CLI_USAGE;
+    }
+    validate_state v = {NULL, &a, NULL, NULL, 0, 0};
+    int rc = hwnas_latency_lut_load(&v.lut, ctx, a.lut);
+    if (rc != HWNAS_OK)
+        return cli_fail(a.lut, rc);
+    rc = for_each_net(ctx, &a, validate_one, &v);
+    fprintf(stderr, "\n");
+    int status = rc == HWNAS_OK ? CLI_OK : CLI_FAIL;
+    if (rc == HWNAS_OK && v.n > 0) {
+        double mape = 0, within = 0;
+        for (size_t i = 0; i < v.n; i++) {
+            double e = fabs(v.pred[i] - v.meas[i]) / v.meas[i];
+            mape += e;
+            within += e <= 0.10;
+        }
+        mape /= (double)v.n;
+        within /= (double)v.n;
+        double tau = kendall_tau(v.pred, v.meas, v.n);
+        printf("nets %zu\nkendall_tau %.4f\nmape %.4f\nwithin_10pct %.4f\n", v.n, tau, mape,
+               within);
+        if (a.svg) {
+            if (write_svg(a.svg, v.pred, v.meas, v.n, tau, mape, within))
+                printf("scatter %s\n", a.svg);
+            else {
+                fprintf(stderr, "hwnas latency-lut: cannot write %s\n", a.svg);
+                status = CLI_FAIL;
+            }
+        }
+    }
+    free(v.pred);
+    free(v.meas);
+    hwnas_latency_lut_free(v.lut);
+    return status;
+}
+
+int cli_latency_lut(hwnas_context *ctx, int argc, char **argv)
+{
+    if (argc >= 1 && !strcmp(argv[0], "build"))
+        return cmd_build(ctx, argc - 1, argv + 1);
+    if (argc >= 1 && !strcmp(argv[0], "validate"))
+        return cmd_validate(ctx, argc - 1, argv + 1);
+    usage();
+    return CLI_USAGE;
+}
