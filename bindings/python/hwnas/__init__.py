@@ -23,14 +23,19 @@ if version_number // 10000 != _native.ABI_MAJOR or version_number < _native.MIN_
                          _native.MIN_VERSION % 100))
 
 from . import pareto, net, data, axmul, space, estimator  # noqa: E402 (after the check)
+from . import model, strategy, search  # noqa: E402
 from .net import Net, Node  # noqa: E402
 from .data import Idx, Dataset  # noqa: E402
 from .axmul import Axmul, Registry as AxmulRegistry  # noqa: E402
 from .space import Space  # noqa: E402
 from .estimator import Estimator  # noqa: E402
+from .model import Model  # noqa: E402
+from .strategy import Strategy  # noqa: E402
+from .search import Search  # noqa: E402
 
 __version__ = version
-__all__ = ["Net", "Node", "Idx", "Dataset", "Axmul", "AxmulRegistry", "Space", "Estimator",
+__all__ = ["Model", "Strategy", "Search", "model", "strategy", "search",
+           "Net", "Node", "Idx", "Dataset", "Axmul", "AxmulRegistry", "Space", "Estimator",
            "pareto", "net", "data", "axmul", "space", "estimator",
            "Context", "Options", "OptionInfo", "Rng", "Error", "InvalidArgument",
            "OutOfMemory", "IOFailure", "FormatError", "NotFound", "Stopped", "StateError",

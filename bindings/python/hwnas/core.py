@@ -193,6 +193,11 @@ class Context:
         # leave the memory to the exiting process.
         if sys.is_finalizing():
             return
+        # A child whose weak reference is dead but still registered died in
+        # the same garbage collection as this context (a reference cycle):
+        # the collector may finalise it after us, so leave the memory.
+        if any(ref() is None for ref in self._children.values()):
+            return
         self.close()
 
     def __enter__(self):

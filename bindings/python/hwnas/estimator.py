@@ -94,7 +94,9 @@ class Estimator:
         ctx._adopt(self)  # freed before the context, whatever the GC order
         self._ptr = None
         self._fn = fn
-        self._failures = threading.local()
+        # The trampoline must not refer to self: an object holding a C
+        # pointer in a reference cycle may be finalised after its context.
+        failures = self._failures = threading.local()
         metric_names = []  # filled after creation; read by the trampoline
 
         def trampoline(net_ptr, key, stream, values, user_data):
@@ -117,7 +119,7 @@ class Estimator:
                     values[i] = float(v)
                 return 0
             except BaseException as e:  # must not unwind into C
-                self._failures.exc = e
+                failures.exc = e
                 text = "%s: %s" % (type(e).__name__, e) if str(e) else type(e).__name__
                 lib.hwnas_estimator_set_error(encode(text))
                 return 1
