@@ -248,6 +248,7 @@ typedef struct validate_state {
     const lut_args *a;
     double *pred, *meas;
     size_t n, cap;
+    size_t skipped; /* nets with a layer the LUT lacks (missing=error) */
 } validate_state;
 
 static int validate_one(hwnas_context *ctx, const hwnas_net *net, const char *label, void *ud)
@@ -255,6 +256,11 @@ static int validate_one(hwnas_context *ctx, const hwnas_net *net, const char *la
     validate_state *v = ud;
     double p, m;
     int rc = hwnas_latency_lut_predict(&p, v->lut, net, v->a->missing);
+    if (rc == HWNAS_ENOTFOUND) {
+        if (v->skipped++ == 0)
+            fprintf(stderr, "\nhwnas latency-lut: %s skipped: %s\n", label, hwnas_error_last());
+        return HWNAS_OK;
+    }
     if (rc != HWNAS_OK)
         return rc;
     rc = hwnas_latency_lut_measure(&m, ctx, net, (uint32_t)v->a->warmup, (uint32_t)v->a->repeats);
@@ -358,7 +364,7 @@ static int cmd_validate(hwnas_context *ctx, int argc, char **argv)
         usage();
         return CLI_USAGE;
     }
-    validate_state v = {NULL, &a, NULL, NULL, 0, 0};
+    validate_state v = {NULL, &a, NULL, NULL, 0, 0, 0};
     int rc = hwnas_latency_lut_load(&v.lut, ctx, a.lut);
     if (rc != HWNAS_OK)
         return cli_fail(a.lut, rc);
@@ -375,6 +381,9 @@ static int cmd_validate(hwnas_context *ctx, int argc, char **argv)
         mape /= (double)v.n;
         within /= (double)v.n;
         double tau = kendall_tau(v.pred, v.meas, v.n);
+        if (v.skipped)
+            printf("skipped %zu nets with layers the LUT lacks (--missing nearest or "
+                   "interpolate estimates them)\n", v.skipped);
         printf("nets %zu\nkendall_tau %.4f\nmape %.4f\nwithin_10pct %.4f\n", v.n, tau, mape,
                within);
         if (a.svg) {
