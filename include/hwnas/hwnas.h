@@ -17,6 +17,7 @@
 #include "axmul.h"
 #include "data.h"
 #include "model.h"
+#include "quant.h"
 #include "pareto.h"
 #include "space.h"
 #include "strategy.h"
