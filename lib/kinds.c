@@ -14,6 +14,7 @@ extern const hwnas__kind hwnas__model_kind;
 extern const hwnas__kind hwnas__estimator_cost_kind;
 extern const hwnas__kind hwnas__estimator_table_kind;
 extern const hwnas__kind hwnas__estimator_accuracy_kind, hwnas__estimator_energy_kind;
+extern const hwnas__kind hwnas__estimator_latency_lut_kind;
 extern const hwnas__kind hwnas__dataset_fashion_mnist_kind, hwnas__dataset_idx_kind;
 
 const hwnas__kind *const hwnas__builtin_kinds[] = {
@@ -31,6 +32,7 @@ const hwnas__kind *const hwnas__builtin_kinds[] = {
     &hwnas__estimator_table_kind,
     &hwnas__estimator_accuracy_kind,
     &hwnas__estimator_energy_kind,
+    &hwnas__estimator_latency_lut_kind,
     &hwnas__dataset_fashion_mnist_kind,
     &hwnas__dataset_idx_kind,
 };

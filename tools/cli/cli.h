@@ -19,6 +19,7 @@ int cli_search(hwnas_context *ctx, int argc, char **argv);
 int cli_report(hwnas_context *ctx, int argc, char **argv);
 int cli_train(hwnas_context *ctx, int argc, char **argv);
 int cli_selfcheck(hwnas_context *ctx, int argc, char **argv);
+int cli_latency_lut(hwnas_context *ctx, int argc, char **argv);
 
 /* Print "hwnas: <what>: <hwnas_error_last()>" to stderr; returns CLI_FAIL. */
 int cli_fail(const char *what, int code);

@@ -17,7 +17,7 @@ static const command commands[] = {
     {"estimate", "print the cost, latency and energy of a network", cli_estimate},
     {"train", "train a network on Fashion-MNIST and report its test accuracy", cli_train},
     {"axmul", "list, show, import and export approximate multipliers", cli_axmul},
-    {"latency-lut", "build and validate per-layer latency tables", NULL},
+    {"latency-lut", "build and validate per-layer latency tables", cli_latency_lut},
     {"describe", "list the options of a kind (hwnas describe context)", cli_describe},
     {"selfcheck", "check that this build of libhwnas works", cli_selfcheck},
 };
@@ -25,7 +25,7 @@ static const command commands[] = {
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: hwnas [--threads N] [--seed N] [--log-level LEVEL] COMMAND [ARGS]\n"
+            "usage: hwnas [--threads N] [--seed N] [--log-level LEVEL] [--plugin FILE]... COMMAND [ARGS]\n"
             "       hwnas --version | help [COMMAND]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-12s %s%s\n", commands[i].name, commands[i].summary,
@@ -59,6 +59,8 @@ static int append_option(char *buf, size_t size, const char *key, const char *va
 int main(int argc, char **argv)
 {
     char ctx_options[512] = "";
+    const char *plugins[16];
+    size_t n_plugins = 0;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
@@ -69,6 +71,19 @@ int main(int argc, char **argv)
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return CLI_OK;
+        }
+        if (strcmp(a, "--plugin") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "hwnas: option '%s' needs a value\n", a);
+                usage(stderr);
+                return CLI_USAGE;
+            }
+            if (n_plugins == sizeof plugins / sizeof plugins[0]) {
+                fprintf(stderr, "hwnas: at most %zu plugins\n", n_plugins);
+                return CLI_USAGE;
+            }
+            plugins[n_plugins++] = argv[++i];
+            continue;
         }
         const char *key = strcmp(a, "--threads") == 0     ? "threads"
                           : strcmp(a, "--seed") == 0      ? "seed"
@@ -129,6 +144,14 @@ int main(int argc, char **argv)
     if (rc != HWNAS_OK) {
         cli_fail("bad global option", rc);
         return CLI_USAGE;
+    }
+    for (size_t p = 0; p < n_plugins; p++) {
+        rc = hwnas_context_load_plugin(ctx, plugins[p]);
+        if (rc != HWNAS_OK) {
+            cli_fail("plugin", rc);
+            hwnas_context_free(ctx);
+            return CLI_FAIL;
+        }
     }
     int status = cmd->run(ctx, argc - i - 1, argv + i + 1);
     hwnas_context_free(ctx);
