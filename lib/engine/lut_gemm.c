@@ -92,7 +92,16 @@ static void scalar_block_u(int32_t *c, const uint8_t *w, const uint8_t *A, size_
                            size_t K, size_t len, const uint16_t *t)
 {
     memset(c, 0, len * sizeof *c);
-    for (size_t k = 0; k < K; k++) {
+    size_t k = 0;
+    /* four weights per pass: one load and store of c per four products */
+    for (; k + 4 <= K; k += 4) {
+        const uint16_t *r0 = t + (size_t)w[k] * 256, *r1 = t + (size_t)w[k + 1] * 256;
+        const uint16_t *r2 = t + (size_t)w[k + 2] * 256, *r3 = t + (size_t)w[k + 3] * 256;
+        const uint8_t *a0 = A + k * lda, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
+        for (size_t n = 0; n < len; n++)
+            c[n] += (int32_t)r0[a0[n]] + r1[a1[n]] + r2[a2[n]] + r3[a3[n]];
+    }
+    for (; k < K; k++) {
         const uint16_t *row = t + (size_t)w[k] * 256;
         const uint8_t *a = A + k * lda;
         for (size_t n = 0; n < len; n++)
@@ -104,7 +113,17 @@ static void scalar_block_s(int32_t *c, const uint8_t *w, const uint8_t *A, size_
                            size_t K, size_t len, const uint16_t *t)
 {
     memset(c, 0, len * sizeof *c);
-    for (size_t k = 0; k < K; k++) {
+    size_t k = 0;
+    for (; k + 4 <= K; k += 4) {
+        const int16_t *r0 = (const int16_t *)(const void *)(t + (size_t)w[k] * 256);
+        const int16_t *r1 = (const int16_t *)(const void *)(t + (size_t)w[k + 1] * 256);
+        const int16_t *r2 = (const int16_t *)(const void *)(t + (size_t)w[k + 2] * 256);
+        const int16_t *r3 = (const int16_t *)(const void *)(t + (size_t)w[k + 3] * 256);
+        const uint8_t *a0 = A + k * lda, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
+        for (size_t n = 0; n < len; n++)
+            c[n] += (int32_t)r0[a0[n]] + r1[a1[n]] + r2[a2[n]] + r3[a3[n]];
+    }
+    for (; k < K; k++) {
         const int16_t *row = (const int16_t *)(const void *)(t + (size_t)w[k] * 256);
         const uint8_t *a = A + k * lda;
         for (size_t n = 0; n < len; n++)
