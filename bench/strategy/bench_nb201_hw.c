@@ -64,7 +64,7 @@ int main(int argc, char **argv)
             for (int e = 5, c = code; e >= 0; e--, c /= 5)
                 g[e] = (uint32_t)(c % 5);
             char *key;
-            double a, l;
+            double a = 0, l = 0;
             if (hwnas_space_format(space, g, &key) != HWNAS_OK ||
                 hwnas_estimator_estimate(acc, net, key, 0, &a) != HWNAS_OK ||
                 hwnas_estimator_estimate(lat, net, key, 0, &l) != HWNAS_OK)
