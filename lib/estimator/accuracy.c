@@ -14,11 +14,13 @@
 #include "estimator_internal.h"
 #include "hwnas/data.h"
 #include "hwnas/model.h"
+#include "hwnas/quant.h"
+#include "hwnas/axmul.h"
 
 enum {
     OPT_DATASET, OPT_DATA_OPTIONS, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_MOMENTUM, OPT_SCHEDULE,
     OPT_WEIGHT_DECAY, OPT_LABEL_SMOOTHING, OPT_AUGMENT, OPT_TRAIN_SUBSET, OPT_VAL_FRACTION,
-    OPT_VAL_SUBSET, OPT_SEED, OPT_TEST
+    OPT_VAL_SUBSET, OPT_SEED, OPT_TEST, OPT_QUANT, OPT_AXMUL_DIR
 };
 
 static const hwnas__option_spec accuracy_options[] = {
@@ -48,6 +50,10 @@ static const hwnas__option_spec accuracy_options[] = {
                   "seed of the split and, mixed with each candidate's stream, of training"},
     [OPT_TEST] = {"test", HWNAS_OPTION_BOOL, "false", 0, 0, NULL,
                   "also report test_accuracy on the test split (never for searching)"},
+    [OPT_QUANT] = {"quant", HWNAS_OPTION_BOOL, "false", 0, 0, NULL,
+                   "also report accuracy_q: int8 accuracy with the multipliers the net names"},
+    [OPT_AXMUL_DIR] = {"axmul_dir", HWNAS_OPTION_STRING, "", 0, 0, NULL,
+                       "directory of imported multipliers for accuracy_q"},
 };
 
 const hwnas__kind hwnas__estimator_accuracy_kind = {
@@ -158,6 +164,8 @@ static int accuracy_init(hwnas_estimator *e)
         rc = hwnas__estimator_add_metric(e, "train_seconds", "s");
     if (rc == HWNAS_OK && st->test)
         rc = hwnas__estimator_add_metric(e, "test_accuracy", "%");
+    if (rc == HWNAS_OK && hwnas__options_int(e->options, OPT_QUANT))
+        rc = hwnas__estimator_add_metric(e, "accuracy_q", "%");
     return rc;
 }
 
@@ -192,6 +200,22 @@ static int accuracy_estimate(hwnas_estimator *e, const hwnas_net *net, const cha
     if (rc == HWNAS_OK && st->test) {
         rc = hwnas_model_evaluate(&acc, &loss, NULL, m, st->test, 256);
         values[3] = 100.0 * acc;
+    }
+    if (rc == HWNAS_OK && hwnas__options_int(e->options, OPT_QUANT)) {
+        /* A registry per call: registries create built-ins on first use and
+         * are not thread-safe, while estimates run in parallel. */
+        hwnas_axmul_registry *reg = NULL;
+        const char *dir = hwnas__options_str(e->options, OPT_AXMUL_DIR);
+        if (*dir) {
+            rc = hwnas_axmul_registry_new(&reg, e->ctx);
+            if (rc == HWNAS_OK)
+                rc = hwnas_axmul_registry_load_dir(reg, dir, NULL);
+        }
+        double aq = NAN;
+        if (rc == HWNAS_OK)
+            rc = hwnas_quant_accuracy(&aq, m, reg, st->train, st->val, NULL);
+        hwnas_axmul_registry_free(reg);
+        values[st->test ? 4 : 3] = 100.0 * aq;
     }
     hwnas_model_free(m);
     return rc;

@@ -376,6 +376,16 @@ static void test_accuracy_trains_for_real(void **state)
     assert_true(a[1] != c[1]);
     assert_true(a[2] > 0);
     hwnas_estimator_free(e);
+    /* int8 accuracy with the net's multipliers, beside the fp32 accuracy. */
+    assert_int_equal(hwnas_estimator_new(&e, ctx, "accuracy",
+                                         "train_subset=2000;val_subset=500;batch=64;quant=true"),
+                     HWNAS_OK);
+    assert_int_equal(hwnas_estimator_metric_index(e, "accuracy_q"), 3);
+    double q[4];
+    assert_int_equal(hwnas_estimator_estimate(e, net, NULL, 7, q), HWNAS_OK);
+    assert_true(q[0] == a[0]);
+    assert_true(fabs(q[3] - q[0]) < 5.0);
+    hwnas_estimator_free(e);
     assert_int_equal(hwnas_estimator_new(&e, ctx, "accuracy", "data_options=\"dir=/nonexistent\""),
                      HWNAS_ENOTFOUND);
     assert_non_null(strstr(hwnas_error_last(), "dataset-fashion-mnist"));

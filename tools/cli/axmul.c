@@ -21,6 +21,9 @@ static void usage(FILE *f)
             "                   [--power REL] [--area REL] [--power-mw MW] [--area-um2 UM2]\n"
             "                   [--source TEXT]\n"
             "       hwnas axmul [--dir DIR] export NAME FILE [--format F]\n"
+            "       hwnas axmul [--dir DIR] evaluate FILE.net [--weights F] [--epochs N]\n"
+            "                   [--train-subset N] [--test-subset N] [--quant OPTS] [--csv F]\n"
+            "                   [--svg F]\n"
             "NAME: an imported multiplier or a built-in spec (drum:k=4, bam:h=2,v=6, ...).\n"
             "FORMAT: auto, bin, bin-signed, text. --power-mw/--area-um2 are taken relative to\n"
             "the exact 8x8 multiplier of EvoApproxLib (0.391 mW, 709.6 um2).\n");
@@ -284,7 +287,8 @@ int cli_axmul(hwnas_context *ctx, int argc, char **argv)
     }
     const char *cmd = argv[i++];
     int known = strcmp(cmd, "list") == 0 || strcmp(cmd, "show") == 0 ||
-                strcmp(cmd, "import") == 0 || strcmp(cmd, "export") == 0;
+                strcmp(cmd, "import") == 0 || strcmp(cmd, "export") == 0 ||
+                strcmp(cmd, "evaluate") == 0;
     if (!known) {
         fprintf(stderr, "hwnas axmul: unknown command '%s'\n", cmd);
         usage(stderr);
@@ -304,6 +308,8 @@ int cli_axmul(hwnas_context *ctx, int argc, char **argv)
         status = cmd_list(reg);
     else if (strcmp(cmd, "show") == 0)
         status = cmd_show(ctx, reg, argv[i]);
+    else if (strcmp(cmd, "evaluate") == 0)
+        status = cli_axmul_evaluate(ctx, reg, argc - i, argv + i);
     else if (strcmp(cmd, "import") == 0)
         status = cmd_import(ctx, reg, dir, argc - i, argv + i);
     else

@@ -15,6 +15,7 @@ typedef struct cli_globals {
 int cli_describe(hwnas_context *ctx, int argc, char **argv);
 int cli_estimate(hwnas_context *ctx, int argc, char **argv);
 int cli_axmul(hwnas_context *ctx, int argc, char **argv);
+int cli_axmul_evaluate(hwnas_context *ctx, hwnas_axmul_registry *reg, int argc, char **argv);
 int cli_search(hwnas_context *ctx, int argc, char **argv);
 int cli_report(hwnas_context *ctx, int argc, char **argv);
 int cli_train(hwnas_context *ctx, int argc, char **argv);
