@@ -88,13 +88,17 @@ def main():
         torch.manual_seed(1)
         net = make_net()
         train(net, xt[:5 * 128], yt[:5 * 128])  # warm-up
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         train(net, xt[:n], yt[:n])
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         evaluate(net, xe, ye)
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
         print(f"train_images_per_s_{t} {n / (t1 - t0):.0f}")
-        print(f"infer_images_per_s_{t} {len(xe) / (t2 - t1):.0f}", flush=True)
+        print(f"infer_images_per_s_{t} {len(xe) / (t2 - t1):.0f}")
+        if t == "1":  # per CPU second: fair on a shared machine
+            print(f"train_images_per_cpu_s_1 {n / (c1 - c0):.0f}")
+            print(f"infer_images_per_cpu_s_1 {len(xe) / (c2 - c1):.0f}")
+        print(end="", flush=True)
     if a.epochs > 0:
         torch.manual_seed(1)
         net = make_net()

@@ -33,6 +33,14 @@ typedef struct conv_geom {
     size_t kg;                 /* cin_g * kh * kw: weights per output channel */
     size_t sub;                /* samples per sgemm */
     int direct;                /* one input channel per group: direct kernel */
+    /* phase layout (see phase_planes): the padded input of a sample is cut
+     * into sh x sw planes of hq x wq by the phase of its rows and columns;
+     * every column row is then one contiguous run of l = oh * wq floats of
+     * a plane, and outputs are computed on an oh x wq grid whose columns
+     * ow .. wq-1 are junk and dropped. */
+    int phase;
+    size_t hq, wq, l;
+    size_t plane_size;         /* floats of one sample's planes, with slack */
 } conv_geom;
 
 static size_t max_chunk(size_t cap)
@@ -54,7 +62,14 @@ static void geom(conv_geom *g, const hwnas__engine *e, size_t i)
     g->dh = (size_t)nd->a.dh, g->dw = (size_t)nd->a.dw;
     g->kg = g->cin_g * g->kh * g->kw;
     g->direct = g->cin_g == 1 && g->groups > 1;
-    size_t sub = COL_TARGET / (g->kg * g->p + 1);
+    size_t hp = g->h + 2 * g->ph, wp = g->w + 2 * g->pw;
+    g->hq = (hp + g->sh - 1) / g->sh, g->wq = (wp + g->sw - 1) / g->sw;
+    g->l = g->oh * g->wq;
+    /* worth it while the junk columns cost less than a third more work */
+    g->phase = !g->direct && 3 * g->l <= 4 * g->p;
+    g->plane_size = g->cin_g * g->sh * g->sw * g->hq * g->wq + g->wq + g->kw * g->dw;
+    size_t per = g->kg * (g->phase ? g->l : g->p);
+    size_t sub = COL_TARGET / (per + 1);
     g->sub = sub < 1 ? 1 : sub;
 }
 
@@ -65,7 +80,107 @@ size_t hwnas__k_conv_scratch(const hwnas__engine *e, size_t i)
     if (g.direct)
         return 1;
     size_t s = g.sub < max_chunk(e->batch_cap) ? g.sub : max_chunk(e->batch_cap);
+    if (g.phase)
+        return (g.kg + g.cout_g) * s * g.l + g.plane_size;
     return (g.kg + g.cout_g) * s * g.p;
+}
+
+/* ---- phase layout ------------------------------------------------------ */
+
+/* Planes of one sample's group x (cin_g channels): pl[((c * sh + a) * sw +
+ * b) * hq * wq + i * wq + j] = x padded at row i * sh + a, column j * sw + b
+ * (0 in the padding and beyond the padded input); then zero slack. */
+HOT static void phase_planes(float *pl, const float *x, const conv_geom *g)
+{
+    size_t hw = g->hq * g->wq;
+    for (size_t c = 0; c < g->cin_g; c++) {
+        const float *xc = x + c * g->h * g->w;
+        for (size_t a = 0; a < g->sh; a++)
+            for (size_t b = 0; b < g->sw; b++) {
+                float *p = pl + ((c * g->sh + a) * g->sw + b) * hw;
+                /* columns j with j * sw + b - pw in [0, w) */
+                size_t jlo = b >= g->pw ? 0 : (g->pw - b + g->sw - 1) / g->sw;
+                size_t jhi = g->w + g->pw > b ? (g->w + g->pw - b - 1) / g->sw + 1 : 0;
+                jhi = jhi < g->wq ? jhi : g->wq;
+                jlo = jlo < jhi ? jlo : jhi;
+                for (size_t i = 0; i < g->hq; i++) {
+                    float *r = p + i * g->wq;
+                    size_t iy = i * g->sh + a;
+                    if (iy < g->ph || iy - g->ph >= g->h) {
+                        memset(r, 0, g->wq * sizeof *r);
+                        continue;
+                    }
+                    const float *xr = xc + (iy - g->ph) * g->w;
+                    for (size_t j = 0; j < jlo; j++)
+                        r[j] = 0;
+                    if (g->sw == 1) {
+                        memcpy(r + jlo, xr + jlo + b - g->pw, (jhi - jlo) * sizeof *r);
+                    } else {
+                        for (size_t j = jlo; j < jhi; j++)
+                            r[j] = xr[j * g->sw + b - g->pw];
+                    }
+                    for (size_t j = jhi; j < g->wq; j++)
+                        r[j] = 0;
+                }
+            }
+    }
+    size_t used = g->cin_g * g->sh * g->sw * hw;
+    memset(pl + used, 0, (g->plane_size - used) * sizeof *pl);
+}
+
+/* Offset in the planes of the column row of (c, ky, kx). */
+static inline size_t phase_off(const conv_geom *g, size_t c, size_t ky, size_t kx)
+{
+    size_t oy = ky * g->dh, ox = kx * g->dw;
+    size_t a = oy % g->sh, b = ox % g->sw;
+    return ((c * g->sh + a) * g->sw + b) * g->hq * g->wq + (oy / g->sh) * g->wq + ox / g->sw;
+}
+
+/* Column rows of one sample from its planes: col[k * ld .. + l). */
+HOT static void phase_im2col(float *col, size_t ld, const float *pl, const conv_geom *g)
+{
+    for (size_t c = 0; c < g->cin_g; c++)
+        for (size_t ky = 0; ky < g->kh; ky++)
+            for (size_t kx = 0; kx < g->kw; kx++)
+                memcpy(col + ((c * g->kh + ky) * g->kw + kx) * ld, pl + phase_off(g, c, ky, kx),
+                       g->l * sizeof *col);
+}
+
+/* The adjoint: dpl = sum of the column rows at their offsets (dpl zeroed
+ * here), then dx (+)= dpl at every real input position. */
+HOT static void phase_col2im(float *dx, int acc, float *dpl, const float *col, size_t ld,
+                             const conv_geom *g)
+{
+    memset(dpl, 0, g->plane_size * sizeof *dpl);
+    for (size_t c = 0; c < g->cin_g; c++)
+        for (size_t ky = 0; ky < g->kh; ky++)
+            for (size_t kx = 0; kx < g->kw; kx++) {
+                float *d = dpl + phase_off(g, c, ky, kx);
+                const float *r = col + ((c * g->kh + ky) * g->kw + kx) * ld;
+                for (size_t o = 0; o < g->l; o++)
+                    d[o] += r[o];
+            }
+    size_t hw = g->hq * g->wq;
+    for (size_t c = 0; c < g->cin_g; c++) {
+        float *dc = dx + c * g->h * g->w;
+        for (size_t iy = 0; iy < g->h; iy++) {
+            size_t py = iy + g->ph, a = py % g->sh, i = py / g->sh;
+            float *dr = dc + iy * g->w;
+            for (size_t b = 0; b < g->sw; b++) {
+                const float *p = dpl + ((c * g->sh + a) * g->sw + b) * hw + i * g->wq;
+                /* columns ix = j * sw + b - pw in [0, w) */
+                size_t j0 = b >= g->pw ? 0 : (g->pw - b + g->sw - 1) / g->sw;
+                size_t ix = j0 * g->sw + b - g->pw;
+                if (acc) {
+                    for (size_t j = j0; ix < g->w; j++, ix += g->sw)
+                        dr[ix] += p[j];
+                } else {
+                    for (size_t j = j0; ix < g->w; j++, ix += g->sw)
+                        dr[ix] = p[j];
+                }
+            }
+        }
+    }
 }
 
 /* Range of output positions o (of n) whose input o * s - p + k lies in
@@ -230,6 +345,84 @@ HOT static void direct_backward_sample(const conv_task *t, const float *x, const
     }
 }
 
+/* ---- phase-layout convolution ---------------------------------------- */
+
+/* Samples [lo, hi) through sgemm on phase columns; pl: plane scratch. */
+HOT static void phase_forward(const conv_task *t, float *col, float *pl, size_t lo, size_t hi)
+{
+    const conv_geom *g = &t->g;
+    size_t in_sz = g->cin * g->h * g->w, out_sz = g->cout * g->p;
+    for (size_t s0 = lo; s0 < hi; s0 += g->sub) {
+        size_t ns = hi - s0 < g->sub ? hi - s0 : g->sub, ld = ns * g->l;
+        float *ybuf = col + g->kg * ld;
+        for (size_t grp = 0; grp < g->groups; grp++) {
+            size_t goff = grp * g->cin_g * g->h * g->w;
+            for (size_t k = 0; k < ns; k++) {
+                phase_planes(pl, t->x + (s0 + k) * in_sz + goff, g);
+                phase_im2col(col + k * g->l, ld, pl, g);
+            }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)g->cout_g, (int)ld,
+                        (int)g->kg, 1.0f, t->wt + grp * g->cout_g * g->kg, (int)g->kg, col,
+                        (int)ld, 0.0f, ybuf, (int)ld);
+            for (size_t k = 0; k < ns; k++)
+                for (size_t co = 0; co < g->cout_g; co++) {
+                    size_t oc = grp * g->cout_g + co;
+                    float *dst = t->y + (s0 + k) * out_sz + oc * g->p;
+                    const float *src = ybuf + co * ld + k * g->l;
+                    float b = t->bias ? t->bias[oc] : 0.0f;
+                    for (size_t oy = 0; oy < g->oh; oy++)
+                        for (size_t ox = 0; ox < g->ow; ox++)
+                            dst[oy * g->ow + ox] = src[oy * g->wq + ox] + b;
+                }
+        }
+    }
+}
+
+/* Gradients of samples [lo, hi): dw, db (partial slots) and dx. */
+HOT static void phase_backward(const conv_task *t, float *col, float *pl, size_t lo, size_t hi,
+                               float *dw, float *db)
+{
+    const conv_geom *g = &t->g;
+    size_t in_sz = g->cin * g->h * g->w, out_sz = g->cout * g->p;
+    for (size_t s0 = lo; s0 < hi; s0 += g->sub) {
+        size_t ns = hi - s0 < g->sub ? hi - s0 : g->sub, ld = ns * g->l;
+        float *ybuf = col + g->kg * ld;
+        for (size_t grp = 0; grp < g->groups; grp++) {
+            size_t goff = grp * g->cin_g * g->h * g->w;
+            for (size_t k = 0; k < ns; k++) {
+                phase_planes(pl, t->x + (s0 + k) * in_sz + goff, g);
+                phase_im2col(col + k * g->l, ld, pl, g);
+                for (size_t co = 0; co < g->cout_g; co++) {
+                    const float *src = t->dy + (s0 + k) * out_sz + (grp * g->cout_g + co) * g->p;
+                    float *dst = ybuf + co * ld + k * g->l;
+                    for (size_t oy = 0; oy < g->oh; oy++) {
+                        memcpy(dst + oy * g->wq, src + oy * g->ow, g->ow * sizeof *dst);
+                        memset(dst + oy * g->wq + g->ow, 0, (g->wq - g->ow) * sizeof *dst);
+                    }
+                }
+            }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)g->cout_g, (int)g->kg,
+                        (int)ld, 1.0f, ybuf, (int)ld, col, (int)ld, 1.0f,
+                        dw + grp * g->cout_g * g->kg, (int)g->kg);
+            if (db)
+                for (size_t co = 0; co < g->cout_g; co++) {
+                    const float *r = ybuf + co * ld;
+                    float s = 0;
+                    for (size_t o = 0; o < ld; o++)
+                        s += r[o];
+                    db[grp * g->cout_g + co] += s;
+                }
+            if (!t->dx)
+                continue;
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)g->kg, (int)ld,
+                        (int)g->cout_g, 1.0f, t->wt + grp * g->cout_g * g->kg, (int)g->kg,
+                        ybuf, (int)ld, 0.0f, col, (int)ld);
+            for (size_t k = 0; k < ns; k++)
+                phase_col2im(t->dx + (s0 + k) * in_sz + goff, t->acc, pl, col + k * g->l, ld, g);
+        }
+    }
+}
+
 /* ---- forward -------------------------------------------------------- */
 
 HOT static int conv_forward_task(size_t c, size_t worker, void *data)
@@ -244,6 +437,10 @@ HOT static int conv_forward_task(size_t c, size_t worker, void *data)
         return 0;
     }
     float *col = t->e->col[worker];
+    if (g->phase) {
+        phase_forward(t, col, col + t->e->col_size - g->plane_size, lo, hi);
+        return 0;
+    }
     for (size_t s0 = lo; s0 < hi; s0 += g->sub) {
         size_t ns = hi - s0 < g->sub ? hi - s0 : g->sub, ld = ns * g->p;
         float *ybuf = col + g->kg * ld;
@@ -294,6 +491,11 @@ HOT static int conv_backward_task(size_t c, size_t worker, void *data)
     float *dw = t->e->partial + c * t->e->max_node_params;
     float *db = t->bias ? dw + nw : NULL;
     memset(dw, 0, n_p * sizeof *dw);
+    if (g->phase) {
+        float *col = t->e->col[worker];
+        phase_backward(t, col, col + t->e->col_size - g->plane_size, lo, hi, dw, db);
+        return 0;
+    }
     if (t->dx && !t->acc)
         memset(t->dx + lo * in_sz, 0, (hi - lo) * in_sz * sizeof(float));
     if (g->direct) {

@@ -186,7 +186,8 @@ static void test_weights_file(void **state)
     double a1, a2, l1, l2;
     assert_int_equal(hwnas_model_evaluate(&a1, &l1, NULL, m, train, 0), HWNAS_OK);
     assert_int_equal(hwnas_model_evaluate(&a2, &l2, NULL, m2, train, 0), HWNAS_OK);
-    assert_true(a1 == a2 && fabs(l1 - l2) < 1e-9); /* sums in other batch sizes */
+    /* other batch sizes: sgemm may block (and round) the samples otherwise */
+    assert_true(a1 == a2 && fabs(l1 - l2) < 1e-6);
 
     uint8_t *buf = NULL;
     size_t len = 0;
