@@ -50,6 +50,27 @@ static void count_params(hwnas__eng_node *nd, const hwnas__eng_node *x)
     }
 }
 
+/* Mark batch-norm nodes whose only consumer is a relu or relu6 (see
+ * hwnas__eng_node.fused_act). */
+static void fuse_bn_act(hwnas__engine *e)
+{
+    for (size_t k = 0; k < e->n; k++) {
+        if (e->nodes[k].kind != HWNAS_NET_BATCHNORM)
+            continue;
+        size_t uses = 0, user = 0;
+        for (size_t j = k + 1; j < e->n; j++)
+            for (size_t q = 0; q < e->nodes[j].n_in; q++)
+                if (e->nodes[j].in[q] == k)
+                    uses++, user = j;
+        const hwnas__eng_node *u = &e->nodes[user];
+        if (uses == 1 && u->kind == HWNAS_NET_ACT && u->n_in == 1 &&
+            (u->a.fn == HWNAS_NET_ACT_RELU || u->a.fn == HWNAS_NET_ACT_RELU6)) {
+            e->nodes[k].fused_act = user;
+            e->nodes[user].fused = 1;
+        }
+    }
+}
+
 void hwnas__engine_init_params(hwnas__engine *e, uint64_t seed)
 {
     for (size_t i = 0; i < e->n; i++) {
@@ -144,6 +165,7 @@ int hwnas__engine_new(hwnas__engine **out, hwnas_context *ctx, const hwnas_net *
         return hwnas__error(HWNAS_EUNSUPPORTED, "engine: the net has %zu input nodes; the "
                             "engine runs nets with exactly one", n_inputs);
     }
+    fuse_bn_act(e);
     e->output = e->n - 1;
     e->logits = e->output;
     if (e->nodes[e->output].kind == HWNAS_NET_SOFTMAX)
@@ -276,6 +298,8 @@ int hwnas__engine_forward(hwnas__engine *e, const float *x, size_t n, int train,
     e->step = step;
     for (size_t i = 0; i < e->n; i++) {
         const hwnas__eng_node *nd = &e->nodes[i];
+        if (nd->fused) /* written by its batch-norm input */
+            continue;
         int rc;
         switch (nd->kind) {
         case HWNAS_NET_INPUT:
@@ -326,6 +350,11 @@ int hwnas__engine_backward(hwnas__engine *e, const float *dlogits)
         if (!e->dinit[k]) /* no consumer: a zero gradient */
             memset(e->dact[k], 0, n * nd->size * sizeof(float));
         e->dinit[k] = 1;
+        if (nd->fused) { /* its batch-norm input reads dact[k] and act[k] */
+            int acc;
+            hwnas__k_dx(e, k, 0, &acc);
+            continue;
+        }
         int rc;
         switch (nd->kind) {
         case HWNAS_NET_CONV2D:

@@ -38,6 +38,12 @@ typedef struct hwnas__eng_node {
     size_t s_off, n_s;        /* its running state: state[s_off .. +n_s) */
     size_t x_off;             /* its per-batch aux floats: aux[x_off ..) (bn mean, invstd) */
     const char *name;         /* borrowed from the net */
+    /* batch-norm followed by its only consumer, a relu or relu6: the
+     * batch-norm writes the activation's output directly (its own act is
+     * left unwritten) and its backward applies the activation's mask; the
+     * activation node does nothing itself (fused = 1). */
+    size_t fused_act;         /* batch-norm: that activation node (0: none) */
+    int fused;                /* the activation: run inside its batch-norm */
 } hwnas__eng_node;
 
 typedef struct hwnas__engine {

@@ -404,6 +404,31 @@ static inline void lane_dot(const float *dy, const float *x, size_t n, float m, 
     *s2 = tb;
 }
 
+/* lane_dot of the gradient dy * [0 < y < hi] (a fused relu / relu6 with
+ * output y) */
+static inline void lane_dot_mask(const float *dy, const float *y, float hi, const float *x,
+                                 size_t n, float m, float *s1, float *s2)
+{
+    float a[LANES] = {0}, b[LANES] = {0};
+    size_t k = 0;
+    for (; k + LANES <= n; k += LANES)
+        for (size_t l = 0; l < LANES; l++) {
+            float g = y[k + l] > 0 && y[k + l] < hi ? dy[k + l] : 0.0f;
+            a[l] += g;
+            b[l] += g * (x[k + l] - m);
+        }
+    for (; k < n; k++) {
+        float g = y[k] > 0 && y[k] < hi ? dy[k] : 0.0f;
+        a[0] += g;
+        b[0] += g * (x[k] - m);
+    }
+    float ta = 0, tb = 0;
+    for (size_t l = 0; l < LANES; l++)
+        ta += a[l], tb += b[l];
+    *s1 = ta;
+    *s2 = tb;
+}
+
 HOT static int bn_forward_task(size_t c, size_t worker, void *data)
 {
     (void)worker;
@@ -440,6 +465,21 @@ HOT static int bn_forward_task(size_t c, size_t worker, void *data)
         invstd = 1.0 / sqrt((double)rvar[c] + e->bn_eps);
     }
     float a = (float)(gamma[c] * invstd), b = (float)(beta[c] - gamma[c] * invstd * mean);
+    if (nd->fused_act) { /* relu or relu6 of the result, into the activation's output */
+        const hwnas__eng_node *an = &e->nodes[nd->fused_act];
+        float hi = an->a.fn == HWNAS_NET_ACT_RELU6 ? 6.0f : INFINITY;
+        y = e->act[nd->fused_act];
+        for (size_t s = 0; s < n; s++) {
+            const float *xc = x + s * sz + c * hw;
+            float *yc = y + s * sz + c * hw;
+            for (size_t k = 0; k < hw; k++) {
+                float v = a * xc[k] + b;
+                v = v > 0 ? v : 0.0f;
+                yc[k] = v < hi ? v : hi;
+            }
+        }
+        return 0;
+    }
     for (size_t s = 0; s < n; s++) {
         const float *xc = x + s * sz + c * hw;
         float *yc = y + s * sz + c * hw;
@@ -460,10 +500,24 @@ HOT static int bn_backward_task(size_t c, size_t worker, void *data)
     const float *gamma = e->params + nd->p_off;
     float *dgamma = e->grads + nd->p_off, *dbeta = dgamma + C;
     float mean = e->aux[nd->x_off + c], invstd = e->aux[nd->x_off + C + c];
+    /* fused relu / relu6: the gradient is dy of the activation where its
+     * output y is inside (0, hi) */
+    const float *ya = NULL;
+    float hi = INFINITY;
+    if (nd->fused_act) {
+        dy = e->dact[nd->fused_act];
+        ya = e->act[nd->fused_act];
+        if (e->nodes[nd->fused_act].a.fn == HWNAS_NET_ACT_RELU6)
+            hi = 6.0f;
+    }
     double sdy = 0, sdyx = 0;
     for (size_t s = 0; s < n; s++) {
         float a, b;
-        lane_dot(dy + s * sz + c * hw, x + s * sz + c * hw, hw, mean, &a, &b);
+        size_t o = s * sz + c * hw;
+        if (ya)
+            lane_dot_mask(dy + o, ya + o, hi, x + o, hw, mean, &a, &b);
+        else
+            lane_dot(dy + o, x + o, hw, mean, &a, &b);
         sdy += a, sdyx += b;
     }
     double dg = sdyx * invstd;
@@ -475,10 +529,19 @@ HOT static int bn_backward_task(size_t c, size_t worker, void *data)
     double m = (double)(n * hw);
     float k1 = gamma[c] * invstd, k2 = (float)(sdy / m), k3 = (float)(dg / m) * invstd;
     for (size_t s = 0; s < n; s++) {
-        const float *xc = x + s * sz + c * hw, *dc = dy + s * sz + c * hw;
-        float *dxc = dx + s * sz + c * hw;
-        for (size_t k = 0; k < hw; k++)
-            put(&dxc[k], k1 * (dc[k] - k2 - (xc[k] - mean) * k3), t->acc[0]);
+        size_t o = s * sz + c * hw;
+        const float *xc = x + o, *dc = dy + o;
+        float *dxc = dx + o;
+        if (ya) {
+            const float *yc = ya + o;
+            for (size_t k = 0; k < hw; k++) {
+                float g = yc[k] > 0 && yc[k] < hi ? dc[k] : 0.0f;
+                put(&dxc[k], k1 * (g - k2 - (xc[k] - mean) * k3), t->acc[0]);
+            }
+        } else {
+            for (size_t k = 0; k < hw; k++)
+                put(&dxc[k], k1 * (dc[k] - k2 - (xc[k] - mean) * k3), t->acc[0]);
+        }
     }
     return 0;
 }

@@ -167,6 +167,41 @@ static void test_grad_bn(void **state)
     (void)state;
     gradcheck(NET("x = input(shape=3x5x4)\nconv(out=4, k=3, pad=1)\nbn\n"), 1.0, 0.5, 1e-2);
     gradcheck(NET("x = input(shape=3x2x2)\nlinear(out=5)\nbn\n"), 1.0, 0, 1e-2);
+    /* batch-norm fused with the relu / relu6 that is its only consumer */
+    gradcheck(NET("x = input(shape=3x5x4)\nconv(out=4, k=3, pad=1)\nbn\nrelu\n"
+                  "conv(out=3, k=3, s=2, pad=1)\n"), 1.0, 0.5, 1e-3);
+    gradcheck(NET("x = input(shape=2x4x4)\nconv(out=3, k=1)\nbn\nrelu6\nconv(out=2, k=1)\n"),
+              1.0, 0, 1e-3);
+    /* not fused: the batch-norm output has a second consumer */
+    gradcheck(NET("x = input(shape=2x4x4)\nconv(out=3, k=1)\nb = bn\nr = relu\nadd(r, b)\n"),
+              1.0, 0, 1e-3);
+}
+
+/* The fused batch-norm + relu gives the same outputs and gradients, bit for
+ * bit, as the two nodes run apart. */
+static void test_bn_fusion(void **state)
+{
+    (void)state;
+    const char *spec = NET("x = input(shape=3x6x6)\nconv(out=4, k=3, pad=1)\nbn\nrelu\n"
+                           "conv(out=4, k=3, s=2, pad=1)\nbn\nrelu6\ngap\nlinear(out=3)\n");
+    gc f, u;
+    gc_open(&f, spec, 3.0, 0.5, 2);
+    gc_open(&u, spec, 3.0, 0.5, 2);
+    assert_int_equal(f.e->nodes[2].fused_act, 3);
+    assert_int_equal(f.e->nodes[3].fused, 1);
+    assert_int_equal(f.e->nodes[5].fused_act, 6);
+    for (size_t i = 0; i < u.e->n; i++)
+        u.e->nodes[i].fused_act = 0, u.e->nodes[i].fused = 0;
+    double of = objective(&f), ou = objective(&u);
+    assert_true(of == ou);
+    assert_memory_equal(f.e->act[f.e->logits], u.e->act[u.e->logits], f.out_size * sizeof(float));
+    assert_int_equal(hwnas__engine_backward(f.e, f.r), HWNAS_OK);
+    assert_int_equal(hwnas__engine_backward(u.e, u.r), HWNAS_OK);
+    assert_memory_equal(f.e->grads, u.e->grads, f.e->n_params * sizeof(float));
+    assert_memory_equal(f.e->dact[f.e->input], u.e->dact[u.e->input], f.in_size * sizeof(float));
+    assert_memory_equal(f.e->state, u.e->state, f.e->n_state * sizeof(float));
+    gc_close(&f);
+    gc_close(&u);
 }
 
 static void test_grad_act(void **state)
@@ -367,7 +402,7 @@ int run_grad_tests(void)
         cmocka_unit_test(test_grad_pool),      cmocka_unit_test(test_grad_bn),
         cmocka_unit_test(test_grad_act),       cmocka_unit_test(test_grad_merge),
         cmocka_unit_test(test_grad_misc),      cmocka_unit_test(test_grad_loss),
-        cmocka_unit_test(test_conv_reference), cmocka_unit_test(test_pool_reference),
+        cmocka_unit_test(test_conv_reference), cmocka_unit_test(test_bn_fusion), cmocka_unit_test(test_pool_reference),
         cmocka_unit_test(test_bn_modes),       cmocka_unit_test(test_dropout_stream),
     };
     return cmocka_run_group_tests_name("engine-grad", tests, NULL, NULL);
