@@ -157,7 +157,7 @@ static int parse_real(const char *s, size_t n, double *out)
 static int valid_mul_char(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '.' || c == '-' || c == '+' || c == ':' || c == '=';
+           c == '_' || c == '.' || c == '-' || c == '+' || c == ':' || c == '=' || c == ',';
 }
 
 int hwnas__net_op_attr(hwnas__net_pending *p, const char *key, size_t klen,
@@ -192,7 +192,7 @@ int hwnas__net_op_attr(hwnas__net_pending *p, const char *key, size_t klen,
         for (size_t i = 0; i < vlen; i++)
             if (!valid_mul_char(val[i]))
                 return hwnas__error(HWNAS_EINVAL, "%smul: bad character in '%.*s'; expected "
-                                    "letters, digits and _ . - + : =", where, vshow, val);
+                                    "letters, digits and _ . - + : = ,", where, vshow, val);
         p->mul = val;
         p->mul_len = vlen;
         break;

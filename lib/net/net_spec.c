@@ -177,11 +177,23 @@ static int parse_statement(parser *ps, hwnas_net *net)
                     ps->s++;
                     skip_ws(ps);
                     const char *v = ps->s;
-                    while (is_value(*ps->s))
-                        ps->s++;
-                    if (ps->s == v)
+                    size_t vlen;
+                    if (*v == '"') { /* a quoted value: multiplier names with '=' or ',' */
+                        const char *end = strchr(v + 1, '"');
+                        const char *eol = strchr(v + 1, '\n');
+                        if (!end || (eol && eol < end))
+                            return syntax(ps, v, "a closing '\"'");
+                        v++;
+                        vlen = (size_t)(end - v);
+                        ps->s = end + 1;
+                    } else {
+                        while (is_value(*ps->s))
+                            ps->s++;
+                        vlen = (size_t)(ps->s - v);
+                    }
+                    if (vlen == 0)
                         return syntax(ps, v, "a value");
-                    rc = hwnas__net_op_attr(&p, k, klen, v, (size_t)(ps->s - v), at(ps, k));
+                    rc = hwnas__net_op_attr(&p, k, klen, v, vlen, at(ps, k));
                     if (rc != HWNAS_OK)
                         return as_format(rc);
                 } else {
@@ -373,7 +385,9 @@ static void format_node(const hwnas_net *net, size_t i, hwnas__strbuf *sb)
             arg_int(&a, "bias", 0);
         if (nd->mul != HWNAS__NET_NO_NAME) {
             arg_begin(&a);
-            hwnas__strbuf_printf(sb, "mul=%s", hwnas__net_str(net, nd->mul));
+            const char *mul = hwnas__net_str(net, nd->mul);
+            /* drum:k=4 or bam:h=2,v=6 would not read back bare. */
+            hwnas__strbuf_printf(sb, strpbrk(mul, "=,") ? "mul=\"%s\"" : "mul=%s", mul);
         }
         if (ap->bits != 32)
             arg_int(&a, "bits", ap->bits);

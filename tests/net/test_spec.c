@@ -148,12 +148,47 @@ static void test_errors(void **state)
     hwnas_context_free(ctx);
 }
 
+/* Multiplier names with '=' or ',' (built-in specs) are quoted, and the
+ * quoted form reads back; zero round-trips too. */
+static void test_quoted_multipliers(void **state)
+{
+    (void)state;
+    hwnas_context *ctx = new_ctx();
+    hwnas_net *n = NULL, *m = NULL;
+    assert_int_equal(hwnas_net_parse(&n, ctx,
+                                     "hwnas-net 1\nx = input(shape=1x8x8)\n"
+                                     "conv(out=4, k=3, mul=\"bam:h=2,v=6\", bits=8)\n"
+                                     "conv(out=4, k=3, mul=\"drum:k=4\")\nzero\n",
+                                     "q.net"),
+                     HWNAS_OK);
+    assert_string_equal(hwnas_net_node_multiplier(n, 1), "bam:h=2,v=6");
+    assert_string_equal(hwnas_net_node_multiplier(n, 2), "drum:k=4");
+    assert_int_equal(hwnas_net_node_kind(n, 3), HWNAS_NET_ZERO);
+    char *text = NULL;
+    assert_int_equal(hwnas_net_format(n, &text), HWNAS_OK);
+    assert_non_null(strstr(text, "mul=\"drum:k=4\""));
+    assert_int_equal(hwnas_net_parse(&m, ctx, text, "again"), HWNAS_OK);
+    assert_true(hwnas_net_equal(n, m));
+    hwnas_free(text);
+    hwnas_net_free(m);
+    assert_int_equal(hwnas_net_parse(&m, ctx,
+                                     "hwnas-net 1\nx = input(shape=1x8x8)\n"
+                                     "conv(out=4, k=3, mul=\"open)\n",
+                                     "bad.net"),
+                     HWNAS_EFORMAT);
+    assert_non_null(strstr(hwnas_error_last(), "bad.net:3:"));
+    assert_non_null(strstr(hwnas_error_last(), "closing"));
+    hwnas_net_free(n);
+    hwnas_context_free(ctx);
+}
+
 int run_spec_tests(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_op_round_trip),
         cmocka_unit_test(test_syntax_forms),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_quoted_multipliers),
     };
     return cmocka_run_group_tests_name("net_spec", tests, NULL, NULL);
 }
