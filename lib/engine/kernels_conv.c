@@ -115,6 +115,10 @@ HOT static void phase_planes(float *pl, const float *x, const conv_geom *g)
                         r[j] = 0;
                     if (g->sw == 1) {
                         memcpy(r + jlo, xr + jlo + b - g->pw, (jhi - jlo) * sizeof *r);
+                    } else if (g->sw == 2) { /* a constant stride: vectorises */
+                        const float *xb = xr + (2 * jlo + b - g->pw);
+                        for (size_t j = 0; j < jhi - jlo; j++)
+                            r[jlo + j] = xb[2 * j];
                     } else {
                         for (size_t j = jlo; j < jhi; j++)
                             r[j] = xr[j * g->sw + b - g->pw];
