@@ -224,6 +224,11 @@ class Context:
         """The context's own options (read-only view)."""
         return Options(self, None, _borrowed=lib.hwnas_context_options(self._ptr), _owner=self)
 
+    def load_plugin(self, path):
+        """Load a plugin .so into this context (plugin.h); returns the kinds it added."""
+        from .plugin import load_plugin
+        return load_plugin(self, path)
+
     def kinds(self):
         """Names of every kind registered in this context."""
         return [decode(lib.hwnas_kind_name(self._ptr, i))
