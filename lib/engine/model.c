@@ -235,10 +235,14 @@ done:
     return rc;
 }
 
-/* Batch size for inference: what the buffers hold already, else 256. */
+/* Batch size for inference: the caller's, else a fixed 256. Not the size
+ * the buffers happen to hold from training: the batch decides how samples
+ * are chunked, and so the last bits of the results, which must not depend
+ * on what the model did before. */
 static size_t infer_batch(const hwnas__engine *e, size_t want, size_t n)
 {
-    size_t b = want ? want : (e->batch_cap ? e->batch_cap : 256);
+    (void)e;
+    size_t b = want ? want : 256;
     return b < n ? b : n;
 }
 
