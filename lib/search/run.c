@@ -16,7 +16,7 @@ typedef struct slot {
 
 typedef struct batch {
     hwnas_search *s;
-    slot *slots;
+    slot *slots;  /* this wave's first slot */
     size_t n;
 } batch;
 
@@ -173,11 +173,14 @@ static int run_batch(hwnas_search *s, const uint32_t *genes, const uint64_t *ids
         sl->copy_from = hit;
         sl->evaluate = hit == -1;
     }
-    if (rc == HWNAS_OK) {
-        batch b = {s, slots, n};
-        size_t threads = (size_t)hwnas__options_int(s->options, OPT_THREADS);
-        (void)threads; /* the context's pool sizes the loop; see doc/search.md */
-        rc = hwnas_parallel_for(s->ctx, n, estimate_task, &b);
+    /* threads=N bounds how many candidates are estimated at once (waves of
+     * N); each keeps its slot and stream, so results do not change. */
+    size_t wave = (size_t)hwnas__options_int(s->options, OPT_THREADS);
+    if (wave == 0 || wave > n)
+        wave = n;
+    for (size_t first = 0; rc == HWNAS_OK && first < n; first += wave) {
+        batch b = {s, slots + first, n - first < wave ? n - first : wave};
+        rc = hwnas_parallel_for(s->ctx, b.n, estimate_task, &b);
         if (rc == HWNAS_EUSER)
             rc = HWNAS_ENOMEM; /* a task stops only when it cannot record an error */
     }

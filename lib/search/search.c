@@ -20,7 +20,8 @@ static const hwnas__option_spec search_options[] = {
     [OPT_BATCH] = {"batch", HWNAS_OPTION_INT, "0", 0, 1e6, NULL,
                    "candidates asked and evaluated together; 0 = the thread count"},
     [OPT_THREADS] = {"threads", HWNAS_OPTION_INT, "0", 0, 4096, NULL,
-                     "threads evaluating a batch; 0 = the context's"},
+                     "candidates estimated at once (on the context's threads); 0 = as many as the "
+                     "context has threads"},
     [OPT_SEED] = {"seed", HWNAS_OPTION_INT, "0", 0, 9223372036854775807.0, NULL,
                   "root of the strategy's and the estimators' randomness; 0 = the context's"},
     [OPT_OUT] = {"out", HWNAS_OPTION_STRING, "", 0, 0, NULL,

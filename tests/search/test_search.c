@@ -171,9 +171,13 @@ static void test_same_result_at_any_thread_count(void **state)
     for (size_t k = 0; k < 4; k++) {
         char *a = run_to_text(kinds[k], "threads=1;seed=9", OBJ ";evaluations=30;batch=4", 7);
         char *b = run_to_text(kinds[k], "threads=3;seed=9", OBJ ";evaluations=30;batch=4", 7);
+        char *c = run_to_text(kinds[k], "threads=3;seed=9",
+                              OBJ ";evaluations=30;batch=4;threads=1", 7);
         assert_string_equal(a, b);
+        assert_string_equal(a, c);
         free(a);
         free(b);
+        free(c);
     }
 }
 
