@@ -259,13 +259,30 @@ static int write_text(const hwnas_search *s, const char *dir, const char *name,
 /* ---- SVG plots -------------------------------------------------------- */
 
 typedef struct axis {
-    double lo, hi;
+    double lo, hi; /* data range */
+    int log;       /* logarithmic: positive data spanning over two decades */
 } axis;
+
+static void axis_finish(axis *a)
+{
+    a->log = a->lo > 0 && a->hi / a->lo > 100;
+}
+
+static double axis_pos(axis a, double v)
+{
+    if (a.log)
+        return a.hi > a.lo ? log10(v / a.lo) / log10(a.hi / a.lo) : 0.5;
+    return a.hi > a.lo ? (v - a.lo) / (a.hi - a.lo) : 0.5;
+}
+
+static double axis_value(axis a, double t)
+{
+    return a.log ? a.lo * pow(a.hi / a.lo, t) : a.lo + (a.hi - a.lo) * t;
+}
 
 static double scale(axis a, double v, double from, double to)
 {
-    double t = a.hi > a.lo ? (v - a.lo) / (a.hi - a.lo) : 0.5;
-    return from + t * (to - from);
+    return from + axis_pos(a, v) * (to - from);
 }
 
 static void svg_axes(hwnas__strbuf *sb, double x0, double y0, double w, double h, axis ax,
@@ -280,21 +297,25 @@ static void svg_axes(hwnas__strbuf *sb, double x0, double y0, double w, double h
         hwnas__strbuf_printf(sb,
                              "<text x='%.1f' y='%.1f' font-size='10' text-anchor='middle'>%.4g"
                              "</text>\n",
-                             fx, y0 + h + 14, ax.lo + (ax.hi - ax.lo) * t / 4);
+                             fx, y0 + h + 14, axis_value(ax, t / 4.0));
         hwnas__strbuf_printf(sb,
                              "<text x='%.1f' y='%.1f' font-size='10' text-anchor='end'>%.4g"
                              "</text>\n",
-                             x0 - 4, fy + 3, ay.lo + (ay.hi - ay.lo) * t / 4);
+                             x0 - 4, fy + 3, axis_value(ay, t / 4.0));
     }
     hwnas__strbuf_printf(sb,
                          "<text x='%.1f' y='%.1f' font-size='12' text-anchor='middle'>",
                          x0 + w / 2, y0 + h + 30);
     hwnas__strbuf_puts(sb, xlabel);
+    if (ax.log)
+        hwnas__strbuf_puts(sb, " (log scale)");
     hwnas__strbuf_printf(sb,
                          "</text>\n<text x='%.1f' y='%.1f' font-size='12' text-anchor='middle' "
                          "transform='rotate(-90 %.1f %.1f)'>",
-                         x0 - 42, y0 + h / 2, x0 - 42, y0 + h / 2);
+                         x0 - 52, y0 + h / 2, x0 - 52, y0 + h / 2);
     hwnas__strbuf_puts(sb, ylabel);
+    if (ay.log)
+        hwnas__strbuf_puts(sb, " (log scale)");
     hwnas__strbuf_puts(sb, "</text>\n");
 }
 
@@ -314,7 +335,7 @@ static int front_svg(const hwnas_search *s, const char *dir, const size_t *front
     for (size_t a = 0; a < s->n_obj; a++)
         for (size_t b = a + 1; b < s->n_obj || (s->n_obj == 1 && b == 1); b++, panel++) {
             size_t ma = s->obj[a].metric, mb = s->n_obj == 1 ? ma : s->obj[b].metric;
-            axis ax = {INFINITY, -INFINITY}, ay = {INFINITY, -INFINITY};
+            axis ax = {INFINITY, -INFINITY, 0}, ay = {INFINITY, -INFINITY, 0};
             for (size_t i = 0; i < s->n_rec; i++)
                 if (!s->rec[i].failed) {
                     double x = s->rec[i].metrics[ma], y = s->rec[i].metrics[mb];
@@ -325,7 +346,9 @@ static int front_svg(const hwnas_search *s, const char *dir, const size_t *front
                 }
             if (!isfinite(ax.lo))
                 ax.lo = 0, ax.hi = 1, ay.lo = 0, ay.hi = 1;
-            double x0 = pw * (double)panel + 60, y0 = 20, w = pw - 80, h = ph - 70;
+            axis_finish(&ax);
+            axis_finish(&ay);
+            double x0 = pw * (double)panel + 70, y0 = 20, w = pw - 90, h = ph - 70;
             svg_axes(&sb, x0, y0, w, h, ax, ay, s->metric_names[ma], s->metric_names[mb]);
             for (size_t i = 0; i < s->n_rec; i++) {
                 const hwnas__record *r = &s->rec[i];
@@ -400,13 +423,13 @@ static int hv_svg(const hwnas_search *s, const char *dir, double *hv_out)
     hwnas__strbuf_puts(&sb, "<svg xmlns='http://www.w3.org/2000/svg' width='480' height='320' "
                             "font-family='sans-serif'>\n<rect width='100%' height='100%' "
                             "fill='white'/>\n");
-    axis ax = {0, (double)s->n_rec}, ay = {0, n ? hv[n - 1] : 1};
+    axis ax = {0, (double)s->n_rec, 0}, ay = {0, n ? hv[n - 1] : 1, 0};
     if (ay.hi <= 0)
         ay.hi = 1;
-    svg_axes(&sb, 60, 20, 400, 250, ax, ay, "evaluations", "hypervolume");
+    svg_axes(&sb, 70, 20, 390, 250, ax, ay, "evaluations", "hypervolume");
     hwnas__strbuf_puts(&sb, "<polyline fill='none' stroke='#26c' stroke-width='2' points='");
     for (size_t i = 0; i < n; i++)
-        hwnas__strbuf_printf(&sb, "%.1f,%.1f ", scale(ax, (double)at[i], 60, 460),
+        hwnas__strbuf_printf(&sb, "%.1f,%.1f ", scale(ax, (double)at[i], 70, 460),
                              scale(ay, hv[i], 270, 20));
     hwnas__strbuf_puts(&sb, "'/>\n</svg>\n");
     return write_text(s, dir, "hypervolume.svg", &sb);
