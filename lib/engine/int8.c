@@ -561,6 +561,11 @@ static int forward(hwnas_quant *q, const float *x, size_t n)
         } else if (q->skip[i]) {
             memcpy(e->act[i], e->act[nd->in[0]], n * nd->size * sizeof(float));
             rc = HWNAS_OK;
+        } else if (nd->fused && !q->skip[nd->in[0]]) {
+            /* The engine runs this relu inside its batch-norm, which wrote
+             * our output already; only a folded (skipped) batch-norm leaves
+             * the activation to run here. */
+            rc = HWNAS_OK;
         } else {
             rc = hwnas__k_forward(e, i);
         }

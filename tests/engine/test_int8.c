@@ -429,6 +429,39 @@ static void test_quant_model(void **state)
 }
 
 /* The multipliers the net names are used, looked up in the registry. */
+/* Batch-norms that cannot be folded (on the input, after an activation)
+ * run in fp32 between quantised layers, where the engine writes their relu
+ * inside them: int8 with the exact multiplier must still follow fp32. */
+static void test_unfolded_batch_norm(void **state)
+{
+    (void)state;
+    hwnas_context *ctx = NULL;
+    assert_int_equal(hwnas_context_new(&ctx, "threads=2"), HWNAS_OK);
+    hwnas_dataset *ds = random_set(ctx, 200, 7);
+    hwnas_net *net = NULL;
+    assert_int_equal(hwnas_net_parse(&net, ctx,
+                                     "hwnas-net 1\nx = input(shape=2x9x9)\nbn\nrelu\n"
+                                     "conv(out=8, k=3, pad=1)\nbn\nrelu\n"
+                                     "dwconv(k=3, s=2, pad=1, bias=0)\nelu\nbn\nrelu\n"
+                                     "gap\nlinear(out=4)\n",
+                                     "unfolded"),
+                     HWNAS_OK);
+    hwnas_model *m = NULL;
+    assert_int_equal(hwnas_model_new(&m, ctx, net, 3), HWNAS_OK);
+    hwnas_net_free(net);
+    assert_int_equal(hwnas_model_train(m, ds, "epochs=3;batch=16;lr=0.05", NULL, NULL),
+                     HWNAS_OK);
+    double acc_f, acc_q;
+    assert_int_equal(hwnas_model_evaluate(&acc_f, NULL, NULL, m, ds, 0), HWNAS_OK);
+    assert_int_equal(hwnas_quant_accuracy(&acc_q, m, NULL, ds, ds, "calib_batches=2"),
+                     HWNAS_OK);
+    assert_true(acc_f > 0.5);
+    assert_true(fabs(acc_f - acc_q) <= 0.05);
+    hwnas_model_free(m);
+    hwnas_dataset_free(ds);
+    hwnas_context_free(ctx);
+}
+
 static void test_named_multipliers(void **state)
 {
     (void)state;
@@ -591,6 +624,7 @@ int main(int argc, char **argv)
             cmocka_unit_test(test_gemm_paths),      cmocka_unit_test(test_layers_reference),
             cmocka_unit_test(test_quant_params),    cmocka_unit_test(test_quant_model),
             cmocka_unit_test(test_named_multipliers), cmocka_unit_test(test_fashion_mnist),
+            cmocka_unit_test(test_unfolded_batch_norm),
         };
         return cmocka_run_group_tests_name("int8", tests, NULL, NULL);
     }
