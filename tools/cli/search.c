@@ -17,8 +17,9 @@
     "rows=1;cols=8;levels_back=3;bits=8;multipliers=exact,drum:k=6,drum:k=4,trunc:t=2,mitchell"
 #define DEFAULT_STRATEGY "nsga2"
 #define DEFAULT_STRATEGY_OPTIONS "population=16"
-#define DEFAULT_OBJECTIVES "accuracy:max,energy_uj:min"
-#define DEFAULT_ACCURACY "accuracy:train_subset=4000;val_subset=2000;epochs=2;batch=64;lr=0.05"
+#define DEFAULT_OBJECTIVES "accuracy_q:max,energy_uj:min"
+#define DEFAULT_ACCURACY \
+    "accuracy:train_subset=4000;val_subset=2000;epochs=2;batch=64;lr=0.05;quant=true"
 #define DEFAULT_BUDGET "160"
 #define DEFAULT_CONSTRAINTS "params<=100000"
 #define DEFAULT_TIME_LIMIT "540"
@@ -66,19 +67,19 @@ static void best_text(hwnas_search *s, char *buf, size_t size)
     size_t nf = hwnas_search_front(s, front, 512);
     for (size_t m = 0; m < hwnas_search_metric_count(s) && used < size; m++) {
         const char *name = hwnas_search_metric_name(s, m);
-        if (strcmp(name, "accuracy") != 0 && strcmp(name, "energy_uj") != 0 &&
-            strcmp(name, "latency_ms") != 0)
+        if (strcmp(name, "accuracy") != 0 && strcmp(name, "accuracy_q") != 0 &&
+            strcmp(name, "energy_uj") != 0 && strcmp(name, "latency_ms") != 0)
             continue;
         double best = NAN;
         for (size_t i = 0; i < nf; i++) {
             double v;
             if (hwnas_search_metric(s, front[i], name, &v) != HWNAS_OK)
                 continue;
-            if (isnan(best) || (strcmp(name, "accuracy") == 0 ? v > best : v < best))
+            if (isnan(best) || (strncmp(name, "accuracy", 8) == 0 ? v > best : v < best))
                 best = v;
         }
         int w = snprintf(buf + used, size - used, "  %s %s %.4g", name,
-                         strcmp(name, "accuracy") == 0 ? "max" : "min", best);
+                         strncmp(name, "accuracy", 8) == 0 ? "max" : "min", best);
         if (w > 0)
             used += (size_t)w;
     }
@@ -116,10 +117,10 @@ static void print_front(hwnas_search *s)
 {
     size_t front[4096];
     size_t nf = hwnas_search_front(s, front, 4096);
-    const char *cols[] = {"accuracy", "energy_uj", "latency_ms", "macs", "params"};
+    const char *cols[] = {"accuracy", "accuracy_q", "energy_uj", "latency_ms", "macs", "params"};
     printf("\nPareto front: %zu of %zu candidates\n\n  #  eval", nf, hwnas_search_count(s));
-    int present[5];
-    for (int c = 0; c < 5; c++) {
+    int present[6];
+    for (int c = 0; c < 6; c++) {
         double v;
         present[c] = hwnas_search_count(s) &&
                      hwnas_search_metric(s, 0, cols[c], &v) == HWNAS_OK;
@@ -129,7 +130,7 @@ static void print_front(hwnas_search *s)
     printf("  genotype\n");
     for (size_t i = 0; i < nf; i++) {
         printf("%3zu %5zu", i, front[i]);
-        for (int c = 0; c < 5; c++)
+        for (int c = 0; c < 6; c++)
             if (present[c]) {
                 double v;
                 hwnas_search_metric(s, front[i], cols[c], &v);
