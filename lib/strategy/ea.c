@@ -50,13 +50,6 @@ const hwnas__kind hwnas__strategy_ea_kind = {
 };
 
 /* n candidates with results. */
-typedef struct group {
-    uint32_t *g; /* n * n_genes */
-    double *o;   /* n * m */
-    double *v;   /* n violations */
-    uint8_t *f;  /* n failed flags */
-} group;
-
 typedef struct ea {
     int mode;              /* MODE_* */
     size_t lambda;         /* one_plus_lambda: offspring per generation */
@@ -66,35 +59,19 @@ typedef struct ea {
     /* one_plus_lambda */
     int stage;             /* 0: nothing made; 1: a batch exists */
     int have_parent;       /* parent holds a told candidate */
-    group parent;          /* one entry */
-    group bat;             /* 1 + lambda entries (lambda after generation 0) */
+    hwnas__group parent;   /* one entry */
+    hwnas__group bat;      /* 1 + lambda entries (lambda after generation 0) */
     size_t K;              /* entries of the current batch */
     size_t handed, n_told; /* prefix handed out; entries told */
     uint8_t *told;         /* 1 + lambda flags */
     /* regularized */
-    group pop;             /* ring of P members */
+    hwnas__group pop;      /* ring of P members */
     size_t count, head;    /* members; index of the oldest */
     uint64_t made;         /* candidates handed out (tags) */
 } ea;
 
-static int group_alloc(const hwnas_context *ctx, group *g, size_t n, size_t ng, size_t m)
-{
-    g->g = hwnas__calloc(ctx, n * ng, sizeof *g->g);
-    g->o = hwnas__calloc(ctx, n * m, sizeof *g->o);
-    g->v = hwnas__calloc(ctx, n, sizeof *g->v);
-    g->f = hwnas__calloc(ctx, n, sizeof *g->f);
-    return g->g && g->o && g->v && g->f ? HWNAS_OK : HWNAS_ENOMEM;
-}
-
-static void group_free(const hwnas_context *ctx, group *g)
-{
-    hwnas__free(ctx, g->g);
-    hwnas__free(ctx, g->o);
-    hwnas__free(ctx, g->v);
-    hwnas__free(ctx, g->f);
-}
-
-static void group_set(group *d, size_t i, const group *s, size_t j, size_t ng, size_t m)
+static void group_set(hwnas__group *d, size_t i, const hwnas__group *s, size_t j, size_t ng,
+                      size_t m)
 {
     memcpy(d->g + i * ng, s->g + j * ng, ng * sizeof *d->g);
     memcpy(d->o + i * m, s->o + j * m, m * sizeof *d->o);
@@ -106,9 +83,9 @@ static void ea_fini(hwnas_strategy *s)
 {
     ea *e = s->state;
     hwnas__scalarizer_fini(&e->z, s->ctx);
-    group_free(s->ctx, &e->parent);
-    group_free(s->ctx, &e->bat);
-    group_free(s->ctx, &e->pop);
+    hwnas__group_free(s->ctx, &e->parent);
+    hwnas__group_free(s->ctx, &e->bat);
+    hwnas__group_free(s->ctx, &e->pop);
     hwnas__free(s->ctx, e->told);
     hwnas__free(s->ctx, e);
 }
@@ -129,20 +106,20 @@ static int ea_init(hwnas_strategy *s)
         return rc;
     size_t ng = s->n_genes, m = s->n_obj;
     if (e->mode == MODE_OPL) {
-        rc = group_alloc(s->ctx, &e->parent, 1, ng, m);
+        rc = hwnas__group_alloc(s->ctx, &e->parent, 1, ng, m);
         if (rc == HWNAS_OK)
-            rc = group_alloc(s->ctx, &e->bat, e->lambda + 1, ng, m);
+            rc = hwnas__group_alloc(s->ctx, &e->bat, e->lambda + 1, ng, m);
         e->told = hwnas__calloc(s->ctx, e->lambda + 1, 1);
         if (rc == HWNAS_OK && !e->told)
             rc = HWNAS_ENOMEM;
     } else {
-        rc = group_alloc(s->ctx, &e->pop, e->P, ng, m);
+        rc = hwnas__group_alloc(s->ctx, &e->pop, e->P, ng, m);
     }
     return rc;
 }
 
-static int better_or_equal(const ea *e, const group *a, size_t i, const group *b, size_t j,
-                           size_t m)
+static int better_or_equal(const ea *e, const hwnas__group *a, size_t i, const hwnas__group *b,
+                           size_t j, size_t m)
 {
     return hwnas__scalarizer_compare(&e->z, a->o + i * m, a->v[i], a->f[i], b->o + j * m, b->v[j],
                                      b->f[j]) <= 0;
@@ -240,7 +217,7 @@ static void ea_tell(hwnas_strategy *s, size_t n, const hwnas__strategy_result *r
     size_t ng = s->n_genes, m = s->n_obj;
     for (size_t k = 0; k < n; k++) {
         hwnas__scalarizer_observe(&e->z, r[k].obj, r[k].violation, r[k].failed);
-        group *g;
+        hwnas__group *g;
         size_t i;
         if (e->mode == MODE_OPL) {
             g = &e->bat;
@@ -265,37 +242,6 @@ static void ea_tell(hwnas_strategy *s, size_t n, const hwnas__strategy_result *r
 
 /* ---- save / load -------------------------------------------------------------- */
 
-static void save_group(hwnas__writer *w, const group *g, size_t n, size_t ng, size_t m)
-{
-    for (size_t i = 0; i < n * ng; i++)
-        hwnas__writer_u32(w, g->g[i]);
-    for (size_t i = 0; i < n * m; i++)
-        hwnas__writer_f64(w, g->o[i]);
-    for (size_t i = 0; i < n; i++) {
-        hwnas__writer_f64(w, g->v[i]);
-        hwnas__writer_u8(w, g->f[i]);
-    }
-}
-
-static int load_group(const hwnas_strategy *s, hwnas__reader *r, group *g, size_t n)
-{
-    size_t ng = s->n_genes, m = s->n_obj;
-    for (size_t i = 0; i < n * ng; i++) {
-        g->g[i] = hwnas__reader_u32(r);
-        if (g->g[i] >= hwnas_space_gene_cardinality(s->space, i % ng))
-            return hwnas__reader_fail(r);
-    }
-    for (size_t i = 0; i < n * m; i++)
-        g->o[i] = hwnas__reader_f64(r);
-    for (size_t i = 0; i < n; i++) {
-        g->v[i] = hwnas__reader_f64(r);
-        g->f[i] = hwnas__reader_u8(r);
-        if (g->f[i] > 1 || g->v[i] < 0)
-            return hwnas__reader_fail(r);
-    }
-    return !r->failed;
-}
-
 static int ea_save(const hwnas_strategy *s, hwnas__writer *w)
 {
     const ea *e = s->state;
@@ -308,13 +254,13 @@ static int ea_save(const hwnas_strategy *s, hwnas__writer *w)
         hwnas__writer_u64(w, e->handed);
         for (size_t i = 0; i < e->K; i++)
             hwnas__writer_u8(w, e->told[i]);
-        save_group(w, &e->parent, 1, ng, m);
-        save_group(w, &e->bat, e->K, ng, m);
+        hwnas__group_save(w, &e->parent, 1, ng, m);
+        hwnas__group_save(w, &e->bat, e->K, ng, m);
     } else {
         hwnas__writer_u64(w, e->made);
         hwnas__writer_u64(w, e->count);
         hwnas__writer_u64(w, e->head);
-        save_group(w, &e->pop, e->count, ng, m);
+        hwnas__group_save(w, &e->pop, e->count, ng, m);
     }
     return HWNAS_OK;
 }
@@ -341,7 +287,7 @@ static int ea_load(hwnas_strategy *s, hwnas__reader *r)
                 return hwnas__reader_fail(r);
             e->n_told += e->told[i];
         }
-        if (!load_group(s, r, &e->parent, 1) || !load_group(s, r, &e->bat, e->K))
+        if (!hwnas__group_load(s, r, &e->parent, 1) || !hwnas__group_load(s, r, &e->bat, e->K))
             return hwnas__reader_fail(r);
         if (s->n_pending != e->handed - e->n_told)
             return hwnas__reader_fail(r);
@@ -363,7 +309,7 @@ static int ea_load(hwnas_strategy *s, hwnas__reader *r)
             return hwnas__reader_fail(r);
         e->count = (size_t)count;
         e->head = (size_t)head;
-        if (!load_group(s, r, &e->pop, e->count))
+        if (!hwnas__group_load(s, r, &e->pop, e->count))
             return hwnas__reader_fail(r);
         for (size_t p = 0; p < s->n_pending; p++)
             if (s->pend_tag[p] >= e->made)

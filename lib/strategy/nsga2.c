@@ -45,13 +45,6 @@ const hwnas__kind hwnas__strategy_nsga2_kind = {
 };
 
 /* A set of candidates with their results. */
-typedef struct group {
-    uint32_t *g;  /* n * n_genes */
-    double *o;    /* n * m */
-    double *v;    /* n violations */
-    uint8_t *f;   /* n failed flags */
-} group;
-
 typedef struct nsga {
     size_t P;             /* population size = offspring per generation */
     double pc, pm;        /* crossover probability; per-gene mutation rate */
@@ -60,41 +53,24 @@ typedef struct nsga {
     int stage;            /* 0: nothing made yet; 1: a batch exists */
     uint64_t gen;         /* batches made so far minus one */
     size_t npop;          /* 0 before the first survival, then P */
-    group pop, pop2;      /* population, and the buffer survival fills */
+    hwnas__group pop, pop2;      /* population, and the buffer survival fills */
     uint32_t *rank;       /* P constrained ranks of pop */
     double *crowd;        /* P crowding distances of pop */
     uint32_t *rank2;      /* buffer for survival */
     double *crowd2;
-    group bat;            /* the current batch of P candidates */
+    hwnas__group bat;            /* the current batch of P candidates */
     size_t handed;        /* batch entries handed out (a prefix) */
     size_t n_told;        /* batch entries told */
     uint8_t *told;        /* P flags */
     uint32_t *spare;      /* n_genes: the unused second child of an odd batch */
 } nsga;
 
-static int group_alloc(const hwnas_context *ctx, group *g, size_t n, size_t ng, size_t m)
-{
-    g->g = hwnas__calloc(ctx, n * ng, sizeof *g->g);
-    g->o = hwnas__calloc(ctx, n * m, sizeof *g->o);
-    g->v = hwnas__calloc(ctx, n, sizeof *g->v);
-    g->f = hwnas__calloc(ctx, n, sizeof *g->f);
-    return g->g && g->o && g->v && g->f ? HWNAS_OK : HWNAS_ENOMEM;
-}
-
-static void group_free(const hwnas_context *ctx, group *g)
-{
-    hwnas__free(ctx, g->g);
-    hwnas__free(ctx, g->o);
-    hwnas__free(ctx, g->v);
-    hwnas__free(ctx, g->f);
-}
-
 static void nsga2_fini(hwnas_strategy *s)
 {
     nsga *n = s->state;
-    group_free(s->ctx, &n->pop);
-    group_free(s->ctx, &n->pop2);
-    group_free(s->ctx, &n->bat);
+    hwnas__group_free(s->ctx, &n->pop);
+    hwnas__group_free(s->ctx, &n->pop2);
+    hwnas__group_free(s->ctx, &n->bat);
     hwnas__free(s->ctx, n->rank);
     hwnas__free(s->ctx, n->crowd);
     hwnas__free(s->ctx, n->rank2);
@@ -119,11 +95,11 @@ static int nsga2_init(hwnas_strategy *s)
     n->eta_m = hwnas__options_float(s->options, OPT_ETA_M);
     n->all_ordinal = (int)hwnas__options_int(s->options, OPT_ORDINAL);
     size_t P = n->P, ng = s->n_genes, m = s->n_obj;
-    int rc = group_alloc(s->ctx, &n->pop, P, ng, m);
+    int rc = hwnas__group_alloc(s->ctx, &n->pop, P, ng, m);
     if (rc == HWNAS_OK)
-        rc = group_alloc(s->ctx, &n->pop2, P, ng, m);
+        rc = hwnas__group_alloc(s->ctx, &n->pop2, P, ng, m);
     if (rc == HWNAS_OK)
-        rc = group_alloc(s->ctx, &n->bat, P, ng, m);
+        rc = hwnas__group_alloc(s->ctx, &n->bat, P, ng, m);
     if (rc != HWNAS_OK)
         return rc;
     n->rank = hwnas__calloc(s->ctx, P, sizeof *n->rank);
@@ -180,7 +156,7 @@ static int survive(hwnas_strategy *s, nsga *n)
         qsort(key, N, sizeof *key, cmp_key);
         for (size_t k = 0; k < n->P; k++) {
             size_t i = key[k].i;
-            const group *src = i < n->npop ? &n->pop : &n->bat;
+            const hwnas__group *src = i < n->npop ? &n->pop : &n->bat;
             size_t j = i < n->npop ? i : i - n->npop;
             memcpy(n->pop2.g + k * ng, src->g + j * ng, ng * sizeof *src->g);
             memcpy(n->pop2.o + k * m, src->o + j * m, m * sizeof *src->o);
@@ -189,7 +165,7 @@ static int survive(hwnas_strategy *s, nsga *n)
             n->rank2[k] = rank[i];
             n->crowd2[k] = crowd[i];
         }
-        group t = n->pop;
+        hwnas__group t = n->pop;
         n->pop = n->pop2;
         n->pop2 = t;
         uint32_t *tr = n->rank;
@@ -325,37 +301,6 @@ static void nsga2_tell(hwnas_strategy *s, size_t cnt, const hwnas__strategy_resu
 
 /* ---- save / load --------------------------------------------------------- */
 
-static void save_group(hwnas__writer *w, const group *g, size_t n, size_t ng, size_t m)
-{
-    for (size_t i = 0; i < n * ng; i++)
-        hwnas__writer_u32(w, g->g[i]);
-    for (size_t i = 0; i < n * m; i++)
-        hwnas__writer_f64(w, g->o[i]);
-    for (size_t i = 0; i < n; i++) {
-        hwnas__writer_f64(w, g->v[i]);
-        hwnas__writer_u8(w, g->f[i]);
-    }
-}
-
-static int load_group(hwnas_strategy *s, hwnas__reader *r, group *g, size_t n)
-{
-    size_t ng = s->n_genes, m = s->n_obj;
-    for (size_t i = 0; i < n * ng; i++) {
-        g->g[i] = hwnas__reader_u32(r);
-        if (g->g[i] >= hwnas_space_gene_cardinality(s->space, i % ng))
-            return hwnas__reader_fail(r);
-    }
-    for (size_t i = 0; i < n * m; i++)
-        g->o[i] = hwnas__reader_f64(r);
-    for (size_t i = 0; i < n; i++) {
-        g->v[i] = hwnas__reader_f64(r);
-        g->f[i] = hwnas__reader_u8(r);
-        if (g->f[i] > 1 || g->v[i] < 0)
-            return hwnas__reader_fail(r);
-    }
-    return 1;
-}
-
 static int nsga2_save(const hwnas_strategy *s, hwnas__writer *w)
 {
     const nsga *n = s->state;
@@ -366,12 +311,12 @@ static int nsga2_save(const hwnas_strategy *s, hwnas__writer *w)
     hwnas__writer_u64(w, n->n_told);
     for (size_t i = 0; i < n->P; i++)
         hwnas__writer_u8(w, n->told[i]);
-    save_group(w, &n->pop, n->npop, s->n_genes, s->n_obj);
+    hwnas__group_save(w, &n->pop, n->npop, s->n_genes, s->n_obj);
     for (size_t i = 0; i < n->npop; i++) {
         hwnas__writer_u32(w, n->rank[i]);
         hwnas__writer_f64(w, n->crowd[i]);
     }
-    save_group(w, &n->bat, n->stage ? n->P : 0, s->n_genes, s->n_obj);
+    hwnas__group_save(w, &n->bat, n->stage ? n->P : 0, s->n_genes, s->n_obj);
     return HWNAS_OK;
 }
 
@@ -395,13 +340,13 @@ static int nsga2_load(hwnas_strategy *s, hwnas__reader *r)
             return hwnas__reader_fail(r);
         count += n->told[i];
     }
-    if (count != n->n_told || !load_group(s, r, &n->pop, n->npop))
+    if (count != n->n_told || !hwnas__group_load(s, r, &n->pop, n->npop))
         return hwnas__reader_fail(r);
     for (size_t i = 0; i < n->npop; i++) {
         n->rank[i] = hwnas__reader_u32(r);
         n->crowd[i] = hwnas__reader_f64(r);
     }
-    if (!load_group(s, r, &n->bat, n->stage ? n->P : 0))
+    if (!hwnas__group_load(s, r, &n->bat, n->stage ? n->P : 0))
         return hwnas__reader_fail(r);
     /* Every batch entry handed out and not told is pending, once. */
     if (s->n_pending != n->handed - n->n_told)

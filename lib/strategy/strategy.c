@@ -683,3 +683,53 @@ void hwnas__strategy_polymut(hwnas_strategy *s, uint32_t *g, double rate, double
         g[i] = round_gene(x + dq * (up - lo), card);
     }
 }
+
+/* ---- groups of candidates (ea.c, nsga2.c) ------------------------------- */
+
+int hwnas__group_alloc(const hwnas_context *ctx, hwnas__group *g, size_t n, size_t ng, size_t m)
+{
+    g->g = hwnas__calloc(ctx, n * ng, sizeof *g->g);
+    g->o = hwnas__calloc(ctx, n * m, sizeof *g->o);
+    g->v = hwnas__calloc(ctx, n, sizeof *g->v);
+    g->f = hwnas__calloc(ctx, n, sizeof *g->f);
+    return g->g && g->o && g->v && g->f ? HWNAS_OK : HWNAS_ENOMEM;
+}
+
+void hwnas__group_free(const hwnas_context *ctx, hwnas__group *g)
+{
+    hwnas__free(ctx, g->g);
+    hwnas__free(ctx, g->o);
+    hwnas__free(ctx, g->v);
+    hwnas__free(ctx, g->f);
+}
+
+void hwnas__group_save(hwnas__writer *w, const hwnas__group *g, size_t n, size_t ng, size_t m)
+{
+    for (size_t i = 0; i < n * ng; i++)
+        hwnas__writer_u32(w, g->g[i]);
+    for (size_t i = 0; i < n * m; i++)
+        hwnas__writer_f64(w, g->o[i]);
+    for (size_t i = 0; i < n; i++) {
+        hwnas__writer_f64(w, g->v[i]);
+        hwnas__writer_u8(w, g->f[i]);
+    }
+}
+
+int hwnas__group_load(const hwnas_strategy *s, hwnas__reader *r, hwnas__group *g, size_t n)
+{
+    size_t ng = s->n_genes, m = s->n_obj;
+    for (size_t i = 0; i < n * ng; i++) {
+        g->g[i] = hwnas__reader_u32(r);
+        if (g->g[i] >= hwnas_space_gene_cardinality(s->space, i % ng))
+            return hwnas__reader_fail(r);
+    }
+    for (size_t i = 0; i < n * m; i++)
+        g->o[i] = hwnas__reader_f64(r);
+    for (size_t i = 0; i < n; i++) {
+        g->v[i] = hwnas__reader_f64(r);
+        g->f[i] = hwnas__reader_u8(r);
+        if (g->f[i] > 1 || g->v[i] < 0)
+            return hwnas__reader_fail(r);
+    }
+    return !r->failed;
+}

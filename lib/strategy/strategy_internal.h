@@ -115,6 +115,21 @@ void hwnas__strategy_sbx(hwnas_strategy *s, const uint32_t *a, const uint32_t *b
 void hwnas__strategy_polymut(hwnas_strategy *s, uint32_t *g, double rate, double eta,
                              int all_ordinal);
 
+/* ---- candidates with their results, as the evolutionary kinds keep them -- */
+
+typedef struct hwnas__group {
+    uint32_t *g; /* n * n_genes */
+    double *o;   /* n * m objectives */
+    double *v;   /* n violations */
+    uint8_t *f;  /* n failed flags */
+} hwnas__group;
+
+int hwnas__group_alloc(const hwnas_context *ctx, hwnas__group *g, size_t n, size_t ng, size_t m);
+void hwnas__group_free(const hwnas_context *ctx, hwnas__group *g);
+void hwnas__group_save(hwnas__writer *w, const hwnas__group *g, size_t n, size_t ng, size_t m);
+/* Read n entries, checking genes against the space and flags; 0 = bad. */
+int hwnas__group_load(const hwnas_strategy *s, hwnas__reader *r, hwnas__group *g, size_t n);
+
 /* ---- scalarisation for single-objective kinds (scalarize.c) ----------- */
 
 /* Turns objective vectors into one number to minimise: a weighted sum of
