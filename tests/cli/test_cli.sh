@@ -65,7 +65,7 @@ expect 0 'front.csv' -- report "$sdir"
 expect 0 'resuming' -- search --resume "$sdir" --budget 16
 expect 1 "no search to resume" -- report "$sdir/nothing"
 expect 2 "unknown option '--spaec'" -- search --spaec cell
-expect 1 "metric 'accuracy'" -- search --space cell --estimator cost --budget 2 --out "$sdir/x"
+expect 1 "metric 'accuracy_q'" -- search --space cell --estimator cost --budget 2 --out "$sdir/x"
 # train: errors name the file
 expect 1 'nope.net' -- train "$src/nope.net"
 expect 2 'usage: hwnas train' -- train
