@@ -392,6 +392,39 @@ static void test_accuracy_trains_for_real(void **state)
     hwnas_net_free(net);
 }
 
+/* A tiny IDX dataset (n images of 1x6x6, 4 classes) for the accuracy
+ * estimator's out-of-memory walk; returns its data_options. */
+static const char *tiny_idx(char *opts, size_t size)
+{
+    enum { N = 48, H = 6 };
+    uint8_t img[16 + N * H * H], lab[8 + N];
+    const uint8_t ih[16] = {0, 0, 8, 3, 0, 0, 0, N, 0, 0, 0, H, 0, 0, 0, H};
+    const uint8_t lh[8] = {0, 0, 8, 1, 0, 0, 0, N};
+    memcpy(img, ih, 16);
+    memcpy(lab, lh, 8);
+    for (int s = 0; s < N; s++) {
+        lab[8 + s] = (uint8_t)(s % 4);
+        for (int k = 0; k < H * H; k++)
+            img[16 + s * H * H + k] = (uint8_t)((k % 4 == s % 4 ? 200 : 20) + (s * 7 + k) % 30);
+    }
+    char ip[256], lp[256];
+    snprintf(ip, sizeof ip, "%s/tiny-images.idx", tmpdir);
+    snprintf(lp, sizeof lp, "%s/tiny-labels.idx", tmpdir);
+    FILE *f = fopen(ip, "wb");
+    assert_non_null(f);
+    fwrite(img, 1, sizeof img, f);
+    fclose(f);
+    f = fopen(lp, "wb");
+    assert_non_null(f);
+    fwrite(lab, 1, sizeof lab, f);
+    fclose(f);
+    snprintf(opts, size,
+             "dataset=idx;data_options=\"images=%s;labels=%s;classes=4\";val_fraction=0.25;"
+             "batch=8;quant=true",
+             ip, lp);
+    return opts;
+}
+
 static void test_oom(void **state)
 {
     (void)state;
@@ -401,7 +434,15 @@ static void test_oom(void **state)
     test_alloc t;
     hwnas_context *c = test_alloc_context(&t, "threads=1");
     long base = t.live;
-    for (int which = 0; which < 4; which++) {
+    char acc_opts[1024];
+    tiny_idx(acc_opts, sizeof acc_opts);
+    hwnas_net *tiny = NULL;
+    assert_int_equal(hwnas_net_parse(&tiny, ctx,
+                                     "hwnas-net 1\nx = input(shape=1x6x6)\nconv(out=4, k=3, "
+                                     "pad=1)\nbn\nrelu\ngap\nlinear(out=4)\n",
+                                     "tiny"),
+                     HWNAS_OK);
+    for (int which = 0; which < 5; which++) {
         for (long n = 0;; n++) {
             test_alloc_fail_from(&t, n);
             hwnas_estimator *e = NULL;
@@ -409,8 +450,13 @@ static void test_oom(void **state)
             int rc = which == 0   ? hwnas_estimator_new(&e, c, "table", opts)
                      : which == 1 ? hwnas_estimator_new(&e, c, "cost", NULL)
                      : which == 2 ? hwnas_estimator_new(&e, c, "energy", NULL)
-                                  : hwnas_estimator_new_custom(&e, c, "r", "a:ms,b:s",
-                                                               roofline_cb, &r);
+                     : which == 3 ? hwnas_estimator_new_custom(&e, c, "r", "a:ms,b:s",
+                                                               roofline_cb, &r)
+                                  : hwnas_estimator_new(&e, c, "accuracy", acc_opts);
+            /* Training and int8 evaluation allocate too: walk them as well. */
+            double v[4];
+            if (rc == HWNAS_OK && which == 4)
+                rc = hwnas_estimator_estimate(e, tiny, NULL, 1, v);
             hwnas_estimator_free(e);
             test_alloc_disarm(&t);
             assert_int_equal(t.live, base);
@@ -419,6 +465,7 @@ static void test_oom(void **state)
             assert_int_equal(rc, HWNAS_ENOMEM);
         }
     }
+    hwnas_net_free(tiny);
     hwnas_context_free(c);
     assert_int_equal(t.live, 0);
 }
