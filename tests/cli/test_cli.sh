@@ -70,5 +70,24 @@ expect 1 "metric 'accuracy_q'" -- search --space cell --estimator cost --budget 
 expect 1 'nope.net' -- train "$src/nope.net"
 expect 2 'usage: hwnas train' -- train
 
+# latency-lut: build a LUT from a few small nets, validate it on others
+lut=$HWNAS_AXMUL_DIR/cell.lut
+expect 0 'layers from 3 nets' -- --threads 1 latency-lut build --space "cell:channels=4;cells=1" \
+    --nets 3 --repeats 2 --warmup 1 --out "$lut"
+expect 0 'kendall_tau' -- --threads 1 latency-lut validate --lut "$lut" \
+    --space "cell:channels=4;cells=1" --nets 3 --repeats 2 --warmup 1 --missing nearest \
+    --svg "$HWNAS_AXMUL_DIR/lut.svg"
+expect 1 'nope.lut' -- latency-lut validate --lut "$HWNAS_AXMUL_DIR/nope.lut"
+# axmul evaluate: every multiplier on a briefly trained net (needs Fashion-MNIST)
+if [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
+    expect 0 'Pareto front (accuracy_q against power)' -- --threads 2 axmul evaluate \
+        "$src/examples/nets/fmnist_ref.net" --epochs 1 --train-subset 500 --test-subset 200 \
+        --csv "$HWNAS_AXMUL_DIR/ev.csv" --svg "$HWNAS_AXMUL_DIR/ev.svg"
+    grep -q '^"drum:k=4",0,' "$HWNAS_AXMUL_DIR/ev.csv" && pass=$((pass + 1)) ||
+        { echo "FAIL: evaluate wrote no drum:k=4 row"; failures=$((failures + 1)); }
+else
+    echo "Fashion-MNIST not installed: axmul evaluate not tested"
+fi
+
 echo "$pass passed, $failures failed"
 [ "$failures" -eq 0 ]
