@@ -55,7 +55,7 @@ int cli_train(hwnas_context *ctx, int argc, char **argv)
     const char *file = NULL, *save = NULL, *data_dir = NULL;
     char options[1024] = "";
     size_t used = 0;
-    long long batch = 128;
+    long long batch = 128, seed = 1;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         static const char *const model_flags[] = {"--epochs", "--batch", "--lr", "--momentum",
@@ -77,6 +77,8 @@ int cli_train(hwnas_context *ctx, int argc, char **argv)
                                          used ? ";" : "", key, argv[++i]);
                 if (strcmp(key, "batch") == 0)
                     batch = atoll(argv[i]);
+                if (strcmp(key, "seed") == 0) /* also the weights' initialisation */
+                    seed = atoll(argv[i]);
                 known = 1;
             }
         if (known)
@@ -124,7 +126,7 @@ int cli_train(hwnas_context *ctx, int argc, char **argv)
     if (rc == HWNAS_OK)
         rc = hwnas_dataset_normalize(test, mean, std);
     if (rc == HWNAS_OK)
-        rc = hwnas_model_new(&model, ctx, net, 1);
+        rc = hwnas_model_new(&model, ctx, net, (uint64_t)(seed > 0 ? seed : 1));
     int status = CLI_OK;
     if (rc == HWNAS_OK) {
         printf("%s: %zu parameters, %llu MACs; training on %zu Fashion-MNIST images with "
