@@ -79,6 +79,7 @@ def main():
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--batches", type=int, default=60)
     ap.add_argument("--epochs", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=1, help="initialisation and shuffling")
     a = ap.parse_args()
     xt, yt = load("train")
     xe, ye = load("test")
@@ -100,7 +101,7 @@ def main():
             print(f"infer_images_per_cpu_s_1 {len(xe) / (c2 - c1):.0f}")
         print(end="", flush=True)
     if a.epochs > 0:
-        torch.manual_seed(1)
+        torch.manual_seed(a.seed)
         net = make_net()
         t0 = time.perf_counter()
         train(net, xt, yt, epochs=a.epochs)
