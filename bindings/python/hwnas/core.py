@@ -27,6 +27,20 @@ def _options_text(options, kwargs):
     return ";".join(parts)
 
 
+class Handle:
+    """Base of the classes that own a C object: close() frees it (each
+    class defines close); garbage collection and `with` blocks call it."""
+
+    def __del__(self):
+        self.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 class OptionInfo:
     """What a kind says about one of its options."""
 

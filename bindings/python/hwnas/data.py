@@ -16,7 +16,7 @@ import ctypes
 
 from . import _native
 from ._native import lib, encode, c_int, c_char_p, c_void_p, c_size_t, P
-from .core import _options_text
+from .core import Handle, _options_text
 from .errors import check
 
 try:
@@ -187,7 +187,7 @@ class Idx:
         return "Idx(%s, shape=%r)" % (self.dtype, self.shape)
 
 
-class Dataset:
+class Dataset(Handle):
     """A list of images (float32, C x H x W) with int32 labels (data.h).
 
     Dataset.load(ctx, "fashion-mnist", split="test"), Dataset.load(ctx,
@@ -256,14 +256,6 @@ class Dataset:
             lib.hwnas_dataset_free(self._ptr)
             self._ptr = None
 
-    def __del__(self):
-        self.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     # ---- shape ------------------------------------------------------
 

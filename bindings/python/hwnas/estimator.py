@@ -16,7 +16,7 @@ import threading
 
 from . import _native
 from ._native import lib, encode, decode, c_int, c_char_p, c_void_p, c_size_t, P
-from .core import Options, _options_text
+from .core import Handle, Options, _options_text
 from .errors import check, Stopped
 from .net import Net
 
@@ -57,7 +57,7 @@ def _metrics_text(metrics):
     return ",".join("%s:%s" % (name, unit) for name, unit in items)
 
 
-class Estimator:
+class Estimator(Handle):
     """An estimator of a registered kind with options as "key=value;..."
     and/or keyword arguments:
 
@@ -147,14 +147,6 @@ class Estimator:
             self._ptr = None
         self._cb = None
 
-    def __del__(self):
-        self.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     @property
     def kind(self):

@@ -18,6 +18,7 @@ import ctypes
 from . import _native
 from ._native import lib, encode, decode, take_string, c_int, c_char_p, c_void_p, c_size_t, P
 from .errors import check, NotFound, ENOTFOUND
+from .core import Handle
 
 c_double, c_uint32 = ctypes.c_double, ctypes.c_uint32
 
@@ -78,7 +79,7 @@ def measure(ctx, net, warmup=3, repeats=15):
     return out.value
 
 
-class LatencyLut:
+class LatencyLut(Handle):
     """A latency LUT. LatencyLut(ctx) is empty (overhead 0); load() and
     parse() read the file format. Works as a mapping key -> ms: len(),
     iteration over keys, lut[key], lut[key] = ms, `key in lut`."""
@@ -116,14 +117,6 @@ class LatencyLut:
                 lib.hwnas_latency_lut_free(self._ptr)
             self._ptr = None
 
-    def __del__(self):
-        self.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def _live(self):
         if not self._ptr:

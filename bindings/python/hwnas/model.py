@@ -16,7 +16,7 @@ import ctypes
 
 from . import _native
 from ._native import lib, encode, c_int, c_char_p, c_void_p, c_size_t, P
-from .core import _options_text
+from .core import Handle, _options_text
 from .errors import check, Stopped
 from .net import Net
 
@@ -63,7 +63,7 @@ def _raise_stopped(rc, cause):
         raise
 
 
-class Model:
+class Model(Handle):
     """A model of net with weights initialised from seed (He-normal
     convolution and linear weights, zero biases). The net is copied."""
 
@@ -89,14 +89,6 @@ class Model:
                 lib.hwnas_model_free(self._ptr)
             self._ptr = None
 
-    def __del__(self):
-        self.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def _live(self):
         if not self._ptr:

@@ -17,6 +17,7 @@ import ctypes
 from . import _native
 from ._native import lib, encode, decode, take_string, c_int, c_char_p, c_void_p, c_size_t, P
 from .errors import check, NotFound
+from .core import Handle
 
 c_int64, c_uint64, c_double, c_int32 = (ctypes.c_int64, ctypes.c_uint64, ctypes.c_double,
                                         ctypes.c_int32)
@@ -206,7 +207,7 @@ class Node:
         return "Node(%d, %r, %s, shape=%r)" % (self.index, self.name, self.op, self.shape)
 
 
-class Net:
+class Net(Handle):
     """A network (net.h). Net(ctx) is empty; build it with add(), or use
     Net.parse / Net.load. Nets compare equal (==) when hwnas_net_equal
     says so; hash() is the library's structural 64-bit hash (names
@@ -247,14 +248,6 @@ class Net:
             lib.hwnas_net_free(self._ptr)
         self._ptr = None
 
-    def __del__(self):
-        self.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def _live(self):
         if not self._ptr:

@@ -21,7 +21,7 @@ import ctypes
 from . import _native
 from ._native import lib, encode, decode, c_int, c_char_p, c_void_p, c_size_t, P
 from .axmul import Axmul, Registry
-from .core import _options_text
+from .core import Handle, _options_text
 from .errors import check
 from .model import Model
 
@@ -73,7 +73,7 @@ class QuantLayer:
             self.index, self.node, self.multiplier, self.range[0], self.range[1])
 
 
-class Quant:
+class Quant(Handle):
     """model (a trained hwnas.Model) quantised to int8, activation ranges
     calibrated on calib (an hwnas.Dataset in the model's input shape).
     Options of the kind "quant" as a string and/or keywords:
@@ -98,14 +98,6 @@ class Quant:
                 lib.hwnas_quant_free(self._ptr)
             self._ptr = None
 
-    def __del__(self):
-        self.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def _live(self):
         if not self._ptr:

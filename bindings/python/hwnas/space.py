@@ -13,7 +13,7 @@ import ctypes
 
 from . import _native
 from ._native import lib, encode, decode, take_string, c_int, c_char_p, c_void_p, c_size_t, P
-from .core import Options, _options_text
+from .core import Handle, Options, _options_text
 from .errors import check
 from .net import Net
 
@@ -44,7 +44,7 @@ OP_MUTATE, OP_CROSSOVER = 0, 1
 _OPS = {"mutate": OP_MUTATE, "crossover": OP_CROSSOVER}
 
 
-class Space:
+class Space(Handle):
     """A search space of a registered kind ("space:cell") with options as
     "key=value;..." and/or keyword arguments (Space(ctx, "space:cell",
     channels=16, cells=5))."""
@@ -64,14 +64,6 @@ class Space:
             lib.hwnas_space_free(self._ptr)
             self._ptr = None
 
-    def __del__(self):
-        self.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def _genes(self, genes, name="genes"):
         """A C uint32 array from a genotype of gene_count ints."""

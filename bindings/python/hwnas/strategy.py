@@ -13,7 +13,7 @@ import ctypes
 
 from . import _native
 from ._native import lib, encode, decode, c_int, c_char_p, c_void_p, c_size_t, P
-from .core import Options, _options_text
+from .core import Handle, Options, _options_text
 from .errors import check
 
 try:
@@ -62,7 +62,7 @@ def _ids(ids):
     return ids
 
 
-class Strategy:
+class Strategy(Handle):
     """A strategy of kind ("strategy:random", "strategy:ea",
     "strategy:nsga2", "strategy:reinforce"; the prefix may be left out)
     proposing genotypes of space (an hwnas.Space, kept alive by the
@@ -100,14 +100,6 @@ class Strategy:
             lib.hwnas_strategy_free(self._ptr)
         self._ptr = None
 
-    def __del__(self):
-        self.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def _live(self):
         if not self._ptr:
