@@ -8,7 +8,8 @@
  * of the levels_back columns before c (Miller's rule: the input is
  * reachable only while c < levels_back). An output gene picks any node,
  * whose result feeds the fixed head: global average pooling and a linear
- * layer to `classes`. Only the nodes reachable from the output (the
+ * layer to `classes`; an optional fixed stem (conv-BN-ReLU) sits between
+ * the input and the grid. Only the nodes reachable from the output (the
  * active nodes) are decoded, in grid order, so genotypes that differ in
  * inactive genes decode to the same net and share a phenotype hash.
  *
@@ -28,7 +29,7 @@
 
 enum {
     OPT_ROWS, OPT_COLS, OPT_LEVELS_BACK, OPT_IN_CHANNELS, OPT_IN_SIZE, OPT_CLASSES,
-    OPT_MULTIPLIERS, OPT_MIN_SIZE, OPT_MUTATE_ACTIVE, OPT_BITS
+    OPT_MULTIPLIERS, OPT_MIN_SIZE, OPT_MUTATE_ACTIVE, OPT_BITS, OPT_STEM
 };
 
 static const hwnas__option_spec cgp_options[] = {
@@ -52,6 +53,9 @@ static const hwnas__option_spec cgp_options[] = {
     [OPT_BITS] = {"bits", HWNAS_OPTION_ENUM, "32", 0, 0, "32|8",
                   "operand width of every multiplying node (8: int8, as approximate "
                   "multipliers compute)"},
+    [OPT_STEM] = {"stem", HWNAS_OPTION_INT, "0", 0, 4096, NULL,
+                  "channels of a fixed 3x3 conv-BN-ReLU stem between the input and the grid "
+                  "(0: none)"},
 };
 
 /* ---- genes ------------------------------------------------------------ */
@@ -95,7 +99,7 @@ static const char *const act_values[4] = {"relu", "elu", "leaky_relu", "prelu"};
 typedef struct cgp_state {
     int64_t rows, cols, levels_back; /* levels_back <= cols */
     int64_t n_nodes;                 /* rows * cols, <= CGP_MAX_NODES */
-    int64_t in_channels, in_size, classes, min_size;
+    int64_t in_channels, in_size, classes, min_size, stem;
     int mutate_active;
     char **muls;                     /* n_muls multiplier names, owned */
     size_t n_muls;                   /* >= 1 */
@@ -255,6 +259,7 @@ static int cgp_init(hwnas_space *s)
     st->in_size = hwnas__options_int(o, OPT_IN_SIZE);
     st->classes = hwnas__options_int(o, OPT_CLASSES);
     st->min_size = hwnas__options_int(o, OPT_MIN_SIZE);
+    st->stem = hwnas__options_int(o, OPT_STEM);
     st->mutate_active = hwnas__options_int(o, OPT_MUTATE_ACTIVE) != 0;
     if (st->n_nodes > CGP_MAX_NODES)
         return hwnas__error(HWNAS_EINVAL, "space:cgp: rows*cols = %lld exceeds %d",
@@ -606,6 +611,17 @@ static int cgp_decode(const hwnas_space *s, const uint32_t *g, hwnas_net *net)
                  hwnas__options_int(s->options, OPT_BITS) == 1 ? 8 : 32};
     b.rc = hwnas_net_add_input(&where[0], net, "input", st->in_channels, st->in_size,
                                st->in_size);
+    if (st->stem > 0) {
+        /* Every node then sees stem channels: the blocks whose width is
+         * relative to their input (bottleneck, inverted, depthwise) are not
+         * stuck at the input's one or three channels. The stem multiplies
+         * exactly: it is shared by every genotype, a gene would not choose. */
+        size_t first = hwnas_net_node_count(net);
+        int64_t y = conv(&b, where[0], st->stem, 3, 1, 0);
+        y = op1(&b, "bn", y, NULL);
+        where[0] = op1(&b, "relu", y, NULL);
+        set_multiplier(&b, first, "exact");
+    }
     for (int64_t k = 0; k < st->n_nodes && b.rc == HWNAS_OK; k++) {
         if (!active[k])
             continue;

@@ -431,6 +431,40 @@ static void test_multipliers(void **state)
     hwnas_space_free(s);
 }
 
+/* stem=N: a fixed conv 3x3 (N) - BN - ReLU between the input and the grid,
+ * multiplying exactly even where every gene picks an approximate multiplier,
+ * and an input-relative block then works on N channels. */
+static void test_stem(void **state)
+{
+    (void)state;
+    hwnas_space *s = new_space("rows=1;cols=2;levels_back=2;stem=24;bits=8;"
+                               "multipliers=mul8s_1KV6");
+    uint32_t g[2 * NG + 2];
+    memset(g, 0, sizeof g);
+    node(g, 0)[G_FN] = F_BOTTLENECK, node(g, 0)[G_EXPAND] = 0; /* mid = 24 */
+    g[2 * NG] = 0; /* output: node 0 */
+    hwnas_net *net;
+    assert_int_equal(hwnas_net_new(&net, ctx), HWNAS_OK);
+    assert_int_equal(hwnas_space_decode(s, g, net), HWNAS_OK);
+    assert_int_equal(hwnas_net_node_kind(net, 1), HWNAS_NET_CONV2D);
+    assert_int_equal(attr(net, 1, "out"), 24);
+    assert_int_equal(attr(net, 1, "kh"), 3);
+    assert_int_equal(attr(net, 1, "sh"), 1);
+    assert_string_equal(hwnas_net_node_multiplier(net, 1), "exact");
+    assert_int_equal(hwnas_net_node_kind(net, 2), HWNAS_NET_BATCHNORM);
+    assert_int_equal(hwnas_net_node_kind(net, 3), HWNAS_NET_ACT);
+    /* the bottleneck's first 1x1 conv reads the stem: 24 -> 24 */
+    assert_int_equal(hwnas_net_node_kind(net, 4), HWNAS_NET_CONV2D);
+    assert_int_equal(attr(net, 4, "out"), 24);
+    assert_string_equal(hwnas_net_node_multiplier(net, 4), "mul8s_1KV6");
+    uint64_t h;
+    assert_int_equal(hwnas_space_hash(s, g, &h), HWNAS_OK);
+    assert_true(h == hwnas_net_hash(net));
+    hwnas_net_free(net);
+    hwnas_space_free(s);
+    check_random_decodes("rows=1;cols=8;levels_back=3;stem=16", 10, 1);
+}
+
 static void test_format_parse(void **state)
 {
     (void)state;
@@ -510,6 +544,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_hash_ignores_inactive_genes),
         cmocka_unit_test(test_mutation),
         cmocka_unit_test(test_multipliers),
+        cmocka_unit_test(test_stem),
         cmocka_unit_test(test_format_parse),
     };
     return cmocka_run_group_tests_name("space/cgp", tests, setup, teardown);
