@@ -29,6 +29,19 @@ static int fail_record(hwnas_search *s, hwnas__record *r, const char *why)
 }
 
 /* Estimate one candidate; runs on a worker thread. */
+/* Whether a constraint on one of the first n metrics is broken. */
+static int breaks_constraint(const hwnas_search *s, const double *metrics, size_t n)
+{
+    for (size_t k = 0; k < s->n_con; k++) {
+        if (s->con[k].metric >= n)
+            continue;
+        double v = metrics[s->con[k].metric], b = s->con[k].bound;
+        if (isfinite(v) && (s->con[k].upper ? v > b : v < b))
+            return 1;
+    }
+    return 0;
+}
+
 static int estimate_task(size_t i, size_t worker, void *data)
 {
     (void)worker;
@@ -41,10 +54,13 @@ static int estimate_task(size_t i, size_t worker, void *data)
     int rc = hwnas_net_new(&sl->net, s->ctx);
     if (rc == HWNAS_OK)
         rc = hwnas_space_decode(s->space, sl->rec.genes, sl->net);
+    int screen = (int)hwnas__options_int(s->options, OPT_SCREEN);
     for (size_t e = 0, m = 0; rc == HWNAS_OK && e < s->n_est; e++) {
         rc = hwnas_estimator_estimate(s->est[e], sl->net, sl->rec.key, sl->rec.eval,
                                       sl->rec.metrics + m);
         m += hwnas_estimator_metric_count(s->est[e]);
+        if (screen && rc == HWNAS_OK && breaks_constraint(s, sl->rec.metrics, m))
+            break; /* infeasible already: the later (costly) estimators are skipped */
     }
     sl->rec.seconds = hwnas__now_seconds() - t0;
     if (rc != HWNAS_OK) {
@@ -57,16 +73,36 @@ static int estimate_task(size_t i, size_t worker, void *data)
     return 0;
 }
 
-/* Objectives (minimised) and total relative constraint violation. */
+/* Objectives (minimised) and total relative constraint violation. A
+ * metric that is NaN violates its constraint (1e300) unless a measured
+ * metric already does: screening leaves the later estimators' metrics NaN.
+ * The objectives of an infeasible candidate do not rank it (constraint
+ * domination orders by violation), so a NaN one is told as 1e300. */
 int hwnas__search_score(hwnas_search *s, hwnas__record *r)
 {
     if (r->failed)
         return HWNAS_OK;
+    r->violation = 0;
+    int unmeasured = 0;
+    for (size_t k = 0; k < s->n_con; k++) {
+        double v = r->metrics[s->con[k].metric], b = s->con[k].bound;
+        double over = s->con[k].upper ? v - b : b - v;
+        if (isnan(over))
+            unmeasured = 1;
+        else if (over > 0)
+            r->violation += isfinite(over) ? over / (fabs(b) > 1e-12 ? fabs(b) : 1.0) : 1e300;
+    }
+    if (unmeasured && !(r->violation > 0))
+        r->violation = 1e300;
     r->obj = hwnas__malloc(s->ctx, (s->n_obj ? s->n_obj : 1) * sizeof *r->obj);
     if (!r->obj)
         return HWNAS_ENOMEM;
     for (size_t k = 0; k < s->n_obj; k++) {
         double v = r->metrics[s->obj[k].metric];
+        if (isnan(v) && r->violation > 0) {
+            r->obj[k] = 1e300;
+            continue;
+        }
         if (!isfinite(v)) {
             char why[160];
             snprintf(why, sizeof why, "objective %s is not finite (%g)", s->obj[k].name, v);
@@ -75,13 +111,6 @@ int hwnas__search_score(hwnas_search *s, hwnas__record *r)
             return fail_record(s, r, why);
         }
         r->obj[k] = s->obj[k].sign * v;
-    }
-    r->violation = 0;
-    for (size_t k = 0; k < s->n_con; k++) {
-        double v = r->metrics[s->con[k].metric], b = s->con[k].bound;
-        double over = s->con[k].upper ? v - b : b - v;
-        if (!(over <= 0)) /* NaN violates too */
-            r->violation += isfinite(over) ? over / (fabs(b) > 1e-12 ? fabs(b) : 1.0) : 1e300;
     }
     return HWNAS_OK;
 }

@@ -31,6 +31,9 @@ static const hwnas__option_spec search_options[] = {
     [OPT_HV_REFERENCE] = {"hv_reference", HWNAS_OPTION_STRING, "", 0, 0, NULL,
                           "reference point for hypervolume, one value per objective in its "
                           "own direction; empty = from the archive (doc/search.md)"},
+    [OPT_SCREEN] = {"screen", HWNAS_OPTION_BOOL, "true", 0, 0, NULL,
+                    "a candidate that breaks a constraint on the metrics of the estimators run "
+                    "so far skips the later estimators (list cheap estimators first)"},
 };
 
 const hwnas__kind hwnas__search_kind = {

@@ -23,6 +23,7 @@ enum {
     OPT_OUT,
     OPT_SNAPSHOT_EVERY,
     OPT_HV_REFERENCE,
+    OPT_SCREEN,
     N_SEARCH_OPTIONS
 };
 

@@ -39,7 +39,10 @@ static int teardown(void **state)
 
 /* A deterministic stand-in for trained accuracy: a function of the net. */
 typedef struct scorer {
-    int fail_every; /* fail nets whose hash % fail_every == 0 (0: never) */
+    int fail_every;      /* fail nets whose hash % fail_every == 0 (0: never) */
+    uint64_t max_params; /* the largest net scored (threads: written under no lock,
+                          * so only single-threaded tests read it) */
+    size_t calls;
 } scorer;
 
 static int score_cb(const hwnas_net *net, const char *key, uint64_t stream, double *values,
@@ -53,6 +56,9 @@ static int score_cb(const hwnas_net *net, const char *key, uint64_t stream, doub
         hwnas_estimator_set_error("simulated training failure");
         return 1;
     }
+    if (hwnas_net_params(net) > sc->max_params)
+        sc->max_params = hwnas_net_params(net);
+    sc->calls++;
     double macs = (double)hwnas_net_macs(net);
     values[0] = 50.0 + 40.0 * (1.0 - exp(-macs / 5e7)) + (double)(h % 100) / 50.0;
     return 0;
@@ -151,7 +157,7 @@ static char *run_to_text(const char *strategy, const char *ctx_opts, const char 
 {
     hwnas_context *ctx;
     assert_int_equal(hwnas_context_new(&ctx, ctx_opts), HWNAS_OK);
-    scorer sc = {fail_every};
+    scorer sc = {fail_every, 0, 0};
     hwnas_estimator *custom;
     hwnas_search *s = make(ctx, strategy, opts, &custom, &sc);
     int rc = hwnas_search_run(s);
@@ -186,7 +192,7 @@ static void test_failures_are_recorded(void **state)
     (void)state;
     hwnas_context *ctx;
     assert_int_equal(hwnas_context_new(&ctx, "threads=2;seed=4"), HWNAS_OK);
-    scorer sc = {3};
+    scorer sc = {3, 0, 0};
     hwnas_estimator *custom;
     hwnas_search *s = make(ctx, "ea", OBJ ";evaluations=40", &custom, &sc);
     assert_int_equal(hwnas_search_run(s), HWNAS_OK);
@@ -264,6 +270,49 @@ static void test_constraints_shape_the_front(void **state)
     }
     hwnas_search_free(s);
     hwnas_estimator_free(custom);
+    hwnas_context_free(ctx);
+}
+
+/* screen=true: a net over the parameter limit (known from estimator:cost,
+ * added first) is never passed to the costly estimator; it is archived
+ * infeasible, not failed, with that estimator's metric NaN. screen=false
+ * scores every net. */
+static void test_screening_skips_later_estimators(void **state)
+{
+    (void)state;
+    hwnas_context *ctx;
+    assert_int_equal(hwnas_context_new(&ctx, "threads=1;seed=5"), HWNAS_OK);
+    size_t fronts[2][64], nf[2], over[2] = {0, 0}, calls[2];
+    for (int screen = 0; screen < 2; screen++) {
+        scorer sc = {0, 0, 0};
+        hwnas_estimator *custom;
+        char opts[160];
+        snprintf(opts, sizeof opts, OBJ ";evaluations=40;batch=4;constraints=params<=8000;"
+                 "screen=%s", screen ? "true" : "false");
+        hwnas_search *s = make(ctx, "nsga2", opts, &custom, &sc);
+        assert_int_equal(hwnas_search_run(s), HWNAS_OK);
+        for (size_t i = 0; i < hwnas_search_count(s); i++) {
+            double p, score;
+            assert_int_equal(hwnas_search_metric(s, i, "params", &p), HWNAS_OK);
+            assert_int_equal(hwnas_search_metric(s, i, "score", &score), HWNAS_OK);
+            assert_null(hwnas_search_error(s, i));
+            if (p > 8000) {
+                over[screen]++;
+                assert_true(screen ? isnan(score) : isfinite(score));
+            } else {
+                assert_true(isfinite(score));
+            }
+        }
+        if (screen)
+            assert_true(sc.max_params <= 8000);
+        calls[screen] = sc.calls;
+        nf[screen] = hwnas_search_front(s, fronts[screen], 64);
+        hwnas_search_free(s);
+        hwnas_estimator_free(custom);
+    }
+    assert_true(over[1] > 0); /* the test exercised screening */
+    assert_true(calls[1] < calls[0]);
+    assert_true(nf[1] > 0);
     hwnas_context_free(ctx);
 }
 
@@ -370,10 +419,11 @@ static void killed_run(const char *strategy, const char *dir, size_t kill_at)
         hwnas_context *ctx;
         if (hwnas_context_new(&ctx, "threads=2;seed=21") != HWNAS_OK)
             _exit(3);
-        scorer sc = {5};
+        scorer sc = {5, 0, 0};
         hwnas_estimator *custom;
         char opts[256];
-        snprintf(opts, sizeof opts, OBJ ";evaluations=40;batch=3;snapshot_every=7;out=%s", dir);
+        snprintf(opts, sizeof opts, OBJ ";evaluations=40;batch=3;snapshot_every=7;"
+                 "constraints=params<=8000;out=%s", dir);
         hwnas_search *s = make(ctx, strategy, opts, &custom, &sc);
         hwnas_search_on_candidate(s, kill_candidate, &kill_at);
         hwnas_search_run(s);
@@ -384,14 +434,16 @@ static void killed_run(const char *strategy, const char *dir, size_t kill_at)
     assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 }
 
+/* With a constraint, so that screened candidates (metrics NaN) are
+ * journaled and replayed too. */
 static void test_sigkill_then_resume_for_every_strategy(void **state)
 {
     (void)state;
     const char *kinds[] = {"random", "ea", "nsga2", "reinforce"};
     const size_t kill_at[] = {11, 17, 5, 26};
     for (size_t k = 0; k < 4; k++) {
-        char *want = run_to_text(kinds[k], "threads=2;seed=21", OBJ ";evaluations=40;batch=3",
-                                 5);
+        char *want = run_to_text(kinds[k], "threads=2;seed=21",
+                                 OBJ ";evaluations=40;batch=3;constraints=params<=8000", 5);
         char dir[128];
         snprintf(dir, sizeof dir, "%s/killed-%s", tmp, kinds[k]);
         killed_run(kinds[k], dir, kill_at[k]);
@@ -407,7 +459,7 @@ static void test_sigkill_then_resume_for_every_strategy(void **state)
         hwnas_search *s;
         if (hwnas_search_resume(&s, ctx, dir, NULL) != HWNAS_OK)
             fail_msg("resume %s: %s", kinds[k], hwnas_error_last());
-        scorer sc = {5};
+        scorer sc = {5, 0, 0};
         hwnas_estimator *custom;
         assert_int_equal(hwnas_estimator_new_custom(&custom, ctx, "score", "score:%", score_cb,
                                                     &sc),
@@ -525,6 +577,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_failures_are_recorded),
         cmocka_unit_test(test_bad_objectives_and_constraints),
         cmocka_unit_test(test_constraints_shape_the_front),
+        cmocka_unit_test(test_screening_skips_later_estimators),
         cmocka_unit_test(test_callbacks_stop_and_resume),
         cmocka_unit_test(test_sigkill_then_resume_for_every_strategy),
         cmocka_unit_test(test_ask_tell_from_outside),

@@ -14,12 +14,12 @@
  * winners are trained fully afterwards with hwnas train. */
 #define DEFAULT_SPACE "cgp"
 #define DEFAULT_SPACE_OPTIONS \
-    "rows=1;cols=8;levels_back=3;bits=8;multipliers=exact,drum:k=6,drum:k=4,trunc:t=2,mitchell"
+    "rows=1;cols=8;levels_back=3;stem=16;bits=8;multipliers=exact,drum:k=6,drum:k=4,trunc:t=2,mitchell"
 #define DEFAULT_STRATEGY "nsga2"
 #define DEFAULT_STRATEGY_OPTIONS "population=16"
 #define DEFAULT_OBJECTIVES "accuracy_q:max,energy_uj:min"
 #define DEFAULT_ACCURACY \
-    "accuracy:train_subset=4000;val_subset=2000;epochs=2;batch=64;lr=0.05;quant=true"
+    "accuracy:train_subset=4000;val_subset=2000;epochs=2;batch=32;lr=0.1;quant=true"
 #define DEFAULT_BUDGET "160"
 #define DEFAULT_CONSTRAINTS "params<=100000"
 #define DEFAULT_TIME_LIMIT "540"
@@ -167,8 +167,8 @@ static void usage(void)
             "       hwnas search --resume DIR [--budget N]\n"
             "defaults: --space " DEFAULT_SPACE " --space-options \"" DEFAULT_SPACE_OPTIONS
             "\"\n          --strategy " DEFAULT_STRATEGY " --strategy-options \""
-            DEFAULT_STRATEGY_OPTIONS "\"\n          --estimator \"" DEFAULT_ACCURACY
-            "\" --estimator energy --estimator cost\n          --objectives " DEFAULT_OBJECTIVES
+            DEFAULT_STRATEGY_OPTIONS "\"\n          --estimator cost --estimator energy "
+            "--estimator \"" DEFAULT_ACCURACY "\"\n          --objectives " DEFAULT_OBJECTIVES
             " --constraints " DEFAULT_CONSTRAINTS "\n         "
             " --budget " DEFAULT_BUDGET "\n          --time-limit " DEFAULT_TIME_LIMIT
             " --batch " DEFAULT_BATCH " --out hwnas-search\n");
@@ -301,9 +301,10 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
     if (rc != HWNAS_OK)
         return cli_fail("search", rc);
     if (n_est == 0) {
-        estimators[n_est++] = DEFAULT_ACCURACY;
-        estimators[n_est++] = "energy";
+        /* Cheap first: a net over the parameter limit is not trained. */
         estimators[n_est++] = "cost";
+        estimators[n_est++] = "energy";
+        estimators[n_est++] = DEFAULT_ACCURACY;
     }
     for (size_t e = 0; e < n_est; e++)
         if (add_estimator(s, estimators[e]) != HWNAS_OK) {
