@@ -11,7 +11,7 @@ extern const hwnas__kind hwnas__strategy_random_kind, hwnas__strategy_ea_kind,
     hwnas__strategy_nsga2_kind, hwnas__strategy_reinforce_kind;
 extern const hwnas__kind hwnas__search_kind;
 extern const hwnas__kind hwnas__model_kind;
-extern const hwnas__kind hwnas__quant_kind;
+extern const hwnas__kind hwnas__quant_kind, hwnas__quant_finetune_kind;
 extern const hwnas__kind hwnas__estimator_cost_kind;
 extern const hwnas__kind hwnas__estimator_table_kind;
 extern const hwnas__kind hwnas__estimator_accuracy_kind, hwnas__estimator_energy_kind;
@@ -30,6 +30,7 @@ const hwnas__kind *const hwnas__builtin_kinds[] = {
     &hwnas__search_kind,
     &hwnas__model_kind,
     &hwnas__quant_kind,
+    &hwnas__quant_finetune_kind,
     &hwnas__estimator_cost_kind,
     &hwnas__estimator_table_kind,
     &hwnas__estimator_accuracy_kind,

@@ -34,10 +34,10 @@
 #include <stdint.h>
 
 #include "export.h"
+#include "model.h"
 
 HWNAS_BEGIN_DECLS
 
-struct hwnas_model;
 struct hwnas_dataset;
 struct hwnas_axmul;
 struct hwnas_axmul_registry;
@@ -122,6 +122,49 @@ HWNAS_API int hwnas_quant_accuracy(double *out_accuracy, const struct hwnas_mode
                                    struct hwnas_axmul_registry *reg,
                                    const struct hwnas_dataset *calib,
                                    const struct hwnas_dataset *ds, const char *options);
+
+/*
+ * Approximate-multiplier-aware fine-tuning (quantisation-aware retraining)
+ * of model, the trained model q was made from, on train; then q is
+ * refreshed so that hwnas_quant_evaluate measures the fine-tuned net.
+ *
+ * Training starts from model's current weights. Its forward pass is the
+ * int8 inference of q, bit for bit: batch-norms folded into a convolution
+ * use their running statistics (frozen), the folded weights are quantised
+ * as at inference, each layer's input is quantised with its calibrated
+ * range, every product comes from the layer's multiplier table, and the
+ * result is dequantised with the folded bias. The backward pass is the
+ * straight-through estimator: the gradient of the fp32 layer at the
+ * fake-quantised operands (no gradient where an input saturates), chained
+ * through the fold to the raw weights and the batch-norm's scale and
+ * shift. The other nodes train as in hwnas_model_train (dropout, batch
+ * statistics of batch-norms not folded). SGD, as hwnas_model_train.
+ *
+ * Options "key=value;..." of the kind "quant_finetune" (list them with
+ * hwnas_options_new(&o, ctx, "quant_finetune")): epochs (1), batch (128),
+ * lr (0.01), momentum (0.9), weight_decay (0), schedule (cosine |
+ * constant), label_smoothing (0), seed (1: shuffling and dropout),
+ * recalibrate (false: keep the calibrated input ranges that the
+ * fine-tuning used; true: calibrate them again on train's first batches
+ * afterwards, as hwnas_quant_new does).
+ *
+ * Afterwards model holds the fine-tuned fp32 weights (and
+ * hwnas_model_train_loss/accuracy those of the last epoch, measured on the
+ * int8 forward pass), and q computes with them: weights quantised again
+ * from them, with the same multipliers. cb (may be NULL) gets progress as
+ * for hwnas_model_train (loss and accuracy of the int8 forward pass).
+ * The result is the same for a seed whatever the context's thread count.
+ *
+ * Errors: HWNAS_EINVAL (NULL q, model or train, bad option, a model whose
+ * net is not q's, a dataset of another shape or with more classes, a loss
+ * that diverged), HWNAS_EUSER (cb stopped it), HWNAS_ENOMEM. On error the
+ * model and q may hold partly fine-tuned weights (q stays usable).
+ * Threads: uses the context's threads; q and model are used by one call at
+ * a time.
+ */
+HWNAS_API int hwnas_quant_finetune(hwnas_quant *q, hwnas_model *model,
+                                   const struct hwnas_dataset *train, const char *options,
+                                   hwnas_model_progress_cb cb, void *user_data);
 
 HWNAS_END_DECLS
 

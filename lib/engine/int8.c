@@ -28,34 +28,6 @@ static const hwnas__option_spec quant_options[] = {
 const hwnas__kind hwnas__quant_kind = {"quant", quant_options, HWNAS_ARRAY_SIZE(quant_options),
                                        NULL};
 
-/* Scratch of one worker for convolutions. */
-typedef struct worker_scratch {
-    uint8_t *xs;      /* one sample's input codes */
-    uint8_t *col;     /* kg * p column bytes */
-    int32_t *acc;     /* cout * p accumulators */
-    int32_t *colsum;  /* p column sums */
-} worker_scratch;
-
-struct hwnas_quant {
-    hwnas_context *ctx;       /* allocator owner */
-    hwnas_net *net;           /* own copy of the model's net */
-    hwnas__engine *eng;       /* fp32 engine holding a copy of the weights */
-    hwnas__qlayer *layers;    /* n_layers quantised nodes, in net order */
-    size_t n_layers;
-    int32_t *layer_of;        /* per node: its layer, or -1 */
-    uint8_t *skip;            /* per node: 1 = batch-norm folded (copies its input) */
-    hwnas__lut **luts;        /* n_luts distinct multipliers in use */
-    size_t n_luts;
-    size_t batch;             /* samples per forward pass */
-    int weights_mode;         /* WEIGHTS_* */
-    int path;                 /* HWNAS__LUT_* */
-    /* scratch for up to cap samples */
-    size_t cap, n_workers;
-    worker_scratch *ws;       /* n_workers */
-    uint8_t *xq, *at;         /* linear: cap * F codes and their transpose */
-    int32_t *lacc, *lout, *lcolsum;
-};
-
 void hwnas__quant_set_path(hwnas_quant *q, int path)
 {
     q->path = path;
@@ -115,6 +87,12 @@ static void apply_lut(hwnas_quant *q, hwnas__qlayer *L, const hwnas__lut *lut)
     hwnas__qlayer_quantise_weights(L);
 }
 
+void hwnas__quant_requantise(hwnas_quant *q)
+{
+    for (size_t l = 0; l < q->n_layers; l++)
+        apply_lut(q, &q->layers[l], q->layers[l].lut);
+}
+
 /* ---- freeing and scratch ----------------------------------------------- */
 
 static void free_scratch(hwnas_quant *q)
@@ -163,7 +141,7 @@ void hwnas_quant_free(hwnas_quant *q)
     hwnas__free(q->ctx, q);
 }
 
-static int reserve(hwnas_quant *q, size_t n)
+int hwnas__quant_reserve(hwnas_quant *q, size_t n)
 {
     size_t workers = hwnas_context_threads(q->ctx);
     if (n <= q->cap && workers <= q->n_workers)
@@ -189,7 +167,7 @@ static int reserve(hwnas_quant *q, size_t n)
         return HWNAS_ENOMEM;
     q->n_workers = workers;
     for (size_t w = 0; w < workers; w++) {
-        worker_scratch *s = &q->ws[w];
+        hwnas__quant_scratch *s = &q->ws[w];
         s->xs = hwnas__malloc(ctx, xs);
         s->col = hwnas__malloc(ctx, col);
         s->acc = hwnas__malloc(ctx, acc * sizeof *s->acc);
@@ -226,6 +204,28 @@ static int64_t only_consumer(const hwnas__engine *e, size_t i)
                 found = (int64_t)j;
             }
     return found;
+}
+
+void hwnas__quant_load_layer(hwnas_quant *q, hwnas__qlayer *L)
+{
+    const hwnas__engine *e = q->eng;
+    const hwnas__eng_node *nd = &e->nodes[L->node];
+    size_t nw = L->cout * L->kg;
+    const float *p = e->params + nd->p_off;
+    memcpy(L->wf, p, nw * sizeof *L->wf);
+    if (nd->a.bias)
+        memcpy(L->bias, p + nw, L->cout * sizeof *L->bias);
+    if (!L->bn)
+        return;
+    const hwnas__eng_node *bn = &e->nodes[L->bn];
+    const float *gamma = e->params + bn->p_off, *beta = gamma + bn->c;
+    const float *mean = e->state + bn->s_off, *var = mean + bn->c;
+    for (size_t c = 0; c < L->cout; c++) {
+        double a = gamma[c] / sqrt((double)var[c] + e->bn_eps);
+        for (size_t k = 0; k < L->kg; k++)
+            L->wf[c * L->kg + k] = (float)(L->wf[c * L->kg + k] * a);
+        L->bias[c] = (float)(((nd->a.bias ? L->bias[c] : 0.0f) - mean[c]) * a + beta[c]);
+    }
 }
 
 /* Geometry, fp32 weights (with a following batch-norm folded in when
@@ -266,29 +266,19 @@ static int make_layer(hwnas_quant *q, hwnas__qlayer *L, size_t i, int fold)
     L->wscale = hwnas__malloc(q->ctx, L->cout * sizeof *L->wscale);
     if (!L->wf || !L->bias || !L->wq || !L->wsum || !L->wzero || !L->wscale)
         return HWNAS_ENOMEM;
-    const float *p = e->params + nd->p_off;
-    memcpy(L->wf, p, nw * sizeof *L->wf);
-    if (nd->a.bias)
-        memcpy(L->bias, p + nw, L->cout * sizeof *L->bias);
     int64_t j = nd->kind == HWNAS_NET_LINEAR || !fold ? -1 : only_consumer(e, i);
+    L->bn = 0;
     if (j >= 0 && e->nodes[j].kind == HWNAS_NET_BATCHNORM && i != e->logits) {
-        const hwnas__eng_node *bn = &e->nodes[j];
-        const float *gamma = e->params + bn->p_off, *beta = gamma + bn->c;
-        const float *mean = e->state + bn->s_off, *var = mean + bn->c;
-        for (size_t c = 0; c < L->cout; c++) {
-            double a = gamma[c] / sqrt((double)var[c] + e->bn_eps);
-            for (size_t k = 0; k < L->kg; k++)
-                L->wf[c * L->kg + k] = (float)(L->wf[c * L->kg + k] * a);
-            L->bias[c] = (float)((L->bias[c] - mean[c]) * a + beta[c]);
-        }
         q->skip[j] = 1;
-        L->bn_name = bn->name;
+        L->bn = (size_t)j;
+        L->bn_name = e->nodes[j].name;
     }
+    hwnas__quant_load_layer(q, L);
     return HWNAS_OK;
 }
 
-static int check_shape(const hwnas_quant *q, const hwnas_dataset *ds, const char *fn,
-                       int classes)
+int hwnas__quant_check_shape(const hwnas_quant *q, const hwnas_dataset *ds, const char *fn,
+                             int classes)
 {
     const hwnas__engine *e = q->eng;
     const hwnas__eng_node *in = &e->nodes[e->input];
@@ -308,8 +298,9 @@ static int check_shape(const hwnas_quant *q, const hwnas_dataset *ds, const char
 }
 
 /* Input ranges of every layer from fp32 passes over the first batches. */
-static int calibrate(hwnas_quant *q, const hwnas_dataset *calib, size_t batches)
+int hwnas__quant_calibrate(hwnas_quant *q, const hwnas_dataset *calib)
 {
+    size_t batches = q->calib_batches;
     hwnas__engine *e = q->eng;
     size_t total = hwnas_dataset_count(calib), bs = q->batch;
     if (total > batches * bs)
@@ -361,7 +352,7 @@ done:
 }
 
 static int build(hwnas_quant *q, const hwnas_model *model, hwnas_axmul_registry *reg,
-                 const hwnas_dataset *calib, int fold, size_t batches)
+                 const hwnas_dataset *calib, int fold)
 {
     int rc = hwnas_net_clone(&q->net, model->net);
     if (rc == HWNAS_OK)
@@ -371,7 +362,7 @@ static int build(hwnas_quant *q, const hwnas_model *model, hwnas_axmul_registry 
     hwnas__engine *e = q->eng;
     memcpy(e->params, model->eng->params, e->n_params * sizeof *e->params);
     memcpy(e->state, model->eng->state, e->n_state * sizeof *e->state);
-    rc = check_shape(q, calib, "hwnas_quant_new", 0);
+    rc = hwnas__quant_check_shape(q, calib, "hwnas_quant_new", 0);
     if (rc != HWNAS_OK)
         return rc;
     q->layer_of = hwnas__malloc(q->ctx, e->n * sizeof *q->layer_of);
@@ -402,11 +393,10 @@ static int build(hwnas_quant *q, const hwnas_model *model, hwnas_axmul_registry 
         if ((rc = make_layer(q, L, i, fold)) != HWNAS_OK)
             return rc;
     }
-    rc = calibrate(q, calib, batches);
+    rc = hwnas__quant_calibrate(q, calib);
     if (rc != HWNAS_OK)
         return rc;
-    for (size_t l = 0; l < q->n_layers; l++)
-        apply_lut(q, &q->layers[l], q->layers[l].lut);
+    hwnas__quant_requantise(q);
     return HWNAS_OK;
 }
 
@@ -432,7 +422,7 @@ int hwnas_quant_new(hwnas_quant **out, const hwnas_model *model, hwnas_axmul_reg
     q->batch = (size_t)hwnas__options_int(o, OPT_BATCH);
     q->weights_mode = (int)hwnas__options_int(o, OPT_WEIGHTS);
     int fold = (int)hwnas__options_int(o, OPT_FOLD_BN);
-    size_t batches = (size_t)hwnas__options_int(o, OPT_CALIB_BATCHES);
+    q->calib_batches = (size_t)hwnas__options_int(o, OPT_CALIB_BATCHES);
     hwnas_options_free(o);
     q->path = HWNAS__LUT_AUTO;
     hwnas_axmul_registry *own = NULL;
@@ -441,7 +431,7 @@ int hwnas_quant_new(hwnas_quant **out, const hwnas_model *model, hwnas_axmul_reg
         reg = own;
     }
     if (rc == HWNAS_OK)
-        rc = build(q, model, reg, calib, fold, batches);
+        rc = build(q, model, reg, calib, fold);
     hwnas_axmul_registry_free(own);
     if (rc != HWNAS_OK) {
         hwnas_quant_free(q);
@@ -511,7 +501,7 @@ typedef struct conv_task {
 static int conv_task_run(size_t s, size_t worker, void *data)
 {
     const conv_task *t = data;
-    worker_scratch *w = &t->q->ws[worker];
+    hwnas__quant_scratch *w = &t->q->ws[worker];
     const hwnas__qlayer *L = t->L;
     hwnas__qlayer_quantise_input(w->xs, t->x + s * t->in_size, t->in_size, L);
     hwnas__qlayer_conv_sample(w->acc, L, w->xs, w->col, w->colsum, t->q->path);
@@ -543,13 +533,12 @@ static int run_layer(hwnas_quant *q, const hwnas__qlayer *L, size_t n)
     return HWNAS_OK;
 }
 
-/* One int8 pass of n <= cap samples; the result is in the engine's act. */
-static int forward(hwnas_quant *q, const float *x, size_t n)
+int hwnas__quant_forward(hwnas_quant *q, const float *x, size_t n, int train, uint64_t step)
 {
     hwnas__engine *e = q->eng;
     e->batch = n;
-    e->train = 0;
-    e->step = 0;
+    e->train = train;
+    e->step = step;
     for (size_t i = 0; i < e->n; i++) {
         const hwnas__eng_node *nd = &e->nodes[i];
         int rc;
@@ -595,14 +584,14 @@ int hwnas_quant_predict(float *out_scores, int32_t *out_labels, hwnas_quant *q,
                             "are required");
     hwnas__engine *e = q->eng;
     size_t bs = n < q->batch ? n : q->batch;
-    int rc = reserve(q, bs);
+    int rc = hwnas__quant_reserve(q, bs);
     if (rc != HWNAS_OK)
         return rc;
     size_t ss = e->nodes[e->input].size, k = e->nodes[e->output].size;
     size_t kl = e->nodes[e->logits].size;
     for (size_t lo = 0; lo < n; lo += bs) {
         size_t nb = n - lo < bs ? n - lo : bs;
-        if ((rc = forward(q, images + lo * ss, nb)) != HWNAS_OK)
+        if ((rc = hwnas__quant_forward(q, images + lo * ss, nb, 0, 0)) != HWNAS_OK)
             return rc;
         if (out_scores)
             memcpy(out_scores + lo * k, e->act[e->output], nb * k * sizeof *out_scores);
@@ -618,13 +607,13 @@ int hwnas_quant_evaluate(double *out_accuracy, int64_t *out_confusion, hwnas_qua
     if (!out_accuracy || !q || !ds)
         return hwnas__error(HWNAS_EINVAL, "hwnas_quant_evaluate: out_accuracy, q and ds are "
                             "required");
-    int rc = check_shape(q, ds, "hwnas_quant_evaluate", 1);
+    int rc = hwnas__quant_check_shape(q, ds, "hwnas_quant_evaluate", 1);
     if (rc != HWNAS_OK)
         return rc;
     hwnas__engine *e = q->eng;
     size_t n = hwnas_dataset_count(ds), ss = hwnas_dataset_sample_size(ds);
     size_t bs = n < q->batch ? n : q->batch, kl = e->nodes[e->logits].size;
-    if ((rc = reserve(q, bs)) != HWNAS_OK)
+    if ((rc = hwnas__quant_reserve(q, bs)) != HWNAS_OK)
         return rc;
     size_t *pos = hwnas__malloc(q->ctx, bs * sizeof *pos);
     float *images = hwnas__malloc(q->ctx, bs * ss * sizeof *images);
@@ -642,7 +631,7 @@ int hwnas_quant_evaluate(double *out_accuracy, int64_t *out_confusion, hwnas_qua
             pos[k] = lo + k;
         rc = hwnas_dataset_batch(images, labels, ds, pos, nb);
         if (rc == HWNAS_OK)
-            rc = forward(q, images, nb);
+            rc = hwnas__quant_forward(q, images, nb, 0, 0);
         if (rc != HWNAS_OK)
             goto done;
         for (size_t s = 0; s < nb; s++) {

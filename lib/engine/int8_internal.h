@@ -17,6 +17,7 @@
 
 #include "engine_internal.h"
 #include "hwnas/axmul.h"
+#include "hwnas/data.h"
 #include "hwnas/quant.h"
 
 /* Largest K (products summed into one int32) of a lookup GEMM: 32768
@@ -105,6 +106,8 @@ typedef struct hwnas__qlayer {
     const hwnas__lut *lut;     /* the multiplier, owned by the quant model */
     int per_channel;           /* weights quantised per output channel */
     const char *bn_name;       /* the folded batch-norm node's name, or NULL */
+    size_t bn;                 /* the folded batch-norm node, 0 = none (node 0 is never
+                                  a batch-norm: it has no input) */
 } hwnas__qlayer;
 
 /* Input quantisation parameters from [in_min, in_max] and the lut's
@@ -141,7 +144,67 @@ int hwnas__qlayer_linear(hwnas_context *ctx, int32_t *out, const hwnas__qlayer *
 void hwnas__qlayer_dequant(float *y, const int32_t *acc, size_t count, size_t co,
                            const hwnas__qlayer *L);
 
-/* The option table of the "quant" kind (register it in lib/kinds.c). */
+/* ---- quant models (int8.c), shared with fine-tuning (qat.c) ------------ */
+
+/* Scratch of one worker for convolutions. */
+typedef struct hwnas__quant_scratch {
+    uint8_t *xs;      /* one sample's input codes */
+    uint8_t *col;     /* kg * p column bytes */
+    int32_t *acc;     /* cout * p accumulators */
+    int32_t *colsum;  /* p column sums */
+} hwnas__quant_scratch;
+
+struct hwnas_quant {
+    hwnas_context *ctx;       /* allocator owner */
+    hwnas_net *net;           /* own copy of the model's net */
+    hwnas__engine *eng;       /* fp32 engine holding a copy of the weights */
+    hwnas__qlayer *layers;    /* n_layers quantised nodes, in net order */
+    size_t n_layers;
+    int32_t *layer_of;        /* per node: its layer, or -1 */
+    uint8_t *skip;            /* per node: 1 = batch-norm folded (copies its input) */
+    hwnas__lut **luts;        /* n_luts distinct multipliers in use */
+    size_t n_luts;
+    size_t batch;             /* samples per forward pass */
+    size_t calib_batches;     /* batches of a calibration set that set the ranges */
+    int weights_mode;         /* WEIGHTS_* of int8.c */
+    int path;                 /* HWNAS__LUT_* */
+    /* scratch for up to cap samples */
+    size_t cap, n_workers;
+    hwnas__quant_scratch *ws; /* n_workers */
+    uint8_t *xq, *at;         /* linear: cap * F codes and their transpose */
+    int32_t *lacc, *lout, *lcolsum;
+};
+
+/* Buffers (the engine's too) for passes of up to n samples. Errors:
+ * HWNAS_ENOMEM. */
+int hwnas__quant_reserve(hwnas_quant *q, size_t n);
+
+/* One int8 pass of n samples (n within what hwnas__quant_reserve made);
+ * the result is in q->eng's act. train: the fp32 nodes run as in training
+ * (dropout, batch statistics of batch-norms not folded), the quantised
+ * layers as in inference either way. */
+int hwnas__quant_forward(hwnas_quant *q, const float *x, size_t n, int train, uint64_t step);
+
+/* L's fp32 weights and biases from q->eng's parameters, with its folded
+ * batch-norm's (running statistics) folded in. */
+void hwnas__quant_load_layer(hwnas_quant *q, hwnas__qlayer *L);
+
+/* Every layer's input range (in_min, in_max) from fp32 passes over the
+ * first calib_batches * batch samples of ds. Errors: HWNAS_ENOMEM, the
+ * engine's. */
+int hwnas__quant_calibrate(hwnas_quant *q, const hwnas_dataset *ds);
+
+/* Every layer's input parameters and weight codes from its range and wf. */
+void hwnas__quant_requantise(hwnas_quant *q);
+
+/* ds fits q (sample shape; classes when classes != 0; not empty); fn names
+ * the caller in the message. Errors: HWNAS_EINVAL. */
+int hwnas__quant_check_shape(const hwnas_quant *q, const hwnas_dataset *ds, const char *fn,
+                             int classes);
+
+/* The option tables of the "quant" and "quant_finetune" kinds (registered
+ * in lib/kinds.c). */
+extern const hwnas__kind hwnas__quant_finetune_kind;
 extern const hwnas__kind hwnas__quant_kind;
 
 /* The kernel path quant models use (HWNAS__LUT_AUTO unless a test chose). */

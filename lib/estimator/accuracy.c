@@ -20,7 +20,7 @@
 enum {
     OPT_DATASET, OPT_DATA_OPTIONS, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_MOMENTUM, OPT_SCHEDULE,
     OPT_WEIGHT_DECAY, OPT_LABEL_SMOOTHING, OPT_AUGMENT, OPT_TRAIN_SUBSET, OPT_VAL_FRACTION,
-    OPT_VAL_SUBSET, OPT_SEED, OPT_TEST, OPT_QUANT, OPT_AXMUL_DIR
+    OPT_VAL_SUBSET, OPT_SEED, OPT_TEST, OPT_QUANT, OPT_AXMUL_DIR, OPT_QAT_EPOCHS, OPT_QAT_LR
 };
 
 static const hwnas__option_spec accuracy_options[] = {
@@ -54,6 +54,11 @@ static const hwnas__option_spec accuracy_options[] = {
                    "also report accuracy_q: int8 accuracy with the multipliers the net names"},
     [OPT_AXMUL_DIR] = {"axmul_dir", HWNAS_OPTION_STRING, "", 0, 0, NULL,
                        "directory of imported multipliers for accuracy_q"},
+    [OPT_QAT_EPOCHS] = {"qat_epochs", HWNAS_OPTION_INT, "0", 0, 100000, NULL,
+                        "epochs of multiplier-aware fine-tuning (hwnas_quant_finetune) "
+                        "before accuracy_q is measured (needs quant=true)"},
+    [OPT_QAT_LR] = {"qat_lr", HWNAS_OPTION_FLOAT, "0.01", 0, 1000, NULL,
+                    "peak learning rate of that fine-tuning"},
 };
 
 const hwnas__kind hwnas__estimator_accuracy_kind = {
@@ -99,6 +104,10 @@ static int load_split(hwnas_estimator *e, const char *split, hwnas_dataset **out
 
 static int accuracy_init(hwnas_estimator *e)
 {
+    if (opt_int(e, OPT_QAT_EPOCHS) && !hwnas__options_int(e->options, OPT_QUANT))
+        return hwnas__error(HWNAS_EINVAL, "estimator:accuracy: qat_epochs=%lld fine-tunes for "
+                            "accuracy_q, which needs quant=true",
+                            (long long)opt_int(e, OPT_QAT_EPOCHS));
     accuracy_state *st = hwnas__calloc(e->ctx, 1, sizeof *st);
     if (!st)
         return HWNAS_ENOMEM;
@@ -212,8 +221,21 @@ static int accuracy_estimate(hwnas_estimator *e, const hwnas_net *net, const cha
                 rc = hwnas_axmul_registry_load_dir(reg, dir, NULL);
         }
         double aq = NAN;
+        hwnas_quant *q = NULL;
         if (rc == HWNAS_OK)
-            rc = hwnas_quant_accuracy(&aq, m, reg, st->train, st->val, NULL);
+            rc = hwnas_quant_new(&q, m, reg, st->train, NULL);
+        if (rc == HWNAS_OK && opt_int(e, OPT_QAT_EPOCHS) > 0) {
+            /* after the fp32 metrics: fine-tuning changes m */
+            snprintf(opts, sizeof opts, "epochs=%lld;batch=%lld;lr=%.17g;momentum=%.17g;"
+                     "seed=%llu", (long long)opt_int(e, OPT_QAT_EPOCHS),
+                     (long long)opt_int(e, OPT_BATCH),
+                     hwnas__options_float(e->options, OPT_QAT_LR),
+                     hwnas__options_float(e->options, OPT_MOMENTUM), (unsigned long long)seed);
+            rc = hwnas_quant_finetune(q, m, st->train, opts, NULL, NULL);
+        }
+        if (rc == HWNAS_OK)
+            rc = hwnas_quant_evaluate(&aq, NULL, q, st->val);
+        hwnas_quant_free(q);
         hwnas_axmul_registry_free(reg);
         values[st->test ? 4 : 3] = 100.0 * aq;
     }

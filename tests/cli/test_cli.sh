@@ -69,6 +69,7 @@ expect 1 "metric 'accuracy_q'" -- search --space cell --estimator cost --budget 
 # train: errors name the file
 expect 1 'nope.net' -- train "$src/nope.net"
 expect 2 'usage: hwnas train' -- train
+expect 2 "unexpected '--finetune-q'" -- train x.net --finetune-q none
 
 # latency-lut: build a LUT from a few small nets, validate it on others
 lut=$HWNAS_AXMUL_DIR/cell.lut

@@ -386,6 +386,21 @@ static void test_accuracy_trains_for_real(void **state)
     assert_true(q[0] == a[0]);
     assert_true(fabs(q[3] - q[0]) < 5.0);
     hwnas_estimator_free(e);
+    /* accuracy_q after a fine-tuning epoch: the fp32 metrics are those
+     * before it */
+    assert_int_equal(hwnas_estimator_new(&e, ctx, "accuracy",
+                                         "train_subset=2000;val_subset=500;batch=64;quant=true;"
+                                         "qat_epochs=1"),
+                     HWNAS_OK);
+    double f[4];
+    assert_int_equal(hwnas_estimator_estimate(e, net, NULL, 7, f), HWNAS_OK);
+    assert_true(f[0] == q[0] && f[1] == q[1]);
+    print_message("accuracy %.2f, accuracy_q %.2f, after a fine-tuning epoch %.2f\n", f[0],
+                  q[3], f[3]);
+    assert_true(isfinite(f[3]) && f[3] > f[0] - 5.0); /* exact products: one more epoch */
+    hwnas_estimator_free(e);
+    assert_int_equal(hwnas_estimator_new(&e, ctx, "accuracy", "qat_epochs=1"), HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "quant=true"));
     assert_int_equal(hwnas_estimator_new(&e, ctx, "accuracy", "data_options=\"dir=/nonexistent\""),
                      HWNAS_ENOTFOUND);
     assert_non_null(strstr(hwnas_error_last(), "dataset-fashion-mnist"));

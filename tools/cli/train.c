@@ -50,9 +50,52 @@ static int on_progress(int event, int64_t epoch, int64_t epochs, int64_t batch, 
     return 0;
 }
 
+/* --finetune-q: int8 accuracy with the multipliers the net names, before
+ * and after multiplier-aware fine-tuning (the model keeps the result). */
+static int finetune_q(hwnas_context *ctx, hwnas_model *model, const hwnas_dataset *train,
+                      const hwnas_dataset *test, long long epochs, long long batch,
+                      long long seed, const char *axmul_dir)
+{
+    hwnas_axmul_registry *reg = NULL;
+    hwnas_quant *q = NULL;
+    int rc = HWNAS_OK;
+    if (axmul_dir) {
+        rc = hwnas_axmul_registry_new(&reg, ctx);
+        if (rc == HWNAS_OK)
+            rc = hwnas_axmul_registry_load_dir(reg, axmul_dir, NULL);
+    }
+    if (rc == HWNAS_OK)
+        rc = hwnas_quant_new(&q, model, reg, train, NULL);
+    double before = NAN, after = NAN;
+    if (rc == HWNAS_OK)
+        rc = hwnas_quant_evaluate(&before, NULL, q, test);
+    if (rc == HWNAS_OK) {
+        printf("int8 test accuracy %.2f%% with the multipliers", 100 * before);
+        for (size_t l = 0; l < hwnas_quant_layer_count(q); l++)
+            printf("%s %s", l ? "," : "", hwnas_quant_layer_multiplier(q, l));
+        printf("\n");
+        char opts[128];
+        snprintf(opts, sizeof opts, "epochs=%lld;batch=%lld;seed=%lld", epochs,
+                 batch > 0 ? batch : 128, seed);
+        train_progress p = {isatty(2), now(), now(), hwnas_dataset_count(train),
+                            (size_t)(batch > 0 ? batch : 128)};
+        fprintf(stderr, "fine-tuning through the int8 path (straight-through estimator)\n");
+        rc = hwnas_quant_finetune(q, model, train, opts, on_progress, &p);
+    }
+    if (rc == HWNAS_OK)
+        rc = hwnas_quant_evaluate(&after, NULL, q, test);
+    if (rc == HWNAS_OK)
+        printf("int8 test accuracy %.2f%% after %lld epoch(s) of fine-tuning (%+.2f points)\n",
+               100 * after, epochs, 100 * (after - before));
+    hwnas_quant_free(q);
+    hwnas_axmul_registry_free(reg);
+    return rc;
+}
+
 int cli_train(hwnas_context *ctx, int argc, char **argv)
 {
-    const char *file = NULL, *save = NULL, *data_dir = NULL;
+    const char *file = NULL, *save = NULL, *data_dir = NULL, *axmul_dir = NULL;
+    long long finetune = 0;
     char options[1024] = "";
     size_t used = 0;
     long long batch = 128, seed = 1;
@@ -88,6 +131,11 @@ int cli_train(hwnas_context *ctx, int argc, char **argv)
                                      used ? ";" : "");
         else if ((strcmp(a, "--save") == 0 || strcmp(a, "--data") == 0) && i + 1 < argc)
             *(a[2] == 's' ? &save : &data_dir) = argv[++i];
+        else if (strcmp(a, "--axmul-dir") == 0 && i + 1 < argc)
+            axmul_dir = argv[++i];
+        else if (strcmp(a, "--finetune-q") == 0 && i + 1 < argc &&
+                 (finetune = atoll(argv[i + 1])) > 0)
+            i++;
         else if (a[0] != '-' && !file)
             file = a;
         else {
@@ -96,7 +144,8 @@ int cli_train(hwnas_context *ctx, int argc, char **argv)
                     "[--batch N] [--lr X] [--momentum X] [--weight-decay X]\n"
                     "       [--schedule cosine|step|constant] [--warmup EPOCHS] "
                     "[--label-smoothing X] [--augment] [--seed N]\n"
-                    "       [--data DIR] [--save WEIGHTS]\n",
+                    "       [--data DIR] [--save WEIGHTS] [--finetune-q EPOCHS] "
+                    "[--axmul-dir DIR]\n",
                     a);
             return CLI_USAGE;
         }
@@ -143,7 +192,9 @@ int cli_train(hwnas_context *ctx, int argc, char **argv)
     if (rc == HWNAS_OK) {
         printf("test accuracy %.2f%% (loss %.4f) on %zu images\n", 100 * acc, loss,
                hwnas_dataset_count(test));
-        if (save) {
+        if (finetune > 0)
+            rc = finetune_q(ctx, model, train, test, finetune, batch, seed, axmul_dir);
+        if (rc == HWNAS_OK && save) {
             rc = hwnas_model_save(model, save);
             if (rc == HWNAS_OK)
                 printf("weights saved to %s\n", save);

@@ -11,6 +11,7 @@ fp32. doc/int8.md describes the scheme.
     q.set_multiplier("drum:k=4")           # every layer
     q.set_multiplier(Axmul(ctx, "bam:h=2,v=6"), layer=0)
     labels = q.predict(images)
+    q.finetune(model, train_set, epochs=1)  # multiplier-aware fine-tuning
     quant_accuracy(model, calib_set, test_set)
 
 A Quant holds copies of the weights and tables it needs: the model and
@@ -23,7 +24,7 @@ from ._native import lib, encode, decode, c_int, c_char_p, c_void_p, c_size_t, P
 from .axmul import Axmul, Registry
 from .core import Handle, _options_text
 from .errors import check
-from .model import Model
+from .model import Model, PROGRESS_CB, _EVENTS, _raise_stopped
 
 try:
     import numpy as _np
@@ -45,6 +46,8 @@ _d("hwnas_quant_predict", c_int, c_void_p, c_void_p, c_void_p, c_void_p, c_size_
 _d("hwnas_quant_evaluate", c_int, P(c_double), c_void_p, c_void_p, c_void_p)
 _d("hwnas_quant_accuracy", c_int, P(c_double), c_void_p, c_void_p, c_void_p, c_void_p,
    c_char_p)
+_d("hwnas_quant_finetune", c_int, c_void_p, c_void_p, c_void_p, c_char_p, PROGRESS_CB,
+   c_void_p)
 
 
 def _opts(options, kwargs):
@@ -194,6 +197,38 @@ class Quant(Handle):
         else:
             matrix = [list(conf[r * k:(r + 1) * k]) for r in range(k)]
         return acc.value, matrix
+
+    # ---- fine-tuning --------------------------------------------------
+
+    def finetune(self, model, dataset, options=None, progress=None, **kwargs):
+        """Approximate-multiplier-aware fine-tuning of model (the trained
+        hwnas.Model this Quant was made from) on an hwnas.Dataset: the
+        forward pass is this Quant's int8 inference, the backward pass the
+        straight-through estimator (doc/int8.md). Options of the kind
+        "quant_finetune" ("key=value;..." and/or keywords): epochs, batch,
+        lr, momentum, weight_decay, schedule, label_smoothing, seed,
+        recalibrate. Afterwards model holds the fine-tuned fp32 weights and
+        this Quant computes with them. progress: as for Model.train (loss
+        and accuracy of the int8 forward pass); returning True stops it
+        with hwnas.Stopped. Returns (loss, accuracy) of the last epoch."""
+        cb, failure = PROGRESS_CB(), [None]
+        if progress is not None:
+            def trampoline(event, epoch, epochs, batch, batches, loss, accuracy, lr, _ud):
+                try:
+                    stop = progress({"event": _EVENTS.get(event, event), "epoch": epoch,
+                                     "epochs": epochs, "batch": batch, "batches": batches,
+                                     "loss": loss, "accuracy": accuracy, "lr": lr})
+                    return 1 if stop else 0
+                except BaseException as e:  # must not unwind into C
+                    failure[0] = e
+                    return 1
+            cb = PROGRESS_CB(trampoline)
+        if not isinstance(model, Model):
+            raise TypeError("model must be an hwnas.Model, not %s" % type(model).__name__)
+        rc = lib.hwnas_quant_finetune(self._live(), model._live(), dataset._ptr,
+                                      _opts(options, kwargs), cb, None)
+        _raise_stopped(rc, failure[0])
+        return model.train_loss, model.train_accuracy
 
     def __repr__(self):
         if not self._ptr:

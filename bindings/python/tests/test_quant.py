@@ -170,3 +170,40 @@ def test_errors(ctx, trained):
     q.close()
     with pytest.raises(ValueError):
         q.layers()
+
+
+def test_finetune(ctx, trained):
+    model, train, test, xt, _ = trained
+    # a copy of the trained model: fine-tuning changes the one it gets
+    m = Model(ctx, model.net, seed=3)
+    m.train(train, epochs=3, batch=32, lr=0.1)
+    q = Quant(m, train)
+    q.set_multiplier("trunc:t=5")
+    before = q.evaluate(test)[0]
+    # lr=0: one batch of everything, whose loss is the int8 inference loss
+    seen = []
+    loss, acc = q.finetune(m, train, epochs=1, batch=256, lr=0,
+                           progress=lambda p: seen.append(p))
+    assert [p["event"] for p in seen] == ["batch", "epoch"]
+    assert seen[0]["loss"] == pytest.approx(loss)
+    x, y = two_blobs(256, 1)  # the training set
+    _, scores = q.predict(x, scores=True)
+    z = scores.astype(np.float64)
+    z -= z.max(axis=1, keepdims=True)
+    ce = -(z[np.arange(256), y] - np.log(np.exp(z).sum(axis=1)))
+    assert loss == pytest.approx(ce.mean(), rel=1e-9)
+    assert q.evaluate(test)[0] == before  # nothing changed
+    loss2, _ = q.finetune(m, train, "epochs=3;lr=0.02", batch=32, seed=4)
+    assert loss2 < loss
+    assert q.evaluate(test)[0] >= before
+    assert q.multipliers() == ["trunc:t=5", "trunc:t=5"]
+    with pytest.raises(hwnas.Stopped):
+        q.finetune(m, train, epochs=1, progress=lambda p: True)
+    with pytest.raises(hwnas.InvalidArgument) as e:
+        q.finetune(m, train, epochs=-1)
+    assert "epochs" in str(e.value)
+    with pytest.raises(TypeError):
+        q.finetune("model", train)
+    other = Model(ctx, Net.parse(ctx, TINY.replace("out=4", "out=3")), seed=1)
+    with pytest.raises(hwnas.InvalidArgument):
+        q.finetune(other, train)
