@@ -1,12 +1,15 @@
 /* Profiling layers on this host for latency LUTs: the fp32 engine runs the
- * net at batch 1 and every node's kernel is timed in place, inside a real
- * forward pass, so caches hold what they would hold in deployment. */
+ * net at batch 1 and every node is timed inside the engine's own forward
+ * pass (its per-node timer, hwnas__engine.node_ms), so each layer is timed
+ * in context: the same code path, fusions and cache state as the
+ * end-to-end run the LUT predicts. */
 #if defined(__linux__) && !defined(_GNU_SOURCE)
 #define _GNU_SOURCE /* sched_getcpu, pthread affinity */
 #endif
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #if defined(__linux__)
 #include <pthread.h>
 #include <sched.h>
@@ -46,6 +49,25 @@ static void pin_end(pin_state *p)
     p->pinned = 0;
 }
 
+/* The clock (seconds) latencies are read on. With one thread every kernel
+ * runs on the calling thread, and its CPU time is the latency on a core of
+ * its own: on a shared machine it leaves out the time slices the OS gives
+ * other processes, which wall time would add at random. With more threads,
+ * wall time (the workers' time is not the caller's). */
+static double thread_cpu_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+typedef double (*clock_fn)(void);
+
+static clock_fn pick_clock(hwnas_context *ctx)
+{
+    return hwnas_context_threads(ctx) <= 1 ? thread_cpu_seconds : hwnas__now_seconds;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -56,22 +78,6 @@ static double median(double *v, size_t n)
 {
     qsort(v, n, sizeof *v, cmp_double);
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-static int run_node(hwnas__engine *e, size_t i, const float *x)
-{
-    switch (e->nodes[i].kind) {
-    case HWNAS_NET_INPUT:
-        memcpy(e->act[i], x, e->nodes[i].size * sizeof(float));
-        return HWNAS_OK;
-    case HWNAS_NET_CONV2D:
-    case HWNAS_NET_DWCONV2D:
-        return hwnas__k_conv_forward(e, i);
-    case HWNAS_NET_LINEAR:
-        return hwnas__k_linear_forward(e, i);
-    default:
-        return hwnas__k_forward(e, i);
-    }
 }
 
 /* An engine for net with buffers for one sample and a random input. */
@@ -102,17 +108,18 @@ static int setup(hwnas__engine **out_e, float **out_x, hwnas_context *ctx, const
 static int time_passes(double *out_ms, hwnas__engine *e, const float *x, uint32_t warmup,
                        uint32_t repeats, double *times)
 {
+    clock_fn now = pick_clock(e->ctx);
     for (uint32_t r = 0; r < warmup; r++) {
         int rc = hwnas__engine_forward(e, x, 1, 0, 0);
         if (rc != HWNAS_OK)
             return rc;
     }
     for (uint32_t r = 0; r < repeats; r++) {
-        double t0 = hwnas__now_seconds();
+        double t0 = now();
         int rc = hwnas__engine_forward(e, x, 1, 0, 0);
         if (rc != HWNAS_OK)
             return rc;
-        times[r] = (hwnas__now_seconds() - t0) * 1e3;
+        times[r] = (now() - t0) * 1e3;
     }
     *out_ms = median(times, repeats);
     return HWNAS_OK;
@@ -143,6 +150,40 @@ int hwnas_latency_lut_measure(double *out_ms, hwnas_context *ctx, const hwnas_ne
     return rc;
 }
 
+/* What one read of now() costs in ms: a node timed by the engine's chained
+ * timer pays one read, which is not the node's own time. */
+static double read_cost_ms(clock_fn now, double *scratch, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        double t0 = now(), t = t0;
+        for (int j = 0; j < 32; j++)
+            t = now();
+        scratch[k] = (t - t0) * 1e3 / 32;
+    }
+    return median(scratch, n);
+}
+
+/* Add node i's median time (over repeats, less one clock read) to its
+ * layer's entry, plain and for the net's working-set class ws. */
+static int add_node(hwnas_latency_lut *lut, const hwnas_net *net, size_t i, int ws, double ms,
+                    double *layers)
+{
+    char *key;
+    int rc = hwnas__lut_run_key(&key, net, i, -1);
+    if (rc != HWNAS_OK || !key) /* !key: runs inside its batch-norm's layer */
+        return rc;
+    *layers += ms;
+    rc = hwnas__lut_add_sample(lut, key, ms);
+    hwnas_free(key);
+    if (rc == HWNAS_OK)
+        rc = hwnas__lut_run_key(&key, net, i, ws);
+    if (rc == HWNAS_OK) {
+        rc = hwnas__lut_add_sample(lut, key, ms);
+        hwnas_free(key);
+    }
+    return rc;
+}
+
 int hwnas_latency_lut_profile(hwnas_latency_lut *lut, const hwnas_net *net, uint32_t warmup,
                               uint32_t repeats)
 {
@@ -155,47 +196,68 @@ int hwnas_latency_lut_profile(hwnas_latency_lut *lut, const hwnas_net *net, uint
     int rc = setup(&e, &x, ctx, net);
     if (rc != HWNAS_OK)
         return rc;
-    size_t n = e->n;
-    /* node_t[i * repeats + r]: node i in instrumented pass r */
+    clock_fn now = pick_clock(ctx);
+    size_t n = e->n, nc = n > repeats ? n : repeats;
+    if (nc < 16)
+        nc = 16;
+    /* node_t[r * n + i]: node i in instrumented pass r; pass[r]: plain
+     * pass r; col: scratch */
     double *node_t = hwnas__malloc(ctx, n * repeats * sizeof *node_t);
-    double *times = hwnas__malloc(ctx, repeats * sizeof *times);
-    if (!node_t || !times)
+    double *pass = hwnas__malloc(ctx, 2 * repeats * sizeof *pass), *instr = pass + repeats;
+    double *col = hwnas__malloc(ctx, nc * sizeof *col);
+    if (!node_t || !pass || !col)
         rc = HWNAS_ENOMEM;
     pin_state pin;
     pin_begin(&pin);
-    double whole = 0;
-    if (rc == HWNAS_OK)
-        rc = time_passes(&whole, e, x, warmup, repeats, times);
-    if (rc == HWNAS_OK) {
-        e->batch = 1;
-        e->train = 0;
-        e->step = 0;
-        for (uint32_t r = 0; r < repeats && rc == HWNAS_OK; r++) {
-            double t0 = hwnas__now_seconds();
-            for (size_t i = 0; i < n && rc == HWNAS_OK; i++) {
-                rc = run_node(e, i, x);
-                double t1 = hwnas__now_seconds();
-                node_t[i * repeats + r] = (t1 - t0) * 1e3;
-                t0 = t1;
-            }
-        }
+    for (uint32_t r = 0; r < warmup && rc == HWNAS_OK; r++)
+        rc = hwnas__engine_forward(e, x, 1, 0, 0);
+    /* plain and instrumented passes alternate, so that both see the same
+     * machine (clock frequency, neighbours' load) */
+    for (uint32_t r = 0; r < repeats && rc == HWNAS_OK; r++) {
+        double t0 = now();
+        rc = hwnas__engine_forward(e, x, 1, 0, 0);
+        pass[r] = (now() - t0) * 1e3;
+        double *row = node_t + (size_t)r * n;
+        memset(row, 0, n * sizeof *row); /* fused nodes keep 0 */
+        e->node_ms = row;
+        e->node_clock = hwnas__now_seconds;
+        t0 = now();
+        if (rc == HWNAS_OK)
+            rc = hwnas__engine_forward(e, x, 1, 0, 0);
+        instr[r] = (now() - t0) * 1e3;
+        e->node_ms = NULL;
     }
+    double read = rc == HWNAS_OK ? read_cost_ms(hwnas__now_seconds, col, 16) : 0;
     pin_end(&pin);
-    double layers = 0;
+    double whole = rc == HWNAS_OK ? median(pass, repeats) : 0, layers = 0;
+    /* Node times are read on the wall clock (the thread's CPU time costs a
+     * system call, a microsecond on some hosts, which would swamp small
+     * layers), whole passes on now(). Each node's median, less the clock
+     * read its interval holds, is then scaled so that the nodes sum to the
+     * median instrumented pass less its reads: stalls a pass typically
+     * meets (interrupts, lines other processes evicted) fall on random
+     * nodes, so no node's median holds them, yet every pass does. */
+    size_t n_run = 0;
+    for (size_t i = 0; i < n; i++)
+        n_run += !e->nodes[i].fused;
+    double sum_med = 0;
+    double in_pass = rc == HWNAS_OK ? median(instr, repeats) - (double)(n_run + 1) * read : 0;
     for (size_t i = 0; i < n && rc == HWNAS_OK; i++) {
-        double ms = median(node_t + i * repeats, repeats);
-        layers += ms;
-        char *key;
-        rc = hwnas_latency_lut_layer_key(&key, net, i);
-        if (rc == HWNAS_OK) {
-            rc = hwnas__lut_add_sample(lut, key, ms);
-            hwnas_free(key);
-        }
+        for (uint32_t r = 0; r < repeats; r++)
+            col[r] = node_t[(size_t)r * n + i];
+        double ms = e->nodes[i].fused ? 0 : median(col, repeats) - read;
+        node_t[i] = ms > 0 ? ms : 0; /* row 0 was read: it holds the medians now */
+        sum_med += node_t[i];
     }
+    double scale = sum_med > 0 && in_pass > 0 ? in_pass / sum_med : 1;
+    int ws = hwnas__lut_net_ws(net);
+    for (size_t i = 0; i < n && rc == HWNAS_OK; i++)
+        rc = add_node(lut, net, i, ws, node_t[i] * scale, &layers);
     if (rc == HWNAS_OK)
         rc = hwnas__lut_add_residual(lut, whole - layers);
     hwnas__free(ctx, node_t);
-    hwnas__free(ctx, times);
+    hwnas__free(ctx, pass);
+    hwnas__free(ctx, col);
     hwnas__free(ctx, x);
     hwnas__engine_free(e);
     return rc;
