@@ -362,6 +362,8 @@ static double net_ws_x(const hwnas_net *net)
 
 int hwnas__lut_net_ws(const hwnas_net *net) { return (int)lround(net_ws_x(net)); }
 
+double hwnas__lut_net_ws_x(const hwnas_net *net) { return net_ws_x(net); }
+
 /* The key of what the engine runs at node i (see fused_act); 0 when node i
  * runs inside another node's layer. */
 static int run_key_of_node(lut_key *k, const hwnas_net *net, size_t i)
@@ -387,7 +389,23 @@ static double key_work(const lut_key *k)
     }
     if (k->bits > 0)
         return in * (double)k->out[0];
+    if (k->kh > 0) /* pools: every output reads a window */
+        return in + out * (double)(k->kh * k->kw);
     return in * (double)(k->inputs > 0 ? k->inputs : 1) + out;
+}
+
+/* Looser kinship, for layers with no compatible entry at all. Tier 1: the
+ * same op (any kernel, stride, padding, groups, inputs). Tier 2: both
+ * memory-bound (no multiplier, no window: input, bn, activations, add,
+ * mul, concat, dropout, flatten, gap, softmax, zero), whatever the op. */
+static int key_kin(const lut_key *a, const lut_key *b, int tier)
+{
+    if (strcmp(a->mul, b->mul) != 0 || a->bits != b->bits || strcmp(a->act, b->act) != 0 ||
+        a->ws != b->ws || a->in_rank != b->in_rank)
+        return 0;
+    if (tier == 1)
+        return strcmp(a->op, b->op) == 0;
+    return a->bits < 0 && a->kh < 0 && b->kh < 0;
 }
 
 /* Same op and discrete parameters: entries a missing layer may use. */
@@ -719,6 +737,24 @@ static int fallback(double *out, const hwnas_latency_lut *lut, const lut_key *k,
         if (we >= w && we < wa) {
             wa = we;
             above = e;
+        }
+    }
+    for (int tier = 1; !best && tier <= 2; tier++) {
+        /* the kin closest in work, scaled to this layer's work */
+        double bw = 0;
+        for (size_t i = 0; i < lut->n; i++) {
+            const lut_entry *e = &lut->entries[i];
+            double we = key_work(&e->k);
+            double d = fabs(log(we / w));
+            if (key_kin(k, &e->k, tier) && we > 0 && d < best_d) {
+                best_d = d;
+                best = e;
+                bw = we;
+            }
+        }
+        if (best) {
+            *out = missing == HWNAS_LATENCY_LUT_MISSING_NEAREST ? best->ms : best->ms * w / bw;
+            return HWNAS_OK;
         }
     }
     if (!best)

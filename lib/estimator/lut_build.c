@@ -104,25 +104,49 @@ static int setup(hwnas__engine **out_e, float **out_x, hwnas_context *ctx, const
     return HWNAS_OK;
 }
 
-/* Median whole-pass time over `repeats` after `warmup`; times[] scratch. */
+/* Run the warm-up passes, and choose how many passes one reading of the
+ * pass clock spans (*out_k): enough for about a quarter of a millisecond,
+ * so that the clock's own cost (a system call for CPU time) stays small
+ * against what it measures, even for nets of a few microseconds. */
+static int warm_up(uint32_t *out_k, hwnas__engine *e, const float *x, uint32_t warmup)
+{
+    int rc = HWNAS_OK;
+    for (uint32_t r = 0; r < warmup && rc == HWNAS_OK; r++)
+        rc = hwnas__engine_forward(e, x, 1, 0, 0);
+    double t0 = hwnas__now_seconds();
+    if (rc == HWNAS_OK)
+        rc = hwnas__engine_forward(e, x, 1, 0, 0);
+    double ms = (hwnas__now_seconds() - t0) * 1e3;
+    double k = ms > 0 ? ceil(0.25 / ms) : 256;
+    *out_k = k < 1 ? 1 : k > 256 ? 256 : (uint32_t)k;
+    return rc;
+}
+
+/* One reading: k plain passes on now(); *out_ms per pass. */
+static int plain_passes(double *out_ms, hwnas__engine *e, const float *x, clock_fn now,
+                        uint32_t k)
+{
+    int rc = HWNAS_OK;
+    double t0 = now();
+    for (uint32_t j = 0; j < k && rc == HWNAS_OK; j++)
+        rc = hwnas__engine_forward(e, x, 1, 0, 0);
+    *out_ms = (now() - t0) * 1e3 / k;
+    return rc;
+}
+
+/* Median whole-pass time over `repeats` readings after `warmup`; times[]
+ * scratch. */
 static int time_passes(double *out_ms, hwnas__engine *e, const float *x, uint32_t warmup,
                        uint32_t repeats, double *times)
 {
     clock_fn now = pick_clock(e->ctx);
-    for (uint32_t r = 0; r < warmup; r++) {
-        int rc = hwnas__engine_forward(e, x, 1, 0, 0);
-        if (rc != HWNAS_OK)
-            return rc;
-    }
-    for (uint32_t r = 0; r < repeats; r++) {
-        double t0 = now();
-        int rc = hwnas__engine_forward(e, x, 1, 0, 0);
-        if (rc != HWNAS_OK)
-            return rc;
-        times[r] = (now() - t0) * 1e3;
-    }
-    *out_ms = median(times, repeats);
-    return HWNAS_OK;
+    uint32_t k;
+    int rc = warm_up(&k, e, x, warmup);
+    for (uint32_t r = 0; r < repeats && rc == HWNAS_OK; r++)
+        rc = plain_passes(&times[r], e, x, now, k);
+    if (rc == HWNAS_OK)
+        *out_ms = median(times, repeats);
+    return rc;
 }
 
 int hwnas_latency_lut_measure(double *out_ms, hwnas_context *ctx, const hwnas_net *net,
@@ -209,25 +233,25 @@ int hwnas_latency_lut_profile(hwnas_latency_lut *lut, const hwnas_net *net, uint
         rc = HWNAS_ENOMEM;
     pin_state pin;
     pin_begin(&pin);
-    for (uint32_t r = 0; r < warmup && rc == HWNAS_OK; r++)
-        rc = hwnas__engine_forward(e, x, 1, 0, 0);
+    uint32_t k = 1;
+    if (rc == HWNAS_OK)
+        rc = warm_up(&k, e, x, warmup);
     /* plain and instrumented passes alternate, so that both see the same
      * machine (clock frequency, neighbours' load) */
     for (uint32_t r = 0; r < repeats && rc == HWNAS_OK; r++) {
-        double t0 = now();
-        rc = hwnas__engine_forward(e, x, 1, 0, 0);
-        pass[r] = (now() - t0) * 1e3;
+        rc = plain_passes(&pass[r], e, x, now, k);
         double *row = node_t + (size_t)r * n;
         memset(row, 0, n * sizeof *row); /* fused nodes keep 0 */
         e->node_ms = row;
         e->node_clock = hwnas__now_seconds;
-        t0 = now();
+        double t0 = now();
         if (rc == HWNAS_OK)
             rc = hwnas__engine_forward(e, x, 1, 0, 0);
         instr[r] = (now() - t0) * 1e3;
         e->node_ms = NULL;
     }
     double read = rc == HWNAS_OK ? read_cost_ms(hwnas__now_seconds, col, 16) : 0;
+    double read_pass = rc == HWNAS_OK ? read_cost_ms(now, col, 16) : 0;
     pin_end(&pin);
     double whole = rc == HWNAS_OK ? median(pass, repeats) : 0, layers = 0;
     /* Node times are read on the wall clock (the thread's CPU time costs a
@@ -241,7 +265,8 @@ int hwnas_latency_lut_profile(hwnas_latency_lut *lut, const hwnas_net *net, uint
     for (size_t i = 0; i < n; i++)
         n_run += !e->nodes[i].fused;
     double sum_med = 0;
-    double in_pass = rc == HWNAS_OK ? median(instr, repeats) - (double)(n_run + 1) * read : 0;
+    double in_pass = rc == HWNAS_OK ? median(instr, repeats) - (double)(n_run + 1) * read - read_pass
+                           : 0;
     for (size_t i = 0; i < n && rc == HWNAS_OK; i++) {
         for (uint32_t r = 0; r < repeats; r++)
             col[r] = node_t[(size_t)r * n + i];

@@ -22,6 +22,10 @@ int hwnas__lut_run_key(char **out, const hwnas_net *net, size_t i, int ws);
  * inference pass touches, rounded. */
 int hwnas__lut_net_ws(const hwnas_net *net);
 
+/* The same before rounding: prediction interpolates in it between the
+ * classes the LUT has for a layer. */
+double hwnas__lut_net_ws_x(const hwnas_net *net);
+
 /* Record a net's residual (measured - sum of layers) and refit the
  * overhead as the median of all residuals. */
 int hwnas__lut_add_residual(hwnas_latency_lut *lut, double ms);

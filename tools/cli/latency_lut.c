@@ -281,7 +281,7 @@ static int validate_one(hwnas_context *ctx, const hwnas_net *net, const char *la
     v->pred[v->n] = p;
     v->meas[v->n] = m;
     v->n++;
-    fprintf(stderr, "\rmeasured %zu nets (%s: predicted %.3f ms, measured %.3f ms)      ", v->n,
+    fprintf(stderr, "\rmeasured %zu nets (%s: predicted %.4g ms, measured %.4g ms)      ", v->n,
             label, p, m);
     return HWNAS_OK;
 }
