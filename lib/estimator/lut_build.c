@@ -187,8 +187,8 @@ static double read_cost_ms(clock_fn now, double *scratch, size_t n)
     return median(scratch, n);
 }
 
-/* Add node i's median time (over repeats, less one clock read) to its
- * layer's entry, plain and for the net's working-set class ws. */
+/* Add ms as a sample of node i's layer, plain and for the net's
+ * working-set class ws; *layers sums what was added. */
 static int add_node(hwnas_latency_lut *lut, const hwnas_net *net, size_t i, int ws, double ms,
                     double *layers)
 {
@@ -208,6 +208,40 @@ static int add_node(hwnas_latency_lut *lut, const hwnas_net *net, size_t i, int 
     return rc;
 }
 
+/*
+ * Node times from `repeats` instrumented passes: node_t[r * n + i] is node
+ * i's wall time in pass r (read on the monotonic clock: the thread's CPU
+ * time costs a system call, a microsecond on some hosts, which would swamp
+ * small layers), instr[r] pass r as a whole on the pass clock. Each node
+ * gets its median less the clock read its interval holds, all scaled so
+ * that they sum to the median instrumented pass less its reads: stalls a
+ * pass typically meets (interrupts, lines other processes evicted) fall on
+ * random nodes, so no node's median holds them, yet every pass does.
+ * Results go to out[0..n) (0 for fused activations); col: repeats scratch.
+ */
+static void node_times(double *out, const hwnas__engine *e, const double *node_t,
+                       double *instr, uint32_t repeats, double read, double read_pass,
+                       double *col)
+{
+    size_t n = e->n, n_run = 0;
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        out[i] = 0;
+        if (e->nodes[i].fused)
+            continue;
+        n_run++;
+        for (uint32_t r = 0; r < repeats; r++)
+            col[r] = node_t[(size_t)r * n + i];
+        double ms = median(col, repeats) - read;
+        out[i] = ms > 0 ? ms : 0;
+        sum += out[i];
+    }
+    double target = median(instr, repeats) - (double)(n_run + 1) * read - read_pass;
+    double scale = sum > 0 && target > 0 ? target / sum : 1;
+    for (size_t i = 0; i < n; i++)
+        out[i] *= scale;
+}
+
 int hwnas_latency_lut_profile(hwnas_latency_lut *lut, const hwnas_net *net, uint32_t warmup,
                               uint32_t repeats)
 {
@@ -221,16 +255,16 @@ int hwnas_latency_lut_profile(hwnas_latency_lut *lut, const hwnas_net *net, uint
     if (rc != HWNAS_OK)
         return rc;
     clock_fn now = pick_clock(ctx);
-    size_t n = e->n, nc = n > repeats ? n : repeats;
-    if (nc < 16)
-        nc = 16;
-    /* node_t[r * n + i]: node i in instrumented pass r; pass[r]: plain
-     * pass r; col: scratch */
-    double *node_t = hwnas__malloc(ctx, n * repeats * sizeof *node_t);
-    double *pass = hwnas__malloc(ctx, 2 * repeats * sizeof *pass), *instr = pass + repeats;
+    size_t n = e->n, nc = repeats < 16 ? 16 : repeats;
+    /* node_t[r * n + i]: node i in instrumented pass r; pass[r], instr[r]:
+     * plain and instrumented pass r; ms[i]: node i's time; col: scratch */
+    double *node_t = hwnas__malloc(ctx, (n * repeats + n) * sizeof *node_t);
+    double *pass = hwnas__malloc(ctx, 2 * repeats * sizeof *pass);
     double *col = hwnas__malloc(ctx, nc * sizeof *col);
     if (!node_t || !pass || !col)
         rc = HWNAS_ENOMEM;
+    double *ms = node_t ? node_t + n * repeats : NULL;
+    double *instr = pass ? pass + repeats : NULL;
     pin_state pin;
     pin_begin(&pin);
     uint32_t k = 1;
@@ -254,30 +288,11 @@ int hwnas_latency_lut_profile(hwnas_latency_lut *lut, const hwnas_net *net, uint
     double read_pass = rc == HWNAS_OK ? read_cost_ms(now, col, 16) : 0;
     pin_end(&pin);
     double whole = rc == HWNAS_OK ? median(pass, repeats) : 0, layers = 0;
-    /* Node times are read on the wall clock (the thread's CPU time costs a
-     * system call, a microsecond on some hosts, which would swamp small
-     * layers), whole passes on now(). Each node's median, less the clock
-     * read its interval holds, is then scaled so that the nodes sum to the
-     * median instrumented pass less its reads: stalls a pass typically
-     * meets (interrupts, lines other processes evicted) fall on random
-     * nodes, so no node's median holds them, yet every pass does. */
-    size_t n_run = 0;
-    for (size_t i = 0; i < n; i++)
-        n_run += !e->nodes[i].fused;
-    double sum_med = 0;
-    double in_pass = rc == HWNAS_OK ? median(instr, repeats) - (double)(n_run + 1) * read - read_pass
-                           : 0;
-    for (size_t i = 0; i < n && rc == HWNAS_OK; i++) {
-        for (uint32_t r = 0; r < repeats; r++)
-            col[r] = node_t[(size_t)r * n + i];
-        double ms = e->nodes[i].fused ? 0 : median(col, repeats) - read;
-        node_t[i] = ms > 0 ? ms : 0; /* row 0 was read: it holds the medians now */
-        sum_med += node_t[i];
-    }
-    double scale = sum_med > 0 && in_pass > 0 ? in_pass / sum_med : 1;
+    if (rc == HWNAS_OK)
+        node_times(ms, e, node_t, instr, repeats, read, read_pass, col);
     int ws = hwnas__lut_net_ws(net);
     for (size_t i = 0; i < n && rc == HWNAS_OK; i++)
-        rc = add_node(lut, net, i, ws, node_t[i] * scale, &layers);
+        rc = add_node(lut, net, i, ws, ms[i], &layers);
     if (rc == HWNAS_OK)
         rc = hwnas__lut_add_residual(lut, whole - layers);
     hwnas__free(ctx, node_t);
