@@ -18,8 +18,7 @@
  * a phone, an MCU, HW-NAS-Bench's devices) or from the builder, which runs
  * the nets it is given on this host in the library's fp32 inference
  * engine at batch 1 and times every layer in context, inside the real
- * forward pass (warm-up, medians of repeats, the calling thread pinned to
- * its CPU). Two optional key fields describe what that engine runs:
+ * forward pass (warm-up, repeats, the calling thread pinned to its CPU). Two optional key fields describe what that engine runs:
  * act=relu|relu6 on a batch-norm the engine fuses with its activation, and
  * ws=N, the net's working-set class (doc/formats/latency-lut.md).
  *
@@ -145,12 +144,12 @@ HWNAS_API int hwnas_latency_lut_predict(double *out_ms, const hwnas_latency_lut 
  * hwnas_latency_lut_measure) alternate with `repeats` instrumented passes
  * in which the engine times every node it runs. A node's time is its
  * median over the instrumented passes, scaled so that the net's nodes sum
- * to the median instrumented pass (less the timer's own cost). It is added
+ * to the fastest instrumented pass (less the timer's own cost). It is added
  * as a sample to its layer's entry (the run key: act= for a fused
  * batch-norm, whose activation adds nothing) and to the same key with the
  * net's ws= class; an entry is the median of its samples. The overhead
- * becomes the median, over all nets profiled so far, of (median plain pass
- * - sum of its node times). Weights are random (latency does not depend on
+ * becomes the median, over all nets profiled so far, of (fastest plain
+ * pass - sum of its node times). Weights are random (latency does not depend on
  * them). The calling thread is pinned to the CPU it runs on (Linux).
  * Errors: HWNAS_EINVAL (NULL, repeats 0), HWNAS_EUNSUPPORTED (a net the
  * engine cannot run), HWNAS_ENOMEM. On error the LUT may hold some of the
@@ -162,8 +161,10 @@ HWNAS_API int hwnas_latency_lut_profile(hwnas_latency_lut *lut, const struct hwn
 /*
  * Measure net's end-to-end latency in ms on this host the way the profiler
  * does (fp32 engine, batch 1, inference, ctx's threads, pinned): the
- * median of `repeats` readings after `warmup` passes, a reading spanning
+ * fastest of `repeats` readings after `warmup` passes, a reading spanning
  * as many back-to-back passes as fill about 0.25 ms (one for most nets).
+ * Other work on the machine can only slow a pass down, so the fastest
+ * reading is the least disturbed one and stays put as the load varies.
  * With one thread the clock is the thread's CPU time: all kernels run on
  * the calling thread (unless a host parallel-for moves them), so this is
  * the latency on a core of its own, without the time slices the OS gives
