@@ -28,7 +28,7 @@ typedef struct lut_key {
     int64_t inputs;      /* number of inputs of add / concat / mul */
     char mul[64];        /* multiplier name, "" = none */
     char act[16];        /* bn: the activation run fused into it, "" = none */
-    int64_t ws;          /* the net's working-set class (net_ws), -1 = any */
+    int64_t ctx;         /* the net's latency class (ctx_x), -1 = any */
 } lut_key;
 
 typedef struct lut_entry {
@@ -48,7 +48,7 @@ struct hwnas_latency_lut {
     size_t n_slots;       /* power of two > 2n, or 0 */
     double overhead;      /* ms added once per net */
     char *device;         /* owned, never NULL after creation */
-    int has_ws;           /* some entry has a ws= field */
+    int has_ctx;          /* some entry has a ctx= field */
     double *residuals;    /* n_res profiled nets' residuals */
     size_t n_res, cap_res;
 };
@@ -59,7 +59,7 @@ static void key_init(lut_key *k)
 {
     memset(k, 0, sizeof *k);
     k->kh = k->kw = k->sh = k->sw = k->ph = k->pw = k->dh = k->dw = -1;
-    k->groups = k->bits = k->inputs = k->ws = -1;
+    k->groups = k->bits = k->inputs = k->ctx = -1;
 }
 
 static void put_shape(hwnas__strbuf *sb, const char *name, int rank, const int64_t *d)
@@ -99,7 +99,7 @@ static void key_format(hwnas__strbuf *sb, const lut_key *k)
     put_int(sb, "inputs", k->inputs);
     if (k->act[0])
         hwnas__strbuf_printf(sb, " act=%s", k->act);
-    put_int(sb, "ws", k->ws);
+    put_int(sb, "ctx", k->ctx);
 }
 
 /* Parse a decimal integer in [lo, hi] from s[0..n). */
@@ -179,7 +179,7 @@ static int key_parse(lut_key *k, const char *s, size_t n, const char *where)
         const char *v = eq + 1;
         size_t vlen = flen - nlen - 1;
         static const char *const names[] = {"in", "out", "k", "s", "p", "d",
-                                            "g", "bits", "mul", "inputs", "act", "ws"};
+                                            "g", "bits", "mul", "inputs", "act", "ctx"};
         size_t which = HWNAS_ARRAY_SIZE(names);
         for (size_t j = 0; j < HWNAS_ARRAY_SIZE(names); j++)
             if (strlen(names[j]) == nlen && memcmp(names[j], f, nlen) == 0)
@@ -187,7 +187,7 @@ static int key_parse(lut_key *k, const char *s, size_t n, const char *where)
         if (which == HWNAS_ARRAY_SIZE(names))
             return hwnas__error(HWNAS_EINVAL,
                                 "%sunknown field \"%.*s\" in a layer key (fields: in, out, k, s, "
-                                "p, d, g, bits, mul, inputs, act, ws)",
+                                "p, d, g, bits, mul, inputs, act, ctx)",
                                 where, (int)nlen, f);
         if (seen & (1u << which))
             return hwnas__error(HWNAS_EINVAL, "%sfield '%s' is given twice in a layer key", where,
@@ -241,7 +241,7 @@ static int key_parse(lut_key *k, const char *s, size_t n, const char *where)
             ok = parse_int(v, vlen, 1, 65535, &k->inputs);
             break;
         case 11:
-            ok = parse_int(v, vlen, 0, 255, &k->ws);
+            ok = parse_int(v, vlen, 0, 255, &k->ctx);
             break;
         default:
             ok = vlen > 0 && vlen < sizeof k->act;
@@ -340,29 +340,21 @@ static int fused_into(const hwnas_net *net, size_t j)
            fused_act(net, net->inputs[u->in_off]) == (int64_t)j;
 }
 
-/* A net's working set: the bytes one inference pass of the fp32 engine
- * touches (every node's output buffer but those of fused activations, and
- * every parameter). A layer's time depends on it: the pass reuses its
- * buffers and weights one pass later, so they are still in cache when the
- * working set fits, and come from the next level when it does not. Given
- * as 2 log2(bytes): net_ws() rounds it to the class the key field ws= names
- * (half octaves). */
-static double net_ws_x(const hwnas_net *net)
-{
-    double bytes = 0;
-    for (size_t i = 0; i < net->n; i++) {
-        const hwnas__net_node *nd = &net->nodes[i];
-        if (!fused_into(net, i))
-            bytes += (double)nd->c * (double)nd->h * (double)nd->w;
-        bytes += (double)nd->params;
-    }
-    bytes *= sizeof(float);
-    return 2 * log2(bytes > 1 ? bytes : 1);
-}
+/* A layer's time depends on the net it runs in: in a net whose forward
+ * pass is short, a memory-bound layer (bn, relu, add) finds what it writes
+ * still in cache from the pass before and takes half the time it takes in
+ * a long one, whose convolutions have streamed their im2col buffers and
+ * weights through the caches in between (cell space on the build host:
+ * bn 16x32x32 0.12-0.15 ns per element in nets of 0.3 ms, 0.37-0.45 in
+ * nets of 4-6 ms). The variable that orders this best is the net's own
+ * latency (better than its bytes of buffers and weights, which we tried).
+ * Its context value is x = 2 log2(latency in us); entries record the
+ * class round(x) (half octaves) as ctx=. */
+static double ctx_x(double ms) { return 2 * log2(ms > 1e-6 ? ms * 1e3 : 1e-3); }
 
-int hwnas__lut_net_ws(const hwnas_net *net) { return (int)lround(net_ws_x(net)); }
+int hwnas__lut_ctx_class(double ms) { return (int)lround(ctx_x(ms)); }
 
-double hwnas__lut_net_ws_x(const hwnas_net *net) { return net_ws_x(net); }
+double hwnas__lut_ctx_x(double ms) { return ctx_x(ms); }
 
 /* The key of what the engine runs at node i (see fused_act); 0 when node i
  * runs inside another node's layer. */
@@ -401,7 +393,7 @@ static double key_work(const lut_key *k)
 static int key_kin(const lut_key *a, const lut_key *b, int tier)
 {
     if (strcmp(a->mul, b->mul) != 0 || a->bits != b->bits || strcmp(a->act, b->act) != 0 ||
-        a->ws != b->ws || a->in_rank != b->in_rank)
+        a->ctx != b->ctx || a->in_rank != b->in_rank)
         return 0;
     if (tier == 1)
         return strcmp(a->op, b->op) == 0;
@@ -416,7 +408,7 @@ static int key_compatible(const lut_key *a, const lut_key *b)
         return 0;
     if (a->kh != b->kh || a->kw != b->kw || a->sh != b->sh || a->sw != b->sw || a->ph != b->ph ||
         a->pw != b->pw || a->dh != b->dh || a->dw != b->dw || a->bits != b->bits ||
-        a->inputs != b->inputs || strcmp(a->act, b->act) != 0 || a->ws != b->ws)
+        a->inputs != b->inputs || strcmp(a->act, b->act) != 0 || a->ctx != b->ctx)
         return 0;
     /* groups: equal, or both depthwise (groups = input channels) */
     return a->groups == b->groups || (a->groups == a->in[0] && b->groups == b->in[0]);
@@ -534,8 +526,8 @@ static int entry_get(hwnas_latency_lut *lut, const lut_key *k, size_t *out_index
         lut->slots = slots;
         lut->n_slots = n_slots;
     }
-    if (k->ws >= 0)
-        lut->has_ws = 1;
+    if (k->ctx >= 0)
+        lut->has_ctx = 1;
     lut_entry *e = &lut->entries[lut->n];
     e->text = sb.data; /* the strbuf's buffer, NUL-terminated, on our allocator */
     e->k = *k;
@@ -795,10 +787,10 @@ static int lookup(double *out, const hwnas_latency_lut *lut, const lut_key *k, c
     return 1;
 }
 
-/* The latency of layer k (no ws) in a net of working set x (net_ws_x),
- * from its entries with ws=: linear in x between the nearest classes
+/* The latency of layer k (no ctx) in a net of context x (ctx_x), from
+ * its entries with ctx=: linear in x between the nearest classes
  * below and above, the nearest one beyond either end. Returns as lookup. */
-static int lookup_ws(double *out, const hwnas_latency_lut *lut, const lut_key *k, double x)
+static int lookup_ctx(double *out, const hwnas_latency_lut *lut, const lut_key *k, double x)
 {
     enum { REACH = 16 }; /* classes searched either side: 8 octaves */
     lut_key q = *k;
@@ -806,7 +798,7 @@ static int lookup_ws(double *out, const hwnas_latency_lut *lut, const lut_key *k
     double below = 0, above = 0;
     int64_t wb = -1, wa = -1;
     for (int64_t b = b0; b >= 0 && b > b0 - REACH && wb < 0; b--) {
-        q.ws = b;
+        q.ctx = b;
         int f = lookup(&below, lut, &q, NULL, 0);
         if (f < 0)
             return -1;
@@ -814,7 +806,7 @@ static int lookup_ws(double *out, const hwnas_latency_lut *lut, const lut_key *k
             wb = b;
     }
     for (int64_t b = b0 + 1; b <= b0 + REACH && wa < 0; b++) {
-        q.ws = b;
+        q.ctx = b;
         int f = lookup(&above, lut, &q, NULL, 0);
         if (f < 0)
             return -1;
@@ -843,7 +835,7 @@ static int node_latency(double *out, const hwnas_latency_lut *lut, const hwnas_n
     *out = 0;
     if (!run_key_of_node(&k, net, i))
         return HWNAS_OK;
-    int found = lut->has_ws ? lookup_ws(out, lut, &k, x) : 0;
+    int found = x >= 0 ? lookup_ctx(out, lut, &k, x) : 0;
     if (!found)
         found = lookup(out, lut, &k, buf, sizeof buf);
     if (found)
@@ -888,25 +880,31 @@ static int predict(double *out_ms, const hwnas_latency_lut *lut, const hwnas_net
     if (missing < HWNAS_LATENCY_LUT_MISSING_ERROR || missing > HWNAS_LATENCY_LUT_MISSING_INTERPOLATE)
         return hwnas__error(HWNAS_EINVAL, "latency LUT: missing mode %d is not 0, 1 or 2",
                             missing);
-    double sum = overhead, x = lut->has_ws ? net_ws_x(net) : 0;
-    for (size_t i = 0; i < n; i++) {
-        double v;
-        int rc = node_latency(&v, lut, net, i, x, missing, file);
-        if (rc != HWNAS_OK)
-            return rc;
-        sum += v;
+    /* the plain prediction; with ctx= entries, it gives the net's context
+     * and the prediction is made again from the entries of that context */
+    double x = -1, sum = 0;
+    for (int pass = 0; pass < 1 + lut->has_ctx; pass++) {
+        sum = overhead;
+        for (size_t i = 0; i < n; i++) {
+            double v;
+            int rc = node_latency(&v, lut, net, i, x, missing, file);
+            if (rc != HWNAS_OK)
+                return rc;
+            sum += v;
+        }
+        x = ctx_x(sum);
     }
     *out_ms = sum;
     return HWNAS_OK;
 }
 
-int hwnas__lut_run_key(char **out, const hwnas_net *net, size_t i, int ws)
+int hwnas__lut_run_key(char **out, const hwnas_net *net, size_t i, int ctx)
 {
     *out = NULL;
     lut_key k;
     if (!run_key_of_node(&k, net, i))
         return HWNAS_OK;
-    k.ws = ws;
+    k.ctx = ctx;
     hwnas__strbuf sb;
     hwnas__strbuf_init(&sb, net->ctx);
     key_format(&sb, &k);

@@ -203,9 +203,9 @@ static double read_cost_ms(clock_fn now, double *scratch, size_t n)
     return median(scratch, n);
 }
 
-/* Add ms as a sample of node i's layer, plain and for the net's
- * working-set class ws; *layers sums what was added. */
-static int add_node(hwnas_latency_lut *lut, const hwnas_net *net, size_t i, int ws, double ms,
+/* Add ms as a sample of node i's layer, plain and for the net's latency
+ * class ctx; *layers sums what was added. */
+static int add_node(hwnas_latency_lut *lut, const hwnas_net *net, size_t i, int ctx, double ms,
                     double *layers)
 {
     char *key;
@@ -216,7 +216,7 @@ static int add_node(hwnas_latency_lut *lut, const hwnas_net *net, size_t i, int 
     rc = hwnas__lut_add_sample(lut, key, ms);
     hwnas_free(key);
     if (rc == HWNAS_OK)
-        rc = hwnas__lut_run_key(&key, net, i, ws);
+        rc = hwnas__lut_run_key(&key, net, i, ctx);
     if (rc == HWNAS_OK) {
         rc = hwnas__lut_add_sample(lut, key, ms);
         hwnas_free(key);
@@ -305,9 +305,9 @@ int hwnas_latency_lut_profile(hwnas_latency_lut *lut, const hwnas_net *net, uint
     double whole = rc == HWNAS_OK ? fastest(pass, repeats) : 0, layers = 0;
     if (rc == HWNAS_OK)
         node_times(ms, e, node_t, instr, repeats, read, read_pass, col);
-    int ws = hwnas__lut_net_ws(net);
+    int ctx_class = hwnas__lut_ctx_class(whole);
     for (size_t i = 0; i < n && rc == HWNAS_OK; i++)
-        rc = add_node(lut, net, i, ws, ms[i], &layers);
+        rc = add_node(lut, net, i, ctx_class, ms[i], &layers);
     if (rc == HWNAS_OK)
         rc = hwnas__lut_add_residual(lut, whole - layers);
     hwnas__free(ctx, node_t);

@@ -13,18 +13,17 @@ int hwnas__lut_add_sample(hwnas_latency_lut *lut, const char *key, double ms);
 
 /* The key of the layer the fp32 engine runs at node i of net: the node's
  * key, plus act=relu|relu6 for a batch-norm the engine fuses with its only
- * consumer, that activation, plus ws=ws when ws >= 0. *out is NULL (and HWNAS_OK) for such a fused
- * activation, which runs inside its batch-norm's layer; else the caller's
- * (hwnas_free). Errors: HWNAS_ENOMEM. */
-int hwnas__lut_run_key(char **out, const hwnas_net *net, size_t i, int ws);
+ * consumer, that activation, plus ctx=ctx when ctx >= 0. *out is NULL (and
+ * HWNAS_OK) for such a fused activation, which runs inside its
+ * batch-norm's layer; else the caller's (hwnas_free). Errors:
+ * HWNAS_ENOMEM. */
+int hwnas__lut_run_key(char **out, const hwnas_net *net, size_t i, int ctx);
 
-/* The working-set class of net (ws= in keys): 2 log2 of the bytes one fp32
- * inference pass touches, rounded. */
-int hwnas__lut_net_ws(const hwnas_net *net);
-
-/* The same before rounding: prediction interpolates in it between the
- * classes the LUT has for a layer. */
-double hwnas__lut_net_ws_x(const hwnas_net *net);
+/* The context class (ctx= in keys) of a net whose forward pass takes ms:
+ * round(x), x = 2 log2(ms * 1000); and x itself, which prediction
+ * interpolates in between the classes the LUT has for a layer. */
+int hwnas__lut_ctx_class(double ms);
+double hwnas__lut_ctx_x(double ms);
 
 /* Record a net's residual (measured - sum of layers) and refit the
  * overhead as the median of all residuals. */

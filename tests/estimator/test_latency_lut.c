@@ -213,14 +213,14 @@ static void test_format(void **state)
     assert_string_equal(hwnas_latency_lut_key(lut, 1),
                         "conv in=3x8x8 out=4x4x4 k=3x3 s=2x2 p=1x1 d=1x1 g=1 bits=8 "
                         "mul=mul8u_1JFF");
-    /* act= and ws= (format 1 since libhwnas 0.2): canonical order */
-    assert_int_equal(hwnas_latency_lut_set(lut, "bn ws=40 act=relu out=4x4x4 in=4x4x4", 0.5),
+    /* act= and ctx= (format 1 since libhwnas 0.2): canonical order */
+    assert_int_equal(hwnas_latency_lut_set(lut, "bn ctx=40 act=relu out=4x4x4 in=4x4x4", 0.5),
                      HWNAS_OK);
-    assert_string_equal(hwnas_latency_lut_key(lut, 2), "bn in=4x4x4 out=4x4x4 act=relu ws=40");
+    assert_string_equal(hwnas_latency_lut_key(lut, 2), "bn in=4x4x4 out=4x4x4 act=relu ctx=40");
     /* format and read back: the same text again */
     char *a, *b;
     assert_int_equal(hwnas_latency_lut_format(lut, &a), HWNAS_OK);
-    assert_non_null(strstr(a, "unit ms\noverhead 0.15\nlayer bn in=4x4x4 out=4x4x4 act=relu ws=40 "
+    assert_non_null(strstr(a, "unit ms\noverhead 0.15\nlayer bn in=4x4x4 out=4x4x4 act=relu ctx=40 "
                               ": 0.5\nlayer conv"));
     hwnas_latency_lut *again;
     assert_int_equal(hwnas_latency_lut_parse(&again, ctx, a, strlen(a), NULL), HWNAS_OK);
@@ -251,10 +251,10 @@ static void test_format(void **state)
                        "t.lut:2: a layer line");
     expect_parse_error("hwnas-latency-lut 1\n\nlayer relu in=1 out=1 speed=2 : 1\n",
                        HWNAS_EFORMAT, "t.lut:3: unknown field \"speed\"");
-    expect_parse_error("hwnas-latency-lut 1\nlayer bn in=1 out=1 ws=x : 1\n", HWNAS_EFORMAT,
-                       "t.lut:2: bad value \"x\" of field 'ws'");
-    expect_parse_error("hwnas-latency-lut 1\nlayer bn in=1 out=1 ws=256 : 1\n", HWNAS_EFORMAT,
-                       "field 'ws'");
+    expect_parse_error("hwnas-latency-lut 1\nlayer bn in=1 out=1 ctx=x : 1\n", HWNAS_EFORMAT,
+                       "t.lut:2: bad value \"x\" of field 'ctx'");
+    expect_parse_error("hwnas-latency-lut 1\nlayer bn in=1 out=1 ctx=256 : 1\n", HWNAS_EFORMAT,
+                       "field 'ctx'");
     expect_parse_error("hwnas-latency-lut 1\nlayer bn in=1 out=1 act=Relu : 1\n",
                        HWNAS_EFORMAT, "field 'act'");
     expect_parse_error("hwnas-latency-lut 1\nlayer relu in=1 out=1 : -1\n", HWNAS_EFORMAT,
@@ -347,16 +347,18 @@ static void test_profile(void **state)
         double v = hwnas_latency_lut_value(lut, i);
         assert_true(isfinite(v) && v >= 0);
     }
-    /* every node's key, and the same once more for the net's working-set
-     * class: 16 entries, in node order (deterministic, whatever the
-     * timings) */
+    /* every node's key, and the same once more with the net's latency
+     * class: 16 entries, in node order (the keys do not depend on the
+     * timings; the class, the same for every node, is the net's measured
+     * latency) */
     assert_int_equal(hwnas_latency_lut_count(lut), 16);
-    int ws = hwnas__lut_net_ws(net);
+    const char *c0 = strstr(hwnas_latency_lut_key(lut, 1), " ctx=");
+    assert_non_null(c0);
     for (size_t i = 0; i < 8; i++) {
         char *k, want[300];
         assert_int_equal(hwnas_latency_lut_layer_key(&k, net, i), HWNAS_OK);
         assert_string_equal(hwnas_latency_lut_key(lut, 2 * i), k);
-        snprintf(want, sizeof want, "%s ws=%d", k, ws);
+        snprintf(want, sizeof want, "%s%s", k, c0);
         assert_string_equal(hwnas_latency_lut_key(lut, 2 * i + 1), want);
         hwnas_free(k);
     }
@@ -422,11 +424,11 @@ static void test_fused_keys(void **state)
         assert_int_equal(k == NULL, e->nodes[i].fused);
         assert_int_equal(k && strstr(k, " act="), e->nodes[i].fused_act != 0);
         hwnas_free(k);
-        /* with a working-set class, the same key plus ws= */
+        /* with a latency class, the same key plus ctx= */
         assert_int_equal(hwnas__lut_run_key(&k, net, i, 41), HWNAS_OK);
         if (want[i]) {
             char w[300];
-            snprintf(w, sizeof w, "%s ws=41", want[i]);
+            snprintf(w, sizeof w, "%s ctx=41", want[i]);
             assert_string_equal(k, w);
         }
         hwnas_free(k);
@@ -500,39 +502,40 @@ static void test_predict_fused(void **state)
     hwnas_net_free(net);
 }
 
-/* Entries per working-set class: the net's own class exactly, linear in
- * the class value between two classes, the nearest class beyond the ends,
- * and the plain key when the layer has no class entry. */
-static void test_predict_ws(void **state)
+/* Entries per latency class: the plain entries give the net's latency,
+ * its context x; then each layer takes its entry of the net's class,
+ * linear in x between two classes, the nearest class beyond the ends, and
+ * the plain entry when the layer has no class entry. */
+static void test_predict_ctx(void **state)
 {
     (void)state;
     hwnas_net *net = test_net(ctx);
     size_t n = hwnas_net_node_count(net);
-    double x = hwnas__lut_net_ws_x(net);
-    int c = hwnas__lut_net_ws(net);
-    assert_true(fabs(x - c) <= 0.5);
+    double x = hwnas__lut_ctx_x(1000.0 * (double)n); /* 8 plain entries of 1000 ms */
+    int c = hwnas__lut_ctx_class(1000.0 * (double)n);
+    assert_true(fabs(x - c) <= 0.5 && fabs(x - 2 * log2(8e6)) < 1e-12);
     hwnas_latency_lut *lut;
     assert_int_equal(hwnas_latency_lut_new(&lut, ctx), HWNAS_OK);
     double want = 0;
     for (size_t i = 0; i < n; i++) {
         char *k, key[300];
         assert_int_equal(hwnas_latency_lut_layer_key(&k, net, i), HWNAS_OK);
-        /* plain entries are ignored while class entries exist */
+        /* plain entries: the first estimate, and layers without classes */
         assert_int_equal(hwnas_latency_lut_set(lut, k, 1000), HWNAS_OK);
         if (i == 0) { /* node 0: its own class only */
-            snprintf(key, sizeof key, "%s ws=%d", k, c);
+            snprintf(key, sizeof key, "%s ctx=%d", k, c);
             assert_int_equal(hwnas_latency_lut_set(lut, key, 2), HWNAS_OK);
             want += 2;
         } else if (i == 1) { /* node 1: classes c - 1 and c + 1 */
-            snprintf(key, sizeof key, "%s ws=%d", k, c - 1);
+            snprintf(key, sizeof key, "%s ctx=%d", k, c - 1);
             assert_int_equal(hwnas_latency_lut_set(lut, key, 1), HWNAS_OK);
-            snprintf(key, sizeof key, "%s ws=%d", k, c + 1);
+            snprintf(key, sizeof key, "%s ctx=%d", k, c + 1);
             assert_int_equal(hwnas_latency_lut_set(lut, key, 3), HWNAS_OK);
             want += 1 + 2 * (x - (c - 1)) / 2;
         } else if (i == 2) { /* node 2: two classes below */
-            snprintf(key, sizeof key, "%s ws=%d", k, c - 3);
+            snprintf(key, sizeof key, "%s ctx=%d", k, c - 3);
             assert_int_equal(hwnas_latency_lut_set(lut, key, 5), HWNAS_OK);
-            snprintf(key, sizeof key, "%s ws=%d", k, c - 2);
+            snprintf(key, sizeof key, "%s ctx=%d", k, c - 2);
             assert_int_equal(hwnas_latency_lut_set(lut, key, 4), HWNAS_OK);
             want += 4;
         } else { /* the rest: no class entry, the plain one */
@@ -667,7 +670,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_keys),     cmocka_unit_test(test_predict),
         cmocka_unit_test(test_format),   cmocka_unit_test(test_estimator),
         cmocka_unit_test(test_profile),  cmocka_unit_test(test_fused_keys),
-        cmocka_unit_test(test_predict_fused), cmocka_unit_test(test_predict_ws),
+        cmocka_unit_test(test_predict_fused), cmocka_unit_test(test_predict_ctx),
         cmocka_unit_test(test_median),   cmocka_unit_test(test_fallback_kin),
     };
     return cmocka_run_group_tests_name("latency_lut", tests, setup, teardown);
