@@ -20,7 +20,8 @@
  * engine at batch 1 and times every layer in context, inside the real
  * forward pass (warm-up, repeats, the calling thread pinned to its CPU). Two optional key fields describe what that engine runs:
  * act=relu|relu6 on a batch-norm the engine fuses with its activation, and
- * ws=N, the net's working-set class (doc/formats/latency-lut.md).
+ * ctx=N, the latency class of the nets an entry was timed in
+ * (doc/formats/latency-lut.md).
  *
  * The estimator kind estimator:latency_lut (options lut=FILE,
  * missing=error|nearest|interpolate, overhead) gives the metric latency_ms.
@@ -125,9 +126,10 @@ HWNAS_API int hwnas_latency_lut_layer_key(char **out, const struct hwnas_net *ne
  * Predicted latency of net in ms: the sum over its layers of their entries
  * plus the overhead. A batch-norm whose only consumer is a relu or relu6
  * is one layer, its entry the key with act=...; without such an entry, the
- * bn's and the activation's entries. When the LUT has entries with ws=,
- * a layer's latency is interpolated between the working-set classes the
- * LUT has for it around the net's own; without any, the plain key's.
+ * bn's and the activation's entries. When the LUT has entries with ctx=,
+ * the plain entries first give the net's latency, its class; then each
+ * layer's latency is interpolated between the classes the LUT has for it
+ * around the net's (a layer without any: its plain entry).
  * missing: HWNAS_LATENCY_LUT_MISSING_*.
  * Errors: HWNAS_EINVAL (NULL, empty net, bad missing), HWNAS_ENOTFOUND (a
  * layer without entry and no compatible entry to fall back on: the
@@ -147,7 +149,8 @@ HWNAS_API int hwnas_latency_lut_predict(double *out_ms, const hwnas_latency_lut 
  * to the fastest instrumented pass (less the timer's own cost). It is added
  * as a sample to its layer's entry (the run key: act= for a fused
  * batch-norm, whose activation adds nothing) and to the same key with the
- * net's ws= class; an entry is the median of its samples. The overhead
+ * net's ctx= class (of its measured latency); an entry is the median of
+ * its samples. The overhead
  * becomes the median, over all nets profiled so far, of (fastest plain
  * pass - sum of its node times). Weights are random (latency does not depend on
  * them). The calling thread is pinned to the CPU it runs on (Linux).
