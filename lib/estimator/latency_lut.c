@@ -348,11 +348,15 @@ static int fused_into(const hwnas_net *net, size_t j)
  * bn 16x32x32 0.12-0.15 ns per element in nets of 0.3 ms, 0.37-0.45 in
  * nets of 4-6 ms). The variable that orders this best is the net's own
  * latency (better than its bytes of buffers and weights, which we tried).
- * Its context value is x = 2 log2(latency in us); entries record the
- * class round(x) (half octaves) as ctx=. */
-static double ctx_x(double ms) { return 2 * log2(ms > 1e-6 ? ms * 1e3 : 1e-3); }
+ * Its context value is x = 2 log2(latency in us), 0 under 1 us; entries
+ * record the class round(x) (half octaves) as ctx=. */
+static double ctx_x(double ms) { return ms > 1e-3 ? 2 * log2(ms * 1e3) : 0; }
 
-int hwnas__lut_ctx_class(double ms) { return (int)lround(ctx_x(ms)); }
+int hwnas__lut_ctx_class(double ms)
+{
+    double x = ctx_x(ms);
+    return x < 255 ? (int)lround(x) : 255;
+}
 
 double hwnas__lut_ctx_x(double ms) { return ctx_x(ms); }
 
@@ -826,7 +830,8 @@ static int lookup_ctx(double *out, const hwnas_latency_lut *lut, const lut_key *
  * for an activation fused into its batch-norm. A fused bn's own entry
  * (act=...) comes first; a LUT without one (measured elsewhere, or by an
  * older builder) gives the bn's entry plus the activation's. Missing
- * entries fall back (missing modes) in the same order. */
+ * entries fall back (missing modes) in the same order. x: the net's
+ * context (ctx_x), whose ctx= entries come before all these; -1: none. */
 static int node_latency(double *out, const hwnas_latency_lut *lut, const hwnas_net *net,
                         size_t i, double x, int missing, const char *file)
 {
@@ -867,7 +872,8 @@ static int node_latency(double *out, const hwnas_latency_lut *lut, const hwnas_n
                         "(key \"%s\")%s",
                         file ? " " : "", file ? file : "", hwnas_net_node_name(net, i), buf,
                         missing != HWNAS_LATENCY_LUT_MISSING_ERROR
-                            ? " nor any entry of the same op and parameters to fall back on"
+                            ? " nor any entry to fall back on (same op, or for a memory-bound "
+                              "op any memory-bound op)"
                             : "");
 }
 
