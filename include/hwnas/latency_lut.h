@@ -24,7 +24,8 @@
  * (doc/formats/latency-lut.md).
  *
  * The estimator kind estimator:latency_lut (options lut=FILE,
- * missing=error|nearest|interpolate, overhead) gives the metric latency_ms.
+ * missing=error|nearest|interpolate|scale, overhead) gives the metric
+ * latency_ms.
  *
  * Thread rules: building (set, profile, load) is not thread-safe; a LUT
  * that is no longer modified may be read (get, predict, format, save) from
@@ -56,7 +57,10 @@ enum {
      * (MACs for conv and linear, input plus output elements otherwise)
      * between the closest entries below and above; beyond the ends, the
      * closest entry scaled in proportion to work */
-    HWNAS_LATENCY_LUT_MISSING_INTERPOLATE = 2
+    HWNAS_LATENCY_LUT_MISSING_INTERPOLATE = 2,
+    /* the closest entry as for NEAREST, scaled in proportion to work (a
+     * neighbour in shape keeps its efficiency; since libhwnas 0.2) */
+    HWNAS_LATENCY_LUT_MISSING_SCALE = 3
 };
 
 /* An empty LUT (overhead 0). Errors: HWNAS_EINVAL, HWNAS_ENOMEM.

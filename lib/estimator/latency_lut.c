@@ -755,8 +755,11 @@ static int fallback(double *out, const hwnas_latency_lut *lut, const lut_key *k,
     }
     if (!best)
         return HWNAS_ENOTFOUND;
+    double wbest = key_work(&best->k);
     if (missing == HWNAS_LATENCY_LUT_MISSING_NEAREST)
         *out = best->ms;
+    else if (missing == HWNAS_LATENCY_LUT_MISSING_SCALE)
+        *out = wbest > 0 ? best->ms * w / wbest : best->ms;
     else if (below && above && wa > wb)
         *out = below->ms + (above->ms - below->ms) * (w - wb) / (wa - wb);
     else if (below && above)
@@ -883,8 +886,8 @@ static int predict(double *out_ms, const hwnas_latency_lut *lut, const hwnas_net
     size_t n = hwnas_net_node_count(net);
     if (n == 0)
         return hwnas__error(HWNAS_EINVAL, "latency LUT: the net is empty");
-    if (missing < HWNAS_LATENCY_LUT_MISSING_ERROR || missing > HWNAS_LATENCY_LUT_MISSING_INTERPOLATE)
-        return hwnas__error(HWNAS_EINVAL, "latency LUT: missing mode %d is not 0, 1 or 2",
+    if (missing < HWNAS_LATENCY_LUT_MISSING_ERROR || missing > HWNAS_LATENCY_LUT_MISSING_SCALE)
+        return hwnas__error(HWNAS_EINVAL, "latency LUT: missing mode %d is not 0, 1, 2 or 3",
                             missing);
     /* the plain prediction; with ctx= entries, it gives the net's context
      * and the prediction is made again from the entries of that context */
@@ -1173,9 +1176,11 @@ enum { OPT_LUT, OPT_MISSING, OPT_OVERHEAD };
 static const hwnas__option_spec lut_options[] = {
     [OPT_LUT] = {"lut", HWNAS_OPTION_STRING, "", 0, 0, NULL,
                  "latency LUT file (doc/formats/latency-lut.md; hwnas latency-lut build)"},
-    [OPT_MISSING] = {"missing", HWNAS_OPTION_ENUM, "error", 0, 0, "error|nearest|interpolate",
-                     "a layer not in the LUT: fail, take the nearest compatible entry, or "
-                     "interpolate in work between compatible entries"},
+    [OPT_MISSING] = {"missing", HWNAS_OPTION_ENUM, "error", 0, 0,
+                     "error|nearest|interpolate|scale",
+                     "a layer not in the LUT: fail, take the nearest compatible entry, "
+                     "interpolate in work between compatible entries, or scale the nearest "
+                     "one in work"},
     [OPT_OVERHEAD] = {"overhead", HWNAS_OPTION_STRING, "file", 0, 0, NULL,
                       "per-net overhead in ms, or 'file' for the LUT's own"},
 };

@@ -156,6 +156,11 @@ static void test_predict(void **state)
         HWNAS_OK);
     /* relu work: 2*128 between 2*64 (3 ms) and 2*256 (7 ms): 3 + 4 * (64/192) */
     assert_true(fabs(ms - (1 + 4 + (3 + 4.0 / 3) + 0.25)) < 1e-12);
+    /* scale: the nearest in shape (relu 4x4x4 and 16x4x4 are as near to
+     * 8x4x4; the first one met, 4x4x4, 3 ms) times the work ratio, 2 */
+    assert_int_equal(hwnas_latency_lut_predict(&ms, lut, wide, HWNAS_LATENCY_LUT_MISSING_SCALE),
+                     HWNAS_OK);
+    assert_true(fabs(ms - (1 + 4 + 6 + 0.25)) < 1e-12);
     /* no compatible entry at all: still an error (a pool has no kin but
      * pools of its own kernel, stride and padding) */
     hwnas_net *other;
@@ -165,6 +170,7 @@ static void test_predict(void **state)
     assert_int_equal(hwnas_latency_lut_predict(&ms, lut, other, 1), HWNAS_ENOTFOUND);
     assert_non_null(strstr(hwnas_error_last(), "avgpool in=3x8x8"));
     assert_int_equal(hwnas_latency_lut_predict(&ms, lut, other, 7), HWNAS_EINVAL);
+    assert_int_equal(hwnas_latency_lut_predict(&ms, lut, other, 4), HWNAS_EINVAL);
     hwnas_net_free(other);
     hwnas_net_free(wide);
     hwnas_latency_lut_free(lut);

@@ -32,7 +32,7 @@ static void usage(void)
             "                         [--device TEXT] --out LUT\n"
             "       hwnas latency-lut validate --lut LUT [--space KIND[:OPTS]]...\n"
             "                         [--nets N] [--seed N] [--warmup N] [--repeats N]\n"
-            "                         [--missing error|nearest|interpolate] [--svg FILE]\n"
+            "                         [--missing error|nearest|interpolate|scale] [--svg FILE]\n"
             "                         [--unseen BUILD_SEED]\n"
             "defaults: --space cell --nets 30 --warmup 3 --repeats 15; build --seed 1,\n"
             "validate --seed 2 (other genotypes than the build's). --unseen S keeps\n"
@@ -94,10 +94,11 @@ static int parse_args(lut_args *a, int argc, char **argv, int validate)
             a->missing = !strcmp(v, "error")         ? HWNAS_LATENCY_LUT_MISSING_ERROR
                          : !strcmp(v, "nearest")     ? HWNAS_LATENCY_LUT_MISSING_NEAREST
                          : !strcmp(v, "interpolate") ? HWNAS_LATENCY_LUT_MISSING_INTERPOLATE
+                         : !strcmp(v, "scale")       ? HWNAS_LATENCY_LUT_MISSING_SCALE
                                                      : -1;
             if (a->missing < 0) {
-                fprintf(stderr, "hwnas latency-lut: --missing '%s' is not error, nearest or "
-                        "interpolate\n", v);
+                fprintf(stderr, "hwnas latency-lut: --missing '%s' is not error, nearest, "
+                        "interpolate or scale\n", v);
                 return 0;
             }
         } else {

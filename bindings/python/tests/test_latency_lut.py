@@ -168,6 +168,7 @@ def test_predict_missing(ctx, net):
     assert lut.predict(net, missing="nearest") == pytest.approx(4 + 4.0)
     assert lut.predict(net, missing=MISSING_NEAREST) == pytest.approx(8.0)
     assert lut.predict(net, missing="interpolate") == pytest.approx(4 + 1.0)  # 4x fewer MACs
+    assert lut.predict(net, missing="scale") == pytest.approx(4 + 1.0)  # the nearest, scaled
     with pytest.raises(ValueError):
         lut.predict(net, missing="guess")
     with pytest.raises(hwnas.InvalidArgument):
