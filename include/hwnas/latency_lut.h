@@ -15,13 +15,17 @@
  * belong to no layer), which the builder fits.
  *
  * Tables come from a file (hwnas_latency_lut_load: LUTs measured anywhere,
- * a phone, an MCU, HW-NAS-Bench's devices) or from the builder, which
- * profiles every distinct layer of the nets it is given on this host with
- * the library's fp32 inference engine at batch 1 (warm-up, median of
- * repeats, the calling thread pinned to its CPU).
+ * a phone, an MCU, HW-NAS-Bench's devices) or from the builder, which runs
+ * the nets it is given on this host in the library's fp32 inference
+ * engine at batch 1 and times every layer in context, inside the real
+ * forward pass (warm-up, repeats, the calling thread pinned to its CPU). Two optional key fields describe what that engine runs:
+ * act=relu|relu6 on a batch-norm the engine fuses with its activation, and
+ * ctx=N, the latency class of the nets an entry was timed in
+ * (doc/formats/latency-lut.md).
  *
  * The estimator kind estimator:latency_lut (options lut=FILE,
- * missing=error|nearest|interpolate, overhead) gives the metric latency_ms.
+ * missing=error|nearest|interpolate|scale, overhead) gives the metric
+ * latency_ms.
  *
  * Thread rules: building (set, profile, load) is not thread-safe; a LUT
  * that is no longer modified may be read (get, predict, format, save) from
@@ -53,7 +57,10 @@ enum {
      * (MACs for conv and linear, input plus output elements otherwise)
      * between the closest entries below and above; beyond the ends, the
      * closest entry scaled in proportion to work */
-    HWNAS_LATENCY_LUT_MISSING_INTERPOLATE = 2
+    HWNAS_LATENCY_LUT_MISSING_INTERPOLATE = 2,
+    /* the closest entry as for NEAREST, scaled in proportion to work (a
+     * neighbour in shape keeps its efficiency; since libhwnas 0.2) */
+    HWNAS_LATENCY_LUT_MISSING_SCALE = 3
 };
 
 /* An empty LUT (overhead 0). Errors: HWNAS_EINVAL, HWNAS_ENOMEM.
@@ -120,8 +127,14 @@ HWNAS_API int hwnas_latency_lut_set_device(hwnas_latency_lut *lut, const char *d
 HWNAS_API int hwnas_latency_lut_layer_key(char **out, const struct hwnas_net *net, size_t i);
 
 /*
- * Predicted latency of net in ms: the sum over its nodes of their entries
- * plus the overhead. missing: HWNAS_LATENCY_LUT_MISSING_*.
+ * Predicted latency of net in ms: the sum over its layers of their entries
+ * plus the overhead. A batch-norm whose only consumer is a relu or relu6
+ * is one layer, its entry the key with act=...; without such an entry, the
+ * bn's and the activation's entries. When the LUT has entries with ctx=,
+ * the plain entries first give the net's latency, its class; then each
+ * layer's latency is interpolated between the classes the LUT has for it
+ * around the net's (a layer without any: its plain entry).
+ * missing: HWNAS_LATENCY_LUT_MISSING_*.
  * Errors: HWNAS_EINVAL (NULL, empty net, bad missing), HWNAS_ENOTFOUND (a
  * layer without entry and no compatible entry to fall back on: the
  * message names the node and its key), HWNAS_ENOMEM. Thread-safe on a LUT
@@ -133,13 +146,18 @@ HWNAS_API int hwnas_latency_lut_predict(double *out_ms, const hwnas_latency_lut 
 /*
  * Profile net on this host and add its layers: the net runs in the fp32
  * engine at batch 1 in inference mode with the LUT's context's threads;
- * after `warmup` forward passes, `repeats` passes (>= 1) time every node
- * in place and `repeats` plain passes time the whole net. Each node's
- * latency is its median; a key met again (in this or an earlier net) gets
- * the mean of its medians. The overhead becomes the median, over all nets
- * profiled so far, of (whole-net median - sum of its node medians).
- * Weights are random (latency does not depend on them). The calling thread
- * is pinned to the CPU it runs on for the duration (Linux).
+ * after `warmup` forward passes, `repeats` plain passes (timed as by
+ * hwnas_latency_lut_measure) alternate with `repeats` instrumented passes
+ * in which the engine times every node it runs. A node's time is its
+ * median over the instrumented passes, scaled so that the net's nodes sum
+ * to the fastest instrumented pass (less the timer's own cost). It is added
+ * as a sample to its layer's entry (the run key: act= for a fused
+ * batch-norm, whose activation adds nothing) and to the same key with the
+ * net's ctx= class (of its measured latency); an entry is the median of
+ * its samples. The overhead
+ * becomes the median, over all nets profiled so far, of (fastest plain
+ * pass - sum of its node times). Weights are random (latency does not depend on
+ * them). The calling thread is pinned to the CPU it runs on (Linux).
  * Errors: HWNAS_EINVAL (NULL, repeats 0), HWNAS_EUNSUPPORTED (a net the
  * engine cannot run), HWNAS_ENOMEM. On error the LUT may hold some of the
  * net's layers.
@@ -150,8 +168,15 @@ HWNAS_API int hwnas_latency_lut_profile(hwnas_latency_lut *lut, const struct hwn
 /*
  * Measure net's end-to-end latency in ms on this host the way the profiler
  * does (fp32 engine, batch 1, inference, ctx's threads, pinned): the
- * median of `repeats` forward passes after `warmup`. Errors as
- * hwnas_latency_lut_profile().
+ * fastest of `repeats` readings after `warmup` passes, a reading spanning
+ * as many back-to-back passes as fill about 0.25 ms (one for most nets).
+ * Other work on the machine can only slow a pass down, so the fastest
+ * reading is the least disturbed one and stays put as the load varies.
+ * With one thread the clock is the thread's CPU time: all kernels run on
+ * the calling thread (unless a host parallel-for moves them), so this is
+ * the latency on a core of its own, without the time slices the OS gives
+ * other processes on a shared machine; with more threads, wall time.
+ * Errors as hwnas_latency_lut_profile().
  */
 HWNAS_API int hwnas_latency_lut_measure(double *out_ms, struct hwnas_context *ctx,
                                         const struct hwnas_net *net, uint32_t warmup,

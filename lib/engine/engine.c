@@ -296,6 +296,7 @@ int hwnas__engine_forward(hwnas__engine *e, const float *x, size_t n, int train,
     e->batch = n;
     e->train = train;
     e->step = step;
+    double t_prev = e->node_ms ? e->node_clock() : 0;
     for (size_t i = 0; i < e->n; i++) {
         const hwnas__eng_node *nd = &e->nodes[i];
         if (nd->fused) /* written by its batch-norm input */
@@ -319,6 +320,11 @@ int hwnas__engine_forward(hwnas__engine *e, const float *x, size_t n, int train,
         }
         if (rc != HWNAS_OK)
             return rc;
+        if (e->node_ms) {
+            double t = e->node_clock();
+            e->node_ms[i] = (t - t_prev) * 1e3;
+            t_prev = t;
+        }
     }
     return HWNAS_OK;
 }

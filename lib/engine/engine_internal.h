@@ -77,6 +77,11 @@ typedef struct hwnas__engine {
     int need_input_grad;         /* compute dact of the input node too (tests) */
     uint64_t seed, step;         /* dropout stream: (seed, step, node, sample) */
     float bn_momentum, bn_eps;   /* 0.1, 1e-5 as PyTorch */
+    /* per-node timer (latency LUT profiler); node_ms NULL: off. Else
+     * forward stores in node_ms[i] the ms node_clock (seconds) measured
+     * across each node it runs; fused nodes' slots are left as they are. */
+    double *node_ms;
+    double (*node_clock)(void);
 } hwnas__engine;
 
 /* Compile net (borrowed for the engine's life) and initialise parameters

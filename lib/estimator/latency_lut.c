@@ -27,13 +27,17 @@ typedef struct lut_key {
     int64_t bits;        /* operand bit width of multiplying nodes */
     int64_t inputs;      /* number of inputs of add / concat / mul */
     char mul[64];        /* multiplier name, "" = none */
+    char act[16];        /* bn: the activation run fused into it, "" = none */
+    int64_t ctx;         /* the net's latency class (ctx_x), -1 = any */
 } lut_key;
 
 typedef struct lut_entry {
     char *text;     /* canonical key, owned */
     lut_key k;      /* text taken apart */
-    double ms;      /* latency (mean of the samples when profiled) */
+    double ms;      /* latency (median of the samples when profiled) */
     uint32_t count; /* samples behind ms (1 for entries read or set) */
+    double *samples; /* profiled: the count samples, sorted; NULL otherwise */
+    uint32_t cap_samples;
 } lut_entry;
 
 struct hwnas_latency_lut {
@@ -44,6 +48,7 @@ struct hwnas_latency_lut {
     size_t n_slots;       /* power of two > 2n, or 0 */
     double overhead;      /* ms added once per net */
     char *device;         /* owned, never NULL after creation */
+    int has_ctx;          /* some entry has a ctx= field */
     double *residuals;    /* n_res profiled nets' residuals */
     size_t n_res, cap_res;
 };
@@ -54,7 +59,7 @@ static void key_init(lut_key *k)
 {
     memset(k, 0, sizeof *k);
     k->kh = k->kw = k->sh = k->sw = k->ph = k->pw = k->dh = k->dw = -1;
-    k->groups = k->bits = k->inputs = -1;
+    k->groups = k->bits = k->inputs = k->ctx = -1;
 }
 
 static void put_shape(hwnas__strbuf *sb, const char *name, int rank, const int64_t *d)
@@ -92,6 +97,9 @@ static void key_format(hwnas__strbuf *sb, const lut_key *k)
     if (k->mul[0])
         hwnas__strbuf_printf(sb, " mul=%s", k->mul);
     put_int(sb, "inputs", k->inputs);
+    if (k->act[0])
+        hwnas__strbuf_printf(sb, " act=%s", k->act);
+    put_int(sb, "ctx", k->ctx);
 }
 
 /* Parse a decimal integer in [lo, hi] from s[0..n). */
@@ -171,7 +179,7 @@ static int key_parse(lut_key *k, const char *s, size_t n, const char *where)
         const char *v = eq + 1;
         size_t vlen = flen - nlen - 1;
         static const char *const names[] = {"in", "out", "k", "s", "p", "d",
-                                            "g", "bits", "mul", "inputs"};
+                                            "g", "bits", "mul", "inputs", "act", "ctx"};
         size_t which = HWNAS_ARRAY_SIZE(names);
         for (size_t j = 0; j < HWNAS_ARRAY_SIZE(names); j++)
             if (strlen(names[j]) == nlen && memcmp(names[j], f, nlen) == 0)
@@ -179,7 +187,7 @@ static int key_parse(lut_key *k, const char *s, size_t n, const char *where)
         if (which == HWNAS_ARRAY_SIZE(names))
             return hwnas__error(HWNAS_EINVAL,
                                 "%sunknown field \"%.*s\" in a layer key (fields: in, out, k, s, "
-                                "p, d, g, bits, mul, inputs)",
+                                "p, d, g, bits, mul, inputs, act, ctx)",
                                 where, (int)nlen, f);
         if (seen & (1u << which))
             return hwnas__error(HWNAS_EINVAL, "%sfield '%s' is given twice in a layer key", where,
@@ -229,8 +237,20 @@ static int key_parse(lut_key *k, const char *s, size_t n, const char *where)
                 k->mul[vlen] = '\0';
             }
             break;
-        default:
+        case 9:
             ok = parse_int(v, vlen, 1, 65535, &k->inputs);
+            break;
+        case 11:
+            ok = parse_int(v, vlen, 0, 255, &k->ctx);
+            break;
+        default:
+            ok = vlen > 0 && vlen < sizeof k->act;
+            for (size_t j = 0; ok && j < vlen; j++)
+                ok = valid_name_char(v[j], 0);
+            if (ok) {
+                memcpy(k->act, v, vlen);
+                k->act[vlen] = '\0';
+            }
             break;
         }
         if (!ok)
@@ -288,6 +308,71 @@ static void key_of_node(lut_key *k, const hwnas_net *net, size_t i)
         k->inputs = (int64_t)n_in;
 }
 
+/* The engine runs a batch-norm whose only consumer is a relu or relu6 of
+ * one input as one kernel (lib/engine/engine.c, fuse_bn_act): the bn node
+ * computes both, the activation node nothing. The layer that runs is then
+ * the bn's key plus act=relu|relu6, and the activation has no layer of its
+ * own. fused_act() gives, for node k, that activation's index if k is such
+ * a bn, else -1; fused_into() says whether node j is such an activation.
+ * tests/estimator checks this rule against the engine's. */
+static int64_t fused_act(const hwnas_net *net, size_t k)
+{
+    if (net->nodes[k].kind != HWNAS_NET_BATCHNORM)
+        return -1;
+    size_t uses = 0, user = 0;
+    for (size_t j = k + 1; j < net->n; j++) {
+        const hwnas__net_node *u = &net->nodes[j];
+        for (uint32_t q = 0; q < u->n_in; q++)
+            if (net->inputs[u->in_off + q] == k)
+                uses++, user = j;
+    }
+    const hwnas__net_node *u = &net->nodes[user];
+    if (uses == 1 && u->kind == HWNAS_NET_ACT && u->n_in == 1 &&
+        (u->a.fn == HWNAS_NET_ACT_RELU || u->a.fn == HWNAS_NET_ACT_RELU6))
+        return (int64_t)user;
+    return -1;
+}
+
+static int fused_into(const hwnas_net *net, size_t j)
+{
+    const hwnas__net_node *u = &net->nodes[j];
+    return u->kind == HWNAS_NET_ACT && u->n_in == 1 &&
+           fused_act(net, net->inputs[u->in_off]) == (int64_t)j;
+}
+
+/* A layer's time depends on the net it runs in: in a net whose forward
+ * pass is short, a memory-bound layer (bn, relu, add) finds what it writes
+ * still in cache from the pass before and takes half the time it takes in
+ * a long one, whose convolutions have streamed their im2col buffers and
+ * weights through the caches in between (cell space on the build host:
+ * bn 16x32x32 0.12-0.15 ns per element in nets of 0.3 ms, 0.37-0.45 in
+ * nets of 4-6 ms). The variable that orders this best is the net's own
+ * latency (better than its bytes of buffers and weights, which we tried).
+ * Its context value is x = 2 log2(latency in us), 0 under 1 us; entries
+ * record the class round(x) (half octaves) as ctx=. */
+static double ctx_x(double ms) { return ms > 1e-3 ? 2 * log2(ms * 1e3) : 0; }
+
+int hwnas__lut_ctx_class(double ms)
+{
+    double x = ctx_x(ms);
+    return x < 255 ? (int)lround(x) : 255;
+}
+
+double hwnas__lut_ctx_x(double ms) { return ctx_x(ms); }
+
+/* The key of what the engine runs at node i (see fused_act); 0 when node i
+ * runs inside another node's layer. */
+static int run_key_of_node(lut_key *k, const hwnas_net *net, size_t i)
+{
+    if (fused_into(net, i))
+        return 0;
+    key_of_node(k, net, i);
+    int64_t a = fused_act(net, i);
+    if (a >= 0)
+        snprintf(k->act, sizeof k->act, "%s", hwnas_net_node_op(net, (size_t)a));
+    return 1;
+}
+
 /* Work of a layer, the variable latency is interpolated in. */
 static double key_work(const lut_key *k)
 {
@@ -300,7 +385,23 @@ static double key_work(const lut_key *k)
     }
     if (k->bits > 0)
         return in * (double)k->out[0];
+    if (k->kh > 0) /* pools: every output reads a window */
+        return in + out * (double)(k->kh * k->kw);
     return in * (double)(k->inputs > 0 ? k->inputs : 1) + out;
+}
+
+/* Looser kinship, for layers with no compatible entry at all. Tier 1: the
+ * same op (any kernel, stride, padding, groups, inputs). Tier 2: both
+ * memory-bound (no multiplier, no window: input, bn, activations, add,
+ * mul, concat, dropout, flatten, gap, softmax, zero), whatever the op. */
+static int key_kin(const lut_key *a, const lut_key *b, int tier)
+{
+    if (strcmp(a->mul, b->mul) != 0 || a->bits != b->bits || strcmp(a->act, b->act) != 0 ||
+        a->ctx != b->ctx || a->in_rank != b->in_rank)
+        return 0;
+    if (tier == 1)
+        return strcmp(a->op, b->op) == 0;
+    return a->bits < 0 && a->kh < 0 && b->kh < 0;
 }
 
 /* Same op and discrete parameters: entries a missing layer may use. */
@@ -311,7 +412,7 @@ static int key_compatible(const lut_key *a, const lut_key *b)
         return 0;
     if (a->kh != b->kh || a->kw != b->kw || a->sh != b->sh || a->sw != b->sw || a->ph != b->ph ||
         a->pw != b->pw || a->dh != b->dh || a->dw != b->dw || a->bits != b->bits ||
-        a->inputs != b->inputs)
+        a->inputs != b->inputs || strcmp(a->act, b->act) != 0 || a->ctx != b->ctx)
         return 0;
     /* groups: equal, or both depthwise (groups = input channels) */
     return a->groups == b->groups || (a->groups == a->in[0] && b->groups == b->in[0]);
@@ -353,8 +454,10 @@ void hwnas_latency_lut_free(hwnas_latency_lut *lut)
 {
     if (!lut)
         return;
-    for (size_t i = 0; i < lut->n; i++)
+    for (size_t i = 0; i < lut->n; i++) {
         hwnas__free(lut->ctx, lut->entries[i].text);
+        hwnas__free(lut->ctx, lut->entries[i].samples);
+    }
     hwnas__free(lut->ctx, lut->entries);
     hwnas__free(lut->ctx, lut->slots);
     hwnas__free(lut->ctx, lut->device);
@@ -427,11 +530,15 @@ static int entry_get(hwnas_latency_lut *lut, const lut_key *k, size_t *out_index
         lut->slots = slots;
         lut->n_slots = n_slots;
     }
+    if (k->ctx >= 0)
+        lut->has_ctx = 1;
     lut_entry *e = &lut->entries[lut->n];
     e->text = sb.data; /* the strbuf's buffer, NUL-terminated, on our allocator */
     e->k = *k;
     e->ms = 0;
     e->count = 0;
+    e->samples = NULL;
+    e->cap_samples = 0;
     slot_insert(lut->slots, lut->n_slots, e->text, (uint32_t)lut->n);
     *out_index = lut->n++;
     return HWNAS_OK;
@@ -451,8 +558,12 @@ int hwnas_latency_lut_set(hwnas_latency_lut *lut, const char *key, double ms)
         rc = entry_get(lut, &k, &at);
     if (rc != HWNAS_OK)
         return rc;
-    lut->entries[at].ms = ms;
-    lut->entries[at].count = 1;
+    lut_entry *e = &lut->entries[at];
+    e->ms = ms;
+    e->count = 1;
+    hwnas__free(lut->ctx, e->samples);
+    e->samples = NULL;
+    e->cap_samples = 0;
     return HWNAS_OK;
 }
 
@@ -466,8 +577,27 @@ int hwnas__lut_add_sample(hwnas_latency_lut *lut, const char *key, double ms)
     if (rc != HWNAS_OK)
         return rc;
     lut_entry *e = &lut->entries[at];
-    e->count++;
-    e->ms += (ms - e->ms) / (double)e->count;
+    /* a value set or read before counts as one sample */
+    uint32_t have = e->samples ? e->count : (e->count ? 1 : 0);
+    if (have + 1 > e->cap_samples) {
+        uint32_t cap = e->cap_samples ? 2 * e->cap_samples : 8;
+        double *v = hwnas__realloc(lut->ctx, e->samples, cap * sizeof *v);
+        if (!v)
+            return HWNAS_ENOMEM;
+        if (!e->samples && have)
+            v[0] = e->ms;
+        e->samples = v;
+        e->cap_samples = cap;
+    }
+    uint32_t j = have; /* insertion keeps them sorted */
+    while (j > 0 && e->samples[j - 1] > ms) {
+        e->samples[j] = e->samples[j - 1];
+        j--;
+    }
+    e->samples[j] = ms;
+    e->count = have + 1;
+    uint32_t m = e->count / 2;
+    e->ms = e->count % 2 ? e->samples[m] : 0.5 * (e->samples[m - 1] + e->samples[m]);
     return HWNAS_OK;
 }
 
@@ -605,10 +735,31 @@ static int fallback(double *out, const hwnas_latency_lut *lut, const lut_key *k,
             above = e;
         }
     }
+    for (int tier = 1; !best && tier <= 2; tier++) {
+        /* the kin closest in work, scaled to this layer's work */
+        double bw = 0;
+        for (size_t i = 0; i < lut->n; i++) {
+            const lut_entry *e = &lut->entries[i];
+            double we = key_work(&e->k);
+            double d = fabs(log(we / w));
+            if (key_kin(k, &e->k, tier) && we > 0 && d < best_d) {
+                best_d = d;
+                best = e;
+                bw = we;
+            }
+        }
+        if (best) {
+            *out = missing == HWNAS_LATENCY_LUT_MISSING_NEAREST ? best->ms : best->ms * w / bw;
+            return HWNAS_OK;
+        }
+    }
     if (!best)
         return HWNAS_ENOTFOUND;
+    double wbest = key_work(&best->k);
     if (missing == HWNAS_LATENCY_LUT_MISSING_NEAREST)
         *out = best->ms;
+    else if (missing == HWNAS_LATENCY_LUT_MISSING_SCALE)
+        *out = wbest > 0 ? best->ms * w / wbest : best->ms;
     else if (below && above && wa > wb)
         *out = below->ms + (above->ms - below->ms) * (w - wb) / (wa - wb);
     else if (below && above)
@@ -621,48 +772,153 @@ static int fallback(double *out, const hwnas_latency_lut *lut, const lut_key *k,
     return HWNAS_OK;
 }
 
+/* Exact look-up of k: 1 and *out when found, 0 when not, -1 out of memory.
+ * text (if not NULL) gets the canonical key. */
+static int lookup(double *out, const hwnas_latency_lut *lut, const lut_key *k, char *text,
+                  size_t text_size)
+{
+    hwnas__strbuf sb;
+    hwnas__strbuf_init(&sb, lut->ctx);
+    key_format(&sb, k);
+    if (sb.failed) {
+        hwnas__strbuf_release(&sb);
+        return -1;
+    }
+    int64_t at = find_text(lut, sb.data);
+    if (text)
+        snprintf(text, text_size, "%s", sb.data);
+    hwnas__strbuf_release(&sb);
+    if (at < 0)
+        return 0;
+    *out = lut->entries[at].ms;
+    return 1;
+}
+
+/* The latency of layer k (no ctx) in a net of context x (ctx_x), from
+ * its entries with ctx=: linear in x between the nearest classes
+ * below and above, the nearest one beyond either end. Returns as lookup. */
+static int lookup_ctx(double *out, const hwnas_latency_lut *lut, const lut_key *k, double x)
+{
+    enum { REACH = 16 }; /* classes searched either side: 8 octaves */
+    lut_key q = *k;
+    int64_t b0 = (int64_t)floor(x);
+    double below = 0, above = 0;
+    int64_t wb = -1, wa = -1;
+    for (int64_t b = b0; b >= 0 && b > b0 - REACH && wb < 0; b--) {
+        q.ctx = b;
+        int f = lookup(&below, lut, &q, NULL, 0);
+        if (f < 0)
+            return -1;
+        if (f)
+            wb = b;
+    }
+    for (int64_t b = b0 + 1; b <= b0 + REACH && wa < 0; b++) {
+        q.ctx = b;
+        int f = lookup(&above, lut, &q, NULL, 0);
+        if (f < 0)
+            return -1;
+        if (f)
+            wa = b;
+    }
+    if (wb >= 0 && wa >= 0)
+        *out = below + (above - below) * (x - (double)wb) / (double)(wa - wb);
+    else if (wb >= 0 || wa >= 0)
+        *out = wb >= 0 ? below : above;
+    else
+        return 0;
+    return 1;
+}
+
+/* The latency of what the engine runs at node i (run_key_of_node): *out 0
+ * for an activation fused into its batch-norm. A fused bn's own entry
+ * (act=...) comes first; a LUT without one (measured elsewhere, or by an
+ * older builder) gives the bn's entry plus the activation's. Missing
+ * entries fall back (missing modes) in the same order. x: the net's
+ * context (ctx_x), whose ctx= entries come before all these; -1: none. */
+static int node_latency(double *out, const hwnas_latency_lut *lut, const hwnas_net *net,
+                        size_t i, double x, int missing, const char *file)
+{
+    char buf[512];
+    lut_key k;
+    *out = 0;
+    if (!run_key_of_node(&k, net, i))
+        return HWNAS_OK;
+    int found = x >= 0 ? lookup_ctx(out, lut, &k, x) : 0;
+    if (!found)
+        found = lookup(out, lut, &k, buf, sizeof buf);
+    if (found)
+        return found < 0 ? HWNAS_ENOMEM : HWNAS_OK;
+    lut_key bn, act;
+    int fused = k.act[0] != '\0';
+    double vb = 0, va = 0;
+    if (fused) {
+        key_of_node(&bn, net, i);
+        key_of_node(&act, net, (size_t)fused_act(net, i));
+        int fb = lookup(&vb, lut, &bn, NULL, 0), fa = lookup(&va, lut, &act, NULL, 0);
+        if (fb < 0 || fa < 0)
+            return HWNAS_ENOMEM;
+        if (fb && fa) {
+            *out = vb + va;
+            return HWNAS_OK;
+        }
+    }
+    if (missing != HWNAS_LATENCY_LUT_MISSING_ERROR) {
+        if (fallback(out, lut, &k, missing) == HWNAS_OK)
+            return HWNAS_OK;
+        if (fused && fallback(&vb, lut, &bn, missing) == HWNAS_OK &&
+            fallback(&va, lut, &act, missing) == HWNAS_OK) {
+            *out = vb + va;
+            return HWNAS_OK;
+        }
+    }
+    return hwnas__error(HWNAS_ENOTFOUND, "latency LUT%s%s has no entry for layer '%s' "
+                        "(key \"%s\")%s",
+                        file ? " " : "", file ? file : "", hwnas_net_node_name(net, i), buf,
+                        missing != HWNAS_LATENCY_LUT_MISSING_ERROR
+                            ? " nor any entry to fall back on (same op, or for a memory-bound "
+                              "op any memory-bound op)"
+                            : "");
+}
+
 static int predict(double *out_ms, const hwnas_latency_lut *lut, const hwnas_net *net,
                    int missing, double overhead, const char *file)
 {
     size_t n = hwnas_net_node_count(net);
     if (n == 0)
         return hwnas__error(HWNAS_EINVAL, "latency LUT: the net is empty");
-    if (missing < HWNAS_LATENCY_LUT_MISSING_ERROR || missing > HWNAS_LATENCY_LUT_MISSING_INTERPOLATE)
-        return hwnas__error(HWNAS_EINVAL, "latency LUT: missing mode %d is not 0, 1 or 2",
+    if (missing < HWNAS_LATENCY_LUT_MISSING_ERROR || missing > HWNAS_LATENCY_LUT_MISSING_SCALE)
+        return hwnas__error(HWNAS_EINVAL, "latency LUT: missing mode %d is not 0, 1, 2 or 3",
                             missing);
-    char buf[512];
-    double sum = overhead;
-    for (size_t i = 0; i < n; i++) {
-        lut_key k;
-        key_of_node(&k, net, i);
-        hwnas__strbuf sb;
-        hwnas__strbuf_init(&sb, lut->ctx);
-        key_format(&sb, &k);
-        if (sb.failed) {
-            hwnas__strbuf_release(&sb);
-            return HWNAS_ENOMEM;
-        }
-        int64_t at = find_text(lut, sb.data);
-        snprintf(buf, sizeof buf, "%s", sb.data);
-        hwnas__strbuf_release(&sb);
-        if (at >= 0) {
-            sum += lut->entries[at].ms;
-            continue;
-        }
-        double v;
-        if (missing != HWNAS_LATENCY_LUT_MISSING_ERROR && fallback(&v, lut, &k, missing) == HWNAS_OK) {
+    /* the plain prediction; with ctx= entries, it gives the net's context
+     * and the prediction is made again from the entries of that context */
+    double x = -1, sum = 0;
+    for (int pass = 0; pass < 1 + lut->has_ctx; pass++) {
+        sum = overhead;
+        for (size_t i = 0; i < n; i++) {
+            double v;
+            int rc = node_latency(&v, lut, net, i, x, missing, file);
+            if (rc != HWNAS_OK)
+                return rc;
             sum += v;
-            continue;
         }
-        return hwnas__error(HWNAS_ENOTFOUND, "latency LUT%s%s has no entry for layer '%s' "
-                            "(key \"%s\")%s",
-                            file ? " " : "", file ? file : "", hwnas_net_node_name(net, i), buf,
-                            missing != HWNAS_LATENCY_LUT_MISSING_ERROR
-                                ? " nor any entry of the same op and parameters to fall back on"
-                                : "");
+        x = ctx_x(sum);
     }
     *out_ms = sum;
     return HWNAS_OK;
+}
+
+int hwnas__lut_run_key(char **out, const hwnas_net *net, size_t i, int ctx)
+{
+    *out = NULL;
+    lut_key k;
+    if (!run_key_of_node(&k, net, i))
+        return HWNAS_OK;
+    k.ctx = ctx;
+    hwnas__strbuf sb;
+    hwnas__strbuf_init(&sb, net->ctx);
+    key_format(&sb, &k);
+    *out = hwnas__strbuf_detach_buffer(&sb);
+    return *out ? HWNAS_OK : HWNAS_ENOMEM;
 }
 
 int hwnas_latency_lut_predict(double *out_ms, const hwnas_latency_lut *lut, const hwnas_net *net,
@@ -920,9 +1176,11 @@ enum { OPT_LUT, OPT_MISSING, OPT_OVERHEAD };
 static const hwnas__option_spec lut_options[] = {
     [OPT_LUT] = {"lut", HWNAS_OPTION_STRING, "", 0, 0, NULL,
                  "latency LUT file (doc/formats/latency-lut.md; hwnas latency-lut build)"},
-    [OPT_MISSING] = {"missing", HWNAS_OPTION_ENUM, "error", 0, 0, "error|nearest|interpolate",
-                     "a layer not in the LUT: fail, take the nearest compatible entry, or "
-                     "interpolate in work between compatible entries"},
+    [OPT_MISSING] = {"missing", HWNAS_OPTION_ENUM, "error", 0, 0,
+                     "error|nearest|interpolate|scale",
+                     "a layer not in the LUT: fail, take the nearest compatible entry, "
+                     "interpolate in work between compatible entries, or scale the nearest "
+                     "one in work"},
     [OPT_OVERHEAD] = {"overhead", HWNAS_OPTION_STRING, "file", 0, 0, NULL,
                       "per-net overhead in ms, or 'file' for the LUT's own"},
 };

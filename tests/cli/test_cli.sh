@@ -78,6 +78,9 @@ expect 0 'layers from 3 nets' -- --threads 1 latency-lut build --space "cell:cha
 expect 0 'kendall_tau' -- --threads 1 latency-lut validate --lut "$lut" \
     --space "cell:channels=4;cells=1" --nets 3 --repeats 2 --warmup 1 --missing nearest \
     --svg "$HWNAS_AXMUL_DIR/lut.svg"
+expect 0 'within_10pct' -- --threads 1 latency-lut validate --lut "$lut" \
+    --space "cell:channels=4;cells=1" --nets 3 --repeats 2 --warmup 0 --missing interpolate \
+    --unseen 1
 expect 1 'nope.lut' -- latency-lut validate --lut "$HWNAS_AXMUL_DIR/nope.lut"
 # axmul evaluate: every multiplier on a briefly trained net (needs Fashion-MNIST)
 if [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "engine/engine_internal.h"
 #include "estimator/lut_internal.h"
 #include "test_alloc.h"
 
@@ -155,14 +156,21 @@ static void test_predict(void **state)
         HWNAS_OK);
     /* relu work: 2*128 between 2*64 (3 ms) and 2*256 (7 ms): 3 + 4 * (64/192) */
     assert_true(fabs(ms - (1 + 4 + (3 + 4.0 / 3) + 0.25)) < 1e-12);
-    /* no compatible entry at all: still an error */
+    /* scale: the nearest in shape (relu 4x4x4 and 16x4x4 are as near to
+     * 8x4x4; the first one met, 4x4x4, 3 ms) times the work ratio, 2 */
+    assert_int_equal(hwnas_latency_lut_predict(&ms, lut, wide, HWNAS_LATENCY_LUT_MISSING_SCALE),
+                     HWNAS_OK);
+    assert_true(fabs(ms - (1 + 4 + 6 + 0.25)) < 1e-12);
+    /* no compatible entry at all: still an error (a pool has no kin but
+     * pools of its own kernel, stride and padding) */
     hwnas_net *other;
-    assert_int_equal(hwnas_net_parse(&other, ctx, "hwnas-net 1\ninput(shape=3x8x8)\nsigmoid\n",
-                                     NULL),
+    assert_int_equal(hwnas_net_parse(&other, ctx,
+                                     "hwnas-net 1\ninput(shape=3x8x8)\navgpool(k=3)\n", NULL),
                      HWNAS_OK);
     assert_int_equal(hwnas_latency_lut_predict(&ms, lut, other, 1), HWNAS_ENOTFOUND);
-    assert_non_null(strstr(hwnas_error_last(), "sigmoid in=3x8x8"));
+    assert_non_null(strstr(hwnas_error_last(), "avgpool in=3x8x8"));
     assert_int_equal(hwnas_latency_lut_predict(&ms, lut, other, 7), HWNAS_EINVAL);
+    assert_int_equal(hwnas_latency_lut_predict(&ms, lut, other, 4), HWNAS_EINVAL);
     hwnas_net_free(other);
     hwnas_net_free(wide);
     hwnas_latency_lut_free(lut);
@@ -211,10 +219,15 @@ static void test_format(void **state)
     assert_string_equal(hwnas_latency_lut_key(lut, 1),
                         "conv in=3x8x8 out=4x4x4 k=3x3 s=2x2 p=1x1 d=1x1 g=1 bits=8 "
                         "mul=mul8u_1JFF");
+    /* act= and ctx= (format 1 since libhwnas 0.2): canonical order */
+    assert_int_equal(hwnas_latency_lut_set(lut, "bn ctx=40 act=relu out=4x4x4 in=4x4x4", 0.5),
+                     HWNAS_OK);
+    assert_string_equal(hwnas_latency_lut_key(lut, 2), "bn in=4x4x4 out=4x4x4 act=relu ctx=40");
     /* format and read back: the same text again */
     char *a, *b;
     assert_int_equal(hwnas_latency_lut_format(lut, &a), HWNAS_OK);
-    assert_non_null(strstr(a, "unit ms\noverhead 0.15\nlayer conv"));
+    assert_non_null(strstr(a, "unit ms\noverhead 0.15\nlayer bn in=4x4x4 out=4x4x4 act=relu ctx=40 "
+                              ": 0.5\nlayer conv"));
     hwnas_latency_lut *again;
     assert_int_equal(hwnas_latency_lut_parse(&again, ctx, a, strlen(a), NULL), HWNAS_OK);
     assert_int_equal(hwnas_latency_lut_format(again, &b), HWNAS_OK);
@@ -244,6 +257,12 @@ static void test_format(void **state)
                        "t.lut:2: a layer line");
     expect_parse_error("hwnas-latency-lut 1\n\nlayer relu in=1 out=1 speed=2 : 1\n",
                        HWNAS_EFORMAT, "t.lut:3: unknown field \"speed\"");
+    expect_parse_error("hwnas-latency-lut 1\nlayer bn in=1 out=1 ctx=x : 1\n", HWNAS_EFORMAT,
+                       "t.lut:2: bad value \"x\" of field 'ctx'");
+    expect_parse_error("hwnas-latency-lut 1\nlayer bn in=1 out=1 ctx=256 : 1\n", HWNAS_EFORMAT,
+                       "field 'ctx'");
+    expect_parse_error("hwnas-latency-lut 1\nlayer bn in=1 out=1 act=Relu : 1\n",
+                       HWNAS_EFORMAT, "field 'act'");
     expect_parse_error("hwnas-latency-lut 1\nlayer relu in=1 out=1 : -1\n", HWNAS_EFORMAT,
                        "t.lut:2: latency \"-1\"");
     expect_parse_error("hwnas-latency-lut 1\nlayer relu in=1 out=1 : 1\n"
@@ -330,14 +349,28 @@ static void test_profile(void **state)
     assert_int_equal(hwnas_latency_lut_new(&lut, ctx), HWNAS_OK);
     assert_int_equal(hwnas_latency_lut_profile(lut, net, 1, 0), HWNAS_EINVAL);
     assert_int_equal(hwnas_latency_lut_profile(lut, net, 1, 3), HWNAS_OK);
-    assert_int_equal(hwnas_latency_lut_count(lut), 8); /* every node is distinct */
-    for (size_t i = 0; i < 8; i++) {
+    for (size_t i = 0; i < 16; i++) {
         double v = hwnas_latency_lut_value(lut, i);
         assert_true(isfinite(v) && v >= 0);
     }
-    /* profiling it again averages: still 8 keys */
+    /* every node's key, and the same once more with the net's latency
+     * class: 16 entries, in node order (the keys do not depend on the
+     * timings; the class, the same for every node, is the net's measured
+     * latency) */
+    assert_int_equal(hwnas_latency_lut_count(lut), 16);
+    const char *c0 = strstr(hwnas_latency_lut_key(lut, 1), " ctx=");
+    assert_non_null(c0);
+    for (size_t i = 0; i < 8; i++) {
+        char *k, want[300];
+        assert_int_equal(hwnas_latency_lut_layer_key(&k, net, i), HWNAS_OK);
+        assert_string_equal(hwnas_latency_lut_key(lut, 2 * i), k);
+        snprintf(want, sizeof want, "%s%s", k, c0);
+        assert_string_equal(hwnas_latency_lut_key(lut, 2 * i + 1), want);
+        hwnas_free(k);
+    }
+    /* profiling it again: the same keys, medians of both */
     assert_int_equal(hwnas_latency_lut_profile(lut, net, 0, 1), HWNAS_OK);
-    assert_int_equal(hwnas_latency_lut_count(lut), 8);
+    assert_int_equal(hwnas_latency_lut_count(lut), 16);
     assert_true(isfinite(hwnas_latency_lut_overhead(lut)));
     double pred, meas;
     assert_int_equal(hwnas_latency_lut_predict(&pred, lut, net, 0), HWNAS_OK);
@@ -347,6 +380,241 @@ static void test_profile(void **state)
     assert_int_equal(hwnas_latency_lut_measure(&meas, ctx, net, 1, 0), HWNAS_EINVAL);
     hwnas_latency_lut_free(lut);
     hwnas_net_free(net);
+}
+
+/* conv -> bn -> relu (fused by the engine), bn -> add (not fused: the bn
+ * has two consumers), bn -> relu6 (fused), relu -> bn -> sigmoid (not). */
+static const char *fused_text = "hwnas-net 1\n"
+                                "x = input(shape=3x8x8)\n"
+                                "c = conv(out=4, k=3, pad=1)\n"
+                                "b1 = bn\n"
+                                "r1 = relu\n"
+                                "b2 = bn(c)\n"
+                                "a = add(b2, r1, b2)\n"
+                                "b3 = bn\n"
+                                "r6 = relu6\n"
+                                "b4 = bn\n"
+                                "s = sigmoid\n"
+                                "g = gap\n";
+
+static void test_fused_keys(void **state)
+{
+    (void)state;
+    hwnas_net *net;
+    assert_int_equal(hwnas_net_parse(&net, ctx, fused_text, NULL), HWNAS_OK);
+    size_t n = hwnas_net_node_count(net);
+    static const char *const want[] = {
+        "input in=3x8x8 out=3x8x8",
+        "conv in=3x8x8 out=4x8x8 k=3x3 s=1x1 p=1x1 d=1x1 g=1 bits=32 mul=exact",
+        "bn in=4x8x8 out=4x8x8 act=relu",
+        NULL,
+        "bn in=4x8x8 out=4x8x8",
+        "add in=4x8x8 out=4x8x8 inputs=3",
+        "bn in=4x8x8 out=4x8x8 act=relu6",
+        NULL,
+        "bn in=4x8x8 out=4x8x8",
+        "sigmoid in=4x8x8 out=4x8x8",
+        "gap in=4x8x8 out=4x1x1",
+    };
+    assert_int_equal(n, HWNAS_ARRAY_SIZE(want));
+    /* the LUT's view of what runs is the engine's */
+    hwnas__engine *e;
+    assert_int_equal(hwnas__engine_new(&e, ctx, net, 1), HWNAS_OK);
+    for (size_t i = 0; i < n; i++) {
+        char *k;
+        assert_int_equal(hwnas__lut_run_key(&k, net, i, -1), HWNAS_OK);
+        if (!want[i])
+            assert_null(k);
+        else
+            assert_string_equal(k, want[i]);
+        assert_int_equal(k == NULL, e->nodes[i].fused);
+        assert_int_equal(k && strstr(k, " act="), e->nodes[i].fused_act != 0);
+        hwnas_free(k);
+        /* with a latency class, the same key plus ctx= */
+        assert_int_equal(hwnas__lut_run_key(&k, net, i, 41), HWNAS_OK);
+        if (want[i]) {
+            char w[300];
+            snprintf(w, sizeof w, "%s ctx=41", want[i]);
+            assert_string_equal(k, w);
+        }
+        hwnas_free(k);
+    }
+    hwnas__engine_free(e);
+    /* profiling gives the fused keys, and none for the fused activations */
+    hwnas_latency_lut *lut;
+    assert_int_equal(hwnas_latency_lut_new(&lut, ctx), HWNAS_OK);
+    assert_int_equal(hwnas_latency_lut_profile(lut, net, 0, 2), HWNAS_OK);
+    double v;
+    assert_int_equal(hwnas_latency_lut_get(&v, lut, want[2]), HWNAS_OK);
+    assert_int_equal(hwnas_latency_lut_get(&v, lut, want[6]), HWNAS_OK);
+    assert_int_equal(hwnas_latency_lut_get(&v, lut, "relu in=4x8x8 out=4x8x8"), HWNAS_ENOTFOUND);
+    assert_int_equal(hwnas_latency_lut_get(&v, lut, "relu6 in=4x8x8 out=4x8x8"),
+                     HWNAS_ENOTFOUND);
+    hwnas_latency_lut_free(lut);
+    hwnas_net_free(net);
+}
+
+/* A LUT holding exactly the layers that run in a net predicts the sum of
+ * its entries plus the overhead, fused layers counted once; a LUT of
+ * separate bn and relu entries (measured elsewhere) gives bn + relu. */
+static void test_predict_fused(void **state)
+{
+    (void)state;
+    hwnas_net *net;
+    assert_int_equal(hwnas_net_parse(&net, ctx, fused_text, NULL), HWNAS_OK);
+    size_t n = hwnas_net_node_count(net);
+    hwnas_latency_lut *lut;
+    assert_int_equal(hwnas_latency_lut_new(&lut, ctx), HWNAS_OK);
+    assert_int_equal(hwnas_latency_lut_set_overhead(lut, 0.5), HWNAS_OK);
+    double sum = 0.5;
+    for (size_t i = 0; i < n; i++) {
+        char *k;
+        assert_int_equal(hwnas__lut_run_key(&k, net, i, -1), HWNAS_OK);
+        if (!k)
+            continue;
+        double v = 1.0 / (double)(i + 1); /* a distinct value per layer */
+        /* the two bn layers without act= share one key: set once */
+        if (hwnas_latency_lut_get(&v, lut, k) == HWNAS_ENOTFOUND)
+            assert_int_equal(hwnas_latency_lut_set(lut, k, v), HWNAS_OK);
+        sum += v;
+        hwnas_free(k);
+    }
+    double ms;
+    assert_int_equal(hwnas_latency_lut_predict(&ms, lut, net, 0), HWNAS_OK);
+    assert_true(fabs(ms - sum) < 1e-12);
+    hwnas_latency_lut_free(lut);
+    /* separate entries for every node: the plain sum */
+    lut = full_lut(ctx, net, 0.5);
+    sum = 0.5;
+    for (size_t i = 0; i < n; i++) {
+        char *k;
+        double v;
+        assert_int_equal(hwnas_latency_lut_layer_key(&k, net, i), HWNAS_OK);
+        assert_int_equal(hwnas_latency_lut_get(&v, lut, k), HWNAS_OK);
+        sum += v;
+        hwnas_free(k);
+    }
+    assert_int_equal(hwnas_latency_lut_predict(&ms, lut, net, 0), HWNAS_OK);
+    assert_true(fabs(ms - sum) < 1e-12);
+    /* a fused entry, once there, replaces bn + relu */
+    double bn, relu, fused = 100;
+    assert_int_equal(hwnas_latency_lut_get(&bn, lut, "bn in=4x8x8 out=4x8x8"), HWNAS_OK);
+    assert_int_equal(hwnas_latency_lut_get(&relu, lut, "relu in=4x8x8 out=4x8x8"), HWNAS_OK);
+    assert_int_equal(hwnas_latency_lut_set(lut, "bn in=4x8x8 out=4x8x8 act=relu", fused),
+                     HWNAS_OK);
+    assert_int_equal(hwnas_latency_lut_predict(&ms, lut, net, 0), HWNAS_OK);
+    assert_true(fabs(ms - (sum - bn - relu + fused)) < 1e-9);
+    hwnas_latency_lut_free(lut);
+    hwnas_net_free(net);
+}
+
+/* Entries per latency class: the plain entries give the net's latency,
+ * its context x; then each layer takes its entry of the net's class,
+ * linear in x between two classes, the nearest class beyond the ends, and
+ * the plain entry when the layer has no class entry. */
+static void test_predict_ctx(void **state)
+{
+    (void)state;
+    hwnas_net *net = test_net(ctx);
+    size_t n = hwnas_net_node_count(net);
+    double x = hwnas__lut_ctx_x(1000.0 * (double)n); /* 8 plain entries of 1000 ms */
+    int c = hwnas__lut_ctx_class(1000.0 * (double)n);
+    assert_true(fabs(x - c) <= 0.5 && fabs(x - 2 * log2(8e6)) < 1e-12);
+    hwnas_latency_lut *lut;
+    assert_int_equal(hwnas_latency_lut_new(&lut, ctx), HWNAS_OK);
+    double want = 0;
+    for (size_t i = 0; i < n; i++) {
+        char *k, key[300];
+        assert_int_equal(hwnas_latency_lut_layer_key(&k, net, i), HWNAS_OK);
+        /* plain entries: the first estimate, and layers without classes */
+        assert_int_equal(hwnas_latency_lut_set(lut, k, 1000), HWNAS_OK);
+        if (i == 0) { /* node 0: its own class only */
+            snprintf(key, sizeof key, "%s ctx=%d", k, c);
+            assert_int_equal(hwnas_latency_lut_set(lut, key, 2), HWNAS_OK);
+            want += 2;
+        } else if (i == 1) { /* node 1: classes c - 1 and c + 1 */
+            snprintf(key, sizeof key, "%s ctx=%d", k, c - 1);
+            assert_int_equal(hwnas_latency_lut_set(lut, key, 1), HWNAS_OK);
+            snprintf(key, sizeof key, "%s ctx=%d", k, c + 1);
+            assert_int_equal(hwnas_latency_lut_set(lut, key, 3), HWNAS_OK);
+            want += 1 + 2 * (x - (c - 1)) / 2;
+        } else if (i == 2) { /* node 2: two classes below */
+            snprintf(key, sizeof key, "%s ctx=%d", k, c - 3);
+            assert_int_equal(hwnas_latency_lut_set(lut, key, 5), HWNAS_OK);
+            snprintf(key, sizeof key, "%s ctx=%d", k, c - 2);
+            assert_int_equal(hwnas_latency_lut_set(lut, key, 4), HWNAS_OK);
+            want += 4;
+        } else { /* the rest: no class entry, the plain one */
+            want += 1000;
+        }
+        hwnas_free(k);
+    }
+    double ms;
+    assert_int_equal(hwnas_latency_lut_predict(&ms, lut, net, 0), HWNAS_OK);
+    assert_true(fabs(ms - want) < 1e-9);
+    /* and the format keeps them */
+    char *text;
+    assert_int_equal(hwnas_latency_lut_format(lut, &text), HWNAS_OK);
+    hwnas_latency_lut *again;
+    assert_int_equal(hwnas_latency_lut_parse(&again, ctx, text, strlen(text), NULL), HWNAS_OK);
+    assert_int_equal(hwnas_latency_lut_predict(&ms, again, net, 0), HWNAS_OK);
+    assert_true(fabs(ms - want) < 1e-6);
+    hwnas_free(text);
+    hwnas_latency_lut_free(again);
+    hwnas_latency_lut_free(lut);
+    hwnas_net_free(net);
+}
+
+/* Profiled samples: the entry is their median; a value set before counts
+ * as one sample. */
+static void test_median(void **state)
+{
+    (void)state;
+    hwnas_latency_lut *lut;
+    assert_int_equal(hwnas_latency_lut_new(&lut, ctx), HWNAS_OK);
+    const char *k = "relu in=4 out=4";
+    static const double s[] = {5, 1, 9, 2, 100, 3};
+    static const double med[] = {5, 3, 5, 3.5, 5, 4};
+    for (size_t i = 0; i < HWNAS_ARRAY_SIZE(s); i++) {
+        assert_int_equal(hwnas__lut_add_sample(lut, k, s[i]), HWNAS_OK);
+        assert_true(hwnas_latency_lut_value(lut, 0) == med[i]);
+    }
+    assert_int_equal(hwnas_latency_lut_set(lut, k, 7), HWNAS_OK);
+    assert_int_equal(hwnas__lut_add_sample(lut, k, 1), HWNAS_OK);
+    assert_int_equal(hwnas__lut_add_sample(lut, k, 2), HWNAS_OK);
+    assert_true(hwnas_latency_lut_value(lut, 0) == 2); /* median of 7, 1, 2 */
+    hwnas_latency_lut_free(lut);
+}
+
+/* Layers with no compatible entry fall back on kin: the same op with
+ * other parameters, then any memory-bound op, scaled in work. */
+static void test_fallback_kin(void **state)
+{
+    (void)state;
+    hwnas_latency_lut *lut;
+    assert_int_equal(hwnas_latency_lut_new(&lut, ctx), HWNAS_OK);
+    assert_int_equal(hwnas_latency_lut_set(lut, "input in=1x4x4 out=1x4x4", 0.25), HWNAS_OK);
+    assert_int_equal(hwnas_latency_lut_set(lut, "relu in=2x4x4 out=2x4x4", 1), HWNAS_OK);
+    assert_int_equal(hwnas_latency_lut_set(lut, "avgpool in=1x4x4 out=1x2x2 k=2 s=2 p=0", 2),
+                     HWNAS_OK);
+    hwnas_net *net;
+    /* zero of 1x4x4: the memory-bound entry closest in work, the input
+     * (equal work: 0.25 ms); a 3x3 pool: the 2x2 pool's 2 ms times
+     * (16 + 4 * 9) / (16 + 4 * 4) */
+    assert_int_equal(hwnas_net_parse(&net, ctx,
+                                     "hwnas-net 1\nx = input(shape=1x4x4)\nz = zero\n"
+                                     "p = avgpool(x, k=3, s=1)\n",
+                                     NULL),
+                     HWNAS_OK);
+    double ms;
+    assert_int_equal(hwnas_latency_lut_predict(&ms, lut, net, 0), HWNAS_ENOTFOUND);
+    assert_non_null(strstr(hwnas_error_last(), "zero in=1x4x4"));
+    assert_int_equal(hwnas_latency_lut_predict(&ms, lut, net, 2), HWNAS_OK);
+    assert_true(fabs(ms - (0.25 + 0.25 + 2.0 * 52 / 32)) < 1e-12);
+    assert_int_equal(hwnas_latency_lut_predict(&ms, lut, net, 1), HWNAS_OK);
+    assert_true(fabs(ms - (0.25 + 0.25 + 2)) < 1e-12);
+    hwnas_net_free(net);
+    hwnas_latency_lut_free(lut);
 }
 
 static void test_oom(void **state)
@@ -407,7 +675,9 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_keys),     cmocka_unit_test(test_predict),
         cmocka_unit_test(test_format),   cmocka_unit_test(test_estimator),
-        cmocka_unit_test(test_profile),
+        cmocka_unit_test(test_profile),  cmocka_unit_test(test_fused_keys),
+        cmocka_unit_test(test_predict_fused), cmocka_unit_test(test_predict_ctx),
+        cmocka_unit_test(test_median),   cmocka_unit_test(test_fallback_kin),
     };
     return cmocka_run_group_tests_name("latency_lut", tests, setup, teardown);
 }

@@ -19,6 +19,7 @@ typedef struct lut_args {
     long count;                     /* sampled nets per space */
     long warmup, repeats;
     unsigned long long seed;
+    long unseen;                    /* validate: build seed whose nets to skip, -1 none */
     const char *out, *lut, *svg, *device;
     int missing;
 } lut_args;
@@ -31,10 +32,14 @@ static void usage(void)
             "                         [--device TEXT] --out LUT\n"
             "       hwnas latency-lut validate --lut LUT [--space KIND[:OPTS]]...\n"
             "                         [--nets N] [--seed N] [--warmup N] [--repeats N]\n"
-            "                         [--missing error|nearest|interpolate] [--svg FILE]\n"
+            "                         [--missing error|nearest|interpolate|scale] [--svg FILE]\n"
+            "                         [--unseen BUILD_SEED]\n"
             "defaults: --space cell --nets 30 --warmup 3 --repeats 15; build --seed 1,\n"
-            "validate --seed 2 (other nets than the build's). Timing runs on the\n"
-            "context's threads (--threads 1 for single-core latency).\n");
+            "validate --seed 2 (other genotypes than the build's). --unseen S keeps\n"
+            "only nets that differ from every net a build with --seed S and the same\n"
+            "--space and --nets profiles, and from each other (spaces decode many\n"
+            "genotypes to one net). Timing runs on the context's threads (--threads 1\n"
+            "for single-core latency: then the thread's CPU time).\n");
 }
 
 static int parse_long(const char *s, long lo, long hi, long *out)
@@ -54,6 +59,7 @@ static int parse_args(lut_args *a, int argc, char **argv, int validate)
     a->warmup = 3;
     a->repeats = 15;
     a->seed = validate ? 2 : 1;
+    a->unseen = -1;
     for (int i = 0; i < argc; i++) {
         const char *f = argv[i];
         if (i + 1 >= argc) {
@@ -82,14 +88,17 @@ static int parse_args(lut_args *a, int argc, char **argv, int validate)
             a->lut = v;
         else if (!strcmp(f, "--svg") && validate)
             a->svg = v;
+        else if (!strcmp(f, "--unseen") && validate && parse_long(v, 0, 0x7fffffffL, &n))
+            a->unseen = n;
         else if (!strcmp(f, "--missing") && validate) {
             a->missing = !strcmp(v, "error")         ? HWNAS_LATENCY_LUT_MISSING_ERROR
                          : !strcmp(v, "nearest")     ? HWNAS_LATENCY_LUT_MISSING_NEAREST
                          : !strcmp(v, "interpolate") ? HWNAS_LATENCY_LUT_MISSING_INTERPOLATE
+                         : !strcmp(v, "scale")       ? HWNAS_LATENCY_LUT_MISSING_SCALE
                                                      : -1;
             if (a->missing < 0) {
-                fprintf(stderr, "hwnas latency-lut: --missing '%s' is not error, nearest or "
-                        "interpolate\n", v);
+                fprintf(stderr, "hwnas latency-lut: --missing '%s' is not error, nearest, "
+                        "interpolate or scale\n", v);
                 return 0;
             }
         } else {
@@ -108,6 +117,87 @@ static int parse_args(lut_args *a, int argc, char **argv, int validate)
 
 /* Called for each net: the i-th net of a space (or file), its label. */
 typedef int (*net_fn)(hwnas_context *ctx, const hwnas_net *net, const char *label, void *ud);
+
+/* Net hashes already met (--unseen). */
+typedef struct seen_set {
+    uint64_t *h;
+    size_t n, cap;
+} seen_set;
+
+static int seen_has(const seen_set *s, uint64_t h)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->h[i] == h)
+            return 1;
+    return 0;
+}
+
+static int seen_add(seen_set *s, uint64_t h)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 64;
+        uint64_t *p = realloc(s->h, cap * sizeof *p);
+        if (!p)
+            return HWNAS_ENOMEM;
+        s->h = p;
+        s->cap = cap;
+    }
+    s->h[s->n++] = h;
+    return HWNAS_OK;
+}
+
+/* Sample and decode up to count nets of space from (seed, stream); call
+ * fn on each (when fn) unless its hash is in skip; add every hash to
+ * skip when fn is NULL, and the accepted ones when skip_seen. */
+static int sample_nets(hwnas_context *ctx, hwnas_space *space, unsigned long long seed,
+                       uint64_t stream, long count, const char *kind, seen_set *skip,
+                       int skip_seen, net_fn fn, void *ud)
+{
+    hwnas_rng *rng = NULL;
+    hwnas_net *net = NULL;
+    uint32_t *genes = NULL;
+    int rc = hwnas_rng_new(&rng, ctx, seed, stream);
+    if (rc == HWNAS_OK)
+        rc = hwnas_net_new(&net, ctx);
+    if (rc == HWNAS_OK) {
+        genes = calloc(hwnas_space_gene_count(space) + 1, sizeof *genes);
+        if (!genes)
+            rc = HWNAS_ENOMEM;
+    }
+    long done = 0, tries = 0;
+    while (rc == HWNAS_OK && done < count && tries < 100 * (count + 1)) {
+        tries++;
+        rc = hwnas_space_sample(space, rng, genes);
+        if (rc != HWNAS_OK)
+            break;
+        rc = hwnas_space_decode(space, genes, net);
+        if (rc == HWNAS_EINVALID) {
+            rc = HWNAS_OK;
+            continue;
+        }
+        if (rc != HWNAS_OK)
+            break;
+        uint64_t h = hwnas_net_hash(net);
+        if (!fn) {
+            rc = seen_add(skip, h);
+            done++;
+            continue;
+        }
+        if (skip_seen && seen_has(skip, h))
+            continue;
+        if (skip_seen)
+            rc = seen_add(skip, h);
+        char label[160];
+        snprintf(label, sizeof label, "%s#%ld", kind, done);
+        if (rc == HWNAS_OK)
+            rc = fn(ctx, net, label, ud);
+        done++;
+    }
+    free(genes);
+    hwnas_net_free(net);
+    hwnas_rng_free(rng);
+    return rc;
+}
 
 /* Decode a->count sampled nets of each space and call fn on each. */
 static int for_each_net(hwnas_context *ctx, const lut_args *a, net_fn fn, void *ud)
@@ -132,40 +222,16 @@ static int for_each_net(hwnas_context *ctx, const lut_args *a, net_fn fn, void *
             colon = c2;
         }
         hwnas_space *space = NULL;
-        hwnas_rng *rng = NULL;
-        hwnas_net *net = NULL;
-        uint32_t *genes = NULL;
+        seen_set skip = {NULL, 0, 0};
         rc = hwnas_space_new(&space, ctx, kind, colon ? colon + 1 : NULL);
+        /* the build's nets: the same space, count and stream, its seed */
+        if (rc == HWNAS_OK && a->unseen >= 0)
+            rc = sample_nets(ctx, space, (unsigned long long)a->unseen, s, a->count, kind, &skip,
+                             0, NULL, NULL);
         if (rc == HWNAS_OK)
-            rc = hwnas_rng_new(&rng, ctx, a->seed, s);
-        if (rc == HWNAS_OK)
-            rc = hwnas_net_new(&net, ctx);
-        if (rc == HWNAS_OK) {
-            genes = calloc(hwnas_space_gene_count(space) + 1, sizeof *genes);
-            if (!genes)
-                rc = HWNAS_ENOMEM;
-        }
-        long done = 0, tries = 0;
-        while (rc == HWNAS_OK && done < a->count && tries < 100 * (a->count + 1)) {
-            tries++;
-            rc = hwnas_space_sample(space, rng, genes);
-            if (rc != HWNAS_OK)
-                break;
-            rc = hwnas_space_decode(space, genes, net);
-            if (rc == HWNAS_EINVALID) {
-                rc = HWNAS_OK;
-                continue;
-            }
-            if (rc != HWNAS_OK)
-                break;
-            char label[160];
-            snprintf(label, sizeof label, "%s#%ld", kind, done);
-            rc = fn(ctx, net, label, ud);
-            done++;
-        }
-        free(genes);
-        hwnas_net_free(net);
-        hwnas_rng_free(rng);
+            rc = sample_nets(ctx, space, a->seed, s, a->count, kind, &skip, a->unseen >= 0, fn,
+                             ud);
+        free(skip.h);
         hwnas_space_free(space);
         if (rc != HWNAS_OK) {
             cli_fail(a->spaces[s], rc);
@@ -281,7 +347,7 @@ static int validate_one(hwnas_context *ctx, const hwnas_net *net, const char *la
     v->pred[v->n] = p;
     v->meas[v->n] = m;
     v->n++;
-    fprintf(stderr, "\rmeasured %zu nets (%s: predicted %.3f ms, measured %.3f ms)      ", v->n,
+    fprintf(stderr, "\rmeasured %zu nets (%s: predicted %.4g ms, measured %.4g ms)      ", v->n,
             label, p, m);
     return HWNAS_OK;
 }

@@ -22,9 +22,9 @@ from .core import Handle
 
 c_double, c_uint32 = ctypes.c_double, ctypes.c_uint32
 
-MISSING_ERROR, MISSING_NEAREST, MISSING_INTERPOLATE = 0, 1, 2
+MISSING_ERROR, MISSING_NEAREST, MISSING_INTERPOLATE, MISSING_SCALE = 0, 1, 2, 3
 _MISSING = {"error": MISSING_ERROR, "nearest": MISSING_NEAREST,
-            "interpolate": MISSING_INTERPOLATE}
+            "interpolate": MISSING_INTERPOLATE, "scale": MISSING_SCALE}
 
 _d = _native._declare
 _d("hwnas_latency_lut_new", c_int, P(c_void_p), c_void_p)
@@ -220,7 +220,7 @@ class LatencyLut(Handle):
     def predict(self, net, missing="error"):
         """net's predicted latency in ms: its layers' entries plus the
         overhead. missing: "error" (hwnas.NotFound naming the node and its
-        key), "nearest" or "interpolate" (or MISSING_*)."""
+        key), "nearest", "interpolate" or "scale" (or MISSING_*)."""
         out = c_double()
         check(lib.hwnas_latency_lut_predict(ctypes.byref(out), self._live(), net._live(),
                                             _missing(missing)))
@@ -242,4 +242,4 @@ class LatencyLut(Handle):
 
 
 __all__ = ["LatencyLut", "layer_key", "layer_keys", "measure", "MISSING_ERROR",
-           "MISSING_NEAREST", "MISSING_INTERPOLATE"]
+           "MISSING_NEAREST", "MISSING_INTERPOLATE", "MISSING_SCALE"]

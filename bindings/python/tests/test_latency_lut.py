@@ -168,6 +168,7 @@ def test_predict_missing(ctx, net):
     assert lut.predict(net, missing="nearest") == pytest.approx(4 + 4.0)
     assert lut.predict(net, missing=MISSING_NEAREST) == pytest.approx(8.0)
     assert lut.predict(net, missing="interpolate") == pytest.approx(4 + 1.0)  # 4x fewer MACs
+    assert lut.predict(net, missing="scale") == pytest.approx(4 + 1.0)  # the nearest, scaled
     with pytest.raises(ValueError):
         lut.predict(net, missing="guess")
     with pytest.raises(hwnas.InvalidArgument):
@@ -179,11 +180,17 @@ def test_predict_missing(ctx, net):
 def test_profile_and_measure_shape(ctx, net):
     lut = LatencyLut(ctx)
     assert lut.profile(net, warmup=1, repeats=3) is lut
-    assert sorted(lut.keys()) == sorted(KEYS)
+    # every layer plain, and again with the net's latency class (ctx=N)
+    plain = [k for k in lut.keys() if " ctx=" not in k]
+    assert sorted(plain) == sorted(KEYS)
+    cls = {k.split(" ctx=")[1] for k in lut.keys() if " ctx=" in k}
+    assert len(cls) == 1
+    c = cls.pop()
+    assert sorted(lut.keys()) == sorted(KEYS + [k + " ctx=" + c for k in KEYS])
     assert all(v >= 0 and math.isfinite(v) for v in lut.to_dict().values())
     assert math.isfinite(lut.overhead)
     assert math.isfinite(lut.predict(net))
-    assert LatencyLut.parse(ctx, lut.format()).keys() == sorted(KEYS)
+    assert LatencyLut.parse(ctx, lut.format()).keys() == sorted(lut.keys())
     with pytest.raises(hwnas.InvalidArgument):
         lut.profile(net, repeats=0)
     ms = measure(ctx, net, warmup=0, repeats=2)
