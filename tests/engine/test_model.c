@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "engine/engine_internal.h"
+#include "engine/model_internal.h"
 #include "engine_tests.h"
 #include "hwnas/hwnas.h"
 
@@ -361,6 +362,56 @@ static void test_torch_steps(void **state)
     hwnas_context_free(ctx);
 }
 
+/* init=he re-draws the weights hwnas_model_new gave for the same seed;
+ * init=uniform draws convolution and linear weights and biases from
+ * U(-1/sqrt(fan_in), +1/sqrt(fan_in)) and resets batch-norm's scale and
+ * shift. */
+static void test_init_option(void **state)
+{
+    (void)state;
+    hwnas_context *ctx = NULL;
+    assert_int_equal(hwnas_context_new(&ctx, "threads=1"), HWNAS_OK);
+    hwnas_dataset *ds = toy_dataset(ctx, 8, 3);
+    hwnas_model *m = toy_model(ctx, small_net); /* seed 42 */
+    hwnas__engine *e = m->eng;
+    size_t np = e->n_params;
+    float *p0 = malloc(np * sizeof *p0);
+    memcpy(p0, e->params, np * sizeof *p0);
+    /* lr 0: the weights stay as initialised */
+    assert_int_equal(hwnas_model_train(m, ds, "lr=0;init=he;seed=42", NULL, NULL), HWNAS_OK);
+    assert_memory_equal(p0, e->params, np * sizeof *p0);
+    assert_int_equal(hwnas_model_train(m, ds, "lr=0;init=uniform;seed=42", NULL, NULL),
+                     HWNAS_OK);
+    for (size_t i = 0; i < e->n; i++) {
+        const hwnas__eng_node *nd = &e->nodes[i];
+        const float *p = e->params + nd->p_off;
+        if (nd->kind == HWNAS_NET_CONV2D || nd->kind == HWNAS_NET_LINEAR) {
+            size_t nb = nd->a.bias ? nd->c : 0;
+            double bound = 1.0 / sqrt((double)(nd->n_p - nb) / (double)nd->c), ss = 0;
+            for (size_t k = 0; k < nd->n_p; k++) {
+                assert_true(fabs(p[k]) <= bound);
+                ss += (double)p[k] * p[k];
+            }
+            /* variance bound^2 / 3 (within sampling noise of >= 36 draws) */
+            double var = ss / (double)nd->n_p;
+            assert_true(var > 0.5 * bound * bound / 3 && var < 1.5 * bound * bound / 3);
+            for (size_t k = nd->n_p - nb; k < nd->n_p; k++)
+                assert_true(p[k] != 0.0f);
+        } else if (nd->kind == HWNAS_NET_BATCHNORM) {
+            assert_true(p[0] == 1.0f && p[nd->c] == 0.0f);
+        }
+    }
+    /* keep (the default) trains what is there */
+    memcpy(p0, e->params, np * sizeof *p0);
+    assert_int_equal(hwnas_model_train(m, ds, "lr=0", NULL, NULL), HWNAS_OK);
+    assert_memory_equal(p0, e->params, np * sizeof *p0);
+    assert_int_equal(hwnas_model_train(m, ds, "init=normal", NULL, NULL), HWNAS_EINVAL);
+    free(p0);
+    hwnas_model_free(m);
+    hwnas_dataset_free(ds);
+    hwnas_context_free(ctx);
+}
+
 /* The model kind is listed and describes its options. */
 static void test_options_kind(void **state)
 {
@@ -420,7 +471,7 @@ int run_model_tests(void)
         cmocka_unit_test(test_weights_file),     cmocka_unit_test(test_errors),
         cmocka_unit_test(test_softmax_output),   cmocka_unit_test(test_schedule_and_sgd),
         cmocka_unit_test(test_options_kind),     cmocka_unit_test(test_fashion_mnist),
-        cmocka_unit_test(test_torch_steps),
+        cmocka_unit_test(test_torch_steps),      cmocka_unit_test(test_init_option),
     };
     return cmocka_run_group_tests_name("engine-model", tests, NULL, NULL);
 }

@@ -60,7 +60,7 @@ int cli_train(hwnas_context *ctx, int argc, char **argv)
         const char *a = argv[i];
         static const char *const model_flags[] = {"--epochs", "--batch", "--lr", "--momentum",
                                                   "--weight-decay", "--schedule", "--warmup",
-                                                  "--label-smoothing", "--seed"};
+                                                  "--label-smoothing", "--seed", "--init"};
         int known = 0;
         for (size_t f = 0; f < sizeof model_flags / sizeof *model_flags; f++)
             if (strcmp(a, model_flags[f]) == 0) {
@@ -96,7 +96,8 @@ int cli_train(hwnas_context *ctx, int argc, char **argv)
                     "[--batch N] [--lr X] [--momentum X] [--weight-decay X]\n"
                     "       [--schedule cosine|step|constant] [--warmup EPOCHS] "
                     "[--label-smoothing X] [--augment] [--seed N]\n"
-                    "       [--data DIR] [--save WEIGHTS]\n",
+                    "       [--init he|uniform] "
+                    "[--data DIR] [--save WEIGHTS]\n",
                     a);
             return CLI_USAGE;
         }
