@@ -16,8 +16,9 @@ batch 128, no augmentation.
       every epoch (hwnas's weights are also evaluated by torch, a check of
       the inference path).
 
---model adds hwnas model options (e.g. "init=uniform"); --torch-init
-default re-initialises torch with its own default instead of copying.
+--model adds hwnas model options (e.g. "init=uniform": torch then starts
+from the weights that option draws); --torch-init default re-initialises
+torch with its own default instead of copying.
 Run from the repository root:
   LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 \\
   PYTHONPATH=bindings/python /usr/bin/python3 bench/engine/parity.py ...
@@ -129,6 +130,10 @@ def main():
             f"seed={a.seed}" + (";" + a.model if a.model else ""))
     model = hwnas.Model(ctx, net, seed=a.seed)
     p0, s0 = weights_arrays(model.save_bytes())
+    if "init=" in a.model:  # the weights that option draws: a pass with lr 0 on a probe
+        probe = hwnas.Model(ctx, net, seed=a.seed)
+        probe.train(full.subset(2), f"lr=0;batch=2;seed={a.seed};{a.model}")
+        p0 = weights_arrays(probe.save_bytes())[0]
 
     ours, snaps = [], []
 
