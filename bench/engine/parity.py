@@ -16,9 +16,11 @@ batch 128, no augmentation.
       every epoch (hwnas's weights are also evaluated by torch, a check of
       the inference path).
 
---model adds hwnas model options (e.g. "init=uniform": torch then starts
-from the weights that option draws); --torch-init default re-initialises
-torch with its own default instead of copying.
+--raw feeds images scaled to [0, 1] without standardising them;
+--hwnas-only (with --epochs) skips the torch side. --model adds hwnas
+model options (e.g. "init=uniform": torch then starts from the weights
+that option draws); --torch-init default re-initialises torch with its
+own default instead of copying.
 Run from the repository root:
   LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 \\
   PYTHONPATH=bindings/python /usr/bin/python3 bench/engine/parity.py ...
@@ -114,6 +116,9 @@ def main():
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--model", default="", help="extra hwnas model options")
     ap.add_argument("--torch-init", choices=["copy", "default"], default="copy")
+    ap.add_argument("--raw", action="store_true",
+                    help="images in [0, 1], not standardised (as torch_ref.py)")
+    ap.add_argument("--hwnas-only", action="store_true", help="--epochs: skip torch")
     a = ap.parse_args()
     torch.set_num_threads(1)
     ctx = hwnas.Context(threads=1)
@@ -125,7 +130,8 @@ def main():
     else:
         n = a.samples or a.steps * a.batch
         ds, epochs = (full.subset(n) if n < len(full) else full), 1
-    ds.normalize(mean, std)
+    if not a.raw:
+        ds.normalize(mean, std)
     opts = (f"epochs={epochs};batch={a.batch};lr=0.05;momentum=0.9;schedule=constant;"
             f"seed={a.seed}" + (";" + a.model if a.model else ""))
     model = hwnas.Model(ctx, net, seed=a.seed)
@@ -157,10 +163,17 @@ def main():
 
     if a.epochs:
         test = hwnas.Dataset.load(ctx, "fashion-mnist", split="test")
-        test.normalize(mean, std)
+        if not a.raw:
+            test.normalize(mean, std)
         tx, ty = test.batch(np.arange(len(test)))
         tx, ty = torch.from_numpy(tx), torch.from_numpy(ty).long()
         check = hwnas.Model(ctx, net, seed=a.seed)
+        if a.hwnas_only:
+            print("epoch  hwnas")
+            for ep, snap in enumerate(snaps):
+                check.load_bytes(snap)
+                print(f"{ep + 1:5d}  {100 * check.evaluate(test)[0]:.2f}", flush=True)
+            return
         tl = []
         print("epoch  hwnas  hwnas_weights_in_torch  torch")
         for ep, tn in enumerate(torch_train(fresh(torch.float32), x, y, order, a.batch,
