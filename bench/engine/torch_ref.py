@@ -5,7 +5,13 @@
 weights, zero biases, batch-norm momentum 0.1 and eps 1e-5), printing the
 same "key value" lines.
 
-usage: torch_ref.py [--threads 1,2] [--batches 60] [--epochs E]
+usage: torch_ref.py [--threads 1,2] [--batches 60] [--epochs E] [--seed S]
+                    [--init he|default] [--normalize]
+--epochs E prints the test accuracy after every epoch (test_accuracy_E) and
+after the last (test_accuracy). --init default keeps PyTorch's own
+initialisation (kaiming_uniform(a=sqrt(5)): U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+for weights and biases); --normalize standardises the images with the
+training split's mean and std, as hwnas train does (default: x / 255).
 Run it with LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4
 (bench/engine/run does): PyTorch is several times slower with glibc malloc.
 """
@@ -37,20 +43,20 @@ def load(split):
     return x.unsqueeze(1).contiguous(), y
 
 
-def make_net():
+def make_net(init="he"):
     def block(cin, cout, s):
         return [nn.Conv2d(cin, cout, 3, s, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
     net = nn.Sequential(*block(1, 16, 1), *block(16, 32, 2), *block(32, 64, 2),
                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))
     for m in net.modules():
-        if isinstance(m, (nn.Conv2d, nn.Linear)):
+        if init == "he" and isinstance(m, (nn.Conv2d, nn.Linear)):
             nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
     return net
 
 
-def train(net, x, y, epochs=1, batch=128, seed=1):
+def train(net, x, y, epochs=1, batch=128, seed=1, after_epoch=None):
     opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
     g = torch.Generator().manual_seed(seed)
@@ -63,6 +69,8 @@ def train(net, x, y, epochs=1, batch=128, seed=1):
             loss = loss_fn(net(x[j]), y[j])
             loss.backward()
             opt.step()
+        if after_epoch:
+            after_epoch(net)
 
 
 def evaluate(net, x, y, batch=128):
@@ -80,9 +88,14 @@ def main():
     ap.add_argument("--batches", type=int, default=60)
     ap.add_argument("--epochs", type=int, default=0)
     ap.add_argument("--seed", type=int, default=1, help="initialisation and shuffling")
+    ap.add_argument("--init", choices=["he", "default"], default="he")
+    ap.add_argument("--normalize", action="store_true")
     a = ap.parse_args()
     xt, yt = load("train")
     xe, ye = load("test")
+    if a.normalize:
+        m, s = xt.mean(), xt.std()
+        xt, xe = (xt - m) / s, (xe - m) / s
     n = a.batches * 128
     for t in a.threads.split(","):
         torch.set_num_threads(int(t))
@@ -102,10 +115,18 @@ def main():
         print(end="", flush=True)
     if a.epochs > 0:
         torch.manual_seed(a.seed)
-        net = make_net()
+        net = make_net(a.init)
+        done = [0, 0.0]
+
+        def report(net):  # evaluation time is kept out of full_train_seconds
+            e0 = time.perf_counter()
+            done[0] += 1
+            print(f"test_accuracy_{done[0]} {evaluate(net, xe, ye):.4f}", flush=True)
+            net.train()
+            done[1] += time.perf_counter() - e0
         t0 = time.perf_counter()
-        train(net, xt, yt, epochs=a.epochs)
-        t1 = time.perf_counter()
+        train(net, xt, yt, epochs=a.epochs, seed=a.seed, after_epoch=report)
+        t1 = time.perf_counter() - done[1]
         print(f"epochs {a.epochs}\ntest_accuracy {evaluate(net, xe, ye):.4f}")
         print(f"full_train_seconds {t1 - t0:.1f}")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0

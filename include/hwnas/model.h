@@ -95,7 +95,10 @@ HWNAS_API size_t hwnas_model_classes(const hwnas_model *model);
  *   epochs; 30 and 0.1), label_smoothing (0), augment (0; 1 = random crop
  *   with crop_pad zero padding and left-right flips with probability flip),
  *   crop_pad (4), flip (0.5), seed (1; the shuffling, augmentation and
- *   dropout streams).
+ *   dropout streams), init (keep | he | uniform; keep: he or uniform first
+ *   re-initialise every parameter and running statistic from seed, with
+ *   He-normal convolution and linear weights as hwnas_model_new, or with
+ *   weights and biases uniform in +-1/sqrt(fan_in), PyTorch's default).
  * Each epoch visits ds in a fresh shuffled order in batches of `batch` (the
  * last may be smaller); the loss is softmax cross-entropy with label
  * smoothing, averaged over the batch. The momentum buffers start at zero

@@ -71,7 +71,7 @@ static void fuse_bn_act(hwnas__engine *e)
     }
 }
 
-void hwnas__engine_init_params(hwnas__engine *e, uint64_t seed)
+void hwnas__engine_init_params(hwnas__engine *e, uint64_t seed, int scheme)
 {
     for (size_t i = 0; i < e->n; i++) {
         hwnas__eng_node *nd = &e->nodes[i];
@@ -84,6 +84,12 @@ void hwnas__engine_init_params(hwnas__engine *e, uint64_t seed)
         case HWNAS_NET_LINEAR: {
             size_t nb = nd->a.bias ? nd->c : 0, nw = nd->n_p - nb;
             double fan_in = (double)nw / (double)nd->c;
+            if (scheme == HWNAS__INIT_UNIFORM) {
+                double bound = 1.0 / sqrt(fan_in);
+                for (size_t k = 0; k < nd->n_p; k++)
+                    p[k] = (float)(bound * (2.0 * hwnas__rng_uniform(&r) - 1.0));
+                break;
+            }
             double sd = sqrt(2.0 / fan_in);
             for (size_t k = 0; k < nw; k++)
                 p[k] = (float)(sd * hwnas__rng_normal(&r));
@@ -179,7 +185,7 @@ int hwnas__engine_new(hwnas__engine **out, hwnas_context *ctx, const hwnas_net *
         hwnas__engine_free(e);
         return HWNAS_ENOMEM;
     }
-    hwnas__engine_init_params(e, seed);
+    hwnas__engine_init_params(e, seed, HWNAS__INIT_HE);
     *out = e;
     return HWNAS_OK;
 }

@@ -93,8 +93,16 @@ int hwnas__engine_new(hwnas__engine **out, hwnas_context *ctx, const hwnas_net *
                       uint64_t seed);
 void hwnas__engine_free(hwnas__engine *e);
 
-/* Re-initialise every parameter and running statistic from seed. */
-void hwnas__engine_init_params(hwnas__engine *e, uint64_t seed);
+/* How convolution and linear layers are initialised. */
+enum {
+    HWNAS__INIT_HE = 0,      /* weights N(0, 2 / fan_in), biases 0 */
+    HWNAS__INIT_UNIFORM = 1  /* weights and biases U(-1/sqrt(fan_in), +1/sqrt(fan_in)):
+                              * PyTorch's default (kaiming_uniform, a = sqrt(5)) */
+};
+
+/* Re-initialise every parameter and running statistic from seed, with
+ * scheme HWNAS__INIT_* for convolution and linear layers. */
+void hwnas__engine_init_params(hwnas__engine *e, uint64_t seed, int scheme);
 
 /* Make buffers for batches of up to n samples. Errors: HWNAS_ENOMEM (the
  * engine keeps its previous buffers). */

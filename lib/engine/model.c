@@ -29,7 +29,11 @@ static const hwnas__option_spec model_options[] = {
     {"crop_pad", HWNAS_OPTION_INT, "4", 0, 64, NULL, "augment: zero padding before cropping"},
     {"flip", HWNAS_OPTION_FLOAT, "0.5", 0, 1, NULL, "augment: probability of a flip"},
     {"seed", HWNAS_OPTION_INT, "1", 0, 9007199254740991.0, NULL,
-     "seed of shuffling, augmentation and dropout"},
+     "seed of shuffling, augmentation and dropout (and of init)"},
+    {"init", HWNAS_OPTION_ENUM, "keep", 0, 0, "keep|he|uniform",
+     "before training, keep the weights or re-initialise them from seed: convolution and "
+     "linear weights He-normal (biases 0) or U(+-1/sqrt(fan_in)) (biases too, PyTorch's "
+     "default)"},
 };
 
 const hwnas__kind hwnas__model_kind = {
@@ -114,7 +118,7 @@ static int check_dataset(const hwnas_model *m, const hwnas_dataset *ds, const ch
 }
 
 typedef struct train_cfg {
-    int64_t epochs, batch, schedule, step_epochs, augment, crop_pad, seed;
+    int64_t epochs, batch, schedule, step_epochs, augment, crop_pad, seed, init;
     double lr, momentum, weight_decay, warmup, gamma, smoothing, flip;
     int nesterov;
 } train_cfg;
@@ -133,6 +137,7 @@ static int read_options(train_cfg *c, hwnas_context *ctx, const char *text)
     hwnas_options_get_int(o, "augment", &c->augment);
     hwnas_options_get_int(o, "crop_pad", &c->crop_pad);
     hwnas_options_get_int(o, "seed", &c->seed);
+    hwnas_options_get_int(o, "init", &c->init);
     hwnas_options_get_int(o, "nesterov", &nesterov);
     hwnas_options_get_float(o, "lr", &c->lr);
     hwnas_options_get_float(o, "momentum", &c->momentum);
@@ -175,6 +180,9 @@ int hwnas_model_train(hwnas_model *model, const hwnas_dataset *ds, const char *o
         goto done;
     }
     e->seed = (uint64_t)c.seed;
+    if (c.init != 0) /* 1 he, 2 uniform */
+        hwnas__engine_init_params(e, (uint64_t)c.seed,
+                                  c.init == 2 ? HWNAS__INIT_UNIFORM : HWNAS__INIT_HE);
     uint64_t total = (uint64_t)c.epochs * batches;
     uint64_t warmup = (uint64_t)llround(c.warmup * (double)batches);
     uint64_t step_every = (uint64_t)c.step_epochs * batches;

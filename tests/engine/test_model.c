@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "engine/engine_internal.h"
+#include "engine/model_internal.h"
 #include "engine_tests.h"
 #include "hwnas/hwnas.h"
 
@@ -300,6 +301,117 @@ static void test_schedule_and_sgd(void **state)
     assert_true(fabs(v2[0] - vv) < 1e-6 && fabs(w2[0] - (1 - 0.1 * (0.2 + 0.9 * vv))) < 1e-6);
 }
 
+/* Three training steps of a conv + batch-norm + relu + gap + linear net
+ * from fixed weights and inputs, the second on a partial batch, against
+ * PyTorch (bench/engine/golden_step.py, float64): the loss averaged over
+ * the batch, batch-norm normalising with the biased batch variance and
+ * keeping the unbiased one (momentum 0.1), the gradients of gap and
+ * linear, SGD's momentum (v = 0.9 v + g, w -= lr v). The engine's side of
+ * the parity with PyTorch that bench/engine/parity.py checks at scale. */
+static const double torch_losses[] = {
+    1.112033022e+00, 1.288619028e+00, 1.108788340e+00};
+static const double torch_params[] = {
+    1.896369151e-01, 3.865745616e-01, 1.463048324e-02, -3.835733260e-01, -2.243992816e-01,
+    2.593080748e-01, 3.574488023e-01, -7.415362711e-02, -4.016890335e-01, -1.430290042e-01,
+    3.218368330e-01, 3.155341994e-01, -1.524764994e-01, -3.966042915e-01, -5.924844013e-02,
+    3.654207570e-01, 2.552470145e-01, -2.285856575e-01, -3.688554944e-01, 3.179442469e-02,
+    3.777945093e-01, 1.688796711e-01, -2.723261352e-01, -3.325555100e-01, 1.020322225e-01,
+    3.965231068e-01, 9.027426722e-02, -3.494534307e-01, -2.443049012e-01, 1.732511104e-01,
+    3.658990887e-01};
+static const double torch_state[] = {
+    2.558224821e-02, -2.474528241e-03, 7.676537346e-01, 7.578637008e-01};
+
+static void test_torch_steps(void **state)
+{
+    (void)state;
+    hwnas_context *ctx = NULL;
+    assert_int_equal(hwnas_context_new(&ctx, "threads=1"), HWNAS_OK);
+    hwnas_net *net = NULL;
+    assert_int_equal(hwnas_net_parse(&net, ctx, "hwnas-net 1\nx = input(shape=1x4x4)\n"
+                                     "conv(out=2, k=3, pad=1, bias=0)\nbn\nrelu\ngap\n"
+                                     "linear(out=3)\n", "torch_steps"),
+                     HWNAS_OK);
+    hwnas__engine *e = NULL;
+    assert_int_equal(hwnas__engine_new(&e, ctx, net, 1), HWNAS_OK);
+    size_t np = sizeof torch_params / sizeof *torch_params;
+    assert_int_equal(e->n_params, np);
+    assert_int_equal(e->n_state, sizeof torch_state / sizeof *torch_state);
+    for (size_t k = 0; k < np; k++)
+        e->params[k] = (float)(0.4 * sin(1.3 * (double)k + 0.5));
+    float x[6 * 16], v[sizeof torch_params / sizeof *torch_params] = {0}, dz[4 * 3];
+    for (size_t k = 0; k < 6 * 16; k++)
+        x[k] = (float)(cos(0.37 * (double)k) + 0.1 * (double)(k / 16));
+    const int32_t y[6] = {0, 1, 2, 1, 0, 2};
+    const size_t lo[3] = {0, 4, 0}, nb[3] = {4, 2, 4};
+    assert_int_equal(hwnas__engine_reserve(e, 4), HWNAS_OK);
+    for (size_t t = 0; t < 3; t++) {
+        double loss;
+        size_t correct;
+        assert_int_equal(hwnas__engine_forward(e, x + lo[t] * 16, nb[t], 1, t), HWNAS_OK);
+        hwnas__engine_loss(&loss, &correct, dz, e, y + lo[t], 0.0);
+        assert_true(fabs(loss - torch_losses[t]) < 1e-5);
+        assert_int_equal(hwnas__engine_backward(e, dz), HWNAS_OK);
+        hwnas__sgd_step(e->params, v, e->grads, np, 0.05, 0.9, 0.0, 0);
+    }
+    for (size_t k = 0; k < np; k++)
+        assert_true(fabs(e->params[k] - torch_params[k]) < 1e-5);
+    for (size_t k = 0; k < e->n_state; k++)
+        assert_true(fabs(e->state[k] - torch_state[k]) < 1e-5);
+    hwnas__engine_free(e);
+    hwnas_net_free(net);
+    hwnas_context_free(ctx);
+}
+
+/* init=he re-draws the weights hwnas_model_new gave for the same seed;
+ * init=uniform draws convolution and linear weights and biases from
+ * U(-1/sqrt(fan_in), +1/sqrt(fan_in)) and resets batch-norm's scale and
+ * shift. */
+static void test_init_option(void **state)
+{
+    (void)state;
+    hwnas_context *ctx = NULL;
+    assert_int_equal(hwnas_context_new(&ctx, "threads=1"), HWNAS_OK);
+    hwnas_dataset *ds = toy_dataset(ctx, 8, 3);
+    hwnas_model *m = toy_model(ctx, small_net); /* seed 42 */
+    hwnas__engine *e = m->eng;
+    size_t np = e->n_params;
+    float *p0 = malloc(np * sizeof *p0);
+    memcpy(p0, e->params, np * sizeof *p0);
+    /* lr 0: the weights stay as initialised */
+    assert_int_equal(hwnas_model_train(m, ds, "lr=0;init=he;seed=42", NULL, NULL), HWNAS_OK);
+    assert_memory_equal(p0, e->params, np * sizeof *p0);
+    assert_int_equal(hwnas_model_train(m, ds, "lr=0;init=uniform;seed=42", NULL, NULL),
+                     HWNAS_OK);
+    for (size_t i = 0; i < e->n; i++) {
+        const hwnas__eng_node *nd = &e->nodes[i];
+        const float *p = e->params + nd->p_off;
+        if (nd->kind == HWNAS_NET_CONV2D || nd->kind == HWNAS_NET_LINEAR) {
+            size_t nb = nd->a.bias ? nd->c : 0;
+            double bound = 1.0 / sqrt((double)(nd->n_p - nb) / (double)nd->c), ss = 0;
+            for (size_t k = 0; k < nd->n_p; k++) {
+                assert_true(fabs(p[k]) <= bound);
+                ss += (double)p[k] * p[k];
+            }
+            /* variance bound^2 / 3 (within sampling noise of >= 36 draws) */
+            double var = ss / (double)nd->n_p;
+            assert_true(var > 0.5 * bound * bound / 3 && var < 1.5 * bound * bound / 3);
+            for (size_t k = nd->n_p - nb; k < nd->n_p; k++)
+                assert_true(p[k] != 0.0f);
+        } else if (nd->kind == HWNAS_NET_BATCHNORM) {
+            assert_true(p[0] == 1.0f && p[nd->c] == 0.0f);
+        }
+    }
+    /* keep (the default) trains what is there */
+    memcpy(p0, e->params, np * sizeof *p0);
+    assert_int_equal(hwnas_model_train(m, ds, "lr=0", NULL, NULL), HWNAS_OK);
+    assert_memory_equal(p0, e->params, np * sizeof *p0);
+    assert_int_equal(hwnas_model_train(m, ds, "init=normal", NULL, NULL), HWNAS_EINVAL);
+    free(p0);
+    hwnas_model_free(m);
+    hwnas_dataset_free(ds);
+    hwnas_context_free(ctx);
+}
+
 /* The model kind is listed and describes its options. */
 static void test_options_kind(void **state)
 {
@@ -359,6 +471,7 @@ int run_model_tests(void)
         cmocka_unit_test(test_weights_file),     cmocka_unit_test(test_errors),
         cmocka_unit_test(test_softmax_output),   cmocka_unit_test(test_schedule_and_sgd),
         cmocka_unit_test(test_options_kind),     cmocka_unit_test(test_fashion_mnist),
+        cmocka_unit_test(test_torch_steps),      cmocka_unit_test(test_init_option),
     };
     return cmocka_run_group_tests_name("engine-model", tests, NULL, NULL);
 }

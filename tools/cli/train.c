@@ -103,7 +103,7 @@ int cli_train(hwnas_context *ctx, int argc, char **argv)
         const char *a = argv[i];
         static const char *const model_flags[] = {"--epochs", "--batch", "--lr", "--momentum",
                                                   "--weight-decay", "--schedule", "--warmup",
-                                                  "--label-smoothing", "--seed"};
+                                                  "--label-smoothing", "--seed", "--init"};
         int known = 0;
         for (size_t f = 0; f < sizeof model_flags / sizeof *model_flags; f++)
             if (strcmp(a, model_flags[f]) == 0) {
@@ -144,8 +144,8 @@ int cli_train(hwnas_context *ctx, int argc, char **argv)
                     "[--batch N] [--lr X] [--momentum X] [--weight-decay X]\n"
                     "       [--schedule cosine|step|constant] [--warmup EPOCHS] "
                     "[--label-smoothing X] [--augment] [--seed N]\n"
-                    "       [--data DIR] [--save WEIGHTS] [--finetune-q EPOCHS] "
-                    "[--axmul-dir DIR]\n",
+                    "       [--init he|uniform] [--data DIR] [--save WEIGHTS] "
+                    "[--finetune-q EPOCHS] [--axmul-dir DIR]\n",
                     a);
             return CLI_USAGE;
         }

@@ -140,7 +140,7 @@ class Model(Handle):
         """Train on an hwnas.Dataset with the "model" options ("key=value;
         ..." and/or keywords: epochs, batch, lr, momentum, nesterov,
         weight_decay, schedule, warmup, step_epochs, gamma, label_smoothing,
-        augment, crop_pad, flip, seed).
+        augment, crop_pad, flip, seed, init).
 
         progress: a callable receiving a dict (event "batch" or "epoch",
         epoch, epochs, batch, batches, loss, accuracy, lr) after every
