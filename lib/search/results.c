@@ -312,7 +312,7 @@ static void svg_axes(hwnas__strbuf *sb, double x0, double y0, double w, double h
     hwnas__strbuf_printf(sb,
                          "</text>\n<text x='%.1f' y='%.1f' font-size='12' text-anchor='middle' "
                          "transform='rotate(-90 %.1f %.1f)'>",
-                         x0 - 52, y0 + h / 2, x0 - 52, y0 + h / 2);
+                         x0 - 62, y0 + h / 2, x0 - 62, y0 + h / 2);
     hwnas__strbuf_puts(sb, ylabel);
     if (ay.log)
         hwnas__strbuf_puts(sb, " (log scale)");
@@ -348,7 +348,7 @@ static int front_svg(const hwnas_search *s, const char *dir, const size_t *front
                 ax.lo = 0, ax.hi = 1, ay.lo = 0, ay.hi = 1;
             axis_finish(&ax);
             axis_finish(&ay);
-            double x0 = pw * (double)panel + 70, y0 = 20, w = pw - 90, h = ph - 70;
+            double x0 = pw * (double)panel + 80, y0 = 20, w = pw - 100, h = ph - 70;
             svg_axes(&sb, x0, y0, w, h, ax, ay, s->metric_names[ma], s->metric_names[mb]);
             for (size_t i = 0; i < s->n_rec; i++) {
                 const hwnas__record *r = &s->rec[i];
@@ -426,7 +426,7 @@ static int hv_svg(const hwnas_search *s, const char *dir, double *hv_out)
     axis ax = {0, (double)s->n_rec, 0}, ay = {0, n ? hv[n - 1] : 1, 0};
     if (ay.hi <= 0)
         ay.hi = 1;
-    svg_axes(&sb, 70, 20, 390, 250, ax, ay, "evaluations", "hypervolume");
+    svg_axes(&sb, 80, 20, 380, 250, ax, ay, "evaluations", "hypervolume");
     hwnas__strbuf_puts(&sb, "<polyline fill='none' stroke='#26c' stroke-width='2' points='");
     for (size_t i = 0; i < n; i++)
         hwnas__strbuf_printf(&sb, "%.1f,%.1f ", scale(ax, (double)at[i], 70, 460),
