@@ -118,9 +118,8 @@ static int check_dataset(const hwnas_model *m, const hwnas_dataset *ds, const ch
 }
 
 typedef struct train_cfg {
-    int64_t epochs, batch, schedule, step_epochs, augment, crop_pad, seed, init;
-    double lr, momentum, weight_decay, warmup, gamma, smoothing, flip;
-    int nesterov;
+    hwnas__train_recipe r;
+    int64_t init; /* 0 keep, 1 he, 2 uniform */
 } train_cfg;
 
 static int read_options(train_cfg *c, hwnas_context *ctx, const char *text)
@@ -129,26 +128,116 @@ static int read_options(train_cfg *c, hwnas_context *ctx, const char *text)
     int rc = hwnas__options_new_kind(&o, ctx, &hwnas__model_kind, text);
     if (rc != HWNAS_OK)
         return rc;
+    hwnas__train_recipe *r = &c->r;
     int64_t nesterov = 0;
-    hwnas_options_get_int(o, "epochs", &c->epochs);
-    hwnas_options_get_int(o, "batch", &c->batch);
-    hwnas_options_get_int(o, "schedule", &c->schedule);
-    hwnas_options_get_int(o, "step_epochs", &c->step_epochs);
-    hwnas_options_get_int(o, "augment", &c->augment);
-    hwnas_options_get_int(o, "crop_pad", &c->crop_pad);
-    hwnas_options_get_int(o, "seed", &c->seed);
+    hwnas_options_get_int(o, "epochs", &r->epochs);
+    hwnas_options_get_int(o, "batch", &r->batch);
+    hwnas_options_get_int(o, "schedule", &r->schedule);
+    hwnas_options_get_int(o, "step_epochs", &r->step_epochs);
+    hwnas_options_get_int(o, "augment", &r->augment);
+    hwnas_options_get_int(o, "crop_pad", &r->crop_pad);
+    hwnas_options_get_int(o, "seed", &r->seed);
     hwnas_options_get_int(o, "init", &c->init);
     hwnas_options_get_int(o, "nesterov", &nesterov);
-    hwnas_options_get_float(o, "lr", &c->lr);
-    hwnas_options_get_float(o, "momentum", &c->momentum);
-    hwnas_options_get_float(o, "weight_decay", &c->weight_decay);
-    hwnas_options_get_float(o, "warmup", &c->warmup);
-    hwnas_options_get_float(o, "gamma", &c->gamma);
-    hwnas_options_get_float(o, "label_smoothing", &c->smoothing);
-    hwnas_options_get_float(o, "flip", &c->flip);
-    c->nesterov = nesterov != 0;
+    hwnas_options_get_float(o, "lr", &r->lr);
+    hwnas_options_get_float(o, "momentum", &r->momentum);
+    hwnas_options_get_float(o, "weight_decay", &r->weight_decay);
+    hwnas_options_get_float(o, "warmup", &r->warmup);
+    hwnas_options_get_float(o, "gamma", &r->gamma);
+    hwnas_options_get_float(o, "label_smoothing", &r->smoothing);
+    hwnas_options_get_float(o, "flip", &r->flip);
+    r->nesterov = nesterov != 0;
     hwnas_options_free(o);
     return HWNAS_OK;
+}
+
+int hwnas__train_epochs(hwnas_model *model, hwnas__engine *e, const hwnas_dataset *ds,
+                        const hwnas__train_recipe *r, const hwnas__train_passes *p,
+                        hwnas_model_progress_cb cb, void *user_data)
+{
+    const hwnas_context *ctx = model->ctx;
+    size_t n = hwnas_dataset_count(ds), bs = (size_t)r->batch < n ? (size_t)r->batch : n;
+    size_t ss = hwnas_dataset_sample_size(ds), classes = e->nodes[e->logits].size;
+    size_t batches = (n + bs - 1) / bs;
+    size_t *order = hwnas__malloc(ctx, n * sizeof *order);
+    float *images = hwnas__malloc(ctx, bs * ss * sizeof *images);
+    int32_t *labels = hwnas__malloc(ctx, bs * sizeof *labels);
+    float *dlogits = hwnas__malloc(ctx, bs * classes * sizeof *dlogits);
+    float *velocity = hwnas__calloc(ctx, e->n_params ? e->n_params : 1, sizeof *velocity);
+    int rc = HWNAS_OK;
+    if (!order || !images || !labels || !dlogits || !velocity) {
+        rc = HWNAS_ENOMEM;
+        goto done;
+    }
+    e->seed = (uint64_t)r->seed;
+    uint64_t total = (uint64_t)r->epochs * batches;
+    uint64_t warmup = (uint64_t)llround(r->warmup * (double)batches);
+    uint64_t step_every = (uint64_t)r->step_epochs * batches;
+    for (int64_t ep = 0; ep < r->epochs; ep++) {
+        hwnas_dataset_shuffle(order, ds, (uint64_t)r->seed, (uint64_t)ep);
+        double loss_sum = 0, lr = r->lr;
+        size_t correct_sum = 0;
+        for (size_t b = 0; b < batches; b++) {
+            size_t lo = b * bs, nb = n - lo < bs ? n - lo : bs;
+            uint64_t step = (uint64_t)ep * batches + b;
+            rc = r->augment ? hwnas_dataset_batch_augment(images, labels, ds, order + lo, nb,
+                                                          (size_t)r->crop_pad, r->flip,
+                                                          (uint64_t)r->seed, (uint64_t)ep)
+                            : hwnas_dataset_batch(images, labels, ds, order + lo, nb);
+            if (rc == HWNAS_OK)
+                rc = p->forward(p->ud, images, nb, step);
+            if (rc != HWNAS_OK)
+                goto done;
+            double loss;
+            size_t correct;
+            hwnas__engine_loss(&loss, &correct, dlogits, e, labels, r->smoothing);
+            if (!isfinite(loss)) {
+                rc = hwnas__error(HWNAS_EINVAL, "%s: the loss diverged (%g) at epoch %lld "
+                                  "batch %zu; lower lr=%g", p->who, loss, (long long)ep, b,
+                                  r->lr);
+                goto done;
+            }
+            rc = p->backward(p->ud, dlogits);
+            if (rc != HWNAS_OK)
+                goto done;
+            lr = hwnas__lr_at(r->lr, (int)r->schedule, step, total, warmup, step_every, r->gamma);
+            hwnas__sgd_step(e->params, velocity, e->grads, e->n_params, lr, r->momentum,
+                            r->weight_decay, r->nesterov);
+            loss_sum += loss * (double)nb;
+            correct_sum += correct;
+            if (cb && cb(HWNAS_MODEL_EVENT_BATCH, ep, r->epochs, (int64_t)b, (int64_t)batches,
+                         loss, (double)correct / (double)nb, lr, user_data) != 0) {
+                rc = hwnas__error(HWNAS_EUSER, "%s: the progress callback stopped at epoch "
+                                  "%lld batch %zu", p->who, (long long)ep, b);
+                goto done;
+            }
+        }
+        model->train_loss = loss_sum / (double)n;
+        model->train_acc = (double)correct_sum / (double)n;
+        if (cb && cb(HWNAS_MODEL_EVENT_EPOCH, ep, r->epochs, (int64_t)batches, (int64_t)batches,
+                     model->train_loss, model->train_acc, lr, user_data) != 0) {
+            rc = hwnas__error(HWNAS_EUSER, "%s: the progress callback stopped after epoch %lld",
+                              p->who, (long long)ep);
+            goto done;
+        }
+    }
+done:
+    hwnas__free(ctx, order);
+    hwnas__free(ctx, images);
+    hwnas__free(ctx, labels);
+    hwnas__free(ctx, dlogits);
+    hwnas__free(ctx, velocity);
+    return rc;
+}
+
+static int engine_forward(void *ud, const float *images, size_t n, uint64_t step)
+{
+    return hwnas__engine_forward(ud, images, n, 1, step);
+}
+
+static int engine_backward(void *ud, const float *dlogits)
+{
+    return hwnas__engine_backward(ud, dlogits);
 }
 
 int hwnas_model_train(hwnas_model *model, const hwnas_dataset *ds, const char *options,
@@ -163,84 +252,15 @@ int hwnas_model_train(hwnas_model *model, const hwnas_dataset *ds, const char *o
     if (rc != HWNAS_OK)
         return rc;
     hwnas__engine *e = model->eng;
-    const hwnas_context *ctx = model->ctx;
-    size_t n = hwnas_dataset_count(ds), bs = (size_t)c.batch < n ? (size_t)c.batch : n;
-    size_t ss = hwnas_dataset_sample_size(ds), classes = hwnas_model_classes(model);
-    size_t batches = (n + bs - 1) / bs;
-    rc = hwnas__engine_reserve(e, bs);
+    size_t n = hwnas_dataset_count(ds);
+    rc = hwnas__engine_reserve(e, (size_t)c.r.batch < n ? (size_t)c.r.batch : n);
     if (rc != HWNAS_OK)
         return rc;
-    size_t *order = hwnas__malloc(ctx, n * sizeof *order);
-    float *images = hwnas__malloc(ctx, bs * ss * sizeof *images);
-    int32_t *labels = hwnas__malloc(ctx, bs * sizeof *labels);
-    float *dlogits = hwnas__malloc(ctx, bs * classes * sizeof *dlogits);
-    float *velocity = hwnas__calloc(ctx, e->n_params ? e->n_params : 1, sizeof *velocity);
-    if (!order || !images || !labels || !dlogits || !velocity) {
-        rc = HWNAS_ENOMEM;
-        goto done;
-    }
-    e->seed = (uint64_t)c.seed;
     if (c.init != 0) /* 1 he, 2 uniform */
-        hwnas__engine_init_params(e, (uint64_t)c.seed,
+        hwnas__engine_init_params(e, (uint64_t)c.r.seed,
                                   c.init == 2 ? HWNAS__INIT_UNIFORM : HWNAS__INIT_HE);
-    uint64_t total = (uint64_t)c.epochs * batches;
-    uint64_t warmup = (uint64_t)llround(c.warmup * (double)batches);
-    uint64_t step_every = (uint64_t)c.step_epochs * batches;
-    for (int64_t ep = 0; ep < c.epochs; ep++) {
-        hwnas_dataset_shuffle(order, ds, (uint64_t)c.seed, (uint64_t)ep);
-        double loss_sum = 0, lr = c.lr;
-        size_t correct_sum = 0;
-        for (size_t b = 0; b < batches; b++) {
-            size_t lo = b * bs, nb = n - lo < bs ? n - lo : bs;
-            uint64_t step = (uint64_t)ep * batches + b;
-            rc = c.augment ? hwnas_dataset_batch_augment(images, labels, ds, order + lo, nb,
-                                                         (size_t)c.crop_pad, c.flip,
-                                                         (uint64_t)c.seed, (uint64_t)ep)
-                           : hwnas_dataset_batch(images, labels, ds, order + lo, nb);
-            if (rc == HWNAS_OK)
-                rc = hwnas__engine_forward(e, images, nb, 1, step);
-            if (rc != HWNAS_OK)
-                goto done;
-            double loss;
-            size_t correct;
-            hwnas__engine_loss(&loss, &correct, dlogits, e, labels, c.smoothing);
-            if (!isfinite(loss)) {
-                rc = hwnas__error(HWNAS_EINVAL, "hwnas_model_train: the loss diverged (%g) at "
-                                  "epoch %lld batch %zu; lower lr=%g", loss, (long long)ep, b,
-                                  c.lr);
-                goto done;
-            }
-            rc = hwnas__engine_backward(e, dlogits);
-            if (rc != HWNAS_OK)
-                goto done;
-            lr = hwnas__lr_at(c.lr, (int)c.schedule, step, total, warmup, step_every, c.gamma);
-            hwnas__sgd_step(e->params, velocity, e->grads, e->n_params, lr, c.momentum,
-                            c.weight_decay, c.nesterov);
-            loss_sum += loss * (double)nb;
-            correct_sum += correct;
-            if (cb && cb(HWNAS_MODEL_EVENT_BATCH, ep, c.epochs, (int64_t)b, (int64_t)batches,
-                         loss, (double)correct / (double)nb, lr, user_data) != 0) {
-                rc = hwnas__error(HWNAS_EUSER, "hwnas_model_train: the progress callback "
-                                  "stopped training at epoch %lld batch %zu", (long long)ep, b);
-                goto done;
-            }
-        }
-        model->train_loss = loss_sum / (double)n;
-        model->train_acc = (double)correct_sum / (double)n;
-        if (cb && cb(HWNAS_MODEL_EVENT_EPOCH, ep, c.epochs, (int64_t)batches, (int64_t)batches,
-                     model->train_loss, model->train_acc, lr, user_data) != 0) {
-            rc = hwnas__error(HWNAS_EUSER, "hwnas_model_train: the progress callback stopped "
-                              "training after epoch %lld", (long long)ep);
-            goto done;
-        }
-    }
-done:
-    hwnas__free(ctx, order);
-    hwnas__free(ctx, images);
-    hwnas__free(ctx, labels);
-    hwnas__free(ctx, dlogits);
-    hwnas__free(ctx, velocity);
-    return rc;
+    hwnas__train_passes passes = {"hwnas_model_train", engine_forward, engine_backward, e};
+    return hwnas__train_epochs(model, e, ds, &c.r, &passes, cb, user_data);
 }
 
 /* Batch size for inference: the caller's, else a fixed 256. Not the size

@@ -282,80 +282,29 @@ static void free_run(qat_run *r, const hwnas_context *ctx)
     hwnas__free(ctx, r->db);
 }
 
+/* The passes of fine-tuning: q's int8 forward pass in training mode (the
+ * layers' weights fake-quantised from the current parameters first), and
+ * the straight-through backward pass. */
+static int qat_forward(void *ud, const float *images, size_t n, uint64_t step)
+{
+    qat_run *r = ud;
+    load_all(r->q);
+    return hwnas__quant_forward(r->q, images, n, 1, step);
+}
+
+static int qat_backward(void *ud, const float *dlogits) { return backward(ud, dlogits); }
+
 /* The epochs of fine-tuning on q's engine. */
 static int train(qat_run *r, hwnas_model *model, const hwnas_dataset *ds, const qat_cfg *c,
                  hwnas_model_progress_cb cb, void *user_data)
 {
-    hwnas_quant *q = r->q;
-    hwnas__engine *e = r->e;
-    const hwnas_context *ctx = q->ctx;
-    size_t n = hwnas_dataset_count(ds), bs = (size_t)c->batch < n ? (size_t)c->batch : n;
-    size_t ss = hwnas_dataset_sample_size(ds), classes = e->nodes[e->logits].size;
-    size_t batches = (n + bs - 1) / bs;
-    size_t *order = hwnas__malloc(ctx, n * sizeof *order);
-    float *images = hwnas__malloc(ctx, bs * ss * sizeof *images);
-    int32_t *labels = hwnas__malloc(ctx, bs * sizeof *labels);
-    float *dlogits = hwnas__malloc(ctx, bs * classes * sizeof *dlogits);
-    float *velocity = hwnas__calloc(ctx, e->n_params ? e->n_params : 1, sizeof *velocity);
-    int rc = HWNAS_OK;
-    if (!order || !images || !labels || !dlogits || !velocity) {
-        rc = HWNAS_ENOMEM;
-        goto done;
-    }
-    e->seed = (uint64_t)c->seed;
-    uint64_t total = (uint64_t)c->epochs * batches;
-    for (int64_t ep = 0; ep < c->epochs; ep++) {
-        hwnas_dataset_shuffle(order, ds, (uint64_t)c->seed, (uint64_t)ep);
-        double loss_sum = 0, lr = c->lr;
-        size_t correct_sum = 0;
-        for (size_t b = 0; b < batches; b++) {
-            size_t lo = b * bs, nb = n - lo < bs ? n - lo : bs;
-            uint64_t step = (uint64_t)ep * batches + b;
-            load_all(q);
-            rc = hwnas_dataset_batch(images, labels, ds, order + lo, nb);
-            if (rc == HWNAS_OK)
-                rc = hwnas__quant_forward(q, images, nb, 1, step);
-            if (rc != HWNAS_OK)
-                goto done;
-            double loss;
-            size_t correct;
-            hwnas__engine_loss(&loss, &correct, dlogits, e, labels, c->smoothing);
-            if (!isfinite(loss)) {
-                rc = hwnas__error(HWNAS_EINVAL, "hwnas_quant_finetune: the loss diverged (%g) "
-                                  "at epoch %lld batch %zu; lower lr=%g", loss, (long long)ep,
-                                  b, c->lr);
-                goto done;
-            }
-            if ((rc = backward(r, dlogits)) != HWNAS_OK)
-                goto done;
-            lr = hwnas__lr_at(c->lr, (int)c->schedule, step, total, 0, 0, 1.0);
-            hwnas__sgd_step(e->params, velocity, e->grads, e->n_params, lr, c->momentum,
-                            c->weight_decay, 0);
-            loss_sum += loss * (double)nb;
-            correct_sum += correct;
-            if (cb && cb(HWNAS_MODEL_EVENT_BATCH, ep, c->epochs, (int64_t)b, (int64_t)batches,
-                         loss, (double)correct / (double)nb, lr, user_data) != 0) {
-                rc = hwnas__error(HWNAS_EUSER, "hwnas_quant_finetune: the progress callback "
-                                  "stopped at epoch %lld batch %zu", (long long)ep, b);
-                goto done;
-            }
-        }
-        model->train_loss = loss_sum / (double)n;
-        model->train_acc = (double)correct_sum / (double)n;
-        if (cb && cb(HWNAS_MODEL_EVENT_EPOCH, ep, c->epochs, (int64_t)batches, (int64_t)batches,
-                     model->train_loss, model->train_acc, lr, user_data) != 0) {
-            rc = hwnas__error(HWNAS_EUSER, "hwnas_quant_finetune: the progress callback "
-                              "stopped after epoch %lld", (long long)ep);
-            goto done;
-        }
-    }
-done:
-    hwnas__free(ctx, order);
-    hwnas__free(ctx, images);
-    hwnas__free(ctx, labels);
-    hwnas__free(ctx, dlogits);
-    hwnas__free(ctx, velocity);
-    return rc;
+    hwnas__train_recipe recipe = {
+        .epochs = c->epochs, .batch = c->batch, .schedule = c->schedule, .seed = c->seed,
+        .lr = c->lr, .momentum = c->momentum, .weight_decay = c->weight_decay,
+        .gamma = 1.0, .smoothing = c->smoothing,
+    };
+    hwnas__train_passes passes = {"hwnas_quant_finetune", qat_forward, qat_backward, r};
+    return hwnas__train_epochs(model, r->e, ds, &recipe, &passes, cb, user_data);
 }
 
 int hwnas_quant_finetune(hwnas_quant *q, hwnas_model *model, const hwnas_dataset *train_set,
