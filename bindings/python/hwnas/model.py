@@ -35,6 +35,27 @@ _EVENTS = {EVENT_BATCH: "batch", EVENT_EPOCH: "epoch"}
 PROGRESS_CB = ctypes.CFUNCTYPE(c_int, c_int, c_int64, c_int64, c_int64, c_int64, c_double,
                                c_double, c_double, c_void_p)
 
+
+def _progress_cb(progress):
+    """(C callback, failure) for a Python progress callable (or None): the
+    callback passes a dict to progress and stops the run when it returns
+    True or raises; failure[0] then holds the exception, for
+    _raise_stopped."""
+    failure = [None]
+    if progress is None:
+        return PROGRESS_CB(), failure
+
+    def trampoline(event, epoch, epochs, batch, batches, loss, accuracy, lr, _ud):
+        try:
+            stop = progress({"event": _EVENTS.get(event, event), "epoch": epoch,
+                             "epochs": epochs, "batch": batch, "batches": batches,
+                             "loss": loss, "accuracy": accuracy, "lr": lr})
+            return 1 if stop else 0
+        except BaseException as e:  # must not unwind into C
+            failure[0] = e
+            return 1
+    return PROGRESS_CB(trampoline), failure
+
 _d = _native._declare
 _d("hwnas_model_new", c_int, P(c_void_p), c_void_p, c_void_p, c_uint64)
 _d("hwnas_model_free", None, c_void_p)
@@ -148,18 +169,7 @@ class Model(Handle):
         raising, and train() then raises hwnas.Stopped (with the exception
         as its __cause__). Returns (loss, accuracy) of the last epoch.
         """
-        cb, failure = PROGRESS_CB(), [None]
-        if progress is not None:
-            def trampoline(event, epoch, epochs, batch, batches, loss, accuracy, lr, _ud):
-                try:
-                    stop = progress({"event": _EVENTS.get(event, event), "epoch": epoch,
-                                     "epochs": epochs, "batch": batch, "batches": batches,
-                                     "loss": loss, "accuracy": accuracy, "lr": lr})
-                    return 1 if stop else 0
-                except BaseException as e:  # must not unwind into C
-                    failure[0] = e
-                    return 1
-            cb = PROGRESS_CB(trampoline)
+        cb, failure = _progress_cb(progress)
         rc = lib.hwnas_model_train(self._live(), dataset._ptr,
                                    encode(_options_text(options, kwargs) or None), cb, None)
         _raise_stopped(rc, failure[0])

@@ -24,7 +24,7 @@ from ._native import lib, encode, decode, c_int, c_char_p, c_void_p, c_size_t, P
 from .axmul import Axmul, Registry
 from .core import Handle, _options_text
 from .errors import check
-from .model import Model, PROGRESS_CB, _EVENTS, _raise_stopped
+from .model import Model, PROGRESS_CB, _progress_cb, _raise_stopped
 
 try:
     import numpy as _np
@@ -211,18 +211,7 @@ class Quant(Handle):
         this Quant computes with them. progress: as for Model.train (loss
         and accuracy of the int8 forward pass); returning True stops it
         with hwnas.Stopped. Returns (loss, accuracy) of the last epoch."""
-        cb, failure = PROGRESS_CB(), [None]
-        if progress is not None:
-            def trampoline(event, epoch, epochs, batch, batches, loss, accuracy, lr, _ud):
-                try:
-                    stop = progress({"event": _EVENTS.get(event, event), "epoch": epoch,
-                                     "epochs": epochs, "batch": batch, "batches": batches,
-                                     "loss": loss, "accuracy": accuracy, "lr": lr})
-                    return 1 if stop else 0
-                except BaseException as e:  # must not unwind into C
-                    failure[0] = e
-                    return 1
-            cb = PROGRESS_CB(trampoline)
+        cb, failure = _progress_cb(progress)
         if not isinstance(model, Model):
             raise TypeError("model must be an hwnas.Model, not %s" % type(model).__name__)
         rc = lib.hwnas_quant_finetune(self._live(), model._live(), dataset._ptr,
