@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -269,8 +270,10 @@ static int build_one(hwnas_context *ctx, const hwnas_net *net, const char *label
                                        (uint32_t)b->a->repeats);
     if (rc == HWNAS_OK) {
         b->nets++;
-        fprintf(stderr, "\rprofiled %ld nets, %zu distinct layers (%s)      ", b->nets,
-                hwnas_latency_lut_count(b->lut), label);
+        /* one line redrawn on a terminal, one line per net otherwise */
+        fprintf(stderr, isatty(2) ? "\rprofiled %ld nets, %zu distinct layers (%s)      "
+                                  : "profiled %ld nets, %zu distinct layers (%s)\n",
+                b->nets, hwnas_latency_lut_count(b->lut), label);
     }
     return rc;
 }
@@ -294,7 +297,8 @@ static int cmd_build(hwnas_context *ctx, int argc, char **argv)
     rc = hwnas_latency_lut_set_device(b.lut, device);
     if (rc == HWNAS_OK)
         rc = for_each_net(ctx, &a, build_one, &b);
-    fprintf(stderr, "\n");
+    if (isatty(2))
+        fputc('\n', stderr); /* end the redrawn line */
     if (rc == HWNAS_OK) {
         rc = hwnas_latency_lut_save(b.lut, a.out);
         if (rc != HWNAS_OK)
@@ -324,7 +328,8 @@ static int validate_one(hwnas_context *ctx, const hwnas_net *net, const char *la
     int rc = hwnas_latency_lut_predict(&p, v->lut, net, v->a->missing);
     if (rc == HWNAS_ENOTFOUND) {
         if (v->skipped++ == 0)
-            fprintf(stderr, "\nhwnas latency-lut: %s skipped: %s\n", label, hwnas_error_last());
+            fprintf(stderr, "%shwnas latency-lut: %s skipped: %s\n", isatty(2) ? "\n" : "",
+                    label, hwnas_error_last());
         return HWNAS_OK;
     }
     if (rc != HWNAS_OK)
@@ -347,8 +352,10 @@ static int validate_one(hwnas_context *ctx, const hwnas_net *net, const char *la
     v->pred[v->n] = p;
     v->meas[v->n] = m;
     v->n++;
-    fprintf(stderr, "\rmeasured %zu nets (%s: predicted %.4g ms, measured %.4g ms)      ", v->n,
-            label, p, m);
+    fprintf(stderr,
+            isatty(2) ? "\rmeasured %zu nets (%s: predicted %.4g ms, measured %.4g ms)      "
+                      : "measured %zu nets (%s: predicted %.4g ms, measured %.4g ms)\n",
+            v->n, label, p, m);
     return HWNAS_OK;
 }
 
@@ -435,7 +442,8 @@ static int cmd_validate(hwnas_context *ctx, int argc, char **argv)
     if (rc != HWNAS_OK)
         return cli_fail(a.lut, rc);
     rc = for_each_net(ctx, &a, validate_one, &v);
-    fprintf(stderr, "\n");
+    if (isatty(2))
+        fputc('\n', stderr);
     int status = rc == HWNAS_OK ? CLI_OK : CLI_FAIL;
     if (rc == HWNAS_OK && v.n > 0) {
         double mape = 0, within = 0;
