@@ -368,9 +368,19 @@ static void test_profile(void **state)
         assert_string_equal(hwnas_latency_lut_key(lut, 2 * i + 1), want);
         hwnas_free(k);
     }
-    /* profiling it again: the same keys, medians of both */
+    /* profiling it again: the same plain keys, medians of both; the class
+     * keys too, unless this pass's latency falls into another class (the
+     * machine's load decides: then 8 more entries follow) */
+    char *first[16];
+    for (size_t i = 0; i < 16; i++)
+        first[i] = strdup(hwnas_latency_lut_key(lut, i));
     assert_int_equal(hwnas_latency_lut_profile(lut, net, 0, 1), HWNAS_OK);
-    assert_int_equal(hwnas_latency_lut_count(lut), 16);
+    size_t count = hwnas_latency_lut_count(lut);
+    assert_true(count == 16 || count == 24);
+    for (size_t i = 0; i < 16; i++) {
+        assert_string_equal(hwnas_latency_lut_key(lut, i), first[i]);
+        free(first[i]);
+    }
     assert_true(isfinite(hwnas_latency_lut_overhead(lut)));
     double pred, meas;
     assert_int_equal(hwnas_latency_lut_predict(&pred, lut, net, 0), HWNAS_OK);
