@@ -14,18 +14,9 @@
 #include <cmocka.h>
 
 #include "engine/int8_internal.h"
+#include "fixtures.h"
 #include "hwnas/hwnas.h"
 #include "test_alloc.h"
-
-static uint64_t rng_state = 88172645463325252ull;
-
-static uint32_t rnd(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (uint32_t)(rng_state >> 16);
-}
 
 static int32_t pval(const hwnas__lut *lut, uint8_t w, uint8_t a)
 {
@@ -54,9 +45,9 @@ static void check_gemm(hwnas_context *ctx, const hwnas_axmul *m, size_t M, size_
     uint8_t *W = malloc(M * K), *A = malloc(K * N);
     int32_t *ref = malloc(M * N * sizeof *ref), *C = malloc(M * N * sizeof *C);
     for (size_t i = 0; i < M * K; i++)
-        W[i] = (uint8_t)rnd();
+        W[i] = (uint8_t)fx_rnd();
     for (size_t i = 0; i < K * N; i++)
-        A[i] = (uint8_t)rnd();
+        A[i] = (uint8_t)fx_rnd();
     for (size_t i = 0; i < M; i++)
         for (size_t j = 0; j < N; j++) {
             int64_t s = 0;
@@ -141,7 +132,8 @@ static void make_layer(hwnas__qlayer *L, const hwnas__lut *lut, int kind, size_t
     L->wzero = malloc(L->cout * sizeof *L->wzero);
     L->wscale = malloc(L->cout * sizeof *L->wscale);
     for (size_t i = 0; i < nw; i++)
-        L->wf[i] = (float)((double)(rnd() % 2001) / 1000.0 - 0.7) * (float)(1 + i / L->kg);
+        L->wf[i] = (float)((double)(fx_rnd() % 2001) / 1000.0 - 0.7) *
+                   (float)(1 + i / L->kg);
     hwnas__qlayer_quantise_weights(L);
     hwnas__qlayer_set_input_range(L, -1.5f, 3.0f);
 }
@@ -178,7 +170,7 @@ static void check_conv(hwnas_context *ctx, const char *spec, size_t groups, int 
     int32_t *colsum = malloc(L.p * sizeof *colsum), *out = malloc(L.cout * L.p * sizeof *out);
     int32_t *out2 = malloc(L.cout * L.p * sizeof *out2);
     for (size_t i = 0; i < nin; i++)
-        xq[i] = (uint8_t)rnd();
+        xq[i] = (uint8_t)fx_rnd();
     hwnas__qlayer_conv_sample(out, &L, xq, col, colsum, HWNAS__LUT_SCALAR);
     hwnas__qlayer_conv_sample(out2, &L, xq, col, colsum, HWNAS__LUT_AUTO);
     assert_memory_equal(out, out2, L.cout * L.p * sizeof *out);
@@ -233,7 +225,7 @@ static void check_linear(hwnas_context *ctx, const char *spec, int per_channel)
     int32_t *acc = malloc(n * M * sizeof *acc), *colsum = malloc(n * sizeof *colsum);
     int32_t *out = malloc(n * M * sizeof *out);
     for (size_t i = 0; i < n * F; i++)
-        xq[i] = (uint8_t)rnd();
+        xq[i] = (uint8_t)fx_rnd();
     assert_int_equal(hwnas__qlayer_linear(ctx, out, &L, xq, n, at, acc, colsum,
                                           HWNAS__LUT_AUTO),
                      HWNAS_OK);
@@ -308,39 +300,10 @@ static void test_quant_params(void **state)
     hwnas_context_free(ctx);
 }
 
-static const char *small_net =
-    "hwnas-net 1\nx = input(shape=2x9x9)\nc1 = conv(out=8, k=3, pad=1, bias=0)\nbn\nrelu\n"
-    "c2 = conv(out=8, k=3, s=2, pad=1, groups=2)\nrelu\nd = dwconv(k=3, pad=1)\nbn\nrelu\n"
-    "gap\nfc = linear(out=4)\n";
-
-static hwnas_dataset *random_set(hwnas_context *ctx, size_t n, uint32_t seed)
-{
-    rng_state = seed * 2654435761u + 1;
-    float *x = malloc(n * 2 * 81 * sizeof *x);
-    int32_t *y = malloc(n * sizeof *y);
-    for (size_t s = 0; s < n; s++) {
-        y[s] = (int32_t)(s % 4);
-        for (size_t k = 0; k < 162; k++)
-            x[s * 162 + k] = (float)((double)(rnd() % 1000) / 500.0 - 1.0) +
-                             (k % 4 == (size_t)y[s] ? 0.8f : 0.0f);
-    }
-    hwnas_dataset *ds = NULL;
-    assert_int_equal(hwnas_dataset_from_float(&ds, ctx, x, y, n, 2, 9, 9, 4), HWNAS_OK);
-    free(x);
-    free(y);
-    return ds;
-}
-
+/* The small net trained a little on its synthetic task. */
 static hwnas_model *small_model(hwnas_context *ctx, const hwnas_dataset *ds)
 {
-    hwnas_net *net = NULL;
-    assert_int_equal(hwnas_net_parse(&net, ctx, small_net, "small"), HWNAS_OK);
-    hwnas_model *m = NULL;
-    assert_int_equal(hwnas_model_new(&m, ctx, net, 3), HWNAS_OK);
-    hwnas_net_free(net);
-    assert_int_equal(hwnas_model_train(m, ds, "epochs=3;batch=16;lr=0.05", NULL, NULL),
-                     HWNAS_OK);
-    return m;
+    return fx_small_model(ctx, ds, "epochs=3;batch=16;lr=0.05");
 }
 
 /* End to end on a small net with grouped and depthwise convolutions:
@@ -352,7 +315,7 @@ static void test_quant_model(void **state)
     (void)state;
     hwnas_context *ctx = NULL;
     assert_int_equal(hwnas_context_new(&ctx, "threads=2"), HWNAS_OK);
-    hwnas_dataset *ds = random_set(ctx, 200, 5);
+    hwnas_dataset *ds = fx_random_set(ctx, 200, 5);
     hwnas_model *m = small_model(ctx, ds);
     hwnas_quant *q = NULL;
     assert_int_equal(hwnas_quant_new(&q, m, NULL, ds, "calib_batches=2;batch=64"), HWNAS_OK);
@@ -437,7 +400,7 @@ static void test_unfolded_batch_norm(void **state)
     (void)state;
     hwnas_context *ctx = NULL;
     assert_int_equal(hwnas_context_new(&ctx, "threads=2"), HWNAS_OK);
-    hwnas_dataset *ds = random_set(ctx, 200, 7);
+    hwnas_dataset *ds = fx_random_set(ctx, 200, 7);
     hwnas_net *net = NULL;
     assert_int_equal(hwnas_net_parse(&net, ctx,
                                      "hwnas-net 1\nx = input(shape=2x9x9)\nbn\nrelu\n"
@@ -467,7 +430,7 @@ static void test_named_multipliers(void **state)
     (void)state;
     hwnas_context *ctx = NULL;
     assert_int_equal(hwnas_context_new(&ctx, NULL), HWNAS_OK);
-    hwnas_dataset *ds = random_set(ctx, 64, 9);
+    hwnas_dataset *ds = fx_random_set(ctx, 64, 9);
     const char *spec = "hwnas-net 1\nx = input(shape=2x9x9)\nconv(out=4, k=3, mul=mitchell)\n"
                        "relu\ngap\nlinear(out=4, mul=mine)\n";
     hwnas_net *net = NULL;
@@ -517,25 +480,12 @@ static void test_fashion_mnist(void **state)
     (void)state;
     hwnas_context *ctx = NULL;
     assert_int_equal(hwnas_context_new(&ctx, "threads=2"), HWNAS_OK);
-    hwnas_dataset *all = NULL, *train = NULL, *test = NULL, *test_all = NULL;
-    if (hwnas_dataset_load(&all, ctx, "fashion-mnist", NULL) != HWNAS_OK) {
+    hwnas_dataset *train = NULL, *test = NULL;
+    if (!fx_fashion_mnist(ctx, 12000, 5000, 1, &train, &test)) {
         hwnas_context_free(ctx);
         skip();
     }
-    assert_int_equal(hwnas_dataset_load(&test_all, ctx, "fashion-mnist", "split=test"),
-                     HWNAS_OK);
-    assert_int_equal(hwnas_dataset_subset(&train, all, 12000, HWNAS_DATASET_FIRST, 0), HWNAS_OK);
-    assert_int_equal(hwnas_dataset_subset(&test, test_all, 5000, HWNAS_DATASET_FIRST, 0),
-                     HWNAS_OK);
-    double mean[1], sd[1];
-    assert_int_equal(hwnas_dataset_stats(mean, sd, train), HWNAS_OK);
-    assert_int_equal(hwnas_dataset_normalize(train, mean, sd), HWNAS_OK);
-    assert_int_equal(hwnas_dataset_normalize(test, mean, sd), HWNAS_OK);
-    const char *root = getenv("HWNAS_SOURCE_ROOT");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/examples/nets/fmnist_ref.net", root ? root : ".");
-    hwnas_net *net = NULL;
-    assert_int_equal(hwnas_net_load(&net, ctx, path), HWNAS_OK);
+    hwnas_net *net = fx_reference_cnn(ctx);
     hwnas_model *m = NULL;
     assert_int_equal(hwnas_model_new(&m, ctx, net, 1), HWNAS_OK);
     assert_int_equal(hwnas_model_train(m, train, "epochs=3;lr=0.1", NULL, NULL), HWNAS_OK);
@@ -559,8 +509,6 @@ static void test_fashion_mnist(void **state)
     hwnas_net_free(net);
     hwnas_dataset_free(train);
     hwnas_dataset_free(test);
-    hwnas_dataset_free(all);
-    hwnas_dataset_free(test_all);
     hwnas_context_free(ctx);
 }
 
@@ -587,9 +535,9 @@ static void test_oom(void **state)
     test_alloc t;
     hwnas_context *ctx = test_alloc_context(&t, "threads=2");
     assert_non_null(ctx);
-    hwnas_dataset *ds = random_set(ctx, 40, 3);
+    hwnas_dataset *ds = fx_random_set(ctx, 40, 3);
     hwnas_net *net = NULL;
-    assert_int_equal(hwnas_net_parse(&net, ctx, small_net, "small"), HWNAS_OK);
+    assert_int_equal(hwnas_net_parse(&net, ctx, fx_small_net, "small"), HWNAS_OK);
     hwnas_model *m = NULL;
     assert_int_equal(hwnas_model_new(&m, ctx, net, 3), HWNAS_OK);
     hwnas_axmul *mul = NULL;

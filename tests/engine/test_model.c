@@ -9,6 +9,7 @@
 #include "engine/engine_internal.h"
 #include "engine/model_internal.h"
 #include "engine_tests.h"
+#include "fixtures.h"
 #include "hwnas/hwnas.h"
 
 #define SIDE 8
@@ -433,21 +434,12 @@ static void test_fashion_mnist(void **state)
     (void)state;
     hwnas_context *ctx = NULL;
     assert_int_equal(hwnas_context_new(&ctx, "threads=2"), HWNAS_OK);
-    hwnas_dataset *all = NULL, *train = NULL, *test = NULL, *test_all = NULL;
-    if (hwnas_dataset_load(&all, ctx, "fashion-mnist", NULL) != HWNAS_OK) {
+    hwnas_dataset *train = NULL, *test = NULL;
+    if (!fx_fashion_mnist(ctx, 3000, 1000, 0, &train, &test)) {
         hwnas_context_free(ctx);
         skip();
     }
-    assert_int_equal(hwnas_dataset_load(&test_all, ctx, "fashion-mnist", "split=test"),
-                     HWNAS_OK);
-    assert_int_equal(hwnas_dataset_subset(&train, all, 3000, HWNAS_DATASET_FIRST, 0), HWNAS_OK);
-    assert_int_equal(hwnas_dataset_subset(&test, test_all, 1000, HWNAS_DATASET_FIRST, 0),
-                     HWNAS_OK);
-    const char *root = getenv("HWNAS_SOURCE_ROOT");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/examples/nets/fmnist_ref.net", root ? root : ".");
-    hwnas_net *net = NULL;
-    assert_int_equal(hwnas_net_load(&net, ctx, path), HWNAS_OK);
+    hwnas_net *net = fx_reference_cnn(ctx);
     hwnas_model *m = NULL;
     assert_int_equal(hwnas_model_new(&m, ctx, net, 1), HWNAS_OK);
     assert_int_equal(hwnas_model_train(m, train, "epochs=1;schedule=constant", NULL, NULL),
@@ -459,8 +451,6 @@ static void test_fashion_mnist(void **state)
     hwnas_net_free(net);
     hwnas_dataset_free(train);
     hwnas_dataset_free(test);
-    hwnas_dataset_free(all);
-    hwnas_dataset_free(test_all);
     hwnas_context_free(ctx);
 }
 

@@ -15,54 +15,14 @@
 #include <cmocka.h>
 
 #include "engine/int8_internal.h"
+#include "fixtures.h"
 #include "hwnas/hwnas.h"
 #include "test_alloc.h"
 
-static uint64_t rng_state = 88172645463325252ull;
-
-static uint32_t rnd(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (uint32_t)(rng_state >> 16);
-}
-
-/* Two batch-norms folded (after a conv and a dwconv), a grouped conv with
- * a bias and none, a linear classifier. */
-static const char *small_net =
-    "hwnas-net 1\nx = input(shape=2x9x9)\nc1 = conv(out=8, k=3, pad=1, bias=0)\nbn\nrelu\n"
-    "c2 = conv(out=8, k=3, s=2, pad=1, groups=2)\nrelu\nd = dwconv(k=3, pad=1)\nbn\nrelu\n"
-    "gap\nfc = linear(out=4)\n";
-
-static hwnas_dataset *random_set(hwnas_context *ctx, size_t n, uint32_t seed)
-{
-    rng_state = seed * 2654435761u + 1;
-    float *x = malloc(n * 2 * 81 * sizeof *x);
-    int32_t *y = malloc(n * sizeof *y);
-    for (size_t s = 0; s < n; s++) {
-        y[s] = (int32_t)(s % 4);
-        for (size_t k = 0; k < 162; k++)
-            x[s * 162 + k] = (float)((double)(rnd() % 1000) / 500.0 - 1.0) +
-                             (k % 4 == (size_t)y[s] ? 0.8f : 0.0f);
-    }
-    hwnas_dataset *ds = NULL;
-    assert_int_equal(hwnas_dataset_from_float(&ds, ctx, x, y, n, 2, 9, 9, 4), HWNAS_OK);
-    free(x);
-    free(y);
-    return ds;
-}
-
+/* The small net trained a little on its synthetic task. */
 static hwnas_model *trained_model(hwnas_context *ctx, const hwnas_dataset *ds)
 {
-    hwnas_net *net = NULL;
-    assert_int_equal(hwnas_net_parse(&net, ctx, small_net, "small"), HWNAS_OK);
-    hwnas_model *m = NULL;
-    assert_int_equal(hwnas_model_new(&m, ctx, net, 3), HWNAS_OK);
-    assert_int_equal(hwnas_model_train(m, ds, "epochs=2;batch=16;lr=0.05", NULL, NULL),
-                     HWNAS_OK);
-    hwnas_net_free(net);
-    return m;
+    return fx_small_model(ctx, ds, "epochs=2;batch=16;lr=0.05");
 }
 
 /* Mean cross-entropy of n rows of k scores. */
@@ -108,7 +68,7 @@ static int on_progress(int event, int64_t epoch, int64_t epochs, int64_t batch, 
 static void check_forward_is_inference(hwnas_context *ctx, const char *mul_spec)
 {
     size_t n = 48;
-    hwnas_dataset *ds = random_set(ctx, n, 1);
+    hwnas_dataset *ds = fx_random_set(ctx, n, 1);
     hwnas_model *m = trained_model(ctx, ds);
     hwnas_quant *q = NULL;
     assert_int_equal(hwnas_quant_new(&q, m, NULL, ds, "batch=32"), HWNAS_OK);
@@ -182,7 +142,7 @@ static void test_learns(void **state)
     (void)state;
     hwnas_context *ctx = NULL;
     assert_int_equal(hwnas_context_new(&ctx, "threads=2"), HWNAS_OK);
-    hwnas_dataset *ds = random_set(ctx, 96, 2);
+    hwnas_dataset *ds = fx_random_set(ctx, 96, 2);
     hwnas_model *m = trained_model(ctx, ds);
     hwnas_quant *q = NULL;
     assert_int_equal(hwnas_quant_new(&q, m, NULL, ds, NULL), HWNAS_OK);
@@ -229,7 +189,7 @@ static void finetuned(uint8_t **weights, size_t *len, float *scores, const char 
 {
     hwnas_context *ctx = NULL;
     assert_int_equal(hwnas_context_new(&ctx, threads), HWNAS_OK);
-    hwnas_dataset *ds = random_set(ctx, 70, 3);
+    hwnas_dataset *ds = fx_random_set(ctx, 70, 3);
     hwnas_model *m = trained_model(ctx, ds);
     hwnas_quant *q = NULL;
     assert_int_equal(hwnas_quant_new(&q, m, NULL, ds, "batch=32"), HWNAS_OK);
@@ -278,7 +238,7 @@ static void test_errors(void **state)
     (void)state;
     hwnas_context *ctx = NULL;
     assert_int_equal(hwnas_context_new(&ctx, "threads=1"), HWNAS_OK);
-    hwnas_dataset *ds = random_set(ctx, 20, 4);
+    hwnas_dataset *ds = fx_random_set(ctx, 20, 4);
     hwnas_model *m = trained_model(ctx, ds);
     hwnas_quant *q = NULL;
     assert_int_equal(hwnas_quant_new(&q, m, NULL, ds, NULL), HWNAS_OK);
@@ -341,27 +301,12 @@ static void test_fashion_mnist(void **state)
     (void)state;
     hwnas_context *ctx = NULL;
     assert_int_equal(hwnas_context_new(&ctx, "threads=2"), HWNAS_OK);
-    hwnas_dataset *all = NULL, *train = NULL, *test = NULL, *test_all = NULL;
-    if (hwnas_dataset_load(&all, ctx, "fashion-mnist", NULL) != HWNAS_OK) {
-        printf("# fashion-mnist is not installed (/usr/share/datasets/fashion-mnist): "
-               "skipped\n");
+    hwnas_dataset *train = NULL, *test = NULL;
+    if (!fx_fashion_mnist(ctx, 12000, 5000, 1, &train, &test)) {
         hwnas_context_free(ctx);
         skip();
     }
-    assert_int_equal(hwnas_dataset_load(&test_all, ctx, "fashion-mnist", "split=test"),
-                     HWNAS_OK);
-    assert_int_equal(hwnas_dataset_subset(&train, all, 12000, HWNAS_DATASET_FIRST, 0), HWNAS_OK);
-    assert_int_equal(hwnas_dataset_subset(&test, test_all, 5000, HWNAS_DATASET_FIRST, 0),
-                     HWNAS_OK);
-    double mean[1], sd[1];
-    assert_int_equal(hwnas_dataset_stats(mean, sd, train), HWNAS_OK);
-    assert_int_equal(hwnas_dataset_normalize(train, mean, sd), HWNAS_OK);
-    assert_int_equal(hwnas_dataset_normalize(test, mean, sd), HWNAS_OK);
-    const char *root = getenv("HWNAS_SOURCE_ROOT");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/examples/nets/fmnist_ref.net", root ? root : ".");
-    hwnas_net *net = NULL;
-    assert_int_equal(hwnas_net_load(&net, ctx, path), HWNAS_OK);
+    hwnas_net *net = fx_reference_cnn(ctx);
     hwnas_model *m = NULL;
     assert_int_equal(hwnas_model_new(&m, ctx, net, 1), HWNAS_OK);
     assert_int_equal(hwnas_model_train(m, train, "epochs=3;lr=0.1", NULL, NULL), HWNAS_OK);
@@ -386,8 +331,6 @@ static void test_fashion_mnist(void **state)
     hwnas_net_free(net);
     hwnas_dataset_free(train);
     hwnas_dataset_free(test);
-    hwnas_dataset_free(all);
-    hwnas_dataset_free(test_all);
     hwnas_context_free(ctx);
 }
 
@@ -399,7 +342,7 @@ static void test_oom(void **state)
     test_alloc t;
     hwnas_context *ctx = test_alloc_context(&t, "threads=2");
     assert_non_null(ctx);
-    hwnas_dataset *ds = random_set(ctx, 40, 3);
+    hwnas_dataset *ds = fx_random_set(ctx, 40, 3);
     hwnas_model *m = trained_model(ctx, ds);
     hwnas_quant *q = NULL;
     assert_int_equal(hwnas_quant_new(&q, m, NULL, ds, "batch=16"), HWNAS_OK);
