@@ -601,6 +601,11 @@ int hwnas_quant_predict(float *out_scores, int32_t *out_labels, hwnas_quant *q,
     return HWNAS_OK;
 }
 
+static int quant_infer(void *ud, const float *images, size_t n)
+{
+    return hwnas__quant_forward(ud, images, n, 0, 0);
+}
+
 int hwnas_quant_evaluate(double *out_accuracy, int64_t *out_confusion, hwnas_quant *q,
                          const hwnas_dataset *ds)
 {
@@ -610,43 +615,11 @@ int hwnas_quant_evaluate(double *out_accuracy, int64_t *out_confusion, hwnas_qua
     int rc = hwnas__quant_check_shape(q, ds, "hwnas_quant_evaluate", 1);
     if (rc != HWNAS_OK)
         return rc;
-    hwnas__engine *e = q->eng;
-    size_t n = hwnas_dataset_count(ds), ss = hwnas_dataset_sample_size(ds);
-    size_t bs = n < q->batch ? n : q->batch, kl = e->nodes[e->logits].size;
+    size_t n = hwnas_dataset_count(ds), bs = n < q->batch ? n : q->batch;
     if ((rc = hwnas__quant_reserve(q, bs)) != HWNAS_OK)
         return rc;
-    size_t *pos = hwnas__malloc(q->ctx, bs * sizeof *pos);
-    float *images = hwnas__malloc(q->ctx, bs * ss * sizeof *images);
-    int32_t *labels = hwnas__malloc(q->ctx, bs * sizeof *labels);
-    if (!pos || !images || !labels) {
-        rc = HWNAS_ENOMEM;
-        goto done;
-    }
-    if (out_confusion)
-        memset(out_confusion, 0, kl * kl * sizeof *out_confusion);
-    size_t correct = 0;
-    for (size_t lo = 0; lo < n; lo += bs) {
-        size_t nb = n - lo < bs ? n - lo : bs;
-        for (size_t k = 0; k < nb; k++)
-            pos[k] = lo + k;
-        rc = hwnas_dataset_batch(images, labels, ds, pos, nb);
-        if (rc == HWNAS_OK)
-            rc = hwnas__quant_forward(q, images, nb, 0, 0);
-        if (rc != HWNAS_OK)
-            goto done;
-        for (size_t s = 0; s < nb; s++) {
-            size_t arg = argmax(e->act[e->logits] + s * kl, kl);
-            correct += arg == (size_t)labels[s];
-            if (out_confusion)
-                out_confusion[(size_t)labels[s] * kl + arg]++;
-        }
-    }
-    *out_accuracy = (double)correct / (double)n;
-done:
-    hwnas__free(q->ctx, pos);
-    hwnas__free(q->ctx, images);
-    hwnas__free(q->ctx, labels);
-    return rc;
+    return hwnas__evaluate_batches(out_accuracy, NULL, out_confusion, q->ctx, q->eng, ds, bs,
+                                   quant_infer, q);
 }
 
 int hwnas_quant_accuracy(double *out_accuracy, const hwnas_model *model,

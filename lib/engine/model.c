@@ -274,23 +274,17 @@ static size_t infer_batch(const hwnas__engine *e, size_t want, size_t n)
     return b < n ? b : n;
 }
 
-int hwnas_model_evaluate(double *out_accuracy, double *out_loss, int64_t *out_confusion,
-                         hwnas_model *model, const hwnas_dataset *ds, size_t batch)
+int hwnas__evaluate_batches(double *out_accuracy, double *out_loss, int64_t *out_confusion,
+                            const hwnas_context *ctx, hwnas__engine *e, const hwnas_dataset *ds,
+                            size_t bs, int (*forward)(void *ud, const float *images, size_t n),
+                            void *ud)
 {
-    if (!model || !ds)
-        return hwnas__error(HWNAS_EINVAL, "hwnas_model_evaluate: model and ds are required");
-    int rc = check_dataset(model, ds, "hwnas_model_evaluate");
-    if (rc != HWNAS_OK)
-        return rc;
-    hwnas__engine *e = model->eng;
     size_t n = hwnas_dataset_count(ds), ss = hwnas_dataset_sample_size(ds);
-    size_t classes = hwnas_model_classes(model), bs = infer_batch(e, batch, n);
-    rc = hwnas__engine_reserve(e, bs);
-    if (rc != HWNAS_OK)
-        return rc;
-    size_t *pos = hwnas__malloc(model->ctx, bs * sizeof *pos);
-    float *images = hwnas__malloc(model->ctx, bs * ss * sizeof *images);
-    int32_t *labels = hwnas__malloc(model->ctx, bs * sizeof *labels);
+    size_t classes = e->nodes[e->logits].size;
+    size_t *pos = hwnas__malloc(ctx, bs * sizeof *pos);
+    float *images = hwnas__malloc(ctx, bs * ss * sizeof *images);
+    int32_t *labels = hwnas__malloc(ctx, bs * sizeof *labels);
+    int rc = HWNAS_OK;
     if (!pos || !images || !labels) {
         rc = HWNAS_ENOMEM;
         goto done;
@@ -305,7 +299,7 @@ int hwnas_model_evaluate(double *out_accuracy, double *out_loss, int64_t *out_co
             pos[k] = lo + k;
         rc = hwnas_dataset_batch(images, labels, ds, pos, nb);
         if (rc == HWNAS_OK)
-            rc = hwnas__engine_forward(e, images, nb, 0, 0);
+            rc = forward(ud, images, nb);
         if (rc != HWNAS_OK)
             goto done;
         double loss;
@@ -329,10 +323,32 @@ int hwnas_model_evaluate(double *out_accuracy, double *out_loss, int64_t *out_co
     if (out_loss)
         *out_loss = loss_sum / (double)n;
 done:
-    hwnas__free(model->ctx, pos);
-    hwnas__free(model->ctx, images);
-    hwnas__free(model->ctx, labels);
+    hwnas__free(ctx, pos);
+    hwnas__free(ctx, images);
+    hwnas__free(ctx, labels);
     return rc;
+}
+
+static int engine_infer(void *ud, const float *images, size_t n)
+{
+    return hwnas__engine_forward(ud, images, n, 0, 0);
+}
+
+int hwnas_model_evaluate(double *out_accuracy, double *out_loss, int64_t *out_confusion,
+                         hwnas_model *model, const hwnas_dataset *ds, size_t batch)
+{
+    if (!model || !ds)
+        return hwnas__error(HWNAS_EINVAL, "hwnas_model_evaluate: model and ds are required");
+    int rc = check_dataset(model, ds, "hwnas_model_evaluate");
+    if (rc != HWNAS_OK)
+        return rc;
+    hwnas__engine *e = model->eng;
+    size_t bs = infer_batch(e, batch, hwnas_dataset_count(ds));
+    rc = hwnas__engine_reserve(e, bs);
+    if (rc != HWNAS_OK)
+        return rc;
+    return hwnas__evaluate_batches(out_accuracy, out_loss, out_confusion, model->ctx, e, ds, bs,
+                                   engine_infer, e);
 }
 
 int hwnas_model_predict(float *out_probs, int32_t *out_labels, hwnas_model *model,

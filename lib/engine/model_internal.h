@@ -45,6 +45,16 @@ int hwnas__train_epochs(hwnas_model *model, hwnas__engine *e, const hwnas_datase
                         const hwnas__train_recipe *r, const hwnas__train_passes *p,
                         hwnas_model_progress_cb cb, void *user_data);
 
+/* The inference loop of hwnas_model_evaluate and hwnas_quant_evaluate: ds
+ * in order, in batches of bs (e holds room for them), through forward
+ * (inference mode, leaving the logits in e); accuracy (top-1), mean
+ * cross-entropy and the classes x classes confusion counts, each output
+ * optional (NULL). Errors: HWNAS_ENOMEM, forward's. */
+int hwnas__evaluate_batches(double *out_accuracy, double *out_loss, int64_t *out_confusion,
+                            const hwnas_context *ctx, hwnas__engine *e, const hwnas_dataset *ds,
+                            size_t bs, int (*forward)(void *ud, const float *images, size_t n),
+                            void *ud);
+
 /* The option table of the "model" kind (register it in lib/kinds.c). */
 extern const hwnas__kind hwnas__model_kind;
 
