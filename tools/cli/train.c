@@ -36,9 +36,8 @@ static int on_progress(int event, int64_t epoch, int64_t epochs, int64_t batch, 
         fprintf(stderr,
                 "\repoch %lld/%lld  batch %lld/%lld  loss %.4f  acc %5.1f%%  lr %.4f  %6.0f "
                 "img/s  ETA %dm%02ds ",
-                (long long)epoch + 1, (long long)epochs, (long long)batch + 1,
-                (long long)batches, loss, 100 * accuracy, lr, rate, (int)(eta / 60),
-                (int)fmod(eta, 60));
+                (long long)epoch + 1, (long long)epochs, (long long)batch + 1, (long long)batches,
+                loss, 100 * accuracy, lr, rate, (int)(eta / 60), (int)fmod(eta, 60));
         return 0;
     }
     double rate = (double)p->samples / (t - p->epoch_start + 1e-9);
@@ -53,8 +52,8 @@ static int on_progress(int event, int64_t epoch, int64_t epochs, int64_t batch, 
 /* --finetune-q: int8 accuracy with the multipliers the net names, before
  * and after multiplier-aware fine-tuning (the model keeps the result). */
 static int finetune_q(hwnas_context *ctx, hwnas_model *model, const hwnas_dataset *train,
-                      const hwnas_dataset *test, long long epochs, long long batch,
-                      long long seed, const char *axmul_dir)
+                      const hwnas_dataset *test, const hwnas_dataset *val, long long epochs,
+                      long long batch, long long seed, const char *axmul_dir)
 {
     hwnas_axmul_registry *reg = NULL;
     hwnas_quant *q = NULL;
@@ -87,6 +86,8 @@ static int finetune_q(hwnas_context *ctx, hwnas_model *model, const hwnas_datase
     if (rc == HWNAS_OK)
         printf("int8 test accuracy %.2f%% after %lld epoch(s) of fine-tuning (%+.2f points)\n",
                100 * after, epochs, 100 * (after - before));
+    if (rc == HWNAS_OK && val && (rc = hwnas_quant_evaluate(&after, NULL, q, val)) == HWNAS_OK)
+        printf("int8 validation accuracy %.2f%% after fine-tuning\n", 100 * after);
     hwnas_quant_free(q);
     hwnas_axmul_registry_free(reg);
     return rc;
@@ -96,14 +97,15 @@ int cli_train(hwnas_context *ctx, int argc, char **argv)
 {
     const char *file = NULL, *save = NULL, *data_dir = NULL, *axmul_dir = NULL;
     long long finetune = 0;
+    double validation = 0; /* share of the training images held out */
     char options[1024] = "";
     size_t used = 0;
     long long batch = 128, seed = 1;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
-        static const char *const model_flags[] = {"--epochs", "--batch", "--lr", "--momentum",
-                                                  "--weight-decay", "--schedule", "--warmup",
-                                                  "--label-smoothing", "--seed", "--init"};
+        static const char *const model_flags[] = {
+            "--epochs", "--batch",           "--lr",   "--momentum", "--weight-decay", "--schedule",
+            "--warmup", "--label-smoothing", "--seed", "--init",     "--crop-pad",     "--flip"};
         int known = 0;
         for (size_t f = 0; f < sizeof model_flags / sizeof *model_flags; f++)
             if (strcmp(a, model_flags[f]) == 0) {
@@ -133,6 +135,9 @@ int cli_train(hwnas_context *ctx, int argc, char **argv)
             *(a[2] == 's' ? &save : &data_dir) = argv[++i];
         else if (strcmp(a, "--axmul-dir") == 0 && i + 1 < argc)
             axmul_dir = argv[++i];
+        else if (strcmp(a, "--validation") == 0 && i + 1 < argc &&
+                 (validation = atof(argv[i + 1])) > 0 && validation < 1)
+            i++;
         else if (strcmp(a, "--finetune-q") == 0 && i + 1 < argc &&
                  (finetune = atoll(argv[i + 1])) > 0)
             i++;
@@ -144,8 +149,9 @@ int cli_train(hwnas_context *ctx, int argc, char **argv)
                     "[--batch N] [--lr X] [--momentum X] [--weight-decay X]\n"
                     "       [--schedule cosine|step|constant] [--warmup EPOCHS] "
                     "[--label-smoothing X] [--augment] [--seed N]\n"
-                    "       [--init he|uniform] [--data DIR] [--save WEIGHTS] "
-                    "[--finetune-q EPOCHS] [--axmul-dir DIR]\n",
+                    "       [--crop-pad N] [--flip P] [--init he|uniform] [--data DIR] "
+                    "[--save WEIGHTS]\n"
+                    "       [--finetune-q EPOCHS] [--axmul-dir DIR] [--validation FRACTION]\n",
                     a);
             return CLI_USAGE;
         }
@@ -155,7 +161,7 @@ int cli_train(hwnas_context *ctx, int argc, char **argv)
         return CLI_USAGE;
     }
     hwnas_net *net = NULL;
-    hwnas_dataset *train = NULL, *test = NULL;
+    hwnas_dataset *train = NULL, *test = NULL, *val = NULL;
     hwnas_model *model = NULL;
     char dopts[1200];
     int rc = hwnas_net_load(&net, ctx, file);
@@ -174,6 +180,17 @@ int cli_train(hwnas_context *ctx, int argc, char **argv)
         rc = hwnas_dataset_normalize(train, mean, std);
     if (rc == HWNAS_OK)
         rc = hwnas_dataset_normalize(test, mean, std);
+    /* --validation: hold out a stratified share of the training images,
+     * always the same ones (split seed 1, whatever --seed), so that
+     * recipes can be compared without looking at the test set. */
+    if (rc == HWNAS_OK && validation > 0) {
+        hwnas_dataset *part = NULL;
+        rc = hwnas_dataset_split(&part, &val, train, validation, HWNAS_DATASET_STRATIFIED, 1);
+        if (rc == HWNAS_OK) {
+            hwnas_dataset_free(train);
+            train = part;
+        }
+    }
     if (rc == HWNAS_OK)
         rc = hwnas_model_new(&model, ctx, net, (uint64_t)(seed > 0 ? seed : 1));
     int status = CLI_OK;
@@ -192,8 +209,11 @@ int cli_train(hwnas_context *ctx, int argc, char **argv)
     if (rc == HWNAS_OK) {
         printf("test accuracy %.2f%% (loss %.4f) on %zu images\n", 100 * acc, loss,
                hwnas_dataset_count(test));
-        if (finetune > 0)
-            rc = finetune_q(ctx, model, train, test, finetune, batch, seed, axmul_dir);
+        if (val && (rc = hwnas_model_evaluate(&acc, &loss, NULL, model, val, 256)) == HWNAS_OK)
+            printf("validation accuracy %.2f%% (loss %.4f) on %zu held-out training images\n",
+                   100 * acc, loss, hwnas_dataset_count(val));
+        if (rc == HWNAS_OK && finetune > 0)
+            rc = finetune_q(ctx, model, train, test, val, finetune, batch, seed, axmul_dir);
         if (rc == HWNAS_OK && save) {
             rc = hwnas_model_save(model, save);
             if (rc == HWNAS_OK)
@@ -205,6 +225,7 @@ int cli_train(hwnas_context *ctx, int argc, char **argv)
     hwnas_model_free(model);
     hwnas_dataset_free(train);
     hwnas_dataset_free(test);
+    hwnas_dataset_free(val);
     hwnas_net_free(net);
     return status;
 }
