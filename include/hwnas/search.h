@@ -18,7 +18,20 @@
  * Options (hwnas describe search):
  *   objectives, constraints, evaluations (budget), time_limit (seconds),
  *   batch, threads (0 = the context's), seed (0 = the context's), out
- *   (directory; "" = keep nothing on disk), snapshot_every, hv_reference.
+ *   (directory; "" = keep nothing on disk), snapshot_every, hv_reference,
+ *   screen, refine, refine_estimator, refine_by.
+ *
+ * Multi-fidelity (refine=K, refine_estimator="kind:options"): the strategy
+ * ranks candidates by cheap proxy figures; once hwnas_search_run has spent
+ * the budget, the K best (feasible, one per phenotype, by non-dominated
+ * rank of the proxy objectives, then the first objective; or by the first
+ * objective alone with refine_by=first) are estimated
+ * again with the refine estimator, whose metrics (each one the search
+ * knows; at least one objective) replace the proxy figures of those
+ * candidates. The front is then chosen among the refined candidates only;
+ * hypervolume stays that of the figures the strategy was told. Refinements
+ * are journaled, so a search killed while refining resumes to the same
+ * front. Hosts that drive the search with ask/tell get no refinement.
  *
  * Determinism: candidate k (the k-th evaluation) estimates with random
  * stream k, so results do not depend on the number of threads.
@@ -159,18 +172,33 @@ HWNAS_API const char *hwnas_search_error(const hwnas_search *search, size_t i);
 HWNAS_API double hwnas_search_seconds(const hwnas_search *search, size_t i);
 HWNAS_API int hwnas_search_cached(const hwnas_search *search, size_t i);
 
+/* Refinement of candidate i (see refine above): 1 when it was re-estimated
+ * (hwnas_search_metric then gives the refined figures), -1 when that
+ * failed (hwnas_search_error still describes the proxy estimation; the
+ * reason is in archive.csv), 0 otherwise and for a NULL search or i out of
+ * range. */
+HWNAS_API int hwnas_search_refined(const hwnas_search *search, size_t i);
+
+/* Candidate i's metric as the strategy was told it: the proxy figure of a
+ * refined candidate, else the same as hwnas_search_metric.
+ * Errors: HWNAS_EINVAL (NULL argument, i out of range), HWNAS_ENOTFOUND. */
+HWNAS_API int hwnas_search_proxy_metric(const hwnas_search *search, size_t i,
+                                        const char *name, double *out);
+
 /*
  * The Pareto front: indices of the feasible, non-dominated, successfully
- * evaluated candidates (one per phenotype), sorted by the first
- * objective, into indices[0..cap); returns the front's size (a smaller cap
- * writes a prefix). Errors are returned as 0 with the last error set.
+ * evaluated candidates (one per phenotype; only refined ones once any
+ * candidate is refined), sorted by the first objective, into
+ * indices[0..cap); returns the front's size (a smaller cap writes a
+ * prefix). Errors are returned as 0 with the last error set.
  */
 HWNAS_API size_t hwnas_search_front(const hwnas_search *search, size_t *indices, size_t cap);
 
 /* Hypervolume of the front in objective space (maximised objectives
  * negated) against the hv_reference option, or the default reference
- * (documented in doc/search.md). Errors: HWNAS_ESTATE (no feasible
- * candidate), HWNAS_ENOMEM. */
+ * (documented in doc/search.md), by the figures the strategy was told
+ * (proxy figures, before any refinement). Errors: HWNAS_ESTATE (no
+ * feasible candidate), HWNAS_ENOMEM. */
 HWNAS_API int hwnas_search_hypervolume(const hwnas_search *search, double *out);
 
 /* Write archive.csv, archive.json, front.csv, front.json, front/NNN.net,

@@ -169,12 +169,17 @@ int hwnas__journal_append(hwnas_search *s, const hwnas__record *r, const hwnas_n
     hwnas__strbuf_printf(&sb, "\t#%08x\n", crc);
     if (sb.failed)
         return HWNAS_ENOMEM;
-    /* One write, flushed and fsync'd: after a crash the journal ends with
-     * whole records, or with one torn record that the CRC rejects. */
-    int ok = fwrite(sb.data, 1, sb.len, s->journal) == sb.len && fflush(s->journal) == 0 &&
-             fsync(fileno(s->journal)) == 0;
+    int rc = hwnas__journal_write(s, sb.data, sb.len);
     hwnas__strbuf_release(&sb);
-    if (!ok)
+    return rc;
+}
+
+/* One write, flushed and fsync'd: after a crash the journal ends with
+ * whole records, or with one torn record that the CRC rejects. */
+int hwnas__journal_write(hwnas_search *s, const char *data, size_t len)
+{
+    if (fwrite(data, 1, len, s->journal) != len || fflush(s->journal) != 0 ||
+        fsync(fileno(s->journal)) != 0)
         return hwnas__error(HWNAS_EIO, "cannot append to the journal in '%s': %s",
                             hwnas__search_out(s), strerror(errno));
     return HWNAS_OK;
@@ -441,7 +446,21 @@ static int journal_read(hwnas_search *s, const char *path)
     while ((size_t)(p - text) < len) {
         line_no++;
         char *e = memchr(p, '\n', len - (size_t)(p - text));
+        if (e && e - p > 2 && p[0] == 'R' && p[1] == '\t') { /* a refinement (refine.c) */
+            int taken = hwnas__refine_parse(s, p, (size_t)(e - p));
+            if (taken < 0) {
+                hwnas__free(s->ctx, buf);
+                return HWNAS_ENOMEM;
+            }
+            if (taken) {
+                p = e + 1;
+                good = (size_t)(p - text);
+                continue;
+            }
+            e = NULL; /* damaged: dropped with the rest below */
+        }
         hwnas__record r;
+        memset(&r, 0, sizeof r);
         int ok = e ? journal_line(s, p, (size_t)(e - p), map, n_cols, &r) : 0;
         if (ok < 0) {
             hwnas__record_release(s->ctx, &r);
@@ -449,8 +468,7 @@ static int journal_read(hwnas_search *s, const char *path)
             return HWNAS_ENOMEM;
         }
         if (ok == 0 || r.eval != s->n_replay) {
-            if (e)
-                hwnas__record_release(s->ctx, &r);
+            hwnas__record_release(s->ctx, &r);
             hwnas_context_log(s->ctx, HWNAS_LOG_WARN,
                               "%s:%zu: damaged or truncated record; it and the %zu bytes after "
                               "it are dropped",
@@ -539,6 +557,10 @@ int hwnas__resume_load(hwnas_search *s)
         hwnas__free(s->ctx, s->resume_dir);
         s->resume_dir = NULL;
     }
+    /* Refinement follows the final snapshot: when the snapshot covers the
+     * whole journal, the journaled refinements are those of this archive. */
+    if (rc == HWNAS_OK && s->n_replay == 0 && s->n_refine_log)
+        rc = hwnas__search_refine(s, 0);
     return rc;
 }
 

@@ -10,9 +10,23 @@
 
 static int usable(const hwnas__record *r) { return !r->failed && r->obj && r->violation <= 0; }
 
+/* The objectives the strategy was told (before any refinement). */
+static const double *told_obj(const hwnas__record *r)
+{
+    return r->proxy_obj ? r->proxy_obj : r->obj;
+}
+
+static int told_usable(const hwnas__record *r)
+{
+    return !r->failed && told_obj(r) && (r->proxy ? r->proxy_violation : r->violation) <= 0;
+}
+
 /* Feasible non-dominated candidates among the first `upto`, one per
- * phenotype, sorted by the first objective. */
-static int front_upto(const hwnas_search *s, size_t upto, size_t **out, size_t *n)
+ * phenotype, sorted by the first objective. The strategy's view (`told`)
+ * ranks everything by the figures it was told; the final view ranks by
+ * the best figures known, among the refined candidates once there are
+ * any (proxy and refined figures are not comparable). */
+static int front_upto(const hwnas_search *s, size_t upto, int told, size_t **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
@@ -23,7 +37,7 @@ static int front_upto(const hwnas_search *s, size_t upto, size_t **out, size_t *
     int rc = idx && pts && rank ? HWNAS_OK : HWNAS_ENOMEM;
     for (size_t i = 0; rc == HWNAS_OK && i < upto; i++) {
         const hwnas__record *r = &s->rec[i];
-        if (!usable(r))
+        if (told ? !told_usable(r) : !usable(r) || (s->n_refined && r->refined != 1))
             continue;
         int dup = 0;
         for (size_t j = 0; j < k && !dup; j++)
@@ -31,7 +45,7 @@ static int front_upto(const hwnas_search *s, size_t upto, size_t **out, size_t *
         if (dup)
             continue;
         idx[k] = i;
-        memcpy(pts + k * m, r->obj, m * sizeof *pts);
+        memcpy(pts + k * m, told ? told_obj(r) : r->obj, m * sizeof *pts);
         k++;
     }
     size_t fronts = 0;
@@ -44,7 +58,8 @@ static int front_upto(const hwnas_search *s, size_t upto, size_t **out, size_t *
     /* Insertion sort by the first objective, then evaluation order. */
     for (size_t i = 1; rc == HWNAS_OK && i < f; i++) {
         size_t v = idx[i], j = i;
-        while (j > 0 && s->rec[idx[j - 1]].obj[0] > s->rec[v].obj[0]) {
+        while (j > 0 && (told ? told_obj(&s->rec[idx[j - 1]])[0] > told_obj(&s->rec[v])[0]
+                              : s->rec[idx[j - 1]].obj[0] > s->rec[v].obj[0])) {
             idx[j] = idx[j - 1];
             j--;
         }
@@ -63,7 +78,7 @@ static int front_upto(const hwnas_search *s, size_t upto, size_t **out, size_t *
 
 int hwnas__search_front_all(const hwnas_search *s, size_t **out, size_t *n)
 {
-    return front_upto(s, s->n_rec, out, n);
+    return front_upto(s, s->n_rec, 0, out, n);
 }
 
 size_t hwnas_search_front(const hwnas_search *s, size_t *indices, size_t cap)
@@ -75,7 +90,7 @@ size_t hwnas_search_front(const hwnas_search *s, size_t *indices, size_t cap)
     if (!s->started || s->n_obj == 0)
         return 0;
     size_t *idx, n;
-    if (front_upto(s, s->n_rec, &idx, &n) != HWNAS_OK)
+    if (front_upto(s, s->n_rec, 0, &idx, &n) != HWNAS_OK)
         return 0;
     memcpy(indices, idx, (n < cap ? n : cap) * sizeof *idx);
     hwnas__free(s->ctx, idx);
@@ -105,9 +120,9 @@ int hwnas__search_reference(const hwnas_search *s, double *ref)
     for (size_t k = 0; k < s->n_obj; k++) {
         double lo = INFINITY, hi = -INFINITY;
         for (size_t i = 0; i < s->n_rec; i++)
-            if (usable(&s->rec[i])) {
-                lo = fmin(lo, s->rec[i].obj[k]);
-                hi = fmax(hi, s->rec[i].obj[k]);
+            if (told_usable(&s->rec[i])) {
+                lo = fmin(lo, told_obj(&s->rec[i])[k]);
+                hi = fmax(hi, told_obj(&s->rec[i])[k]);
                 any = 1;
             }
         ref[k] = hi + (hi > lo ? 0.1 * (hi - lo) : 1.0);
@@ -119,7 +134,7 @@ int hwnas__search_reference(const hwnas_search *s, double *ref)
 int hwnas__search_hv(const hwnas_search *s, size_t upto, const double *ref, double *out)
 {
     size_t *idx, n;
-    int rc = front_upto(s, upto, &idx, &n);
+    int rc = front_upto(s, upto, 1, &idx, &n);
     if (rc != HWNAS_OK)
         return rc;
     double *pts = hwnas__malloc(s->ctx, (n * s->n_obj + 1) * sizeof *pts);
@@ -128,7 +143,7 @@ int hwnas__search_hv(const hwnas_search *s, size_t upto, const double *ref, doub
         return HWNAS_ENOMEM;
     }
     for (size_t i = 0; i < n; i++)
-        memcpy(pts + i * s->n_obj, s->rec[idx[i]].obj, s->n_obj * sizeof *pts);
+        memcpy(pts + i * s->n_obj, told_obj(&s->rec[idx[i]]), s->n_obj * sizeof *pts);
     rc = hwnas_pareto_hypervolume(out, s->ctx, pts, n, s->n_obj, ref);
     hwnas__free(s->ctx, pts);
     hwnas__free(s->ctx, idx);
@@ -193,7 +208,14 @@ static void csv_rows(const hwnas_search *s, hwnas__strbuf *sb, const size_t *idx
     hwnas__strbuf_puts(sb, "eval,id,genotype,hash");
     for (size_t m = 0; m < s->n_metrics; m++)
         hwnas__strbuf_printf(sb, ",%s", s->metric_names[m]);
-    hwnas__strbuf_puts(sb, ",violation,feasible,failed,error,seconds,cached\n");
+    hwnas__strbuf_puts(sb, ",violation,feasible,failed,error,seconds,cached");
+    /* With refinement: the flag, and the proxy figures it replaced. */
+    size_t n_ref = s->refine_est ? hwnas_estimator_metric_count(s->refine_est) : 0;
+    if (s->refine_est)
+        hwnas__strbuf_puts(sb, ",refined,refine_error,refine_seconds");
+    for (size_t j = 0; j < n_ref; j++)
+        hwnas__strbuf_printf(sb, ",proxy_%s", s->metric_names[s->refine_map[j]]);
+    hwnas__strbuf_puts(sb, "\n");
     for (size_t t = 0; t < n; t++) {
         const hwnas__record *r = &s->rec[idx ? idx[t] : t];
         hwnas__strbuf_printf(sb, "%llu,%llu,", (unsigned long long)r->eval,
@@ -207,7 +229,18 @@ static void csv_rows(const hwnas_search *s, hwnas__strbuf *sb, const size_t *idx
                 hwnas__strbuf_printf(sb, ",%.17g", r->metrics[m]);
         hwnas__strbuf_printf(sb, ",%.17g,%d,%d,", r->violation, usable(r), r->failed);
         csv_text(sb, r->error);
-        hwnas__strbuf_printf(sb, ",%.6f,%d\n", r->seconds, r->cached);
+        hwnas__strbuf_printf(sb, ",%.6f,%d", r->seconds, r->cached);
+        if (s->refine_est) {
+            hwnas__strbuf_printf(sb, ",%d,", r->refined);
+            csv_text(sb, r->refine_error);
+            hwnas__strbuf_printf(sb, ",%.6f", r->refine_seconds);
+        }
+        for (size_t j = 0; j < n_ref; j++)
+            if (r->proxy)
+                hwnas__strbuf_printf(sb, ",%.17g", r->proxy[s->refine_map[j]]);
+            else
+                hwnas__strbuf_puts(sb, ",");
+        hwnas__strbuf_puts(sb, "\n");
     }
 }
 
@@ -235,8 +268,25 @@ static void json_rows(const hwnas_search *s, hwnas__strbuf *sb, const size_t *id
             json_text(sb, r->error);
         else
             hwnas__strbuf_puts(sb, "null");
-        hwnas__strbuf_printf(sb, ", \"seconds\": %.6f, \"cached\": %s}%s\n", r->seconds,
-                             r->cached ? "true" : "false", t + 1 < n ? "," : "");
+        hwnas__strbuf_printf(sb, ", \"seconds\": %.6f, \"cached\": %s", r->seconds,
+                             r->cached ? "true" : "false");
+        if (s->refine_est) {
+            hwnas__strbuf_printf(sb, ", \"refined\": %d, \"refine_error\": ", r->refined);
+            if (r->refine_error)
+                json_text(sb, r->refine_error);
+            else
+                hwnas__strbuf_puts(sb, "null");
+            hwnas__strbuf_printf(sb, ", \"refine_seconds\": %.6f, \"proxy\": {",
+                                 r->refine_seconds);
+            size_t n_ref = hwnas_estimator_metric_count(s->refine_est);
+            for (size_t j = 0; r->proxy && j < n_ref; j++) {
+                size_t m = s->refine_map[j];
+                hwnas__strbuf_printf(sb, "%s\"%s\": ", j ? ", " : "", s->metric_names[m]);
+                json_number(sb, r->proxy[m]);
+            }
+            hwnas__strbuf_puts(sb, "}");
+        }
+        hwnas__strbuf_printf(sb, "}%s\n", t + 1 < n ? "," : "");
     }
     hwnas__strbuf_puts(sb, "]\n");
 }

@@ -358,6 +358,9 @@ int hwnas_search_run(hwnas_search *s)
     }
     hwnas__free(s->ctx, genes);
     hwnas__free(s->ctx, ids);
+    /* After the final snapshot, so that resuming finds the whole archive. */
+    if (rc == HWNAS_OK)
+        rc = hwnas__search_refine(s, 1);
     return rc;
 }
 

@@ -34,6 +34,15 @@ static const hwnas__option_spec search_options[] = {
     [OPT_SCREEN] = {"screen", HWNAS_OPTION_BOOL, "true", 0, 0, NULL,
                     "a candidate that breaks a constraint on the metrics of the estimators run "
                     "so far skips the later estimators (list cheap estimators first)"},
+    [OPT_REFINE] = {"refine", HWNAS_OPTION_INT, "0", 0, 1e6, NULL,
+                    "after the budget, estimate this many of the best candidates again with "
+                    "refine_estimator and choose the front among them (0: no refinement)"},
+    [OPT_REFINE_ESTIMATOR] = {"refine_estimator", HWNAS_OPTION_STRING, "", 0, 0, NULL,
+                              "kind:options of that costlier estimator, e.g. "
+                              "\"accuracy:epochs=4;train_subset=20000\""},
+    [OPT_REFINE_BY] = {"refine_by", HWNAS_OPTION_ENUM, "rank", 0, 0, "rank|first",
+                       "which candidates are the best to refine: by non-dominated rank, then "
+                       "the first objective (rank), or by the first objective alone (first)"},
 };
 
 const hwnas__kind hwnas__search_kind = {
@@ -52,6 +61,9 @@ void hwnas__record_release(const hwnas_context *ctx, hwnas__record *r)
     hwnas__free(ctx, r->metrics);
     hwnas__free(ctx, r->obj);
     hwnas__free(ctx, r->error);
+    hwnas__free(ctx, r->proxy);
+    hwnas__free(ctx, r->proxy_obj);
+    hwnas__free(ctx, r->refine_error);
     memset(r, 0, sizeof *r);
 }
 
@@ -89,6 +101,7 @@ void hwnas_search_free(hwnas_search *s)
     hwnas__free(s->ctx, s->cache_vals);
     hwnas__free(s->ctx, s->hv_history);
     hwnas__free(s->ctx, s->hv_evals);
+    hwnas__refine_release(s);
     hwnas_strategy_free(s->strategy);
     hwnas_space_free(s->space);
     hwnas__free(s->ctx, s->resume_dir);
@@ -403,6 +416,8 @@ int hwnas__search_start(hwnas_search *s)
     int rc = parse_objectives(s);
     if (rc == HWNAS_OK)
         rc = parse_constraints(s);
+    if (rc == HWNAS_OK && !s->refine_est)
+        rc = hwnas__refine_setup(s);
     if (rc == HWNAS_OK && s->resume_dir)
         rc = hwnas__resume_load(s);
     if (rc == HWNAS_OK && *hwnas__search_out(s))

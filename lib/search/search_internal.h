@@ -24,6 +24,9 @@ enum {
     OPT_SNAPSHOT_EVERY,
     OPT_HV_REFERENCE,
     OPT_SCREEN,
+    OPT_REFINE,
+    OPT_REFINE_ESTIMATOR,
+    OPT_REFINE_BY,
     N_SEARCH_OPTIONS
 };
 
@@ -41,7 +44,22 @@ typedef struct hwnas__record {
     char *error;       /* NULL on success */
     double seconds;    /* estimation time */
     int cached;        /* metrics copied from an earlier candidate */
+    int refined;       /* 1: re-estimated by the refine estimator, -1: that failed */
+    double *proxy;     /* n_metrics: the figures before refinement (NULL unless refined) */
+    double *proxy_obj; /* n_obj: the objectives the strategy was told (NULL unless refined) */
+    double proxy_violation;
+    char *refine_error;    /* why refinement failed */
+    double refine_seconds; /* refine estimation time */
 } hwnas__record;
+
+/* One refinement, as journaled. */
+typedef struct hwnas__refined {
+    uint64_t eval;
+    double *values;    /* the refine estimator's metrics, in its order */
+    int failed;
+    char *error;
+    double seconds;
+} hwnas__refined;
 
 typedef struct hwnas__objective {
     size_t metric; /* index into the search's metrics */
@@ -106,6 +124,12 @@ struct hwnas_search {
     size_t *hv_evals;
     size_t n_hv, cap_hv;
 
+    hwnas_estimator *refine_est;  /* owned; NULL without refine */
+    size_t *refine_map;           /* refine metric j -> search metric */
+    hwnas__refined *refine_log;   /* refinements read from the journal */
+    size_t n_refine_log;
+    size_t n_refined;             /* records refined successfully */
+
     volatile sig_atomic_t stop;
     hwnas_search_candidate_cb on_candidate;
     void *on_candidate_data;
@@ -128,7 +152,15 @@ int hwnas__cache_put(hwnas_search *s, uint64_t hash, int64_t index);
 /* run.c */
 int hwnas__search_score(hwnas_search *s, hwnas__record *r);
 
+/* refine.c */
+int hwnas__refine_setup(hwnas_search *s);
+void hwnas__refine_release(hwnas_search *s);
+int hwnas__refine_journal(hwnas_search *s, const hwnas__refined *x);
+int hwnas__refine_parse(hwnas_search *s, char *line, size_t len);
+int hwnas__search_refine(hwnas_search *s, int compute);
+
 /* journal.c */
+int hwnas__journal_write(hwnas_search *s, const char *data, size_t len);
 int hwnas__journal_open(hwnas_search *s);
 int hwnas__journal_append(hwnas_search *s, const hwnas__record *r, const hwnas_net *net);
 int hwnas__snapshot_write(hwnas_search *s);

@@ -1,6 +1,7 @@
 /* The search driver: run, cache, failures, callbacks, determinism across
  * thread counts, journal and resume (after SIGKILL, for every strategy),
- * ask/tell from outside, results, out-of-memory. */
+ * ask/tell from outside, multi-fidelity refinement (and its resume),
+ * results, out-of-memory. */
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -537,6 +538,262 @@ static void test_ask_tell_from_outside(void **state)
     hwnas_context_free(ctx);
 }
 
+/* ---- multi-fidelity refinement --------------------------------------- */
+
+/* A table estimator file giving every cell genotype a "score" unlike the
+ * proxy's: the refine estimator of the tests. */
+static void write_refine_table(hwnas_context *ctx, const char *path)
+{
+    hwnas_space *sp;
+    assert_int_equal(hwnas_space_new(&sp, ctx, "cell", "channels=4;cells=1"), HWNAS_OK);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("key,s2\n", f);
+    for (uint32_t code = 0; code < 15625; code++) {
+        uint32_t g[6];
+        for (uint32_t k = 0, c = code; k < 6; k++, c /= 5)
+            g[k] = c % 5;
+        char *key;
+        assert_int_equal(hwnas_space_format(sp, g, &key), HWNAS_OK);
+        fprintf(f, "\"%s\",%u\n", key, 60 + (code * 7919u) % 37u);
+        hwnas_free(key);
+    }
+    fclose(f);
+    hwnas_space_free(sp);
+}
+
+static size_t count_refine_records(const char *dir)
+{
+    char p[256];
+    snprintf(p, sizeof p, "%s/journal.tsv", dir);
+    FILE *f = fopen(p, "r");
+    assert_non_null(f);
+    char line[8192];
+    size_t n = 0;
+    while (fgets(line, sizeof line, f))
+        n += line[0] == 'R' && line[1] == '\t';
+    fclose(f);
+    return n;
+}
+
+/* Refined flags, refined and proxy scores, and the front, as text. */
+static char *refine_text(hwnas_search *s)
+{
+    size_t cap = 1 << 20, len = 0;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    out[0] = 0;
+    for (size_t i = 0; i < hwnas_search_count(s); i++) {
+        double sc, px;
+        assert_int_equal(hwnas_search_metric(s, i, "score", &sc), HWNAS_OK);
+        assert_int_equal(hwnas_search_proxy_metric(s, i, "score", &px), HWNAS_OK);
+        len += (size_t)snprintf(out + len, cap - len, "%zu %d %.17g %.17g\n", i,
+                                hwnas_search_refined(s, i), sc, px);
+    }
+    size_t front[256], nf = hwnas_search_front(s, front, 256);
+    for (size_t k = 0; k < nf; k++)
+        len += (size_t)snprintf(out + len, cap - len, "front %zu\n", front[k]);
+    assert_true(len < cap);
+    return out;
+}
+
+static void test_refine_chooses_the_front_by_refined_figures(void **state)
+{
+    (void)state;
+    hwnas_context *ctx;
+    assert_int_equal(hwnas_context_new(&ctx, "threads=2;seed=5;log_level=error"), HWNAS_OK);
+    char table[128], dir[128], opts[512];
+    snprintf(table, sizeof table, "%s/refine.csv", tmp);
+    snprintf(dir, sizeof dir, "%s/refined", tmp);
+    write_refine_table(ctx, table);
+    snprintf(opts, sizeof opts,
+             OBJ ";evaluations=30;batch=5;refine=6;refine_estimator=\"table:file=%s;key=key;"
+                 "metrics=s2:score\";out=%s",
+             table, dir);
+    scorer sc = {0};
+    hwnas_estimator *custom;
+    hwnas_search *s = make(ctx, "nsga2", opts, &custom, &sc);
+    assert_int_equal(hwnas_search_run(s), HWNAS_OK);
+    size_t n = hwnas_search_count(s), refined = 0;
+    for (size_t i = 0; i < n; i++) {
+        double v, px;
+        hwnas_search_metric(s, i, "score", &v);
+        hwnas_search_proxy_metric(s, i, "score", &px);
+        if (hwnas_search_refined(s, i) == 1) {
+            refined++;
+            assert_true(v >= 60 && v < 97 && v == floor(v)); /* the table's figure */
+            assert_true(px != v);
+        } else {
+            assert_int_equal(hwnas_search_refined(s, i), 0);
+            assert_true(v == px || (isnan(v) && isnan(px)));
+        }
+    }
+    assert_int_equal(refined, 6);
+    assert_int_equal(count_refine_records(dir), 6);
+    /* Every member of the proxy front was refined (it holds at most 6 here). */
+    for (size_t i = 0; i < n; i++) {
+        double si, mi;
+        hwnas_search_proxy_metric(s, i, "score", &si);
+        hwnas_search_metric(s, i, "macs", &mi);
+        int dominated = 0;
+        for (size_t j = 0; j < n && !dominated; j++) {
+            double sj, mj;
+            hwnas_search_proxy_metric(s, j, "score", &sj);
+            hwnas_search_metric(s, j, "macs", &mj);
+            dominated = sj >= si && mj <= mi && (sj > si || mj < mi);
+        }
+        int dup = 0;
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = hwnas_search_hash(s, j) == hwnas_search_hash(s, i);
+        if (!dominated && !dup)
+            assert_int_equal(hwnas_search_refined(s, i), 1);
+    }
+    /* The front: refined members only, none dominated by another refined one. */
+    size_t front[64], nf = hwnas_search_front(s, front, 64);
+    assert_true(nf >= 1);
+    for (size_t a = 0; a < nf; a++) {
+        assert_int_equal(hwnas_search_refined(s, front[a]), 1);
+        double sa, ma;
+        hwnas_search_metric(s, front[a], "score", &sa);
+        hwnas_search_metric(s, front[a], "macs", &ma);
+        for (size_t i = 0; i < n; i++) {
+            double si, mi;
+            if (hwnas_search_refined(s, i) != 1)
+                continue;
+            hwnas_search_metric(s, i, "score", &si);
+            hwnas_search_metric(s, i, "macs", &mi);
+            assert_false(si >= sa && mi <= ma && (si > sa || mi < ma));
+        }
+    }
+    char *want = refine_text(s);
+    assert_int_equal(hwnas_search_write_results(s, NULL), HWNAS_OK);
+    hwnas_search_free(s);
+
+    /* Reopened (as hwnas report does), the refinements come from the journal. */
+    assert_int_equal(hwnas_search_resume(&s, ctx, dir, NULL), HWNAS_OK);
+    assert_int_equal(hwnas_search_add_estimator_object(s, custom), HWNAS_OK);
+    uint32_t genes[6];
+    uint64_t ids[1];
+    size_t got_n;
+    assert_int_equal(hwnas_search_ask(s, 0, genes, ids, &got_n), HWNAS_OK);
+    char *got = refine_text(s);
+    assert_string_equal(got, want);
+    free(got);
+    hwnas_search_free(s);
+
+    /* Killed while refining: the last two refinements never reached the
+     * journal and a third was torn. Resuming refines those two again. */
+    char p[256];
+    snprintf(p, sizeof p, "%s/journal.tsv", dir);
+    FILE *f = fopen(p, "rb");
+    assert_non_null(f);
+    static char text[1 << 20];
+    size_t len = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[len] = 0;
+    for (int cut = 0; cut < 2; cut++) {
+        char *last = strrchr(text, '\n');
+        *last = 0;
+        char *prev = strrchr(text, '\n');
+        assert_true(prev && prev[1] == 'R');
+        prev[1] = 0;
+    }
+    f = fopen(p, "wb");
+    assert_non_null(f);
+    fputs(text, f);
+    fputs("R\t3\t71", f);
+    fclose(f);
+    assert_int_equal(count_refine_records(dir), 4 + 1);
+    assert_int_equal(hwnas_search_resume(&s, ctx, dir, NULL), HWNAS_OK);
+    assert_int_equal(hwnas_search_add_estimator_object(s, custom), HWNAS_OK);
+    assert_int_equal(hwnas_search_run(s), HWNAS_OK);
+    got = refine_text(s);
+    assert_string_equal(got, want);
+    assert_int_equal(count_refine_records(dir), 6);
+    free(got);
+    free(want);
+    hwnas_search_free(s);
+    hwnas_estimator_free(custom);
+    hwnas_context_free(ctx);
+}
+
+/* refine_by=first: the K best by the first objective alone. */
+static void test_refine_by_first_objective(void **state)
+{
+    (void)state;
+    hwnas_context *ctx;
+    assert_int_equal(hwnas_context_new(&ctx, "threads=2;seed=6;log_level=error"), HWNAS_OK);
+    char table[128], opts[512];
+    snprintf(table, sizeof table, "%s/refine-first.csv", tmp);
+    write_refine_table(ctx, table);
+    snprintf(opts, sizeof opts,
+             OBJ ";evaluations=30;batch=5;refine=5;refine_by=first;refine_estimator=\"table:"
+                 "file=%s;key=key;metrics=s2:score\"",
+             table);
+    scorer sc = {0};
+    hwnas_estimator *custom;
+    hwnas_search *s = make(ctx, "random", opts, &custom, &sc);
+    assert_int_equal(hwnas_search_run(s), HWNAS_OK);
+    /* No unrefined candidate has a higher proxy score than a refined one. */
+    size_t n = hwnas_search_count(s), refined = 0;
+    double worst_refined = INFINITY, best_other = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        double px;
+        hwnas_search_proxy_metric(s, i, "score", &px);
+        if (hwnas_search_refined(s, i) == 1) {
+            refined++;
+            worst_refined = fmin(worst_refined, px);
+        } else {
+            best_other = fmax(best_other, px);
+        }
+    }
+    assert_int_equal(refined, 5);
+    assert_true(worst_refined >= best_other);
+    hwnas_search_free(s);
+    hwnas_estimator_free(custom);
+    hwnas_context_free(ctx);
+}
+
+static void test_refine_errors(void **state)
+{
+    (void)state;
+    hwnas_context *ctx;
+    assert_int_equal(hwnas_context_new(&ctx, "threads=1;log_level=error"), HWNAS_OK);
+    const char *bad[] = {
+        OBJ ";evaluations=4;refine=2",                               /* no estimator */
+        OBJ ";evaluations=4;refine=2;refine_estimator=nope",         /* unknown kind */
+        OBJ ";evaluations=4;refine=2;refine_estimator=\":x=1\"",     /* no kind */
+        "objectives=score:max;evaluations=4;refine=2;refine_estimator=cost", /* no objective */
+    };
+    const char *needle[] = {"refine_estimator", "nope", "no kind", "none of the objectives"};
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        scorer sc = {0};
+        hwnas_estimator *custom;
+        hwnas_search *s = make(ctx, "random", bad[k], &custom, &sc);
+        assert_int_not_equal(hwnas_search_run(s), HWNAS_OK);
+        if (!strstr(hwnas_error_last(), needle[k]))
+            fail_msg("case %zu: '%s' does not mention '%s'", k, hwnas_error_last(), needle[k]);
+        assert_int_equal(hwnas_search_count(s), 0);
+        hwnas_search_free(s);
+        hwnas_estimator_free(custom);
+    }
+    /* A refine estimator with a metric the search does not know. */
+    hwnas_search *s;
+    assert_int_equal(hwnas_search_new(&s, ctx, "cell", "channels=4;cells=1", "random", NULL,
+                                      "objectives=macs:min;evaluations=4;refine=2;"
+                                      "refine_estimator=energy"),
+                     HWNAS_OK);
+    assert_int_equal(hwnas_search_add_estimator(s, "cost", NULL), HWNAS_OK);
+    assert_int_equal(hwnas_search_run(s), HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "energy_uj"));
+    hwnas_search_free(s);
+    /* Bad arguments of the queries. */
+    assert_int_equal(hwnas_search_refined(NULL, 0), 0);
+    double v;
+    assert_int_equal(hwnas_search_proxy_metric(NULL, 0, "macs", &v), HWNAS_EINVAL);
+    hwnas_context_free(ctx);
+}
+
 static void test_oom(void **state)
 {
     (void)state;
@@ -560,6 +817,29 @@ static void test_oom(void **state)
         if (rc != HWNAS_ENOMEM)
             fail_msg("step %ld: %d %s", n, rc, hwnas_error_last());
     }
+    /* The same with a refinement stage (cost refining cost). */
+    for (long n = 0;; n++) {
+        test_alloc_fail_from(&t, n);
+        hwnas_search *s = NULL;
+        int rc = hwnas_search_new(&s, c, "cell", "channels=4;cells=1", "random", NULL,
+                                  "objectives=macs:min;evaluations=3;refine=2;"
+                                  "refine_estimator=cost");
+        if (rc == HWNAS_OK)
+            rc = hwnas_search_add_estimator(s, "cost", NULL);
+        if (rc == HWNAS_OK)
+            rc = hwnas_search_run(s);
+        if (rc == HWNAS_OK)
+            assert_int_equal(hwnas_search_refined(s, 0) + hwnas_search_refined(s, 1) +
+                                 hwnas_search_refined(s, 2),
+                             2);
+        hwnas_search_free(s);
+        test_alloc_disarm(&t);
+        assert_int_equal(t.live, base);
+        if (rc == HWNAS_OK)
+            break;
+        if (rc != HWNAS_ENOMEM)
+            fail_msg("refine step %ld: %d %s", n, rc, hwnas_error_last());
+    }
     hwnas_context_free(c);
     assert_int_equal(t.live, 0);
 }
@@ -581,6 +861,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_callbacks_stop_and_resume),
         cmocka_unit_test(test_sigkill_then_resume_for_every_strategy),
         cmocka_unit_test(test_ask_tell_from_outside),
+        cmocka_unit_test(test_refine_chooses_the_front_by_refined_figures),
+        cmocka_unit_test(test_refine_by_first_objective),
+        cmocka_unit_test(test_refine_errors),
     };
     return cmocka_run_group_tests_name("search", tests, setup, teardown);
 }

@@ -24,6 +24,9 @@
 #define DEFAULT_CONSTRAINTS "params<=100000"
 #define DEFAULT_TIME_LIMIT "540"
 #define DEFAULT_BATCH "16"
+#define DEFAULT_REFINE "0"
+#define DEFAULT_REFINE_ESTIMATOR ""
+#define DEFAULT_REFINE_BY "rank"
 
 static hwnas_search *volatile running;
 
@@ -118,7 +121,16 @@ static void print_front(hwnas_search *s)
     size_t front[4096];
     size_t nf = hwnas_search_front(s, front, 4096);
     const char *cols[] = {"accuracy", "accuracy_q", "energy_uj", "latency_ms", "macs", "params"};
-    printf("\nPareto front: %zu of %zu candidates\n\n  #  eval", nf, hwnas_search_count(s));
+    size_t refined = 0;
+    for (size_t i = 0; i < hwnas_search_count(s); i++)
+        refined += hwnas_search_refined(s, i) == 1;
+    if (refined)
+        printf("\nPareto front: %zu of the %zu candidates refined (of %zu evaluated), by "
+               "their refined figures\n\n  #  eval",
+               nf, refined, hwnas_search_count(s));
+    else
+        printf("\nPareto front: %zu of %zu candidates\n\n  #  eval", nf,
+               hwnas_search_count(s));
     int present[6];
     for (int c = 0; c < 6; c++) {
         double v;
@@ -164,14 +176,18 @@ static void usage(void)
             "                    [--strategy-options OPTS] [--estimator KIND[:OPTS]]...\n"
             "                    [--objectives LIST] [--constraints LIST] [--budget N]\n"
             "                    [--time-limit SECONDS] [--batch N] [--seed N] [--out DIR]\n"
-            "       hwnas search --resume DIR [--budget N]\n"
+            "                    [--refine K] [--refine-estimator KIND[:OPTS]] [--refine-by "
+            "rank|first]\n"
+            "       hwnas search --resume DIR [--budget N] [--refine K] [--refine-estimator ...]\n"
             "defaults: --space " DEFAULT_SPACE " --space-options \"" DEFAULT_SPACE_OPTIONS
             "\"\n          --strategy " DEFAULT_STRATEGY " --strategy-options \""
             DEFAULT_STRATEGY_OPTIONS "\"\n          --estimator cost --estimator energy "
             "--estimator \"" DEFAULT_ACCURACY "\"\n          --objectives " DEFAULT_OBJECTIVES
             " --constraints " DEFAULT_CONSTRAINTS "\n         "
             " --budget " DEFAULT_BUDGET "\n          --time-limit " DEFAULT_TIME_LIMIT
-            " --batch " DEFAULT_BATCH " --out hwnas-search\n");
+            " --batch " DEFAULT_BATCH " --out hwnas-search\n"
+            "          --refine " DEFAULT_REFINE " --refine-estimator \"" DEFAULT_REFINE_ESTIMATOR
+            "\" --refine-by " DEFAULT_REFINE_BY "\n");
 }
 
 static int add_estimator(hwnas_search *s, const char *spec)
@@ -224,10 +240,12 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
     const char *strategy = DEFAULT_STRATEGY, *strategy_opts = DEFAULT_STRATEGY_OPTIONS;
     const char *objectives = DEFAULT_OBJECTIVES, *constraints = NULL, *budget = DEFAULT_BUDGET;
     const char *time_limit = DEFAULT_TIME_LIMIT, *batch = DEFAULT_BATCH, *seed = NULL, *out = "hwnas-search";
-    const char *resume = NULL;
+    const char *resume = NULL, *refine = DEFAULT_REFINE, *refine_est = DEFAULT_REFINE_ESTIMATOR;
+    const char *refine_by = DEFAULT_REFINE_BY;
     const char *estimators[16];
     size_t n_est = 0;
     int budget_given = 0, space_opts_given = 0, strategy_opts_given = 0;
+    int refine_given = 0, refine_est_given = 0, refine_by_given = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         const char **slot = !strcmp(a, "--space")              ? &space
@@ -242,6 +260,9 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
                             : !strcmp(a, "--seed")             ? &seed
                             : !strcmp(a, "--out")              ? &out
                             : !strcmp(a, "--resume")           ? &resume
+                            : !strcmp(a, "--refine")           ? &refine
+                            : !strcmp(a, "--refine-estimator") ? &refine_est
+                            : !strcmp(a, "--refine-by")        ? &refine_by
                                                                : NULL;
         int is_est = !strcmp(a, "--estimator");
         if ((!slot && !is_est) || i + 1 >= argc) {
@@ -260,6 +281,9 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
         } else {
             *slot = argv[++i];
             budget_given |= slot == &budget;
+            refine_given |= slot == &refine;
+            refine_est_given |= slot == &refine_est;
+            refine_by_given |= slot == &refine_by;
             space_opts_given |= slot == &space_opts;
             strategy_opts_given |= slot == &strategy_opts;
         }
@@ -268,6 +292,8 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
      * targets; the default options belong to the default kinds. */
     if (!constraints)
         constraints = n_est == 0 ? DEFAULT_CONSTRAINTS : "";
+    if (!refine_given && n_est > 0)
+        refine = "0"; /* the default refinement re-trains the default accuracy estimator */
     if (strcmp(space, DEFAULT_SPACE) != 0 && !space_opts_given)
         space_opts = "";
     if (strcmp(strategy, DEFAULT_STRATEGY) != 0 && !strategy_opts_given)
@@ -276,8 +302,12 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
     hwnas_search *s = NULL;
     int rc;
     if (resume) {
-        snprintf(opts, sizeof opts, budget_given ? "evaluations=%s" : "%s",
-                 budget_given ? budget : "");
+        /* A finished search can be refined afterwards: --refine K. */
+        snprintf(opts, sizeof opts, "%s%s%s%s%s%s%s%s%s", budget_given ? "evaluations=" : "",
+                 budget_given ? budget : "", refine_given ? ";refine=" : "",
+                 refine_given ? refine : "", refine_est_given ? ";refine_estimator=\"" : "",
+                 refine_est_given ? refine_est : "", refine_est_given ? "\"" : "",
+                 refine_by_given ? ";refine_by=" : "", refine_by_given ? refine_by : "");
         rc = hwnas_search_resume(&s, ctx, resume, opts);
         if (rc != HWNAS_OK)
             return cli_fail("resume", rc);
@@ -291,8 +321,9 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
     }
     if ((size_t)snprintf(opts, sizeof opts,
                          "objectives=\"%s\";constraints=\"%s\";evaluations=%s;time_limit=%s;"
-                         "batch=%s;out=\"%s\"%s%s",
-                         objectives, constraints, budget, time_limit, batch, out,
+                         "batch=%s;out=\"%s\";refine=%s;refine_estimator=\"%s\";refine_by=%s%s%s",
+                         objectives, constraints, budget, time_limit, batch, out, refine,
+                         refine_est, refine_by,
                          seed ? ";seed=" : "", seed ? seed : "") >= sizeof opts) {
         fprintf(stderr, "hwnas search: options too long\n");
         return CLI_USAGE;

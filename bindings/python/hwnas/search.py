@@ -67,6 +67,8 @@ _d("hwnas_search_metric", c_int, c_void_p, c_size_t, c_char_p, P(c_double))
 _d("hwnas_search_error", c_char_p, c_void_p, c_size_t)
 _d("hwnas_search_seconds", c_double, c_void_p, c_size_t)
 _d("hwnas_search_cached", c_int, c_void_p, c_size_t)
+_d("hwnas_search_refined", c_int, c_void_p, c_size_t)
+_d("hwnas_search_proxy_metric", c_int, c_void_p, c_size_t, c_char_p, P(c_double))
 _d("hwnas_search_front", c_size_t, c_void_p, P(c_size_t), c_size_t)
 _d("hwnas_search_hypervolume", c_int, c_void_p, P(c_double))
 _d("hwnas_search_write_results", c_int, c_void_p, c_char_p)
@@ -375,10 +377,23 @@ class Search:
                                       ctypes.byref(out)))
         return out.value
 
+    def refined(self, i):
+        """1 when candidate i was re-estimated by the refine estimator
+        (options refine, refine_estimator), -1 when that failed, else 0."""
+        return lib.hwnas_search_refined(self._live(), self._index(i))
+
+    def proxy_metric(self, i, name):
+        """Metric name of candidate i as the strategy was told it: the
+        proxy figure of a refined candidate, else metric(i, name)."""
+        out = c_double()
+        check(lib.hwnas_search_proxy_metric(self._live(), self._index(i), encode(name),
+                                            ctypes.byref(out)))
+        return out.value
+
     def candidate(self, i, metrics=None):
         """Candidate i (negative counts from the end) as a dict: index,
         genes, key, hash, metrics (name -> value, NaN when failed), error
-        (None when it succeeded), seconds, cached."""
+        (None when it succeeded), seconds, cached, refined."""
         i = self._index(i)
         p = self._live()
         names = self.metrics if metrics is None else metrics
@@ -395,7 +410,8 @@ class Search:
                 "metrics": vals,
                 "error": decode(lib.hwnas_search_error(p, i)),
                 "seconds": lib.hwnas_search_seconds(p, i),
-                "cached": bool(lib.hwnas_search_cached(p, i))}
+                "cached": bool(lib.hwnas_search_cached(p, i)),
+                "refined": lib.hwnas_search_refined(p, i)}
 
     def candidates(self):
         """Every candidate of the archive, in evaluation order, as dicts."""

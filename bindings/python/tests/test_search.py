@@ -366,3 +366,28 @@ def test_closed_search_views():
         strategy.ask(1)
     with pytest.raises(ValueError):
         s.space
+
+
+def test_refine_from_python(tmp_path):
+    """refine=K re-estimates the K best candidates after the budget; the
+    front is chosen among them (here cost refines cost: same figures)."""
+    ctx = hwnas.Context(threads=2, seed=4)
+    s = make(ctx, evaluations=20, batch=5, refine=4, refine_estimator="cost",
+             out=str(tmp_path / "refined"))
+    s.run()
+    flags = [s.refined(i) for i in range(s.count)]
+    assert flags.count(1) == 4 and set(flags) <= {0, 1}
+    assert all(s.refined(i) == 1 for i in s.front())
+    for i in range(s.count):
+        assert s.proxy_metric(i, "macs") == s.metric(i, "macs")
+        assert s.candidate(i)["refined"] == flags[i]
+    with pytest.raises(hwnas.Error):
+        s.proxy_metric(0, "nope")
+    with pytest.raises(IndexError):
+        s.refined(s.count)
+    # Reopened, the refinements come back from the journal.
+    again = Search.resume(ctx, str(tmp_path / "refined"))
+    again.add_estimator(Estimator.custom(ctx, "score", "score:%", score))
+    again.ask(0)
+    assert [again.refined(i) for i in range(again.count)] == flags
+    assert again.front() == s.front()

@@ -1,0 +1,371 @@
+/*
+ * Multi-fidelity selection: once the budget is spent, the `refine` most
+ * promising candidates (by non-dominated rank of the cheap proxy figures)
+ * are estimated again with a costlier estimator (`refine_estimator`), and
+ * the front is chosen among them by those figures. The strategy never
+ * sees refined figures: they would not be comparable with the proxy ones
+ * it ranks by. Each refinement is journaled ("R" records), so a search
+ * killed while refining resumes to the same front.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "hwnas/pareto.h"
+#include "search_internal.h"
+
+/* Create the refine estimator from "kind[:options]" and map its metrics
+ * onto the search's; called at start, after the objectives are known. */
+int hwnas__refine_setup(hwnas_search *s)
+{
+    if (hwnas__options_int(s->options, OPT_REFINE) == 0)
+        return HWNAS_OK;
+    const char *spec = hwnas__options_str(s->options, OPT_REFINE_ESTIMATOR);
+    if (!*spec)
+        return hwnas__error(HWNAS_EINVAL, "search: refine=%lld needs refine_estimator "
+                                          "(kind:options, e.g. \"accuracy:epochs=4\")",
+                            (long long)hwnas__options_int(s->options, OPT_REFINE));
+    char kind[128];
+    const char *colon = strchr(spec, ':');
+    size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
+    if (n == 0 || n >= sizeof kind)
+        return hwnas__error(HWNAS_EINVAL, "search: refine_estimator \"%s\": no kind before ':'",
+                            spec);
+    memcpy(kind, spec, n);
+    kind[n] = 0;
+    int rc = hwnas_estimator_new(&s->refine_est, s->ctx, kind, colon ? colon + 1 : NULL);
+    if (rc != HWNAS_OK)
+        return rc;
+    size_t m = hwnas_estimator_metric_count(s->refine_est), objectives = 0;
+    s->refine_map = hwnas__malloc(s->ctx, (m + 1) * sizeof *s->refine_map);
+    if (!s->refine_map)
+        return HWNAS_ENOMEM;
+    for (size_t j = 0; j < m; j++) {
+        const char *name = hwnas_estimator_metric_name(s->refine_est, j);
+        size_t k = 0;
+        while (k < s->n_metrics && strcmp(s->metric_names[k], name) != 0)
+            k++;
+        if (k == s->n_metrics)
+            return hwnas__error(HWNAS_EINVAL, "search: refine_estimator %s gives '%s', which no "
+                                              "estimator of the search gives",
+                                kind, name);
+        s->refine_map[j] = k;
+        for (size_t o = 0; o < s->n_obj; o++)
+            objectives += s->obj[o].metric == k;
+    }
+    if (objectives == 0)
+        return hwnas__error(HWNAS_EINVAL, "search: refine_estimator %s gives none of the "
+                                          "objectives",
+                            kind);
+    return HWNAS_OK;
+}
+
+void hwnas__refine_release(hwnas_search *s)
+{
+    hwnas_estimator_free(s->refine_est);
+    hwnas__free(s->ctx, s->refine_map);
+    for (size_t i = 0; i < s->n_refine_log; i++) {
+        hwnas__free(s->ctx, s->refine_log[i].values);
+        hwnas__free(s->ctx, s->refine_log[i].error);
+    }
+    hwnas__free(s->ctx, s->refine_log);
+}
+
+/* ---- the journal's "R" records ---------------------------------------- */
+
+int hwnas__refine_journal(hwnas_search *s, const hwnas__refined *x)
+{
+    hwnas__strbuf sb;
+    hwnas__strbuf_init(&sb, s->ctx);
+    hwnas__strbuf_printf(&sb, "R\t%" PRIu64 "\t", x->eval);
+    size_t m = hwnas_estimator_metric_count(s->refine_est);
+    for (size_t j = 0; j < m; j++)
+        hwnas__strbuf_printf(&sb, "%s%.17g", j ? "," : "", x->values[j]);
+    hwnas__strbuf_printf(&sb, "\t%d\t", x->failed);
+    for (const char *t = x->error ? x->error : ""; *t; t++) /* one line: no tabs, newlines */
+        hwnas__strbuf_append(&sb, *t == '\t' || *t == '\n' || *t == '\r' ? " " : t, 1);
+    hwnas__strbuf_printf(&sb, "\t%.17g", x->seconds);
+    if (sb.failed)
+        return HWNAS_ENOMEM;
+    uint32_t crc = (uint32_t)crc32(0L, (const Bytef *)sb.data, (uInt)sb.len);
+    hwnas__strbuf_printf(&sb, "\t#%08x\n", crc);
+    if (sb.failed)
+        return HWNAS_ENOMEM;
+    int rc = hwnas__journal_write(s, sb.data, sb.len);
+    hwnas__strbuf_release(&sb);
+    return rc;
+}
+
+/* Parse one "R" line (without its newline). 1: taken, 0: damaged, -1: ENOMEM.
+ * A search without refine keeps no log (the records are skipped). */
+int hwnas__refine_parse(hwnas_search *s, char *line, size_t len)
+{
+    if (len < 12 || line[len - 10] != '\t' || line[len - 9] != '#')
+        return 0;
+    uint32_t crc = (uint32_t)strtoul(line + len - 8, NULL, 16);
+    if ((uint32_t)crc32(0L, (const Bytef *)line, (uInt)(len - 10)) != crc)
+        return 0;
+    line[len - 10] = 0;
+    if (!s->refine_est)
+        return 1;
+    char *f[5], *p = line + 2;
+    for (int i = 0; i < 5; i++) {
+        f[i] = p;
+        char *t = strchr(p, '\t');
+        if (i < 4) {
+            if (!t)
+                return 0;
+            *t = 0;
+            p = t + 1;
+        }
+    }
+    hwnas__refined x = {0};
+    size_t m = hwnas_estimator_metric_count(s->refine_est);
+    char *end;
+    x.eval = strtoull(f[0], &end, 10);
+    if (end == f[0])
+        return 0;
+    x.values = hwnas__malloc(s->ctx, (m + 1) * sizeof *x.values);
+    if (!x.values)
+        return -1;
+    char *q = f[1];
+    for (size_t j = 0; j < m; j++) {
+        x.values[j] = strtod(q, &end);
+        if (end == q || (j + 1 < m && *end != ',')) {
+            hwnas__free(s->ctx, x.values);
+            return 0;
+        }
+        q = end + 1;
+    }
+    x.failed = atoi(f[2]) != 0;
+    x.error = x.failed ? hwnas__strdup(s->ctx, f[3]) : NULL;
+    x.seconds = strtod(f[4], NULL);
+    hwnas__refined *log = hwnas__realloc(s->ctx, s->refine_log,
+                                         (s->n_refine_log + 1) * sizeof *log);
+    if (!log || (x.failed && !x.error)) {
+        if (log)
+            s->refine_log = log;
+        hwnas__free(s->ctx, x.values);
+        hwnas__free(s->ctx, x.error);
+        return -1;
+    }
+    s->refine_log = log;
+    s->refine_log[s->n_refine_log++] = x;
+    return 1;
+}
+
+/* ---- selection and the stage itself ----------------------------------- */
+
+/* The candidates to refine, best first: feasible and successful by the
+ * proxy figures, one per phenotype, ordered by non-dominated rank (unless
+ * refine_by=first), then the first objective, then evaluation order. */
+static int select_candidates(const hwnas_search *s, size_t **out, size_t *n)
+{
+    size_t m = s->n_obj, k = 0, want = (size_t)hwnas__options_int(s->options, OPT_REFINE);
+    size_t *idx = hwnas__malloc(s->ctx, (s->n_rec + 1) * sizeof *idx);
+    double *pts = hwnas__malloc(s->ctx, (s->n_rec * m + 1) * sizeof *pts);
+    uint32_t *rank = hwnas__malloc(s->ctx, (s->n_rec + 1) * sizeof *rank);
+    int rc = idx && pts && rank ? HWNAS_OK : HWNAS_ENOMEM;
+    for (size_t i = 0; rc == HWNAS_OK && i < s->n_rec; i++) {
+        const hwnas__record *r = &s->rec[i];
+        const double *obj = r->proxy_obj ? r->proxy_obj : r->obj;
+        double violation = r->proxy ? r->proxy_violation : r->violation;
+        if (r->failed || !obj || violation > 0)
+            continue;
+        int dup = 0;
+        for (size_t j = 0; j < k && !dup; j++)
+            dup = s->rec[idx[j]].hash == r->hash;
+        if (dup)
+            continue;
+        idx[k] = i;
+        memcpy(pts + k * m, obj, m * sizeof *pts);
+        k++;
+    }
+    size_t fronts = 0;
+    if (rc == HWNAS_OK && k && hwnas__options_int(s->options, OPT_REFINE_BY) == 0)
+        rc = hwnas_pareto_rank(rank, &fronts, s->ctx, pts, k, m);
+    else if (rank)
+        memset(rank, 0, (k + 1) * sizeof *rank);
+    /* Insertion sort of positions 0..k-1 by (rank, first objective, eval). */
+    for (size_t i = 1; rc == HWNAS_OK && i < k; i++) {
+        size_t v = idx[i], j = i;
+        uint32_t rv = rank[i];
+        double ov = pts[i * m];
+        while (j > 0 && (rank[j - 1] > rv || (rank[j - 1] == rv && pts[(j - 1) * m] > ov))) {
+            idx[j] = idx[j - 1];
+            rank[j] = rank[j - 1];
+            pts[j * m] = pts[(j - 1) * m];
+            j--;
+        }
+        idx[j] = v;
+        rank[j] = rv;
+        pts[j * m] = ov; /* only the first objective takes part in the order */
+    }
+    hwnas__free(s->ctx, pts);
+    hwnas__free(s->ctx, rank);
+    if (rc != HWNAS_OK) {
+        hwnas__free(s->ctx, idx);
+        return rc;
+    }
+    *out = idx;
+    *n = k < want ? k : want;
+    return HWNAS_OK;
+}
+
+/* Record x's figures on archive record r (the proxy ones are kept). */
+static int apply(hwnas_search *s, hwnas__record *r, const hwnas__refined *x)
+{
+    size_t m = hwnas_estimator_metric_count(s->refine_est);
+    const char *why = x->failed ? x->error : NULL;
+    char buf[160];
+    for (size_t o = 0; !why && o < s->n_obj; o++)
+        for (size_t j = 0; j < m; j++)
+            if (s->refine_map[j] == s->obj[o].metric && !isfinite(x->values[j])) {
+                snprintf(buf, sizeof buf, "objective %s is not finite (%g)", s->obj[o].name,
+                         x->values[j]);
+                why = buf;
+            }
+    r->refine_seconds = x->seconds;
+    if (why) {
+        r->refined = -1;
+        r->refine_error = hwnas__strdup(s->ctx, why && *why ? why : "unknown error");
+        return r->refine_error ? HWNAS_OK : HWNAS_ENOMEM;
+    }
+    r->proxy = hwnas__malloc(s->ctx, (s->n_metrics + 1) * sizeof *r->proxy);
+    if (!r->proxy)
+        return HWNAS_ENOMEM;
+    memcpy(r->proxy, r->metrics, s->n_metrics * sizeof *r->proxy);
+    for (size_t j = 0; j < m; j++)
+        r->metrics[s->refine_map[j]] = x->values[j];
+    r->proxy_obj = r->obj;
+    r->proxy_violation = r->violation;
+    r->obj = NULL;
+    r->refined = 1;
+    s->n_refined++;
+    return hwnas__search_score(s, r);
+}
+
+static const hwnas__refined *logged(const hwnas_search *s, uint64_t eval)
+{
+    for (size_t i = s->n_refine_log; i-- > 0;)
+        if (s->refine_log[i].eval == eval)
+            return &s->refine_log[i];
+    return NULL;
+}
+
+typedef struct refine_job {
+    hwnas_search *s;
+    const size_t *todo;   /* archive indices */
+    hwnas__refined *out;  /* one per todo */
+} refine_job;
+
+static int refine_task(size_t i, size_t worker, void *data)
+{
+    (void)worker;
+    refine_job *job = data;
+    hwnas_search *s = job->s;
+    hwnas__record *r = &s->rec[job->todo[i]];
+    hwnas__refined *x = &job->out[i];
+    double t0 = hwnas__now_seconds();
+    hwnas_net *net = NULL;
+    int rc = hwnas_net_new(&net, s->ctx);
+    if (rc == HWNAS_OK)
+        rc = hwnas_space_decode(s->space, r->genes, net);
+    if (rc == HWNAS_OK)
+        rc = hwnas_estimator_estimate(s->refine_est, net, r->key, r->eval, x->values);
+    hwnas_net_free(net);
+    x->eval = r->eval;
+    x->seconds = hwnas__now_seconds() - t0;
+    if (rc != HWNAS_OK) {
+        x->failed = 1;
+        x->error = hwnas__strdup(s->ctx, hwnas_error_last()); /* the message is on this thread */
+        if (!x->error)
+            return 1;
+    }
+    return 0;
+}
+
+int hwnas__search_refine(hwnas_search *s, int compute)
+{
+    if (!s->refine_est)
+        return HWNAS_OK;
+    size_t *sel, n;
+    int rc = select_candidates(s, &sel, &n);
+    if (rc != HWNAS_OK)
+        return rc;
+    size_t m = hwnas_estimator_metric_count(s->refine_est), n_todo = 0;
+    size_t *todo = hwnas__malloc(s->ctx, (n + 1) * sizeof *todo);
+    hwnas__refined *out = hwnas__calloc(s->ctx, n + 1, sizeof *out);
+    if (!todo || !out)
+        rc = HWNAS_ENOMEM;
+    for (size_t i = 0; rc == HWNAS_OK && i < n; i++) {
+        hwnas__record *r = &s->rec[sel[i]];
+        if (r->refined)
+            continue;
+        const hwnas__refined *x = logged(s, r->eval);
+        if (x)
+            rc = apply(s, r, x);
+        else if (compute)
+            todo[n_todo++] = sel[i];
+    }
+    for (size_t i = 0; rc == HWNAS_OK && i < n_todo; i++) {
+        out[i].values = hwnas__malloc(s->ctx, (m + 1) * sizeof *out[i].values);
+        if (!out[i].values)
+            rc = HWNAS_ENOMEM;
+        for (size_t j = 0; rc == HWNAS_OK && j < m; j++)
+            out[i].values[j] = NAN;
+    }
+    /* In waves of `threads`, as evaluations are; each result is journaled
+     * as soon as its wave ends, so a kill loses at most one wave. */
+    size_t wave = (size_t)hwnas__options_int(s->options, OPT_THREADS);
+    if (wave == 0)
+        wave = hwnas_context_threads(s->ctx);
+    for (size_t first = 0; rc == HWNAS_OK && first < n_todo; first += wave) {
+        size_t count = n_todo - first < wave ? n_todo - first : wave;
+        refine_job job = {s, todo + first, out + first};
+        hwnas_context_log(s->ctx, HWNAS_LOG_INFO, "refining candidates %zu-%zu of %zu",
+                          first + 1, first + count, n_todo);
+        rc = hwnas_parallel_for(s->ctx, count, refine_task, &job);
+        if (rc == HWNAS_EUSER)
+            rc = HWNAS_ENOMEM;
+        for (size_t i = first; rc == HWNAS_OK && i < first + count; i++) {
+            if (s->journal)
+                rc = hwnas__refine_journal(s, &out[i]);
+            if (rc == HWNAS_OK)
+                rc = apply(s, &s->rec[todo[i]], &out[i]);
+        }
+        if (rc == HWNAS_OK && s->stop)
+            rc = hwnas__error(HWNAS_EUSER, "search stopped while refining");
+    }
+    for (size_t i = 0; out && i < n_todo; i++) {
+        hwnas__free(s->ctx, out[i].values);
+        hwnas__free(s->ctx, out[i].error);
+    }
+    hwnas__free(s->ctx, out);
+    hwnas__free(s->ctx, todo);
+    hwnas__free(s->ctx, sel);
+    return rc;
+}
+
+/* ---- public ------------------------------------------------------------- */
+
+int hwnas_search_refined(const hwnas_search *s, size_t i)
+{
+    return s && i < s->n_rec ? s->rec[i].refined : 0;
+}
+
+int hwnas_search_proxy_metric(const hwnas_search *s, size_t i, const char *name, double *out)
+{
+    if (!s || !name || !out || i >= s->n_rec)
+        return hwnas__error(HWNAS_EINVAL, "hwnas_search_proxy_metric: search, name and out are "
+                                          "required and i below the count");
+    for (size_t m = 0; m < s->n_metrics; m++)
+        if (strcmp(s->metric_names[m], name) == 0) {
+            const hwnas__record *r = &s->rec[i];
+            *out = r->proxy ? r->proxy[m] : r->metrics[m];
+            return HWNAS_OK;
+        }
+    return hwnas__error(HWNAS_ENOTFOUND, "search: no metric '%s'", name);
+}
