@@ -63,6 +63,12 @@ expect 0 'Pareto front' -- --threads 2 search --space cell --space-options "chan
     --time-limit 0 --out "$sdir"
 expect 0 'front.csv' -- report "$sdir"
 expect 0 'resuming' -- search --resume "$sdir" --budget 16
+# refine a finished search afterwards: the front comes from the refined candidates
+expect 0 'of the 3 candidates refined' -- search --resume "$sdir" --refine 3 \
+    --refine-estimator cost --refine-by first
+expect 0 'of the 3 candidates refined' -- report "$sdir"
+expect 1 'refine_estimator' -- search --space cell --estimator cost --objectives macs:min \
+    --budget 2 --refine 2 --out "$sdir/y"
 expect 1 "no search to resume" -- report "$sdir/nothing"
 expect 2 "unknown option '--spaec'" -- search --spaec cell
 expect 1 "metric 'accuracy_q'" -- search --space cell --estimator cost --budget 2 --out "$sdir/x"
@@ -70,6 +76,7 @@ expect 1 "metric 'accuracy_q'" -- search --space cell --estimator cost --budget 
 expect 1 'nope.net' -- train "$src/nope.net"
 expect 2 'usage: hwnas train' -- train
 expect 2 "unexpected '--finetune-q'" -- train x.net --finetune-q none
+expect 2 "unexpected '--validation'" -- train x.net --validation 1.5
 
 # latency-lut: build a LUT from a few small nets, validate it on others
 lut=$HWNAS_AXMUL_DIR/cell.lut
