@@ -24,12 +24,13 @@
 #define DEFAULT_CONSTRAINTS "params<=100000"
 #define DEFAULT_TIME_LIMIT "480"
 #define DEFAULT_BATCH "16"
-/* Then the 8 most accurate are trained again on 5x the images for twice
- * the epochs, and the front is chosen among them by those figures. */
-#define DEFAULT_REFINE "8"
+/* Then the 12 most promising (the proxy front first, by non-dominated
+ * rank) are trained again on 5x the images for twice the epochs, and the
+ * front is chosen among them by those figures. */
+#define DEFAULT_REFINE "12"
 #define DEFAULT_REFINE_ESTIMATOR \
     "accuracy:train_subset=20000;val_subset=5000;epochs=4;batch=64;lr=0.1;quant=true"
-#define DEFAULT_REFINE_BY "first"
+#define DEFAULT_REFINE_BY "rank"
 
 static hwnas_search *volatile running;
 
