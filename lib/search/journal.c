@@ -163,26 +163,27 @@ int hwnas__journal_append(hwnas_search *s, const hwnas__record *r, const hwnas_n
     }
     put_escaped(&sb, spec ? spec : "");
     hwnas_free(spec);
-    if (sb.failed)
-        return HWNAS_ENOMEM;
-    uint32_t crc = (uint32_t)crc32(0L, (const Bytef *)sb.data, (uInt)sb.len);
-    hwnas__strbuf_printf(&sb, "\t#%08x\n", crc);
-    if (sb.failed)
-        return HWNAS_ENOMEM;
-    int rc = hwnas__journal_write(s, sb.data, sb.len);
-    hwnas__strbuf_release(&sb);
-    return rc;
+    return hwnas__journal_seal(s, &sb);
 }
 
-/* One write, flushed and fsync'd: after a crash the journal ends with
- * whole records, or with one torn record that the CRC rejects. */
-int hwnas__journal_write(hwnas_search *s, const char *data, size_t len)
+/* End the record in sb with its CRC and append it in one write, flushed
+ * and fsync'd: after a crash the journal ends with whole records, or with
+ * one torn record that the CRC rejects. Releases sb. */
+int hwnas__journal_seal(hwnas_search *s, hwnas__strbuf *sb)
 {
-    if (fwrite(data, 1, len, s->journal) != len || fflush(s->journal) != 0 ||
-        fsync(fileno(s->journal)) != 0)
-        return hwnas__error(HWNAS_EIO, "cannot append to the journal in '%s': %s",
-                            hwnas__search_out(s), strerror(errno));
-    return HWNAS_OK;
+    if (!sb->failed) {
+        uint32_t crc = (uint32_t)crc32(0L, (const Bytef *)sb->data, (uInt)sb->len);
+        hwnas__strbuf_printf(sb, "\t#%08x\n", crc);
+    }
+    int rc = HWNAS_OK;
+    if (sb->failed)
+        rc = HWNAS_ENOMEM;
+    else if (fwrite(sb->data, 1, sb->len, s->journal) != sb->len || fflush(s->journal) != 0 ||
+             fsync(fileno(s->journal)) != 0)
+        rc = hwnas__error(HWNAS_EIO, "cannot append to the journal in '%s': %s",
+                          hwnas__search_out(s), strerror(errno));
+    hwnas__strbuf_release(sb);
+    return rc;
 }
 
 /* ---- snapshots -------------------------------------------------------- */

@@ -13,7 +13,6 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "hwnas/pareto.h"
 #include "search_internal.h"
 
 /* Create the refine estimator from "kind[:options]" and map its metrics
@@ -87,15 +86,7 @@ int hwnas__refine_journal(hwnas_search *s, const hwnas__refined *x)
     for (const char *t = x->error ? x->error : ""; *t; t++) /* one line: no tabs, newlines */
         hwnas__strbuf_append(&sb, *t == '\t' || *t == '\n' || *t == '\r' ? " " : t, 1);
     hwnas__strbuf_printf(&sb, "\t%.17g", x->seconds);
-    if (sb.failed)
-        return HWNAS_ENOMEM;
-    uint32_t crc = (uint32_t)crc32(0L, (const Bytef *)sb.data, (uInt)sb.len);
-    hwnas__strbuf_printf(&sb, "\t#%08x\n", crc);
-    if (sb.failed)
-        return HWNAS_ENOMEM;
-    int rc = hwnas__journal_write(s, sb.data, sb.len);
-    hwnas__strbuf_release(&sb);
-    return rc;
+    return hwnas__journal_seal(s, &sb);
 }
 
 /* Parse one "R" line (without its newline). 1: taken, 0: damaged, -1: ENOMEM.
@@ -163,55 +154,11 @@ int hwnas__refine_parse(hwnas_search *s, char *line, size_t len)
  * refine_by=first), then the first objective, then evaluation order. */
 static int select_candidates(const hwnas_search *s, size_t **out, size_t *n)
 {
-    size_t m = s->n_obj, k = 0, want = (size_t)hwnas__options_int(s->options, OPT_REFINE);
-    size_t *idx = hwnas__malloc(s->ctx, (s->n_rec + 1) * sizeof *idx);
-    double *pts = hwnas__malloc(s->ctx, (s->n_rec * m + 1) * sizeof *pts);
-    uint32_t *rank = hwnas__malloc(s->ctx, (s->n_rec + 1) * sizeof *rank);
-    int rc = idx && pts && rank ? HWNAS_OK : HWNAS_ENOMEM;
-    for (size_t i = 0; rc == HWNAS_OK && i < s->n_rec; i++) {
-        const hwnas__record *r = &s->rec[i];
-        const double *obj = r->proxy_obj ? r->proxy_obj : r->obj;
-        double violation = r->proxy ? r->proxy_violation : r->violation;
-        if (r->failed || !obj || violation > 0)
-            continue;
-        int dup = 0;
-        for (size_t j = 0; j < k && !dup; j++)
-            dup = s->rec[idx[j]].hash == r->hash;
-        if (dup)
-            continue;
-        idx[k] = i;
-        memcpy(pts + k * m, obj, m * sizeof *pts);
-        k++;
-    }
-    size_t fronts = 0;
-    if (rc == HWNAS_OK && k && hwnas__options_int(s->options, OPT_REFINE_BY) == 0)
-        rc = hwnas_pareto_rank(rank, &fronts, s->ctx, pts, k, m);
-    else if (rank)
-        memset(rank, 0, (k + 1) * sizeof *rank);
-    /* Insertion sort of positions 0..k-1 by (rank, first objective, eval). */
-    for (size_t i = 1; rc == HWNAS_OK && i < k; i++) {
-        size_t v = idx[i], j = i;
-        uint32_t rv = rank[i];
-        double ov = pts[i * m];
-        while (j > 0 && (rank[j - 1] > rv || (rank[j - 1] == rv && pts[(j - 1) * m] > ov))) {
-            idx[j] = idx[j - 1];
-            rank[j] = rank[j - 1];
-            pts[j * m] = pts[(j - 1) * m];
-            j--;
-        }
-        idx[j] = v;
-        rank[j] = rv;
-        pts[j * m] = ov; /* only the first objective takes part in the order */
-    }
-    hwnas__free(s->ctx, pts);
-    hwnas__free(s->ctx, rank);
-    if (rc != HWNAS_OK) {
-        hwnas__free(s->ctx, idx);
-        return rc;
-    }
-    *out = idx;
-    *n = k < want ? k : want;
-    return HWNAS_OK;
+    size_t want = (size_t)hwnas__options_int(s->options, OPT_REFINE), all, front;
+    int by_rank = hwnas__options_int(s->options, OPT_REFINE_BY) == 0;
+    int rc = hwnas__search_order(s, s->n_rec, 1, by_rank, out, &all, &front);
+    *n = all < want ? all : want;
+    return rc;
 }
 
 /* Record x's figures on archive record r (the proxy ones are kept). */

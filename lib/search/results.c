@@ -21,19 +21,22 @@ static int told_usable(const hwnas__record *r)
     return !r->failed && told_obj(r) && (r->proxy ? r->proxy_violation : r->violation) <= 0;
 }
 
-/* Feasible non-dominated candidates among the first `upto`, one per
- * phenotype, sorted by the first objective. The strategy's view (`told`)
- * ranks everything by the figures it was told; the final view ranks by
- * the best figures known, among the refined candidates once there are
- * any (proxy and refined figures are not comparable). */
-static int front_upto(const hwnas_search *s, size_t upto, int told, size_t **out, size_t *n)
+/* Feasible candidates among the first `upto`, one per phenotype (the
+ * first evaluated), ordered by non-dominated rank (when by_rank), then the
+ * first objective, then evaluation order; *front counts those of rank 0
+ * (all of them when !by_rank). The strategy's view (`told`) ranks
+ * everything by the figures it was told; the final view ranks by the best
+ * figures known, among the refined candidates once there are any (proxy
+ * and refined figures are not comparable). */
+int hwnas__search_order(const hwnas_search *s, size_t upto, int told, int by_rank, size_t **out,
+                        size_t *n, size_t *front)
 {
     *out = NULL;
-    *n = 0;
+    *n = *front = 0;
     size_t m = s->n_obj, k = 0;
     size_t *idx = hwnas__malloc(s->ctx, (upto + 1) * sizeof *idx);
     double *pts = hwnas__malloc(s->ctx, (upto * m + 1) * sizeof *pts);
-    uint32_t *rank = hwnas__malloc(s->ctx, (upto + 1) * sizeof *rank);
+    uint32_t *rank = hwnas__calloc(s->ctx, upto + 1, sizeof *rank);
     int rc = idx && pts && rank ? HWNAS_OK : HWNAS_ENOMEM;
     for (size_t i = 0; rc == HWNAS_OK && i < upto; i++) {
         const hwnas__record *r = &s->rec[i];
@@ -49,22 +52,25 @@ static int front_upto(const hwnas_search *s, size_t upto, int told, size_t **out
         k++;
     }
     size_t fronts = 0;
-    if (rc == HWNAS_OK && k)
+    if (rc == HWNAS_OK && k && by_rank)
         rc = hwnas_pareto_rank(rank, &fronts, s->ctx, pts, k, m);
-    size_t f = 0;
-    for (size_t i = 0; rc == HWNAS_OK && i < k; i++)
-        if (rank[i] == 0)
-            idx[f++] = idx[i];
-    /* Insertion sort by the first objective, then evaluation order. */
-    for (size_t i = 1; rc == HWNAS_OK && i < f; i++) {
+    /* Stable insertion sort by (rank, first objective). */
+    for (size_t i = 1; rc == HWNAS_OK && i < k; i++) {
         size_t v = idx[i], j = i;
-        while (j > 0 && (told ? told_obj(&s->rec[idx[j - 1]])[0] > told_obj(&s->rec[v])[0]
-                              : s->rec[idx[j - 1]].obj[0] > s->rec[v].obj[0])) {
+        uint32_t rv = rank[i];
+        double ov = pts[i * m];
+        for (; j > 0 && (rank[j - 1] > rv || (rank[j - 1] == rv && pts[(j - 1) * m] > ov)); j--) {
             idx[j] = idx[j - 1];
-            j--;
+            rank[j] = rank[j - 1];
+            pts[j * m] = pts[(j - 1) * m]; /* only the first objective is compared again */
         }
         idx[j] = v;
+        rank[j] = rv;
+        pts[j * m] = ov;
     }
+    size_t f = 0;
+    while (f < k && rank[f] == 0)
+        f++;
     hwnas__free(s->ctx, pts);
     hwnas__free(s->ctx, rank);
     if (rc != HWNAS_OK) {
@@ -72,8 +78,17 @@ static int front_upto(const hwnas_search *s, size_t upto, int told, size_t **out
         return rc;
     }
     *out = idx;
-    *n = f;
+    *n = k;
+    *front = f;
     return HWNAS_OK;
+}
+
+/* Feasible non-dominated candidates among the first `upto`, one per
+ * phenotype, sorted by the first objective. */
+static int front_upto(const hwnas_search *s, size_t upto, int told, size_t **out, size_t *n)
+{
+    size_t all;
+    return hwnas__search_order(s, upto, told, 1, out, &all, n);
 }
 
 int hwnas__search_front_all(const hwnas_search *s, size_t **out, size_t *n)

@@ -160,7 +160,7 @@ int hwnas__refine_parse(hwnas_search *s, char *line, size_t len);
 int hwnas__search_refine(hwnas_search *s, int compute);
 
 /* journal.c */
-int hwnas__journal_write(hwnas_search *s, const char *data, size_t len);
+int hwnas__journal_seal(hwnas_search *s, hwnas__strbuf *sb);
 int hwnas__journal_open(hwnas_search *s);
 int hwnas__journal_append(hwnas_search *s, const hwnas__record *r, const hwnas_net *net);
 int hwnas__snapshot_write(hwnas_search *s);
@@ -168,6 +168,8 @@ int hwnas__config_write(hwnas_search *s);
 int hwnas__resume_load(hwnas_search *s);
 
 /* results.c */
+int hwnas__search_order(const hwnas_search *s, size_t upto, int told, int by_rank, size_t **out,
+                        size_t *n, size_t *front);
 int hwnas__search_front_all(const hwnas_search *s, size_t **out, size_t *n);
 int hwnas__search_hv(const hwnas_search *s, size_t upto, const double *ref, double *out);
 int hwnas__search_reference(const hwnas_search *s, double *ref);
