@@ -553,7 +553,9 @@ int hwnas__resume_load(hwnas_search *s)
             rc = hwnas__search_archive(s, r);
     }
     if (rc == HWNAS_OK) {
-        memmove(s->replay, s->replay + covered, (s->n_replay - covered) * sizeof *s->replay);
+        if (covered) /* replay is NULL when the journal held no record */
+            memmove(s->replay, s->replay + covered,
+                    (s->n_replay - covered) * sizeof *s->replay);
         s->n_replay -= covered;
         hwnas__free(s->ctx, s->resume_dir);
         s->resume_dir = NULL;

@@ -96,8 +96,13 @@ if [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
         --csv "$HWNAS_AXMUL_DIR/ev.csv" --svg "$HWNAS_AXMUL_DIR/ev.svg"
     grep -q '^"drum:k=4",0,' "$HWNAS_AXMUL_DIR/ev.csv" && pass=$((pass + 1)) ||
         { echo "FAIL: evaluate wrote no drum:k=4 row"; failures=$((failures + 1)); }
+    # train: a linear classifier, one epoch, 10% of the training images held out
+    printf 'hwnas-net 1\nx = input(shape=1x28x28)\nflatten\nlinear(out=10)\n' \
+        > "$HWNAS_AXMUL_DIR/linear.net"
+    expect 0 'validation accuracy .* on 6000 held-out training images' -- --threads 1 train \
+        "$HWNAS_AXMUL_DIR/linear.net" --validation 0.1 --augment --crop-pad 2 --flip 0.25
 else
-    echo "Fashion-MNIST not installed: axmul evaluate not tested"
+    echo "Fashion-MNIST not installed: axmul evaluate and train not tested"
 fi
 
 echo "$pass passed, $failures failed"
