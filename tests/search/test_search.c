@@ -794,52 +794,42 @@ static void test_refine_errors(void **state)
     hwnas_context_free(ctx);
 }
 
+/* Fail the n-th allocation for n = 0, 1, ... until a run of a cost search
+ * with these options succeeds; each failure is ENOMEM and leaks nothing. */
+static void oom_walk(test_alloc *t, hwnas_context *c, const char *options, int want_refined)
+{
+    long base = t->live;
+    for (long n = 0;; n++) {
+        test_alloc_fail_from(t, n);
+        hwnas_search *s = NULL;
+        int rc = hwnas_search_new(&s, c, "cell", "channels=4;cells=1", "random", NULL, options);
+        if (rc == HWNAS_OK)
+            rc = hwnas_search_add_estimator(s, "cost", NULL);
+        if (rc == HWNAS_OK)
+            rc = hwnas_search_run(s);
+        int refined = 0;
+        for (size_t i = 0; rc == HWNAS_OK && i < hwnas_search_count(s); i++)
+            refined += hwnas_search_refined(s, i);
+        hwnas_search_free(s);
+        test_alloc_disarm(t);
+        assert_int_equal(t->live, base);
+        if (rc == HWNAS_OK) {
+            assert_int_equal(refined, want_refined);
+            break;
+        }
+        if (rc != HWNAS_ENOMEM)
+            fail_msg("%s, step %ld: %d %s", options, n, rc, hwnas_error_last());
+    }
+}
+
 static void test_oom(void **state)
 {
     (void)state;
     test_alloc t;
     hwnas_context *c = test_alloc_context(&t, "threads=1");
-    long base = t.live;
-    for (long n = 0;; n++) {
-        test_alloc_fail_from(&t, n);
-        hwnas_search *s = NULL;
-        int rc = hwnas_search_new(&s, c, "cell", "channels=4;cells=1", "random", NULL,
-                                  "objectives=macs:min;evaluations=3");
-        if (rc == HWNAS_OK)
-            rc = hwnas_search_add_estimator(s, "cost", NULL);
-        if (rc == HWNAS_OK)
-            rc = hwnas_search_run(s);
-        hwnas_search_free(s);
-        test_alloc_disarm(&t);
-        assert_int_equal(t.live, base);
-        if (rc == HWNAS_OK)
-            break;
-        if (rc != HWNAS_ENOMEM)
-            fail_msg("step %ld: %d %s", n, rc, hwnas_error_last());
-    }
-    /* The same with a refinement stage (cost refining cost). */
-    for (long n = 0;; n++) {
-        test_alloc_fail_from(&t, n);
-        hwnas_search *s = NULL;
-        int rc = hwnas_search_new(&s, c, "cell", "channels=4;cells=1", "random", NULL,
-                                  "objectives=macs:min;evaluations=3;refine=2;"
-                                  "refine_estimator=cost");
-        if (rc == HWNAS_OK)
-            rc = hwnas_search_add_estimator(s, "cost", NULL);
-        if (rc == HWNAS_OK)
-            rc = hwnas_search_run(s);
-        if (rc == HWNAS_OK)
-            assert_int_equal(hwnas_search_refined(s, 0) + hwnas_search_refined(s, 1) +
-                                 hwnas_search_refined(s, 2),
-                             2);
-        hwnas_search_free(s);
-        test_alloc_disarm(&t);
-        assert_int_equal(t.live, base);
-        if (rc == HWNAS_OK)
-            break;
-        if (rc != HWNAS_ENOMEM)
-            fail_msg("refine step %ld: %d %s", n, rc, hwnas_error_last());
-    }
+    oom_walk(&t, c, "objectives=macs:min;evaluations=3", 0);
+    /* With a refinement stage (cost refining cost). */
+    oom_walk(&t, c, "objectives=macs:min;evaluations=3;refine=2;refine_estimator=cost", 2);
     hwnas_context_free(c);
     assert_int_equal(t.live, 0);
 }
