@@ -124,8 +124,10 @@ class Search:
     """A search over a space and strategy of the given kinds ("space:cell",
     "strategy:nsga2"; prefixes optional). options (string, dict and/or
     keywords): objectives, constraints, evaluations, time_limit, batch,
-    threads, seed, out, snapshot_every, hv_reference. space_options and
-    strategy_options: a string or a dict.
+    threads, seed, out, snapshot_every, hv_reference, screen, and the
+    multi-fidelity stage refine, refine_estimator ("kind:options"),
+    refine_by (doc/search.md). space_options and strategy_options: a
+    string or a dict.
 
     Callbacks (on_candidate, on_batch, on_progress) run on the thread
     calling run(); one that returns True or raises stops the run, which
@@ -451,7 +453,8 @@ class Search:
 
     def front(self):
         """Archive indices of the Pareto front (feasible, non-dominated,
-        one per phenotype), sorted by the first objective."""
+        one per phenotype; only refined candidates once any is refined),
+        sorted by the first objective."""
         p = self._live()
         lib.hwnas_error_clear()
         cap = max(self.count, 1)
@@ -468,8 +471,9 @@ class Search:
 
     def hypervolume(self):
         """Hypervolume of the front against the hv_reference option (or
-        the default reference); hwnas.StateError with no feasible
-        candidate."""
+        the default reference), by the figures the strategy was told
+        (proxy figures, before refinement); hwnas.StateError with no
+        feasible candidate."""
         out = c_double()
         check(lib.hwnas_search_hypervolume(self._live(), ctypes.byref(out)))
         return out.value
