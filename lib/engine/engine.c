@@ -351,6 +351,12 @@ int hwnas__engine_backward(hwnas__engine *e, const float *dlogits)
 {
     if (!e->train)
         return hwnas__error(HWNAS_ESTATE, "engine: backward needs a training forward pass");
+    return hwnas__engine_backward_walk(e, dlogits, NULL, NULL);
+}
+
+int hwnas__engine_backward_walk(hwnas__engine *e, const float *dlogits, hwnas__node_backward own,
+                                void *ud)
+{
     size_t n = e->batch;
     memset(e->dinit, 0, e->n);
     memcpy(e->dact[e->logits], dlogits, n * e->nodes[e->logits].size * sizeof(float));
@@ -362,12 +368,17 @@ int hwnas__engine_backward(hwnas__engine *e, const float *dlogits)
         if (!e->dinit[k]) /* no consumer: a zero gradient */
             memset(e->dact[k], 0, n * nd->size * sizeof(float));
         e->dinit[k] = 1;
+        int rc = HWNAS_OK;
+        if (own && own(ud, k, &rc)) {
+            if (rc != HWNAS_OK)
+                return rc;
+            continue;
+        }
         if (nd->fused) { /* its batch-norm input reads dact[k] and act[k] */
             int acc;
             hwnas__k_dx(e, k, 0, &acc);
             continue;
         }
-        int rc;
         switch (nd->kind) {
         case HWNAS_NET_CONV2D:
         case HWNAS_NET_DWCONV2D:

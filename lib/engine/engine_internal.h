@@ -118,6 +118,13 @@ int hwnas__engine_forward(hwnas__engine *e, const float *x, size_t n, int train,
  * logits node) is the loss gradient at e->logits. Fills e->grads. */
 int hwnas__engine_backward(hwnas__engine *e, const float *dlogits);
 
+/* The same walk over the nodes, with a caller's own backward step: own
+ * returns 1 when it did node k (its status in *rc), 0 to leave node k to
+ * the engine. Fine-tuning through int8 layers (qat.c) uses it. */
+typedef int (*hwnas__node_backward)(void *ud, size_t k, int *rc);
+int hwnas__engine_backward_walk(hwnas__engine *e, const float *dlogits, hwnas__node_backward own,
+                                void *ud);
+
 /* Softmax cross-entropy with label smoothing eps over the logits of the
  * last forward: returns the mean loss into *out_loss, the number of correct
  * arg-max predictions into *out_correct, and (if dlogits) the gradient of

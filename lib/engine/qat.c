@@ -203,46 +203,29 @@ static int layer_backward(qat_run *r, const hwnas__qlayer *L)
     return HWNAS_OK;
 }
 
-/* The engine's backward pass with the quantised layers' own (the loop of
- * hwnas__engine_backward, with folded batch-norms passing their gradient
- * through and the activations after them run on their own). */
-static int backward(qat_run *r, const float *dlogits)
+/* The quantised layers' own steps in the engine's backward walk: a layer
+ * through its straight-through backward, a folded batch-norm passing its
+ * gradient through, and the activation after a folded batch-norm on its
+ * own (the engine would leave it to the batch-norm it was fused with). */
+static int node_backward(void *ud, size_t k, int *rc)
 {
+    qat_run *r = ud;
     hwnas__engine *e = r->e;
     const hwnas_quant *q = r->q;
-    size_t n = e->batch;
-    memset(e->dinit, 0, e->n);
-    memcpy(e->dact[e->logits], dlogits, n * e->nodes[e->logits].size * sizeof(float));
-    e->dinit[e->logits] = 1;
-    for (size_t k = e->logits + 1; k-- > 0;) {
-        const hwnas__eng_node *nd = &e->nodes[k];
-        if (nd->kind == HWNAS_NET_INPUT)
-            continue;
-        if (!e->dinit[k])
-            memset(e->dact[k], 0, n * nd->size * sizeof(float));
-        e->dinit[k] = 1;
-        int rc = HWNAS_OK, acc;
-        if (q->layer_of[k] >= 0) {
-            rc = layer_backward(r, &q->layers[q->layer_of[k]]);
-        } else if (q->skip[k]) {
-            float *dx = hwnas__k_dx(e, k, 0, &acc);
-            for (size_t j = 0; j < n * nd->size; j++)
-                dx[j] = acc ? dx[j] + e->dact[k][j] : e->dact[k][j];
-        } else if (nd->fused && !q->skip[nd->in[0]]) {
-            hwnas__k_dx(e, k, 0, &acc); /* its batch-norm reads dact[k] */
-        } else if (nd->kind == HWNAS_NET_CONV2D || nd->kind == HWNAS_NET_DWCONV2D) {
-            rc = hwnas__k_conv_backward(e, k);
-        } else if (nd->kind == HWNAS_NET_LINEAR) {
-            rc = hwnas__k_linear_backward(e, k);
-        } else {
-            rc = hwnas__k_backward(e, k);
-        }
-        if (rc != HWNAS_OK)
-            return rc;
+    const hwnas__eng_node *nd = &e->nodes[k];
+    if (q->layer_of[k] >= 0) {
+        *rc = layer_backward(r, &q->layers[q->layer_of[k]]);
+    } else if (q->skip[k]) {
+        int acc;
+        float *dx = hwnas__k_dx(e, k, 0, &acc);
+        for (size_t j = 0; j < e->batch * nd->size; j++)
+            dx[j] = acc ? dx[j] + e->dact[k][j] : e->dact[k][j];
+    } else if (nd->fused && q->skip[nd->in[0]]) {
+        *rc = hwnas__k_backward(e, k);
+    } else {
+        return 0;
     }
-    for (size_t k = e->logits + 1; k < e->n; k++)
-        memset(e->grads + e->nodes[k].p_off, 0, e->nodes[k].n_p * sizeof(float));
-    return HWNAS_OK;
+    return 1;
 }
 
 static void load_all(hwnas_quant *q)
@@ -292,7 +275,11 @@ static int qat_forward(void *ud, const float *images, size_t n, uint64_t step)
     return hwnas__quant_forward(r->q, images, n, 1, step);
 }
 
-static int qat_backward(void *ud, const float *dlogits) { return backward(ud, dlogits); }
+static int qat_backward(void *ud, const float *dlogits)
+{
+    qat_run *r = ud;
+    return hwnas__engine_backward_walk(r->e, dlogits, node_backward, r);
+}
 
 /* The epochs of fine-tuning on q's engine. */
 static int train(qat_run *r, hwnas_model *model, const hwnas_dataset *ds, const qat_cfg *c,
