@@ -15,6 +15,7 @@
 #include "rng.h"
 #include "net.h"
 #include "axmul.h"
+#include "accel.h"
 #include "data.h"
 #include "model.h"
 #include "quant.h"

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "accel/accel_internal.h"
 #include "estimator_internal.h"
 #include "hwnas/axmul.h"
 
@@ -36,29 +37,7 @@ const hwnas__kind hwnas__estimator_energy_kind = {
     &hwnas__estimator_energy_impl,
 };
 
-/* The hardware description; defaults from Horowitz (ISSCC 2014, 45 nm)
- * and Eyeriss's normalised access costs (Chen et al., ISCA 2016). */
-typedef struct hardware {
-    double mul_int8_pj, add_int8_pj, add_int32_pj, mul_fp32_pj, add_fp32_pj;
-    double access_unit_pj; /* one 32-bit word at normalised cost 1 */
-    double norm_rf, norm_array, norm_gb, norm_dram;
-    double pe_rows, pe_cols, gb_kib, rf_words;
-} hardware;
-
-static const hardware default_hw = {
-    0.2, 0.03, 0.1, 3.7, 0.9, 3.2, 1, 2, 6, 200, 12, 14, 108, 224,
-};
-
-static const struct {
-    const char *key;
-    size_t offset;
-} hw_keys[] = {
-#define K(name) {#name, offsetof(hardware, name)}
-    K(mul_int8_pj), K(add_int8_pj), K(add_int32_pj), K(mul_fp32_pj), K(add_fp32_pj),
-    K(access_unit_pj), K(norm_rf), K(norm_array), K(norm_gb), K(norm_dram), K(pe_rows),
-    K(pe_cols), K(gb_kib), K(rf_words),
-#undef K
-};
+typedef hwnas__hw_v1 hardware;
 
 typedef struct energy_state {
     hardware hw;
@@ -73,77 +52,6 @@ static const char *const metric_names[N_METRICS][2] = {
     {"dram_accesses", "words"}, {"gb_accesses", "words"}, {"array_accesses", "words"},
     {"rf_accesses", "words"},
 };
-
-/* Parse "hwnas-hw 1" then "key = value" lines; '#' starts a comment. */
-int hwnas__hardware_parse(const char *text, const char *name, void *out_hw);
-int hwnas__hardware_parse(const char *text, const char *name, void *out_hw)
-{
-    hardware hw = default_hw;
-    const char *p = text;
-    size_t line = 0;
-    int header = 0;
-    while (*p) {
-        line++;
-        const char *eol = strchr(p, '\n');
-        size_t len = eol ? (size_t)(eol - p) : strlen(p);
-        char buf[256];
-        if (len >= sizeof buf)
-            return hwnas__error(HWNAS_EFORMAT, "%s:%zu: line too long", name, line);
-        memcpy(buf, p, len);
-        buf[len] = 0;
-        char *hash = strchr(buf, '#');
-        if (hash)
-            *hash = 0;
-        char *s = buf;
-        while (*s == ' ' || *s == '\t' || *s == '\r')
-            s++;
-        char *end = s + strlen(s);
-        while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
-            *--end = 0;
-        p = eol ? eol + 1 : p + len;
-        if (!*s)
-            continue;
-        if (!header) {
-            if (strcmp(s, "hwnas-hw 1") != 0)
-                return hwnas__error(strncmp(s, "hwnas-hw ", 9) == 0 ? HWNAS_EVERSION
-                                                                     : HWNAS_EFORMAT,
-                                    "%s:%zu: expected the header 'hwnas-hw 1', found '%s'", name,
-                                    line, s);
-            header = 1;
-            continue;
-        }
-        char *eq = strchr(s, '=');
-        if (!eq)
-            return hwnas__error(HWNAS_EFORMAT, "%s:%zu: expected 'key = value'", name, line);
-        char *kend = eq;
-        while (kend > s && (kend[-1] == ' ' || kend[-1] == '\t'))
-            kend--;
-        *kend = 0;
-        char *v = eq + 1, *vend;
-        double x = strtod(v, &vend);
-        while (*vend == ' ' || *vend == '\t')
-            vend++;
-        if (vend == v || *vend || !isfinite(x) || x < 0)
-            return hwnas__error(HWNAS_EFORMAT, "%s:%zu: %s = '%s' is not a non-negative number",
-                                name, line, s, v);
-        size_t k = 0;
-        while (k < HWNAS_ARRAY_SIZE(hw_keys) && strcmp(hw_keys[k].key, s) != 0)
-            k++;
-        if (k == HWNAS_ARRAY_SIZE(hw_keys))
-            return hwnas__error(HWNAS_EFORMAT, "%s:%zu: unknown key '%s' (doc/formats/hardware.md "
-                                               "lists them)",
-                                name, line, s);
-        *(double *)(void *)((char *)&hw + hw_keys[k].offset) = x;
-    }
-    if (!header)
-        return hwnas__error(HWNAS_EFORMAT, "%s: empty file (expected 'hwnas-hw 1')", name);
-    if (hw.pe_rows < 1 || hw.pe_cols < 1 || hw.rf_words < 1 || hw.gb_kib <= 0)
-        return hwnas__error(HWNAS_EFORMAT, "%s: pe_rows, pe_cols and rf_words must be >= 1 and "
-                                           "gb_kib > 0",
-                            name);
-    memcpy(out_hw, &hw, sizeof hw);
-    return HWNAS_OK;
-}
 
 static void energy_fini(hwnas_estimator *e)
 {
@@ -163,7 +71,7 @@ static int energy_init(hwnas_estimator *e)
     if (!st)
         return HWNAS_ENOMEM;
     e->state = st;
-    st->hw = default_hw;
+    st->hw = hwnas__hw_v1_defaults;
     if (pthread_mutex_init(&st->lock, NULL) != 0)
         return hwnas__error(HWNAS_ENOMEM, "estimator:energy: cannot create a mutex");
     st->lock_ready = 1;
@@ -174,7 +82,7 @@ static int energy_init(hwnas_estimator *e)
         size_t len;
         rc = hwnas__file_read(e->ctx, path, (size_t)1 << 20, &buf, &len);
         if (rc == HWNAS_OK) {
-            rc = hwnas__hardware_parse((const char *)buf, path, &st->hw);
+            rc = hwnas__hw_v1_parse((const char *)buf, path, &st->hw);
             hwnas__free(e->ctx, buf);
         }
     }

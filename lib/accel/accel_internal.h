@@ -1,0 +1,227 @@
+/*
+ * libhwnas accelerator model - what the files of lib/accel share.
+ * Not installed; not part of the ABI.
+ *
+ * The model follows the one that Timeloop and Accelergy embody: a layer is
+ * a 7-deep loop nest (plus groups) over the problem dimensions; a mapping
+ * factors every dimension over the levels of a memory hierarchy (temporal
+ * loops per level, spatial loops across each level's fan-out); tile
+ * footprints and their changes between consecutive iterations give the
+ * reads, fills and updates of every level and operand; accesses times the
+ * energy per action give energy, and the busiest resource gives cycles.
+ */
+#ifndef HWNAS_ACCEL_INTERNAL_H
+#define HWNAS_ACCEL_INTERNAL_H
+
+#include <stdint.h>
+
+#include "core/core_internal.h"
+#include "hwnas/accel.h"
+#include "hwnas/net.h"
+
+/* ---- problem: one layer as a loop nest ---------------------------- */
+
+/* Problem dimensions, in the order mappings print them. */
+enum {
+    HWNAS__D_R, /* filter rows */
+    HWNAS__D_S, /* filter columns */
+    HWNAS__D_P, /* output rows */
+    HWNAS__D_Q, /* output columns */
+    HWNAS__D_C, /* input channels per group */
+    HWNAS__D_M, /* output channels per group */
+    HWNAS__D_N, /* batch */
+    HWNAS__D_G, /* groups (depthwise: one channel each) */
+    HWNAS__NDIMS
+};
+
+/* Operands (data spaces). */
+enum { HWNAS__OP_W, HWNAS__OP_I, HWNAS__OP_O, HWNAS__NOPS };
+#define HWNAS__KEEP_ALL 7u /* bit o set: the level keeps operand o */
+
+extern const char hwnas__dim_letters[HWNAS__NDIMS + 1]; /* "RSPQCMNG" */
+extern const char *const hwnas__operand_names[HWNAS__NOPS];
+
+typedef struct hwnas__problem {
+    int64_t dim[HWNAS__NDIMS]; /* bounds, each >= 1 */
+    int64_t sh, sw;            /* strides >= 1 */
+    int64_t dh, dw;            /* dilations >= 1 */
+    int64_t macs;              /* product of dim[] */
+    double mul_power;          /* the layer's multiplier's relative power */
+} hwnas__problem;
+
+/* 1 if operand o's index depends on dimension d. */
+int hwnas__dim_relevant(int o, int d);
+
+/* The problem of net node i (conv2d, dwconv2d, linear) at batch size
+ * batch: HWNAS_OK, or HWNAS_EUNSUPPORTED for a node that does not
+ * multiply (no error is recorded then). */
+int hwnas__problem_from_node(hwnas__problem *out, const hwnas_net *net, size_t i,
+                             int64_t batch);
+
+/* Number of distinct elements of operand o over all of the problem. */
+double hwnas__problem_size(const hwnas__problem *p, int o);
+
+/* ---- architecture ---------------------------------------------------- */
+
+#define HWNAS__MAX_LEVELS 8
+#define HWNAS__NAME_MAX 48
+
+/* One storage level. Levels are listed from the outermost (DRAM, index 0)
+ * to the innermost (next to the MACs). */
+typedef struct hwnas__level {
+    char name[HWNAS__NAME_MAX];
+    int64_t instances;   /* copies of the level in the chip, >= 1 */
+    int64_t mesh_x;      /* of them along X (instances / mesh_x along Y) */
+    double words;        /* capacity per instance in words; 0 = unbounded */
+    int word_bits;       /* bits per word, 1..64 */
+    int block;           /* words moved per access (energies are per access) */
+    unsigned keeps;      /* bit o: holds operand o, else it bypasses */
+    double read_pj;      /* energy of one read access (block words) */
+    double write_pj;     /* of one write (a fill from the parent) */
+    double update_pj;    /* of one read-modify-write of partial sums */
+    double leak_pj;      /* leakage per cycle per instance in use */
+    double area_um2;     /* per instance */
+    double read_bw;      /* words per cycle per instance read; 0 = unlimited */
+    double write_bw;     /* words per cycle written (fills + updates) */
+    int multicast;       /* its network can send one read to many children */
+    /* dataflow constraints: bit d set = dimension d may have a factor > 1 */
+    unsigned temporal_dims; /* temporal loops at this level */
+    unsigned spatial_x;     /* spatial loops across the fan-out below, X */
+    unsigned spatial_y;     /* ... Y */
+    /* Loop order fixed by the dataflow, outermost first: order_len dims;
+     * empty = the mapper chooses. */
+    int order[HWNAS__NDIMS];
+    int order_len;
+} hwnas__level;
+
+struct hwnas_accel {
+    hwnas_context *ctx;
+    char name[HWNAS__NAME_MAX];
+    char *path;          /* where it was loaded from, for messages; may be NULL */
+    double clock_mhz;    /* > 0 */
+    int n_levels;        /* 1..HWNAS__MAX_LEVELS storage levels */
+    hwnas__level level[HWNAS__MAX_LEVELS];
+    /* the arithmetic units */
+    int64_t mac_instances; /* >= instances of the innermost level */
+    int64_t mac_mesh_x;
+    int mul_bits, add_bits;
+    double mul_pj, add_pj; /* energy per MAC: multiply and accumulate parts */
+    double mac_area_um2;   /* one MAC unit (multiplier and adder) */
+    double mul_area_share; /* fraction of mac_area_um2 that is the multiplier */
+    char multiplier[64];   /* the multiplier every PE has ("exact") */
+    double mul_power;      /* its power relative to the exact one */
+    double mul_area;       /* its area relative to the exact one */
+    double dram_gbps;      /* DRAM bandwidth; 0 = the outermost level's write_bw/read_bw */
+};
+
+/* Fan-out below level l: the instances of the next level (or the MACs)
+ * per instance of l, along X and Y. */
+void hwnas__accel_fanout(const hwnas_accel *a, int l, int64_t *x, int64_t *y);
+
+/* ---- version 1 descriptions (the quick formula's parameters) ------- */
+
+/* Defaults: Horowitz (ISSCC 2014, 45 nm) and Eyeriss's normalised access
+ * costs (Chen et al., ISCA 2016). */
+typedef struct hwnas__hw_v1 {
+    double mul_int8_pj, add_int8_pj, add_int32_pj, mul_fp32_pj, add_fp32_pj;
+    double access_unit_pj; /* one 32-bit word at normalised cost 1 */
+    double norm_rf, norm_array, norm_gb, norm_dram;
+    double pe_rows, pe_cols, gb_kib, rf_words;
+} hwnas__hw_v1;
+
+extern const hwnas__hw_v1 hwnas__hw_v1_defaults;
+
+/* Parse "hwnas-hw 1" then "key = value" lines into *out (defaults for
+ * keys not given). Errors: HWNAS_EFORMAT / HWNAS_EVERSION naming name and
+ * the line. */
+int hwnas__hw_v1_parse(const char *text, const char *name, hwnas__hw_v1 *out);
+
+/* Fill a from text of either version (the caller zeroes a and sets ctx),
+ * then check it (hwnas__accel_check). */
+int hwnas__accel_parse_text(struct hwnas_accel *a, const char *text, const char *name);
+/* Defaults of a new [level] section. */
+void hwnas__level_defaults(hwnas__level *lv);
+
+/* ---- mapping -------------------------------------------------------- */
+
+enum { HWNAS__TEMPORAL = 0, HWNAS__SPATIAL_X = 1, HWNAS__SPATIAL_Y = 2 };
+
+typedef struct hwnas__loop {
+    int8_t dim;     /* HWNAS__D_* */
+    int8_t kind;    /* HWNAS__TEMPORAL or HWNAS__SPATIAL_* */
+    int8_t level;   /* the storage level that owns the loop */
+    int64_t bound;  /* > 1 (loops of bound 1 are not stored) */
+} hwnas__loop;
+
+#define HWNAS__MAX_LOOPS 64
+
+/* A mapping: loops in nest order, outermost first. Loops of level l come
+ * before those of level l+1; within a level, temporal loops come before
+ * its spatial ones (which spread over the fan-out below l). */
+typedef struct hwnas__mapping {
+    int n;
+    hwnas__loop loop[HWNAS__MAX_LOOPS];
+    unsigned keeps[HWNAS__MAX_LEVELS]; /* bypass choice per level */
+} hwnas__mapping;
+
+/* Check a mapping against a problem and an architecture: the factors of
+ * every dimension multiply to its bound, spatial loops fit the fan-out,
+ * tiles fit each level's capacity, dataflow constraints hold. Returns
+ * HWNAS_OK or HWNAS_EINVAL with the reason as the last error. */
+int hwnas__mapping_check(const hwnas_accel *a, const hwnas__problem *p,
+                         const hwnas__mapping *m);
+
+/* Parse / format the text form (doc/formats/mapping.md). */
+int hwnas__mapping_parse(hwnas__mapping *out, const hwnas_accel *a, const char *text,
+                         const char *name_for_errors);
+void hwnas__mapping_format(const hwnas_accel *a, const hwnas__mapping *m, hwnas__strbuf *sb);
+
+/* ---- the model: counts, energy, cycles ----------------------------- */
+
+typedef struct hwnas__level_stats {
+    double reads[HWNAS__NOPS];   /* scalar reads, all instances */
+    double fills[HWNAS__NOPS];   /* scalar writes of data from the parent */
+    double updates[HWNAS__NOPS]; /* partial sums written back by the child */
+    double tile[HWNAS__NOPS];    /* words held per instance */
+    double instances;            /* instances used */
+    double energy_pj;            /* all accesses of this level */
+    double cycles;               /* cycles its bandwidth needs */
+} hwnas__level_stats;
+
+typedef struct hwnas__eval {
+    hwnas__level_stats level[HWNAS__MAX_LEVELS];
+    double macs;          /* computes */
+    double mac_units;     /* MACs used in parallel */
+    double compute_cycles;
+    double cycles;        /* max of compute and every level's bandwidth cycles */
+    double mac_energy_pj; /* multiplies and adds */
+    double mul_energy_pj; /* of which multiplies */
+    double energy_pj;     /* total */
+    double utilisation;   /* mac_units / mac_instances */
+} hwnas__eval;
+
+/* Counts and energy of mapping m of problem p on a. The mapping must have
+ * passed hwnas__mapping_check. Cannot fail. */
+void hwnas__evaluate(const hwnas_accel *a, const hwnas__problem *p,
+                     const hwnas__mapping *m, hwnas__eval *out);
+
+/* ---- the mapper ------------------------------------------------------ */
+
+enum { HWNAS__OBJ_ENERGY, HWNAS__OBJ_CYCLES, HWNAS__OBJ_EDP };
+
+typedef struct hwnas__mapper_opts {
+    int objective;     /* HWNAS__OBJ_* */
+    int64_t budget;    /* mappings evaluated per layer, >= 1 */
+    uint64_t seed;
+} hwnas__mapper_opts;
+
+/* The best legal mapping found for p on a; its evaluation in *ev.
+ * Deterministic for a seed. Errors: HWNAS_EINVAL (no legal mapping: the
+ * message says which level the layer does not fit). */
+int hwnas__map(const hwnas_accel *a, const hwnas__problem *p, const hwnas__mapper_opts *o,
+               hwnas__mapping *best, hwnas__eval *ev);
+
+/* Objective value of an evaluation. */
+double hwnas__objective(const hwnas__eval *ev, int objective);
+
+#endif /* HWNAS_ACCEL_INTERNAL_H */

@@ -1,0 +1,310 @@
+/*
+ * The counting model: from a mapping to reads, fills and updates per level
+ * and operand, then energy and cycles.
+ *
+ * A level's tile of an operand is the footprint of every loop at that level
+ * and below (a box in the operand's index space; inputs' rows and columns
+ * are sliding windows of P with R and Q with S). Over the loops above the
+ * level the tile moves: each time loop j advances, the loops inside it wrap,
+ * and the tile shifts by a fixed offset per dimension, so the new data the
+ * level must receive is the tile minus its overlap with the previous one.
+ * Summing (times each loop advances) x (new data) over the loops above
+ * gives the fills; the reads of a level are what its children receive,
+ * counted once per distinct word when the network multicasts; outputs flow
+ * back up as updates, and a partial sum is read back from the parent each
+ * time it returns except the first.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accel_internal.h"
+
+/* Operand dimensions: 5 axes per operand, built from problem dimensions. */
+enum { AX_MAX = 5 };
+
+typedef struct nest {
+    const hwnas__problem *p;
+    const hwnas__mapping *m;
+    double step[HWNAS__MAX_LOOPS]; /* product of inner bounds on the same dim */
+} nest;
+
+/* Extents per problem dimension of the loops with level >= l (the tile). */
+static void tile_extents(const nest *n, int l, double *e)
+{
+    for (int d = 0; d < HWNAS__NDIMS; d++)
+        e[d] = 1;
+    for (int k = 0; k < n->m->n; k++)
+        if (n->m->loop[k].level >= l)
+            e[n->m->loop[k].dim] *= (double)n->m->loop[k].bound;
+}
+
+/* Operand o's axes from problem extents (or offsets): extents, and how a
+ * shift of the problem indices moves each axis. */
+static int axes_extent(const nest *n, int o, const double *e, double *ax)
+{
+    const hwnas__problem *p = n->p;
+    switch (o) {
+    case HWNAS__OP_W:
+        ax[0] = e[HWNAS__D_G];
+        ax[1] = e[HWNAS__D_M];
+        ax[2] = e[HWNAS__D_C];
+        ax[3] = e[HWNAS__D_R];
+        ax[4] = e[HWNAS__D_S];
+        return 5;
+    case HWNAS__OP_I:
+        ax[0] = e[HWNAS__D_N];
+        ax[1] = e[HWNAS__D_G];
+        ax[2] = e[HWNAS__D_C];
+        ax[3] = (e[HWNAS__D_P] - 1) * (double)p->sh + (e[HWNAS__D_R] - 1) * (double)p->dh + 1;
+        ax[4] = (e[HWNAS__D_Q] - 1) * (double)p->sw + (e[HWNAS__D_S] - 1) * (double)p->dw + 1;
+        return 5;
+    default:
+        ax[0] = e[HWNAS__D_N];
+        ax[1] = e[HWNAS__D_G];
+        ax[2] = e[HWNAS__D_M];
+        ax[3] = e[HWNAS__D_P];
+        ax[4] = e[HWNAS__D_Q];
+        return 5;
+    }
+}
+
+static void axes_shift(const nest *n, int o, const double *s, double *ax)
+{
+    const hwnas__problem *p = n->p;
+    switch (o) {
+    case HWNAS__OP_W:
+        ax[0] = s[HWNAS__D_G];
+        ax[1] = s[HWNAS__D_M];
+        ax[2] = s[HWNAS__D_C];
+        ax[3] = s[HWNAS__D_R];
+        ax[4] = s[HWNAS__D_S];
+        break;
+    case HWNAS__OP_I:
+        ax[0] = s[HWNAS__D_N];
+        ax[1] = s[HWNAS__D_G];
+        ax[2] = s[HWNAS__D_C];
+        ax[3] = s[HWNAS__D_P] * (double)p->sh + s[HWNAS__D_R] * (double)p->dh;
+        ax[4] = s[HWNAS__D_Q] * (double)p->sw + s[HWNAS__D_S] * (double)p->dw;
+        break;
+    default:
+        ax[0] = s[HWNAS__D_N];
+        ax[1] = s[HWNAS__D_G];
+        ax[2] = s[HWNAS__D_M];
+        ax[3] = s[HWNAS__D_P];
+        ax[4] = s[HWNAS__D_Q];
+        break;
+    }
+}
+
+static double volume(const double *ax)
+{
+    double v = 1;
+    for (int i = 0; i < AX_MAX; i++)
+        v *= ax[i];
+    return v;
+}
+
+/* Words one instance of level l receives in all: its first tile, then at
+ * each advance of a temporal loop above l (the loops inside it wrap) the
+ * part of the tile that changed. As Timeloop counts it, a sliding window
+ * shares its halo with the previous tile only when the advancing loop is
+ * the innermost temporal loop above the level; after a wrap the tile is
+ * fetched whole. */
+static double received(const nest *n, int o, int l, const double *ext)
+{
+    const hwnas__mapping *m = n->m;
+    double vol = volume(ext), total = vol, outer = 1;
+    int innermost = -1;
+    for (int j = 0; j < m->n; j++)
+        if (m->loop[j].kind == HWNAS__TEMPORAL && m->loop[j].level < l)
+            innermost = j;
+    for (int j = 0; j < m->n; j++) {
+        const hwnas__loop *lj = &m->loop[j];
+        if (lj->kind != HWNAS__TEMPORAL || lj->level >= l)
+            continue;
+        double count = (double)(lj->bound - 1) * outer;
+        outer *= (double)lj->bound;
+        double s[HWNAS__NDIMS] = {0};
+        s[lj->dim] = n->step[j];
+        for (int i = j + 1; i < m->n; i++) {
+            const hwnas__loop *li = &m->loop[i];
+            if (li->kind == HWNAS__TEMPORAL && li->level < l)
+                s[li->dim] -= (double)(li->bound - 1) * n->step[i];
+        }
+        double ax[AX_MAX], over = 1;
+        int moved = 0;
+        axes_shift(n, o, s, ax);
+        for (int a = 0; a < AX_MAX; a++) {
+            double ov = ext[a] - fabs(ax[a]);
+            over *= ov > 0 ? ov : 0;
+            moved |= ax[a] != 0;
+        }
+        if (!moved)
+            continue; /* the loop does not index o: the tile stays */
+        total += count * (j == innermost ? vol - over : vol);
+    }
+    return total;
+}
+
+/* Product of the spatial loops between level l (inclusive) and level c
+ * (exclusive) over dimensions that do not index operand o: children that
+ * share data (multicast) or reduce partial sums (outputs). */
+static double shared_factor(const hwnas__mapping *m, int o, int l, int c)
+{
+    double f = 1;
+    for (int k = 0; k < m->n; k++) {
+        const hwnas__loop *lp = &m->loop[k];
+        if (lp->kind != HWNAS__TEMPORAL && lp->level >= l && lp->level < c &&
+            !hwnas__dim_relevant(o, lp->dim))
+            f *= (double)lp->bound;
+    }
+    return f;
+}
+
+/* Instances of level l in use: the spatial loops above it. */
+static double instances_used(const hwnas__mapping *m, int l)
+{
+    double u = 1;
+    for (int k = 0; k < m->n; k++)
+        if (m->loop[k].kind != HWNAS__TEMPORAL && m->loop[k].level < l)
+            u *= (double)m->loop[k].bound;
+    return u;
+}
+
+/* Extents of everything an instance of level l sees over the whole run:
+ * the tile and every temporal loop above it. */
+static void lifetime_extents(const nest *n, int l, double *e)
+{
+    tile_extents(n, l, e);
+    for (int k = 0; k < n->m->n; k++)
+        if (n->m->loop[k].level < l && n->m->loop[k].kind == HWNAS__TEMPORAL)
+            e[n->m->loop[k].dim] *= (double)n->m->loop[k].bound;
+}
+
+double hwnas__objective(const hwnas__eval *ev, int objective)
+{
+    switch (objective) {
+    case HWNAS__OBJ_CYCLES:
+        return ev->cycles + ev->energy_pj * 1e-12; /* ties broken by energy */
+    case HWNAS__OBJ_EDP:
+        return ev->cycles * ev->energy_pj;
+    default:
+        return ev->energy_pj + ev->cycles * 1e-12;
+    }
+}
+
+void hwnas__evaluate(const hwnas_accel *a, const hwnas__problem *p, const hwnas__mapping *m,
+                     hwnas__eval *out)
+{
+    nest n = {p, m, {0}};
+    memset(out, 0, sizeof *out);
+    for (int k = 0; k < m->n; k++) {
+        double s = 1;
+        for (int j = k + 1; j < m->n; j++)
+            if (m->loop[j].dim == m->loop[k].dim)
+                s *= (double)m->loop[j].bound;
+        n.step[k] = s;
+    }
+    double temporal = 1, spatial = 1;
+    for (int k = 0; k < m->n; k++) {
+        if (m->loop[k].kind == HWNAS__TEMPORAL)
+            temporal *= (double)m->loop[k].bound;
+        else
+            spatial *= (double)m->loop[k].bound;
+    }
+    out->macs = (double)p->macs;
+    out->mac_units = spatial;
+    out->compute_cycles = temporal;
+    out->utilisation = spatial / (double)a->mac_instances;
+    int L = a->n_levels;
+    for (int o = 0; o < HWNAS__NOPS; o++) {
+        int prev = -1;         /* the nearest level above that keeps o */
+        double prev_part = 0;  /* its partition (outputs), per instance */
+        for (int l = 0; l <= L; l++) {
+            int is_mac = l == L;
+            if (!is_mac && !(m->keeps[l] & (1u << o)))
+                continue;
+            double inst, recv;
+            if (is_mac) {
+                /* no storage: every compute takes its operands anew */
+                inst = spatial;
+                recv = temporal;
+            } else {
+                double e[HWNAS__NDIMS], ext[AX_MAX];
+                tile_extents(&n, l, e);
+                axes_extent(&n, o, e, ext);
+                inst = instances_used(m, l);
+                recv = received(&n, o, l, ext);
+                out->level[l].tile[o] = volume(ext);
+                out->level[l].instances = inst;
+            }
+            double part = 0;
+            if (!is_mac && o == HWNAS__OP_O) {
+                double life[HWNAS__NDIMS], lax[AX_MAX];
+                lifetime_extents(&n, l, life);
+                axes_extent(&n, o, life, lax);
+                part = volume(lax);
+            }
+            if (!is_mac && l > 0) /* the backing store is never filled */
+                out->level[l].fills[o] = inst * (recv - part);
+            if (prev >= 0) {
+                double f = shared_factor(m, o, prev, l);
+                if (o != HWNAS__OP_O) {
+                    /* one read feeds every child that needs the same data */
+                    out->level[prev].reads[o] += inst * recv / f;
+                } else {
+                    /* children's partial sums reduce on the way up; every
+                     * update but the first of each output reads it first */
+                    double pinst = instances_used(m, prev);
+                    double up = inst * recv / f;
+                    out->level[prev].updates[o] += up;
+                    out->level[prev].reads[o] += up - pinst * prev_part;
+                }
+            }
+            if (!is_mac) {
+                prev = l;
+                prev_part = part;
+            }
+        }
+    }
+    /* Energy: per scalar access, an action moves a block of words. */
+    double cycles = temporal;
+    for (int l = 0; l < L; l++) {
+        const hwnas__level *lv = &a->level[l];
+        hwnas__level_stats *st = &out->level[l];
+        double r = 0, w = 0, u = 0;
+        for (int o = 0; o < HWNAS__NOPS; o++) {
+            r += st->reads[o];
+            w += st->fills[o];
+            u += st->updates[o];
+        }
+        st->energy_pj = (r * lv->read_pj + w * lv->write_pj + u * lv->update_pj) / lv->block;
+        double inst = st->instances > 0 ? st->instances : 1;
+        double c = 0;
+        double rbw = lv->read_bw, wbw = lv->write_bw;
+        if (l == 0 && a->dram_gbps > 0) {
+            double words_per_cycle =
+                a->dram_gbps * 1e9 / (a->clock_mhz * 1e6) / ((double)lv->word_bits / 8.0);
+            rbw = wbw = words_per_cycle;
+        }
+        if (rbw > 0 && r / inst / rbw > c)
+            c = r / inst / rbw;
+        if (wbw > 0 && (w + u) / inst / wbw > c)
+            c = (w + u) / inst / wbw;
+        st->cycles = c;
+        if (c > cycles)
+            cycles = c;
+    }
+    out->cycles = cycles;
+    /* Leakage of the instances in use, over the layer's cycles (Accelergy
+     * and Timeloop leave the MACs' out). */
+    for (int l = 0; l < L; l++) {
+        hwnas__level_stats *st = &out->level[l];
+        st->energy_pj += a->level[l].leak_pj * cycles * instances_used(m, l);
+        out->energy_pj += st->energy_pj;
+    }
+    out->mul_energy_pj = out->macs * a->mul_pj * p->mul_power;
+    out->mac_energy_pj = out->mul_energy_pj + out->macs * a->add_pj;
+    out->energy_pj += out->mac_energy_pj;
+}
