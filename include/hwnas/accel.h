@@ -27,7 +27,8 @@
  *
  * Thread rules: a description is read-only once loaded and may be shared
  * by any number of threads; hwnas_accel_run() may be called concurrently
- * on one description. A result is not thread-safe while it is being freed.
+ * on one description. A result is independent of its description (it may
+ * outlive it) and may be read from many threads at once.
  */
 #ifndef HWNAS_ACCEL_H
 #define HWNAS_ACCEL_H

@@ -40,7 +40,7 @@ typedef struct mapped_layer {
 
 struct hwnas_accel_result {
     hwnas_context *ctx;
-    const hwnas_accel *a; /* borrowed: outlives the result (documented) */
+    char name[HWNAS__NAME_MAX]; /* the accelerator's (the result outlives it) */
     int n_levels;
     char level_names[HWNAS__MAX_LEVELS][HWNAS__NAME_MAX];
     double clock_mhz, area_mm2;
@@ -263,7 +263,7 @@ int hwnas_accel_run(hwnas_accel_result **out, const hwnas_accel *a, const hwnas_
     size_t count = hwnas_net_node_count(net);
     if (rc == HWNAS_OK) {
         r->ctx = a->ctx;
-        r->a = a;
+        memcpy(r->name, a->name, sizeof r->name);
         r->n_levels = a->n_levels;
         for (int l = 0; l < a->n_levels; l++)
             memcpy(r->level_names[l], a->level[l].name, HWNAS__NAME_MAX);
@@ -459,7 +459,7 @@ int hwnas_accel_result_json(const hwnas_accel_result *r, char **out)
     hwnas__strbuf sb;
     hwnas__strbuf_init(&sb, r->ctx);
     hwnas__strbuf_puts(&sb, "{\"accelerator\": ");
-    json_str(&sb, r->a->name);
+    json_str(&sb, r->name);
     hwnas__strbuf_printf(&sb, ", \"clock_mhz\": %.10g, \"macs_available\": %lld, \"total\": {",
                          r->clock_mhz, (long long)r->mac_instances);
     json_eval(&sb, r, &r->total, 1);
