@@ -17,6 +17,7 @@
 
 #include "core/core_internal.h"
 #include "hwnas/accel.h"
+#include "hwnas/axmul.h"
 #include "hwnas/net.h"
 
 /* ---- problem: one layer as a loop nest ---------------------------- */
@@ -57,6 +58,14 @@ int hwnas__dim_relevant(int o, int d);
  * multiply (no error is recorded then). */
 int hwnas__problem_from_node(hwnas__problem *out, const hwnas_net *net, size_t i,
                              int64_t batch);
+
+/* The relative power of multiplier mul (a net node's) for a layer on a:
+ * the description's own multiplier when mul is NULL or "exact", else the
+ * named one from reg. Errors: those of hwnas_axmul_registry_get, and
+ * HWNAS_EINVAL for a multiplier without a power figure. reg is not
+ * thread-safe: the caller serialises. */
+int hwnas__mul_power(double *out, const hwnas_accel *a, struct hwnas_axmul_registry *reg,
+                     const char *mul);
 
 /* Number of distinct elements of operand o over all of the problem. */
 double hwnas__problem_size(const hwnas__problem *p, int o);
@@ -142,6 +151,10 @@ int hwnas__accel_parse_text(struct hwnas_accel *a, const char *text, const char 
 /* Defaults of a new [level] section. */
 void hwnas__level_defaults(hwnas__level *lv);
 
+/* The text of a description built into the library ("eyeriss-45nm-int8"),
+ * or NULL. */
+const char *hwnas__accel_builtin(const char *name);
+
 /* ---- mapping -------------------------------------------------------- */
 
 enum { HWNAS__TEMPORAL = 0, HWNAS__SPATIAL_X = 1, HWNAS__SPATIAL_Y = 2 };
@@ -205,6 +218,22 @@ typedef struct hwnas__eval {
 void hwnas__evaluate(const hwnas_accel *a, const hwnas__problem *p,
                      const hwnas__mapping *m, hwnas__eval *out);
 
+/* Add layer e into the net's total t: counts, energies and cycles add up
+ * (layers run one after another); mac_units of t accumulates MAC-cycles. */
+void hwnas__eval_add(hwnas__eval *t, const hwnas__eval *e, int n_levels);
+
+/* The figures of an evaluation, by index into hwnas__figure_names. whole:
+ * e is a net's total (hwnas__eval_add), else one layer's. */
+enum {
+    HWNAS__FIG_ENERGY, HWNAS__FIG_ENERGY_MAC, HWNAS__FIG_ENERGY_MUL, HWNAS__FIG_LATENCY,
+    HWNAS__FIG_CYCLES, HWNAS__FIG_EDP, HWNAS__FIG_UTIL, HWNAS__FIG_DRAM, HWNAS__FIG_MACS,
+    HWNAS__FIG_MAC_SHARE, HWNAS__FIG_AREA, HWNAS__N_FIGURES
+};
+extern const char *const hwnas__figure_names[HWNAS__N_FIGURES];
+extern const char *const hwnas__figure_units[HWNAS__N_FIGURES];
+double hwnas__eval_figure(const hwnas__eval *e, int whole, int k, double clock_mhz,
+                          int64_t mac_instances, double area_mm2);
+
 /* ---- the mapper ------------------------------------------------------ */
 
 enum { HWNAS__OBJ_ENERGY, HWNAS__OBJ_CYCLES, HWNAS__OBJ_EDP };
@@ -223,5 +252,15 @@ int hwnas__map(const hwnas_accel *a, const hwnas__problem *p, const hwnas__mappe
 
 /* Objective value of an evaluation. */
 double hwnas__objective(const hwnas__eval *ev, int objective);
+
+/* A cache of mapped layers, keyed by the problem (shape, strides, the
+ * multiplier's power) for one description and mapper setting: a search
+ * meets the same layers again and again. Thread-safe. */
+typedef struct hwnas__map_cache hwnas__map_cache;
+int hwnas__map_cache_new(hwnas__map_cache **out, hwnas_context *ctx);
+void hwnas__map_cache_free(hwnas__map_cache *c);
+/* hwnas__map through the cache (NULL cache: no caching). */
+int hwnas__map_cached(hwnas__map_cache *c, const hwnas_accel *a, const hwnas__problem *p,
+                      const hwnas__mapper_opts *o, hwnas__eval *ev);
 
 #endif /* HWNAS_ACCEL_INTERNAL_H */

@@ -308,3 +308,58 @@ void hwnas__evaluate(const hwnas_accel *a, const hwnas__problem *p, const hwnas_
     out->mac_energy_pj = out->mul_energy_pj + out->macs * a->add_pj;
     out->energy_pj += out->mac_energy_pj;
 }
+
+void hwnas__eval_add(hwnas__eval *t, const hwnas__eval *e, int n_levels)
+{
+    for (int l = 0; l < n_levels; l++) {
+        for (int o = 0; o < HWNAS__NOPS; o++) {
+            t->level[l].reads[o] += e->level[l].reads[o];
+            t->level[l].fills[o] += e->level[l].fills[o];
+            t->level[l].updates[o] += e->level[l].updates[o];
+        }
+        t->level[l].energy_pj += e->level[l].energy_pj;
+        t->level[l].cycles += e->level[l].cycles;
+    }
+    t->macs += e->macs;
+    t->mac_units += e->mac_units * e->compute_cycles; /* MAC-cycles busy */
+    t->compute_cycles += e->compute_cycles;
+    t->cycles += e->cycles;
+    t->mac_energy_pj += e->mac_energy_pj;
+    t->mul_energy_pj += e->mul_energy_pj;
+    t->energy_pj += e->energy_pj;
+}
+
+const char *const hwnas__figure_names[HWNAS__N_FIGURES] = {
+    "energy_uj", "energy_mac_uj", "energy_mul_uj", "latency_ms",       "cycles",   "edp",
+    "utilisation", "dram_accesses", "macs",     "mac_energy_share", "area_mm2",
+};
+const char *const hwnas__figure_units[HWNAS__N_FIGURES] = {
+    "uJ", "uJ", "uJ", "ms", "cycles", "uJ*ms", "ratio", "words", "MACs", "ratio", "mm2",
+};
+
+double hwnas__eval_figure(const hwnas__eval *e, int whole, int k, double clock_mhz,
+                          int64_t mac_instances, double area_mm2)
+{
+    double ms = e->cycles / (clock_mhz * 1e3);
+    switch (k) {
+    case HWNAS__FIG_ENERGY: return e->energy_pj * 1e-6;
+    case HWNAS__FIG_ENERGY_MAC: return e->mac_energy_pj * 1e-6;
+    case HWNAS__FIG_ENERGY_MUL: return e->mul_energy_pj * 1e-6;
+    case HWNAS__FIG_LATENCY: return ms;
+    case HWNAS__FIG_CYCLES: return e->cycles;
+    case HWNAS__FIG_EDP: return e->energy_pj * 1e-6 * ms;
+    case HWNAS__FIG_UTIL: {
+        double busy = whole ? e->mac_units : e->mac_units * e->compute_cycles;
+        return e->cycles > 0 ? busy / ((double)mac_instances * e->cycles) : 0;
+    }
+    case HWNAS__FIG_DRAM: {
+        double w = 0;
+        for (int o = 0; o < HWNAS__NOPS; o++)
+            w += e->level[0].reads[o] + e->level[0].fills[o] + e->level[0].updates[o];
+        return w;
+    }
+    case HWNAS__FIG_MACS: return e->macs;
+    case HWNAS__FIG_MAC_SHARE: return e->energy_pj > 0 ? e->mac_energy_pj / e->energy_pj : 0;
+    default: return area_mm2;
+    }
+}

@@ -1,5 +1,9 @@
 /* A multiplying layer of the IR as a loop nest over R S P Q C M N G. */
+#include <math.h>
+#include <string.h>
+
 #include "accel_internal.h"
+#include "hwnas/axmul.h"
 #include "hwnas/net.h"
 
 /* Which dimensions index which operand: weights[G][M][C][R][S],
@@ -93,4 +97,23 @@ double hwnas__problem_size(const hwnas__problem *p, int o)
     default:
         return ng * (double)d[HWNAS__D_M] * (double)d[HWNAS__D_P] * (double)d[HWNAS__D_Q];
     }
+}
+
+int hwnas__mul_power(double *out, const hwnas_accel *a, hwnas_axmul_registry *reg,
+                     const char *mul)
+{
+    *out = a->mul_power;
+    if (!mul || strcmp(mul, "exact") == 0)
+        return HWNAS_OK;
+    const hwnas_axmul *m = NULL;
+    int rc = hwnas_axmul_registry_get(&m, reg, mul);
+    if (rc != HWNAS_OK)
+        return rc;
+    double pw = hwnas_axmul_power(m);
+    if (!isfinite(pw) || pw < 0)
+        return hwnas__error(HWNAS_EINVAL, "multiplier '%s' has no power figure (import it with "
+                                          "a params.csv, doc/axmul.md)",
+                            mul);
+    *out = pw;
+    return HWNAS_OK;
 }

@@ -11,8 +11,8 @@
 enum { OPT_OBJECTIVE, OPT_BUDGET, OPT_SEED, OPT_BATCH, OPT_MAPPINGS, OPT_AXMUL_DIR };
 
 static const hwnas__option_spec accel_options[] = {
-    [OPT_OBJECTIVE] = {"objective", HWNAS_OPTION_ENUM, "energy", 0, 0, "energy|cycles|edp",
-                       "what the mapper minimises per layer"},
+    [OPT_OBJECTIVE] = {"objective", HWNAS_OPTION_ENUM, "edp", 0, 0, "energy|cycles|edp",
+                       "what the mapper minimises per layer: energy, cycles (energy breaks ties) or their product"},
     [OPT_BUDGET] = {"budget", HWNAS_OPTION_INT, "600", 1, 10000000, NULL,
                     "mappings the mapper evaluates per layer"},
     [OPT_SEED] = {"seed", HWNAS_OPTION_INT, "1", 0, 9007199254740991.0, NULL,
@@ -120,49 +120,6 @@ static int check_given(const char *text, const char *path)
     return HWNAS_OK;
 }
 
-static double layer_power(const hwnas_accel *a, hwnas_axmul_registry **reg,
-                          const char *axmul_dir, const char *mul, int *rc)
-{
-    *rc = HWNAS_OK;
-    if (!mul || strcmp(mul, "exact") == 0)
-        return a->mul_power;
-    if (!*reg) {
-        *rc = hwnas_axmul_registry_new(reg, a->ctx);
-        if (*rc == HWNAS_OK && axmul_dir && *axmul_dir)
-            *rc = hwnas_axmul_registry_load_dir(*reg, axmul_dir, NULL);
-        if (*rc != HWNAS_OK)
-            return 0;
-    }
-    const hwnas_axmul *m = NULL;
-    *rc = hwnas_axmul_registry_get(&m, *reg, mul);
-    if (*rc != HWNAS_OK)
-        return 0;
-    double pw = hwnas_axmul_power(m);
-    if (isnan(pw))
-        *rc = hwnas__error(HWNAS_EINVAL, "multiplier '%s' has no power figure", mul);
-    return pw;
-}
-
-static void add_eval(hwnas__eval *t, const hwnas__eval *e, int n_levels)
-{
-    for (int l = 0; l < n_levels; l++) {
-        for (int o = 0; o < HWNAS__NOPS; o++) {
-            t->level[l].reads[o] += e->level[l].reads[o];
-            t->level[l].fills[o] += e->level[l].fills[o];
-            t->level[l].updates[o] += e->level[l].updates[o];
-        }
-        t->level[l].energy_pj += e->level[l].energy_pj;
-        t->level[l].cycles += e->level[l].cycles;
-    }
-    t->macs += e->macs;
-    t->mac_units += e->mac_units * e->compute_cycles; /* MAC-cycles busy */
-    t->compute_cycles += e->compute_cycles;
-    t->cycles += e->cycles;
-    t->mac_energy_pj += e->mac_energy_pj;
-    t->mul_energy_pj += e->mul_energy_pj;
-    t->energy_pj += e->energy_pj;
-}
-
 static int run_layers(hwnas_accel_result *r, const hwnas_accel *a, const hwnas_net *net,
                       const hwnas_options *o, const char *given_text, const char *given_path)
 {
@@ -185,7 +142,14 @@ static int run_layers(hwnas_accel_result *r, const hwnas_accel *a, const hwnas_n
         if (rc != HWNAS_OK)
             break;
         const char *name = hwnas_net_node_name(net, i);
-        p.mul_power = layer_power(a, &reg, axmul_dir, hwnas_net_node_multiplier(net, i), &rc);
+        const char *mul = hwnas_net_node_multiplier(net, i);
+        if (mul && strcmp(mul, "exact") != 0 && !reg) {
+            rc = hwnas_axmul_registry_new(&reg, a->ctx);
+            if (rc == HWNAS_OK && *axmul_dir)
+                rc = hwnas_axmul_registry_load_dir(reg, axmul_dir, NULL);
+        }
+        if (rc == HWNAS_OK)
+            rc = hwnas__mul_power(&p.mul_power, a, reg, mul);
         if (rc != HWNAS_OK) {
             rc = hwnas__error(rc, "layer '%s': %s", name, hwnas_error_last());
             break;
@@ -229,7 +193,7 @@ static int run_layers(hwnas_accel_result *r, const hwnas_accel *a, const hwnas_n
             rc = hwnas__enomem();
             break;
         }
-        add_eval(&r->total, &ly->ev, a->n_levels);
+        hwnas__eval_add(&r->total, &ly->ev, a->n_levels);
     }
     hwnas_axmul_registry_free(reg);
     return rc;
@@ -303,38 +267,9 @@ const char *hwnas_accel_result_layer_mapping(const hwnas_accel_result *r, size_t
     return r && i < r->n ? r->layers[i].mapping : NULL;
 }
 
-static const char *const metric_names[] = {
-    "energy_uj", "energy_mac_uj", "energy_mul_uj", "latency_ms",      "cycles", "edp",
-    "utilisation", "dram_accesses", "macs",      "mac_energy_share", "area_mm2",
-};
-
-static double dram_words(const hwnas__eval *e)
-{
-    double w = 0;
-    for (int o = 0; o < HWNAS__NOPS; o++)
-        w += e->level[0].reads[o] + e->level[0].fills[o] + e->level[0].updates[o];
-    return w;
-}
-
 static double metric_of(const hwnas_accel_result *r, const hwnas__eval *e, int whole, int k)
 {
-    double ms = e->cycles / (r->clock_mhz * 1e3);
-    switch (k) {
-    case 0: return e->energy_pj * 1e-6;
-    case 1: return e->mac_energy_pj * 1e-6;
-    case 2: return e->mul_energy_pj * 1e-6;
-    case 3: return ms;
-    case 4: return e->cycles;
-    case 5: return e->energy_pj * 1e-6 * ms;
-    case 6: {
-        double busy = whole ? e->mac_units : e->mac_units * e->compute_cycles;
-        return e->cycles > 0 ? busy / ((double)r->mac_instances * e->cycles) : 0;
-    }
-    case 7: return dram_words(e);
-    case 8: return e->macs;
-    case 9: return e->energy_pj > 0 ? e->mac_energy_pj / e->energy_pj : 0;
-    default: return r->area_mm2;
-    }
+    return hwnas__eval_figure(e, whole, k, r->clock_mhz, r->mac_instances, r->area_mm2);
 }
 
 static int pick(const hwnas_accel_result *r, int64_t layer, const hwnas__eval **e,
@@ -362,9 +297,9 @@ int hwnas_accel_result_metric(double *out, const hwnas_accel_result *r, int64_t 
     int rc = pick(r, layer, &e, "hwnas_accel_result_metric");
     if (rc != HWNAS_OK)
         return rc;
-    for (size_t k = 0; k < HWNAS_ARRAY_SIZE(metric_names); k++)
-        if (strcmp(metric, metric_names[k]) == 0) {
-            *out = metric_of(r, e, layer == -1, (int)k);
+    for (int k = 0; k < HWNAS__N_FIGURES; k++)
+        if (strcmp(metric, hwnas__figure_names[k]) == 0) {
+            *out = metric_of(r, e, layer == -1, k);
             return HWNAS_OK;
         }
     return hwnas__error(HWNAS_ENOTFOUND,
@@ -429,8 +364,9 @@ static void json_str(hwnas__strbuf *sb, const char *s)
 static void json_eval(hwnas__strbuf *sb, const hwnas_accel_result *r, const hwnas__eval *e,
                       int whole)
 {
-    for (size_t k = 0; k < HWNAS_ARRAY_SIZE(metric_names); k++)
-        hwnas__strbuf_printf(sb, "\"%s\": %.10g, ", metric_names[k], metric_of(r, e, whole, (int)k));
+    for (int k = 0; k < HWNAS__N_FIGURES; k++)
+        hwnas__strbuf_printf(sb, "\"%s\": %.10g, ", hwnas__figure_names[k],
+                             metric_of(r, e, whole, k));
     hwnas__strbuf_puts(sb, "\"levels\": [");
     for (int l = 0; l < r->n_levels; l++) {
         const hwnas__level_stats *st = &e->level[l];

@@ -1,0 +1,134 @@
+/*
+ * A cache of mapped layers. A search decodes thousands of networks built
+ * from a few dozen distinct layers; mapping each once makes the
+ * accelerator estimator cost next to nothing after the first candidates.
+ * Mapping runs outside the lock: two threads that miss on the same layer
+ * both map it and get the same result (the mapper is deterministic).
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include "accel_internal.h"
+
+typedef struct entry {
+    hwnas__problem p; /* the key; p.macs unused */
+    hwnas__eval ev;
+    int used;
+} entry;
+
+struct hwnas__map_cache {
+    hwnas_context *ctx;
+    pthread_mutex_t lock;
+    size_t cap;   /* a power of two */
+    size_t count;
+    entry *slots;
+};
+
+int hwnas__map_cache_new(hwnas__map_cache **out, hwnas_context *ctx)
+{
+    hwnas__map_cache *c = hwnas__calloc(ctx, 1, sizeof *c);
+    if (!c)
+        return HWNAS_ENOMEM;
+    c->ctx = ctx;
+    c->cap = 64;
+    c->slots = hwnas__calloc(ctx, c->cap, sizeof *c->slots);
+    if (!c->slots) {
+        hwnas__free(ctx, c);
+        return HWNAS_ENOMEM;
+    }
+    if (pthread_mutex_init(&c->lock, NULL) != 0) {
+        hwnas__free(ctx, c->slots);
+        hwnas__free(ctx, c);
+        return hwnas__error(HWNAS_ENOMEM, "accelerator: cannot create a mutex");
+    }
+    *out = c;
+    return HWNAS_OK;
+}
+
+void hwnas__map_cache_free(hwnas__map_cache *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_destroy(&c->lock);
+    hwnas__free(c->ctx, c->slots);
+    hwnas__free(c->ctx, c);
+}
+
+static uint64_t key_hash(const hwnas__problem *p)
+{
+    struct {
+        int64_t dim[HWNAS__NDIMS], s[4];
+        double power;
+    } k;
+    memset(&k, 0, sizeof k);
+    memcpy(k.dim, p->dim, sizeof k.dim);
+    k.s[0] = p->sh;
+    k.s[1] = p->sw;
+    k.s[2] = p->dh;
+    k.s[3] = p->dw;
+    k.power = p->mul_power;
+    return hwnas__hash_bytes(&k, sizeof k);
+}
+
+static int same(const hwnas__problem *a, const hwnas__problem *b)
+{
+    return memcmp(a->dim, b->dim, sizeof a->dim) == 0 && a->sh == b->sh && a->sw == b->sw &&
+           a->dh == b->dh && a->dw == b->dw && a->mul_power == b->mul_power;
+}
+
+/* The slot of p, or the empty slot where it goes. Lock held. */
+static entry *find(hwnas__map_cache *c, const hwnas__problem *p)
+{
+    size_t i = (size_t)key_hash(p) & (c->cap - 1);
+    while (c->slots[i].used && !same(&c->slots[i].p, p))
+        i = (i + 1) & (c->cap - 1);
+    return &c->slots[i];
+}
+
+static int grow(hwnas__map_cache *c)
+{
+    entry *old = c->slots;
+    size_t old_cap = c->cap;
+    entry *slots = hwnas__calloc(c->ctx, old_cap * 2, sizeof *slots);
+    if (!slots)
+        return HWNAS_ENOMEM;
+    c->slots = slots;
+    c->cap = old_cap * 2;
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i].used)
+            *find(c, &old[i].p) = old[i];
+    hwnas__free(c->ctx, old);
+    return HWNAS_OK;
+}
+
+int hwnas__map_cached(hwnas__map_cache *c, const hwnas_accel *a, const hwnas__problem *p,
+                      const hwnas__mapper_opts *o, hwnas__eval *ev)
+{
+    hwnas__mapping m;
+    if (!c)
+        return hwnas__map(a, p, o, &m, ev);
+    pthread_mutex_lock(&c->lock);
+    entry *e = find(c, p);
+    int hit = e->used;
+    if (hit)
+        *ev = e->ev;
+    pthread_mutex_unlock(&c->lock);
+    if (hit)
+        return HWNAS_OK;
+    int rc = hwnas__map(a, p, o, &m, ev);
+    if (rc != HWNAS_OK)
+        return rc;
+    pthread_mutex_lock(&c->lock);
+    /* keep the table at most half full; a failed grow only skips caching */
+    if ((c->count + 1) * 2 <= c->cap || grow(c) == HWNAS_OK) {
+        e = find(c, p);
+        if (!e->used) {
+            e->p = *p;
+            e->ev = *ev;
+            e->used = 1;
+            c->count++;
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    return HWNAS_OK;
+}

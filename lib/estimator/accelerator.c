@@ -1,0 +1,152 @@
+/*
+ * estimator:accelerator - a net mapped layer by layer onto a spatial array
+ * (lib/accel): energy, latency, area and where the energy goes.
+ *
+ * The description comes from hardware=FILE or, when empty, the built-in
+ * eyeriss-45nm-int8 (examples/hardware/eyeriss_45nm_int8.hw). Mapped
+ * layers are cached by shape and multiplier, so a search maps each
+ * distinct layer once.
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include "accel/accel_internal.h"
+#include "estimator_internal.h"
+#include "hwnas/axmul.h"
+
+enum { OPT_HARDWARE, OPT_OBJECTIVE, OPT_BUDGET, OPT_SEED, OPT_BATCH, OPT_AXMUL_DIR };
+
+static const hwnas__option_spec accelerator_options[] = {
+    [OPT_HARDWARE] = {"hardware", HWNAS_OPTION_STRING, "", 0, 0, NULL,
+                      "hardware description file (doc/formats/hardware.md, version 1 or 2); "
+                      "empty = the built-in eyeriss-45nm-int8"},
+    [OPT_OBJECTIVE] = {"objective", HWNAS_OPTION_ENUM, "edp", 0, 0, "energy|cycles|edp",
+                       "what the mapper minimises per layer: energy, cycles (energy breaks ties) "
+                       "or their product"},
+    [OPT_BUDGET] = {"budget", HWNAS_OPTION_INT, "600", 1, 10000000, NULL,
+                    "mappings the mapper evaluates per distinct layer"},
+    [OPT_SEED] = {"seed", HWNAS_OPTION_INT, "1", 0, 9007199254740991.0, NULL,
+                  "seed of the mapper's search (with the layer's shape)"},
+    [OPT_BATCH] = {"batch", HWNAS_OPTION_INT, "1", 1, 1000000, NULL,
+                   "images per run: weights are fetched once per batch; figures are per batch"},
+    [OPT_AXMUL_DIR] = {"axmul_dir", HWNAS_OPTION_STRING, "", 0, 0, NULL,
+                       "directory of imported multiplier tables (names not built in)"},
+};
+
+const hwnas__kind hwnas__estimator_accelerator_kind = {
+    "estimator:accelerator", accelerator_options, HWNAS_ARRAY_SIZE(accelerator_options),
+    &hwnas__estimator_accelerator_impl,
+};
+
+/* The metrics, in this order: a subset of lib/accel's figures. */
+static const int figures[] = {
+    HWNAS__FIG_ENERGY, HWNAS__FIG_LATENCY,   HWNAS__FIG_CYCLES,     HWNAS__FIG_EDP,
+    HWNAS__FIG_AREA,   HWNAS__FIG_UTIL,      HWNAS__FIG_DRAM,       HWNAS__FIG_MAC_SHARE,
+    HWNAS__FIG_ENERGY_MAC, HWNAS__FIG_ENERGY_MUL,
+};
+
+typedef struct accelerator_state {
+    hwnas_accel *accel;
+    hwnas__map_cache *cache;
+    hwnas__mapper_opts mapper;
+    int64_t batch;
+    double area_mm2;
+    hwnas_axmul_registry *reg; /* per-layer multipliers, guarded by lock */
+    pthread_mutex_t lock;
+    int lock_ready;
+} accelerator_state;
+
+static void accelerator_fini(hwnas_estimator *e)
+{
+    accelerator_state *st = e->state;
+    if (!st)
+        return;
+    hwnas__map_cache_free(st->cache);
+    hwnas_accel_free(st->accel);
+    hwnas_axmul_registry_free(st->reg);
+    if (st->lock_ready)
+        pthread_mutex_destroy(&st->lock);
+    hwnas__free(e->ctx, st);
+    e->state = NULL;
+}
+
+static int accelerator_init(hwnas_estimator *e)
+{
+    accelerator_state *st = hwnas__calloc(e->ctx, 1, sizeof *st);
+    if (!st)
+        return HWNAS_ENOMEM;
+    e->state = st;
+    if (pthread_mutex_init(&st->lock, NULL) != 0)
+        return hwnas__error(HWNAS_ENOMEM, "estimator:accelerator: cannot create a mutex");
+    st->lock_ready = 1;
+    const char *path = hwnas__options_str(e->options, OPT_HARDWARE);
+    const char *dir = hwnas__options_str(e->options, OPT_AXMUL_DIR);
+    int rc;
+    if (*path)
+        rc = hwnas_accel_load(&st->accel, e->ctx, path, dir);
+    else
+        rc = hwnas_accel_parse(&st->accel, e->ctx, hwnas__accel_builtin("eyeriss-45nm-int8"),
+                               "<built-in eyeriss-45nm-int8>", dir);
+    if (rc == HWNAS_OK)
+        rc = hwnas__map_cache_new(&st->cache, e->ctx);
+    if (rc == HWNAS_OK)
+        rc = hwnas_axmul_registry_new(&st->reg, e->ctx);
+    if (rc == HWNAS_OK && *dir)
+        rc = hwnas_axmul_registry_load_dir(st->reg, dir, NULL);
+    if (rc != HWNAS_OK)
+        return rc;
+    st->mapper.objective = (int)hwnas__options_int(e->options, OPT_OBJECTIVE);
+    st->mapper.budget = hwnas__options_int(e->options, OPT_BUDGET);
+    st->mapper.seed = (uint64_t)hwnas__options_int(e->options, OPT_SEED);
+    st->batch = hwnas__options_int(e->options, OPT_BATCH);
+    st->area_mm2 = hwnas_accel_area_mm2(st->accel);
+    for (size_t k = 0; rc == HWNAS_OK && k < HWNAS_ARRAY_SIZE(figures); k++)
+        rc = hwnas__estimator_add_metric(e, hwnas__figure_names[figures[k]],
+                                         hwnas__figure_units[figures[k]]);
+    return rc;
+}
+
+static int accelerator_estimate(hwnas_estimator *e, const hwnas_net *net, const char *key,
+                                uint64_t stream, double *values)
+{
+    (void)key;
+    (void)stream;
+    accelerator_state *st = e->state;
+    const hwnas_accel *a = st->accel;
+    hwnas__eval total;
+    memset(&total, 0, sizeof total);
+    size_t n = hwnas_net_node_count(net), layers = 0;
+    for (size_t i = 0; i < n; i++) {
+        hwnas__problem p;
+        int rc = hwnas__problem_from_node(&p, net, i, st->batch);
+        if (rc == HWNAS_EUNSUPPORTED)
+            continue;
+        if (rc == HWNAS_OK) {
+            pthread_mutex_lock(&st->lock);
+            rc = hwnas__mul_power(&p.mul_power, a, st->reg, hwnas_net_node_multiplier(net, i));
+            pthread_mutex_unlock(&st->lock);
+        }
+        hwnas__eval ev;
+        if (rc == HWNAS_OK)
+            rc = hwnas__map_cached(st->cache, a, &p, &st->mapper, &ev);
+        if (rc != HWNAS_OK)
+            return hwnas__error(rc, "estimator:accelerator: layer '%s' on %s: %s",
+                                hwnas_net_node_name(net, i), a->name, hwnas_error_last());
+        hwnas__eval_add(&total, &ev, a->n_levels);
+        layers++;
+    }
+    if (layers == 0)
+        return hwnas__error(HWNAS_EUNSUPPORTED,
+                            "estimator:accelerator: the net has no layer that multiplies "
+                            "(conv, dwconv, linear)");
+    for (size_t k = 0; k < HWNAS_ARRAY_SIZE(figures); k++)
+        values[k] = hwnas__eval_figure(&total, 1, figures[k], a->clock_mhz, a->mac_instances,
+                                       st->area_mm2);
+    return HWNAS_OK;
+}
+
+const hwnas__estimator_impl hwnas__estimator_accelerator_impl = {
+    .init = accelerator_init,
+    .fini = accelerator_fini,
+    .estimate = accelerator_estimate,
+};
