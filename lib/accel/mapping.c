@@ -154,6 +154,10 @@ void hwnas__mapping_format(const hwnas_accel *a, const hwnas__mapping *m, hwnas_
 
 int hwnas__mapping_check(const hwnas_accel *a, const hwnas__problem *p, const hwnas__mapping *m)
 {
+    if (m->keeps[0] != HWNAS__KEEP_ALL)
+        return hwnas__error(HWNAS_EINVAL, "mapping: level %s is the backing store and keeps "
+                                          "every operand",
+                            a->level[0].name);
     double prod[HWNAS__NDIMS];
     for (int d = 0; d < HWNAS__NDIMS; d++)
         prod[d] = 1;
@@ -177,10 +181,6 @@ int hwnas__mapping_check(const hwnas_accel *a, const hwnas__problem *p, const hw
                                 "%lld",
                                 hwnas__dim_letters[d], prod[d], hwnas__dim_letters[d],
                                 (long long)p->dim[d]);
-    if (m->keeps[0] != HWNAS__KEEP_ALL)
-        return hwnas__error(HWNAS_EINVAL, "mapping: level %s is the backing store and keeps "
-                                          "every operand",
-                            a->level[0].name);
     for (int l = 0; l < a->n_levels; l++) {
         int64_t fx, fy;
         hwnas__accel_fanout(a, l, &fx, &fy);

@@ -149,14 +149,16 @@ static double received(const nest *n, int o, int l, const double *ext)
 
 /* Product of the spatial loops between level l (inclusive) and level c
  * (exclusive) over dimensions that do not index operand o: children that
- * share data (multicast) or reduce partial sums (outputs). */
-static double shared_factor(const hwnas__mapping *m, int o, int l, int c)
+ * share data (multicast) or reduce partial sums (outputs) on a network
+ * that can (a level's multicast setting covers both). */
+static double shared_factor(const hwnas_accel *a, const hwnas__mapping *m, int o, int l,
+                            int c)
 {
     double f = 1;
     for (int k = 0; k < m->n; k++) {
         const hwnas__loop *lp = &m->loop[k];
         if (lp->kind != HWNAS__TEMPORAL && lp->level >= l && lp->level < c &&
-            !hwnas__dim_relevant(o, lp->dim))
+            a->level[lp->level].multicast && !hwnas__dim_relevant(o, lp->dim))
             f *= (double)lp->bound;
     }
     return f;
@@ -249,7 +251,7 @@ void hwnas__evaluate(const hwnas_accel *a, const hwnas__problem *p, const hwnas_
             if (!is_mac && l > 0) /* the backing store is never filled */
                 out->level[l].fills[o] = inst * (recv - part);
             if (prev >= 0) {
-                double f = shared_factor(m, o, prev, l);
+                double f = shared_factor(a, m, o, prev, l);
                 if (o != HWNAS__OP_O) {
                     /* one read feeds every child that needs the same data */
                     out->level[prev].reads[o] += inst * recv / f;
