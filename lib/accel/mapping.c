@@ -34,7 +34,7 @@ int hwnas__mapping_parse(hwnas__mapping *out, const hwnas_accel *a, const char *
     const char *p = text;
     int last = -1;
     while (*p) {
-        while (*p == ' ' || *p == '\t' || *p == '|')
+        while (*p == ' ' || *p == '\t' || *p == '|' || *p == '\r' || *p == '\n')
             p++;
         if (!*p)
             break;
@@ -81,7 +81,7 @@ int hwnas__mapping_parse(hwnas__mapping *out, const hwnas_accel *a, const char *
                                 a->level[l].name);
         p++;
         for (;;) {
-            while (*p == ' ' || *p == '\t')
+            while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
                 p++;
             if (!*p || *p == '|')
                 break;
@@ -106,7 +106,7 @@ int hwnas__mapping_parse(hwnas__mapping *out, const hwnas_accel *a, const char *
                                         where, a->level[l].name);
                 end += 2;
             }
-            if (*end && *end != ' ' && *end != '\t' && *end != '|')
+            if (*end && !strchr(" \t\r\n|", *end))
                 return hwnas__error(HWNAS_EINVAL, "%s: level %s: unexpected '%c' after a loop",
                                     where, a->level[l].name, *end);
             if (kind == HWNAS__TEMPORAL && m.n > 0 && m.loop[m.n - 1].level == l &&
