@@ -218,6 +218,11 @@ typedef struct hwnas__eval {
 void hwnas__evaluate(const hwnas_accel *a, const hwnas__problem *p,
                      const hwnas__mapping *m, hwnas__eval *out);
 
+/* Price the multiplies of ev with p's multiplier (p->mul_power): the
+ * mapper maps every layer at the exact multiplier's power, since the
+ * multiplier changes no count, only the MAC energy. */
+void hwnas__eval_reprice(hwnas__eval *ev, const hwnas_accel *a, const hwnas__problem *p);
+
 /* Add layer e into the net's total t: counts, energies and cycles add up
  * (layers run one after another); mac_units of t accumulates MAC-cycles. */
 void hwnas__eval_add(hwnas__eval *t, const hwnas__eval *e, int n_levels);
@@ -253,9 +258,10 @@ int hwnas__map(const hwnas_accel *a, const hwnas__problem *p, const hwnas__mappe
 /* Objective value of an evaluation. */
 double hwnas__objective(const hwnas__eval *ev, int objective);
 
-/* A cache of mapped layers, keyed by the problem (shape, strides, the
- * multiplier's power) for one description and mapper setting: a search
- * meets the same layers again and again. Thread-safe. */
+/* A cache of mapped layers, keyed by the problem's shape and strides for
+ * one description and mapper setting (a search meets the same layers again
+ * and again); each layer is mapped at the exact multiplier's power and
+ * priced with its own. Thread-safe. */
 typedef struct hwnas__map_cache hwnas__map_cache;
 int hwnas__map_cache_new(hwnas__map_cache **out, hwnas_context *ctx);
 void hwnas__map_cache_free(hwnas__map_cache *c);

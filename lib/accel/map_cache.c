@@ -1,5 +1,5 @@
 /*
- * A cache of mapped layers. A search decodes thousands of networks built
+ * A cache of mapped layers, keyed by shape and strides. A search decodes thousands of networks built
  * from a few dozen distinct layers; mapping each once makes the
  * accelerator estimator cost next to nothing after the first candidates.
  * Mapping runs outside the lock: two threads that miss on the same layer
@@ -58,7 +58,6 @@ static uint64_t key_hash(const hwnas__problem *p)
 {
     struct {
         int64_t dim[HWNAS__NDIMS], s[4];
-        double power;
     } k;
     memset(&k, 0, sizeof k);
     memcpy(k.dim, p->dim, sizeof k.dim);
@@ -66,14 +65,13 @@ static uint64_t key_hash(const hwnas__problem *p)
     k.s[1] = p->sw;
     k.s[2] = p->dh;
     k.s[3] = p->dw;
-    k.power = p->mul_power;
     return hwnas__hash_bytes(&k, sizeof k);
 }
 
 static int same(const hwnas__problem *a, const hwnas__problem *b)
 {
     return memcmp(a->dim, b->dim, sizeof a->dim) == 0 && a->sh == b->sh && a->sw == b->sw &&
-           a->dh == b->dh && a->dw == b->dw && a->mul_power == b->mul_power;
+           a->dh == b->dh && a->dw == b->dw;
 }
 
 /* The slot of p, or the empty slot where it goes. Lock held. */
@@ -101,21 +99,38 @@ static int grow(hwnas__map_cache *c)
     return HWNAS_OK;
 }
 
+/* The multiplier changes the MAC energy only, the same for every mapping:
+ * layers are mapped at the exact multiplier's power and priced with their
+ * own after (under objective=edp the MAC energy is a constant term). */
+static int map_exact(const hwnas_accel *a, const hwnas__problem *p,
+                     const hwnas__mapper_opts *o, hwnas__eval *ev)
+{
+    hwnas__problem q = *p;
+    hwnas__mapping m;
+    q.mul_power = 1;
+    return hwnas__map(a, &q, o, &m, ev);
+}
+
 int hwnas__map_cached(hwnas__map_cache *c, const hwnas_accel *a, const hwnas__problem *p,
                       const hwnas__mapper_opts *o, hwnas__eval *ev)
 {
-    hwnas__mapping m;
-    if (!c)
-        return hwnas__map(a, p, o, &m, ev);
+    if (!c) {
+        int rc = map_exact(a, p, o, ev);
+        if (rc == HWNAS_OK)
+            hwnas__eval_reprice(ev, a, p);
+        return rc;
+    }
     pthread_mutex_lock(&c->lock);
     entry *e = find(c, p);
     int hit = e->used;
     if (hit)
         *ev = e->ev;
     pthread_mutex_unlock(&c->lock);
-    if (hit)
+    if (hit) {
+        hwnas__eval_reprice(ev, a, p);
         return HWNAS_OK;
-    int rc = hwnas__map(a, p, o, &m, ev);
+    }
+    int rc = map_exact(a, p, o, ev);
     if (rc != HWNAS_OK)
         return rc;
     pthread_mutex_lock(&c->lock);
@@ -130,5 +145,6 @@ int hwnas__map_cached(hwnas__map_cache *c, const hwnas_accel *a, const hwnas__pr
         }
     }
     pthread_mutex_unlock(&c->lock);
+    hwnas__eval_reprice(ev, a, p);
     return HWNAS_OK;
 }

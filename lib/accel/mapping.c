@@ -190,27 +190,22 @@ int hwnas__mapping_check(const hwnas_accel *a, const hwnas__problem *p, const hw
                                 "%lld",
                                 a->level[l].name, sx[l], sy[l], (long long)fx, (long long)fy);
     }
-    /* Capacity: the tiles an instance keeps must fit its words. */
-    for (int l = 1; l < a->n_levels; l++) {
+    /* Capacity: the tiles an instance keeps must fit its words. Tiles
+     * grow outwards: walk the loops from the inside. */
+    hwnas__problem tile = *p;
+    for (int d = 0; d < HWNAS__NDIMS; d++)
+        tile.dim[d] = 1;
+    int k = m->n - 1;
+    for (int l = a->n_levels - 1; l >= 1; l--) {
         const hwnas__level *lv = &a->level[l];
+        for (; k >= 0 && m->loop[k].level >= l; k--)
+            tile.dim[m->loop[k].dim] *= m->loop[k].bound;
         if (lv->words <= 0)
             continue;
-        hwnas__mapping sub = *m;
         double need = 0;
-        double e[HWNAS__NDIMS];
-        for (int d = 0; d < HWNAS__NDIMS; d++)
-            e[d] = 1;
-        for (int k = 0; k < sub.n; k++)
-            if (sub.loop[k].level >= l)
-                e[sub.loop[k].dim] *= (double)sub.loop[k].bound;
-        hwnas__problem tile = *p;
-        for (int o = 0; o < HWNAS__NOPS; o++) {
-            if (!(m->keeps[l] & (1u << o)))
-                continue;
-            for (int d = 0; d < HWNAS__NDIMS; d++)
-                tile.dim[d] = (int64_t)e[d];
-            need += hwnas__problem_size(&tile, o);
-        }
+        for (int o = 0; o < HWNAS__NOPS; o++)
+            if (m->keeps[l] & (1u << o))
+                need += hwnas__problem_size(&tile, o);
         if (need > lv->words)
             return hwnas__error(HWNAS_EINVAL,
                                 "mapping: level %s needs %.0f words for its tiles, it has %.0f",

@@ -27,16 +27,43 @@ typedef struct nest {
     const hwnas__problem *p;
     const hwnas__mapping *m;
     double step[HWNAS__MAX_LOOPS]; /* product of inner bounds on the same dim */
+    /* per level l: extents of the loops at l and below (the tile), and of
+     * the tile with every temporal loop above it (what one instance sees) */
+    double tile[HWNAS__MAX_LEVELS + 1][HWNAS__NDIMS];
+    double life[HWNAS__MAX_LEVELS + 1][HWNAS__NDIMS];
+    double inst[HWNAS__MAX_LEVELS + 1]; /* instances in use: spatial loops above */
 } nest;
 
-/* Extents per problem dimension of the loops with level >= l (the tile). */
-static void tile_extents(const nest *n, int l, double *e)
+/* Fill the tables of n for an architecture of L levels. */
+static void nest_tables(nest *n, int L)
 {
+    const hwnas__mapping *m = n->m;
+    double e[HWNAS__NDIMS], above_t[HWNAS__NDIMS];
     for (int d = 0; d < HWNAS__NDIMS; d++)
-        e[d] = 1;
-    for (int k = 0; k < n->m->n; k++)
-        if (n->m->loop[k].level >= l)
-            e[n->m->loop[k].dim] *= (double)n->m->loop[k].bound;
+        e[d] = above_t[d] = 1;
+    /* tiles from the inside out; step[k]: product of the bounds inside k */
+    int k = m->n - 1;
+    for (int l = L; l >= 0; l--) {
+        for (; k >= 0 && m->loop[k].level >= l; k--) {
+            n->step[k] = e[m->loop[k].dim];
+            e[m->loop[k].dim] *= (double)m->loop[k].bound;
+        }
+        memcpy(n->tile[l], e, sizeof e);
+    }
+    /* instances and lifetimes from the outside in */
+    double inst = 1;
+    k = 0;
+    for (int l = 0; l <= L; l++) {
+        for (; k < m->n && m->loop[k].level < l; k++) {
+            if (m->loop[k].kind == HWNAS__TEMPORAL)
+                above_t[m->loop[k].dim] *= (double)m->loop[k].bound;
+            else
+                inst *= (double)m->loop[k].bound;
+        }
+        n->inst[l] = inst;
+        for (int d = 0; d < HWNAS__NDIMS; d++)
+            n->life[l][d] = n->tile[l][d] * above_t[d];
+    }
 }
 
 /* Operand o's axes from problem extents (or offsets): extents, and how a
@@ -114,24 +141,28 @@ static double volume(const double *ax)
 static double received(const nest *n, int o, int l, const double *ext)
 {
     const hwnas__mapping *m = n->m;
-    double vol = volume(ext), total = vol, outer = 1;
-    int innermost = -1;
-    for (int j = 0; j < m->n; j++)
-        if (m->loop[j].kind == HWNAS__TEMPORAL && m->loop[j].level < l)
-            innermost = j;
-    for (int j = 0; j < m->n; j++) {
-        const hwnas__loop *lj = &m->loop[j];
-        if (lj->kind != HWNAS__TEMPORAL || lj->level >= l)
-            continue;
-        double count = (double)(lj->bound - 1) * outer;
-        outer *= (double)lj->bound;
-        double s[HWNAS__NDIMS] = {0};
-        s[lj->dim] = n->step[j];
-        for (int i = j + 1; i < m->n; i++) {
-            const hwnas__loop *li = &m->loop[i];
-            if (li->kind == HWNAS__TEMPORAL && li->level < l)
-                s[li->dim] -= (double)(li->bound - 1) * n->step[i];
-        }
+    double vol = volume(ext), total = vol;
+    /* walk the temporal loops above l from the inside out, keeping how far
+     * the loops inside the current one have moved when they wrap */
+    double wrap[HWNAS__NDIMS] = {0};
+    int innermost = 1;
+    int idx[HWNAS__MAX_LOOPS], nt = 0;
+    for (int j = 0; j < m->n && m->loop[j].level < l; j++)
+        if (m->loop[j].kind == HWNAS__TEMPORAL)
+            idx[nt++] = j;
+    /* count of advances of loop t: (b_t - 1) x the product of bounds outside */
+    double outer[HWNAS__MAX_LOOPS];
+    double prod = 1;
+    for (int t = 0; t < nt; t++) {
+        outer[t] = prod;
+        prod *= (double)m->loop[idx[t]].bound;
+    }
+    for (int t = nt - 1; t >= 0; t--) {
+        const hwnas__loop *lj = &m->loop[idx[t]];
+        double s[HWNAS__NDIMS];
+        for (int d = 0; d < HWNAS__NDIMS; d++)
+            s[d] = -wrap[d];
+        s[lj->dim] += n->step[idx[t]];
         double ax[AX_MAX], over = 1;
         int moved = 0;
         axes_shift(n, o, s, ax);
@@ -140,9 +171,11 @@ static double received(const nest *n, int o, int l, const double *ext)
             over *= ov > 0 ? ov : 0;
             moved |= ax[a] != 0;
         }
-        if (!moved)
-            continue; /* the loop does not index o: the tile stays */
-        total += count * (j == innermost ? vol - over : vol);
+        /* a loop that does not index o leaves the tile where it is */
+        if (moved)
+            total += (double)(lj->bound - 1) * outer[t] * (innermost ? vol - over : vol);
+        innermost = 0;
+        wrap[lj->dim] += (double)(lj->bound - 1) * n->step[idx[t]];
     }
     return total;
 }
@@ -164,26 +197,6 @@ static double shared_factor(const hwnas_accel *a, const hwnas__mapping *m, int o
     return f;
 }
 
-/* Instances of level l in use: the spatial loops above it. */
-static double instances_used(const hwnas__mapping *m, int l)
-{
-    double u = 1;
-    for (int k = 0; k < m->n; k++)
-        if (m->loop[k].kind != HWNAS__TEMPORAL && m->loop[k].level < l)
-            u *= (double)m->loop[k].bound;
-    return u;
-}
-
-/* Extents of everything an instance of level l sees over the whole run:
- * the tile and every temporal loop above it. */
-static void lifetime_extents(const nest *n, int l, double *e)
-{
-    tile_extents(n, l, e);
-    for (int k = 0; k < n->m->n; k++)
-        if (n->m->loop[k].level < l && n->m->loop[k].kind == HWNAS__TEMPORAL)
-            e[n->m->loop[k].dim] *= (double)n->m->loop[k].bound;
-}
-
 double hwnas__objective(const hwnas__eval *ev, int objective)
 {
     switch (objective) {
@@ -199,15 +212,11 @@ double hwnas__objective(const hwnas__eval *ev, int objective)
 void hwnas__evaluate(const hwnas_accel *a, const hwnas__problem *p, const hwnas__mapping *m,
                      hwnas__eval *out)
 {
-    nest n = {p, m, {0}};
+    nest n;
+    n.p = p;
+    n.m = m;
+    nest_tables(&n, a->n_levels);
     memset(out, 0, sizeof *out);
-    for (int k = 0; k < m->n; k++) {
-        double s = 1;
-        for (int j = k + 1; j < m->n; j++)
-            if (m->loop[j].dim == m->loop[k].dim)
-                s *= (double)m->loop[j].bound;
-        n.step[k] = s;
-    }
     double temporal = 1, spatial = 1;
     for (int k = 0; k < m->n; k++) {
         if (m->loop[k].kind == HWNAS__TEMPORAL)
@@ -233,19 +242,17 @@ void hwnas__evaluate(const hwnas_accel *a, const hwnas__problem *p, const hwnas_
                 inst = spatial;
                 recv = temporal;
             } else {
-                double e[HWNAS__NDIMS], ext[AX_MAX];
-                tile_extents(&n, l, e);
-                axes_extent(&n, o, e, ext);
-                inst = instances_used(m, l);
+                double ext[AX_MAX];
+                axes_extent(&n, o, n.tile[l], ext);
+                inst = n.inst[l];
                 recv = received(&n, o, l, ext);
                 out->level[l].tile[o] = volume(ext);
                 out->level[l].instances = inst;
             }
             double part = 0;
             if (!is_mac && o == HWNAS__OP_O) {
-                double life[HWNAS__NDIMS], lax[AX_MAX];
-                lifetime_extents(&n, l, life);
-                axes_extent(&n, o, life, lax);
+                double lax[AX_MAX];
+                axes_extent(&n, o, n.life[l], lax);
                 part = volume(lax);
             }
             if (!is_mac && l > 0) /* the backing store is never filled */
@@ -258,7 +265,7 @@ void hwnas__evaluate(const hwnas_accel *a, const hwnas__problem *p, const hwnas_
                 } else {
                     /* children's partial sums reduce on the way up; every
                      * update but the first of each output reads it first */
-                    double pinst = instances_used(m, prev);
+                    double pinst = n.inst[prev];
                     double up = inst * recv / f;
                     out->level[prev].updates[o] += up;
                     out->level[prev].reads[o] += up - pinst * prev_part;
@@ -303,7 +310,7 @@ void hwnas__evaluate(const hwnas_accel *a, const hwnas__problem *p, const hwnas_
      * and Timeloop leave the MACs' out). */
     for (int l = 0; l < L; l++) {
         hwnas__level_stats *st = &out->level[l];
-        st->energy_pj += a->level[l].leak_pj * cycles * instances_used(m, l);
+        st->energy_pj += a->level[l].leak_pj * cycles * n.inst[l];
         out->energy_pj += st->energy_pj;
     }
     out->mul_energy_pj = out->macs * a->mul_pj * p->mul_power;
@@ -364,4 +371,12 @@ double hwnas__eval_figure(const hwnas__eval *e, int whole, int k, double clock_m
     case HWNAS__FIG_MAC_SHARE: return e->energy_pj > 0 ? e->mac_energy_pj / e->energy_pj : 0;
     default: return area_mm2;
     }
+}
+
+void hwnas__eval_reprice(hwnas__eval *ev, const hwnas_accel *a, const hwnas__problem *p)
+{
+    double mul = ev->macs * a->mul_pj * p->mul_power;
+    ev->energy_pj += mul - ev->mul_energy_pj;
+    ev->mac_energy_pj += mul - ev->mul_energy_pj;
+    ev->mul_energy_pj = mul;
 }

@@ -176,11 +176,14 @@ static int run_layers(hwnas_accel_result *r, const hwnas_accel *a, const hwnas_n
             }
             hwnas__evaluate(a, &p, &m, &ly->ev);
         } else {
-            rc = hwnas__map(a, &p, &mo, &m, &ly->ev);
+            hwnas__problem exact = p;
+            exact.mul_power = 1;
+            rc = hwnas__map(a, &exact, &mo, &m, &ly->ev);
             if (rc != HWNAS_OK) {
                 rc = hwnas__error(rc, "layer '%s' on %s: %s", name, a->name, hwnas_error_last());
                 break;
             }
+            hwnas__eval_reprice(&ly->ev, a, &p);
         }
         hwnas__strbuf_init(&sb, r->ctx);
         hwnas__mapping_format(a, &m, &sb);
