@@ -1,6 +1,9 @@
 /*
  * The mapper: a search over the legal mappings of one layer.
  *
+ * A layer with few ways to spread its factors over the slots (at most half
+ * the budget) has them all tried, each with one loop order per level, and
+ * the rest of the budget climbs from the best. Otherwise:
  * A candidate assigns every prime factor of every dimension to a slot (a
  * level's temporal loops, or its spatial loops along X or Y) allowed by
  * the dataflow constraints, and orders each level's temporal loops. The
@@ -310,6 +313,103 @@ static int build_space(space *sp, const hwnas_accel *a, const hwnas__problem *p)
     return HWNAS_OK;
 }
 
+/* ---- exhaustive search, for layers with few factorisations ---------- */
+
+typedef struct prime_group {
+    int d;      /* dimension */
+    int64_t p;  /* prime */
+    int e;      /* multiplicity */
+} prime_group;
+
+typedef struct exhaust {
+    const space *sp;
+    const hwnas__mapper_opts *o;
+    int n_groups;
+    prime_group grp[HWNAS__NDIMS * MAX_PRIMES];
+    int slots[HWNAS__NDIMS][MAX_SLOTS]; /* slots that allow each dim */
+    int n_slots[HWNAS__NDIMS];
+    genome g;        /* the assignment being built; orders fixed */
+    genome best;
+    double best_obj;
+    hwnas__mapping best_m;
+    hwnas__eval best_ev;
+    int64_t evaluated;
+} exhaust;
+
+static double binomial(int n, int k)
+{
+    double v = 1;
+    for (int i = 1; i <= k; i++)
+        v = v * (n - k + i) / i;
+    return v;
+}
+
+/* Group each dimension's primes; the number of assignments to slots. */
+static double exhaust_prepare(exhaust *x, const space *sp)
+{
+    x->n_groups = 0;
+    double count = 1;
+    for (int d = 0; d < HWNAS__NDIMS; d++) {
+        x->n_slots[d] = 0;
+        for (int s = 0; s < sp->n_slots; s++)
+            if (sp->allowed[s] >> d & 1u)
+                x->slots[d][x->n_slots[d]++] = s;
+        for (int i = 0; i < sp->n_primes[d];) {
+            int j = i;
+            while (j < sp->n_primes[d] && sp->primes[d][j] == sp->primes[d][i])
+                j++;
+            x->grp[x->n_groups++] = (prime_group){d, sp->primes[d][i], j - i};
+            count *= binomial(j - i + x->n_slots[d] - 1, x->n_slots[d] - 1);
+            i = j;
+        }
+    }
+    return count;
+}
+
+static void exhaust_leaf(exhaust *x)
+{
+    const space *sp = x->sp;
+    hwnas__mapping m;
+    hwnas__eval e;
+    to_mapping(sp, &x->g, &m);
+    if (hwnas__mapping_check(sp->a, sp->p, &m) != HWNAS_OK)
+        return;
+    hwnas__evaluate(sp->a, sp->p, &m, &e);
+    x->evaluated++;
+    double obj = hwnas__objective(&e, x->o->objective);
+    if (obj < x->best_obj) {
+        x->best_obj = obj;
+        x->best = x->g;
+        x->best_m = m;
+        x->best_ev = e;
+    }
+}
+
+/* Place copy c of group i's prime into a slot at index >= from (copies
+ * are interchangeable: non-decreasing slot indices list each multiset
+ * once); a spatial slot that would exceed its fan-out is pruned. */
+static void exhaust_place(exhaust *x, int i, int c, int from)
+{
+    if (i == x->n_groups) {
+        exhaust_leaf(x);
+        return;
+    }
+    const prime_group *gr = &x->grp[i];
+    if (c == gr->e) {
+        exhaust_place(x, i + 1, 0, 0);
+        return;
+    }
+    for (int k = from; k < x->n_slots[gr->d]; k++) {
+        int s = x->slots[gr->d][k];
+        if (x->sp->s[s].kind != HWNAS__TEMPORAL &&
+            slot_product(&x->g, s) * gr->p > x->sp->s[s].cap)
+            continue;
+        x->g.f[gr->d][s] *= gr->p;
+        exhaust_place(x, i, c + 1, k);
+        x->g.f[gr->d][s] /= gr->p;
+    }
+}
+
 static uint64_t problem_hash(const hwnas__problem *p)
 {
     int64_t v[HWNAS__NDIMS + 4];
@@ -334,8 +434,33 @@ int hwnas__map(const hwnas_accel *a, const hwnas__problem *p, const hwnas__mappe
     hwnas__mapping m;
     hwnas__eval e;
     double best_obj = INFINITY;
-    int64_t explore = o->budget / 3 + 1, fails = 0;
-    for (int64_t it = 0; it < o->budget; it++) {
+    int64_t explore = o->budget / 3 + 1, start = 0;
+    /* Few enough assignments of factors to slots: try them all (with one
+     * loop order per level), then spend the rest on the climb. */
+    exhaust *x = hwnas__calloc(a->ctx, 1, sizeof *x);
+    if (!x)
+        return HWNAS_ENOMEM;
+    if (exhaust_prepare(x, &sp) * 2 <= (double)o->budget) {
+        x->sp = &sp;
+        x->o = o;
+        x->best_obj = INFINITY;
+        for (int d = 0; d < HWNAS__NDIMS; d++)
+            for (int k = 0; k < MAX_SLOTS; k++)
+                x->g.f[d][k] = 1;
+        for (int l = 0; l < a->n_levels; l++)
+            random_order(&sp, &r, &x->g, l);
+        exhaust_place(x, 0, 0, 0);
+        if (x->best_obj < INFINITY) {
+            best_obj = x->best_obj;
+            gbest = x->best;
+            *best = x->best_m;
+            *ev = x->best_ev;
+            start = x->evaluated;
+            explore = 0;
+        }
+    }
+    hwnas__free(a->ctx, x);
+    for (int64_t it = start; it < o->budget; it++) {
         if (it < explore || best_obj == INFINITY) {
             sample(&sp, &r, &g);
         } else {
@@ -344,12 +469,8 @@ int hwnas__map(const hwnas_accel *a, const hwnas__problem *p, const hwnas__mappe
             for (int k = 0; k < steps; k++)
                 mutate(&sp, &r, &g);
         }
-        if (!repair(&sp, &r, &g)) {
-            fails++;
-            if (best_obj == INFINITY && fails > 4 * o->budget)
-                break;
+        if (!repair(&sp, &r, &g))
             continue;
-        }
         to_mapping(&sp, &g, &m);
         hwnas__evaluate(a, p, &m, &e);
         double obj = hwnas__objective(&e, o->objective);

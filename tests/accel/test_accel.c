@@ -313,6 +313,31 @@ static void test_mapper_against_timeloop(void **state)
     hwnas_accel_free(a);
 }
 
+/* A small layer has all its factorisations tried: no seed of a short
+ * random search does better. */
+static void test_mapper_small_layer_exhaustive(void **state)
+{
+    (void)state;
+    hwnas_accel *a = load("examples/hardware/edge.hw");
+    hwnas_net *net = NULL;
+    assert_int_equal(hwnas_net_parse(&net, ctx,
+                                     "hwnas-net 1\nx = input(shape=6x1x1)\nconv = linear(out=4)\n",
+                                     "tiny"),
+                     HWNAS_OK);
+    hwnas_accel_result *r = run(a, net, NULL, "objective=energy;budget=4000");
+    double best = metric(r, "energy_uj");
+    hwnas_accel_result_free(r);
+    for (int seed = 1; seed <= 20; seed++) {
+        char opts[64];
+        snprintf(opts, sizeof opts, "objective=energy;budget=20;seed=%d", seed);
+        r = run(a, net, NULL, opts);
+        assert_true(best <= metric(r, "energy_uj") * (1 + 1e-12));
+        hwnas_accel_result_free(r);
+    }
+    hwnas_net_free(net);
+    hwnas_accel_free(a);
+}
+
 static hwnas_net *zoo(const char *name)
 {
     char path[1024];
@@ -721,6 +746,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_timeloop_case_c),
         cmocka_unit_test(test_timeloop_case_d),
         cmocka_unit_test(test_mapper_against_timeloop),
+        cmocka_unit_test(test_mapper_small_layer_exhaustive),
         cmocka_unit_test(test_seed_dram_figures),
         cmocka_unit_test(test_eyeriss_chip_frame_rate),
         cmocka_unit_test(test_description_errors),
