@@ -88,8 +88,9 @@ HWNAS_API double hwnas_accel_area_mm2(const hwnas_accel *accel);
  * seed, batch (images per run: weights are fetched once per batch),
  * mappings (a file of explicit mappings by layer name,
  * doc/formats/mapping.md: listed layers are evaluated as given, the others
- * are mapped), fuse (activations stay in the outermost on-chip level
- * between layers when both layers' tiles fit).
+ * are mapped), fuse (a layer's output that the next layer reads stays in
+ * the outermost on-chip level when both tensors fit there), axmul_dir
+ * (imported multiplier tables).
  * A layer's multiplier is the node's (hwnas_net_node_multiplier) unless
  * that is "exact", then the description's.
  * Errors: HWNAS_EINVAL (NULL argument, bad option, a given mapping that is

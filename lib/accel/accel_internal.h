@@ -239,6 +239,12 @@ extern const char *const hwnas__figure_units[HWNAS__N_FIGURES];
 double hwnas__eval_figure(const hwnas__eval *e, int whole, int k, double clock_mhz,
                           int64_t mac_instances, double area_mm2);
 
+/* Layer fusion (fuse.c): layers node[0..n) of net in net order, their
+ * evaluations ev[0..n) at batch size batch; what the next layer reads from
+ * the outermost on-chip level is taken out of both layers' DRAM traffic. */
+void hwnas__fuse_layers(const hwnas_accel *a, const hwnas_net *net, const int64_t *node,
+                        hwnas__eval *ev, size_t n, int64_t batch);
+
 /* ---- the mapper ------------------------------------------------------ */
 
 enum { HWNAS__OBJ_ENERGY, HWNAS__OBJ_CYCLES, HWNAS__OBJ_EDP };

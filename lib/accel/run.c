@@ -8,7 +8,7 @@
 #include "hwnas/axmul.h"
 #include "hwnas/net.h"
 
-enum { OPT_OBJECTIVE, OPT_BUDGET, OPT_SEED, OPT_BATCH, OPT_MAPPINGS, OPT_AXMUL_DIR };
+enum { OPT_OBJECTIVE, OPT_BUDGET, OPT_SEED, OPT_BATCH, OPT_MAPPINGS, OPT_AXMUL_DIR, OPT_FUSE };
 
 static const hwnas__option_spec accel_options[] = {
     [OPT_OBJECTIVE] = {"objective", HWNAS_OPTION_ENUM, "edp", 0, 0, "energy|cycles|edp",
@@ -24,6 +24,9 @@ static const hwnas__option_spec accel_options[] = {
                       "other layers are mapped"},
     [OPT_AXMUL_DIR] = {"axmul_dir", HWNAS_OPTION_STRING, "", 0, 0, NULL,
                        "directory of imported multiplier tables (names not built in)"},
+    [OPT_FUSE] = {"fuse", HWNAS_OPTION_BOOL, "false", 0, 0, NULL,
+                  "a layer's output that the next layer reads stays on chip when both fit in "
+                  "the outermost on-chip level (doc/accel.md)"},
 };
 
 const hwnas__kind hwnas__accel_kind = {
@@ -196,8 +199,26 @@ static int run_layers(hwnas_accel_result *r, const hwnas_accel *a, const hwnas_n
             rc = hwnas__enomem();
             break;
         }
-        hwnas__eval_add(&r->total, &ly->ev, a->n_levels);
     }
+    if (rc == HWNAS_OK && hwnas__options_int(o, OPT_FUSE) && r->n > 1) {
+        int64_t *node = hwnas__malloc(r->ctx, r->n * sizeof *node);
+        hwnas__eval *ev = hwnas__malloc(r->ctx, r->n * sizeof *ev);
+        if (node && ev) {
+            for (size_t i = 0; i < r->n; i++) {
+                node[i] = r->layers[i].node;
+                ev[i] = r->layers[i].ev;
+            }
+            hwnas__fuse_layers(a, net, node, ev, r->n, batch);
+            for (size_t i = 0; i < r->n; i++)
+                r->layers[i].ev = ev[i];
+        } else {
+            rc = HWNAS_ENOMEM;
+        }
+        hwnas__free(r->ctx, node);
+        hwnas__free(r->ctx, ev);
+    }
+    for (size_t i = 0; rc == HWNAS_OK && i < r->n; i++)
+        hwnas__eval_add(&r->total, &r->layers[i].ev, a->n_levels);
     hwnas_axmul_registry_free(reg);
     return rc;
 }

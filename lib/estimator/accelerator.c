@@ -14,7 +14,7 @@
 #include "estimator_internal.h"
 #include "hwnas/axmul.h"
 
-enum { OPT_HARDWARE, OPT_OBJECTIVE, OPT_BUDGET, OPT_SEED, OPT_BATCH, OPT_AXMUL_DIR };
+enum { OPT_HARDWARE, OPT_OBJECTIVE, OPT_BUDGET, OPT_SEED, OPT_BATCH, OPT_AXMUL_DIR, OPT_FUSE };
 
 static const hwnas__option_spec accelerator_options[] = {
     [OPT_HARDWARE] = {"hardware", HWNAS_OPTION_STRING, "", 0, 0, NULL,
@@ -31,6 +31,9 @@ static const hwnas__option_spec accelerator_options[] = {
                    "images per run: weights are fetched once per batch; figures are per batch"},
     [OPT_AXMUL_DIR] = {"axmul_dir", HWNAS_OPTION_STRING, "", 0, 0, NULL,
                        "directory of imported multiplier tables (names not built in)"},
+    [OPT_FUSE] = {"fuse", HWNAS_OPTION_BOOL, "false", 0, 0, NULL,
+                  "a layer's output that the next layer reads stays on chip when both fit in "
+                  "the outermost on-chip level (doc/accel.md)"},
 };
 
 const hwnas__kind hwnas__estimator_accelerator_kind = {
@@ -50,6 +53,7 @@ typedef struct accelerator_state {
     hwnas__map_cache *cache;
     hwnas__mapper_opts mapper;
     int64_t batch;
+    int fuse;
     double area_mm2;
     hwnas_axmul_registry *reg; /* per-layer multipliers, guarded by lock */
     pthread_mutex_t lock;
@@ -99,6 +103,7 @@ static int accelerator_init(hwnas_estimator *e)
     st->mapper.budget = hwnas__options_int(e->options, OPT_BUDGET);
     st->mapper.seed = (uint64_t)hwnas__options_int(e->options, OPT_SEED);
     st->batch = hwnas__options_int(e->options, OPT_BATCH);
+    st->fuse = hwnas__options_int(e->options, OPT_FUSE) != 0;
     st->area_mm2 = hwnas_accel_area_mm2(st->accel);
     for (size_t k = 0; rc == HWNAS_OK && k < HWNAS_ARRAY_SIZE(figures); k++)
         rc = hwnas__estimator_add_metric(e, hwnas__figure_names[figures[k]],
@@ -113,32 +118,43 @@ static int accelerator_estimate(hwnas_estimator *e, const hwnas_net *net, const 
     (void)stream;
     accelerator_state *st = e->state;
     const hwnas_accel *a = st->accel;
-    hwnas__eval total;
-    memset(&total, 0, sizeof total);
     size_t n = hwnas_net_node_count(net), layers = 0;
-    for (size_t i = 0; i < n; i++) {
+    hwnas__eval *ev = hwnas__malloc(e->ctx, (n ? n : 1) * sizeof *ev);
+    int64_t *node = hwnas__malloc(e->ctx, (n ? n : 1) * sizeof *node);
+    int rc = ev && node ? HWNAS_OK : HWNAS_ENOMEM;
+    for (size_t i = 0; rc == HWNAS_OK && i < n; i++) {
         hwnas__problem p;
-        int rc = hwnas__problem_from_node(&p, net, i, st->batch);
-        if (rc == HWNAS_EUNSUPPORTED)
+        rc = hwnas__problem_from_node(&p, net, i, st->batch);
+        if (rc == HWNAS_EUNSUPPORTED) {
+            rc = HWNAS_OK;
             continue;
+        }
         if (rc == HWNAS_OK) {
             pthread_mutex_lock(&st->lock);
             rc = hwnas__mul_power(&p.mul_power, a, st->reg, hwnas_net_node_multiplier(net, i));
             pthread_mutex_unlock(&st->lock);
         }
-        hwnas__eval ev;
         if (rc == HWNAS_OK)
-            rc = hwnas__map_cached(st->cache, a, &p, &st->mapper, &ev);
+            rc = hwnas__map_cached(st->cache, a, &p, &st->mapper, &ev[layers]);
         if (rc != HWNAS_OK)
-            return hwnas__error(rc, "estimator:accelerator: layer '%s' on %s: %s",
-                                hwnas_net_node_name(net, i), a->name, hwnas_error_last());
-        hwnas__eval_add(&total, &ev, a->n_levels);
-        layers++;
+            rc = hwnas__error(rc, "estimator:accelerator: layer '%s' on %s: %s",
+                              hwnas_net_node_name(net, i), a->name, hwnas_error_last());
+        node[layers++] = (int64_t)i;
     }
-    if (layers == 0)
-        return hwnas__error(HWNAS_EUNSUPPORTED,
-                            "estimator:accelerator: the net has no layer that multiplies "
-                            "(conv, dwconv, linear)");
+    if (rc == HWNAS_OK && layers == 0)
+        rc = hwnas__error(HWNAS_EUNSUPPORTED,
+                          "estimator:accelerator: the net has no layer that multiplies "
+                          "(conv, dwconv, linear)");
+    hwnas__eval total;
+    memset(&total, 0, sizeof total);
+    if (rc == HWNAS_OK && st->fuse)
+        hwnas__fuse_layers(a, net, node, ev, layers, st->batch);
+    for (size_t k = 0; rc == HWNAS_OK && k < layers; k++)
+        hwnas__eval_add(&total, &ev[k], a->n_levels);
+    hwnas__free(e->ctx, ev);
+    hwnas__free(e->ctx, node);
+    if (rc != HWNAS_OK)
+        return rc;
     for (size_t k = 0; k < HWNAS_ARRAY_SIZE(figures); k++)
         values[k] = hwnas__eval_figure(&total, 1, figures[k], a->clock_mhz, a->mac_instances,
                                        st->area_mm2);

@@ -391,6 +391,35 @@ static void test_eyeriss_chip_frame_rate(void **state)
     hwnas_net_free(net);
 }
 
+/* Fusion keeps a small net's activations on chip: less DRAM traffic and
+ * energy, the same for the layers it cannot fuse; the estimator agrees. */
+static void test_fuse(void **state)
+{
+    (void)state;
+    hwnas_accel *a = load("examples/hardware/eyeriss_45nm_int8.hw");
+    hwnas_net *net = zoo("fmnist_ref.net");
+    hwnas_accel_result *plain = run(a, net, NULL, NULL), *fused = run(a, net, NULL, "fuse=true");
+    assert_true(metric(fused, "dram_accesses") < metric(plain, "dram_accesses"));
+    assert_true(metric(fused, "energy_uj") < metric(plain, "energy_uj"));
+    assert_float_equal(metric(fused, "cycles"), metric(plain, "cycles"), 0);
+    /* the first layer reads the image from DRAM either way */
+    double d0, d1;
+    assert_int_equal(hwnas_accel_result_level(&d0, plain, 0, 0, "inputs", "reads"), HWNAS_OK);
+    assert_int_equal(hwnas_accel_result_level(&d1, fused, 0, 0, "inputs", "reads"), HWNAS_OK);
+    assert_float_equal(d0, d1, 0);
+    hwnas_estimator *e = NULL;
+    assert_int_equal(hwnas_estimator_new(&e, ctx, "accelerator", "fuse=true"), HWNAS_OK);
+    double v[16];
+    assert_int_equal(hwnas_estimator_estimate(e, net, NULL, 0, v), HWNAS_OK);
+    assert_float_equal(v[hwnas_estimator_metric_index(e, "dram_accesses")],
+                       metric(fused, "dram_accesses"), 1e-9 * metric(fused, "dram_accesses"));
+    hwnas_estimator_free(e);
+    hwnas_accel_result_free(plain);
+    hwnas_accel_result_free(fused);
+    hwnas_net_free(net);
+    hwnas_accel_free(a);
+}
+
 static void expect_error(const char *text, int code, const char *needle)
 {
     hwnas_accel *a = (hwnas_accel *)1;
@@ -749,6 +778,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_mapper_small_layer_exhaustive),
         cmocka_unit_test(test_seed_dram_figures),
         cmocka_unit_test(test_eyeriss_chip_frame_rate),
+        cmocka_unit_test(test_fuse),
         cmocka_unit_test(test_description_errors),
         cmocka_unit_test(test_version1),
         cmocka_unit_test(test_format_round_trip),
