@@ -420,6 +420,44 @@ static void test_fuse(void **state)
     hwnas_accel_free(a);
 }
 
+/* The dataflows the shipped descriptions encode behave as their names say:
+ * output-stationary PEs never send a partial sum out before it is final;
+ * a weight-stationary array loads each weight once and uses it for a
+ * whole output plane; no local reuse costs 4 DRAM accesses per MAC. */
+static void test_dataflows(void **state)
+{
+    (void)state;
+    hwnas_net *net = zoo("resnet20.net");
+    hwnas_accel *a = load("examples/hardware/output_stationary.hw");
+    hwnas_accel_result *r = run(a, net, NULL, NULL);
+    double v, w;
+    assert_int_equal(hwnas_accel_result_level(&v, r, -1, 2, "outputs", "fills"), HWNAS_OK);
+    assert_float_equal(v, 0, 0);
+    assert_int_equal(hwnas_accel_result_level(&v, r, -1, 0, "outputs", "reads"), HWNAS_OK);
+    assert_float_equal(v, 0, 0);
+    hwnas_accel_result_free(r);
+    hwnas_accel_free(a);
+
+    a = load("examples/hardware/systolic_ws.hw");
+    r = run(a, net, NULL, NULL);
+    assert_int_equal(hwnas_accel_result_level(&v, r, -1, 2, "weights", "reads"), HWNAS_OK);
+    assert_int_equal(hwnas_accel_result_level(&w, r, -1, 2, "weights", "fills"), HWNAS_OK);
+    assert_true(v / w >= 64); /* resnet20's smallest output plane is 8 x 8 */
+    hwnas_accel_result_free(r);
+    hwnas_accel_free(a);
+
+    a = load("tests/accel/data/no_local_reuse.hw");
+    r = run(a, net, NULL, NULL);
+    double macs = metric(r, "macs"), outputs = 0;
+    for (size_t i = 0; i < hwnas_net_node_count(net); i++)
+        if (hwnas_net_node_macs(net, i) > 0 && hwnas_net_node_multiplier(net, i))
+            outputs += (double)hwnas_net_node_activations(net, i);
+    assert_float_equal(metric(r, "dram_accesses"), 4 * macs - outputs, 0.5);
+    hwnas_accel_result_free(r);
+    hwnas_accel_free(a);
+    hwnas_net_free(net);
+}
+
 static void expect_error(const char *text, int code, const char *needle)
 {
     hwnas_accel *a = (hwnas_accel *)1;
@@ -510,6 +548,7 @@ static void test_format_round_trip(void **state)
 {
     (void)state;
     const char *files[] = {"examples/hardware/eyeriss.hw", "examples/hardware/edge.hw",
+                           "examples/hardware/output_stationary.hw",
                            "examples/hardware/systolic_ws.hw",
                            "examples/hardware/eyeriss_45nm_int8.hw",
                            "tests/accel/data/timeloop_eyeriss_45nm_16bit.hw"};
@@ -779,6 +818,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_seed_dram_figures),
         cmocka_unit_test(test_eyeriss_chip_frame_rate),
         cmocka_unit_test(test_fuse),
+        cmocka_unit_test(test_dataflows),
         cmocka_unit_test(test_description_errors),
         cmocka_unit_test(test_version1),
         cmocka_unit_test(test_format_round_trip),
