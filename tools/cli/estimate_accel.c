@@ -6,7 +6,7 @@
 
 #include "cli.h"
 
-enum { MAPPING_MAX = 44, LEVELS_MAX = 16 };
+enum { MAPPING_MAX = 60, LEVELS_MAX = 16 };
 
 /* 1234567 -> "1.23M"; exact below 10,000. */
 static void si(char *buf, size_t size, double v)
@@ -22,18 +22,26 @@ static void si(char *buf, size_t size, double v)
     snprintf(buf, size, "%.*f%s", v < 10 ? 2 : v < 100 ? 1 : 0, v, units[u]);
 }
 
-/* The mapping on one line, cut to MAPPING_MAX characters with "...". */
+/* The mapping on one line without its empty levels ("ifmap_spad: |"), cut
+ * to MAPPING_MAX characters with "...". */
 static void short_mapping(char *buf, size_t size, const char *m)
 {
     size_t j = 0;
-    for (; *m && j + 1 < size; m++) {
-        char c = *m == '\n' || *m == '\t' ? ' ' : *m;
-        if (c == ' ' && (j == 0 || buf[j - 1] == ' '))
-            continue;
-        buf[j++] = c;
+    while (*m) {
+        const char *end = strchr(m, '|');
+        size_t len = end ? (size_t)(end - m) : strlen(m);
+        while (len && strchr(" \t\n", *m))
+            m++, len--;
+        while (len && strchr(" \t\n", m[len - 1]))
+            len--;
+        if (len && m[len - 1] != ':' && j + len + 4 < size) {
+            if (j)
+                memcpy(buf + j, " | ", 3), j += 3;
+            for (size_t k = 0; k < len; k++)
+                buf[j++] = m[k] == '\n' || m[k] == '\t' ? ' ' : m[k];
+        }
+        m = end ? end + 1 : m + len;
     }
-    while (j && buf[j - 1] == ' ')
-        j--;
     buf[j] = 0;
     if (j > MAPPING_MAX)
         strcpy(buf + MAPPING_MAX - 3, "...");
@@ -61,17 +69,27 @@ static int get_figures(figures *fg, const hwnas_accel_result *r, int64_t layer, 
     return HWNAS_OK;
 }
 
+/* Four significant digits, without an exponent up to 10^9. */
+static void uj(char *buf, size_t size, double v)
+{
+    snprintf(buf, size, v >= 1e4 && v < 1e9 ? "%.0f" : "%.4g", v);
+}
+
 static void print_row(const figures *fg, const char *name, int wn, const char *mapping,
                       int wm, const int *wl, size_t levels)
 {
-    char macs[32], cycles[32];
+    char macs[32], cycles[32], e[32];
     si(macs, sizeof macs, fg->macs);
     si(cycles, sizeof cycles, fg->cycles);
-    printf("%-*s  %9s  %-*s  %9s  %5.1f%%  %11.4g", wn, name, macs, wm, mapping, cycles,
-           100 * fg->util, fg->energy);
-    for (size_t l = 0; l < levels; l++)
-        printf("  %*.4g", wl[l], fg->level[l]);
-    printf("  %9.4g\n", fg->mac_energy);
+    uj(e, sizeof e, fg->energy);
+    printf("%-*s  %9s  %-*s  %9s  %5.1f%%  %11s", wn, name, macs, wm, mapping, cycles,
+           100 * fg->util, e);
+    for (size_t l = 0; l < levels; l++) {
+        uj(e, sizeof e, fg->level[l]);
+        printf("  %*s", wl[l], e);
+    }
+    uj(e, sizeof e, fg->mac_energy);
+    printf("  %9s\n", e);
 }
 
 static int print_table(const hwnas_accel *accel, const hwnas_accel_result *r,
@@ -126,7 +144,9 @@ static int print_table(const hwnas_accel *accel, const hwnas_accel_result *r,
         rc = hwnas_accel_result_metric(&v, r, -1, totals[k][0]);
         if (rc != HWNAS_OK)
             return cli_fail("estimate", rc);
-        printf("  %-18s %.7g%s%s\n", totals[k][0], v, *totals[k][1] ? " " : "", totals[k][1]);
+        /* counts in full; the rest to 7 digits (the JSON has 10) */
+        printf(k == 2 || k == 4 ? "  %-18s %.0f%s%s\n" : "  %-18s %.7g%s%s\n", totals[k][0], v,
+               *totals[k][1] ? " " : "", totals[k][1]);
     }
     return CLI_OK;
 }
