@@ -21,10 +21,13 @@ static const char *const palette[] = {
 #define N_PALETTE (sizeof palette / sizeof palette[0])
 #define MAC_COLOUR "#e15759"
 
+/* s escaped, cut after max characters (UTF-8 sequences kept whole). */
 static void xml_text(FILE *f, const char *s, size_t max)
 {
     size_t n = 0;
-    for (; *s && n < max; s++, n++) {
+    for (; *s; s++) {
+        if (((unsigned char)*s & 0xc0) != 0x80 && n++ == max)
+            break;
         switch (*s) {
         case '&': fputs("&amp;", f); break;
         case '<': fputs("&lt;", f); break;
