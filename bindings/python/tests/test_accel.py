@@ -196,8 +196,9 @@ def test_errors_name_the_file(ctx, tmp_path):
         Accelerator.parse(ctx, "hwnas-hw 99\n", name="future.hw")
     # an unknown multiplier: NotFound, naming the file and the multiplier
     with pytest.raises(hwnas.NotFound, match=r"mul\.hw.*'nosuch'"):
-        Accelerator.parse(ctx, open(HW).read().replace("[mac]\n", "[mac]\nmultiplier = nosuch\n"),
-                          name="mul.hw")
+        with open(HW) as f:
+            text = f.read().replace("[mac]\n", "[mac]\nmultiplier = nosuch\n")
+        Accelerator.parse(ctx, text, name="mul.hw")
 
 
 def test_use_after_close_raises(ctx, net):
