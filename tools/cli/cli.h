@@ -22,6 +22,28 @@ int cli_train(hwnas_context *ctx, int argc, char **argv);
 int cli_selfcheck(hwnas_context *ctx, int argc, char **argv);
 int cli_latency_lut(hwnas_context *ctx, int argc, char **argv);
 
+/* hwnas estimate's arguments. */
+typedef struct cli_estimate_args {
+    const char *net;           /* the .net file */
+    const char *hardware;      /* --hardware FILE.hw, NULL: the analytic cost only */
+    const char *accel_options; /* --accel-options, hwnas_accel_run's options or NULL */
+    const char *axmul_dir;     /* --axmul-dir, imported multipliers or NULL */
+    const char *svg;           /* --svg OUT.svg or NULL */
+    int json;                  /* --json */
+} cli_estimate_args;
+
+/* estimate --hardware: the table (or JSON) and the chart; a CLI_* status. */
+int cli_estimate_accel(hwnas_context *ctx, const cli_estimate_args *a);
+
+/* Write the stacked bar chart of result's energy by level per layer to
+ * path atomically (a temporary file beside it, then rename). Prints what
+ * went wrong; returns CLI_OK or CLI_FAIL. */
+int cli_accel_svg(const char *path, const hwnas_accel *accel, const hwnas_accel_result *result,
+                  const char *title);
+
+/* Flush stdout; on a write error (a full disk) say so: CLI_OK or CLI_FAIL. */
+int cli_flush_stdout(const char *command);
+
 /* Print "hwnas: <what>: <hwnas_error_last()>" to stderr; returns CLI_FAIL. */
 int cli_fail(const char *what, int code);
 

@@ -1,4 +1,5 @@
-/* hwnas estimate FILE.net [--json]: per-node and total cost of a net. */
+/* hwnas estimate FILE.net [--json]: per-node and total cost of a net; with
+ * --hardware, the accelerator model's figures (estimate_accel.c). */
 #include <stdio.h>
 #include <string.h>
 
@@ -136,37 +137,81 @@ static void print_table(const hwnas_net *net, const char *path)
     printf("  %-22s %s (4 per MAC)\n", "memory accesses", b1);
 }
 
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: hwnas estimate NET.net [--json]\n"
+            "       hwnas estimate --hardware FILE.hw NET.net [--json] [--svg OUT.svg]\n"
+            "                      [--accel-options \"objective=edp;budget=2000;batch=4\"]\n"
+            "                      [--axmul-dir DIR]\n\n"
+            "Without --hardware: every node's MACs, parameters, weights and activations, and\n"
+            "the net's totals. With it: each multiplying layer mapped onto the accelerator\n"
+            "the file describes (doc/formats/hardware.md): its mapping, cycles, utilisation\n"
+            "and energy by memory level, then the net's energy, latency, DRAM accesses and\n"
+            "area.\n\n"
+            "  --json                 print JSON instead of the table\n"
+            "  --hardware FILE.hw     the accelerator's hardware description\n"
+            "  --accel-options OPTS   the mapper's options (hwnas describe accel lists them):\n"
+            "                         objective=energy|cycles|edp, budget, seed, batch,\n"
+            "                         mappings=FILE\n"
+            "  --axmul-dir DIR        imported multiplier tables the description or the net\n"
+            "                         names (default: built-in multipliers only)\n"
+            "  --svg OUT.svg          also write a stacked bar chart of each layer's energy\n"
+            "                         by level (default: none)\n");
+}
+
 int cli_estimate(hwnas_context *ctx, int argc, char **argv)
 {
-    const char *path = NULL;
-    int json = 0;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0) {
-            json = 1;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "hwnas estimate: unknown option '%s'\n", argv[i]);
-            path = NULL;
-            argc = -1;
-            break;
-        } else if (path) {
-            argc = -1;
-            break;
+    cli_estimate_args a = {0};
+    int bad = 0;
+    for (int i = 0; i < argc && !bad; i++) {
+        const char *s = argv[i];
+        const char **value = strcmp(s, "--hardware") == 0        ? &a.hardware
+                             : strcmp(s, "--svg") == 0           ? &a.svg
+                             : strcmp(s, "--accel-options") == 0 ? &a.accel_options
+                             : strcmp(s, "--axmul-dir") == 0     ? &a.axmul_dir
+                                                                 : NULL;
+        if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0) {
+            usage(stdout);
+            return cli_flush_stdout("estimate");
+        } else if (strcmp(s, "--json") == 0) {
+            a.json = 1;
+        } else if (value) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "hwnas estimate: option '%s' needs a value\n", s);
+                bad = 1;
+            } else {
+                *value = argv[++i];
+            }
+        } else if (s[0] == '-' && s[1]) {
+            fprintf(stderr, "hwnas estimate: unknown option '%s'\n", s);
+            bad = 1;
+        } else if (a.net) {
+            fprintf(stderr, "hwnas estimate: unexpected '%s' (one net at a time)\n", s);
+            bad = 1;
         } else {
-            path = argv[i];
+            a.net = s;
         }
     }
-    if (!path || argc < 0) {
-        fprintf(stderr, "usage: hwnas estimate FILE.net [--json]\n");
+    if (!bad && !a.hardware && (a.svg || a.accel_options || a.axmul_dir)) {
+        fprintf(stderr, "hwnas estimate: --svg, --accel-options and --axmul-dir need "
+                        "--hardware\n");
+        bad = 1;
+    }
+    if (!a.net || bad) {
+        usage(stderr);
         return CLI_USAGE;
     }
+    if (a.hardware)
+        return cli_estimate_accel(ctx, &a);
     hwnas_net *net;
-    int rc = hwnas_net_load(&net, ctx, path);
+    int rc = hwnas_net_load(&net, ctx, a.net);
     if (rc != HWNAS_OK)
         return cli_fail("estimate", rc);
-    if (json)
-        print_json(net, path);
+    if (a.json)
+        print_json(net, a.net);
     else
-        print_table(net, path);
+        print_table(net, a.net);
     hwnas_net_free(net);
-    return CLI_OK;
+    return cli_flush_stdout("estimate");
 }

@@ -1,4 +1,5 @@
 /* hwnas - the command-line front end of libhwnas. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,16 @@ int cli_fail(const char *what, int code)
 {
     const char *msg = hwnas_error_last();
     fprintf(stderr, "hwnas: %s: %s\n", what, *msg ? msg : hwnas_error_str(code));
+    return CLI_FAIL;
+}
+
+int cli_flush_stdout(const char *cmd)
+{
+    errno = 0;
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return CLI_OK;
+    fprintf(stderr, "hwnas %s: cannot write the output: %s\n", cmd,
+            errno ? strerror(errno) : "write error");
     return CLI_FAIL;
 }
 
