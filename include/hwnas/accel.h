@@ -90,7 +90,8 @@ HWNAS_API double hwnas_accel_area_mm2(const hwnas_accel *accel);
  * doc/formats/mapping.md: listed layers are evaluated as given, the others
  * are mapped), fuse (a layer's output that the next layer reads stays in
  * the outermost on-chip level when both tensors fit there), axmul_dir
- * (imported multiplier tables).
+ * (imported multiplier tables; empty = the directory the description was
+ * loaded with).
  * A layer's multiplier is the node's (hwnas_net_node_multiplier) unless
  * that is "exact", then the description's.
  * Errors: HWNAS_EINVAL (NULL argument, bad option, a given mapping that is
@@ -127,11 +128,17 @@ HWNAS_API const char *hwnas_accel_result_layer_mapping(const hwnas_accel_result 
 HWNAS_API int hwnas_accel_result_metric(double *out, const hwnas_accel_result *result,
                                         int64_t layer, const char *metric);
 
+/* Number of storage levels of the result's accelerator, and level i's
+ * name (outermost first; NULL out of range; borrowed from the result). */
+HWNAS_API size_t hwnas_accel_result_level_count(const hwnas_accel_result *result);
+HWNAS_API const char *hwnas_accel_result_level_name(const hwnas_accel_result *result,
+                                                    size_t i);
+
 /*
  * Per level (0 = outermost) of layer i (-1 = the whole net): energy in uJ
- * (action "energy"), or a count of scalar accesses over all instances for
- * one operand ("weights", "inputs", "outputs") and action "reads",
- * "fills" or "updates".
+ * (action "energy"; operand is then ignored and may be NULL), or a count
+ * of scalar accesses over all instances for one operand ("weights",
+ * "inputs", "outputs") and action "reads", "fills" or "updates".
  * Errors: HWNAS_EINVAL (NULL, out of range, unknown operand or action).
  */
 HWNAS_API int hwnas_accel_result_level(double *out, const hwnas_accel_result *result,

@@ -107,6 +107,8 @@ struct hwnas_accel {
     hwnas_context *ctx;
     char name[HWNAS__NAME_MAX];
     char *path;          /* where it was loaded from, for messages; may be NULL */
+    char *axmul_dir;     /* where its multipliers were looked up; may be NULL */
+    size_t multiplier_line; /* the line that names the multiplier, for messages */
     double clock_mhz;    /* > 0 */
     int n_levels;        /* 1..HWNAS__MAX_LEVELS storage levels */
     hwnas__level level[HWNAS__MAX_LEVELS];

@@ -126,11 +126,12 @@ static int check(hwnas_accel *a, const char *file, const char *axmul_dir)
                 a->mul_area = a->mul_power;
             if (isnan(a->mul_power))
                 rc = hwnas__error(HWNAS_EFORMAT,
-                                  "%s: [mac]: multiplier '%s' has no power figure (import it "
-                                  "with a params.csv, see doc/axmul.md)",
-                                  file, a->multiplier);
+                                  "%s:%zu: [mac]: multiplier '%s' has no power figure (import "
+                                  "it with a params.csv, see doc/axmul.md)",
+                                  file, a->multiplier_line, a->multiplier);
         } else {
-            rc = hwnas__error(rc, "%s: [mac]: multiplier: %s", file, hwnas_error_last());
+            rc = hwnas__error(rc, "%s:%zu: [mac]: multiplier: %s", file, a->multiplier_line,
+                              hwnas_error_last());
         }
         hwnas_axmul_registry_free(reg);
         if (rc != HWNAS_OK)
@@ -150,6 +151,9 @@ static int make(hwnas_accel **out, hwnas_context *ctx, const char *text, const c
     if (rc == HWNAS_OK)
         rc = check(a, name, axmul_dir);
     if (rc == HWNAS_OK && path && !(a->path = hwnas__strdup(ctx, path)))
+        rc = HWNAS_ENOMEM;
+    if (rc == HWNAS_OK && axmul_dir && *axmul_dir &&
+        !(a->axmul_dir = hwnas__strdup(ctx, axmul_dir)))
         rc = HWNAS_ENOMEM;
     if (rc != HWNAS_OK) {
         hwnas_accel_free(a);
@@ -198,6 +202,7 @@ void hwnas_accel_free(hwnas_accel *a)
     if (!a)
         return;
     hwnas__free(a->ctx, a->path);
+    hwnas__free(a->ctx, a->axmul_dir);
     hwnas__free(a->ctx, a);
 }
 

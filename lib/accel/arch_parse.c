@@ -373,6 +373,8 @@ int hwnas__accel_parse_text(struct hwnas_accel *a, const char *text, const char 
                          &a->level[a->n_levels - 1], "a [level] section", key, v);
         else
             rc = set_key(&ps, mac_keys, HWNAS_ARRAY_SIZE(mac_keys), a, "[mac]", key, v);
+        if (rc == HWNAS_OK && section == 2 && strcmp(key, "multiplier") == 0)
+            a->multiplier_line = ps.line;
         if (rc != HWNAS_OK)
             return rc;
     }

@@ -131,6 +131,8 @@ static int run_layers(hwnas_accel_result *r, const hwnas_accel *a, const hwnas_n
                              (uint64_t)hwnas__options_int(o, OPT_SEED)};
     int64_t batch = hwnas__options_int(o, OPT_BATCH);
     const char *axmul_dir = hwnas__options_str(o, OPT_AXMUL_DIR);
+    if (!*axmul_dir && a->axmul_dir)
+        axmul_dir = a->axmul_dir;
     hwnas_axmul_registry *reg = NULL;
     size_t count = hwnas_net_node_count(net);
     int rc = HWNAS_OK;
@@ -276,6 +278,16 @@ int hwnas_accel_run(hwnas_accel_result **out, const hwnas_accel *a, const hwnas_
 
 size_t hwnas_accel_result_layer_count(const hwnas_accel_result *r) { return r ? r->n : 0; }
 
+size_t hwnas_accel_result_level_count(const hwnas_accel_result *r)
+{
+    return r ? (size_t)r->n_levels : 0;
+}
+
+const char *hwnas_accel_result_level_name(const hwnas_accel_result *r, size_t i)
+{
+    return r && i < (size_t)r->n_levels ? r->level_names[i] : NULL;
+}
+
 int64_t hwnas_accel_result_layer_node(const hwnas_accel_result *r, size_t i)
 {
     return r && i < r->n ? r->layers[i].node : -1;
@@ -389,19 +401,19 @@ static void json_eval(hwnas__strbuf *sb, const hwnas_accel_result *r, const hwna
                       int whole)
 {
     for (int k = 0; k < HWNAS__N_FIGURES; k++)
-        hwnas__strbuf_printf(sb, "\"%s\": %.10g, ", hwnas__figure_names[k],
+        hwnas__strbuf_printf(sb, "\"%s\": %.17g, ", hwnas__figure_names[k],
                              metric_of(r, e, whole, k));
     hwnas__strbuf_puts(sb, "\"levels\": [");
     for (int l = 0; l < r->n_levels; l++) {
         const hwnas__level_stats *st = &e->level[l];
         hwnas__strbuf_printf(sb, "%s{\"name\": ", l ? ", " : "");
         json_str(sb, r->level_names[l]);
-        hwnas__strbuf_printf(sb, ", \"energy_uj\": %.10g", st->energy_pj * 1e-6);
+        hwnas__strbuf_printf(sb, ", \"energy_uj\": %.17g", st->energy_pj * 1e-6);
         static const char *const act[3] = {"reads", "fills", "updates"};
         for (int k = 0; k < 3; k++) {
             const double *v = k == 0 ? st->reads : k == 1 ? st->fills : st->updates;
-            hwnas__strbuf_printf(sb, ", \"%s\": {\"weights\": %.10g, \"inputs\": %.10g, "
-                                     "\"outputs\": %.10g}",
+            hwnas__strbuf_printf(sb, ", \"%s\": {\"weights\": %.17g, \"inputs\": %.17g, "
+                                     "\"outputs\": %.17g}",
                                  act[k], v[0], v[1], v[2]);
         }
         hwnas__strbuf_puts(sb, "}");
@@ -420,7 +432,7 @@ int hwnas_accel_result_json(const hwnas_accel_result *r, char **out)
     hwnas__strbuf_init(&sb, r->ctx);
     hwnas__strbuf_puts(&sb, "{\"accelerator\": ");
     json_str(&sb, r->name);
-    hwnas__strbuf_printf(&sb, ", \"clock_mhz\": %.10g, \"macs_available\": %lld, \"total\": {",
+    hwnas__strbuf_printf(&sb, ", \"clock_mhz\": %.17g, \"macs_available\": %lld, \"total\": {",
                          r->clock_mhz, (long long)r->mac_instances);
     json_eval(&sb, r, &r->total, 1);
     hwnas__strbuf_puts(&sb, "}, \"layers\": [");

@@ -504,7 +504,7 @@ static void test_description_errors(void **state)
     expect_error(HEAD "[level DRAM]\ninstances = 2\n[level pe]\ninstances = 3\nwords = 4\n" MAC,
                  HWNAS_EFORMAT, "pe (3 instances, mesh_x 3) does not divide evenly under DRAM");
     expect_error(HEAD "[level DRAM]\n[mac]\nmul_pj = 1\nmultiplier = nosuch\n", HWNAS_ENOTFOUND,
-                 "nosuch");
+                 "bad.hw:5: [mac]: multiplier");
     expect_error(HEAD "[level DRAM]\n[bogus]\n" MAC, HWNAS_EFORMAT, "'[level NAME]' or '[mac]'");
     expect_error(HEAD "[level DRAM]\nblock = 8\nwords = 4\n" MAC, HWNAS_EFORMAT,
                  "block 8 is larger than words 4");
@@ -693,6 +693,9 @@ static void test_deterministic_and_json(void **state)
     assert_int_equal(hwnas_accel_result_level(&v, r1, -1, 0, "pixels", "reads"), HWNAS_EINVAL);
     assert_int_equal(hwnas_accel_result_level(&v, r1, -1, 0, "inputs", "eats"), HWNAS_EINVAL);
     assert_null(hwnas_accel_result_layer_name(r1, layers));
+    assert_int_equal(hwnas_accel_result_level_count(r1), hwnas_accel_level_count(a));
+    assert_string_equal(hwnas_accel_result_level_name(r1, 1), "global_buffer");
+    assert_null(hwnas_accel_result_level_name(r1, hwnas_accel_level_count(a)));
     hwnas_accel_result_free(r1);
     hwnas_accel_result_free(r2);
     /* the accelerator may go first: a result keeps what it needs */

@@ -50,6 +50,8 @@ _d("hwnas_accel_result_metric", c_int, P(c_double), c_void_p, c_int64, c_char_p)
 _d("hwnas_accel_result_level", c_int, P(c_double), c_void_p, c_int64, c_size_t, c_char_p,
    c_char_p)
 _d("hwnas_accel_result_json", c_int, c_void_p, P(c_void_p))
+_d("hwnas_accel_result_level_count", c_size_t, c_void_p)
+_d("hwnas_accel_result_level_name", c_char_p, c_void_p, c_size_t)
 
 #: The figures hwnas_accel_result_metric knows, per layer and for the net.
 METRICS = ("energy_uj", "energy_mac_uj", "energy_mul_uj", "latency_ms", "cycles", "edp",
@@ -142,7 +144,7 @@ class Accelerator(Handle):
         out = c_void_p()
         check(lib.hwnas_accel_run(ctypes.byref(out), self._live(), net._live(),
                                   encode(_options_text(options, kwargs) or None)))
-        return AccelResult(self._ctx, out, self.levels)
+        return AccelResult(self._ctx, out)
 
     def __repr__(self):
         if not self._ptr:
@@ -170,11 +172,13 @@ class AccelResult(Handle):
     """The figures of a net on an accelerator. Layers and levels may be
     given by index or by name; layer=-1 is the whole net."""
 
-    def __init__(self, ctx, ptr, levels):
+    def __init__(self, ctx, ptr):
         self._ctx = ctx  # the result's memory is the context's
         ctx._adopt(self)  # freed before the context, whatever the GC order
         self._ptr = ptr
-        self.levels = list(levels)  # the accelerator's, outermost first
+        # the accelerator's levels, outermost first (the result keeps them)
+        self.levels = [decode(lib.hwnas_accel_result_level_name(ptr, i))
+                       for i in range(lib.hwnas_accel_result_level_count(ptr))]
         n = lib.hwnas_accel_result_layer_count(ptr)
         self.layers = [AccelLayer(i, lib.hwnas_accel_result_layer_node(ptr, i),
                                   decode(lib.hwnas_accel_result_layer_name(ptr, i)),
