@@ -627,6 +627,45 @@ static void test_fallback_kin(void **state)
     hwnas_latency_lut_free(lut);
 }
 
+/* Latencies beyond HWNAS__LUT_MAX_MS (1e9 ms) are refused wherever they
+ * enter, naming file and line; a LUT at the bound predicts a finite
+ * latency through the ctx= path (entries of 1e308 once summed to infinity
+ * and overflowed the conversion to a context class: UBSan, issue 24). */
+static void test_out_of_range(void **state)
+{
+    (void)state;
+    expect_parse_error("hwnas-latency-lut 1\nlayer relu in=1 out=1 : 1e308\n", HWNAS_EFORMAT,
+                       "t.lut:2: latency \"1e308\" is out of range");
+    expect_parse_error("hwnas-latency-lut 1\nunit s\nlayer relu in=1 out=1 : 1e7\n",
+                       HWNAS_EFORMAT, "t.lut:3: latency \"1e7\" is out of range");
+    expect_parse_error("hwnas-latency-lut 1\n\noverhead -1e308\n", HWNAS_EFORMAT,
+                       "t.lut:3: overhead \"-1e308\" is out of range");
+    expect_parse_error("hwnas-latency-lut 1\nlayer relu in=1 out=1 ctx=3 : 1e10\n",
+                       HWNAS_EFORMAT, "t.lut:2:");
+    hwnas_latency_lut *lut;
+    assert_int_equal(hwnas_latency_lut_new(&lut, ctx), HWNAS_OK);
+    assert_int_equal(hwnas_latency_lut_set(lut, "relu in=1 out=1", 1e308), HWNAS_EINVAL);
+    assert_int_equal(hwnas_latency_lut_set_overhead(lut, -1e308), HWNAS_EINVAL);
+    assert_int_equal(hwnas__lut_add_sample(lut, "relu in=1 out=1", 1e308), HWNAS_EINVAL);
+    assert_int_equal(hwnas_latency_lut_count(lut), 0);
+    hwnas_net *net = test_net(ctx);
+    size_t n = hwnas_net_node_count(net);
+    for (size_t i = 0; i < n; i++) {
+        char *k, key[300];
+        assert_int_equal(hwnas_latency_lut_layer_key(&k, net, i), HWNAS_OK);
+        assert_int_equal(hwnas_latency_lut_set(lut, k, HWNAS__LUT_MAX_MS), HWNAS_OK);
+        snprintf(key, sizeof key, "%s ctx=255", k);
+        assert_int_equal(hwnas_latency_lut_set(lut, key, HWNAS__LUT_MAX_MS), HWNAS_OK);
+        hwnas_free(k);
+    }
+    assert_int_equal(hwnas_latency_lut_set_overhead(lut, HWNAS__LUT_MAX_MS), HWNAS_OK);
+    double ms;
+    assert_int_equal(hwnas_latency_lut_predict(&ms, lut, net, 0), HWNAS_OK);
+    assert_true(isfinite(ms) && ms == HWNAS__LUT_MAX_MS * (double)(n + 1));
+    hwnas_net_free(net);
+    hwnas_latency_lut_free(lut);
+}
+
 static void test_oom(void **state)
 {
     (void)state;
@@ -688,6 +727,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_profile),  cmocka_unit_test(test_fused_keys),
         cmocka_unit_test(test_predict_fused), cmocka_unit_test(test_predict_ctx),
         cmocka_unit_test(test_median),   cmocka_unit_test(test_fallback_kin),
+        cmocka_unit_test(test_out_of_range),
     };
     return cmocka_run_group_tests_name("latency_lut", tests, setup, teardown);
 }
