@@ -61,6 +61,7 @@ void hwnas__strbuf_init(hwnas__strbuf *sb, const hwnas_context *ctx);
 void hwnas__strbuf_append(hwnas__strbuf *sb, const char *s, size_t n);
 void hwnas__strbuf_puts(hwnas__strbuf *sb, const char *s);
 void hwnas__strbuf_printf(hwnas__strbuf *sb, const char *fmt, ...) HWNAS_PRINTF(2, 3);
+void hwnas__strbuf_vprintf(hwnas__strbuf *sb, const char *fmt, va_list ap) HWNAS_PRINTF(2, 0);
 /* Detach the text as an hwnas_free() buffer ("" if empty); NULL on ENOMEM. */
 char *hwnas__strbuf_detach_buffer(hwnas__strbuf *sb);
 void hwnas__strbuf_release(hwnas__strbuf *sb);
