@@ -66,6 +66,61 @@ void hwnas__strbuf_vprintf(hwnas__strbuf *sb, const char *fmt, va_list ap) HWNAS
 char *hwnas__strbuf_detach_buffer(hwnas__strbuf *sb);
 void hwnas__strbuf_release(hwnas__strbuf *sb);
 
+/* ---- little-endian byte streams for saved states (byte_stream.c) ----- */
+
+typedef struct hwnas__writer {
+    const hwnas_context *ctx; /* allocator */
+    uint8_t *data;            /* len bytes written, cap allocated */
+    size_t len, cap;
+    int failed;               /* an allocation failed; later puts no-op */
+} hwnas__writer;
+
+void hwnas__writer_put(hwnas__writer *w, const void *p, size_t n);
+void hwnas__writer_u8(hwnas__writer *w, uint8_t v);
+void hwnas__writer_u32(hwnas__writer *w, uint32_t v);
+void hwnas__writer_u64(hwnas__writer *w, uint64_t v);
+void hwnas__writer_f64(hwnas__writer *w, double v);
+
+typedef struct hwnas__reader {
+    const uint8_t *data; /* len bytes; pos is the next one to read */
+    size_t len, pos;
+    int failed;          /* a read ran past the end or a check failed */
+} hwnas__reader;
+
+/* Each getter returns 0 (and sets failed) when the data runs out. */
+uint8_t hwnas__reader_u8(hwnas__reader *r);
+uint32_t hwnas__reader_u32(hwnas__reader *r);
+uint64_t hwnas__reader_u64(hwnas__reader *r);
+/* NaN is rejected (sets failed); infinities and DBL_MAX pass. */
+double hwnas__reader_f64(hwnas__reader *r);
+/* The next n bytes, borrowed from the data; NULL (and failed) if fewer. */
+const uint8_t *hwnas__reader_take(hwnas__reader *r, size_t n);
+/* A count of items of item_size bytes each, checked against what is left. */
+size_t hwnas__reader_count(hwnas__reader *r, size_t item_size);
+/* Mark the stream bad (a check of the caller's failed); returns 0. */
+int hwnas__reader_fail(hwnas__reader *r);
+
+/* ---- CSV tables (csv.c) --------------------------------------------- */
+
+typedef struct hwnas__csv {
+    size_t n_rows, n_cols;
+    char **header;  /* n_cols owned names */
+    char **cells;   /* n_rows * n_cols owned texts, row by row */
+    size_t *line;   /* n_rows: the file line of each row, for messages */
+} hwnas__csv;
+
+/* Parse NUL-terminated text into t (a header row, then rows as wide).
+ * name labels messages (file:line:column). Errors: HWNAS_EFORMAT,
+ * HWNAS_ENOMEM; t is then empty. */
+int hwnas__csv_parse(const hwnas_context *ctx, const char *text, const char *name,
+                     hwnas__csv *t);
+/* The same from a file (gzip read transparently, at most 2 GiB, no NUL
+ * bytes). Errors as hwnas__csv_parse, and the file's. */
+int hwnas__csv_load(const hwnas_context *ctx, const char *path, hwnas__csv *t);
+void hwnas__csv_free(const hwnas_context *ctx, hwnas__csv *t);
+/* The index of the header column called name, or -1. */
+int64_t hwnas__csv_column(const hwnas__csv *t, const char *name);
+
 /* ---- logging -------------------------------------------------------- */
 
 #define HWNAS_LOG(ctx, level, ...) hwnas_context_log((ctx), (level), __VA_ARGS__)
