@@ -74,20 +74,6 @@ static const op_desc ops[] = {
      BLOCK_MBCONV},
 };
 
-static const char *const act_names[] = {"relu", "relu6", "elu", "leaky_relu", "prelu",
-                                        "sigmoid", "swish", "hard_swish", "hard_sigmoid",
-                                        "tanh"};
-static const char *const kind_ops[] = {"input", "conv", "dwconv", "maxpool", "avgpool", "gap",
-                                       "bn", "act", "add", "mul", "concat", "dropout",
-                                       "flatten", "linear", "softmax", "zero"};
-
-const char *hwnas__net_op_name(const hwnas__net_node *nd)
-{
-    if (nd->kind == HWNAS_NET_ACT)
-        return act_names[nd->a.fn];
-    return kind_ops[nd->kind];
-}
-
 void hwnas__net_default_attrs(hwnas__net_attrs *a, int kind)
 {
     memset(a, 0, sizeof *a);
@@ -223,10 +209,7 @@ int hwnas__net_op_attr(hwnas__net_pending *p, const char *key, size_t klen,
         p->f[k] = dv == 0 ? 0.0 : dv; /* no negative zero */
         break;
     case K_ACT: {
-        int fn = -1;
-        for (size_t i = 0; i < HWNAS_ARRAY_SIZE(act_names); i++)
-            if (slice_eq(val, vlen, act_names[i]))
-                fn = (int)i;
+        int fn = hwnas__net_act_find(val, vlen);
         if (fn < 0 || fn == HWNAS_NET_ACT_PRELU || fn == HWNAS_NET_ACT_ELU ||
             fn == HWNAS_NET_ACT_LEAKY_RELU)
             return hwnas__error(HWNAS_EINVAL, "%sact: expected relu, relu6, sigmoid, swish, "
