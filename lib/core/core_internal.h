@@ -121,6 +121,28 @@ void hwnas__csv_free(const hwnas_context *ctx, hwnas__csv *t);
 /* The index of the header column called name, or -1. */
 int64_t hwnas__csv_column(const hwnas__csv *t, const char *name);
 
+/* ---- lists of names in messages (name_list.c) ---------------------- */
+
+/* Error messages hold 1024 bytes (error.c). A list of valid names (kinds,
+ * option keys, ops) that would not fit in its share is cut after a whole
+ * name and says how many it leaves out, instead of stopping mid-name
+ * wherever a buffer ends. No allocation: these lists are built on error
+ * paths, out of memory included. */
+typedef struct hwnas__name_list {
+    char text[640]; /* names shown, separated; NUL-terminated */
+    size_t len;     /* strlen(text) */
+    size_t more;    /* names added but left out */
+    const char *sep;
+} hwnas__name_list;
+
+void hwnas__name_list_init(hwnas__name_list *l, const char *sep);
+void hwnas__name_list_add(hwnas__name_list *l, const char *name);
+/* The same with printf formatting of one item. */
+void hwnas__name_list_addf(hwnas__name_list *l, const char *fmt, ...) HWNAS_PRINTF(2, 3);
+/* The list for a message: the names shown, then " ... and N more" when
+ * some were left out. Borrowed from l. */
+const char *hwnas__name_list_text(hwnas__name_list *l);
+
 /* ---- logging -------------------------------------------------------- */
 
 #define HWNAS_LOG(ctx, level, ...) hwnas_context_log((ctx), (level), __VA_ARGS__)

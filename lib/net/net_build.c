@@ -99,13 +99,12 @@ int hwnas__net_op_begin(hwnas__net_pending *p, const char *op, size_t len,
             p->op = &ops[i];
             return HWNAS_OK;
         }
-    char list[512] = "";
-    for (size_t i = 0; i < HWNAS_ARRAY_SIZE(ops); i++) {
-        size_t u = strlen(list);
-        snprintf(list + u, sizeof list - u, "%s%s", i ? " " : "", ops[i].name);
-    }
+    hwnas__name_list list;
+    hwnas__name_list_init(&list, " ");
+    for (size_t i = 0; i < HWNAS_ARRAY_SIZE(ops); i++)
+        hwnas__name_list_add(&list, ops[i].name);
     return hwnas__error(HWNAS_EINVAL, "%sunknown op '%.*s'; expected one of: %s", where,
-                        (int)(len > 64 ? 64 : len), op, list);
+                        (int)(len > 64 ? 64 : len), op, hwnas__name_list_text(&list));
 }
 
 static int parse_int(const char *s, size_t n, int64_t *out)
@@ -155,15 +154,14 @@ int hwnas__net_op_attr(hwnas__net_pending *p, const char *key, size_t klen,
         if (slice_eq(key, klen, key_names[i]))
             k = i;
     if (k < 0 || !(op->keys & B(k))) {
-        char list[256] = "";
+        hwnas__name_list list;
+        hwnas__name_list_init(&list, " ");
         for (int i = 0; i < K_COUNT; i++)
-            if (op->keys & B(i)) {
-                size_t u = strlen(list);
-                snprintf(list + u, sizeof list - u, "%s%s", *list ? " " : "", key_names[i]);
-            }
+            if (op->keys & B(i))
+                hwnas__name_list_add(&list, key_names[i]);
         return hwnas__error(HWNAS_EINVAL, "%sunknown attribute '%.*s' for %s; expected %s%s",
                             where, (int)(klen > 64 ? 64 : klen), key, op->name,
-                            *list ? "one of: " : "no attributes", list);
+                            list.len ? "one of: " : "no attributes", hwnas__name_list_text(&list));
     }
     if (p->set & B(k))
         return hwnas__error(HWNAS_EINVAL, "%sattribute '%s' given twice", where, key_names[k]);

@@ -15,6 +15,7 @@ int run_parallel_tests(void);
 int run_io_tests(void);
 int run_byte_stream_tests(void);
 int run_csv_tests(void);
+int run_name_list_tests(void);
 int run_oom_tests(void);
 
 #endif
