@@ -8,6 +8,7 @@
 #include "core/core_internal.h"
 #include "hwnas/latency_lut.h"
 #include "hwnas/net.h"
+#include "net/net_internal.h"
 
 /* A layer key taken apart. Integer fields are -1 when absent. */
 typedef struct hwnas__lut_key {
@@ -23,7 +24,8 @@ typedef struct hwnas__lut_key {
     int64_t groups;      /* conv groups */
     int64_t bits;        /* operand bit width of multiplying nodes */
     int64_t inputs;      /* number of inputs of add / concat / mul */
-    char mul[64];        /* multiplier name, "" = none */
+    char mul[HWNAS__NET_MAX_NAME + 1]; /* multiplier name, "" = none: as long as
+                                        * the IR allows, so no two share a key */
     char act[16];        /* bn: the activation run fused into it, "" = none */
     int64_t ctx;         /* the net's latency class (hwnas__lut_ctx_x), -1 = any */
 } hwnas__lut_key;

@@ -108,15 +108,24 @@ static int choose_metrics(hwnas_estimator *e, const hwnas__csv *t, int64_t key_c
                 numeric = parse_number(t->cells[r * t->n_cols + c], &x);
             if (!numeric)
                 continue;
-            char name[128];
-            size_t n = 0;
-            for (const char *p = t->header[c]; *p && n + 1 < sizeof name; p++)
-                name[n++] = isalnum((unsigned char)*p) ? (char)tolower((unsigned char)*p) : '_';
-            name[n] = 0;
-            if (n == 0)
+            /* the header's whole length: two long headers alike at the
+             * start stay two metrics */
+            hwnas__strbuf name;
+            hwnas__strbuf_init(&name, e->ctx);
+            for (const char *p = t->header[c]; *p; p++) {
+                char ch = isalnum((unsigned char)*p) ? (char)tolower((unsigned char)*p) : '_';
+                hwnas__strbuf_append(&name, &ch, 1);
+            }
+            if (name.failed || name.len == 0) {
+                int failed = name.failed;
+                hwnas__strbuf_release(&name);
+                if (failed)
+                    return HWNAS_ENOMEM;
                 continue;
+            }
             (*cols)[e->n_metrics] = (int64_t)c;
-            int rc = hwnas__estimator_add_metric(e, name, "");
+            int rc = hwnas__estimator_add_metric(e, name.data, "");
+            hwnas__strbuf_release(&name);
             if (rc != HWNAS_OK)
                 return rc;
         }

@@ -666,6 +666,43 @@ static void test_out_of_range(void **state)
     hwnas_latency_lut_free(lut);
 }
 
+/* Multiplier names as long as the IR takes (128 characters) are keys
+ * whole: two that differ only at the end are two layers (keys once kept
+ * 63 characters, silently). */
+static void test_long_multiplier(void **state)
+{
+    (void)state;
+    char name[2][HWNAS__NET_MAX_NAME + 1], text[1024];
+    hwnas_latency_lut *lut;
+    assert_int_equal(hwnas_latency_lut_new(&lut, ctx), HWNAS_OK);
+    char *key[2];
+    hwnas_net *net[2];
+    for (int i = 0; i < 2; i++) {
+        memset(name[i], 'm', HWNAS__NET_MAX_NAME);
+        name[i][HWNAS__NET_MAX_NAME - 1] = (char)('a' + i);
+        name[i][HWNAS__NET_MAX_NAME] = '\0';
+        snprintf(text, sizeof text, "hwnas-net 1\nx = input(shape=1x4x4)\n"
+                 "c = conv(out=2, k=3, pad=1, bits=8, mul=%s)\n", name[i]);
+        assert_int_equal(hwnas_net_parse(&net[i], ctx, text, NULL), HWNAS_OK);
+        assert_int_equal(hwnas_latency_lut_layer_key(&key[i], net[i], 1), HWNAS_OK);
+        assert_non_null(strstr(key[i], name[i]));
+        assert_int_equal(hwnas_latency_lut_set(lut, key[i], 1.0 + i), HWNAS_OK);
+        char *in;
+        assert_int_equal(hwnas_latency_lut_layer_key(&in, net[i], 0), HWNAS_OK);
+        assert_int_equal(hwnas_latency_lut_set(lut, in, 0), HWNAS_OK);
+        hwnas_free(in);
+    }
+    assert_int_equal(hwnas_latency_lut_count(lut), 3);
+    for (int i = 0; i < 2; i++) {
+        double ms;
+        assert_int_equal(hwnas_latency_lut_predict(&ms, lut, net[i], 0), HWNAS_OK);
+        assert_true(ms == 1.0 + i);
+        hwnas_free(key[i]);
+        hwnas_net_free(net[i]);
+    }
+    hwnas_latency_lut_free(lut);
+}
+
 static void test_oom(void **state)
 {
     (void)state;
@@ -727,7 +764,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_profile),  cmocka_unit_test(test_fused_keys),
         cmocka_unit_test(test_predict_fused), cmocka_unit_test(test_predict_ctx),
         cmocka_unit_test(test_median),   cmocka_unit_test(test_fallback_kin),
-        cmocka_unit_test(test_out_of_range),
+        cmocka_unit_test(test_out_of_range), cmocka_unit_test(test_long_multiplier),
     };
     return cmocka_run_group_tests_name("latency_lut", tests, setup, teardown);
 }

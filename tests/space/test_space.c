@@ -306,6 +306,18 @@ static void test_builder(void **state)
     assert_int_equal(hwnas_net_node_bits(net, (size_t)c2), 32);
     assert_int_equal(hwnas__build_finish(&b, "space:test"), HWNAS_OK);
     hwnas_net_free(net);
+
+    /* gene names of any length are kept whole (they were cut at 63) */
+    hwnas_space *s;
+    assert_int_equal(hwnas_space_new(&s, ctx, "cell", NULL), HWNAS_OK);
+    char longname[201];
+    memset(longname, 'g', 200);
+    longname[200] = '\0';
+    hwnas__free(ctx, s->gene_names[0]);
+    assert_int_equal(hwnas__space_gene(s, 0, 5, 0, "%s.%d", longname, 7), HWNAS_OK);
+    assert_int_equal(strlen(hwnas_space_gene_name(s, 0)), 202);
+    assert_string_equal(hwnas_space_gene_name(s, 0) + 200, ".7");
+    hwnas_space_free(s);
 }
 
 static void test_oom(void **state)
