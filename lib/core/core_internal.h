@@ -25,9 +25,15 @@
 /* ---- errors (error.c) ---------------------------------------------- */
 
 /* Record code and a printf-style message as the calling thread's last error;
- * returns code so that callers can `return hwnas__error(...)`. */
+ * returns code so that callers can `return hwnas__error(...)`. The message
+ * is formatted before it replaces the last one, so hwnas_error_last() may
+ * be an argument (to put context in front of a reason), with no copy. */
 int hwnas__error(int code, const char *fmt, ...) HWNAS_PRINTF(2, 3);
 int hwnas__verror(int code, const char *fmt, va_list ap);
+/* "file:line: " (col 0) or "file:line:col: " into out, for the front of a
+ * message. A file name too long for size bytes keeps its end, after
+ * "...": the line and column always survive. */
+const char *hwnas__where(char *out, size_t size, const char *file, size_t line, size_t col);
 /* Record the standard out-of-memory error. */
 int hwnas__enomem(void);
 

@@ -54,7 +54,7 @@ static int parse_text(hwnas_latency_lut *lut, const char *text, size_t len, cons
         if (memchr(s, '\0', n))
             return hwnas__error(HWNAS_EFORMAT, "%s:%zu: NUL byte in a latency LUT", name,
                                 line_no);
-        snprintf(where, sizeof where, "%s:%zu: ", name, line_no);
+        hwnas__where(where, sizeof where, name, line_no, 0);
         size_t wl = 0;
         while (wl < n && s[wl] != ' ' && s[wl] != '\t')
             wl++;

@@ -454,11 +454,13 @@ static int infer(const hwnas_net *net, hwnas__net_node *nd, const uint32_t *in, 
 {
     const hwnas__net_attrs *a = &nd->a;
     const char *op = hwnas__net_op_name(nd);
+/* The reason first, then the node in front of it: hwnas__error formats
+ * before it replaces the last message, so no buffer of ours cuts it. */
 #define FAIL(...)                                                                        \
     do {                                                                                 \
-        char why_[256];                                                                  \
-        snprintf(why_, sizeof why_, __VA_ARGS__);                                        \
-        return hwnas__error(HWNAS_EINVAL, "%snode '%s' (%s): %s", where, nodename, op, why_); \
+        hwnas__error(HWNAS_EINVAL, __VA_ARGS__);                                         \
+        return hwnas__error(HWNAS_EINVAL, "%snode '%s' (%s): %s", where, nodename, op,   \
+                            hwnas_error_last());                                         \
     } while (0)
     const hwnas__net_node *x = n_in ? &net->nodes[in[0]] : NULL;
     double macs = 0, wcount = 0, other = 0;

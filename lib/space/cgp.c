@@ -151,10 +151,9 @@ static int check_multiplier(hwnas_context *ctx, const char *kind, const char *na
         rc = hwnas_net_set_multiplier(net, (size_t)x, name, 0);
     hwnas_net_free(net);
     if (rc == HWNAS_EINVAL) {
-        char why[256];
-        snprintf(why, sizeof why, "%s", hwnas_error_last());
+        /* hwnas__error formats before it replaces the last message */
         return hwnas__error(HWNAS_EINVAL, "%s: option multipliers: '%s' is not a multiplier "
-                            "name: %s", kind, name, why);
+                            "name: %s", kind, name, hwnas_error_last());
     }
     return rc;
 }

@@ -6,6 +6,7 @@
 
 #include "core_tests.h"
 #include "core/core_internal.h"
+#include "hwnas/hwnas.h"
 
 enum { N_LONG = 100 };
 static char long_names[N_LONG][48];
@@ -111,12 +112,41 @@ static void test_many_keys(void **state)
     hwnas_context_free(ctx);
 }
 
+/* Positions in messages keep line and column whatever the file name's
+ * length (a long one once pushed them out of a 320-byte prefix). */
+static void test_where(void **state)
+{
+    (void)state;
+    char out[64], file[1001];
+    assert_string_equal(hwnas__where(out, sizeof out, "a.net", 3, 7), "a.net:3:7: ");
+    assert_string_equal(hwnas__where(out, sizeof out, "a.lut", 12, 0), "a.lut:12: ");
+    memset(file, 'd', 1000);
+    memcpy(file + 990, "/tail.net", 10);
+    hwnas__where(out, sizeof out, file, 2, 5);
+    assert_int_equal(strlen(out), sizeof out - 1);
+    assert_true(strncmp(out, "...", 3) == 0);
+    assert_non_null(strstr(out, "/tail.net:2:5: "));
+    /* through the parsers */
+    hwnas_context *ctx;
+    assert_int_equal(hwnas_context_new(&ctx, "threads=1"), HWNAS_OK);
+    hwnas_net *net;
+    assert_int_equal(hwnas_net_parse(&net, ctx, "hwnas-net 1\nx = nope\n", file), HWNAS_EFORMAT);
+    assert_non_null(strstr(hwnas_error_last(), "/tail.net:2:5: "));
+    hwnas_latency_lut *lut;
+    assert_int_equal(hwnas_latency_lut_parse(&lut, ctx, "hwnas-latency-lut 1\nfrob\n", 24, file),
+                     HWNAS_EFORMAT);
+    assert_non_null(strstr(hwnas_error_last(), "/tail.net:2: "));
+    assert_non_null(strstr(hwnas_error_last(), "unknown line"));
+    hwnas_context_free(ctx);
+}
+
 int run_name_list_tests(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_list),
         cmocka_unit_test(test_many_kinds),
         cmocka_unit_test(test_many_keys),
+        cmocka_unit_test(test_where),
     };
     return cmocka_run_group_tests_name("core/name_list", tests, setup, NULL);
 }
