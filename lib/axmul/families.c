@@ -241,27 +241,25 @@ int hwnas__axmul_is_builtin_name(const char *name)
 
 static int family_list_error(const char *spec, size_t len)
 {
-    char list[256] = "";
-    for (size_t i = 0; i < HWNAS_ARRAY_SIZE(families); i++) {
-        strcat(list, i ? ", " : "");
-        strcat(list, families[i].name);
-    }
+    hwnas__name_list list;
+    hwnas__name_list_init(&list, ", ");
+    for (size_t i = 0; i < HWNAS_ARRAY_SIZE(families); i++)
+        hwnas__name_list_add(&list, families[i].name);
     return hwnas__error(HWNAS_ENOTFOUND, "unknown multiplier family '%.*s' in '%s'; families: %s",
-                        (int)(len > 64 ? 64 : len), spec, spec, list);
+                        (int)(len > 64 ? 64 : len), spec, spec, hwnas__name_list_text(&list));
 }
 
 static int keys_error(const family *f, const char *spec, const char *what, const char *text,
                       size_t len)
 {
-    char list[256] = "";
-    for (int i = 0; i < f->n_params; i++) {
-        size_t used = strlen(list);
-        snprintf(list + used, sizeof list - used, "%s=%d..%d (default %d), ", f->keys[i],
-                 f->lo[i], f->hi[i], f->def[i]);
-    }
-    strcat(list, "signed=0..1 (default 0)");
+    hwnas__name_list list;
+    hwnas__name_list_init(&list, ", ");
+    for (int i = 0; i < f->n_params; i++)
+        hwnas__name_list_addf(&list, "%s=%d..%d (default %d)", f->keys[i], f->lo[i], f->hi[i],
+                              f->def[i]);
+    hwnas__name_list_add(&list, "signed=0..1 (default 0)");
     return hwnas__error(HWNAS_EINVAL, "multiplier '%s': %s '%.*s'; %s takes %s", spec, what,
-                        (int)(len > 64 ? 64 : len), text, f->name, list);
+                        (int)(len > 64 ? 64 : len), text, f->name, hwnas__name_list_text(&list));
 }
 
 /* Parse spec into family, parameters and signedness. */

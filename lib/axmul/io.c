@@ -115,14 +115,16 @@ static int fmt_error(const reader *r, size_t col, const char *fmt, ...) HWNAS_PR
 
 static int fmt_error(const reader *r, size_t col, const char *fmt, ...)
 {
-    char msg[512];
+    /* the reason first, then the position in front of it (hwnas__error
+     * formats before it replaces the last message: nothing cuts it) */
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    hwnas__verror(HWNAS_EFORMAT, fmt, ap);
     va_end(ap);
     if (col)
-        return hwnas__error(HWNAS_EFORMAT, "%s:%ld:%zu: %s", r->origin, r->lineno, col, msg);
-    return hwnas__error(HWNAS_EFORMAT, "%s:%ld: %s", r->origin, r->lineno, msg);
+        return hwnas__error(HWNAS_EFORMAT, "%s:%ld:%zu: %s", r->origin, r->lineno, col,
+                            hwnas_error_last());
+    return hwnas__error(HWNAS_EFORMAT, "%s:%ld: %s", r->origin, r->lineno, hwnas_error_last());
 }
 
 /* Printable excerpt of a line for messages. */

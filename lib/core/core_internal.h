@@ -25,9 +25,15 @@
 /* ---- errors (error.c) ---------------------------------------------- */
 
 /* Record code and a printf-style message as the calling thread's last error;
- * returns code so that callers can `return hwnas__error(...)`. */
+ * returns code so that callers can `return hwnas__error(...)`. The message
+ * is formatted before it replaces the last one, so hwnas_error_last() may
+ * be an argument (to put context in front of a reason), with no copy. */
 int hwnas__error(int code, const char *fmt, ...) HWNAS_PRINTF(2, 3);
 int hwnas__verror(int code, const char *fmt, va_list ap);
+/* "file:line: " (col 0) or "file:line:col: " into out, for the front of a
+ * message. A file name too long for size bytes keeps its end, after
+ * "...": the line and column always survive. */
+const char *hwnas__where(char *out, size_t size, const char *file, size_t line, size_t col);
 /* Record the standard out-of-memory error. */
 int hwnas__enomem(void);
 
@@ -61,9 +67,87 @@ void hwnas__strbuf_init(hwnas__strbuf *sb, const hwnas_context *ctx);
 void hwnas__strbuf_append(hwnas__strbuf *sb, const char *s, size_t n);
 void hwnas__strbuf_puts(hwnas__strbuf *sb, const char *s);
 void hwnas__strbuf_printf(hwnas__strbuf *sb, const char *fmt, ...) HWNAS_PRINTF(2, 3);
+void hwnas__strbuf_vprintf(hwnas__strbuf *sb, const char *fmt, va_list ap) HWNAS_PRINTF(2, 0);
 /* Detach the text as an hwnas_free() buffer ("" if empty); NULL on ENOMEM. */
 char *hwnas__strbuf_detach_buffer(hwnas__strbuf *sb);
 void hwnas__strbuf_release(hwnas__strbuf *sb);
+
+/* ---- little-endian byte streams for saved states (byte_stream.c) ----- */
+
+typedef struct hwnas__writer {
+    const hwnas_context *ctx; /* allocator */
+    uint8_t *data;            /* len bytes written, cap allocated */
+    size_t len, cap;
+    int failed;               /* an allocation failed; later puts no-op */
+} hwnas__writer;
+
+void hwnas__writer_put(hwnas__writer *w, const void *p, size_t n);
+void hwnas__writer_u8(hwnas__writer *w, uint8_t v);
+void hwnas__writer_u32(hwnas__writer *w, uint32_t v);
+void hwnas__writer_u64(hwnas__writer *w, uint64_t v);
+void hwnas__writer_f64(hwnas__writer *w, double v);
+
+typedef struct hwnas__reader {
+    const uint8_t *data; /* len bytes; pos is the next one to read */
+    size_t len, pos;
+    int failed;          /* a read ran past the end or a check failed */
+} hwnas__reader;
+
+/* Each getter returns 0 (and sets failed) when the data runs out. */
+uint8_t hwnas__reader_u8(hwnas__reader *r);
+uint32_t hwnas__reader_u32(hwnas__reader *r);
+uint64_t hwnas__reader_u64(hwnas__reader *r);
+/* NaN is rejected (sets failed); infinities and DBL_MAX pass. */
+double hwnas__reader_f64(hwnas__reader *r);
+/* The next n bytes, borrowed from the data; NULL (and failed) if fewer. */
+const uint8_t *hwnas__reader_take(hwnas__reader *r, size_t n);
+/* A count of items of item_size bytes each, checked against what is left. */
+size_t hwnas__reader_count(hwnas__reader *r, size_t item_size);
+/* Mark the stream bad (a check of the caller's failed); returns 0. */
+int hwnas__reader_fail(hwnas__reader *r);
+
+/* ---- CSV tables (csv.c) --------------------------------------------- */
+
+typedef struct hwnas__csv {
+    size_t n_rows, n_cols;
+    char **header;  /* n_cols owned names */
+    char **cells;   /* n_rows * n_cols owned texts, row by row */
+    size_t *line;   /* n_rows: the file line of each row, for messages */
+} hwnas__csv;
+
+/* Parse NUL-terminated text into t (a header row, then rows as wide).
+ * name labels messages (file:line:column). Errors: HWNAS_EFORMAT,
+ * HWNAS_ENOMEM; t is then empty. */
+int hwnas__csv_parse(const hwnas_context *ctx, const char *text, const char *name,
+                     hwnas__csv *t);
+/* The same from a file (gzip read transparently, at most 2 GiB, no NUL
+ * bytes). Errors as hwnas__csv_parse, and the file's. */
+int hwnas__csv_load(const hwnas_context *ctx, const char *path, hwnas__csv *t);
+void hwnas__csv_free(const hwnas_context *ctx, hwnas__csv *t);
+/* The index of the header column called name, or -1. */
+int64_t hwnas__csv_column(const hwnas__csv *t, const char *name);
+
+/* ---- lists of names in messages (name_list.c) ---------------------- */
+
+/* Error messages hold 1024 bytes (error.c). A list of valid names (kinds,
+ * option keys, ops) that would not fit in its share is cut after a whole
+ * name and says how many it leaves out, instead of stopping mid-name
+ * wherever a buffer ends. No allocation: these lists are built on error
+ * paths, out of memory included. */
+typedef struct hwnas__name_list {
+    char text[640]; /* names shown, separated; NUL-terminated */
+    size_t len;     /* strlen(text) */
+    size_t more;    /* names added but left out */
+    const char *sep;
+} hwnas__name_list;
+
+void hwnas__name_list_init(hwnas__name_list *l, const char *sep);
+void hwnas__name_list_add(hwnas__name_list *l, const char *name);
+/* The same with printf formatting of one item. */
+void hwnas__name_list_addf(hwnas__name_list *l, const char *fmt, ...) HWNAS_PRINTF(2, 3);
+/* The list for a message: the names shown, then " ... and N more" when
+ * some were left out. Borrowed from l. */
+const char *hwnas__name_list_text(hwnas__name_list *l);
 
 /* ---- logging -------------------------------------------------------- */
 

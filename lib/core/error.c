@@ -58,6 +58,28 @@ int hwnas__error(int code, const char *fmt, ...)
     return code;
 }
 
+const char *hwnas__where(char *out, size_t size, const char *file, size_t line, size_t col)
+{
+    char pos[48];
+    if (col)
+        snprintf(pos, sizeof pos, ":%zu:%zu: ", line, col);
+    else
+        snprintf(pos, sizeof pos, ":%zu: ", line);
+    size_t fl = strlen(file), pl = strlen(pos);
+    if (fl + pl < size) {
+        memcpy(out, file, fl);
+        memcpy(out + fl, pos, pl + 1);
+    } else if (size > pl + 3) {
+        size_t keep = size - 1 - pl - 3;
+        memcpy(out, "...", 3);
+        memcpy(out + 3, file + fl - keep, keep);
+        memcpy(out + 3 + keep, pos, pl + 1);
+    } else if (size) {
+        snprintf(out, size, "%s", pos + 1);
+    }
+    return out;
+}
+
 int hwnas__enomem(void)
 {
     return hwnas__error(HWNAS_ENOMEM, "out of memory");

@@ -192,16 +192,14 @@ static size_t edit_distance(const char *a, const char *b)
 
 static int unknown_key(const hwnas_options *o, const char *key)
 {
-    char list[768];
-    size_t used = 0;
-    list[0] = '\0';
+    /* a plugin kind may have more keys than a message holds */
+    hwnas__name_list list;
+    hwnas__name_list_init(&list, ", ");
     const char *best = NULL;
     size_t best_d = 3; /* suggest only close matches */
-    for (size_t i = 0; i < o->kind->n_options && used < sizeof list; i++) {
+    for (size_t i = 0; i < o->kind->n_options; i++) {
         const char *name = o->kind->options[i].name;
-        int w = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", name);
-        if (w > 0)
-            used += (size_t)w;
+        hwnas__name_list_add(&list, name);
         size_t d = edit_distance(key, name);
         if (d < best_d) {
             best_d = d;
@@ -214,9 +212,9 @@ static int unknown_key(const hwnas_options *o, const char *key)
     if (best)
         return hwnas__error(HWNAS_EINVAL,
                             "unknown option '%s' for %s (did you mean '%s'?); valid keys: %s",
-                            key, o->kind->name, best, list);
+                            key, o->kind->name, best, hwnas__name_list_text(&list));
     return hwnas__error(HWNAS_EINVAL, "unknown option '%s' for %s; valid keys: %s", key,
-                        o->kind->name, list);
+                        o->kind->name, hwnas__name_list_text(&list));
 }
 
 /* ---- lifetime -------------------------------------------------------- */

@@ -12,8 +12,9 @@ size_t hwnas_kind_count(const hwnas_context *ctx)
 
 static const hwnas__kind *kind_at(const hwnas_context *ctx, size_t i)
 {
-    return i < hwnas__builtin_kind_count ? hwnas__builtin_kinds[i]
-                                         : hwnas__context_extra_kind(ctx, i - hwnas__builtin_kind_count);
+    return i < hwnas__builtin_kind_count
+               ? hwnas__builtin_kinds[i]
+               : hwnas__context_extra_kind(ctx, i - hwnas__builtin_kind_count);
 }
 
 const char *hwnas_kind_name(const hwnas_context *ctx, size_t i)
@@ -38,19 +39,17 @@ const hwnas__kind *hwnas__kind_find(const hwnas_context *ctx, const char *name)
     }
     if (bare_matches == 1)
         return bare;
-    char list[768];
-    size_t used = 0;
-    list[0] = '\0';
-    for (size_t i = 0; i < n && used < sizeof list; i++) {
-        int w = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
-                         kind_at(ctx, i)->name);
-        if (w > 0)
-            used += (size_t)w;
-    }
+    /* with plugins the kinds outgrow a message: `hwnas describe` lists them all */
+    hwnas__name_list list;
+    hwnas__name_list_init(&list, ", ");
+    for (size_t i = 0; i < n; i++)
+        hwnas__name_list_add(&list, kind_at(ctx, i)->name);
+    const char *all = list.more ? " (hwnas describe lists them all)" : "";
     if (bare_matches > 1)
-        hwnas__error(HWNAS_ENOTFOUND, "kind '%s' is ambiguous: say family:%s; kinds: %s", name,
-                     name, list);
+        hwnas__error(HWNAS_ENOTFOUND, "kind '%s' is ambiguous: say family:%s; kinds: %s%s",
+                     name, name, hwnas__name_list_text(&list), all);
     else
-        hwnas__error(HWNAS_ENOTFOUND, "unknown kind '%s'; kinds: %s", name, list);
+        hwnas__error(HWNAS_ENOTFOUND, "unknown kind '%s'; kinds: %s%s", name,
+                     hwnas__name_list_text(&list), all);
     return NULL;
 }

@@ -43,18 +43,24 @@ void hwnas__strbuf_puts(hwnas__strbuf *sb, const char *s)
     hwnas__strbuf_append(sb, s, strlen(s));
 }
 
+void hwnas__strbuf_vprintf(hwnas__strbuf *sb, const char *fmt, va_list ap)
+{
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    if (n >= 0 && strbuf_reserve(sb, (size_t)n) == 0) {
+        vsnprintf(sb->data + sb->len, (size_t)n + 1, fmt, again);
+        sb->len += (size_t)n;
+    }
+    va_end(again);
+}
+
 void hwnas__strbuf_printf(hwnas__strbuf *sb, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    hwnas__strbuf_vprintf(sb, fmt, ap);
     va_end(ap);
-    if (n < 0 || strbuf_reserve(sb, (size_t)n) != 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(sb->data + sb->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    sb->len += (size_t)n;
 }
 
 char *hwnas__strbuf_detach_buffer(hwnas__strbuf *sb)

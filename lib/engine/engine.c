@@ -6,18 +6,6 @@
 
 #include "engine_internal.h"
 
-size_t hwnas__engine_chunks(size_t n)
-{
-    return n < HWNAS__ENGINE_MAX_CHUNKS ? n : HWNAS__ENGINE_MAX_CHUNKS;
-}
-
-void hwnas__engine_chunk_range(size_t n, size_t c, size_t *lo, size_t *hi)
-{
-    size_t nc = hwnas__engine_chunks(n);
-    *lo = c * n / nc;
-    *hi = (c + 1) * n / nc;
-}
-
 static int kind_known(int kind)
 {
     return kind >= HWNAS_NET_INPUT && kind <= HWNAS_NET_ZERO;
@@ -333,18 +321,6 @@ int hwnas__engine_forward(hwnas__engine *e, const float *x, size_t n, int train,
         }
     }
     return HWNAS_OK;
-}
-
-float *hwnas__k_dx(hwnas__engine *e, size_t i, size_t j, int *acc)
-{
-    size_t in = e->nodes[i].in[j];
-    if (e->nodes[in].kind == HWNAS_NET_INPUT && !e->need_input_grad) {
-        *acc = 0;
-        return NULL;
-    }
-    *acc = e->dinit[in];
-    e->dinit[in] = 1;
-    return e->dact[in];
 }
 
 int hwnas__engine_backward(hwnas__engine *e, const float *dlogits)

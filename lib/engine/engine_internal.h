@@ -132,9 +132,20 @@ int hwnas__engine_backward_walk(hwnas__engine *e, const float *dlogits, hwnas__n
 void hwnas__engine_loss(double *out_loss, size_t *out_correct, float *dlogits,
                         const hwnas__engine *e, const int32_t *labels, double eps);
 
-/* Number of chunks a batch of n samples is cut into, and chunk c's range. */
-size_t hwnas__engine_chunks(size_t n);
-void hwnas__engine_chunk_range(size_t n, size_t c, size_t *lo, size_t *hi);
+/* Number of chunks a batch of n samples is cut into (a function of n only:
+ * see "Determinism" above), and chunk c's range [lo, hi). Inline: the
+ * kernels call them per task. */
+static inline size_t hwnas__engine_chunks(size_t n)
+{
+    return n < HWNAS__ENGINE_MAX_CHUNKS ? n : HWNAS__ENGINE_MAX_CHUNKS;
+}
+
+static inline void hwnas__engine_chunk_range(size_t n, size_t c, size_t *lo, size_t *hi)
+{
+    size_t nc = hwnas__engine_chunks(n);
+    *lo = c * n / nc;
+    *hi = (c + 1) * n / nc;
+}
 
 /* ---- kernels (kernels_conv.c, kernels.c) ------------------------------ */
 
@@ -150,7 +161,7 @@ int hwnas__k_backward(hwnas__engine *e, size_t i);
  * input needs no gradient; *acc is 1 when the kernel must add to it, 0 when
  * it must overwrite it. Call once per input, in order, before the kernel
  * runs. */
-float *hwnas__k_dx(hwnas__engine *e, size_t i, size_t j, int *acc);
+float *hwnas__k_dx(hwnas__engine *e, size_t i, size_t j, int *acc); /* kernels.c */
 
 /* Scratch floats needed per worker by conv node i for a batch of n. */
 size_t hwnas__k_conv_scratch(const hwnas__engine *e, size_t i);

@@ -381,10 +381,9 @@ static int build(hwnas_quant *q, const hwnas_model *model, hwnas_axmul_registry 
         const hwnas_axmul *m = NULL;
         rc = hwnas_axmul_registry_get(&m, reg, mname);
         if (rc != HWNAS_OK) {
-            char why[512];
-            snprintf(why, sizeof why, "%s", hwnas_error_last());
+            /* hwnas__error formats before it replaces the last message */
             return hwnas__error(rc, "quant: node '%s' names multiplier '%s': %s",
-                                e->nodes[i].name, mname, why);
+                                e->nodes[i].name, mname, hwnas_error_last());
         }
         hwnas__lut *lut;
         if ((rc = find_lut(&lut, q, m)) != HWNAS_OK)
@@ -559,9 +558,7 @@ int hwnas__quant_forward(hwnas_quant *q, const float *x, size_t n, int train, ui
             rc = hwnas__k_forward(e, i);
         }
         if (rc != HWNAS_OK) {
-            char why[512];
-            snprintf(why, sizeof why, "%s", hwnas_error_last());
-            return hwnas__error(rc, "quant: node '%s' failed: %s", nd->name, why);
+            return hwnas__error(rc, "quant: node '%s' failed: %s", nd->name, hwnas_error_last());
         }
     }
     return HWNAS_OK;

@@ -72,9 +72,18 @@ int hwnas__lut_gemm_mt(hwnas_context *ctx, int32_t *C, size_t ldc, const uint8_t
 void hwnas__lut_gemm_scalar(int32_t *C, size_t ldc, const uint8_t *W, size_t ldw,
                             const uint8_t *A, size_t lda, size_t M, size_t K, size_t n0,
                             size_t n1, const hwnas__lut *lut);
+
+/* The VBMI kernel (lut_gemm_avx512.c) exists only where the compiler can
+ * target it; elsewhere the dispatch never names it, so nothing stands in
+ * for it. Where it exists it runs only on CPUs with VBMI. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define HWNAS__LUT_HAVE_VBMI 1
 void hwnas__lut_gemm_vbmi(int32_t *C, size_t ldc, const uint8_t *W, size_t ldw,
                           const uint8_t *A, size_t lda, size_t M, size_t K, size_t n0,
                           size_t n1, const hwnas__lut *lut);
+#else
+#define HWNAS__LUT_HAVE_VBMI 0
+#endif
 
 /* Exact unsigned 8-bit GEMM with the same layout (C = W * A), for
  * comparison in benchmarks and tests. */

@@ -216,6 +216,22 @@ HOT static void pool_sample(const op_task *t, const pool_geom *g, const float *x
     }
 }
 
+/* ---- gradient buffers of a node's inputs ------------------------------ */
+
+/* The first kernel to write an input's gradient overwrites it, later ones
+ * add to it (dinit): no pass clears every buffer beforehand. */
+float *hwnas__k_dx(hwnas__engine *e, size_t i, size_t j, int *acc)
+{
+    size_t in = e->nodes[i].in[j];
+    if (e->nodes[in].kind == HWNAS_NET_INPUT && !e->need_input_grad) {
+        *acc = 0;
+        return NULL;
+    }
+    *acc = e->dinit[in];
+    e->dinit[in] = 1;
+    return e->dact[in];
+}
+
 /* ---- per-chunk forward ---------------------------------------------------- */
 
 static uint64_t dropout_seed(const hwnas__engine *e)

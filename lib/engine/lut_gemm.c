@@ -2,7 +2,8 @@
  * Weight-stationary: for one weight the 256 products of its table row are
  * used for a whole block of columns before the next weight, so the row
  * stays in L1 (scalar path) or in registers (VBMI path). This file holds
- * the tables, the scalar kernel, the dispatch and the threaded driver. */
+ * the tables, the scalar kernel, the dispatch and the threaded driver;
+ * lut_gemm_avx512.c the VBMI kernel. */
 #include <stdio.h>
 #include <string.h>
 
@@ -53,7 +54,7 @@ void hwnas__lut_fini(hwnas__lut *lut, const hwnas_context *ctx)
 
 static int has_vbmi(void)
 {
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if HWNAS__LUT_HAVE_VBMI
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
            __builtin_cpu_supports("avx512vbmi");
@@ -154,10 +155,13 @@ static void run_path(int32_t *C, size_t ldc, const uint8_t *W, size_t ldw, const
 {
     if (path == HWNAS__LUT_AUTO)
         path = hwnas__lut_path_best();
-    if (path == HWNAS__LUT_VBMI && has_vbmi())
+#if HWNAS__LUT_HAVE_VBMI
+    if (path == HWNAS__LUT_VBMI && has_vbmi()) {
         hwnas__lut_gemm_vbmi(C, ldc, W, ldw, A, lda, M, K, n0, n1, lut);
-    else
-        hwnas__lut_gemm_scalar(C, ldc, W, ldw, A, lda, M, K, n0, n1, lut);
+        return;
+    }
+#endif
+    hwnas__lut_gemm_scalar(C, ldc, W, ldw, A, lda, M, K, n0, n1, lut);
 }
 
 void hwnas__lut_gemm(int32_t *C, size_t ldc, const uint8_t *W, size_t ldw, const uint8_t *A,

@@ -12,7 +12,7 @@
 
 #include "int8_internal.h"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if HWNAS__LUT_HAVE_VBMI
 #include <immintrin.h>
 
 #define TARGET __attribute__((target("avx512f,avx512bw,avx512vbmi")))
@@ -97,15 +97,6 @@ void hwnas__lut_gemm_vbmi(int32_t *C, size_t ldc, const uint8_t *W, size_t ldw,
         for (size_t m = 0; m < M; m++)
             block(C + m * ldc + b, W + m * ldw, A + b, lda, K, len, lut->split, bias);
     }
-}
-
-#else
-
-void hwnas__lut_gemm_vbmi(int32_t *C, size_t ldc, const uint8_t *W, size_t ldw,
-                          const uint8_t *A, size_t lda, size_t M, size_t K, size_t n0,
-                          size_t n1, const hwnas__lut *lut)
-{
-    hwnas__lut_gemm_scalar(C, ldc, W, ldw, A, lda, M, K, n0, n1, lut);
 }
 
 #endif

@@ -35,181 +35,6 @@ const hwnas__kind hwnas__estimator_table_kind = {
     &hwnas__estimator_table_impl,
 };
 
-/* ---- CSV ------------------------------------------------------------- */
-
-typedef struct csv {
-    size_t n_rows, n_cols;
-    char **header;  /* n_cols owned names */
-    char **cells;   /* n_rows * n_cols owned texts */
-    size_t *line;   /* n_rows: the file line of each row, for messages */
-} csv;
-
-static void csv_free(const hwnas_context *ctx, csv *t)
-{
-    for (size_t i = 0; t->header && i < t->n_cols; i++)
-        hwnas__free(ctx, t->header[i]);
-    for (size_t i = 0; t->cells && i < t->n_rows * t->n_cols; i++)
-        hwnas__free(ctx, t->cells[i]);
-    hwnas__free(ctx, t->header);
-    hwnas__free(ctx, t->cells);
-    hwnas__free(ctx, t->line);
-    memset(t, 0, sizeof *t);
-}
-
-/* Read one field at *p (quoted or bare); *p ends on ',' '\n' or NUL. */
-static int csv_field(const hwnas_context *ctx, const char *name, size_t line, const char *bol,
-                     const char **pp, char **out)
-{
-    const char *p = *pp;
-    hwnas__strbuf sb;
-    hwnas__strbuf_init(&sb, ctx);
-    if (*p == '"') {
-        p++;
-        for (;;) {
-            if (!*p) {
-                hwnas__strbuf_release(&sb);
-                return hwnas__error(HWNAS_EFORMAT, "%s:%zu:%zu: unterminated quoted field", name,
-                                    line, (size_t)(*pp - bol) + 1);
-            }
-            if (*p == '"') {
-                if (p[1] != '"')
-                    break;
-                p++;
-            }
-            hwnas__strbuf_append(&sb, p, 1);
-            p++;
-        }
-        p++;
-        if (*p && *p != ',' && *p != '\n' && *p != '\r') {
-            hwnas__strbuf_release(&sb);
-            return hwnas__error(HWNAS_EFORMAT, "%s:%zu:%zu: expected ',' after a quoted field",
-                                name, line, (size_t)(p - bol) + 1);
-        }
-    } else {
-        const char *start = p;
-        while (*p && *p != ',' && *p != '\n' && *p != '\r')
-            p++;
-        hwnas__strbuf_append(&sb, start, (size_t)(p - start));
-    }
-    if (*p == '\r')
-        p++;
-    if (!sb.data)
-        hwnas__strbuf_append(&sb, "", 0);
-    if (sb.failed)
-        return HWNAS_ENOMEM;
-    *out = sb.data;
-    *pp = p;
-    return HWNAS_OK;
-}
-
-/* Parse NUL-terminated text into t. name labels messages. */
-int hwnas__csv_parse(const hwnas_context *ctx, const char *text, const char *name, csv *t);
-int hwnas__csv_parse(const hwnas_context *ctx, const char *text, const char *name, csv *t)
-{
-    memset(t, 0, sizeof *t);
-    const char *p = text;
-    size_t line = 1, cap_rows = 0;
-    char **fields = NULL;
-    size_t n_fields = 0, cap_fields = 0;
-    int rc = HWNAS_OK;
-    while (*p && rc == HWNAS_OK) {
-        const char *bol = p;
-        if (*p == '\n') { /* blank lines are skipped */
-            p++;
-            line++;
-            continue;
-        }
-        n_fields = 0;
-        for (;;) {
-            if (n_fields == cap_fields) {
-                size_t nc = cap_fields ? cap_fields * 2 : 16;
-                char **nf = hwnas__realloc(ctx, fields, nc * sizeof *nf);
-                if (!nf) {
-                    rc = HWNAS_ENOMEM;
-                    break;
-                }
-                fields = nf;
-                cap_fields = nc;
-            }
-            rc = csv_field(ctx, name, line, bol, &p, &fields[n_fields]);
-            if (rc != HWNAS_OK)
-                break;
-            n_fields++;
-            if (*p != ',')
-                break;
-            p++;
-        }
-        if (rc == HWNAS_OK && *p && *p != '\n')
-            rc = hwnas__error(HWNAS_EFORMAT, "%s:%zu: unexpected character", name, line);
-        if (rc == HWNAS_OK && !t->header) {
-            t->n_cols = n_fields;
-            t->header = fields;
-            fields = NULL;
-            cap_fields = n_fields = 0;
-        } else if (rc == HWNAS_OK) {
-            if (n_fields != t->n_cols) {
-                rc = hwnas__error(HWNAS_EFORMAT, "%s:%zu: %zu fields, but the header has %zu",
-                                  name, line, n_fields, t->n_cols);
-            } else {
-                if (t->n_rows == cap_rows) {
-                    size_t nr = cap_rows ? cap_rows * 2 : 1024;
-                    char **nc = hwnas__realloc(ctx, t->cells, nr * t->n_cols * sizeof *nc);
-                    if (nc)
-                        t->cells = nc;
-                    size_t *nl = nc ? hwnas__realloc(ctx, t->line, nr * sizeof *nl) : NULL;
-                    if (nl)
-                        t->line = nl;
-                    if (!nc || !nl)
-                        rc = HWNAS_ENOMEM;
-                    else
-                        cap_rows = nr;
-                }
-                if (rc == HWNAS_OK) {
-                    memcpy(t->cells + t->n_rows * t->n_cols, fields, n_fields * sizeof *fields);
-                    t->line[t->n_rows++] = line;
-                    n_fields = 0; /* now owned by t */
-                }
-            }
-        }
-        for (size_t i = 0; i < n_fields; i++)
-            hwnas__free(ctx, fields[i]);
-        n_fields = 0;
-        if (*p == '\n') {
-            p++;
-            line++;
-        }
-    }
-    hwnas__free(ctx, fields);
-    if (rc == HWNAS_OK && !t->header)
-        rc = hwnas__error(HWNAS_EFORMAT, "%s: empty file (a header row is required)", name);
-    if (rc != HWNAS_OK)
-        csv_free(ctx, t);
-    return rc;
-}
-
-static int csv_load(const hwnas_context *ctx, const char *path, csv *t)
-{
-    uint8_t *buf;
-    size_t len;
-    int rc = hwnas__file_read(ctx, path, (size_t)1 << 31, &buf, &len);
-    if (rc != HWNAS_OK)
-        return rc;
-    if (memchr(buf, 0, len))
-        rc = hwnas__error(HWNAS_EFORMAT, "%s: binary data (a NUL byte) in a CSV file", path);
-    else
-        rc = hwnas__csv_parse(ctx, (const char *)buf, path, t);
-    hwnas__free(ctx, buf);
-    return rc;
-}
-
-static int64_t csv_column(const csv *t, const char *name)
-{
-    for (size_t i = 0; i < t->n_cols; i++)
-        if (strcmp(t->header[i], name) == 0)
-            return (int64_t)i;
-    return -1;
-}
-
 static int parse_number(const char *s, double *out)
 {
     char *end;
@@ -265,7 +90,8 @@ static int64_t table_find(const table_state *s, const char *key)
 }
 
 /* Metric columns: from the metrics option, or every numeric column. */
-static int choose_metrics(hwnas_estimator *e, const csv *t, int64_t key_col, int64_t **cols)
+static int choose_metrics(hwnas_estimator *e, const hwnas__csv *t, int64_t key_col,
+                          int64_t **cols)
 {
     const char *spec = opt(e, OPT_METRICS);
     const char *file = opt(e, OPT_FILE);
@@ -282,15 +108,24 @@ static int choose_metrics(hwnas_estimator *e, const csv *t, int64_t key_col, int
                 numeric = parse_number(t->cells[r * t->n_cols + c], &x);
             if (!numeric)
                 continue;
-            char name[128];
-            size_t n = 0;
-            for (const char *p = t->header[c]; *p && n + 1 < sizeof name; p++)
-                name[n++] = isalnum((unsigned char)*p) ? (char)tolower((unsigned char)*p) : '_';
-            name[n] = 0;
-            if (n == 0)
+            /* the header's whole length: two long headers alike at the
+             * start stay two metrics */
+            hwnas__strbuf name;
+            hwnas__strbuf_init(&name, e->ctx);
+            for (const char *p = t->header[c]; *p; p++) {
+                char ch = isalnum((unsigned char)*p) ? (char)tolower((unsigned char)*p) : '_';
+                hwnas__strbuf_append(&name, &ch, 1);
+            }
+            if (name.failed || name.len == 0) {
+                int failed = name.failed;
+                hwnas__strbuf_release(&name);
+                if (failed)
+                    return HWNAS_ENOMEM;
                 continue;
+            }
             (*cols)[e->n_metrics] = (int64_t)c;
-            int rc = hwnas__estimator_add_metric(e, name, "");
+            int rc = hwnas__estimator_add_metric(e, name.data, "");
+            hwnas__strbuf_release(&name);
             if (rc != HWNAS_OK)
                 return rc;
         }
@@ -317,7 +152,7 @@ static int choose_metrics(hwnas_estimator *e, const csv *t, int64_t key_col, int
         *metric++ = 0;
         if (unit)
             *unit++ = 0;
-        int64_t c = csv_column(t, item);
+        int64_t c = hwnas__csv_column(t, item);
         if (c < 0)
             return hwnas__error(HWNAS_ENOTFOUND, "%s: no column '%s' (metrics option)", file,
                                 item);
@@ -336,8 +171,8 @@ static int choose_metrics(hwnas_estimator *e, const csv *t, int64_t key_col, int
 
 /* The key of each data row: its key column, its row number, or the key
  * that the index table gives for that number. */
-static int row_keys(hwnas_estimator *e, const csv *t, int64_t key_col, const csv *index,
-                    int64_t index_col, table_state *s)
+static int row_keys(hwnas_estimator *e, const hwnas__csv *t, int64_t key_col,
+                    const hwnas__csv *index, int64_t index_col, table_state *s)
 {
     const char *file = opt(e, OPT_FILE);
     for (size_t r = 0; r < t->n_rows; r++) {
@@ -367,18 +202,18 @@ static int row_keys(hwnas_estimator *e, const csv *t, int64_t key_col, const csv
     return HWNAS_OK;
 }
 
-static int table_build(hwnas_estimator *e, csv *t, csv *index)
+static int table_build(hwnas_estimator *e, hwnas__csv *t, hwnas__csv *index)
 {
     const char *file = opt(e, OPT_FILE);
     int64_t key_col = -1, index_col = -1;
     if (*opt(e, OPT_KEY)) {
-        key_col = csv_column(t, opt(e, OPT_KEY));
+        key_col = hwnas__csv_column(t, opt(e, OPT_KEY));
         if (key_col < 0)
             return hwnas__error(HWNAS_ENOTFOUND, "%s: no key column '%s'", file,
                                 opt(e, OPT_KEY));
     }
     if (index) {
-        index_col = csv_column(index, opt(e, OPT_INDEX_COLUMN));
+        index_col = hwnas__csv_column(index, opt(e, OPT_INDEX_COLUMN));
         if (index_col < 0)
             return hwnas__error(HWNAS_ENOTFOUND, "%s: no column '%s' (index_column)",
                                 opt(e, OPT_INDEX_FILE), opt(e, OPT_INDEX_COLUMN));
@@ -433,19 +268,19 @@ static int table_init(hwnas_estimator *e)
     const char *file = opt(e, OPT_FILE);
     if (!*file)
         return hwnas__error(HWNAS_EINVAL, "estimator:table: option 'file' is required");
-    csv t, index;
+    hwnas__csv t, index;
     memset(&index, 0, sizeof index);
-    int rc = csv_load(e->ctx, file, &t);
+    int rc = hwnas__csv_load(e->ctx, file, &t);
     if (rc != HWNAS_OK)
         return rc;
     int have_index = *opt(e, OPT_INDEX_FILE) != '\0';
     if (have_index)
-        rc = csv_load(e->ctx, opt(e, OPT_INDEX_FILE), &index);
+        rc = hwnas__csv_load(e->ctx, opt(e, OPT_INDEX_FILE), &index);
     if (rc == HWNAS_OK)
         rc = table_build(e, &t, have_index ? &index : NULL);
-    csv_free(e->ctx, &t);
+    hwnas__csv_free(e->ctx, &t);
     if (have_index)
-        csv_free(e->ctx, &index);
+        hwnas__csv_free(e->ctx, &index);
     return rc;
 }
 

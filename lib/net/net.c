@@ -3,6 +3,32 @@
 
 #include "net_internal.h"
 
+/* ---- op names: the spec's spelling of every kind and activation ---- */
+
+/* Indexed by HWNAS_NET_ACT_* */
+static const char *const act_names[] = {"relu", "relu6", "elu", "leaky_relu", "prelu",
+                                        "sigmoid", "swish", "hard_swish", "hard_sigmoid",
+                                        "tanh"};
+/* Indexed by HWNAS_NET_* kinds; "act" stands for the activation's own name */
+static const char *const kind_ops[] = {"input", "conv", "dwconv", "maxpool", "avgpool", "gap",
+                                       "bn", "act", "add", "mul", "concat", "dropout",
+                                       "flatten", "linear", "softmax", "zero"};
+
+const char *hwnas__net_op_name(const hwnas__net_node *nd)
+{
+    if (nd->kind == HWNAS_NET_ACT)
+        return act_names[nd->a.fn];
+    return kind_ops[nd->kind];
+}
+
+int hwnas__net_act_find(const char *s, size_t n)
+{
+    for (size_t i = 0; i < HWNAS_ARRAY_SIZE(act_names); i++)
+        if (strlen(act_names[i]) == n && memcmp(s, act_names[i], n) == 0)
+            return (int)i;
+    return -1;
+}
+
 int hwnas_net_new(hwnas_net **out, hwnas_context *ctx)
 {
     if (out)

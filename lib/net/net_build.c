@@ -74,20 +74,6 @@ static const op_desc ops[] = {
      BLOCK_MBCONV},
 };
 
-static const char *const act_names[] = {"relu", "relu6", "elu", "leaky_relu", "prelu",
-                                        "sigmoid", "swish", "hard_swish", "hard_sigmoid",
-                                        "tanh"};
-static const char *const kind_ops[] = {"input", "conv", "dwconv", "maxpool", "avgpool", "gap",
-                                       "bn", "act", "add", "mul", "concat", "dropout",
-                                       "flatten", "linear", "softmax", "zero"};
-
-const char *hwnas__net_op_name(const hwnas__net_node *nd)
-{
-    if (nd->kind == HWNAS_NET_ACT)
-        return act_names[nd->a.fn];
-    return kind_ops[nd->kind];
-}
-
 void hwnas__net_default_attrs(hwnas__net_attrs *a, int kind)
 {
     memset(a, 0, sizeof *a);
@@ -113,13 +99,12 @@ int hwnas__net_op_begin(hwnas__net_pending *p, const char *op, size_t len,
             p->op = &ops[i];
             return HWNAS_OK;
         }
-    char list[512] = "";
-    for (size_t i = 0; i < HWNAS_ARRAY_SIZE(ops); i++) {
-        size_t u = strlen(list);
-        snprintf(list + u, sizeof list - u, "%s%s", i ? " " : "", ops[i].name);
-    }
+    hwnas__name_list list;
+    hwnas__name_list_init(&list, " ");
+    for (size_t i = 0; i < HWNAS_ARRAY_SIZE(ops); i++)
+        hwnas__name_list_add(&list, ops[i].name);
     return hwnas__error(HWNAS_EINVAL, "%sunknown op '%.*s'; expected one of: %s", where,
-                        (int)(len > 64 ? 64 : len), op, list);
+                        (int)(len > 64 ? 64 : len), op, hwnas__name_list_text(&list));
 }
 
 static int parse_int(const char *s, size_t n, int64_t *out)
@@ -169,15 +154,14 @@ int hwnas__net_op_attr(hwnas__net_pending *p, const char *key, size_t klen,
         if (slice_eq(key, klen, key_names[i]))
             k = i;
     if (k < 0 || !(op->keys & B(k))) {
-        char list[256] = "";
+        hwnas__name_list list;
+        hwnas__name_list_init(&list, " ");
         for (int i = 0; i < K_COUNT; i++)
-            if (op->keys & B(i)) {
-                size_t u = strlen(list);
-                snprintf(list + u, sizeof list - u, "%s%s", *list ? " " : "", key_names[i]);
-            }
+            if (op->keys & B(i))
+                hwnas__name_list_add(&list, key_names[i]);
         return hwnas__error(HWNAS_EINVAL, "%sunknown attribute '%.*s' for %s; expected %s%s",
                             where, (int)(klen > 64 ? 64 : klen), key, op->name,
-                            *list ? "one of: " : "no attributes", list);
+                            list.len ? "one of: " : "no attributes", hwnas__name_list_text(&list));
     }
     if (p->set & B(k))
         return hwnas__error(HWNAS_EINVAL, "%sattribute '%s' given twice", where, key_names[k]);
@@ -223,10 +207,7 @@ int hwnas__net_op_attr(hwnas__net_pending *p, const char *key, size_t klen,
         p->f[k] = dv == 0 ? 0.0 : dv; /* no negative zero */
         break;
     case K_ACT: {
-        int fn = -1;
-        for (size_t i = 0; i < HWNAS_ARRAY_SIZE(act_names); i++)
-            if (slice_eq(val, vlen, act_names[i]))
-                fn = (int)i;
+        int fn = hwnas__net_act_find(val, vlen);
         if (fn < 0 || fn == HWNAS_NET_ACT_PRELU || fn == HWNAS_NET_ACT_ELU ||
             fn == HWNAS_NET_ACT_LEAKY_RELU)
             return hwnas__error(HWNAS_EINVAL, "%sact: expected relu, relu6, sigmoid, swish, "
@@ -473,11 +454,13 @@ static int infer(const hwnas_net *net, hwnas__net_node *nd, const uint32_t *in, 
 {
     const hwnas__net_attrs *a = &nd->a;
     const char *op = hwnas__net_op_name(nd);
+/* The reason first, then the node in front of it: hwnas__error formats
+ * before it replaces the last message, so no buffer of ours cuts it. */
 #define FAIL(...)                                                                        \
     do {                                                                                 \
-        char why_[256];                                                                  \
-        snprintf(why_, sizeof why_, __VA_ARGS__);                                        \
-        return hwnas__error(HWNAS_EINVAL, "%snode '%s' (%s): %s", where, nodename, op, why_); \
+        hwnas__error(HWNAS_EINVAL, __VA_ARGS__);                                         \
+        return hwnas__error(HWNAS_EINVAL, "%snode '%s' (%s): %s", where, nodename, op,   \
+                            hwnas_error_last());                                         \
     } while (0)
     const hwnas__net_node *x = n_in ? &net->nodes[in[0]] : NULL;
     double macs = 0, wcount = 0, other = 0;

@@ -62,8 +62,10 @@ static inline const char *hwnas__net_str(const hwnas_net *net, uint32_t off)
     return net->arena + off;
 }
 
-/* The op name the spec writes for node nd (conv, relu, ...). */
+/* The op name the spec writes for node nd (conv, relu, ...) (net.c). */
 const char *hwnas__net_op_name(const hwnas__net_node *nd);
+/* The activation (HWNAS_NET_ACT_*) whose spec name is s[0..n), or -1. */
+int hwnas__net_act_find(const char *s, size_t n);
 
 /* A node being added: its op and the attributes given so far. Filled by
  * hwnas__net_op_begin and hwnas__net_op_attr, then committed by

@@ -23,9 +23,8 @@ typedef struct parser {
 
 static const char *at(parser *ps, const char *pos)
 {
-    snprintf(ps->where, sizeof ps->where, "%s:%zu:%zu: ", ps->file, ps->lineno,
-             (size_t)(pos - ps->line) + 1);
-    return ps->where;
+    return hwnas__where(ps->where, sizeof ps->where, ps->file, ps->lineno,
+                        (size_t)(pos - ps->line) + 1);
 }
 
 /* Describe the text at pos for "found ..." in messages. */
@@ -102,9 +101,7 @@ static int as_format(int rc)
 {
     if (rc != HWNAS_EINVAL)
         return rc;
-    char msg[1024];
-    snprintf(msg, sizeof msg, "%s", hwnas_error_last());
-    return hwnas__error(HWNAS_EFORMAT, "%s", msg);
+    return hwnas__error(HWNAS_EFORMAT, "%s", hwnas_error_last());
 }
 
 static int parse_header(parser *ps)

@@ -8,7 +8,6 @@
  * of N cells with C, 2C, 4C channels, a residual reduction block between
  * stages, then BN, ReLU, global average pooling and a linear classifier.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -194,51 +193,16 @@ static int cell_hash(const hwnas_space *s, const uint32_t *g, uint64_t *out)
 
 /* ---- decoding into the benchmark's network --------------------------- */
 
-typedef struct builder {
-    hwnas_net *net;
-    int rc;
-} builder;
-
-/* Append op on one input (or on the last node when input < 0). */
-static int64_t add1(builder *b, const char *op, int64_t input, const char *attrs)
-{
-    int64_t out = -1;
-    if (b->rc != HWNAS_OK)
-        return -1;
-    b->rc = hwnas_net_add(&out, b->net, op, NULL, input >= 0 ? &input : NULL,
-                          input >= 0 ? 1 : 0, attrs);
-    return out;
-}
-
-static int64_t conv(builder *b, int64_t input, int64_t c, int64_t k, int64_t stride)
-{
-    int64_t out = -1;
-    if (b->rc != HWNAS_OK)
-        return -1;
-    b->rc = hwnas_net_add_conv2d(&out, b->net, NULL, input, c, k, k, stride, stride, k / 2,
-                                 k / 2, 1, 1, 1, 0);
-    return out;
-}
-
 /* NAS-Bench-201's ReLUConvBN. */
-static int64_t relu_conv_bn(builder *b, int64_t input, int64_t c, int64_t k, int64_t stride)
+static int64_t relu_conv_bn(hwnas__builder *b, int64_t input, int64_t c, int64_t k,
+                            int64_t stride)
 {
-    int64_t x = add1(b, "relu", input, NULL);
-    x = conv(b, x, c, k, stride);
-    return add1(b, "bn", x, NULL);
+    int64_t x = hwnas__build_op(b, "relu", input, NULL);
+    x = hwnas__build_conv(b, x, c, k, stride, 0);
+    return hwnas__build_op(b, "bn", x, NULL);
 }
 
-static int64_t add_terms(builder *b, const int64_t *terms, size_t n)
-{
-    if (n == 1)
-        return terms[0];
-    int64_t out = -1;
-    if (b->rc == HWNAS_OK)
-        b->rc = hwnas_net_add(&out, b->net, "add", NULL, terms, n, NULL);
-    return out;
-}
-
-static int64_t cell(builder *b, const uint32_t *g, int64_t x, int64_t c)
+static int64_t cell(hwnas__builder *b, const uint32_t *g, int64_t x, int64_t c)
 {
     int64_t node[4] = {x, -1, -1, -1};
     int zero[4] = {0, 0, 0, 0};
@@ -265,28 +229,28 @@ static int64_t cell(builder *b, const uint32_t *g, int64_t x, int64_t c)
             case OP_SKIP: terms[n++] = node[i]; break;
             case OP_CONV1: terms[n++] = relu_conv_bn(b, node[i], c, 1, 1); break;
             case OP_CONV3: terms[n++] = relu_conv_bn(b, node[i], c, 3, 1); break;
-            default: terms[n++] = add1(b, "avgpool", node[i], "k=3,s=1,pad=1"); break;
+            default: terms[n++] = hwnas__build_op(b, "avgpool", node[i], "k=3,s=1,pad=1"); break;
             }
         }
         if (n == 0)
             zero[j] = 1;
         else
-            node[j] = add_terms(b, terms, n);
+            node[j] = hwnas__build_add(b, terms, n);
     }
     /* A cell whose output node is disconnected outputs zeros, as in the
      * benchmark (where such cells reach chance accuracy). */
-    return zero[3] ? add1(b, "zero", x, NULL) : node[3];
+    return zero[3] ? hwnas__build_op(b, "zero", x, NULL) : node[3];
 }
 
 /* NAS-Bench-201's ResNetBasicblock with stride 2. */
-static int64_t reduction(builder *b, int64_t x, int64_t c)
+static int64_t reduction(hwnas__builder *b, int64_t x, int64_t c)
 {
     int64_t a = relu_conv_bn(b, x, c, 3, 2);
     a = relu_conv_bn(b, a, c, 3, 1);
-    int64_t s = add1(b, "avgpool", x, "k=2,s=2");
-    s = conv(b, s, c, 1, 1);
+    int64_t s = hwnas__build_op(b, "avgpool", x, "k=2,s=2");
+    s = hwnas__build_conv(b, s, c, 1, 1, 0);
     int64_t t[2] = {a, s};
-    return add_terms(b, t, 2);
+    return hwnas__build_add(b, t, 2);
 }
 
 static int cell_decode(const hwnas_space *s, const uint32_t *g, hwnas_net *net)
@@ -294,27 +258,22 @@ static int cell_decode(const hwnas_space *s, const uint32_t *g, hwnas_net *net)
     const hwnas_options *o = s->options;
     int64_t c = hwnas__options_int(o, OPT_CHANNELS), n = hwnas__options_int(o, OPT_CELLS);
     int64_t size = hwnas__options_int(o, OPT_IN_SIZE);
-    builder b = {net, HWNAS_OK};
-    int64_t x = -1;
-    b.rc = hwnas_net_add_input(&x, net, "input", hwnas__options_int(o, OPT_IN_CHANNELS), size,
-                               size);
-    x = conv(&b, x, c, 3, 1);
-    x = add1(&b, "bn", x, NULL);
+    hwnas__builder b;
+    hwnas__build_init(&b, net, 0, NULL);
+    int64_t x = hwnas__build_input(&b, hwnas__options_int(o, OPT_IN_CHANNELS), size, size);
+    x = hwnas__build_conv(&b, x, c, 3, 1, 0);
+    x = hwnas__build_op(&b, "bn", x, NULL);
     for (int stage = 0; stage < 3; stage++) {
         if (stage > 0)
             x = reduction(&b, x, c << stage);
         for (int64_t k = 0; k < n; k++)
             x = cell(&b, g, x, c << stage);
     }
-    x = add1(&b, "bn", x, NULL);
-    x = add1(&b, "relu", x, NULL);
-    x = add1(&b, "gap", x, NULL);
-    char attrs[32];
-    snprintf(attrs, sizeof attrs, "out=%lld", (long long)hwnas__options_int(o, OPT_CLASSES));
-    add1(&b, "linear", x, attrs);
-    if (b.rc == HWNAS_EINVAL || b.rc == HWNAS_EFORMAT)
-        return hwnas__error(HWNAS_EINVALID, "space:cell: %s", hwnas_error_last());
-    return b.rc;
+    x = hwnas__build_op(&b, "bn", x, NULL);
+    x = hwnas__build_op(&b, "relu", x, NULL);
+    x = hwnas__build_op(&b, "gap", x, NULL);
+    hwnas__build_opf(&b, "linear", x, "out=%lld", (long long)hwnas__options_int(o, OPT_CLASSES));
+    return hwnas__build_finish(&b, "space:cell");
 }
 
 const hwnas__space_impl hwnas__space_cell_impl = {

@@ -151,10 +151,9 @@ static int check_multiplier(hwnas_context *ctx, const char *kind, const char *na
         rc = hwnas_net_set_multiplier(net, (size_t)x, name, 0);
     hwnas_net_free(net);
     if (rc == HWNAS_EINVAL) {
-        char why[256];
-        snprintf(why, sizeof why, "%s", hwnas_error_last());
+        /* hwnas__error formats before it replaces the last message */
         return hwnas__error(HWNAS_EINVAL, "%s: option multipliers: '%s' is not a multiplier "
-                            "name: %s", kind, name, why);
+                            "name: %s", kind, name, hwnas_error_last());
     }
     return rc;
 }
@@ -392,185 +391,140 @@ static int cgp_mutate(const hwnas_space *s, hwnas__rng *r, const uint32_t *paren
 
 /* ---- decoding ---------------------------------------------------------- */
 
-typedef struct builder {
-    hwnas_net *net;
-    const cgp_state *st;
-    int rc;
-    int32_t bits; /* operand width of multiplying nodes */
-} builder;
-
-static int64_t op1(builder *b, const char *op, int64_t x, const char *attrs)
-{
-    int64_t out = -1;
-    if (b->rc == HWNAS_OK)
-        b->rc = hwnas_net_add(&out, b->net, op, NULL, &x, 1, attrs);
-    return out;
-}
-
-static int64_t conv(builder *b, int64_t x, int64_t c, int64_t k, int64_t s, int64_t bias)
-{
-    int64_t out = -1;
-    if (b->rc == HWNAS_OK)
-        b->rc = hwnas_net_add_conv2d(&out, b->net, NULL, x, c, k, k, s, s, k / 2, k / 2, 1, 1,
-                                     1, bias);
-    return out;
-}
-
-static int64_t dwconv(builder *b, int64_t x, int64_t k, int64_t s, int64_t bias)
-{
-    char attrs[64];
-    snprintf(attrs, sizeof attrs, "k=%lld,s=%lld,pad=%lld,bias=%lld", (long long)k,
-             (long long)s, (long long)(k / 2), (long long)bias);
-    return op1(b, "dwconv", x, attrs);
-}
-
-static void shape(const builder *b, int64_t x, int64_t *c, int64_t *h)
-{
-    int64_t d[4] = {0, 0, 0, 0};
-    if (b->rc == HWNAS_OK)
-        hwnas_net_node_shape(b->net, (size_t)x, d);
-    *c = d[1];
-    *h = d[2];
-}
-
 /* A stride-2 node runs at stride 1 where it would go below min_size. */
-static int64_t stride_for(const builder *b, int64_t x, uint32_t gene)
+static int64_t stride_for(const hwnas__builder *b, int64_t x, uint32_t gene)
 {
+    const cgp_state *st = b->state;
     int64_t c, h;
-    shape(b, x, &c, &h);
-    return gene == 1 && h >= 2 * b->st->min_size ? 2 : 1;
+    hwnas__build_shape(b, x, &c, &h);
+    return gene == 1 && h >= 2 * st->min_size ? 2 : 1;
 }
 
 /* Bring x to c channels and h x h (h <= its size): average pooling with
  * stride floor(H/h) and window H - (h-1)*stride, then a 1x1 convolution
  * (and batch norm when bn) if the channels differ. */
-static int64_t resize(builder *b, int64_t x, int64_t c, int64_t h, int bn)
+static int64_t resize(hwnas__builder *b, int64_t x, int64_t c, int64_t h, int bn)
 {
     int64_t xc, xh;
-    shape(b, x, &xc, &xh);
+    hwnas__build_shape(b, x, &xc, &xh);
     if (b->rc != HWNAS_OK)
         return -1;
     if (xh > h) {
         int64_t s = xh / h, k = xh - (h - 1) * s;
-        char attrs[64];
-        snprintf(attrs, sizeof attrs, "k=%lld,s=%lld", (long long)k, (long long)s);
-        x = op1(b, "avgpool", x, attrs);
+        x = hwnas__build_opf(b, "avgpool", x, "k=%lld,s=%lld", (long long)k, (long long)s);
     }
     if (xc != c) {
-        x = conv(b, x, c, 1, 1, 0);
+        x = hwnas__build_conv(b, x, c, 1, 1, 0);
         if (bn)
-            x = op1(b, "bn", x, NULL);
+            x = hwnas__build_op(b, "bn", x, NULL);
     }
     return x;
 }
 
 /* x + y at the smaller spatial size of the two and c channels. */
-static int64_t merge(builder *b, int64_t x, int64_t y, int64_t c, int bn)
+static int64_t merge(hwnas__builder *b, int64_t x, int64_t y, int64_t c, int bn)
 {
     int64_t xc, xh, yc, yh;
-    shape(b, x, &xc, &xh);
-    shape(b, y, &yc, &yh);
+    hwnas__build_shape(b, x, &xc, &xh);
+    hwnas__build_shape(b, y, &yc, &yh);
     int64_t h = xh < yh ? xh : yh;
     x = resize(b, x, c, h, bn);
     y = resize(b, y, c, h, bn);
-    int64_t pair[2] = {x, y}, out = -1;
-    if (b->rc == HWNAS_OK)
-        b->rc = hwnas_net_add(&out, b->net, "add", NULL, pair, 2, NULL);
-    return out;
+    int64_t pair[2] = {x, y};
+    return hwnas__build_add(b, pair, 2);
 }
 
-static int64_t fn_basic(builder *b, const uint32_t *ng, int64_t x)
+static int64_t fn_basic(hwnas__builder *b, const uint32_t *ng, int64_t x)
 {
     int64_t k = kernel_basic[ng[G_KERNEL]], c = channel_values[ng[G_CHANNELS]];
     int64_t s = stride_for(b, x, ng[G_STRIDE]), y = x;
     if (ng[G_PREACT]) {
         /* ResNet v2: BN-ReLU-conv twice, plain projection shortcut. */
-        y = op1(b, "bn", y, NULL);
-        y = op1(b, "relu", y, NULL);
-        y = conv(b, y, c, k, s, 0);
-        y = op1(b, "bn", y, NULL);
-        y = op1(b, "relu", y, NULL);
-        y = conv(b, y, c, k, 1, 0);
+        y = hwnas__build_op(b, "bn", y, NULL);
+        y = hwnas__build_op(b, "relu", y, NULL);
+        y = hwnas__build_conv(b, y, c, k, s, 0);
+        y = hwnas__build_op(b, "bn", y, NULL);
+        y = hwnas__build_op(b, "relu", y, NULL);
+        y = hwnas__build_conv(b, y, c, k, 1, 0);
         return merge(b, x, y, c, 0);
     }
     /* ResNet v1: conv-BN-ReLU-conv-BN, projection with BN, ReLU after. */
-    y = conv(b, y, c, k, s, 0);
-    y = op1(b, "bn", y, NULL);
-    y = op1(b, "relu", y, NULL);
-    y = conv(b, y, c, k, 1, 0);
-    y = op1(b, "bn", y, NULL);
-    return op1(b, "relu", merge(b, x, y, c, 1), NULL);
+    y = hwnas__build_conv(b, y, c, k, s, 0);
+    y = hwnas__build_op(b, "bn", y, NULL);
+    y = hwnas__build_op(b, "relu", y, NULL);
+    y = hwnas__build_conv(b, y, c, k, 1, 0);
+    y = hwnas__build_op(b, "bn", y, NULL);
+    return hwnas__build_op(b, "relu", merge(b, x, y, c, 1), NULL);
 }
 
 /* Expansion factor 1.0 + 0.5*e as a ratio (2 + e) / 2. */
-static int64_t fn_bottleneck(builder *b, const uint32_t *ng, int64_t x)
+static int64_t fn_bottleneck(hwnas__builder *b, const uint32_t *ng, int64_t x)
 {
     int64_t c, h;
-    shape(b, x, &c, &h);
+    hwnas__build_shape(b, x, &c, &h);
     int64_t k = kernel_block[ng[G_KERNEL]], s = stride_for(b, x, ng[G_STRIDE]);
     int64_t num = 2 + ng[G_EXPAND], mid = (2 * c + num / 2) / num;
     mid = mid < 1 ? 1 : mid;
-    int64_t y = conv(b, x, mid, 1, 1, 0);
-    y = op1(b, "bn", y, NULL);
-    y = op1(b, "relu", y, NULL);
-    y = conv(b, y, mid, k, s, 0);
-    y = op1(b, "bn", y, NULL);
-    y = op1(b, "relu", y, NULL);
-    y = conv(b, y, c, 1, 1, 0);
-    y = op1(b, "bn", y, NULL);
-    return op1(b, "relu", merge(b, x, y, c, 1), NULL);
+    int64_t y = hwnas__build_conv(b, x, mid, 1, 1, 0);
+    y = hwnas__build_op(b, "bn", y, NULL);
+    y = hwnas__build_op(b, "relu", y, NULL);
+    y = hwnas__build_conv(b, y, mid, k, s, 0);
+    y = hwnas__build_op(b, "bn", y, NULL);
+    y = hwnas__build_op(b, "relu", y, NULL);
+    y = hwnas__build_conv(b, y, c, 1, 1, 0);
+    y = hwnas__build_op(b, "bn", y, NULL);
+    return hwnas__build_op(b, "relu", merge(b, x, y, c, 1), NULL);
 }
 
-static int64_t fn_inverted(builder *b, const uint32_t *ng, int64_t x)
+static int64_t fn_inverted(hwnas__builder *b, const uint32_t *ng, int64_t x)
 {
     int64_t c, h;
-    shape(b, x, &c, &h);
+    hwnas__build_shape(b, x, &c, &h);
     int64_t k = kernel_block[ng[G_KERNEL]], s = stride_for(b, x, ng[G_STRIDE]);
     int64_t y = x;
     if (ng[G_EXPAND] > 0) {
-        y = conv(b, y, (c * (2 + ng[G_EXPAND]) + 1) / 2, 1, 1, 0);
-        y = op1(b, "bn", y, NULL);
-        y = op1(b, "relu6", y, NULL);
+        y = hwnas__build_conv(b, y, (c * (2 + ng[G_EXPAND]) + 1) / 2, 1, 1, 0);
+        y = hwnas__build_op(b, "bn", y, NULL);
+        y = hwnas__build_op(b, "relu6", y, NULL);
     }
-    y = dwconv(b, y, k, s, 0);
-    y = op1(b, "bn", y, NULL);
-    y = op1(b, "relu6", y, NULL);
-    y = conv(b, y, c, 1, 1, 0);
-    y = op1(b, "bn", y, NULL);
+    y = hwnas__build_dwconv(b, y, k, s, 0);
+    y = hwnas__build_op(b, "bn", y, NULL);
+    y = hwnas__build_op(b, "relu6", y, NULL);
+    y = hwnas__build_conv(b, y, c, 1, 1, 0);
+    y = hwnas__build_op(b, "bn", y, NULL);
     /* MobileNetV2: a residual only where the shape is kept. */
     if (s == 1) {
         int64_t pair[2] = {y, x};
-        if (b->rc == HWNAS_OK)
-            b->rc = hwnas_net_add(&y, b->net, "add", NULL, pair, 2, NULL);
+        y = hwnas__build_add(b, pair, 2);
     }
     return y;
 }
 
-static int64_t build_node(builder *b, const uint32_t *ng, int64_t x0, int64_t x1)
+static int64_t build_node(hwnas__builder *b, const uint32_t *ng, int64_t x0, int64_t x1)
 {
     switch (ng[G_FN]) {
     case F_SUM: {
         int64_t c0, h0, c1, h1;
-        shape(b, x0, &c0, &h0);
-        shape(b, x1, &c1, &h1);
+        hwnas__build_shape(b, x0, &c0, &h0);
+        hwnas__build_shape(b, x1, &c1, &h1);
         /* Operands in net order, so that in0/in1 swapped decode alike. */
         return x0 <= x1 ? merge(b, x0, x1, c0 > c1 ? c0 : c1, 0)
                         : merge(b, x1, x0, c0 > c1 ? c0 : c1, 0);
     }
     case F_BN:
-        return op1(b, "bn", x0, NULL);
+        return hwnas__build_op(b, "bn", x0, NULL);
     case F_ACT:
-        return op1(b, act_values[ng[G_ACT]], x0, NULL);
+        return hwnas__build_op(b, act_values[ng[G_ACT]], x0, NULL);
     case F_DWCONV: {
         int64_t s = stride_for(b, x0, ng[G_STRIDE]);
-        int64_t y = dwconv(b, x0, kernel_conv[ng[G_KERNEL]], s, ng[G_BIAS]);
-        return op1(b, act_values[ng[G_ACT] & 1], y, NULL);
+        int64_t y = hwnas__build_dwconv(b, x0, kernel_conv[ng[G_KERNEL]], s, ng[G_BIAS]);
+        return hwnas__build_op(b, act_values[ng[G_ACT] & 1], y, NULL);
     }
     case F_CONV: {
         int64_t s = stride_for(b, x0, ng[G_STRIDE]);
-        int64_t y = conv(b, x0, channel_values[ng[G_CHANNELS]], kernel_conv[ng[G_KERNEL]], s,
-                         ng[G_BIAS]);
-        return op1(b, act_values[ng[G_ACT]], y, NULL);
+        int64_t y = hwnas__build_conv(b, x0, channel_values[ng[G_CHANNELS]],
+                                      kernel_conv[ng[G_KERNEL]], s, ng[G_BIAS]);
+        return hwnas__build_op(b, act_values[ng[G_ACT]], y, NULL);
     }
     case F_BASIC:
         return fn_basic(b, ng, x0);
@@ -579,25 +533,10 @@ static int64_t build_node(builder *b, const uint32_t *ng, int64_t x0, int64_t x1
     case F_INVERTED:
         return fn_inverted(b, ng, x0);
     case F_DROPOUT: {
-        char attrs[16];
-        snprintf(attrs, sizeof attrs, "p=0.%u", (unsigned)ng[G_RATE] + 1);
-        return op1(b, "dropout", x0, attrs);
+        return hwnas__build_opf(b, "dropout", x0, "p=0.%u", (unsigned)ng[G_RATE] + 1);
     }
     default: /* F_MAXPOOL: 2x2 stride 2, or nothing where that is below min_size */
-        return stride_for(b, x0, 1) == 2 ? op1(b, "maxpool", x0, "k=2,s=2") : x0;
-    }
-}
-
-/* Give the multiplying nodes from index first on the multiplier mul. */
-static void set_multiplier(builder *b, size_t first, const char *mul)
-{
-    if (b->rc != HWNAS_OK || (strcmp(mul, "exact") == 0 && b->bits == 32))
-        return;
-    size_t n = hwnas_net_node_count(b->net);
-    for (size_t i = first; i < n && b->rc == HWNAS_OK; i++) {
-        int kind = hwnas_net_node_kind(b->net, i);
-        if (kind == HWNAS_NET_CONV2D || kind == HWNAS_NET_DWCONV2D || kind == HWNAS_NET_LINEAR)
-            b->rc = hwnas_net_set_multiplier(b->net, i, mul, b->bits);
+        return stride_for(b, x0, 1) == 2 ? hwnas__build_op(b, "maxpool", x0, "k=2,s=2") : x0;
     }
 }
 
@@ -607,20 +546,19 @@ static int cgp_decode(const hwnas_space *s, const uint32_t *g, hwnas_net *net)
     uint8_t active[CGP_MAX_NODES];
     int64_t where[CGP_MAX_NODES + 1]; /* net index of each global source */
     mark_active(st, g, active);
-    builder b = {net, st, HWNAS_OK,
-                 hwnas__options_int(s->options, OPT_BITS) == 1 ? 8 : 32};
-    b.rc = hwnas_net_add_input(&where[0], net, "input", st->in_channels, st->in_size,
-                               st->in_size);
+    hwnas__builder b;
+    hwnas__build_init(&b, net, hwnas__options_int(s->options, OPT_BITS) == 1 ? 8 : 32, st);
+    where[0] = hwnas__build_input(&b, st->in_channels, st->in_size, st->in_size);
     if (st->stem > 0) {
         /* Every node then sees stem channels: the blocks whose width is
          * relative to their input (bottleneck, inverted, depthwise) are not
          * stuck at the input's one or three channels. The stem multiplies
          * exactly: it is shared by every genotype, a gene would not choose. */
         size_t first = hwnas_net_node_count(net);
-        int64_t y = conv(&b, where[0], st->stem, 3, 1, 0);
-        y = op1(&b, "bn", y, NULL);
-        where[0] = op1(&b, "relu", y, NULL);
-        set_multiplier(&b, first, "exact");
+        int64_t y = hwnas__build_conv(&b, where[0], st->stem, 3, 1, 0);
+        y = hwnas__build_op(&b, "bn", y, NULL);
+        where[0] = hwnas__build_op(&b, "relu", y, NULL);
+        hwnas__build_multiplier(&b, first, "exact");
     }
     for (int64_t k = 0; k < st->n_nodes && b.rc == HWNAS_OK; k++) {
         if (!active[k])
@@ -631,17 +569,13 @@ static int cgp_decode(const hwnas_space *s, const uint32_t *g, hwnas_net *net)
         int64_t x1 = where[source_of(st, col, ng[G_IN1])];
         size_t first = hwnas_net_node_count(net);
         where[1 + k] = build_node(&b, ng, x0, x1);
-        set_multiplier(&b, first, st->muls[ng[G_MUL]]);
+        hwnas__build_multiplier(&b, first, st->muls[ng[G_MUL]]);
     }
-    int64_t x = op1(&b, "gap", where[1 + g[out_gene(st)]], NULL);
-    char attrs[32];
-    snprintf(attrs, sizeof attrs, "out=%lld", (long long)st->classes);
+    int64_t x = hwnas__build_op(&b, "gap", where[1 + g[out_gene(st)]], NULL);
     size_t first = hwnas_net_node_count(net);
-    op1(&b, "linear", x, attrs);
-    set_multiplier(&b, first, st->muls[g[out_gene(st) + 1]]);
-    if (b.rc == HWNAS_EINVAL || b.rc == HWNAS_EFORMAT)
-        return hwnas__error(HWNAS_EINVALID, "space:cgp: %s", hwnas_error_last());
-    return b.rc;
+    hwnas__build_opf(&b, "linear", x, "out=%lld", (long long)st->classes);
+    hwnas__build_multiplier(&b, first, st->muls[g[out_gene(st) + 1]]);
+    return hwnas__build_finish(&b, "space:cgp");
 }
 
 static const hwnas__space_impl cgp_impl = {

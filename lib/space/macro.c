@@ -13,7 +13,6 @@
  * skips still give valid networks. doc/spaces.md has the details.
  */
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -198,28 +197,12 @@ static int macro_init(hwnas_space *s)
 
 /* ---- decoding ---------------------------------------------------------- */
 
-typedef struct builder {
-    hwnas_net *net;
-    int rc;
-} builder;
-
-static int64_t op1(builder *b, const char *op, int64_t x, const char *attrs)
-{
-    int64_t out = -1;
-    if (b->rc == HWNAS_OK)
-        b->rc = hwnas_net_add(&out, b->net, op, NULL, &x, 1, attrs);
-    return out;
-}
-
-static int64_t conv_bn_act(builder *b, int64_t x, int64_t c, int64_t k, int64_t s,
+static int64_t conv_bn_act(hwnas__builder *b, int64_t x, int64_t c, int64_t k, int64_t s,
                            const char *act)
 {
-    int64_t out = -1;
-    if (b->rc == HWNAS_OK)
-        b->rc = hwnas_net_add_conv2d(&out, b->net, NULL, x, c, k, k, s, s, k / 2, k / 2, 1, 1,
-                                     1, 0);
-    out = op1(b, "bn", out, NULL);
-    return act ? op1(b, act, out, NULL) : out;
+    int64_t out = hwnas__build_conv(b, x, c, k, s, 0);
+    out = hwnas__build_op(b, "bn", out, NULL);
+    return act ? hwnas__build_op(b, act, out, NULL) : out;
 }
 
 /* MobileNet's rounding: the nearest multiple of d, at least d, and never
@@ -234,7 +217,7 @@ static int64_t make_divisible(double v, int64_t d)
     return r;
 }
 
-static int64_t block(builder *b, const macro_state *st, int64_t x, uint32_t op, uint32_t se,
+static int64_t block(hwnas__builder *b, const macro_state *st, int64_t x, uint32_t op, uint32_t se,
                      int64_t c, int64_t s, int64_t cin)
 {
     static const int64_t expand[] = {0, 0, 1, 1, 3, 3, 6, 6};
@@ -246,24 +229,11 @@ static int64_t block(builder *b, const macro_state *st, int64_t x, uint32_t op, 
     case OP_CONV5:
         return conv_bn_act(b, x, c, op == OP_CONV3 ? 3 : 5, s, st->act);
     default: {
-        char attrs[160];
-        snprintf(attrs, sizeof attrs, "out=%lld,expand=%lld,k=%d,s=%lld,act=%s,se=%.17g",
-                 (long long)c, (long long)expand[op], (op - OP_IR1_K3) % 2 ? 5 : 3,
-                 (long long)s, st->act, se ? st->se_ratio : 0.0);
-        return op1(b, "mbconv", x, attrs);
+        return hwnas__build_opf(b, "mbconv", x, "out=%lld,expand=%lld,k=%d,s=%lld,act=%s,se=%.17g",
+                                (long long)c, (long long)expand[op],
+                                (op - OP_IR1_K3) % 2 ? 5 : 3, (long long)s, st->act,
+                                se ? st->se_ratio : 0.0);
     }
-    }
-}
-
-static void set_multiplier(builder *b, size_t first, const char *mul)
-{
-    if (b->rc != HWNAS_OK || strcmp(mul, "exact") == 0)
-        return;
-    size_t n = hwnas_net_node_count(b->net);
-    for (size_t i = first; i < n && b->rc == HWNAS_OK; i++) {
-        int kind = hwnas_net_node_kind(b->net, i);
-        if (kind == HWNAS_NET_CONV2D || kind == HWNAS_NET_DWCONV2D || kind == HWNAS_NET_LINEAR)
-            b->rc = hwnas_net_set_multiplier(b->net, i, mul, 0);
     }
 }
 
@@ -271,10 +241,10 @@ static int macro_decode(const hwnas_space *s, const uint32_t *g, hwnas_net *net)
 {
     const macro_state *st = s->state;
     const hwnas_options *o = s->options;
-    builder b = {net, HWNAS_OK};
-    int64_t x = -1, size = hwnas__options_int(o, OPT_IN_SIZE);
-    b.rc = hwnas_net_add_input(&x, net, "input", hwnas__options_int(o, OPT_IN_CHANNELS), size,
-                               size);
+    hwnas__builder b;
+    hwnas__build_init(&b, net, 0, st);
+    int64_t size = hwnas__options_int(o, OPT_IN_SIZE);
+    int64_t x = hwnas__build_input(&b, hwnas__options_int(o, OPT_IN_CHANNELS), size, size);
     int64_t cin = hwnas__options_int(o, OPT_STEM_CHANNELS);
     x = conv_bn_act(&b, x, cin, 3, hwnas__options_int(o, OPT_STEM_STRIDE), st->act);
     for (size_t i = 0; i < st->n_stages && b.rc == HWNAS_OK; i++) {
@@ -288,18 +258,14 @@ static int macro_decode(const hwnas_space *s, const uint32_t *g, hwnas_net *net)
                       k == 0 ? st->strides[i] : 1, cin);
             cin = c;
         }
-        set_multiplier(&b, first, st->muls[sg[SG_MUL]]);
+        hwnas__build_multiplier(&b, first, st->muls[sg[SG_MUL]]);
     }
     int64_t head = hwnas__options_int(o, OPT_HEAD_CHANNELS);
     if (head > 0)
         x = conv_bn_act(&b, x, head, 1, 1, st->act);
-    x = op1(&b, "gap", x, NULL);
-    char attrs[32];
-    snprintf(attrs, sizeof attrs, "out=%lld", (long long)hwnas__options_int(o, OPT_CLASSES));
-    op1(&b, "linear", x, attrs);
-    if (b.rc == HWNAS_EINVAL || b.rc == HWNAS_EFORMAT)
-        return hwnas__error(HWNAS_EINVALID, "space:macro: %s", hwnas_error_last());
-    return b.rc;
+    x = hwnas__build_op(&b, "gap", x, NULL);
+    hwnas__build_opf(&b, "linear", x, "out=%lld", (long long)hwnas__options_int(o, OPT_CLASSES));
+    return hwnas__build_finish(&b, "space:macro");
 }
 
 static const hwnas__space_impl macro_impl = {

@@ -22,14 +22,16 @@ int hwnas__space_set_genes(hwnas_space *s, size_t n)
 int hwnas__space_gene(hwnas_space *s, size_t i, uint32_t cardinality, int ordinal,
                       const char *fmt, ...)
 {
-    char name[64];
+    hwnas__strbuf name; /* names of any length, whole */
+    hwnas__strbuf_init(&name, s->ctx);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(name, sizeof name, fmt, ap);
+    hwnas__strbuf_vprintf(&name, fmt, ap);
     va_end(ap);
     s->cardinality[i] = cardinality;
     s->ordinal[i] = (uint8_t)(ordinal != 0);
-    s->gene_names[i] = hwnas__strdup(s->ctx, name);
+    s->gene_names[i] = name.failed ? NULL : hwnas__strdup(s->ctx, name.data ? name.data : "");
+    hwnas__strbuf_release(&name);
     return s->gene_names[i] ? HWNAS_OK : HWNAS_ENOMEM;
 }
 

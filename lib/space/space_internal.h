@@ -43,6 +43,44 @@ int hwnas__space_gene(hwnas_space *space, size_t i, uint32_t cardinality, int or
 
 extern const hwnas__space_impl hwnas__space_cell_impl;
 
+/* ---- the network builder every space decodes with (builder.c) ---- */
+
+/* Adds layers to a net one after another and keeps the first failure:
+ * after one, every call does nothing and returns -1 as the node index, so
+ * a decoder is the plain sequence of its layers and checks once, with
+ * hwnas__build_finish. Layer calls return the new node's index. */
+typedef struct hwnas__builder {
+    hwnas_net *net;     /* the net decoded into; borrowed */
+    int rc;             /* HWNAS_OK, or the first failure */
+    int32_t bits;       /* width hwnas__build_multiplier gives: 8, 32, or 0 (keep) */
+    const void *state;  /* the decoding space's own state, for its helpers */
+} hwnas__builder;
+
+void hwnas__build_init(hwnas__builder *b, hwnas_net *net, int32_t bits, const void *state);
+/* The input node "input" of c x h x w. */
+int64_t hwnas__build_input(hwnas__builder *b, int64_t c, int64_t h, int64_t w);
+/* Op (a spec op name) on node x (the last node when x < 0); attrs as in
+ * hwnas_net_add, or NULL. */
+int64_t hwnas__build_op(hwnas__builder *b, const char *op, int64_t x, const char *attrs);
+/* The same with attributes formatted printf-style, of any length. */
+int64_t hwnas__build_opf(hwnas__builder *b, const char *op, int64_t x, const char *fmt, ...)
+    HWNAS_PRINTF(4, 5);
+/* A k x k convolution to c channels at stride s, padding k / 2. */
+int64_t hwnas__build_conv(hwnas__builder *b, int64_t x, int64_t c, int64_t k, int64_t s,
+                          int64_t bias);
+/* A k x k depthwise convolution at stride s, padding k / 2. */
+int64_t hwnas__build_dwconv(hwnas__builder *b, int64_t x, int64_t k, int64_t s, int64_t bias);
+/* The sum of n >= 1 nodes (terms[0] itself when n == 1). */
+int64_t hwnas__build_add(hwnas__builder *b, const int64_t *terms, size_t n);
+/* Channels and height of node x (0 after a failure). */
+void hwnas__build_shape(const hwnas__builder *b, int64_t x, int64_t *c, int64_t *h);
+/* Give every multiplying node from index first on multiplier mul at the
+ * builder's bits; exact at 32 bits (or 0) leaves the nodes as made. */
+void hwnas__build_multiplier(hwnas__builder *b, size_t first, const char *mul);
+/* The builder's outcome for kind's decode (e.g. "space:cgp"): HWNAS_OK, a
+ * net the IR refused as HWNAS_EINVALID naming why, or the failure. */
+int hwnas__build_finish(const hwnas__builder *b, const char *kind);
+
 /* The multipliers option of cgp and macro: comma-separated names, each
  * checked against what the IR accepts (cgp.c). */
 int hwnas__space_multipliers(char ***out, size_t *n, hwnas_context *ctx, const char *kind,

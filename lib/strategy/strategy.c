@@ -14,118 +14,6 @@ static const hwnas__strategy_impl *impl_of(const hwnas_strategy *s)
     return (const hwnas__strategy_impl *)s->kind->impl;
 }
 
-/* ---- byte streams ------------------------------------------------------ */
-
-void hwnas__writer_put(hwnas__writer *w, const void *p, size_t n)
-{
-    if (w->failed || n == 0)
-        return;
-    if (w->len + n > w->cap) {
-        size_t cap = w->cap ? w->cap : 256;
-        while (cap < w->len + n)
-            cap *= 2;
-        uint8_t *d = hwnas__realloc(w->ctx, w->data, cap);
-        if (!d) {
-            w->failed = 1;
-            return;
-        }
-        w->data = d;
-        w->cap = cap;
-    }
-    memcpy(w->data + w->len, p, n);
-    w->len += n;
-}
-
-void hwnas__writer_u8(hwnas__writer *w, uint8_t v) { hwnas__writer_put(w, &v, 1); }
-
-void hwnas__writer_u32(hwnas__writer *w, uint32_t v)
-{
-    uint8_t b[4];
-    for (int i = 0; i < 4; i++)
-        b[i] = (uint8_t)(v >> (8 * i));
-    hwnas__writer_put(w, b, 4);
-}
-
-void hwnas__writer_u64(hwnas__writer *w, uint64_t v)
-{
-    uint8_t b[8];
-    for (int i = 0; i < 8; i++)
-        b[i] = (uint8_t)(v >> (8 * i));
-    hwnas__writer_put(w, b, 8);
-}
-
-void hwnas__writer_f64(hwnas__writer *w, double v)
-{
-    uint64_t u;
-    memcpy(&u, &v, 8);
-    hwnas__writer_u64(w, u);
-}
-
-int hwnas__reader_fail(hwnas__reader *r)
-{
-    r->failed = 1;
-    return 0;
-}
-
-static const uint8_t *take(hwnas__reader *r, size_t n)
-{
-    if (r->failed || r->len - r->pos < n) {
-        r->failed = 1;
-        return NULL;
-    }
-    const uint8_t *p = r->data + r->pos;
-    r->pos += n;
-    return p;
-}
-
-uint8_t hwnas__reader_u8(hwnas__reader *r)
-{
-    const uint8_t *p = take(r, 1);
-    return p ? p[0] : 0;
-}
-
-uint32_t hwnas__reader_u32(hwnas__reader *r)
-{
-    const uint8_t *p = take(r, 4);
-    uint32_t v = 0;
-    for (int i = 0; p && i < 4; i++)
-        v |= (uint32_t)p[i] << (8 * i);
-    return v;
-}
-
-uint64_t hwnas__reader_u64(hwnas__reader *r)
-{
-    const uint8_t *p = take(r, 8);
-    uint64_t v = 0;
-    for (int i = 0; p && i < 8; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
-double hwnas__reader_f64(hwnas__reader *r)
-{
-    uint64_t u = hwnas__reader_u64(r);
-    double v;
-    memcpy(&v, &u, 8);
-    if (isnan(v)) {
-        r->failed = 1;
-        return 0;
-    }
-    return v;
-}
-
-size_t hwnas__reader_count(hwnas__reader *r, size_t item_size)
-{
-    uint64_t n = hwnas__reader_u64(r);
-    if (r->failed)
-        return 0;
-    if (item_size && n > (uint64_t)(r->len - r->pos) / item_size) {
-        r->failed = 1;
-        return 0;
-    }
-    return (size_t)n;
-}
-
 /* ---- options ----------------------------------------------------------- */
 
 int64_t hwnas__strategy_opt_int(const hwnas_strategy *s, const char *key)
@@ -496,7 +384,7 @@ static int bad(const hwnas_strategy *s, const char *what, size_t pos)
 /* Read the framework's part into t (fresh RNG and no pending yet). */
 static int load_core(hwnas_strategy *t, hwnas__reader *r, uint64_t fp)
 {
-    const uint8_t *magic = take(r, 8);
+    const uint8_t *magic = hwnas__reader_take(r, 8);
     if (!magic || memcmp(magic, STATE_MAGIC, 8) != 0)
         return bad(t, "not a strategy state (bad magic)", 0);
     uint32_t version = hwnas__reader_u32(r);
@@ -507,7 +395,7 @@ static int load_core(hwnas_strategy *t, hwnas__reader *r, uint64_t fp)
                             "%s: saved state has format version %u; this library reads %u",
                             t->kind->name, (unsigned)version, STATE_VERSION);
     uint32_t kl = hwnas__reader_u32(r);
-    const uint8_t *kname = take(r, kl);
+    const uint8_t *kname = hwnas__reader_take(r, kl);
     if (!kname)
         return bad(t, "truncated kind name", r->pos);
     if (kl != strlen(t->kind->name) || memcmp(kname, t->kind->name, kl) != 0)
@@ -522,7 +410,7 @@ static int load_core(hwnas_strategy *t, hwnas__reader *r, uint64_t fp)
                             "%s: saved state is for another space, objective count or options "
                             "(%u genes, %u objectives; this strategy: %zu genes, %zu objectives)",
                             t->kind->name, (unsigned)ng, (unsigned)no, t->n_genes, t->n_obj);
-    const uint8_t *rng = take(r, HWNAS_RNG_STATE_SIZE);
+    const uint8_t *rng = hwnas__reader_take(r, HWNAS_RNG_STATE_SIZE);
     if (!rng || hwnas_rng_load(t->rng, rng) != HWNAS_OK)
         return bad(t, "bad random generator state", r->pos);
     t->next_id = hwnas__reader_u64(r);

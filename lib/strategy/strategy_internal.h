@@ -8,38 +8,6 @@
 #include "hwnas/space.h"
 #include "hwnas/strategy.h"
 
-/* ---- little-endian byte streams for save/load ------------------------- */
-
-typedef struct hwnas__writer {
-    const hwnas_context *ctx; /* allocator */
-    uint8_t *data;            /* len bytes written, cap allocated */
-    size_t len, cap;
-    int failed;               /* an allocation failed; later puts no-op */
-} hwnas__writer;
-
-void hwnas__writer_put(hwnas__writer *w, const void *p, size_t n);
-void hwnas__writer_u8(hwnas__writer *w, uint8_t v);
-void hwnas__writer_u32(hwnas__writer *w, uint32_t v);
-void hwnas__writer_u64(hwnas__writer *w, uint64_t v);
-void hwnas__writer_f64(hwnas__writer *w, double v);
-
-typedef struct hwnas__reader {
-    const uint8_t *data; /* len bytes; pos is the next one to read */
-    size_t len, pos;
-    int failed;          /* a read ran past the end or a check failed */
-} hwnas__reader;
-
-/* Each getter returns 0 (and sets failed) when the data runs out. */
-uint8_t hwnas__reader_u8(hwnas__reader *r);
-uint32_t hwnas__reader_u32(hwnas__reader *r);
-uint64_t hwnas__reader_u64(hwnas__reader *r);
-/* Doubles must be finite or +-DBL_MAX-free NaN is rejected (sets failed). */
-double hwnas__reader_f64(hwnas__reader *r);
-/* A count of items of item_size bytes each, checked against what is left. */
-size_t hwnas__reader_count(hwnas__reader *r, size_t item_size);
-/* Mark the stream bad with a reason (the first reason wins); returns 0. */
-int hwnas__reader_fail(hwnas__reader *r);
-
 /* ---- the strategy object ---------------------------------------------- */
 
 /* One told result, as a kind sees it. */

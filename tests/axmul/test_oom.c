@@ -6,32 +6,7 @@
 #include <sys/stat.h>
 
 #include "axmul_tests.h"
-#include "test_alloc.h"
-
-typedef int (*oom_step)(hwnas_context *ctx, void *arg);
-
-static void walk(const char *name, oom_step step, void *arg)
-{
-    test_alloc t;
-    hwnas_context *ctx = test_alloc_context(&t, "threads=1");
-    assert_non_null(ctx);
-    long baseline = t.live;
-    for (long n = 0;; n++) {
-        assert_true(n < 100000);
-        test_alloc_fail_from(&t, n);
-        int rc = step(ctx, arg);
-        test_alloc_disarm(&t);
-        if (rc == HWNAS_OK) {
-            assert_int_equal(t.live, baseline);
-            break;
-        }
-        if (rc != HWNAS_ENOMEM)
-            fail_msg("%s: step %ld returned %d (%s)", name, n, rc, hwnas_error_last());
-        assert_int_equal(t.live, baseline);
-    }
-    hwnas_context_free(ctx);
-    assert_int_equal(t.live, 0);
-}
+#include "test_oom.h"
 
 static int step_new(hwnas_context *ctx, void *arg)
 {
@@ -102,20 +77,20 @@ static int step_registry(hwnas_context *ctx, void *arg)
 static void test_oom_new(void **state)
 {
     (void)state;
-    walk("new exact", step_new, "exact");
-    walk("new drum", step_new, "drum:k=3,signed=1");
+    test_oom_walk("new exact", step_new, "exact");
+    test_oom_walk("new drum", step_new, "drum:k=3,signed=1");
 }
 
 static void test_oom_files(void **state)
 {
     (void)state;
-    walk("table and files", step_table_and_files, NULL);
+    test_oom_walk("table and files", step_table_and_files, NULL);
 }
 
 static void test_oom_registry(void **state)
 {
     (void)state;
-    walk("registry", step_registry, NULL);
+    test_oom_walk("registry", step_registry, NULL);
     /* A directory with a text table, a binary one and params.csv. */
     static char dir[400];
     snprintf(dir, sizeof dir, "%s/oomdir", axmul_test_dir());
@@ -137,7 +112,7 @@ static void test_oom_registry(void **state)
     assert_non_null(f);
     fputs("name,power_mw,area_um2\nex,0.391,709.6\n", f);
     fclose(f);
-    walk("registry with directory", step_registry, dir);
+    test_oom_walk("registry with directory", step_registry, dir);
 }
 
 int run_oom_tests(void)

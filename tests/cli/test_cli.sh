@@ -55,6 +55,13 @@ expect 0 '' -- axmul export drum:k=4 "$HWNAS_AXMUL_DIR/d4.bin"
 expect 0 '' -- axmul import "$HWNAS_AXMUL_DIR/d4.bin" --name mydrum
 expect 0 'mydrum' -- axmul list
 expect 1 'no-such-mul' -- axmul show no-such-mul
+# long arguments are taken whole or refused, never cut (a cut path or
+# option text would name something else)
+long=$(printf '%03000d' 0)
+expect 2 'path is longer than 1023 bytes' -- axmul --dir "/tmp/$long" list
+expect 2 '\-\-data is longer than' -- axmul evaluate "$src/examples/nets/fmnist_ref.net" --data "/tmp/$long"
+expect 2 'model options are longer than 1023 bytes (at --lr)' -- train "$src/examples/nets/fmnist_ref.net" --lr "$long"
+expect 2 '\-\-data is longer than' -- train "$src/examples/nets/fmnist_ref.net" --data "/tmp/$long"
 
 # search: a small run on the cell space with the cost estimator, then report
 sdir=$HWNAS_AXMUL_DIR/search

@@ -13,6 +13,9 @@ int run_options_tests(void);
 int run_rng_tests(void);
 int run_parallel_tests(void);
 int run_io_tests(void);
+int run_byte_stream_tests(void);
+int run_csv_tests(void);
+int run_name_list_tests(void);
 int run_oom_tests(void);
 
 #endif

@@ -7,34 +7,7 @@
 
 #include "core_tests.h"
 #include "core/core_internal.h"
-#include "test_alloc.h"
-
-/* One step of a walk: returns the call's result with allocations failing
- * from the n-th on. The context lives outside the step. */
-typedef int (*oom_step)(hwnas_context *ctx, test_alloc *t, long n, void *arg);
-
-static void walk(const char *name, oom_step step, void *arg)
-{
-    test_alloc t;
-    hwnas_context *ctx = test_alloc_context(&t, "threads=1");
-    assert_non_null(ctx);
-    long baseline = t.live;
-    for (long n = 0;; n++) {
-        assert_true(n < 100000);
-        test_alloc_fail_from(&t, n);
-        int rc = step(ctx, &t, n, arg);
-        test_alloc_disarm(&t);
-        if (rc == HWNAS_OK) {
-            assert_int_equal(t.live, baseline); /* the step frees its result */
-            break;
-        }
-        if (rc != HWNAS_ENOMEM)
-            fail_msg("%s: step %ld returned %d (%s)", name, n, rc, hwnas_error_last());
-        assert_int_equal(t.live, baseline);
-    }
-    hwnas_context_free(ctx);
-    assert_int_equal(t.live, 0);
-}
+#include "test_oom.h"
 
 static void test_oom_context_new(void **state)
 {
@@ -59,10 +32,8 @@ static void test_oom_context_new(void **state)
     }
 }
 
-static int step_options_new(hwnas_context *ctx, test_alloc *t, long n, void *arg)
+static int step_options_new(hwnas_context *ctx, void *arg)
 {
-    (void)t;
-    (void)n;
     (void)arg;
     hwnas_options *o = NULL;
     int rc = hwnas_options_new(&o, ctx, "context");
@@ -79,18 +50,14 @@ static int step_options_new(hwnas_context *ctx, test_alloc *t, long n, void *arg
     return rc;
 }
 
-static int step_context_set_option(hwnas_context *ctx, test_alloc *t, long n, void *arg)
+static int step_context_set_option(hwnas_context *ctx, void *arg)
 {
-    (void)t;
-    (void)n;
     (void)arg;
     return hwnas_context_set_option(ctx, "log_level", "info");
 }
 
-static int step_rng_new(hwnas_context *ctx, test_alloc *t, long n, void *arg)
+static int step_rng_new(hwnas_context *ctx, void *arg)
 {
-    (void)t;
-    (void)n;
     (void)arg;
     hwnas_rng *r = NULL;
     int rc = hwnas_rng_new(&r, ctx, 1, 2);
@@ -98,10 +65,8 @@ static int step_rng_new(hwnas_context *ctx, test_alloc *t, long n, void *arg)
     return rc;
 }
 
-static int step_file_round_trip(hwnas_context *ctx, test_alloc *t, long n, void *arg)
+static int step_file_round_trip(hwnas_context *ctx, void *arg)
 {
-    (void)t;
-    (void)n;
     const char *path = arg;
     static uint8_t data[20000];
     for (size_t i = 0; i < sizeof data; i++)
@@ -118,17 +83,39 @@ static int step_file_round_trip(hwnas_context *ctx, test_alloc *t, long n, void 
     return rc;
 }
 
+static int step_csv(hwnas_context *ctx, void *arg)
+{
+    (void)arg;
+    hwnas__csv t;
+    int rc = hwnas__csv_parse(ctx, "k,\"v\"\n1,\"a\"\"b\"\n2,c\n", "oom.csv", &t);
+    if (rc == HWNAS_OK)
+        hwnas__csv_free(ctx, &t);
+    return rc;
+}
+
+static int step_writer(hwnas_context *ctx, void *arg)
+{
+    (void)arg;
+    hwnas__writer w = {ctx, NULL, 0, 0, 0};
+    for (uint32_t i = 0; i < 1000; i++)
+        hwnas__writer_u32(&w, i);
+    hwnas__free(ctx, w.data);
+    return w.failed ? HWNAS_ENOMEM : HWNAS_OK;
+}
+
 static void test_oom_walks(void **state)
 {
     (void)state;
-    walk("options", step_options_new, NULL);
-    walk("context_set_option", step_context_set_option, NULL);
-    walk("rng", step_rng_new, NULL);
+    test_oom_walk("options", step_options_new, NULL);
+    test_oom_walk("context_set_option", step_context_set_option, NULL);
+    test_oom_walk("rng", step_rng_new, NULL);
+    test_oom_walk("csv", step_csv, NULL);
+    test_oom_walk("byte stream writer", step_writer, NULL);
     char path[] = "/tmp/hwnas-oom-XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
-    walk("file", step_file_round_trip, path);
+    test_oom_walk("file", step_file_round_trip, path);
     unlink(path);
 }
 

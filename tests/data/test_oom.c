@@ -6,30 +6,7 @@
 #include <string.h>
 
 #include "data_tests.h"
-#include "test_alloc.h"
-
-typedef int (*oom_step)(hwnas_context *ctx, void *arg);
-
-static void walk(const char *name, oom_step step, void *arg)
-{
-    test_alloc t;
-    hwnas_context *ctx = test_alloc_context(&t, "threads=1");
-    assert_non_null(ctx);
-    long baseline = t.live;
-    for (long n = 0;; n++) {
-        assert_true(n < 100000);
-        test_alloc_fail_from(&t, n);
-        int rc = step(ctx, arg);
-        test_alloc_disarm(&t);
-        assert_int_equal(t.live, baseline);
-        if (rc == HWNAS_OK)
-            break;
-        if (rc != HWNAS_ENOMEM)
-            fail_msg("%s: step %ld returned %d (%s)", name, n, rc, hwnas_error_last());
-    }
-    hwnas_context_free(ctx);
-    assert_int_equal(t.live, 0);
-}
+#include "test_oom.h"
 
 static char dir[64], img_path[512], lab_path[512];
 
@@ -165,22 +142,22 @@ static void walk_views(int which)
 static void test_oom_idx(void **state)
 {
     (void)state;
-    walk("idx_read", step_idx_read, NULL);
-    walk("idx_parse", step_idx_parse, NULL);
+    test_oom_walk("idx_read", step_idx_read, NULL);
+    test_oom_walk("idx_parse", step_idx_parse, NULL);
 }
 
 static void test_oom_load(void **state)
 {
     (void)state;
-    walk("load idx", step_load, NULL);
-    walk("load fashion-mnist", step_load, dir);
+    test_oom_walk("load idx", step_load, NULL);
+    test_oom_walk("load fashion-mnist", step_load, dir);
 }
 
 static void test_oom_memory(void **state)
 {
     (void)state;
-    walk("from_float", step_from_memory, NULL);
-    walk("from_u8", step_from_memory, dir);
+    test_oom_walk("from_float", step_from_memory, NULL);
+    test_oom_walk("from_u8", step_from_memory, dir);
 }
 
 static void test_oom_views(void **state)

@@ -5,14 +5,15 @@
 
 #include "engine_tests.h"
 #include "hwnas/hwnas.h"
-#include "test_alloc.h"
+#include "test_oom.h"
 
 static const char *spec = "hwnas-net 1\nx = input(shape=1x4x4)\nconv(out=4, k=3, pad=1)\nbn\n"
                           "relu\ndropout(p=0.2)\ngap\nlinear(out=2)\n";
 
-/* what = 0: create only; 1: create, train, evaluate, save and load. */
-static int step(hwnas_context *ctx, int what)
+/* *what = 0: create only; 1: create, train, evaluate, save and load. */
+static int step(hwnas_context *ctx, void *arg)
 {
+    int what = *(const int *)arg;
     hwnas_net *net = NULL;
     hwnas_model *m = NULL;
     hwnas_dataset *ds = NULL;
@@ -43,37 +44,18 @@ static int step(hwnas_context *ctx, int what)
     return rc;
 }
 
-static void walk(int what)
-{
-    test_alloc t;
-    hwnas_context *ctx = test_alloc_context(&t, "threads=1");
-    assert_non_null(ctx);
-    long baseline = t.live;
-    for (long n = 0;; n++) {
-        assert_true(n < 100000);
-        test_alloc_fail_from(&t, n);
-        int rc = step(ctx, what);
-        test_alloc_disarm(&t);
-        assert_int_equal(t.live, baseline);
-        if (rc == HWNAS_OK)
-            break;
-        if (rc != HWNAS_ENOMEM)
-            fail_msg("step %ld returned %d (%s)", n, rc, hwnas_error_last());
-    }
-    hwnas_context_free(ctx);
-    assert_int_equal(t.live, 0);
-}
-
 static void test_oom_model_new(void **state)
 {
     (void)state;
-    walk(0);
+    int what = 0;
+    test_oom_walk("model_new", step, &what);
 }
 
 static void test_oom_model_train(void **state)
 {
     (void)state;
-    walk(1);
+    int what = 1;
+    test_oom_walk("model train, evaluate, save, load", step, &what);
 }
 
 int run_oom_tests(void)

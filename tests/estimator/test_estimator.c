@@ -122,6 +122,32 @@ static void test_table_small(void **state)
     hwnas_net_free(net);
 }
 
+/* Column names of any length become metric names whole (they were cut at
+ * 127 characters: two long columns alike at the start became one name). */
+static void test_table_long_columns(void **state)
+{
+    (void)state;
+    char text[1024], col[2][301];
+    for (int i = 0; i < 2; i++) {
+        memset(col[i], 'C', 300);
+        col[i][299] = (char)('0' + i);
+        col[i][300] = '\0';
+    }
+    snprintf(text, sizeof text, "%s,%s\n1,2\n", col[0], col[1]);
+    const char *path = write_file("long.csv", text);
+    char opts[512];
+    snprintf(opts, sizeof opts, "file=%s", path);
+    hwnas_estimator *e;
+    assert_int_equal(hwnas_estimator_new(&e, ctx, "table", opts), HWNAS_OK);
+    assert_int_equal(hwnas_estimator_metric_count(e), 2);
+    for (int i = 0; i < 2; i++) {
+        const char *name = hwnas_estimator_metric_name(e, (size_t)i);
+        assert_int_equal(strlen(name), 300);
+        assert_int_equal(name[299], '0' + i);
+    }
+    hwnas_estimator_free(e);
+}
+
 static void expect_table_error(const char *csv_text, const char *extra, int code,
                                const char *needle)
 {
@@ -494,6 +520,7 @@ int main(int argc, char **argv)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cost),
+        cmocka_unit_test(test_table_long_columns),
         cmocka_unit_test(test_table_small),
         cmocka_unit_test(test_table_errors),
         cmocka_unit_test(test_table_real_benchmarks),

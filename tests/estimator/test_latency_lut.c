@@ -627,6 +627,82 @@ static void test_fallback_kin(void **state)
     hwnas_latency_lut_free(lut);
 }
 
+/* Latencies beyond HWNAS__LUT_MAX_MS (1e9 ms) are refused wherever they
+ * enter, naming file and line; a LUT at the bound predicts a finite
+ * latency through the ctx= path (entries of 1e308 once summed to infinity
+ * and overflowed the conversion to a context class: UBSan, issue 24). */
+static void test_out_of_range(void **state)
+{
+    (void)state;
+    expect_parse_error("hwnas-latency-lut 1\nlayer relu in=1 out=1 : 1e308\n", HWNAS_EFORMAT,
+                       "t.lut:2: latency \"1e308\" is out of range");
+    expect_parse_error("hwnas-latency-lut 1\nunit s\nlayer relu in=1 out=1 : 1e7\n",
+                       HWNAS_EFORMAT, "t.lut:3: latency \"1e7\" is out of range");
+    expect_parse_error("hwnas-latency-lut 1\n\noverhead -1e308\n", HWNAS_EFORMAT,
+                       "t.lut:3: overhead \"-1e308\" is out of range");
+    expect_parse_error("hwnas-latency-lut 1\nlayer relu in=1 out=1 ctx=3 : 1e10\n",
+                       HWNAS_EFORMAT, "t.lut:2:");
+    hwnas_latency_lut *lut;
+    assert_int_equal(hwnas_latency_lut_new(&lut, ctx), HWNAS_OK);
+    assert_int_equal(hwnas_latency_lut_set(lut, "relu in=1 out=1", 1e308), HWNAS_EINVAL);
+    assert_int_equal(hwnas_latency_lut_set_overhead(lut, -1e308), HWNAS_EINVAL);
+    assert_int_equal(hwnas__lut_add_sample(lut, "relu in=1 out=1", 1e308), HWNAS_EINVAL);
+    assert_int_equal(hwnas_latency_lut_count(lut), 0);
+    hwnas_net *net = test_net(ctx);
+    size_t n = hwnas_net_node_count(net);
+    for (size_t i = 0; i < n; i++) {
+        char *k, key[300];
+        assert_int_equal(hwnas_latency_lut_layer_key(&k, net, i), HWNAS_OK);
+        assert_int_equal(hwnas_latency_lut_set(lut, k, HWNAS__LUT_MAX_MS), HWNAS_OK);
+        snprintf(key, sizeof key, "%s ctx=255", k);
+        assert_int_equal(hwnas_latency_lut_set(lut, key, HWNAS__LUT_MAX_MS), HWNAS_OK);
+        hwnas_free(k);
+    }
+    assert_int_equal(hwnas_latency_lut_set_overhead(lut, HWNAS__LUT_MAX_MS), HWNAS_OK);
+    double ms;
+    assert_int_equal(hwnas_latency_lut_predict(&ms, lut, net, 0), HWNAS_OK);
+    assert_true(isfinite(ms) && ms == HWNAS__LUT_MAX_MS * (double)(n + 1));
+    hwnas_net_free(net);
+    hwnas_latency_lut_free(lut);
+}
+
+/* Multiplier names as long as the IR takes (128 characters) are keys
+ * whole: two that differ only at the end are two layers (keys once kept
+ * 63 characters, silently). */
+static void test_long_multiplier(void **state)
+{
+    (void)state;
+    char name[2][HWNAS__NET_MAX_NAME + 1], text[1024];
+    hwnas_latency_lut *lut;
+    assert_int_equal(hwnas_latency_lut_new(&lut, ctx), HWNAS_OK);
+    char *key[2];
+    hwnas_net *net[2];
+    for (int i = 0; i < 2; i++) {
+        memset(name[i], 'm', HWNAS__NET_MAX_NAME);
+        name[i][HWNAS__NET_MAX_NAME - 1] = (char)('a' + i);
+        name[i][HWNAS__NET_MAX_NAME] = '\0';
+        snprintf(text, sizeof text, "hwnas-net 1\nx = input(shape=1x4x4)\n"
+                 "c = conv(out=2, k=3, pad=1, bits=8, mul=%s)\n", name[i]);
+        assert_int_equal(hwnas_net_parse(&net[i], ctx, text, NULL), HWNAS_OK);
+        assert_int_equal(hwnas_latency_lut_layer_key(&key[i], net[i], 1), HWNAS_OK);
+        assert_non_null(strstr(key[i], name[i]));
+        assert_int_equal(hwnas_latency_lut_set(lut, key[i], 1.0 + i), HWNAS_OK);
+        char *in;
+        assert_int_equal(hwnas_latency_lut_layer_key(&in, net[i], 0), HWNAS_OK);
+        assert_int_equal(hwnas_latency_lut_set(lut, in, 0), HWNAS_OK);
+        hwnas_free(in);
+    }
+    assert_int_equal(hwnas_latency_lut_count(lut), 3);
+    for (int i = 0; i < 2; i++) {
+        double ms;
+        assert_int_equal(hwnas_latency_lut_predict(&ms, lut, net[i], 0), HWNAS_OK);
+        assert_true(ms == 1.0 + i);
+        hwnas_free(key[i]);
+        hwnas_net_free(net[i]);
+    }
+    hwnas_latency_lut_free(lut);
+}
+
 static void test_oom(void **state)
 {
     (void)state;
@@ -688,6 +764,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_profile),  cmocka_unit_test(test_fused_keys),
         cmocka_unit_test(test_predict_fused), cmocka_unit_test(test_predict_ctx),
         cmocka_unit_test(test_median),   cmocka_unit_test(test_fallback_kin),
+        cmocka_unit_test(test_out_of_range), cmocka_unit_test(test_long_multiplier),
     };
     return cmocka_run_group_tests_name("latency_lut", tests, setup, teardown);
 }

@@ -1,5 +1,7 @@
 /* Fuzz target: the latency LUT text reader, then formatting and re-reading
- * what it accepted (which must give the same text). */
+ * what it accepted (which must give the same text), and predicting a small
+ * net from it in every missing mode (prediction once overflowed on
+ * entries of 1e308: the seeds hold such values). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +9,17 @@
 #include "hwnas/hwnas.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Layers whose keys the seeds (corpus/latency_lut) name. */
+static const char *net_text = "hwnas-net 1\n"
+                              "x = input(shape=1x28x28)\n"
+                              "c = conv(out=16, k=3, pad=1, bits=8)\n"
+                              "p = maxpool(k=2)\n"
+                              "b = bn\n"
+                              "r = relu\n"
+                              "z = zero\n"
+                              "f = flatten\n"
+                              "fc = linear(out=10)\n";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -21,6 +34,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             hwnas_latency_lut_parse(&again, ctx, a, strlen(a), "again") == HWNAS_OK &&
             hwnas_latency_lut_format(again, &b) == HWNAS_OK && strcmp(a, b) != 0)
             abort();
+        hwnas_net *net;
+        if (hwnas_net_parse(&net, ctx, net_text, NULL) == HWNAS_OK) {
+            for (int missing = 0; missing <= 3; missing++) {
+                double ms;
+                if (hwnas_latency_lut_predict(&ms, lut, net, missing) == HWNAS_OK &&
+                    !(ms == ms && ms - ms == 0)) /* finite, without libm */
+                    abort();
+            }
+            hwnas_net_free(net);
+        }
         hwnas_free(a);
         hwnas_free(b);
         hwnas_latency_lut_free(again);

@@ -3,30 +3,7 @@
 #include <string.h>
 
 #include "net_tests.h"
-#include "test_alloc.h"
-
-typedef int (*oom_step)(hwnas_context *ctx);
-
-static void walk(const char *name, oom_step step)
-{
-    test_alloc t;
-    hwnas_context *ctx = test_alloc_context(&t, "threads=1");
-    assert_non_null(ctx);
-    long baseline = t.live;
-    for (long n = 0;; n++) {
-        assert_true(n < 100000);
-        test_alloc_fail_from(&t, n);
-        int rc = step(ctx);
-        test_alloc_disarm(&t);
-        if (rc != HWNAS_OK && rc != HWNAS_ENOMEM)
-            fail_msg("%s: step %ld returned %d (%s)", name, n, rc, hwnas_error_last());
-        assert_int_equal(t.live, baseline);
-        if (rc == HWNAS_OK)
-            break;
-    }
-    hwnas_context_free(ctx);
-    assert_int_equal(t.live, 0);
-}
+#include "test_oom.h"
 
 static const char text[] = "hwnas-net 1\n"
                            "x = input(shape=3x32x32)\n"
@@ -37,8 +14,9 @@ static const char text[] = "hwnas-net 1\n"
                            "gap\n"
                            "linear(out=10)\n";
 
-static int step_parse_format(hwnas_context *ctx)
+static int step_parse_format(hwnas_context *ctx, void *arg)
 {
+    (void)arg;
     hwnas_net *net = NULL, *copy = NULL;
     char *s = NULL;
     int rc = hwnas_net_parse(&net, ctx, text, "oom.net");
@@ -54,8 +32,9 @@ static int step_parse_format(hwnas_context *ctx)
     return rc;
 }
 
-static int step_build(hwnas_context *ctx)
+static int step_build(hwnas_context *ctx, void *arg)
 {
+    (void)arg;
     hwnas_net *net = NULL;
     int rc = hwnas_net_new(&net, ctx);
     if (rc == HWNAS_OK)
@@ -71,13 +50,13 @@ static int step_build(hwnas_context *ctx)
 static void test_oom_parse_format(void **state)
 {
     (void)state;
-    walk("parse_format", step_parse_format);
+    test_oom_walk("parse_format", step_parse_format, NULL);
 }
 
 static void test_oom_build(void **state)
 {
     (void)state;
-    walk("build", step_build);
+    test_oom_walk("build", step_build, NULL);
 }
 
 int run_oom_tests(void)

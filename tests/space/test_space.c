@@ -263,6 +263,63 @@ static void test_cell_decode(void **state)
     hwnas_space_free(s);
 }
 
+/* The spaces' shared builder (lib/space/builder.c): layers in sequence,
+ * the first failure kept, attributes of any length, multipliers. */
+static void test_builder(void **state)
+{
+    (void)state;
+    hwnas_net *net;
+    assert_int_equal(hwnas_net_new(&net, ctx), HWNAS_OK);
+    hwnas__builder b;
+    hwnas__build_init(&b, net, 8, NULL);
+    int64_t x = hwnas__build_input(&b, 3, 8, 8);
+    int64_t c = hwnas__build_conv(&b, x, 4, 3, 2, 0);
+    int64_t t[2] = {c, hwnas__build_dwconv(&b, c, 3, 1, 1)};
+    assert_int_equal(hwnas__build_add(&b, t, 1), c);
+    int64_t a = hwnas__build_add(&b, t, 2);
+    int64_t ch, h;
+    hwnas__build_shape(&b, a, &ch, &h);
+    assert_true(ch == 4 && h == 4);
+    /* attributes 3,000 characters long arrive whole: the stride after
+     * the blanks is read (a fixed buffer would have cut it off: stride 1) */
+    int64_t d = hwnas__build_opf(&b, "avgpool", a, "k=2,%3000s s=2", "");
+    int64_t sh = 0;
+    assert_int_equal(hwnas_net_node_attr(&sh, net, (size_t)d, "sh"), HWNAS_OK);
+    assert_int_equal(sh, 2);
+    /* and a bad one at the end is an error */
+    assert_int_equal(hwnas__build_opf(&b, "avgpool", d, "k=1,%3000s bogus=1", ""), -1);
+    assert_int_equal(b.rc, HWNAS_EINVAL);
+    assert_int_equal(hwnas__build_finish(&b, "space:test"), HWNAS_EINVALID);
+    assert_non_null(strstr(hwnas_error_last(), "space:test: "));
+    /* after a failure, nothing more is added */
+    size_t n = hwnas_net_node_count(net);
+    assert_int_equal(hwnas__build_op(&b, "relu", d, NULL), -1);
+    assert_int_equal(hwnas_net_node_count(net), n);
+    /* multipliers: exact at 8 bits is set, exact at 32 bits left as made */
+    b.rc = HWNAS_OK;
+    hwnas__build_multiplier(&b, 0, "exact");
+    assert_int_equal(b.rc, HWNAS_OK);
+    assert_int_equal(hwnas_net_node_bits(net, (size_t)c), 8);
+    b.bits = 32;
+    int64_t c2 = hwnas__build_conv(&b, d, 2, 1, 1, 0);
+    hwnas__build_multiplier(&b, (size_t)c2, "exact");
+    assert_int_equal(hwnas_net_node_bits(net, (size_t)c2), 32);
+    assert_int_equal(hwnas__build_finish(&b, "space:test"), HWNAS_OK);
+    hwnas_net_free(net);
+
+    /* gene names of any length are kept whole (they were cut at 63) */
+    hwnas_space *s;
+    assert_int_equal(hwnas_space_new(&s, ctx, "cell", NULL), HWNAS_OK);
+    char longname[201];
+    memset(longname, 'g', 200);
+    longname[200] = '\0';
+    hwnas__free(ctx, s->gene_names[0]);
+    assert_int_equal(hwnas__space_gene(s, 0, 5, 0, "%s.%d", longname, 7), HWNAS_OK);
+    assert_int_equal(strlen(hwnas_space_gene_name(s, 0)), 202);
+    assert_string_equal(hwnas_space_gene_name(s, 0) + 200, ".7");
+    hwnas_space_free(s);
+}
+
 static void test_oom(void **state)
 {
     (void)state;
@@ -306,6 +363,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_generic_operators),
         cmocka_unit_test(test_cell_against_nas_bench_201),
         cmocka_unit_test(test_cell_decode),
+        cmocka_unit_test(test_builder),
     };
     return cmocka_run_group_tests_name("space", tests, setup, teardown);
 }

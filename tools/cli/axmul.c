@@ -29,27 +29,33 @@ static void usage(FILE *f)
             "the exact 8x8 multiplier of EvoApproxLib (0.391 mW, 709.6 um2).\n");
 }
 
-/* The store directory; "" when none can be named. */
-static void store_dir(char *out, size_t size, const char *flag)
+/* The store directory; "" when none can be named. -1 when it does not fit
+ * in size bytes (a cut path would name another directory). */
+static int store_dir(char *out, size_t size, const char *flag)
 {
     const char *env = getenv("HWNAS_AXMUL_DIR"), *xdg = getenv("XDG_DATA_HOME"),
                *home = getenv("HOME");
+    int n = 0;
     if (flag)
-        snprintf(out, size, "%s", flag);
+        n = snprintf(out, size, "%s", flag);
     else if (env && *env)
-        snprintf(out, size, "%s", env);
+        n = snprintf(out, size, "%s", env);
     else if (xdg && *xdg)
-        snprintf(out, size, "%s/hwnas/axmul", xdg);
+        n = snprintf(out, size, "%s/hwnas/axmul", xdg);
     else if (home && *home)
-        snprintf(out, size, "%s/.local/share/hwnas/axmul", home);
+        n = snprintf(out, size, "%s/.local/share/hwnas/axmul", home);
     else
         out[0] = 0;
+    return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
 static int mkdirs(const char *dir)
 {
     char buf[1024];
-    snprintf(buf, sizeof buf, "%s", dir);
+    if ((size_t)snprintf(buf, sizeof buf, "%s", dir) >= sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
     for (char *p = buf + 1; *p; p++)
         if (*p == '/') {
             *p = 0;
@@ -222,7 +228,12 @@ static int cmd_import(hwnas_context *ctx, hwnas_axmul_registry *reg, const char 
         return cli_fail("axmul import", rc);
     }
     char path[2048];
-    snprintf(path, sizeof path, "%s/%s.axmul", dir, hwnas_axmul_name(m));
+    if ((size_t)snprintf(path, sizeof path, "%s/%s.axmul", dir, hwnas_axmul_name(m)) >=
+        sizeof path) {
+        fprintf(stderr, "hwnas axmul import: the store directory's path is too long (%zu "
+                "bytes)\n", strlen(dir));
+        return CLI_FAIL;
+    }
     if (mkdirs(dir) != 0) {
         fprintf(stderr, "hwnas axmul import: cannot create '%s': %s\n", dir, strerror(errno));
         return CLI_FAIL;
@@ -299,7 +310,11 @@ int cli_axmul(hwnas_context *ctx, int argc, char **argv)
         return CLI_USAGE;
     }
     char dir[1024];
-    store_dir(dir, sizeof dir, dir_flag);
+    if (store_dir(dir, sizeof dir, dir_flag) != 0) {
+        fprintf(stderr, "hwnas axmul: the store directory's path is longer than %zu bytes\n",
+                sizeof dir - 1);
+        return CLI_USAGE;
+    }
     hwnas_axmul_registry *reg = NULL;
     int status = open_registry(ctx, dir, &reg);
     if (status != CLI_OK)

@@ -10,6 +10,9 @@
 
 #include "cli.h"
 
+/* Room for "split=test;dir=" and --data. */
+#define DATA_OPTIONS_MAX 1200
+
 typedef struct eval_row {
     const char *name;  /* borrowed from the registry */
     int is_signed;
@@ -213,6 +216,13 @@ static int parse_args(eval_args *a, int argc, char **argv)
         eval_usage(stderr);
         return 2;
     }
+    /* the data options are built in DATA_OPTIONS_MAX bytes: a cut path
+     * would name another directory */
+    if (a->data && strlen(a->data) + 20 >= DATA_OPTIONS_MAX) {
+        fprintf(stderr, "hwnas axmul evaluate: --data is longer than %d bytes\n",
+                DATA_OPTIONS_MAX - 21);
+        return 2;
+    }
     return 0;
 }
 
@@ -221,7 +231,7 @@ static int parse_args(eval_args *a, int argc, char **argv)
 static int load_data(hwnas_context *ctx, const eval_args *a, hwnas_dataset **train,
                      hwnas_dataset **test)
 {
-    char opts[1200];
+    char opts[DATA_OPTIONS_MAX];
     hwnas_dataset *all = NULL, *all_test = NULL;
     snprintf(opts, sizeof opts, "%s%s", a->data ? "dir=" : "", a->data ? a->data : "");
     int rc = hwnas_dataset_load(&all, ctx, "fashion-mnist", opts);

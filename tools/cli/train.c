@@ -100,6 +100,21 @@ static int finetune_q(hwnas_context *ctx, hwnas_model *model, const hwnas_datase
     return rc;
 }
 
+/* Append "[;]key=value" to the options text at *used; 0, or -1 when it
+ * does not fit (then nothing is kept of it, and the caller stops: a cut
+ * option text would set other values than the ones given). */
+static int options_put(char *options, size_t size, size_t *used, const char *key,
+                       const char *value)
+{
+    int n = snprintf(options + *used, size - *used, "%s%s=%s", *used ? ";" : "", key, value);
+    if (n < 0 || (size_t)n >= size - *used) {
+        options[*used] = '\0';
+        return -1;
+    }
+    *used += (size_t)n;
+    return 0;
+}
+
 int cli_train(hwnas_context *ctx, int argc, char **argv)
 {
     const char *file = NULL, *save = NULL, *data_dir = NULL, *axmul_dir = NULL;
@@ -126,8 +141,11 @@ int cli_train(hwnas_context *ctx, int argc, char **argv)
                 for (char *c = key; *c; c++)
                     if (*c == '-')
                         *c = '_';
-                used += (size_t)snprintf(options + used, sizeof options - used, "%s%s=%s",
-                                         used ? ";" : "", key, argv[++i]);
+                if (options_put(options, sizeof options, &used, key, argv[++i]) != 0) {
+                    fprintf(stderr, "hwnas train: the model options are longer than %zu bytes "
+                            "(at %s)\n", sizeof options - 1, a);
+                    return CLI_USAGE;
+                }
                 if (strcmp(key, "batch") == 0)
                     batch = atoll(argv[i]);
                 if (strcmp(key, "seed") == 0) /* also the weights' initialisation */
@@ -139,10 +157,13 @@ int cli_train(hwnas_context *ctx, int argc, char **argv)
             }
         if (known)
             continue;
-        if (strcmp(a, "--augment") == 0)
-            used += (size_t)snprintf(options + used, sizeof options - used, "%saugment=1",
-                                     used ? ";" : "");
-        else if ((strcmp(a, "--save") == 0 || strcmp(a, "--data") == 0) && i + 1 < argc)
+        if (strcmp(a, "--augment") == 0) {
+            if (options_put(options, sizeof options, &used, "augment", "1") != 0) {
+                fprintf(stderr, "hwnas train: the model options are longer than %zu bytes "
+                        "(at --augment)\n", sizeof options - 1);
+                return CLI_USAGE;
+            }
+        } else if ((strcmp(a, "--save") == 0 || strcmp(a, "--data") == 0) && i + 1 < argc)
             *(a[2] == 's' ? &save : &data_dir) = argv[++i];
         else if (strcmp(a, "--axmul-dir") == 0 && i + 1 < argc)
             axmul_dir = argv[++i];
@@ -175,12 +196,20 @@ int cli_train(hwnas_context *ctx, int argc, char **argv)
         fprintf(stderr, "usage: hwnas train FILE.net [options] (hwnas train --help)\n");
         return CLI_USAGE;
     }
-    if (!warmup_given && epochs >= 10)
-        used += (size_t)snprintf(options + used, sizeof options - used, ";warmup=1");
+    if (!warmup_given && epochs >= 10 && options_put(options, sizeof options, &used, "warmup",
+                                                     "1") != 0) {
+        fprintf(stderr, "hwnas train: the model options are longer than %zu bytes\n",
+                sizeof options - 1);
+        return CLI_USAGE;
+    }
+    char dopts[1200];
+    if (data_dir && strlen(data_dir) + 20 >= sizeof dopts) {
+        fprintf(stderr, "hwnas train: --data is longer than %zu bytes\n", sizeof dopts - 21);
+        return CLI_USAGE;
+    }
     hwnas_net *net = NULL;
     hwnas_dataset *train = NULL, *test = NULL, *val = NULL;
     hwnas_model *model = NULL;
-    char dopts[1200];
     int rc = hwnas_net_load(&net, ctx, file);
     snprintf(dopts, sizeof dopts, "split=train%s%s", data_dir ? ";dir=" : "",
              data_dir ? data_dir : "");
