@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "accel/accel_internal.h"
-#include "test_alloc.h"
+#include "test_oom.h"
 
 static hwnas_context *ctx;
 static char tmpdir[64];
@@ -754,54 +754,50 @@ static void test_estimator(void **state)
     hwnas_net_free(net);
 }
 
+static char edge_path[1024];
+static hwnas_net *oom_net;
+
+static int oom_run(hwnas_context *c, void *arg)
+{
+    (void)arg;
+    hwnas_accel *a = NULL;
+    hwnas_accel_result *r = NULL;
+    char *json = NULL;
+    int rc = hwnas_accel_load(&a, c, edge_path, NULL);
+    if (rc == HWNAS_OK)
+        rc = hwnas_accel_run(&r, a, oom_net, "budget=20;fuse=true");
+    if (rc == HWNAS_OK)
+        rc = hwnas_accel_result_json(r, &json);
+    hwnas_free(json);
+    hwnas_accel_result_free(r);
+    hwnas_accel_free(a);
+    return rc;
+}
+
+static int oom_estimate(hwnas_context *c, void *arg)
+{
+    (void)arg;
+    hwnas_estimator *e = NULL;
+    double v[16];
+    int rc = hwnas_estimator_new(&e, c, "accelerator", "budget=20;fuse=true");
+    if (rc == HWNAS_OK)
+        rc = hwnas_estimator_estimate(e, oom_net, NULL, 0, v);
+    hwnas_estimator_free(e);
+    return rc;
+}
+
 static void test_oom(void **state)
 {
     (void)state;
-    test_alloc t;
-    hwnas_context *c = test_alloc_context(&t, "threads=1");
-    long base = t.live;
-    char path[1024];
-    snprintf(path, sizeof path, "%s/examples/hardware/edge.hw", root);
-    hwnas_net *net = NULL;
-    assert_int_equal(hwnas_net_parse(&net, ctx,
+    snprintf(edge_path, sizeof edge_path, "%s/examples/hardware/edge.hw", root);
+    assert_int_equal(hwnas_net_parse(&oom_net, ctx,
                                      "hwnas-net 1\nx = input(shape=3x8x8)\nconv(out=4, k=3, "
                                      "pad=1)\nrelu\nflatten\nlinear(out=4)\n",
                                      "tiny"),
                      HWNAS_OK);
-    for (int which = 0; which < 2; which++) {
-        for (long n = 0;; n++) {
-            test_alloc_fail_from(&t, n);
-            int rc;
-            if (which == 0) {
-                hwnas_accel *a = NULL;
-                hwnas_accel_result *r = NULL;
-                char *json = NULL;
-                rc = hwnas_accel_load(&a, c, path, NULL);
-                if (rc == HWNAS_OK)
-                    rc = hwnas_accel_run(&r, a, net, "budget=20");
-                if (rc == HWNAS_OK)
-                    rc = hwnas_accel_result_json(r, &json);
-                hwnas_free(json);
-                hwnas_accel_result_free(r);
-                hwnas_accel_free(a);
-            } else {
-                hwnas_estimator *e = NULL;
-                double v[16];
-                rc = hwnas_estimator_new(&e, c, "accelerator", "budget=20");
-                if (rc == HWNAS_OK)
-                    rc = hwnas_estimator_estimate(e, net, NULL, 0, v);
-                hwnas_estimator_free(e);
-            }
-            test_alloc_disarm(&t);
-            assert_int_equal(t.live, base);
-            if (rc == HWNAS_OK)
-                break;
-            assert_int_equal(rc, HWNAS_ENOMEM);
-        }
-    }
-    hwnas_net_free(net);
-    hwnas_context_free(c);
-    assert_int_equal(t.live, 0);
+    test_oom_walk("hwnas_accel_load + run + json", oom_run, NULL);
+    test_oom_walk("estimator:accelerator", oom_estimate, NULL);
+    hwnas_net_free(oom_net);
 }
 
 int main(int argc, char **argv)
