@@ -247,6 +247,34 @@ double hwnas__eval_figure(const hwnas__eval *e, int whole, int k, double clock_m
 void hwnas__fuse_layers(const hwnas_accel *a, const hwnas_net *net, const int64_t *node,
                         hwnas__eval *ev, size_t n, int64_t batch);
 
+/* Options the mapper and the net-level run share: hwnas_accel_run's kind
+ * ("accel") and estimator:accelerator list these rows, in this order. */
+#define HWNAS__ACCEL_OPTION_ROWS                                                               \
+    {"objective", HWNAS_OPTION_ENUM, "edp", 0, 0, "energy|cycles|edp",                         \
+     "what the mapper minimises per layer: energy, cycles (energy breaks ties) or their "     \
+     "product"},                                                                               \
+        {"budget", HWNAS_OPTION_INT, "600", 1, 10000000, NULL,                                 \
+         "mappings the mapper evaluates per distinct layer"},                                  \
+        {"seed", HWNAS_OPTION_INT, "1", 0, 9007199254740991.0, NULL,                           \
+         "seed of the mapper's search (with the layer's shape)"},                              \
+        {"batch", HWNAS_OPTION_INT, "1", 1, 1000000, NULL,                                     \
+         "images per run: weights are fetched once per batch; figures are per batch"},         \
+        {"axmul_dir", HWNAS_OPTION_STRING, "", 0, 0, NULL,                                     \
+         "directory of imported multiplier tables (names not built in); empty = the one "     \
+         "the description was loaded with"},                                                   \
+        {"fuse", HWNAS_OPTION_BOOL, "false", 0, 0, NULL,                                       \
+         "a layer's output that the next layer reads stays on chip when both fit in the "     \
+         "outermost on-chip level (doc/accel.md)"}
+enum {
+    HWNAS__ACCEL_OPT_OBJECTIVE,
+    HWNAS__ACCEL_OPT_BUDGET,
+    HWNAS__ACCEL_OPT_SEED,
+    HWNAS__ACCEL_OPT_BATCH,
+    HWNAS__ACCEL_OPT_AXMUL_DIR,
+    HWNAS__ACCEL_OPT_FUSE,
+    HWNAS__ACCEL_N_OPTIONS
+};
+
 /* ---- the mapper ------------------------------------------------------ */
 
 enum { HWNAS__OBJ_ENERGY, HWNAS__OBJ_CYCLES, HWNAS__OBJ_EDP };

@@ -8,25 +8,14 @@
 #include "hwnas/axmul.h"
 #include "hwnas/net.h"
 
-enum { OPT_OBJECTIVE, OPT_BUDGET, OPT_SEED, OPT_BATCH, OPT_MAPPINGS, OPT_AXMUL_DIR, OPT_FUSE };
+/* The shared rows (accel_internal.h), then what only a net-level run has. */
+enum { OPT_MAPPINGS = HWNAS__ACCEL_N_OPTIONS };
 
 static const hwnas__option_spec accel_options[] = {
-    [OPT_OBJECTIVE] = {"objective", HWNAS_OPTION_ENUM, "edp", 0, 0, "energy|cycles|edp",
-                       "what the mapper minimises per layer: energy, cycles (energy breaks ties) or their product"},
-    [OPT_BUDGET] = {"budget", HWNAS_OPTION_INT, "600", 1, 10000000, NULL,
-                    "mappings the mapper evaluates per layer"},
-    [OPT_SEED] = {"seed", HWNAS_OPTION_INT, "1", 0, 9007199254740991.0, NULL,
-                  "seed of the mapper's search (with the layer's shape)"},
-    [OPT_BATCH] = {"batch", HWNAS_OPTION_INT, "1", 1, 1000000, NULL,
-                   "images per run: weights are fetched once per batch; figures are per batch"},
-    [OPT_MAPPINGS] = {"mappings", HWNAS_OPTION_STRING, "", 0, 0, NULL,
-                      "file of explicit mappings by layer name (doc/formats/mapping.md); "
-                      "other layers are mapped"},
-    [OPT_AXMUL_DIR] = {"axmul_dir", HWNAS_OPTION_STRING, "", 0, 0, NULL,
-                       "directory of imported multiplier tables (names not built in)"},
-    [OPT_FUSE] = {"fuse", HWNAS_OPTION_BOOL, "false", 0, 0, NULL,
-                  "a layer's output that the next layer reads stays on chip when both fit in "
-                  "the outermost on-chip level (doc/accel.md)"},
+    HWNAS__ACCEL_OPTION_ROWS,
+    {"mappings", HWNAS_OPTION_STRING, "", 0, 0, NULL,
+     "file of explicit mappings by layer name (doc/formats/mapping.md); other layers are "
+     "mapped"},
 };
 
 const hwnas__kind hwnas__accel_kind = {
@@ -126,11 +115,11 @@ static int check_given(const char *text, const char *path)
 static int run_layers(hwnas_accel_result *r, const hwnas_accel *a, const hwnas_net *net,
                       const hwnas_options *o, const char *given_text, const char *given_path)
 {
-    hwnas__mapper_opts mo = {(int)hwnas__options_int(o, OPT_OBJECTIVE),
-                             hwnas__options_int(o, OPT_BUDGET),
-                             (uint64_t)hwnas__options_int(o, OPT_SEED)};
-    int64_t batch = hwnas__options_int(o, OPT_BATCH);
-    const char *axmul_dir = hwnas__options_str(o, OPT_AXMUL_DIR);
+    hwnas__mapper_opts mo = {(int)hwnas__options_int(o, HWNAS__ACCEL_OPT_OBJECTIVE),
+                             hwnas__options_int(o, HWNAS__ACCEL_OPT_BUDGET),
+                             (uint64_t)hwnas__options_int(o, HWNAS__ACCEL_OPT_SEED)};
+    int64_t batch = hwnas__options_int(o, HWNAS__ACCEL_OPT_BATCH);
+    const char *axmul_dir = hwnas__options_str(o, HWNAS__ACCEL_OPT_AXMUL_DIR);
     if (!*axmul_dir && a->axmul_dir)
         axmul_dir = a->axmul_dir;
     hwnas_axmul_registry *reg = NULL;
@@ -202,7 +191,7 @@ static int run_layers(hwnas_accel_result *r, const hwnas_accel *a, const hwnas_n
             break;
         }
     }
-    if (rc == HWNAS_OK && hwnas__options_int(o, OPT_FUSE) && r->n > 1) {
+    if (rc == HWNAS_OK && hwnas__options_int(o, HWNAS__ACCEL_OPT_FUSE) && r->n > 1) {
         int64_t *node = hwnas__malloc(r->ctx, r->n * sizeof *node);
         hwnas__eval *ev = hwnas__malloc(r->ctx, r->n * sizeof *ev);
         if (node && ev) {

@@ -14,26 +14,14 @@
 #include "estimator_internal.h"
 #include "hwnas/axmul.h"
 
-enum { OPT_HARDWARE, OPT_OBJECTIVE, OPT_BUDGET, OPT_SEED, OPT_BATCH, OPT_AXMUL_DIR, OPT_FUSE };
+/* The accelerator model's shared rows, then the description to load. */
+enum { OPT_HARDWARE = HWNAS__ACCEL_N_OPTIONS };
 
 static const hwnas__option_spec accelerator_options[] = {
-    [OPT_HARDWARE] = {"hardware", HWNAS_OPTION_STRING, "", 0, 0, NULL,
-                      "hardware description file (doc/formats/hardware.md, version 1 or 2); "
-                      "empty = the built-in eyeriss-45nm-int8"},
-    [OPT_OBJECTIVE] = {"objective", HWNAS_OPTION_ENUM, "edp", 0, 0, "energy|cycles|edp",
-                       "what the mapper minimises per layer: energy, cycles (energy breaks ties) "
-                       "or their product"},
-    [OPT_BUDGET] = {"budget", HWNAS_OPTION_INT, "600", 1, 10000000, NULL,
-                    "mappings the mapper evaluates per distinct layer"},
-    [OPT_SEED] = {"seed", HWNAS_OPTION_INT, "1", 0, 9007199254740991.0, NULL,
-                  "seed of the mapper's search (with the layer's shape)"},
-    [OPT_BATCH] = {"batch", HWNAS_OPTION_INT, "1", 1, 1000000, NULL,
-                   "images per run: weights are fetched once per batch; figures are per batch"},
-    [OPT_AXMUL_DIR] = {"axmul_dir", HWNAS_OPTION_STRING, "", 0, 0, NULL,
-                       "directory of imported multiplier tables (names not built in)"},
-    [OPT_FUSE] = {"fuse", HWNAS_OPTION_BOOL, "false", 0, 0, NULL,
-                  "a layer's output that the next layer reads stays on chip when both fit in "
-                  "the outermost on-chip level (doc/accel.md)"},
+    HWNAS__ACCEL_OPTION_ROWS,
+    {"hardware", HWNAS_OPTION_STRING, "", 0, 0, NULL,
+     "hardware description file (doc/formats/hardware.md, version 1 or 2); empty = the "
+     "built-in eyeriss-45nm-int8"},
 };
 
 const hwnas__kind hwnas__estimator_accelerator_kind = {
@@ -84,7 +72,7 @@ static int accelerator_init(hwnas_estimator *e)
         return hwnas__error(HWNAS_ENOMEM, "estimator:accelerator: cannot create a mutex");
     st->lock_ready = 1;
     const char *path = hwnas__options_str(e->options, OPT_HARDWARE);
-    const char *dir = hwnas__options_str(e->options, OPT_AXMUL_DIR);
+    const char *dir = hwnas__options_str(e->options, HWNAS__ACCEL_OPT_AXMUL_DIR);
     int rc;
     if (*path)
         rc = hwnas_accel_load(&st->accel, e->ctx, path, dir);
@@ -99,11 +87,11 @@ static int accelerator_init(hwnas_estimator *e)
         rc = hwnas_axmul_registry_load_dir(st->reg, dir, NULL);
     if (rc != HWNAS_OK)
         return rc;
-    st->mapper.objective = (int)hwnas__options_int(e->options, OPT_OBJECTIVE);
-    st->mapper.budget = hwnas__options_int(e->options, OPT_BUDGET);
-    st->mapper.seed = (uint64_t)hwnas__options_int(e->options, OPT_SEED);
-    st->batch = hwnas__options_int(e->options, OPT_BATCH);
-    st->fuse = hwnas__options_int(e->options, OPT_FUSE) != 0;
+    st->mapper.objective = (int)hwnas__options_int(e->options, HWNAS__ACCEL_OPT_OBJECTIVE);
+    st->mapper.budget = hwnas__options_int(e->options, HWNAS__ACCEL_OPT_BUDGET);
+    st->mapper.seed = (uint64_t)hwnas__options_int(e->options, HWNAS__ACCEL_OPT_SEED);
+    st->batch = hwnas__options_int(e->options, HWNAS__ACCEL_OPT_BATCH);
+    st->fuse = hwnas__options_int(e->options, HWNAS__ACCEL_OPT_FUSE) != 0;
     st->area_mm2 = hwnas_accel_area_mm2(st->accel);
     for (size_t k = 0; rc == HWNAS_OK && k < HWNAS_ARRAY_SIZE(figures); k++)
         rc = hwnas__estimator_add_metric(e, hwnas__figure_names[figures[k]],

@@ -17,9 +17,9 @@
 
 #include "accel/accel_internal.h"
 #include "test_oom.h"
+#include "test_tmpdir.h"
 
 static hwnas_context *ctx;
-static char tmpdir[64];
 static char root[512];
 
 static int setup(void **state)
@@ -27,8 +27,7 @@ static int setup(void **state)
     (void)state;
     const char *r = getenv("HWNAS_SOURCE_ROOT");
     snprintf(root, sizeof root, "%s", r ? r : ".");
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/hwnas-accel-XXXXXX");
-    if (!mkdtemp(tmpdir))
+    if (test_tmpdir_make("hwnas-accel") != 0)
         return -1;
     return hwnas_context_new(&ctx, "threads=1");
 }
@@ -36,24 +35,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    if (system(cmd) != 0)
-        return -1;
     hwnas_context_free(ctx);
-    return 0;
+    return test_tmpdir_remove();
 }
 
-static const char *write_file(const char *name, const char *text)
-{
-    static char path[256];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
-}
+#define write_file test_tmpdir_write
 
 static hwnas_accel *load(const char *rel)
 {
