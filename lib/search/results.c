@@ -1,9 +1,11 @@
 /* Results: the Pareto front, hypervolume, and the files a search writes. */
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "hwnas/pareto.h"
 #include "search_internal.h"
@@ -500,6 +502,17 @@ static int hv_svg(const hwnas_search *s, const char *dir, double *hv_out)
     return write_text(s, dir, "hypervolume.svg", &sb);
 }
 
+/* A front member that decodes to no net has no file. */
+static int front_skipped(const hwnas_search *s, const size_t *front, size_t k)
+{
+    hwnas_net *net;
+    if (hwnas_net_new(&net, s->ctx) != HWNAS_OK)
+        return 0;
+    int skipped = hwnas_space_decode(s->space, s->rec[front[k]].genes, net) != HWNAS_OK;
+    hwnas_net_free(net);
+    return skipped;
+}
+
 static int front_nets(const hwnas_search *s, const char *dir, const size_t *front, size_t nf)
 {
     char path[4096];
@@ -529,6 +542,22 @@ static int front_nets(const hwnas_search *s, const char *dir, const size_t *fron
         rc = write_text(s, dir, name, &sb);
     }
     hwnas_net_free(net);
+    /* Members of an earlier, larger front are not members of this one. */
+    DIR *d = rc == HWNAS_OK ? opendir(path) : NULL;
+    for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
+        char *end;
+        unsigned long k = strtoul(e->d_name, &end, 10);
+        if (end - e->d_name >= 3 && strcmp(end, ".net") == 0 && e->d_name[0] != '-' &&
+            (k >= nf || front_skipped(s, front, k))) {
+            char old[4400];
+            snprintf(old, sizeof old, "%s/%s", path, e->d_name);
+            if (unlink(old) != 0 && errno != ENOENT)
+                rc = hwnas__error(HWNAS_EIO, "cannot remove '%s', no longer on the front: %s",
+                                  old, strerror(errno));
+        }
+    }
+    if (d)
+        closedir(d);
     return rc;
 }
 

@@ -171,6 +171,10 @@ def test_stop_and_resume_matches_uninterrupted(tmp_path):
     assert archive(r) == want
     r.write_results()
     assert os.path.getsize(out / "front.json") > 0
+    # one search per directory: a second one is refused while r holds it
+    with pytest.raises(hwnas.StateError, match="in use by another search"):
+        Search.resume(ctx, out)
+    r.close()
 
     # resuming with a larger budget continues the same run
     more = Search.resume(ctx, out, evaluations=42)
@@ -385,9 +389,15 @@ def test_refine_from_python(tmp_path):
         s.proxy_metric(0, "nope")
     with pytest.raises(IndexError):
         s.refined(s.count)
-    # Reopened, the refinements come back from the journal.
-    again = Search.resume(ctx, str(tmp_path / "refined"))
+    # Reopened (read-only, as a report), the refinements come back from the
+    # journal, which stays as it is.
+    s_front = s.front()
+    s.close()
+    journal = (tmp_path / "refined" / "journal.tsv").read_bytes()
+    again = Search.resume(ctx, str(tmp_path / "refined"), read_only=True)
     again.add_estimator(Estimator.custom(ctx, "score", "score:%", score))
     again.ask(0)
     assert [again.refined(i) for i in range(again.count)] == flags
-    assert again.front() == s.front()
+    assert again.front() == s_front
+    again.close()
+    assert (tmp_path / "refined" / "journal.tsv").read_bytes() == journal
