@@ -393,7 +393,12 @@ int hwnas__file_write_atomic(const hwnas_context *ctx, const char *path, const v
     /* Make the rename itself durable. */
     int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
-        fsync(dfd);
+        /* Some file systems cannot sync a directory (EINVAL): nothing to do. */
+        if (fsync(dfd) != 0 && errno != EINVAL && errno != EROFS) {
+            int e = errno;
+            rc = hwnas__error(HWNAS_EIO, "cannot make the new '%s' durable: %s", path,
+                              strerror(e));
+        }
         close(dfd);
     }
 out:

@@ -508,6 +508,19 @@ static int journal_read(hwnas_search *s, const char *path)
     char *text = (char *)buf;
     char *eol = memchr(text, '\n', len);
     size_t hlen = strlen(JOURNAL_HEADER);
+    if (!eol && strncmp(text, JOURNAL_HEADER "\t", len < hlen + 1 ? len : hlen + 1) == 0) {
+        /* A torn header: the crash came before the first record. */
+        hwnas__free(s->ctx, buf);
+        if (len)
+            hwnas_context_log(s->ctx, HWNAS_LOG_WARN, "%s:1: the header is torn (%zu bytes "
+                          "without a newline)%s", path, len,
+                          hwnas__options_int(s->options, OPT_READ_ONLY) ? "; ignored"
+                                                                         : "; cut off");
+        if (!hwnas__options_int(s->options, OPT_READ_ONLY) && truncate(path, 0) != 0)
+            return hwnas__error(HWNAS_EIO, "cannot cut the torn header off '%s': %s", path,
+                                strerror(errno));
+        return HWNAS_OK;
+    }
     if (!eol || strncmp(text, JOURNAL_HEADER "\t", hlen + 1) != 0) {
         hwnas__free(s->ctx, buf);
         return hwnas__error(HWNAS_EFORMAT, "%s:1: expected '%s'", path, JOURNAL_HEADER);
