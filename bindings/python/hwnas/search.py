@@ -181,7 +181,14 @@ class Search:
         kinds and options (options/keywords may change some, e.g. a larger
         evaluations), the archive of its journal and the strategy state of
         its last snapshot. Built-in estimators come back by themselves;
-        add custom ones again with add_estimator() before run()."""
+        add custom ones again with add_estimator() before run().
+
+        A damaged journal raises FormatError naming the file and line and
+        changes nothing; salvage=True keeps its valid records (the original
+        stays as journal.tsv.damaged.N). read_only=True writes nothing into
+        the directory (a report). While this search is open, another one
+        on the same directory raises StateError naming this process: close()
+        it (or use it as a context manager) before reopening."""
         self = cls.__new__(cls)
         self._ptr = None
         text = _opts(options, kwargs)

@@ -401,3 +401,37 @@ def test_refine_from_python(tmp_path):
     assert again.front() == s_front
     again.close()
     assert (tmp_path / "refined" / "journal.tsv").read_bytes() == journal
+
+
+def test_damaged_journal_and_salvage(tmp_path):
+    """Issue 24: damage is an error that changes nothing; salvage keeps the
+    valid records and the original; a fresh search refuses the directory."""
+    want = run_to_archive("strategy:nsga2", 11, evaluations=24, batch=6)
+    out = tmp_path / "damaged"
+    ctx = hwnas.Context(threads=2, seed=11)
+    s = make(ctx, "strategy:nsga2", evaluations=24, batch=6, out=str(out))
+    s.on_candidate(lambda i, c: i + 1 == 12)
+    with pytest.raises(hwnas.Stopped):
+        s.run()
+    s.close()
+    fresh = make(ctx, "strategy:nsga2", evaluations=24, batch=6, out=str(out))
+    with pytest.raises(hwnas.StateError, match="already holds a search"):
+        fresh.run()
+    fresh.close()
+    journal = out / "journal.tsv"
+    lines = journal.read_bytes().split(b"\n")
+    lines[4] = lines[4].replace(b"\t0\t", b"\t1\t", 1)  # a changed record
+    damaged = b"\n".join(lines)
+    journal.write_bytes(damaged)
+    r = Search.resume(ctx, out)
+    r.add_estimator(Estimator.custom(ctx, "score", "score:%", score))
+    with pytest.raises(hwnas.FormatError, match=r"journal\.tsv:5: CRC mismatch"):
+        r.run()
+    r.close()
+    assert journal.read_bytes() == damaged
+    r = Search.resume(ctx, out, salvage=True)
+    r.add_estimator(Estimator.custom(ctx, "score", "score:%", score))
+    r.run()
+    assert archive(r) == want
+    r.close()
+    assert (out / "journal.tsv.damaged.1").read_bytes() == damaged
