@@ -122,6 +122,9 @@ expect 0 'Pareto front' -- --threads 1 search --space cell --space-options "chan
     --out "$sdir/q\";evaluations=\"5"
 check "a quoted --out does not change the budget" \
     [ "$(grep -c '^[0-9]' "$sdir/q\";evaluations=\"5/journal.tsv")" -eq 3 ]
+# options said once: a resume keeps its configuration; --nets 0 builds nothing
+expect 2 'cannot be changed on --resume' -- search --resume "$sdir" --space macro
+expect 2 "expected a whole number from 1" -- latency-lut build --nets 0 --out "$sdir/x.lut"
 # output that does not reach stdout is a failure
 full_out() { "$hwnas" "$@" > /dev/full 2>&1; echo "$?"; }
 check "a full stdout fails (axmul list > /dev/full)" [ "$(full_out axmul list)" -eq 1 ]

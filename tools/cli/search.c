@@ -296,7 +296,8 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
     const char *space = DEFAULT_SPACE, *space_opts = DEFAULT_SPACE_OPTIONS;
     const char *strategy = DEFAULT_STRATEGY, *strategy_opts = DEFAULT_STRATEGY_OPTIONS;
     const char *objectives = DEFAULT_OBJECTIVES, *constraints = NULL, *budget = DEFAULT_BUDGET;
-    const char *time_limit = DEFAULT_TIME_LIMIT, *batch = DEFAULT_BATCH, *seed = NULL, *out = "hwnas-search";
+    const char *const default_time_limit = DEFAULT_TIME_LIMIT;
+    const char *time_limit = default_time_limit, *batch = DEFAULT_BATCH, *seed = NULL, *out = "hwnas-search";
     const char *resume = NULL, *refine = DEFAULT_REFINE, *refine_est = DEFAULT_REFINE_ESTIMATOR;
     const char *refine_by = DEFAULT_REFINE_BY;
     const char *estimators[16];
@@ -368,6 +369,22 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
                 resume ? "--resume" : "--out");
         return CLI_USAGE;
     }
+    /* A resumed search keeps its saved configuration: what would change it
+     * is an error, not silently ignored. */
+    for (int i = 0; resume && i < argc; i++) {
+        static const char *const fixed[] = {"--space", "--space-options", "--strategy",
+                                            "--strategy-options", "--estimator", "--objectives",
+                                            "--constraints", "--batch", "--seed", "--out"};
+        for (size_t k = 0; k < sizeof fixed / sizeof *fixed; k++)
+            if (!strcmp(argv[i], fixed[k])) {
+                fprintf(stderr, "hwnas search: %s cannot be changed on --resume: the search "
+                                "keeps the configuration saved in %s/search.conf (only "
+                                "--budget, --time-limit, --refine, --refine-estimator, "
+                                "--refine-by and --salvage apply)\n",
+                        fixed[k], resume);
+                return CLI_USAGE;
+            }
+    }
     if (resume && start_over) {
         fprintf(stderr, "hwnas search: --start-over starts a new search; it cannot be "
                         "combined with --resume\n");
@@ -384,6 +401,8 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
             (refine_given && !put_option(opts, sizeof opts, "refine", refine)) ||
             (refine_est_given && !put_option(opts, sizeof opts, "refine_estimator", refine_est)) ||
             (refine_by_given && !put_option(opts, sizeof opts, "refine_by", refine_by)) ||
+            (time_limit != default_time_limit &&
+             !put_option(opts, sizeof opts, "time_limit", time_limit)) ||
             (salvage && !put_option(opts, sizeof opts, "salvage", "true"))) {
             fprintf(stderr, "hwnas search: options too long\n");
             return CLI_USAGE;
