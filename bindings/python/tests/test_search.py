@@ -435,3 +435,84 @@ def test_damaged_journal_and_salvage(tmp_path):
     assert archive(r) == want
     r.close()
     assert (out / "journal.tsv.damaged.1").read_bytes() == damaged
+
+
+def test_callbacks_cannot_crash_the_interpreter(tmp_path):
+    """Issue 24, item 6: closing or re-entering from inside a callback
+    raises; a closed context's Rng raises; sizes and strings are checked;
+    KeyboardInterrupt in a callback stops the search resumably and goes on."""
+    ctx = hwnas.Context(threads=1, seed=4)
+    s = make(ctx, "strategy:random", evaluations=8, batch=2)
+    seen = []
+
+    def reenter(i, c):
+        for what, call in (("run", s.run), ("close", s.close), ("ask", lambda: s.ask(1)),
+                           ("context", ctx.close)):
+            with pytest.raises(hwnas.StateError):
+                call()
+            seen.append(what)
+        return False
+    s.on_candidate(reenter)
+    s.run()
+    assert s.count == 8 and len(seen) == 4 * 8
+    s.close()
+
+    # an estimator closed from inside its own estimate, or while its search runs
+    box = {}
+
+    def closing(net, key, stream):
+        with pytest.raises(hwnas.StateError):
+            box["est"].close()
+        return [1.0]
+    est = box["est"] = Estimator.custom(ctx, "score", "score:%", closing)
+    s = Search(ctx, "space:cell", "strategy:random", space_options=SPACE,
+               objectives="score:max", evaluations=2, batch=1)
+    s.add_estimator(est)
+    s.on_candidate(lambda i, c: est.close())  # raises inside: the search stops
+    with pytest.raises(hwnas.Stopped) as info:
+        s.run()
+    assert isinstance(info.value.__cause__, hwnas.StateError)
+    s.close()
+    est.close()
+
+    # an Rng whose context was closed raises instead of using freed memory
+    c2 = hwnas.Context(threads=1)
+    rng = hwnas.Rng(c2, seed=1)
+    c2.close()
+    with pytest.raises(hwnas.StateError):
+        rng.u64()
+
+    # sizes and integers out of range, strings with NUL
+    with pytest.raises(ValueError, match="out of range"):
+        hwnas.Rng(ctx, seed=-5)
+    r = hwnas.Rng(ctx, seed=1)
+    with pytest.raises(ValueError, match="out of range"):
+        r.below(-5)
+    with pytest.raises(ValueError, match="NUL"):
+        hwnas.Context(threads=1, log_level="warn\0")
+    with pytest.raises(ValueError, match="NUL"):
+        Search(ctx, "space:cell\0x", "strategy:random")
+    s = make(ctx, "strategy:random", evaluations=8, batch=2)
+    with pytest.raises(ValueError):
+        s.ask(-5)
+    with pytest.raises(ValueError):
+        s.ask(2**64 + 3)  # would wrap to 3
+    s.close()
+
+    # KeyboardInterrupt in a callback: stopped cleanly, resumable, re-raised
+    out = tmp_path / "interrupted"
+    want = run_to_archive("strategy:random", 4, threads=1, evaluations=8, batch=2)
+    s = make(ctx, "strategy:random", evaluations=8, batch=2, out=str(out))
+
+    def interrupt(i, c):
+        if i == 3:
+            raise KeyboardInterrupt
+    s.on_candidate(interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        s.run()
+    s.close()
+    r = Search.resume(ctx, out)
+    r.add_estimator(Estimator.custom(ctx, "score", "score:%", score))
+    r.run()
+    assert archive(r) == want
+    r.close()
