@@ -24,7 +24,8 @@ static int read_fd(const hwnas_context *ctx, int fd, const char *path, size_t ma
         cap = max_len + 1;
     uint8_t *buf = hwnas__malloc(ctx, cap);
     if (!buf)
-        return HWNAS_ENOMEM;
+        return hwnas__error(HWNAS_ENOMEM, "%s: out of memory reading it (%zu bytes asked)", path,
+                            cap);
     for (;;) {
         if (n + 1 >= cap) {
             if (max_len && n >= max_len) {
@@ -41,7 +42,9 @@ static int read_fd(const hwnas_context *ctx, int fd, const char *path, size_t ma
             uint8_t *nb = hwnas__realloc(ctx, buf, ncap);
             if (!nb) {
                 hwnas__free(ctx, buf);
-                return HWNAS_ENOMEM;
+                return hwnas__error(HWNAS_ENOMEM, "%s: out of memory reading it (%zu bytes "
+                                                  "asked)",
+                                    path, ncap);
             }
             buf = nb;
             cap = ncap;
@@ -95,7 +98,9 @@ static int gunzip(const hwnas_context *ctx, const char *path, const uint8_t *in,
                 ncap = max_len + 1;
             uint8_t *nb = hwnas__realloc(ctx, buf, ncap);
             if (!nb) {
-                rc = HWNAS_ENOMEM;
+                rc = hwnas__error(HWNAS_ENOMEM, "%s: out of memory inflating it (%zu bytes "
+                                                "asked)",
+                                  path, ncap);
                 break;
             }
             buf = nb;
