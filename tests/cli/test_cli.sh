@@ -4,6 +4,7 @@
 # Usage: test_cli.sh PATH_TO_HWNAS SOURCE_ROOT
 hwnas=$1
 src=$2
+hwnas_abs=$(cd "$(dirname "$hwnas")" && pwd)/$(basename "$hwnas")
 export HWNAS_AXMUL_DIR=$(mktemp -d)
 trap 'rm -rf "$HWNAS_AXMUL_DIR"' EXIT
 failures=0
@@ -125,6 +126,12 @@ check "a quoted --out does not change the budget" \
 # options said once: a resume keeps its configuration; --nets 0 builds nothing
 expect 2 'cannot be changed on --resume' -- search --resume "$sdir" --space macro
 expect 2 "expected a whole number from 1" -- latency-lut build --nets 0 --out "$sdir/x.lut"
+# --plugin with a bare name: the file in the current directory
+if [ -f "$PWD/tests/plugin/roofline.so" ]; then
+    ( cd tests/plugin && expect_in_dir=1 "$hwnas_abs" --plugin roofline.so describe roofline \
+        >/dev/null 2>&1 ) && pass=$((pass + 1)) ||
+        { echo "FAIL: --plugin roofline.so from its directory"; failures=$((failures + 1)); }
+fi
 # output that does not reach stdout is a failure
 full_out() { "$hwnas" "$@" > /dev/full 2>&1; echo "$?"; }
 check "a full stdout fails (axmul list > /dev/full)" [ "$(full_out axmul list)" -eq 1 ]

@@ -1213,6 +1213,54 @@ static void test_stale_temps_and_old_front_files(void **state)
     hwnas_context_free(ctx);
 }
 
+static int latin1_fail(const hwnas_net *net, const char *key, uint64_t stream, double *values,
+                       void *user_data)
+{
+    (void)net;
+    (void)key;
+    (void)stream;
+    (void)values;
+    (void)user_data;
+    hwnas_estimator_set_error("cannot open '/data/caf\xe9/\xff\xfe.idx' (\xc3\xa9 is fine)");
+    return 1;
+}
+
+/* JSON results are valid UTF-8 whatever bytes a message holds. */
+static void test_json_is_utf8(void **state)
+{
+    (void)state;
+    char dir[128], path[300];
+    snprintf(dir, sizeof dir, "%s/utf8", tmp);
+    hwnas_context *ctx;
+    assert_int_equal(hwnas_context_new(&ctx, "threads=1;seed=3"), HWNAS_OK);
+    char opts[256];
+    snprintf(opts, sizeof opts, "objectives=score:max;evaluations=2;batch=1;out=%s", dir);
+    hwnas_search *s;
+    assert_int_equal(hwnas_search_new(&s, ctx, "cell", "channels=4;cells=1", "random", NULL,
+                                      opts),
+                     HWNAS_OK);
+    hwnas_estimator *e;
+    assert_int_equal(hwnas_estimator_new_custom(&e, ctx, "score", "score:%", latin1_fail, NULL),
+                     HWNAS_OK);
+    assert_int_equal(hwnas_search_add_estimator_object(s, e), HWNAS_OK);
+    assert_int_equal(hwnas_search_run(s), HWNAS_OK);
+    assert_int_equal(hwnas_search_write_results(s, NULL), HWNAS_OK);
+    snprintf(path, sizeof path, "%s/archive.json", dir);
+    size_t n;
+    char *json = slurp(path, &n);
+    assert_non_null(json);
+    json = realloc(json, n + 1);
+    json[n] = 0;
+    for (size_t i = 0; i < n; i++) /* no byte that cannot be in UTF-8 */
+        assert_true((unsigned char)json[i] != 0xff && (unsigned char)json[i] != 0xfe);
+    assert_non_null(strstr(json, "caf\\ufffd/\\ufffd\\ufffd.idx"));
+    assert_non_null(strstr(json, "\xc3\xa9 is fine"));
+    free(json);
+    hwnas_search_free(s);
+    hwnas_estimator_free(e);
+    hwnas_context_free(ctx);
+}
+
 static void oom_walk(test_alloc *t, hwnas_context *c, const char *options, int want_refined)
 {
     long base = t->live;
@@ -1275,6 +1323,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_torn_tail_and_read_only),
         cmocka_unit_test(test_one_search_per_directory),
         cmocka_unit_test(test_stale_temps_and_old_front_files),
+        cmocka_unit_test(test_json_is_utf8),
     };
     return cmocka_run_group_tests_name("search", tests, setup, teardown);
 }

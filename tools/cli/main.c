@@ -196,7 +196,15 @@ static int run(int argc, char **argv)
         return CLI_USAGE;
     }
     for (size_t p = 0; p < n_plugins; p++) {
-        rc = hwnas_context_load_plugin(ctx, plugins[p]);
+        /* A bare name is a file in the current directory when there is one
+         * (as a user means it); otherwise the dynamic linker looks it up
+         * in its search path (LD_LIBRARY_PATH, ...), as dlopen does. */
+        char local[4096];
+        const char *path = plugins[p];
+        if (!strchr(path, '/') && access(path, F_OK) == 0 &&
+            (size_t)snprintf(local, sizeof local, "./%s", path) < sizeof local)
+            path = local;
+        rc = hwnas_context_load_plugin(ctx, path);
         if (rc != HWNAS_OK) {
             cli_fail("plugin", rc);
             hwnas_context_free(ctx);
