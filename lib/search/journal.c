@@ -469,8 +469,16 @@ static int journal_line(hwnas_search *s, char *line, size_t len, const size_t *m
         if (!r->error)
             return -1;
     }
-    r->seconds = strtod(f[8], NULL);
-    r->cached = atoi(f[9]) != 0;
+    r->seconds = strtod(f[8], &end);
+    if (end == f[8] || *end || !isfinite(r->seconds) || r->seconds < 0) {
+        snprintf(why, why_size, "seconds '%.30s' is not a finite number >= 0", f[8]);
+        return 0;
+    }
+    if ((f[9][0] != '0' && f[9][0] != '1') || f[9][1]) {
+        snprintf(why, why_size, "cached flag '%.20s' is not 0 or 1", f[9]);
+        return 0;
+    }
+    r->cached = f[9][0] == '1';
     if (bad)
         snprintf(why, why_size, "a bad escape sequence");
     return bad ? 0 : 1;

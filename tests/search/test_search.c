@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <zlib.h>
+
 #include "search/search_internal.h"
 #include "test_alloc.h"
 
@@ -922,6 +924,26 @@ static size_t apply_damage(int kind, const char *j, size_t n, char *out)
     case 4: /* a missing record */
         memmove(l5, l6, n - (size_t)(l6 - out));
         return n - (size_t)(l6 - l5);
+    case 6: { /* negative seconds, with a CRC that matches (written by a buggy tool) */
+        size_t at5 = (size_t)(l5 - out), at6 = (size_t)(l6 - out);
+        char line[8192], rebuilt[8300];
+        assert_true(at6 - at5 < sizeof line);
+        memcpy(line, j + at5, at6 - at5 - 1);
+        line[at6 - at5 - 1] = 0;
+        char *f = line;
+        for (int i = 0; i < 8; i++)
+            f = strchr(f, '\t') + 1; /* field 9: seconds */
+        char *after = strchr(f, '\t');
+        char *hash = strrchr(line, '\t');
+        int m = snprintf(rebuilt, sizeof rebuilt, "%.*s-1%.*s", (int)(f - line), line,
+                         (int)(hash - after), after);
+        m += snprintf(rebuilt + m, sizeof rebuilt - (size_t)m, "\t#%08x\n",
+                      (unsigned)crc32(0L, (const Bytef *)rebuilt, (uInt)m));
+        memcpy(out + at5, rebuilt, (size_t)m);
+        memcpy(out + at5 + m, j + at6, n - at6);
+        return at5 + (size_t)m + (n - at6);
+    }
+    case 5:
     default: { /* a complete last line with a bad CRC (not torn: it has its newline) */
         (void)l7;
         char *last = out + n - 2;
@@ -955,6 +977,7 @@ static void test_damage_never_deletes(void **state)
         {"duplicated record", 6, "where evaluation 4 was expected"},
         {"missing record", 5, "where evaluation 3 was expected"},
         {"bad last line", lines, "CRC mismatch"},
+        {"negative seconds", 5, "seconds '-1' is not a finite number >= 0"},
     };
     char *bad = malloc(2 * n + 64);
     assert_non_null(bad);
