@@ -179,13 +179,11 @@ int hwnas_idx_read(hwnas_idx **out, hwnas_context *ctx, const char *path)
      * stream ends in an error, not in gigabytes of memory. */
     uint8_t head[4 + 4 * 255];
     size_t hlen = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    /* A pipe or device is read once (and opening a FIFO twice would race
+     * its writer): no peeking, a fixed bound. stat opens nothing. */
     struct stat st;
-    int stream = fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode));
-    if (stream) { /* a pipe or device is read once: no peeking, a fixed bound */
-        close(fd);
-        fd = -1;
-    }
+    int stream = stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+    int fd = stream ? -1 : open(path, O_RDONLY | O_CLOEXEC);
     gzFile gz = fd >= 0 ? gzdopen(fd, "rb") : NULL;
     if (fd >= 0 && !gz)
         close(fd);

@@ -249,6 +249,7 @@ static void test_endless_input_is_bounded(void **state)
     assert_true(pid >= 0);
     if (pid == 0) { /* header: ubyte, 1 dimension of 10 items; then zeros for ever */
         signal(SIGPIPE, SIG_DFL);
+        alarm(60); /* never outlive a failed test */
         FILE *f = fopen(fifo, "wb");
         static const unsigned char head[8] = {0, 0, 8, 1, 0, 0, 0, 10};
         static unsigned char zeros[65536];
