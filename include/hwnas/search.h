@@ -19,7 +19,16 @@
  *   objectives, constraints, evaluations (budget), time_limit (seconds),
  *   batch, threads (0 = the context's), seed (0 = the context's), out
  *   (directory; "" = keep nothing on disk), snapshot_every, hv_reference,
- *   screen, refine, refine_estimator, refine_by.
+ *   screen, refine, refine_estimator, refine_by; and for one session only
+ *   (never saved): salvage, read_only, start_over (see below).
+ *
+ * One search per directory: with out set, the search holds an exclusive
+ * lock on out/hwnas.lock (flock, released by the kernel when the process
+ * ends) until it is freed; another search, resume or report on the same
+ * directory fails with HWNAS_ESTATE naming the holder's PID. A new search
+ * into a directory holding one (journal.tsv or snapshot.bin) fails with
+ * HWNAS_ESTATE when it starts, before any evaluation, unless
+ * start_over=true, which moves the old files into out/previous.N/.
  *
  * Multi-fidelity (refine=K, refine_estimator="kind:options"): the strategy
  * ranks candidates by cheap proxy figures; once hwnas_search_run has spent
@@ -62,7 +71,9 @@ struct hwnas_estimator;
  * Add estimators before running. The search owns the space and strategy it
  * creates (hwnas_search_space / _strategy borrow them).
  * Errors: HWNAS_EINVAL (NULL, bad option: named), HWNAS_ENOTFOUND (unknown
- * kind), HWNAS_EIO (out directory cannot be created), HWNAS_ENOMEM.
+ * kind), HWNAS_EIO (out directory cannot be created or locked),
+ * HWNAS_ESTATE (out is held by another search: its PID is named),
+ * HWNAS_ENOMEM.
  * The strategy's objective count comes from the objectives option.
  */
 HWNAS_API int hwnas_search_new(hwnas_search **out, struct hwnas_context *ctx,
@@ -72,13 +83,20 @@ HWNAS_API int hwnas_search_new(hwnas_search **out, struct hwnas_context *ctx,
 
 /*
  * Continue the search saved in directory dir: the same kinds and options,
- * the archive of its journal (a corrupted or truncated tail is reported in
- * the log and dropped), and the strategy state of its last snapshot.
+ * the archive of its journal, and the strategy state of its last snapshot.
+ * The journal is read when the search starts (first run, ask or tell): an
+ * unterminated last record (what a crash leaves) is reported in the log
+ * and cut off; any other damage fails with HWNAS_EFORMAT naming the file,
+ * line and problem, and leaves every file as it is. With the option
+ * salvage=true the valid records are kept instead, the damaged originals
+ * stay as journal.tsv.damaged.N / snapshot.bin.damaged.N, and the search
+ * replays them. With read_only=true nothing in dir is written (a report).
  * Built-in estimators are re-created; custom ones must be added again with
  * hwnas_search_add_estimator_object under the same name before running.
  * options: NULL, or options to change (e.g. a larger "evaluations").
  * Errors: HWNAS_ENOTFOUND (no search in dir), HWNAS_EFORMAT (a damaged
- * config or snapshot: the file is named), and those of _new.
+ * config: the file is named), HWNAS_ESTATE (dir is held by another
+ * search: its PID is named), and those of _new.
  */
 HWNAS_API int hwnas_search_resume(hwnas_search **out, struct hwnas_context *ctx,
                                   const char *dir, const char *options);
@@ -126,8 +144,11 @@ HWNAS_API void hwnas_search_on_progress(hwnas_search *search, hwnas_search_progr
  * told to the strategy as failed; the search goes on.
  * Errors: HWNAS_EUSER (stopped: resumable), HWNAS_ESTATE (no estimator, or
  * an objective or constraint names a metric no estimator produces: the
- * message lists the metrics), HWNAS_EIO (journal or snapshot cannot be
- * written), HWNAS_ENOMEM.
+ * message lists the metrics; out holds another search and start_over is
+ * not set), HWNAS_EFORMAT (a resumed journal or snapshot is damaged: the
+ * file and line are named, nothing is changed), HWNAS_EIO (journal or
+ * snapshot cannot be written: the search stops, and a resume continues
+ * from what was written), HWNAS_ENOMEM.
  */
 HWNAS_API int hwnas_search_run(hwnas_search *search);
 

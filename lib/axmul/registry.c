@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "axmul_internal.h"
 
@@ -302,6 +303,12 @@ int hwnas_axmul_registry_load_dir(hwnas_axmul_registry *reg, const char *dir, si
         if (strcmp(e->d_name, "params.csv") == 0)
             has_params = 1;
         if (!wanted_file(e->d_name))
+            continue;
+        /* A FIFO or device would block or never end: regular files only. */
+        char full[4096];
+        struct stat st;
+        if ((size_t)snprintf(full, sizeof full, "%s/%s", dir, e->d_name) >= sizeof full ||
+            stat(full, &st) != 0 || !S_ISREG(st.st_mode))
             continue;
         if (n == cap) {
             size_t ncap = cap ? cap * 2 : 16;

@@ -247,9 +247,22 @@ int hwnas__file_read(const hwnas_context *ctx, const char *path, size_t max_len,
 /* Write data to path atomically: a temporary file in the same directory,
  * fsync, rename over path, fsync of the directory. gzip != 0 compresses
  * with zlib's gzip format. On error path is untouched and no temporary is
- * left behind. */
+ * left behind. A symbolic link is written through (its final target is
+ * replaced, the link stays); a path that exists and is not a regular file
+ * (a FIFO, a terminal, /dev/stdout) is written directly, without a
+ * temporary. */
 int hwnas__file_write_atomic(const hwnas_context *ctx, const char *path,
                              const void *data, size_t len, int gzip);
+
+/* write(2) all n bytes, retrying on EINTR and short writes; 0 or -1 with
+ * errno set. */
+int hwnas__write_all(int fd, const void *data, size_t n);
+
+/* Remove the temporary files hwnas__file_write_atomic leaves when its
+ * process is killed ("NAME.tmp.XXXXXX") from directory dir; returns how
+ * many were removed. Only call it where no other writer can be at work
+ * (the search holds its directory's lock). */
+size_t hwnas__remove_stale_temps(const char *dir);
 
 /* ---- misc ---------------------------------------------------------- */
 

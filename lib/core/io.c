@@ -1,6 +1,8 @@
 /* Whole-file reads (gzip inflated transparently) and atomic writes. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +24,8 @@ static int read_fd(const hwnas_context *ctx, int fd, const char *path, size_t ma
         cap = max_len + 1;
     uint8_t *buf = hwnas__malloc(ctx, cap);
     if (!buf)
-        return HWNAS_ENOMEM;
+        return hwnas__error(HWNAS_ENOMEM, "%s: out of memory reading it (%zu bytes asked)", path,
+                            cap);
     for (;;) {
         if (n + 1 >= cap) {
             if (max_len && n >= max_len) {
@@ -39,7 +42,9 @@ static int read_fd(const hwnas_context *ctx, int fd, const char *path, size_t ma
             uint8_t *nb = hwnas__realloc(ctx, buf, ncap);
             if (!nb) {
                 hwnas__free(ctx, buf);
-                return HWNAS_ENOMEM;
+                return hwnas__error(HWNAS_ENOMEM, "%s: out of memory reading it (%zu bytes "
+                                                  "asked)",
+                                    path, ncap);
             }
             buf = nb;
             cap = ncap;
@@ -93,7 +98,9 @@ static int gunzip(const hwnas_context *ctx, const char *path, const uint8_t *in,
                 ncap = max_len + 1;
             uint8_t *nb = hwnas__realloc(ctx, buf, ncap);
             if (!nb) {
-                rc = HWNAS_ENOMEM;
+                rc = hwnas__error(HWNAS_ENOMEM, "%s: out of memory inflating it (%zu bytes "
+                                                "asked)",
+                                  path, ncap);
                 break;
             }
             buf = nb;
@@ -169,8 +176,9 @@ int hwnas__file_read(const hwnas_context *ctx, const char *path, size_t max_len,
     return HWNAS_OK;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
+int hwnas__write_all(int fd, const void *data, size_t n)
 {
+    const uint8_t *p = data;
     while (n > 0) {
         ssize_t w = write(fd, p, n);
         if (w < 0) {
@@ -178,10 +186,79 @@ static int write_all(int fd, const uint8_t *p, size_t n)
                 continue;
             return -1;
         }
+        if (w == 0) {
+            errno = EIO;
+            return -1;
+        }
         p += w;
         n -= (size_t)w;
     }
     return 0;
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n) { return hwnas__write_all(fd, p, n); }
+
+size_t hwnas__remove_stale_temps(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    size_t removed = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t l = strlen(e->d_name);
+        /* NAME.tmp.XXXXXX, as mkstemp fills it in below */
+        if (l <= 11 || memcmp(e->d_name + l - 11, ".tmp.", 5) != 0)
+            continue;
+        char path[PATH_MAX];
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= sizeof path)
+            continue;
+        struct stat st;
+        if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && unlink(path) == 0)
+            removed++;
+    }
+    closedir(d);
+    return removed;
+}
+
+/* The descriptor a path names (/dev/stdout, /dev/fd/N, /proc/self/fd/N),
+ * or -1: writing there must go to the descriptor itself, at its offset and
+ * in its mode (a shell's >>), not replace the file behind it. */
+static int fd_alias(const char *path)
+{
+    if (strcmp(path, "/dev/stdout") == 0)
+        return 1;
+    if (strcmp(path, "/dev/stderr") == 0)
+        return 2;
+    const char *n = strncmp(path, "/dev/fd/", 8) == 0           ? path + 8
+                    : strncmp(path, "/proc/self/fd/", 14) == 0 ? path + 14
+                                                               : NULL;
+    if (!n || *n < '0' || *n > '9')
+        return -1;
+    char *end;
+    long fd = strtol(n, &end, 10);
+    return *end || fd > INT_MAX ? -1 : (int)fd;
+}
+
+/* Write to an existing non-regular file (FIFO, terminal, device) in place:
+ * renaming over it would replace it by a regular file. */
+static int write_in_place(const char *path, const void *data, size_t len)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        int e = errno;
+        return hwnas__error(HWNAS_EIO, "cannot open '%s' for writing: %s", path, strerror(e));
+    }
+    if (write_all(fd, data, len) != 0) {
+        int e = errno;
+        close(fd);
+        return hwnas__error(HWNAS_EIO, "cannot write '%s': %s", path, strerror(e));
+    }
+    if (close(fd) != 0) {
+        int e = errno;
+        return hwnas__error(HWNAS_EIO, "cannot write '%s': %s", path, strerror(e));
+    }
+    return HWNAS_OK;
 }
 
 static int gzip_buffer(const hwnas_context *ctx, const char *path, const void *data,
@@ -227,6 +304,60 @@ int hwnas__file_write_atomic(const hwnas_context *ctx, const char *path, const v
         data = packed;
         len = packed_len;
     }
+    /* What is there is kept: a device, FIFO or terminal (/dev/stdout) is
+     * written in place, and a symbolic link is written through, so that
+     * the file it points to is replaced and the link stays a link. */
+    struct stat st;
+    char *real = NULL;
+    int alias = fd_alias(path);
+    if (alias >= 0) {
+        int rc = HWNAS_OK;
+        if (write_all(alias, data, len) != 0) {
+            int e = errno;
+            rc = hwnas__error(HWNAS_EIO, "cannot write '%s': %s", path, strerror(e));
+        }
+        hwnas__free(ctx, packed);
+        return rc;
+    }
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        int rc = S_ISDIR(st.st_mode)
+                     ? hwnas__error(HWNAS_EIO, "cannot write '%s': it is a directory", path)
+                     : write_in_place(path, data, len);
+        hwnas__free(ctx, packed);
+        return rc;
+    }
+    struct stat lst;
+    if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+        char *r = realpath(path, NULL);
+        if (r) {
+            real = hwnas__strdup(ctx, r);
+            free(r);
+        } else { /* a dangling link: create the file it names (one level) */
+            char target[PATH_MAX];
+            ssize_t tl = readlink(path, target, sizeof target - 1);
+            if (tl <= 0) {
+                hwnas__free(ctx, packed);
+                return hwnas__error(HWNAS_EIO, "cannot follow the link '%s'", path);
+            }
+            target[tl] = 0;
+            const char *slash = strrchr(path, '/');
+            size_t dl = target[0] == '/' || !slash ? 0 : (size_t)(slash - path) + 1;
+            real = hwnas__malloc(ctx, dl + (size_t)tl + 1);
+            if (real) {
+                memcpy(real, path, dl);
+                memcpy(real + dl, target, (size_t)tl + 1);
+            }
+        }
+        if (!real) {
+            hwnas__free(ctx, packed);
+            return HWNAS_ENOMEM;
+        }
+        path = real;
+        if (stat(path, &st) != 0)
+            st.st_mode = 0;
+    } else if (lstat(path, &lst) != 0) {
+        st.st_mode = 0;
+    }
     size_t plen = strlen(path);
     char *tmp = hwnas__malloc(ctx, plen + 16);
     char *dir = hwnas__strdup(ctx, path);
@@ -234,6 +365,7 @@ int hwnas__file_write_atomic(const hwnas_context *ctx, const char *path, const v
         hwnas__free(ctx, tmp);
         hwnas__free(ctx, dir);
         hwnas__free(ctx, packed);
+        hwnas__free(ctx, real);
         return HWNAS_ENOMEM;
     }
     memcpy(tmp, path, plen);
@@ -256,7 +388,7 @@ int hwnas__file_write_atomic(const hwnas_context *ctx, const char *path, const v
     /* mkstemp makes 0600; results are ordinary files others may read.
      * (umask() would be the way to honour the mask, but it is process-wide
      * and not thread-safe.) */
-    fchmod(fd, 0644);
+    fchmod(fd, S_ISREG(st.st_mode) ? (st.st_mode & 07777) : 0644); /* keep a file's mode */
     if (close(fd) != 0 || rename(tmp, path) != 0) {
         int e = errno;
         unlink(tmp);
@@ -266,12 +398,18 @@ int hwnas__file_write_atomic(const hwnas_context *ctx, const char *path, const v
     /* Make the rename itself durable. */
     int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
-        fsync(dfd);
+        /* Some file systems cannot sync a directory (EINVAL): nothing to do. */
+        if (fsync(dfd) != 0 && errno != EINVAL && errno != EROFS) {
+            int e = errno;
+            rc = hwnas__error(HWNAS_EIO, "cannot make the new '%s' durable: %s", path,
+                              strerror(e));
+        }
         close(dfd);
     }
 out:
     hwnas__free(ctx, tmp);
     hwnas__free(ctx, dir);
     hwnas__free(ctx, packed);
+    hwnas__free(ctx, real);
     return rc;
 }

@@ -1,10 +1,19 @@
 /* The IDX file format of MNIST: a 4-byte magic (0, 0, type, rank), rank
  * big-endian uint32 dimensions, then the elements, big-endian, row-major.
  * See doc/formats/idx.md. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <zlib.h>
 
 #include "data_internal.h"
+
+/* The most read from a pipe or device, whose header cannot be read ahead:
+ * more than Fashion-MNIST's largest file (47 MB). */
+#define IDX_STREAM_MAX ((size_t)128 << 20)
 
 static size_t type_bytes(int type)
 {
@@ -166,9 +175,59 @@ int hwnas_idx_read(hwnas_idx **out, hwnas_context *ctx, const char *path)
     if (!out || !ctx || !path)
         return hwnas__error(HWNAS_EINVAL, "hwnas_idx_read: NULL %s",
                             !out ? "out" : !ctx ? "ctx" : "path");
+    /* Read no more than the header declares: /dev/zero or an endless
+     * stream ends in an error, not in gigabytes of memory. */
+    uint8_t head[4 + 4 * 255];
+    size_t hlen = 0;
+    /* A pipe or device is read once (and opening a FIFO twice would race
+     * its writer): no peeking, a fixed bound. stat opens nothing. */
+    struct stat st;
+    int stream = stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+    int fd = stream ? -1 : open(path, O_RDONLY | O_CLOEXEC);
+    gzFile gz = fd >= 0 ? gzdopen(fd, "rb") : NULL;
+    if (fd >= 0 && !gz)
+        close(fd);
+    if (gz) {
+        int r = gzread(gz, head, 4);
+        hlen = r > 0 ? (size_t)r : 0;
+        if (hlen == 4 && head[3] > 0) {
+            r = gzread(gz, head + 4, 4u * head[3]);
+            hlen += r > 0 ? (size_t)r : 0;
+        }
+        gzclose(gz);
+    }
+    size_t max_len = stream ? IDX_STREAM_MAX : (size_t)64 << 10; /* 64 KiB: a bad header */
+    int magic_ok = hlen >= 4 && head[0] == 0 && head[1] == 0 && type_bytes(head[2]) && head[3];
+    if (fd >= 0 && magic_ok && hlen == 4 + 4 * (size_t)head[3]) {
+        size_t total = type_bytes(head[2]);
+        for (size_t i = 0; i < head[3] && total; i++) {
+            uint32_t d = (uint32_t)head[4 + 4 * i] << 24 | (uint32_t)head[5 + 4 * i] << 16 |
+                         (uint32_t)head[6 + 4 * i] << 8 | head[7 + 4 * i];
+            total = d && total > (SIZE_MAX >> 1) / d ? 0 : total * d;
+        }
+        /* Slack for gzip's own bytes (a compressed file can be larger than
+         * its content); the parser then checks the exact size. */
+        if (total && total < SIZE_MAX / 2 - 65536)
+            max_len = hlen + total + total / 256 + 65536;
+    } else if (fd >= 0 && !magic_ok) {
+        /* A bad header: say so from what was read. */
+        uint8_t *copy = hwnas__malloc(ctx, hlen ? hlen : 1);
+        if (!copy)
+            return HWNAS_ENOMEM;
+        memcpy(copy, head, hlen);
+        return hwnas__data_idx_from_buffer(out, ctx, copy, hlen, path);
+    }
     uint8_t *buf = NULL;
     size_t len = 0;
-    int rc = hwnas__file_read(ctx, path, 0, &buf, &len);
+    int rc = hwnas__file_read(ctx, path, max_len, &buf, &len);
+    if (rc == HWNAS_EFORMAT && stream && strstr(hwnas_error_last(), "larger than"))
+        return hwnas__error(HWNAS_EFORMAT, "%s: a pipe or device larger than %zu bytes, the most "
+                                           "read from one",
+                            path, max_len);
+    if (rc == HWNAS_EFORMAT && strstr(hwnas_error_last(), "larger than"))
+        return hwnas__error(HWNAS_EFORMAT, "%s: much more data than its header declares (read "
+                                           "stopped at %zu bytes)",
+                            path, max_len);
     if (rc != HWNAS_OK)
         return rc;
     return hwnas__data_idx_from_buffer(out, ctx, buf, len, path);

@@ -2,11 +2,15 @@
  * Nothing lost: the configuration, the journal of evaluations, snapshots
  * of the strategy, and resuming from them (doc/formats/journal.md).
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -16,6 +20,9 @@
 #define CONFIG_HEADER "hwnas-search 1"
 #define SNAPSHOT_MAGIC "HWNASNAP"
 #define SNAPSHOT_VERSION 1
+#define LOCK_NAME "hwnas.lock"
+/* The largest journal read: about a million candidates with their nets. */
+#define JOURNAL_MAX ((size_t)1 << 30)
 
 static int path_in(const hwnas_search *s, const char *dir, const char *name, char *buf,
                    size_t size)
@@ -76,8 +83,20 @@ int hwnas__config_write(hwnas_search *s)
         return rc;
     hwnas__strbuf sb;
     hwnas__strbuf_init(&sb, s->ctx);
+    /* Session-only options (salvage, read_only, start_over) are not part
+     * of the search: a later resume must not inherit them. */
     char *opts = NULL;
+    hwnas_options *saved = NULL;
     rc = hwnas_options_format(s->options, 0, &opts);
+    if (rc == HWNAS_OK)
+        rc = hwnas__options_new_kind(&saved, s->ctx, &hwnas__search_kind, opts);
+    hwnas_free(opts);
+    opts = NULL;
+    if (rc == HWNAS_OK)
+        rc = hwnas_options_parse(saved, "salvage=false;read_only=false;start_over=false");
+    if (rc == HWNAS_OK)
+        rc = hwnas_options_format(saved, 0, &opts);
+    hwnas_options_free(saved);
     if (rc != HWNAS_OK)
         return rc;
     hwnas__strbuf_puts(&sb, CONFIG_HEADER "\nspace\t");
@@ -125,15 +144,23 @@ int hwnas__journal_open(hwnas_search *s)
     FILE *f = fopen(path, "ab");
     if (!f)
         return hwnas__error(HWNAS_EIO, "cannot open the journal '%s': %s", path, strerror(errno));
-    if (ftell(f) == 0) {
-        fprintf(f, JOURNAL_HEADER "\t%zu\t", s->n_genes);
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && st.st_size == 0) {
+        hwnas__strbuf sb;
+        hwnas__strbuf_init(&sb, s->ctx);
+        hwnas__strbuf_printf(&sb, JOURNAL_HEADER "\t%zu\t", s->n_genes);
         for (size_t m = 0; m < s->n_metrics; m++)
-            fprintf(f, "%s%s", m ? "," : "", s->metric_names[m]);
-        fputc('\n', f);
-        if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+            hwnas__strbuf_printf(&sb, "%s%s", m ? "," : "", s->metric_names[m]);
+        hwnas__strbuf_puts(&sb, "\n");
+        rc = sb.failed ? HWNAS_ENOMEM : HWNAS_OK;
+        if (rc == HWNAS_OK && (hwnas__write_all(fileno(f), sb.data, sb.len) != 0 ||
+                               fsync(fileno(f)) != 0))
+            rc = hwnas__error(HWNAS_EIO, "cannot write the journal '%s': %s", path,
+                              strerror(errno));
+        hwnas__strbuf_release(&sb);
+        if (rc != HWNAS_OK) {
             fclose(f);
-            return hwnas__error(HWNAS_EIO, "cannot write the journal '%s': %s", path,
-                                strerror(errno));
+            return rc;
         }
     }
     s->journal = f;
@@ -178,7 +205,7 @@ int hwnas__journal_seal(hwnas_search *s, hwnas__strbuf *sb)
     int rc = HWNAS_OK;
     if (sb->failed)
         rc = HWNAS_ENOMEM;
-    else if (fwrite(sb->data, 1, sb->len, s->journal) != sb->len || fflush(s->journal) != 0 ||
+    else if (hwnas__write_all(fileno(s->journal), sb->data, sb->len) != 0 ||
              fsync(fileno(s->journal)) != 0)
         rc = hwnas__error(HWNAS_EIO, "cannot append to the journal in '%s': %s",
                           hwnas__search_out(s), strerror(errno));
@@ -342,9 +369,10 @@ static int config_read(const hwnas_context *ctx, const char *path, config *c)
     return rc;
 }
 
-/* Parse one journal line (without its newline) into r; 0 if it is damaged. */
+/* Parse one journal line (without its newline) into r: 1 taken, 0 damaged
+ * (why says what is wrong), -1 ENOMEM. */
 static int journal_line(hwnas_search *s, char *line, size_t len, const size_t *metric_map,
-                        size_t n_cols, hwnas__record *r)
+                        size_t n_cols, hwnas__record *r, char *why, size_t why_size)
 {
     char *hash = NULL;
     for (char *q = line + len; q > line; q--)
@@ -352,27 +380,48 @@ static int journal_line(hwnas_search *s, char *line, size_t len, const size_t *m
             hash = q;
             break;
         }
-    if (!hash || line + len - hash != 9)
+    if (!hash || line + len - hash != 9) {
+        snprintf(why, why_size, "no '<TAB>#' and 8-digit CRC at the end of the line");
         return 0;
-    uint32_t crc = (uint32_t)strtoul(hash + 1, NULL, 16);
-    if ((uint32_t)crc32(0L, (const Bytef *)line, (uInt)(hash - 1 - line)) != crc)
+    }
+    char *end;
+    uint32_t crc = (uint32_t)strtoul(hash + 1, &end, 16);
+    uint32_t got = (uint32_t)crc32(0L, (const Bytef *)line, (uInt)(hash - 1 - line));
+    if (end != line + len || got != crc) {
+        snprintf(why, why_size, "CRC mismatch (the line says %.8s, its content gives %08x): "
+                 "the record was changed",
+                 hash + 1, (unsigned)got);
         return 0;
+    }
+    if (memchr(line, 0, len)) {
+        snprintf(why, why_size, "a NUL byte inside the record");
+        return 0;
+    }
     char *f[11];
     char *p = line;
     for (int i = 0; i < 11; i++) {
         f[i] = p;
         char *t = memchr(p, '\t', (size_t)(hash - 1 - p));
         if (i < 10) {
-            if (!t)
+            if (!t) {
+                snprintf(why, why_size, "%d fields where 11 were expected", i + 1);
                 return 0;
+            }
             *t = 0;
             p = t + 1;
+        } else if (t) {
+            snprintf(why, why_size, "more than 11 fields");
+            return 0;
         }
     }
     hash[-1] = 0;
     memset(r, 0, sizeof *r);
     int bad = 0;
-    r->eval = strtoull(f[0], NULL, 10);
+    r->eval = strtoull(f[0], &end, 10);
+    if (end == f[0] || *end) {
+        snprintf(why, why_size, "evaluation index '%.20s' is not a number", f[0]);
+        return 0;
+    }
     r->id = strtoull(f[1], NULL, 10);
     r->hash = strtoull(f[2], NULL, 16);
     r->genes = hwnas__calloc(s->ctx, s->n_genes + 1, sizeof *r->genes);
@@ -382,42 +431,84 @@ static int journal_line(hwnas_search *s, char *line, size_t len, const size_t *m
         return -1;
     char *q = f[3];
     for (size_t g = 0; g < s->n_genes; g++) {
-        char *end;
-        r->genes[g] = (uint32_t)strtoul(q, &end, 10);
-        if (end == q || (g + 1 < s->n_genes && *end != ','))
+        unsigned long v = strtoul(q, &end, 10);
+        if (end == q || *q == '-' || v > UINT32_MAX || (g + 1 < s->n_genes && *end != ',') ||
+            (g + 1 == s->n_genes && *end)) {
+            snprintf(why, why_size, "genes '%.40s': expected %zu comma-separated integers", f[3],
+                     s->n_genes);
             return 0;
+        }
+        r->genes[g] = (uint32_t)v;
         q = end + 1;
     }
-    if (hwnas_space_check(s->space, r->genes) != HWNAS_OK)
+    if (hwnas_space_check(s->space, r->genes) != HWNAS_OK) {
+        snprintf(why, why_size, "genes outside the space: %.200s", hwnas_error_last());
         return 0;
+    }
     for (size_t m = 0; m < s->n_metrics; m++)
         r->metrics[m] = NAN;
     q = f[5];
     for (size_t c = 0; c < n_cols; c++) {
-        char *end;
         double v = strtod(q, &end);
-        if (end == q)
+        if (end == q || (c + 1 < n_cols && *end != ',') || (c + 1 == n_cols && *end)) {
+            snprintf(why, why_size, "metrics '%.60s': expected %zu comma-separated numbers",
+                     f[5], n_cols);
             return 0;
+        }
         if (metric_map[c] < s->n_metrics)
             r->metrics[metric_map[c]] = v;
-        q = *end == ',' ? end + 1 : end;
+        q = end + 1;
     }
-    r->failed = atoi(f[6]) != 0;
+    if ((f[6][0] != '0' && f[6][0] != '1') || f[6][1]) {
+        snprintf(why, why_size, "failed flag '%.20s' is not 0 or 1", f[6]);
+        return 0;
+    }
+    r->failed = f[6][0] == '1';
     if (r->failed) {
         r->error = get_escaped(s->ctx, f[7], f[7] + strlen(f[7]), &bad);
         if (!r->error)
             return -1;
     }
-    r->seconds = strtod(f[8], NULL);
-    r->cached = atoi(f[9]) != 0;
+    r->seconds = strtod(f[8], &end);
+    if (end == f[8] || *end || !isfinite(r->seconds) || r->seconds < 0) {
+        snprintf(why, why_size, "seconds '%.30s' is not a finite number >= 0", f[8]);
+        return 0;
+    }
+    if ((f[9][0] != '0' && f[9][0] != '1') || f[9][1]) {
+        snprintf(why, why_size, "cached flag '%.20s' is not 0 or 1", f[9]);
+        return 0;
+    }
+    r->cached = f[9][0] == '1';
+    if (bad)
+        snprintf(why, why_size, "a bad escape sequence");
     return bad ? 0 : 1;
+}
+
+/* The first free NAME.damaged.N next to path, hard-linked to path's file:
+ * the original keeps a name whatever happens next. */
+static int keep_aside(hwnas_search *s, const char *path, char *kept, size_t size)
+{
+    for (unsigned n = 1; n < 1000; n++) {
+        if ((size_t)snprintf(kept, size, "%s.damaged.%u", path, n) >= size)
+            return hwnas__error(HWNAS_EINVAL, "search: path '%s' is too long", path);
+        if (link(path, kept) == 0)
+            return HWNAS_OK;
+        if (errno != EEXIST)
+            return hwnas__error(HWNAS_EIO, "cannot keep '%s' as '%s': %s", path, kept,
+                                strerror(errno));
+    }
+    (void)s;
+    return hwnas__error(HWNAS_EIO, "cannot keep '%s': %s.damaged.1 to .999 all exist", path,
+                        path);
 }
 
 static int journal_read(hwnas_search *s, const char *path)
 {
+    int salvage = (int)hwnas__options_int(s->options, OPT_SALVAGE);
+    int read_only = (int)hwnas__options_int(s->options, OPT_READ_ONLY);
     uint8_t *buf;
     size_t len;
-    int rc = hwnas__file_read(s->ctx, path, 0, &buf, &len);
+    int rc = hwnas__file_read(s->ctx, path, JOURNAL_MAX, &buf, &len);
     if (rc == HWNAS_ENOTFOUND)
         return HWNAS_OK;
     if (rc != HWNAS_OK)
@@ -425,15 +516,40 @@ static int journal_read(hwnas_search *s, const char *path)
     char *text = (char *)buf;
     char *eol = memchr(text, '\n', len);
     size_t hlen = strlen(JOURNAL_HEADER);
+    if (!eol && strncmp(text, JOURNAL_HEADER "\t", len < hlen + 1 ? len : hlen + 1) == 0) {
+        /* A torn header: the crash came before the first record. */
+        hwnas__free(s->ctx, buf);
+        if (len)
+            hwnas_context_log(s->ctx, HWNAS_LOG_WARN, "%s:1: the header is torn (%zu bytes "
+                          "without a newline)%s", path, len,
+                          hwnas__options_int(s->options, OPT_READ_ONLY) ? "; ignored"
+                                                                         : "; cut off");
+        if (!hwnas__options_int(s->options, OPT_READ_ONLY) && truncate(path, 0) != 0)
+            return hwnas__error(HWNAS_EIO, "cannot cut the torn header off '%s': %s", path,
+                                strerror(errno));
+        return HWNAS_OK;
+    }
     if (!eol || strncmp(text, JOURNAL_HEADER "\t", hlen + 1) != 0) {
         hwnas__free(s->ctx, buf);
         return hwnas__error(HWNAS_EFORMAT, "%s:1: expected '%s'", path, JOURNAL_HEADER);
     }
+    char *gend;
+    unsigned long long genes = strtoull(text + hlen + 1, &gend, 10);
+    if (gend == text + hlen + 1 || *gend != '\t' || genes != s->n_genes) {
+        hwnas__free(s->ctx, buf);
+        return hwnas__error(HWNAS_EFORMAT, "%s:1: the journal's gene count is not this space's "
+                                           "(%zu genes)",
+                            path, s->n_genes);
+    }
     /* Map the journal's metric columns onto this search's metrics. */
     *eol = 0;
-    char *names = strchr(text + hlen + 1, '\t');
+    char *names = gend + 1;
     size_t n_cols = 0, map[256];
-    for (char *p = names ? names + 1 : eol; *p && n_cols < 256;) {
+    for (char *p = names; *p;) {
+        if (n_cols == 256) {
+            hwnas__free(s->ctx, buf);
+            return hwnas__error(HWNAS_EFORMAT, "%s:1: more than 256 metrics", path);
+        }
         size_t l = strcspn(p, ",");
         size_t m = 0;
         while (m < s->n_metrics &&
@@ -442,57 +558,106 @@ static int journal_read(hwnas_search *s, const char *path)
         map[n_cols++] = m; /* == n_metrics: a metric no estimator gives now */
         p += l + (p[l] == ',');
     }
-    size_t good = (size_t)(eol + 1 - text), line_no = 1;
+    *eol = '\n';
+    /* With salvage, the records taken are copied to `kept` as they are. */
+    hwnas__strbuf kept;
+    hwnas__strbuf_init(&kept, s->ctx);
+    hwnas__strbuf_append(&kept, text, (size_t)(eol + 1 - text));
+    size_t line_no = 1, skipped = 0, torn = len;
     char *p = eol + 1;
-    while ((size_t)(p - text) < len) {
+    char why[320];
+    while (rc == HWNAS_OK && (size_t)(p - text) < len) {
         line_no++;
         char *e = memchr(p, '\n', len - (size_t)(p - text));
-        if (e && e - p > 2 && p[0] == 'R' && p[1] == '\t') { /* a refinement (refine.c) */
-            int taken = hwnas__refine_parse(s, p, (size_t)(e - p));
-            if (taken < 0) {
-                hwnas__free(s->ctx, buf);
-                return HWNAS_ENOMEM;
-            }
-            if (taken) {
-                p = e + 1;
-                good = (size_t)(p - text);
-                continue;
-            }
-            e = NULL; /* damaged: dropped with the rest below */
-        }
-        hwnas__record r;
-        memset(&r, 0, sizeof r);
-        int ok = e ? journal_line(s, p, (size_t)(e - p), map, n_cols, &r) : 0;
-        if (ok < 0) {
-            hwnas__record_release(s->ctx, &r);
-            hwnas__free(s->ctx, buf);
-            return HWNAS_ENOMEM;
-        }
-        if (ok == 0 || r.eval != s->n_replay) {
-            hwnas__record_release(s->ctx, &r);
-            hwnas_context_log(s->ctx, HWNAS_LOG_WARN,
-                              "%s:%zu: damaged or truncated record; it and the %zu bytes after "
-                              "it are dropped",
-                              path, line_no, len - (size_t)(p - text));
+        if (!e) { /* unterminated: the torn last record a crash leaves */
+            torn = (size_t)(p - text);
             break;
         }
-        hwnas__record *rep = hwnas__realloc(s->ctx, s->replay, (s->n_replay + 1) * sizeof *rep);
-        if (!rep) {
-            hwnas__record_release(s->ctx, &r);
-            hwnas__free(s->ctx, buf);
-            return HWNAS_ENOMEM;
+        size_t llen = (size_t)(e - p), kept_len = kept.len;
+        if (salvage)
+            hwnas__strbuf_append(&kept, p, llen + 1);
+        int ok;
+        why[0] = 0;
+        if (llen > 2 && p[0] == 'R' && p[1] == '\t') { /* a refinement (refine.c) */
+            ok = hwnas__refine_parse(s, p, llen);
+            if (ok == 0)
+                snprintf(why, sizeof why, "damaged refinement record");
+        } else {
+            hwnas__record r;
+            memset(&r, 0, sizeof r);
+            ok = journal_line(s, p, llen, map, n_cols, &r, why, sizeof why);
+            if (ok == 1 && r.eval != s->n_replay) {
+                snprintf(why, sizeof why,
+                         "record of evaluation %" PRIu64 " where evaluation %zu was expected "
+                         "(a duplicated, missing or reordered record)",
+                         r.eval, s->n_replay);
+                ok = 0;
+            }
+            hwnas__record *rep = ok == 1 ? hwnas__realloc(s->ctx, s->replay,
+                                                           (s->n_replay + 1) * sizeof *rep)
+                                         : NULL;
+            if (ok == 1 && !rep)
+                ok = -1;
+            if (ok == 1) {
+                s->replay = rep;
+                s->replay[s->n_replay++] = r;
+            } else {
+                hwnas__record_release(s->ctx, &r);
+            }
         }
-        s->replay = rep;
-        s->replay[s->n_replay++] = r;
+        if (ok < 0) {
+            rc = HWNAS_ENOMEM;
+        } else if (ok == 0) {
+            if (llen && p[llen - 1] == '\r')
+                snprintf(why + strlen(why), sizeof why - strlen(why),
+                         "; the line ends with a carriage return (CRLF line endings from an "
+                         "editor?)");
+            if (!salvage)
+                rc = hwnas__error(HWNAS_EFORMAT,
+                                  "%s:%zu: %s. The journal is left as it is: repair or remove "
+                                  "that line, or resume with salvage=true (hwnas search "
+                                  "--resume DIR --salvage), which keeps the valid records and "
+                                  "moves the original aside",
+                                  path, line_no, why);
+            else {
+                hwnas_context_log(s->ctx, HWNAS_LOG_WARN, "%s:%zu: %s; record skipped (salvage)",
+                                  path, line_no, why);
+                kept.len = kept_len;
+                if (kept.data)
+                    kept.data[kept_len] = 0;
+                skipped++;
+            }
+        }
         p = e + 1;
-        good = (size_t)(p - text);
     }
+    if (rc == HWNAS_OK && kept.failed)
+        rc = HWNAS_ENOMEM;
+    if (rc == HWNAS_OK && salvage && (skipped || torn < len) && !read_only) {
+        /* The original keeps a name; journal.tsv becomes its valid records. */
+        char aside[4200];
+        rc = keep_aside(s, path, aside, sizeof aside);
+        if (rc == HWNAS_OK)
+            rc = hwnas__file_write_atomic(s->ctx, path, kept.data, kept.len, 0);
+        if (rc == HWNAS_OK)
+            hwnas_context_log(s->ctx, HWNAS_LOG_WARN,
+                              "%s: salvaged %zu records, skipped %zu damaged lines%s; the "
+                              "original is kept as %s",
+                              path, s->n_replay, skipped,
+                              torn < len ? " and a torn last line" : "", aside);
+    } else if (rc == HWNAS_OK && torn < len) {
+        /* Only the unterminated last line is cut, so that new records
+         * follow whole ones; a report (read_only) leaves even that. */
+        hwnas_context_log(s->ctx, HWNAS_LOG_WARN,
+                          "%s:%zu: the last record is torn (%zu bytes without a newline, as a "
+                          "crash leaves it)%s",
+                          path, line_no, len - torn, read_only ? "; ignored" : "; cut off");
+        if (!read_only && truncate(path, (off_t)torn) != 0)
+            rc = hwnas__error(HWNAS_EIO, "cannot cut the torn last record off '%s': %s", path,
+                              strerror(errno));
+    }
+    hwnas__strbuf_release(&kept);
     hwnas__free(s->ctx, buf);
-    /* Cut the damaged tail off so that new records follow whole ones. */
-    if (good < len && truncate(path, (off_t)good) != 0)
-        return hwnas__error(HWNAS_EIO, "cannot truncate the damaged journal '%s': %s", path,
-                            strerror(errno));
-    return HWNAS_OK;
+    return rc;
 }
 
 static int snapshot_read(hwnas_search *s, const char *path, size_t *covered)
@@ -516,18 +681,38 @@ static int snapshot_read(hwnas_search *s, const char *path, size_t *covered)
                           path, get_u64(buf + 8), SNAPSHOT_VERSION);
     else if (get_u64(buf + 32) != len - 48)
         rc = hwnas__error(HWNAS_EFORMAT, "%s: strategy state length does not match", path);
+    else if (get_u64(buf + 16) > s->n_replay)
+        rc = hwnas__error(HWNAS_EFORMAT, "%s: covers %" PRIu64 " evaluations but the journal "
+                                         "holds %zu",
+                          path, get_u64(buf + 16), s->n_replay);
     if (rc == HWNAS_OK) {
         *covered = (size_t)get_u64(buf + 16);
         uint64_t bits = get_u64(buf + 24);
         memcpy(&s->elapsed_before, &bits, 8);
-        if (*covered > s->n_replay)
-            rc = hwnas__error(HWNAS_EFORMAT, "%s: covers %zu evaluations but the journal holds "
-                                             "%zu",
-                              path, *covered, s->n_replay);
-        else
-            rc = hwnas_strategy_load(s->strategy, buf + 40, len - 48);
+        rc = hwnas_strategy_load(s->strategy, buf + 40, len - 48);
+        hwnas__free(s->ctx, buf);
+        return rc;
     }
     hwnas__free(s->ctx, buf);
+    if (rc != HWNAS_EFORMAT)
+        return rc;
+    if (!hwnas__options_int(s->options, OPT_SALVAGE) ||
+        hwnas__options_int(s->options, OPT_READ_ONLY)) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "%s", hwnas_error_last());
+        return hwnas__error(HWNAS_EFORMAT, "%s. The snapshot and the journal are left as they "
+                                           "are; resume with salvage=true (--salvage) to set "
+                                           "the snapshot aside and replay the journal",
+                            msg);
+    }
+    /* Salvage: set the snapshot aside and replay the whole journal from the
+     * strategy's start, which asks the same candidates again. */
+    hwnas_context_log(s->ctx, HWNAS_LOG_WARN, "%s; the strategy restarts and replays the "
+                      "journal (salvage)", hwnas_error_last());
+    char aside[4200];
+    rc = keep_aside(s, path, aside, sizeof aside);
+    if (rc == HWNAS_OK && unlink(path) != 0)
+        rc = hwnas__error(HWNAS_EIO, "cannot set '%s' aside: %s", path, strerror(errno));
     return rc;
 }
 
@@ -613,4 +798,121 @@ int hwnas_search_resume(hwnas_search **out, hwnas_context *ctx, const char *dir,
     }
     *out = s;
     return HWNAS_OK;
+}
+
+/* ---- one search per directory ----------------------------------------- */
+
+/* An exclusive flock on out/hwnas.lock for the search's life: the kernel
+ * releases it when the process ends, however it ends. The file holds the
+ * holder's PID for the message of the next one who tries. */
+int hwnas__out_lock(hwnas_search *s)
+{
+    char path[4096];
+    int rc = path_in(s, hwnas__search_out(s), LOCK_NAME, path, sizeof path);
+    if (rc != HWNAS_OK)
+        return rc;
+    int read_only = (int)hwnas__options_int(s->options, OPT_READ_ONLY);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0 && read_only && (errno == EACCES || errno == EROFS || errno == EPERM))
+        return HWNAS_OK; /* a report from a directory it may not write */
+    if (fd < 0)
+        return hwnas__error(HWNAS_EIO, "cannot open the lock file '%s': %s", path,
+                            strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        char pid[32] = "";
+        ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+        pid[n > 0 ? n : 0] = 0;
+        pid[strcspn(pid, "\n")] = 0;
+        close(fd);
+        if (e == EWOULDBLOCK)
+            return hwnas__error(HWNAS_ESTATE, "search: '%s' is in use by another search "
+                                              "(process %s holds %s); wait for it to end or "
+                                              "choose another directory",
+                                hwnas__search_out(s), *pid ? pid : "unknown", path);
+        return hwnas__error(HWNAS_EIO, "cannot lock '%s': %s", path, strerror(e));
+    }
+    char pid[32];
+    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
+        if (!read_only) {
+            int e = errno;
+            close(fd);
+            return hwnas__error(HWNAS_EIO, "cannot write the lock file '%s': %s", path,
+                                strerror(e));
+        }
+    }
+    s->lock_fd = fd;
+    return HWNAS_OK;
+}
+
+void hwnas__out_unlock(hwnas_search *s)
+{
+    if (s->lock_fd >= 0)
+        close(s->lock_fd); /* releases the flock; the file stays for the next one */
+    s->lock_fd = -1;
+}
+
+/* The files of a search in its directory, in the order they are moved. */
+static const char *const search_files[] = {
+    "search.conf", "journal.tsv",  "snapshot.bin", "archive.csv",     "archive.json",
+    "front.csv",   "front.json",   "front.svg",    "hypervolume.svg", "front",
+};
+
+/* Move the files of an earlier search into out/previous.N/. */
+static int move_previous(hwnas_search *s, const char *out)
+{
+    char dir[4096], from[4096], to[4200];
+    unsigned n = 1;
+    for (;; n++) {
+        if ((size_t)snprintf(dir, sizeof dir, "%s/previous.%u", out, n) >= sizeof dir)
+            return hwnas__error(HWNAS_EINVAL, "search: path '%s' is too long", out);
+        if (mkdir(dir, 0777) == 0)
+            break;
+        if (errno != EEXIST || n == 100000)
+            return hwnas__error(HWNAS_EIO, "cannot create '%s': %s", dir, strerror(errno));
+    }
+    for (size_t i = 0; i < sizeof search_files / sizeof *search_files; i++) {
+        snprintf(from, sizeof from, "%s/%s", out, search_files[i]);
+        snprintf(to, sizeof to, "%s/%s", dir, search_files[i]);
+        if (rename(from, to) != 0 && errno != ENOENT)
+            return hwnas__error(HWNAS_EIO, "cannot move '%s' to '%s': %s", from, to,
+                                strerror(errno));
+    }
+    hwnas_context_log(s->ctx, HWNAS_LOG_INFO, "the earlier search in '%s' is now in '%s'", out,
+                      dir);
+    return HWNAS_OK;
+}
+
+/* Under the lock, before anything is written: temporary files a killed
+ * writer left are removed, and a new search refuses a directory that holds
+ * one (unless start_over moves it aside). */
+int hwnas__out_prepare(hwnas_search *s)
+{
+    const char *out = hwnas__search_out(s);
+    char path[4096];
+    hwnas__remove_stale_temps(out);
+    int rc = path_in(s, out, "front", path, sizeof path);
+    if (rc != HWNAS_OK)
+        return rc;
+    hwnas__remove_stale_temps(path);
+    if (s->resume_dir)
+        return HWNAS_OK;
+    int held = 0;
+    const char *which = "";
+    for (size_t i = 1; i < 3 && !held; i++) { /* journal.tsv, snapshot.bin */
+        struct stat st;
+        path_in(s, out, search_files[i], path, sizeof path);
+        held = lstat(path, &st) == 0 && st.st_size > 0;
+        which = search_files[i];
+    }
+    if (!held)
+        return HWNAS_OK;
+    if (hwnas__options_int(s->options, OPT_START_OVER))
+        return move_previous(s, out);
+    return hwnas__error(HWNAS_ESTATE, "search: '%s' already holds a search (%s); resume it "
+                                      "(hwnas search --resume %s), or start over with "
+                                      "start_over=true (--start-over), which moves its files "
+                                      "into %s/previous.N/",
+                        out, which, out, out);
 }

@@ -1,9 +1,11 @@
 /* Results: the Pareto front, hypervolume, and the files a search writes. */
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "hwnas/pareto.h"
 #include "search_internal.h"
@@ -195,17 +197,42 @@ static void csv_text(hwnas__strbuf *sb, const char *t)
     hwnas__strbuf_puts(sb, "\"");
 }
 
+/* Length of the valid UTF-8 sequence at p (1-4), or 0 when it is not one
+ * (a stray continuation byte, an overlong form, a surrogate, > U+10FFFF). */
+static size_t utf8_length(const unsigned char *p)
+{
+    unsigned c = p[0];
+    size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
+                            : (c & 0xf8) == 0xf0 ? 4 : 0;
+    if (n == 0 || (n == 2 && c < 0xc2))
+        return n == 1 ? 1 : 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    if (n == 3 && ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0)))
+        return 0;
+    if (n == 4 && ((c == 0xf0 && p[1] < 0x90) || c > 0xf4 || (c == 0xf4 && p[1] >= 0x90)))
+        return 0;
+    return n;
+}
+
+/* A JSON string: valid UTF-8 whatever bytes t holds (a path in an error
+ * message may hold any); a byte that is not UTF-8 becomes U+FFFD. */
 static void json_text(hwnas__strbuf *sb, const char *t)
 {
     hwnas__strbuf_puts(sb, "\"");
-    for (; t && *t; t++) {
+    while (t && *t) {
         unsigned char c = (unsigned char)*t;
+        size_t n = utf8_length((const unsigned char *)t);
         if (c == '"' || c == '\\')
             hwnas__strbuf_printf(sb, "\\%c", c);
         else if (c < 0x20)
             hwnas__strbuf_printf(sb, "\\u%04x", c);
+        else if (n == 0)
+            hwnas__strbuf_puts(sb, "\\ufffd");
         else
-            hwnas__strbuf_append(sb, t, 1);
+            hwnas__strbuf_append(sb, t, n);
+        t += n ? n : 1;
     }
     hwnas__strbuf_puts(sb, "\"");
 }
@@ -500,6 +527,17 @@ static int hv_svg(const hwnas_search *s, const char *dir, double *hv_out)
     return write_text(s, dir, "hypervolume.svg", &sb);
 }
 
+/* A front member that decodes to no net has no file. */
+static int front_skipped(const hwnas_search *s, const size_t *front, size_t k)
+{
+    hwnas_net *net;
+    if (hwnas_net_new(&net, s->ctx) != HWNAS_OK)
+        return 0;
+    int skipped = hwnas_space_decode(s->space, s->rec[front[k]].genes, net) != HWNAS_OK;
+    hwnas_net_free(net);
+    return skipped;
+}
+
 static int front_nets(const hwnas_search *s, const char *dir, const size_t *front, size_t nf)
 {
     char path[4096];
@@ -529,6 +567,22 @@ static int front_nets(const hwnas_search *s, const char *dir, const size_t *fron
         rc = write_text(s, dir, name, &sb);
     }
     hwnas_net_free(net);
+    /* Members of an earlier, larger front are not members of this one. */
+    DIR *d = rc == HWNAS_OK ? opendir(path) : NULL;
+    for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
+        char *end;
+        unsigned long k = strtoul(e->d_name, &end, 10);
+        if (end - e->d_name >= 3 && strcmp(end, ".net") == 0 && e->d_name[0] != '-' &&
+            (k >= nf || front_skipped(s, front, k))) {
+            char old[4400];
+            snprintf(old, sizeof old, "%s/%s", path, e->d_name);
+            if (unlink(old) != 0 && errno != ENOENT)
+                rc = hwnas__error(HWNAS_EIO, "cannot remove '%s', no longer on the front: %s",
+                                  old, strerror(errno));
+        }
+    }
+    if (d)
+        closedir(d);
     return rc;
 }
 

@@ -43,6 +43,15 @@ static const hwnas__option_spec search_options[] = {
     [OPT_REFINE_BY] = {"refine_by", HWNAS_OPTION_ENUM, "rank", 0, 0, "rank|first",
                        "which candidates are the best to refine: by non-dominated rank, then "
                        "the first objective (rank), or by the first objective alone (first)"},
+    [OPT_SALVAGE] = {"salvage", HWNAS_OPTION_BOOL, "false", 0, 0, NULL,
+                     "on resume, keep the valid records of a damaged journal and resume from "
+                     "them; the damaged files are moved aside, never deleted (this session only)"},
+    [OPT_READ_ONLY] = {"read_only", HWNAS_OPTION_BOOL, "false", 0, 0, NULL,
+                       "never write search.conf, the journal or snapshots into out (reports; "
+                       "this session only)"},
+    [OPT_START_OVER] = {"start_over", HWNAS_OPTION_BOOL, "false", 0, 0, NULL,
+                        "a new search into an out directory that holds one moves the old files "
+                        "into out/previous.N/ instead of refusing (this session only)"},
 };
 
 const hwnas__kind hwnas__search_kind = {
@@ -73,6 +82,7 @@ void hwnas_search_free(hwnas_search *s)
         return;
     if (s->journal)
         fclose(s->journal);
+    hwnas__out_unlock(s);
     for (size_t i = 0; i < s->n_rec; i++)
         hwnas__record_release(s->ctx, &s->rec[i]);
     for (size_t i = 0; i < s->n_replay; i++)
@@ -162,6 +172,7 @@ int hwnas_search_new(hwnas_search **out, hwnas_context *ctx, const char *space_k
     if (!s)
         return HWNAS_ENOMEM;
     s->ctx = ctx;
+    s->lock_fd = -1;
     int rc = hwnas__options_new_kind(&s->options, ctx, &hwnas__search_kind, options);
     if (rc == HWNAS_OK) {
         s->space_kind = hwnas__strdup(ctx, space_kind);
@@ -198,6 +209,8 @@ int hwnas_search_new(hwnas_search **out, hwnas_context *ctx, const char *space_k
     }
     if (rc == HWNAS_OK && *hwnas__search_out(s))
         rc = make_dir(hwnas__search_out(s));
+    if (rc == HWNAS_OK && *hwnas__search_out(s))
+        rc = hwnas__out_lock(s);
     if (rc != HWNAS_OK) {
         hwnas_search_free(s);
         return rc;
@@ -418,9 +431,12 @@ int hwnas__search_start(hwnas_search *s)
         rc = parse_constraints(s);
     if (rc == HWNAS_OK && !s->refine_est)
         rc = hwnas__refine_setup(s);
+    int read_only = (int)hwnas__options_int(s->options, OPT_READ_ONLY);
+    if (rc == HWNAS_OK && *hwnas__search_out(s) && !read_only)
+        rc = hwnas__out_prepare(s);
     if (rc == HWNAS_OK && s->resume_dir)
         rc = hwnas__resume_load(s);
-    if (rc == HWNAS_OK && *hwnas__search_out(s))
+    if (rc == HWNAS_OK && *hwnas__search_out(s) && !read_only)
         rc = hwnas__journal_open(s);
     if (rc == HWNAS_OK)
         s->started = 1;

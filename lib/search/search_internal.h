@@ -27,6 +27,9 @@ enum {
     OPT_REFINE,
     OPT_REFINE_ESTIMATOR,
     OPT_REFINE_BY,
+    OPT_SALVAGE,    /* session-only: never saved in search.conf */
+    OPT_READ_ONLY,  /* session-only */
+    OPT_START_OVER, /* session-only */
     N_SEARCH_OPTIONS
 };
 
@@ -116,7 +119,9 @@ struct hwnas_search {
     size_t n_replay;
     char *resume_dir;             /* set by hwnas_search_resume until start */
 
-    FILE *journal;                /* open for append when out is set */
+    FILE *journal;                /* open for append when out is set; written with write(2)
+                                   * on its descriptor, never through its stdio buffer */
+    int lock_fd;                  /* the out directory's lock file (flock), -1 when none */
     size_t since_snapshot;
     double started_at;            /* wall clock of run start */
     double elapsed_before;        /* seconds spent in earlier sessions */
@@ -166,6 +171,9 @@ int hwnas__journal_append(hwnas_search *s, const hwnas__record *r, const hwnas_n
 int hwnas__snapshot_write(hwnas_search *s);
 int hwnas__config_write(hwnas_search *s);
 int hwnas__resume_load(hwnas_search *s);
+int hwnas__out_prepare(hwnas_search *s);
+int hwnas__out_lock(hwnas_search *s);
+void hwnas__out_unlock(hwnas_search *s);
 
 /* results.c */
 int hwnas__search_order(const hwnas_search *s, size_t upto, int told, int by_rank, size_t **out,

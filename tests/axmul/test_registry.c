@@ -108,6 +108,10 @@ static void test_load_dir(void **state)
     save("exact", NULL, dir, "ref.bin");
     save("drum:k=3", NULL, dir, "d3.bin.gz");
     write_file(dir, "README", "not a table\n");
+    /* A FIFO named like a table is skipped, not read (it would block). */
+    char fifo[500];
+    snprintf(fifo, sizeof fifo, "%s/blocking.bin", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
     write_file(dir, "params.csv",
                "name,power_mw,area_um2,mae_pct\nref,0.400,800.0,0\nd3,0.100,200.0,3\n"
                "kul,0.3,300,1\nother,1,1,1\n");

@@ -4,6 +4,7 @@
 # Usage: test_cli.sh PATH_TO_HWNAS SOURCE_ROOT
 hwnas=$1
 src=$2
+hwnas_abs=$(cd "$(dirname "$hwnas")" && pwd)/$(basename "$hwnas")
 export HWNAS_AXMUL_DIR=$(mktemp -d)
 trap 'rm -rf "$HWNAS_AXMUL_DIR"' EXIT
 failures=0
@@ -79,6 +80,75 @@ expect 1 'refine_estimator' -- search --space cell --estimator cost --objectives
 expect 1 "no search to resume" -- report "$sdir/nothing"
 expect 2 "unknown option '--spaec'" -- search --spaec cell
 expect 1 "metric 'accuracy_q'" -- search --space cell --estimator cost --budget 2 --out "$sdir/x"
+# a results directory is never lost (issue 24): one search per directory,
+# report never writes, damage is an error naming file and line, salvage
+# keeps the original, --out "" is refused, a failed output is a failure
+check() { # check DESCRIPTION COMMAND...: a shell condition that must hold
+    what=$1; shift
+    if "$@"; then pass=$((pass + 1)); else echo "FAIL: $what"; failures=$((failures + 1)); fi
+}
+expect 2 'needs a directory name' -- search --out ""
+expect 1 "already holds a search" -- search --space cell --space-options "channels=4;cells=1" \
+    --strategy ea --estimator cost --objectives macs:min --budget 2 --out "$sdir"
+expect 0 'Pareto front' -- --threads 1 search --space cell --space-options "channels=4;cells=1" \
+    --strategy ea --estimator cost --objectives macs:min,params:max --budget 12 --batch 4 \
+    --time-limit 0 --out "$sdir/again"
+cp "$sdir/again/journal.tsv" "$HWNAS_AXMUL_DIR/first.tsv"
+expect 0 'Pareto front' -- --threads 1 search --space cell --space-options "channels=4;cells=1" \
+    --strategy random --estimator cost --objectives macs:min --budget 4 --time-limit 0 \
+    --out "$sdir/again" --start-over
+check "--start-over keeps the old journal in previous.1/" \
+    cmp -s "$sdir/again/previous.1/journal.tsv" "$HWNAS_AXMUL_DIR/first.tsv"
+# damage in the middle: report and resume refuse and leave it; salvage keeps it aside
+d=$sdir/damaged
+mkdir -p "$d" && cp "$sdir/again/previous.1/search.conf" "$sdir/again/previous.1/journal.tsv" \
+    "$sdir/again/previous.1/snapshot.bin" "$d/"
+sed -i '4s/\t0\t/\t1\t/' "$d/journal.tsv"
+cp "$d/journal.tsv" "$HWNAS_AXMUL_DIR/damaged.tsv"
+expect 1 'journal.tsv:4: CRC mismatch' -- report "$d"
+expect 1 'journal.tsv:4: CRC mismatch' -- search --resume "$d"
+check "report and resume leave a damaged journal as it is" \
+    cmp -s "$d/journal.tsv" "$HWNAS_AXMUL_DIR/damaged.tsv"
+expect 0 'Pareto front' -- search --resume "$d" --salvage
+check "salvage keeps the damaged original" \
+    cmp -s "$d/journal.tsv.damaged.1" "$HWNAS_AXMUL_DIR/damaged.tsv"
+expect 2 'with --resume' -- search --salvage --out "$sdir/z"
+# report writes no journal, snapshot or configuration
+sum_before=$(cat "$sdir/journal.tsv" "$sdir/snapshot.bin" "$sdir/search.conf" | cksum)
+expect 0 'front.csv' -- report "$sdir"
+check "report leaves journal, snapshot and search.conf as they are" \
+    [ "$sum_before" = "$(cat "$sdir/journal.tsv" "$sdir/snapshot.bin" "$sdir/search.conf" | cksum)" ]
+# a search in which every candidate failed says so and fails
+printf 'key,macs\nnothing,1\n' > "$HWNAS_AXMUL_DIR/none.csv"
+expect 1 'every one of the 3 candidates failed' -- --threads 1 search --space cell \
+    --space-options "channels=4;cells=1" --strategy random \
+    --estimator "table:file=$HWNAS_AXMUL_DIR/none.csv;key=key" --objectives macs:min \
+    --budget 3 --batch 3 --time-limit 0 --out "$sdir/allfail"
+# a quote in --out cannot set other options (here: the budget)
+expect 0 'Pareto front' -- --threads 1 search --space cell --space-options "channels=4;cells=1" \
+    --strategy random --estimator cost --objectives macs:min --budget 3 --time-limit 0 \
+    --out "$sdir/q\";evaluations=\"5"
+check "a quoted --out does not change the budget" \
+    [ "$(grep -c '^[0-9]' "$sdir/q\";evaluations=\"5/journal.tsv")" -eq 3 ]
+# options said once: a resume keeps its configuration; --nets 0 builds nothing
+expect 2 'cannot be changed on --resume' -- search --resume "$sdir" --space macro
+expect 2 "expected a whole number from 1" -- latency-lut build --nets 0 --out "$sdir/x.lut"
+# --plugin with a bare name: the file in the current directory
+if [ -f "$PWD/tests/plugin/roofline.so" ]; then
+    ( cd tests/plugin && expect_in_dir=1 "$hwnas_abs" --plugin roofline.so describe roofline \
+        >/dev/null 2>&1 ) && pass=$((pass + 1)) ||
+        { echo "FAIL: --plugin roofline.so from its directory"; failures=$((failures + 1)); }
+fi
+# output that does not reach stdout is a failure
+full_out() { "$hwnas" "$@" > /dev/full 2>&1; echo "$?"; }
+check "a full stdout fails (axmul list > /dev/full)" [ "$(full_out axmul list)" -eq 1 ]
+check "a full stdout fails (estimate --json > /dev/full)" \
+    [ "$(full_out estimate --json "$src/examples/nets/fmnist_ref.net")" -eq 1 ]
+closed_out() { "$hwnas" "$@" >&- 2>/dev/null; echo "$?"; }
+check "a closed stdout fails" [ "$(closed_out --version)" -eq 1 ]
+check "axmul export to /dev/stdout writes into the pipe" \
+    [ "$("$hwnas" axmul export drum:k=4 /dev/stdout | wc -c)" -gt 1000 ]
+
 # train: errors name the file
 expect 1 'nope.net' -- train "$src/nope.net"
 expect 2 'usage: hwnas train' -- train

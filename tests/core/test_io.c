@@ -1,5 +1,6 @@
 /* File helpers: whole-file reads with transparent gunzip, atomic writes. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +174,81 @@ static void test_write_failure_leaves_nothing(void **state)
     rmdir(path);
 }
 
+static char *read_plain(const char *path)
+{
+    uint8_t *out;
+    size_t len;
+    if (hwnas__file_read(ctx, path, 0, &out, &len) != HWNAS_OK)
+        fail_msg("read %s: %s", path, hwnas_error_last());
+    return (char *)out;
+}
+
+/* The writer keeps what is there: a symbolic link stays a link and its
+ * target gets the data (also when it does not exist yet); a FIFO stays a
+ * FIFO and is written in place; /dev/fd/N writes to the descriptor at its
+ * offset; a file's mode is kept; stale temporaries are removed. */
+static void test_write_keeps_links_fifos_and_descriptors(void **state)
+{
+    (void)state;
+    char target[512], link_path[512], fifo[512], p[600];
+    snprintf(target, sizeof target, "%s/target.txt", dir);
+    snprintf(link_path, sizeof link_path, "%s/link.txt", dir);
+    assert_int_equal(hwnas__file_write_atomic(ctx, target, "old", 3, 0), HWNAS_OK);
+    assert_int_equal(chmod(target, 0600), 0);
+    assert_int_equal(symlink("target.txt", link_path), 0);
+    assert_int_equal(hwnas__file_write_atomic(ctx, link_path, "new", 3, 0), HWNAS_OK);
+    struct stat st;
+    assert_int_equal(lstat(link_path, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    char *got = read_plain(target);
+    assert_string_equal(got, "new");
+    hwnas__free(ctx, got);
+    assert_int_equal(stat(target, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    /* A dangling link: the file it names is created. */
+    unlink(target);
+    assert_int_equal(hwnas__file_write_atomic(ctx, link_path, "again", 5, 0), HWNAS_OK);
+    assert_int_equal(lstat(link_path, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    got = read_plain(target);
+    assert_string_equal(got, "again");
+    hwnas__free(ctx, got);
+    /* A FIFO is written in place, not replaced by a regular file. */
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    int rfd = open(fifo, O_RDONLY | O_NONBLOCK);
+    assert_true(rfd >= 0);
+    assert_int_equal(hwnas__file_write_atomic(ctx, fifo, "through", 7, 0), HWNAS_OK);
+    char buf[16] = {0};
+    assert_int_equal(read(rfd, buf, sizeof buf), 7);
+    assert_string_equal(buf, "through");
+    close(rfd);
+    assert_int_equal(lstat(fifo, &st), 0);
+    assert_true(S_ISFIFO(st.st_mode));
+    /* /dev/fd/N: the descriptor, at its offset (as a shell's >> would have it). */
+    snprintf(p, sizeof p, "%s/appended.txt", dir);
+    int fd = open(p, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "head,", 5), 5);
+    char alias[32];
+    snprintf(alias, sizeof alias, "/dev/fd/%d", fd);
+    assert_int_equal(hwnas__file_write_atomic(ctx, alias, "tail", 4, 0), HWNAS_OK);
+    close(fd);
+    got = read_plain(p);
+    assert_string_equal(got, "head,tail");
+    hwnas__free(ctx, got);
+    /* A full device fails with its reason. */
+    assert_int_equal(hwnas__file_write_atomic(ctx, "/dev/full", "x", 1, 0), HWNAS_EIO);
+    assert_non_null(strstr(hwnas_error_last(), "/dev/full"));
+    /* Temporaries a killed writer left are removed; other files stay. */
+    snprintf(p, sizeof p, "%s/x.csv.tmp.aB3xYz", dir);
+    assert_int_equal(hwnas__file_write_atomic(ctx, p, "t", 1, 0), HWNAS_OK);
+    assert_int_equal(hwnas__remove_stale_temps(dir), 1);
+    assert_int_not_equal(stat(p, &st), 0);
+    assert_int_equal(stat(target, &st), 0);
+    unlink(fifo);
+}
+
 int run_io_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -180,6 +256,7 @@ int run_io_tests(void)
         cmocka_unit_test(test_read_errors_name_the_file),
         cmocka_unit_test(test_concatenated_gzip_members),
         cmocka_unit_test(test_write_failure_leaves_nothing),
+        cmocka_unit_test(test_write_keeps_links_fifos_and_descriptors),
     };
     return cmocka_run_group_tests_name("core/io", tests, setup, teardown);
 }

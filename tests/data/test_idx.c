@@ -1,9 +1,13 @@
 /* The IDX reader: every element type, plain and gzip files, and the
  * rejection of malformed headers and sizes with messages that say what is
  * wrong and where. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "data_tests.h"
 
@@ -229,10 +233,46 @@ static void test_zero_items_and_files(void **state)
     assert_null(idx);
 }
 
+/* Reads are bounded (a file: by what its header declares; a pipe: by
+ * 128 MiB): /dev/zero and an endless stream behind a valid header end in
+ * an error, not in all memory. */
+static void test_endless_input_is_bounded(void **state)
+{
+    (void)state;
+    hwnas_idx *idx = NULL;
+    assert_int_equal(hwnas_idx_read(&idx, ctx, "/dev/zero"), HWNAS_EFORMAT);
+    assert_non_null(strstr(hwnas_error_last(), "/dev/zero"));
+    char fifo[600];
+    snprintf(fifo, sizeof fifo, "%s/endless.idx", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) { /* header: ubyte, 1 dimension of 10 items; then zeros for ever */
+        signal(SIGPIPE, SIG_DFL);
+        alarm(60); /* never outlive a failed test */
+        FILE *f = fopen(fifo, "wb");
+        static const unsigned char head[8] = {0, 0, 8, 1, 0, 0, 0, 10};
+        static unsigned char zeros[65536];
+        if (!f || fwrite(head, 1, 8, f) != 8)
+            _exit(1);
+        for (;;)
+            if (fwrite(zeros, 1, sizeof zeros, f) != sizeof zeros)
+                _exit(0);
+    }
+    assert_int_equal(hwnas_idx_read(&idx, ctx, fifo), HWNAS_EFORMAT);
+    assert_null(idx);
+    if (!strstr(hwnas_error_last(), "larger than"))
+        fail_msg("unclear message: %s", hwnas_error_last());
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    unlink(fifo);
+}
+
 int run_idx_tests(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ubyte_plain_and_gzip),
+        cmocka_unit_test(test_endless_input_is_bounded),
         cmocka_unit_test(test_all_types),
         cmocka_unit_test(test_truncated_labels),
         cmocka_unit_test(test_partial_item),

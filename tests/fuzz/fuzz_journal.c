@@ -2,7 +2,9 @@
  * Fuzz target: the search journal reader (evaluation and refinement
  * records), through hwnas_search_resume on a private directory holding a
  * fixed search.conf and the input as journal.tsv. Any input must load (a
- * damaged tail is dropped) or fail with a message, never crash or leak.
+ * torn last line is dropped), fail with a message naming the line (any
+ * other damage), or, with salvage, load its valid records; never crash or
+ * leak. Salvage is tried on every input the plain resume refuses.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -50,6 +52,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     hwnas_search *s = NULL;
     int rc = hwnas_search_resume(&s, ctx, dir, "out=\"\"");
     if (rc == HWNAS_OK) {
+        rc = hwnas_search_run(s);
+        hwnas_search_free(s);
+        s = NULL;
+    }
+    if (rc == HWNAS_EFORMAT) /* damaged: salvage reads what is whole */
+        rc = hwnas_search_resume(&s, ctx, dir, "out=\"\";salvage=true;read_only=true");
+    if (rc == HWNAS_OK && s) {
         /* Loads the journal, replays what matches, refines by cost. */
         rc = hwnas_search_run(s);
         size_t front[16];

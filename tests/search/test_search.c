@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <zlib.h>
+
 #include "search/search_internal.h"
 #include "test_alloc.h"
 
@@ -796,6 +798,492 @@ static void test_refine_errors(void **state)
 
 /* Fail the n-th allocation for n = 0, 1, ... until a run of a cost search
  * with these options succeeds; each failure is ENOMEM and leaks nothing. */
+
+/* ---- a damaged or shared results directory never loses data ---------- */
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *b = malloc(cap);
+    assert_non_null(b);
+    for (size_t r; (r = fread(b + n, 1, cap - n, f)) > 0;) {
+        n += r;
+        if (n == cap) {
+            b = realloc(b, cap *= 2);
+            assert_non_null(b);
+        }
+    }
+    fclose(f);
+    *len = n;
+    return b;
+}
+
+static void spit(const char *path, const char *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* Run a small search into dir, stopping after `stop_at` evaluations (0:
+ * to its end of 24). */
+#define DMG_OPTS OBJ ";evaluations=24;batch=3;snapshot_every=6;out=%s"
+static void small_run(const char *dir, size_t stop_at, const char *extra)
+{
+    hwnas_context *ctx;
+    assert_int_equal(hwnas_context_new(&ctx, "threads=2;seed=31"), HWNAS_OK);
+    char opts[512];
+    snprintf(opts, sizeof opts, DMG_OPTS "%s", dir, extra ? extra : "");
+    scorer sc = {7, 0, 0};
+    hwnas_estimator *custom;
+    hwnas_search *s = make(ctx, "ea", opts, &custom, &sc);
+    counter c = {0, 0, stop_at, 0};
+    hwnas_search_on_batch(s, count_batch, &c);
+    int rc = hwnas_search_run(s);
+    if (rc != (stop_at ? HWNAS_EUSER : HWNAS_OK))
+        fail_msg("small run: %s", hwnas_error_last());
+    hwnas_search_free(s);
+    hwnas_estimator_free(custom);
+    hwnas_context_free(ctx);
+}
+
+/* Resume dir with options and run to the end; the archive as text, or
+ * NULL with *rc the error. */
+static char *resume_text(const char *dir, const char *options, int *rc)
+{
+    hwnas_context *ctx;
+    assert_int_equal(hwnas_context_new(&ctx, "threads=1;seed=31;log_level=error"), HWNAS_OK);
+    hwnas_search *s = NULL;
+    char *text = NULL;
+    *rc = hwnas_search_resume(&s, ctx, dir, options);
+    scorer sc = {7, 0, 0};
+    hwnas_estimator *custom = NULL;
+    if (*rc == HWNAS_OK) {
+        assert_int_equal(hwnas_estimator_new_custom(&custom, ctx, "score", "score:%", score_cb,
+                                                    &sc),
+                         HWNAS_OK);
+        assert_int_equal(hwnas_search_add_estimator_object(s, custom), HWNAS_OK);
+        *rc = hwnas_search_run(s);
+    }
+    if (*rc == HWNAS_OK)
+        text = archive_text(s);
+    hwnas_search_free(s);
+    hwnas_estimator_free(custom);
+    hwnas_context_free(ctx);
+    return text;
+}
+
+/* Start of line `line` (1-based) in text. */
+static char *line_at(char *text, size_t line)
+{
+    char *p = text;
+    for (size_t l = 1; l < line; l++) {
+        p = strchr(p, '\n');
+        assert_non_null(p);
+        p++;
+    }
+    return p;
+}
+
+typedef struct damage {
+    const char *name;
+    size_t line;      /* the line the error must name */
+    const char *says; /* what the message must say */
+} damage;
+
+/* Damage journal text j (of n bytes) in place or into out; returns the
+ * new length. */
+static size_t apply_damage(int kind, const char *j, size_t n, char *out)
+{
+    memcpy(out, j, n);
+    char *l5 = line_at(out, 5), *l6 = line_at(out, 6), *l7 = line_at(out, 7);
+    switch (kind) {
+    case 0: /* a flipped bit in the middle */
+        l5[3] ^= 0x04;
+        return n;
+    case 1: { /* CRLF line endings from an editor */
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (j[i] == '\n')
+                out[m++] = '\r';
+            out[m++] = j[i];
+        }
+        return m;
+    }
+    case 2: /* a NUL byte */
+        l6[0] = 0;
+        return n;
+    case 3: /* a duplicated record */
+        memmove(l6 + (l6 - l5), l6, n - (size_t)(l6 - out));
+        memcpy(l6, l5, (size_t)(l6 - l5));
+        return n + (size_t)(l6 - l5);
+    case 4: /* a missing record */
+        memmove(l5, l6, n - (size_t)(l6 - out));
+        return n - (size_t)(l6 - l5);
+    case 6: { /* negative seconds, with a CRC that matches (written by a buggy tool) */
+        size_t at5 = (size_t)(l5 - out), at6 = (size_t)(l6 - out);
+        char line[8192], rebuilt[8300];
+        assert_true(at6 - at5 < sizeof line);
+        memcpy(line, j + at5, at6 - at5 - 1);
+        line[at6 - at5 - 1] = 0;
+        char *f = line;
+        for (int i = 0; i < 8; i++)
+            f = strchr(f, '\t') + 1; /* field 9: seconds */
+        char *after = strchr(f, '\t');
+        char *hash = strrchr(line, '\t');
+        int m = snprintf(rebuilt, sizeof rebuilt, "%.*s-1%.*s", (int)(f - line), line,
+                         (int)(hash - after), after);
+        m += snprintf(rebuilt + m, sizeof rebuilt - (size_t)m, "\t#%08x\n",
+                      (unsigned)crc32(0L, (const Bytef *)rebuilt, (uInt)m));
+        memcpy(out + at5, rebuilt, (size_t)m);
+        memcpy(out + at5 + m, j + at6, n - at6);
+        return at5 + (size_t)m + (n - at6);
+    }
+    case 5:
+    default: { /* a complete last line with a bad CRC (not torn: it has its newline) */
+        (void)l7;
+        char *last = out + n - 2;
+        *last = *last == '0' ? '1' : '0';
+        return n;
+    }
+    }
+}
+
+static void test_damage_never_deletes(void **state)
+{
+    (void)state;
+    char dir[128], path[256], conf[256];
+    snprintf(dir, sizeof dir, "%s/damaged", tmp);
+    small_run(dir, 12, NULL); /* 12 of 24 evaluated, snapshot at 12 */
+    snprintf(path, sizeof path, "%s/journal.tsv", dir);
+    snprintf(conf, sizeof conf, "%s/search.conf", dir);
+    size_t n, conf_len;
+    char *journal = slurp(path, &n), *config = slurp(conf, &conf_len);
+    assert_non_null(journal);
+    /* An uninterrupted run of the same search, for comparison. */
+    int rc;
+    char *want = run_to_text("ea", "threads=2;seed=31", OBJ ";evaluations=24;batch=3", 7);
+    size_t lines = 0;
+    for (size_t i = 0; i < n; i++)
+        lines += journal[i] == '\n';
+    const damage kinds[] = {
+        {"flipped bit", 5, "CRC mismatch"},
+        {"CRLF", 2, "carriage return"},
+        {"NUL byte", 6, "CRC"},
+        {"duplicated record", 6, "where evaluation 4 was expected"},
+        {"missing record", 5, "where evaluation 3 was expected"},
+        {"bad last line", lines, "CRC mismatch"},
+        {"negative seconds", 5, "seconds '-1' is not a finite number >= 0"},
+    };
+    char *bad = malloc(2 * n + 64);
+    assert_non_null(bad);
+    for (int k = 0; k < (int)(sizeof kinds / sizeof *kinds); k++) {
+        size_t m = apply_damage(k, journal, n, bad);
+        spit(path, bad, m);
+        /* Resume and report (read_only) refuse, naming file, line and
+         * problem; the journal and the configuration stay byte for byte. */
+        const char *modes[] = {NULL, "read_only=true"};
+        for (int mode = 0; mode < 2; mode++) {
+            char *got = resume_text(dir, modes[mode], &rc);
+            assert_null(got);
+            assert_int_equal(rc, HWNAS_EFORMAT);
+            char where[300];
+            snprintf(where, sizeof where, "%s:%zu: ", path, kinds[k].line);
+            if (!strstr(hwnas_error_last(), where) || !strstr(hwnas_error_last(), kinds[k].says))
+                fail_msg("%s: the message does not name %s and '%s': %s", kinds[k].name, where,
+                         kinds[k].says, hwnas_error_last());
+            size_t l2;
+            char *after = slurp(path, &l2);
+            if (l2 != m || memcmp(after, bad, m) != 0)
+                fail_msg("%s: the damaged journal was changed", kinds[k].name);
+            free(after);
+            after = slurp(conf, &l2);
+            assert_true(l2 == conf_len && memcmp(after, config, l2) == 0);
+            free(after);
+        }
+    }
+    /* Salvage keeps the valid records, moves the original aside and
+     * resumes: with a damaged record 3 (line 5) the snapshot covers more
+     * than is kept, so the journal is replayed from the strategy's start;
+     * the end is the archive of an uninterrupted run. */
+    size_t m = apply_damage(0, journal, n, bad);
+    spit(path, bad, m);
+    char *got = resume_text(dir, "salvage=true", &rc);
+    if (!got)
+        fail_msg("salvage: %s", hwnas_error_last());
+    assert_string_equal(got, want);
+    free(got);
+    char aside[300];
+    snprintf(aside, sizeof aside, "%s.damaged.1", path);
+    size_t la;
+    char *orig = slurp(aside, &la);
+    assert_non_null(orig);
+    assert_true(la == m && memcmp(orig, bad, m) == 0);
+    free(orig);
+    snprintf(aside, sizeof aside, "%s/snapshot.bin.damaged.1", dir);
+    struct stat st;
+    assert_int_equal(stat(aside, &st), 0);
+    /* salvage is not saved: a later damage is an error again. */
+    size_t l2;
+    char *now = slurp(conf, &l2);
+    assert_null(strstr(now, "salvage=true"));
+    free(now);
+    free(bad);
+    free(want);
+    free(journal);
+    free(config);
+}
+
+static void test_torn_tail_and_read_only(void **state)
+{
+    (void)state;
+    char dir[128], path[256];
+    snprintf(dir, sizeof dir, "%s/torn", tmp);
+    small_run(dir, 12, NULL);
+    snprintf(path, sizeof path, "%s/journal.tsv", dir);
+    size_t n;
+    char *journal = slurp(path, &n);
+    char *torn = malloc(n + 32);
+    memcpy(torn, journal, n);
+    memcpy(torn + n, "12\t5\t00ab", 9); /* what a crash in mid-write leaves */
+    spit(path, torn, n + 9);
+    /* read_only ignores the torn tail and writes nothing. */
+    hwnas_context *ctx;
+    assert_int_equal(hwnas_context_new(&ctx, "threads=1;seed=31;log_level=error"), HWNAS_OK);
+    hwnas_search *s;
+    assert_int_equal(hwnas_search_resume(&s, ctx, dir, "read_only=true"), HWNAS_OK);
+    scorer sc = {7, 0, 0};
+    hwnas_estimator *custom;
+    assert_int_equal(hwnas_estimator_new_custom(&custom, ctx, "score", "score:%", score_cb, &sc),
+                     HWNAS_OK);
+    assert_int_equal(hwnas_search_add_estimator_object(s, custom), HWNAS_OK);
+    uint32_t g[8];
+    uint64_t ids[1];
+    size_t got_n;
+    assert_int_equal(hwnas_search_ask(s, 0, g, ids, &got_n), HWNAS_OK);
+    assert_true(hwnas_search_count(s) >= 12);
+    hwnas_search_free(s);
+    hwnas_estimator_free(custom);
+    hwnas_context_free(ctx);
+    size_t l2;
+    char *after = slurp(path, &l2);
+    assert_true(l2 == n + 9 && memcmp(after, torn, n + 9) == 0);
+    free(after);
+    /* A resume cuts exactly the torn record, nothing else. */
+    int rc;
+    char *want = run_to_text("ea", "threads=2;seed=31", OBJ ";evaluations=24;batch=3", 7);
+    char *got = resume_text(dir, NULL, &rc);
+    if (!got)
+        fail_msg("resume: %s", hwnas_error_last());
+    assert_string_equal(got, want);
+    after = slurp(path, &l2);
+    assert_true(l2 > n && memcmp(after, journal, n) == 0); /* the old records, then new ones */
+    free(after);
+    free(got);
+    free(want);
+    free(torn);
+    free(journal);
+}
+
+static void test_one_search_per_directory(void **state)
+{
+    (void)state;
+    char dir[128], opts[256], path[300];
+    snprintf(dir, sizeof dir, "%s/shared", tmp);
+    snprintf(opts, sizeof opts, DMG_OPTS, dir);
+    hwnas_context *ctx;
+    assert_int_equal(hwnas_context_new(&ctx, "threads=1;seed=31"), HWNAS_OK);
+    hwnas_search *a, *b = NULL;
+    assert_int_equal(hwnas_search_new(&a, ctx, "cell", "channels=4;cells=1", "random", NULL,
+                                      opts),
+                     HWNAS_OK);
+    /* A second search on the same directory is refused, naming the holder. */
+    assert_int_equal(hwnas_search_new(&b, ctx, "cell", "channels=4;cells=1", "random", NULL,
+                                      opts),
+                     HWNAS_ESTATE);
+    assert_null(b);
+    char pid[32];
+    snprintf(pid, sizeof pid, "process %ld", (long)getpid());
+    if (!strstr(hwnas_error_last(), pid) || !strstr(hwnas_error_last(), "hwnas.lock"))
+        fail_msg("the message names no holder: %s", hwnas_error_last());
+    assert_int_equal(hwnas_search_resume(&b, ctx, dir, NULL), HWNAS_ENOTFOUND); /* no conf yet */
+    hwnas_search_free(a);
+    hwnas_context_free(ctx);
+    /* ... also across processes: a child holding it is named. */
+    small_run(dir, 0, NULL);
+    int p2c[2], c2p[2];
+    assert_int_equal(pipe(p2c), 0);
+    assert_int_equal(pipe(c2p), 0);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        hwnas_context *cc;
+        hwnas_search *cs;
+        if (hwnas_context_new(&cc, "threads=1") != HWNAS_OK ||
+            hwnas_search_resume(&cs, cc, dir, "read_only=true") != HWNAS_OK)
+            _exit(3);
+        char x = 1;
+        if (write(c2p[1], &x, 1) != 1 || read(p2c[0], &x, 1) != 1)
+            _exit(4);
+        _exit(0);
+    }
+    char x;
+    assert_int_equal(read(c2p[0], &x, 1), 1);
+    assert_int_equal(hwnas_context_new(&ctx, "threads=1;seed=31;log_level=error"), HWNAS_OK);
+    int rc;
+    char *got = resume_text(dir, NULL, &rc);
+    assert_null(got);
+    assert_int_equal(rc, HWNAS_ESTATE);
+    snprintf(pid, sizeof pid, "process %ld", (long)child);
+    if (!strstr(hwnas_error_last(), pid))
+        fail_msg("the message does not name the child: %s", hwnas_error_last());
+    assert_int_equal(write(p2c[1], &x, 1), 1);
+    int status;
+    waitpid(child, &status, 0);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    /* The holder gone (the kernel released its lock), resume works. */
+    char *want = run_to_text("ea", "threads=2;seed=31", OBJ ";evaluations=24;batch=3", 7);
+    got = resume_text(dir, NULL, &rc);
+    if (!got)
+        fail_msg("resume: %s", hwnas_error_last());
+    assert_string_equal(got, want);
+    free(got);
+    /* A new search into a directory holding one is refused before any
+     * work, and the journal is not appended to. */
+    snprintf(path, sizeof path, "%s/journal.tsv", dir);
+    size_t n, l2;
+    char *journal = slurp(path, &n);
+    hwnas_search *s;
+    scorer sc = {7, 0, 0};
+    hwnas_estimator *custom;
+    s = make(ctx, "ea", opts, &custom, &sc);
+    assert_int_equal(hwnas_search_run(s), HWNAS_ESTATE);
+    assert_non_null(strstr(hwnas_error_last(), "already holds a search"));
+    assert_int_equal(sc.calls, 0);
+    hwnas_search_free(s);
+    hwnas_estimator_free(custom);
+    char *after = slurp(path, &l2);
+    assert_true(l2 == n && memcmp(after, journal, n) == 0);
+    free(after);
+    /* start_over moves the old files into previous.1/ and runs afresh. */
+    snprintf(opts, sizeof opts, DMG_OPTS ";start_over=true", dir);
+    s = make(ctx, "ea", opts, &custom, &sc);
+    assert_int_equal(hwnas_search_run(s), HWNAS_OK);
+    got = archive_text(s);
+    assert_string_equal(got, want);
+    hwnas_search_free(s);
+    hwnas_estimator_free(custom);
+    snprintf(path, sizeof path, "%s/previous.1/journal.tsv", dir);
+    after = slurp(path, &l2);
+    assert_non_null(after);
+    assert_true(l2 == n && memcmp(after, journal, n) == 0);
+    free(after);
+    free(got);
+    free(want);
+    free(journal);
+    hwnas_context_free(ctx);
+}
+
+static void test_stale_temps_and_old_front_files(void **state)
+{
+    (void)state;
+    char dir[128], path[300];
+    snprintf(dir, sizeof dir, "%s/stale", tmp);
+    small_run(dir, 12, NULL);
+    const char *stale[] = {"archive.csv.tmp.Ab3dEf", "snapshot.bin.tmp.123456"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, stale[i]);
+        spit(path, "x", 1);
+    }
+    snprintf(path, sizeof path, "%s/front", dir);
+    mkdir(path, 0777);
+    snprintf(path, sizeof path, "%s/front/123.net", dir);
+    spit(path, "old", 3);
+    snprintf(path, sizeof path, "%s/front/notes.txt", dir);
+    spit(path, "mine", 4);
+    hwnas_context *ctx;
+    assert_int_equal(hwnas_context_new(&ctx, "threads=1;seed=31;log_level=error"), HWNAS_OK);
+    hwnas_search *s;
+    assert_int_equal(hwnas_search_resume(&s, ctx, dir, NULL), HWNAS_OK);
+    scorer sc = {7, 0, 0};
+    hwnas_estimator *custom;
+    assert_int_equal(hwnas_estimator_new_custom(&custom, ctx, "score", "score:%", score_cb, &sc),
+                     HWNAS_OK);
+    assert_int_equal(hwnas_search_add_estimator_object(s, custom), HWNAS_OK);
+    assert_int_equal(hwnas_search_run(s), HWNAS_OK);
+    struct stat st;
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, stale[i]);
+        if (stat(path, &st) == 0)
+            fail_msg("%s was not removed", path);
+    }
+    assert_int_equal(hwnas_search_write_results(s, NULL), HWNAS_OK);
+    size_t front[64];
+    size_t nf = hwnas_search_front(s, front, 64);
+    assert_true(nf > 0 && nf < 123);
+    snprintf(path, sizeof path, "%s/front/123.net", dir);
+    assert_int_not_equal(stat(path, &st), 0); /* not on this front */
+    snprintf(path, sizeof path, "%s/front/%03zu.net", dir, nf - 1);
+    assert_int_equal(stat(path, &st), 0);
+    snprintf(path, sizeof path, "%s/front/notes.txt", dir);
+    assert_int_equal(stat(path, &st), 0); /* not ours: kept */
+    hwnas_search_free(s);
+    hwnas_estimator_free(custom);
+    hwnas_context_free(ctx);
+}
+
+static int latin1_fail(const hwnas_net *net, const char *key, uint64_t stream, double *values,
+                       void *user_data)
+{
+    (void)net;
+    (void)key;
+    (void)stream;
+    (void)values;
+    (void)user_data;
+    hwnas_estimator_set_error("cannot open '/data/caf\xe9/\xff\xfe.idx' (\xc3\xa9 is fine)");
+    return 1;
+}
+
+/* JSON results are valid UTF-8 whatever bytes a message holds. */
+static void test_json_is_utf8(void **state)
+{
+    (void)state;
+    char dir[128], path[300];
+    snprintf(dir, sizeof dir, "%s/utf8", tmp);
+    hwnas_context *ctx;
+    assert_int_equal(hwnas_context_new(&ctx, "threads=1;seed=3"), HWNAS_OK);
+    char opts[256];
+    snprintf(opts, sizeof opts, "objectives=score:max;evaluations=2;batch=1;out=%s", dir);
+    hwnas_search *s;
+    assert_int_equal(hwnas_search_new(&s, ctx, "cell", "channels=4;cells=1", "random", NULL,
+                                      opts),
+                     HWNAS_OK);
+    hwnas_estimator *e;
+    assert_int_equal(hwnas_estimator_new_custom(&e, ctx, "score", "score:%", latin1_fail, NULL),
+                     HWNAS_OK);
+    assert_int_equal(hwnas_search_add_estimator_object(s, e), HWNAS_OK);
+    assert_int_equal(hwnas_search_run(s), HWNAS_OK);
+    assert_int_equal(hwnas_search_write_results(s, NULL), HWNAS_OK);
+    snprintf(path, sizeof path, "%s/archive.json", dir);
+    size_t n;
+    char *json = slurp(path, &n);
+    assert_non_null(json);
+    json = realloc(json, n + 1);
+    json[n] = 0;
+    for (size_t i = 0; i < n; i++) /* no byte that cannot be in UTF-8 */
+        assert_true((unsigned char)json[i] != 0xff && (unsigned char)json[i] != 0xfe);
+    assert_non_null(strstr(json, "caf\\ufffd/\\ufffd\\ufffd.idx"));
+    assert_non_null(strstr(json, "\xc3\xa9 is fine"));
+    free(json);
+    hwnas_search_free(s);
+    hwnas_estimator_free(e);
+    hwnas_context_free(ctx);
+}
+
 static void oom_walk(test_alloc *t, hwnas_context *c, const char *options, int want_refined)
 {
     long base = t->live;
@@ -854,6 +1342,11 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_refine_chooses_the_front_by_refined_figures),
         cmocka_unit_test(test_refine_by_first_objective),
         cmocka_unit_test(test_refine_errors),
+        cmocka_unit_test(test_damage_never_deletes),
+        cmocka_unit_test(test_torn_tail_and_read_only),
+        cmocka_unit_test(test_one_search_per_directory),
+        cmocka_unit_test(test_stale_temps_and_old_front_files),
+        cmocka_unit_test(test_json_is_utf8),
     };
     return cmocka_run_group_tests_name("search", tests, setup, teardown);
 }

@@ -41,8 +41,6 @@ int cli_estimate_accel(hwnas_context *ctx, const cli_estimate_args *a);
 int cli_accel_svg(const char *path, const hwnas_accel *accel, const hwnas_accel_result *result,
                   const char *title);
 
-/* Flush stdout; on a write error (a full disk) say so: CLI_OK or CLI_FAIL. */
-int cli_flush_stdout(const char *command);
 
 /* Print "hwnas: <what>: <hwnas_error_last()>" to stderr; returns CLI_FAIL. */
 int cli_fail(const char *what, int code);

@@ -173,7 +173,7 @@ int cli_estimate(hwnas_context *ctx, int argc, char **argv)
                                                                  : NULL;
         if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0) {
             usage(stdout);
-            return cli_flush_stdout("estimate");
+            return CLI_OK;
         } else if (strcmp(s, "--json") == 0) {
             a.json = 1;
         } else if (value) {
@@ -213,5 +213,5 @@ int cli_estimate(hwnas_context *ctx, int argc, char **argv)
     else
         print_table(net, a.net);
     hwnas_net_free(net);
-    return cli_flush_stdout("estimate");
+    return CLI_OK;
 }

@@ -213,8 +213,6 @@ int cli_estimate_accel(hwnas_context *ctx, const cli_estimate_args *a)
         if (status == CLI_OK && !a->json)
             printf("\nchart %s\n", a->svg);
     }
-    if (status == CLI_OK)
-        status = cli_flush_stdout("estimate");
 done:
     hwnas_free(json);
     free(options);

@@ -73,7 +73,11 @@ static int parse_args(lut_args *a, int argc, char **argv, int validate)
             a->spaces[a->n_spaces++] = v;
         else if (!strcmp(f, "--net") && !validate && a->n_nets < MAX_NETS)
             a->nets[a->n_nets++] = v;
-        else if (!strcmp(f, "--nets") && parse_long(v, 0, 100000, &n))
+        else if (!strcmp(f, "--nets") && !parse_long(v, 1, 100000, &n)) {
+            fprintf(stderr, "hwnas latency-lut: --nets '%s': expected a whole number from 1 to "
+                            "100000\n", v);
+            return 0;
+        } else if (!strcmp(f, "--nets"))
             a->count = n;
         else if (!strcmp(f, "--warmup") && parse_long(v, 0, 100000, &n))
             a->warmup = n;

@@ -1,7 +1,9 @@
 /* hwnas - the command-line front end of libhwnas. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "cli.h"
@@ -40,16 +42,6 @@ int cli_fail(const char *what, int code)
     return CLI_FAIL;
 }
 
-int cli_flush_stdout(const char *cmd)
-{
-    errno = 0;
-    if (fflush(stdout) == 0 && !ferror(stdout))
-        return CLI_OK;
-    fprintf(stderr, "hwnas %s: cannot write the output: %s\n", cmd,
-            errno ? strerror(errno) : "write error");
-    return CLI_FAIL;
-}
-
 static const command *find_command(const char *name)
 {
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
@@ -63,11 +55,58 @@ static const command *find_command(const char *name)
 static int append_option(char *buf, size_t size, const char *key, const char *value)
 {
     size_t used = strlen(buf);
-    int n = snprintf(buf + used, size - used, "%s%s=\"%s\"", used ? ";" : "", key, value);
-    return n > 0 && (size_t)n < size - used;
+    int n = snprintf(buf + used, size - used, "%s%s=\"", used ? ";" : "", key);
+    if (n < 0 || (size_t)n >= size - used)
+        return 0;
+    used += (size_t)n;
+    for (; *value; value++) { /* escaped: a value cannot end its quotes */
+        if (used + 3 >= size)
+            return 0;
+        if (*value == '"' || *value == '\\')
+            buf[used++] = '\\';
+        buf[used++] = *value;
+    }
+    if (used + 2 >= size)
+        return 0;
+    buf[used++] = '"';
+    buf[used] = 0;
+    return 1;
 }
 
+static int run(int argc, char **argv);
+
+/* Whatever the command, output that did not reach stdout (a full disk, a
+ * closed pipe or descriptor) is a failure, said on stderr. */
 int main(int argc, char **argv)
+{
+    /* A closed standard descriptor would be handed out by the next open()
+     * (the journal, a lock file) and printf would then write into it. */
+    int closed[3];
+    for (int fd = 0; fd < 3; fd++) {
+        closed[fd] = fcntl(fd, F_GETFD) < 0 && errno == EBADF;
+        if (closed[fd] && open("/dev/null", fd ? O_WRONLY : O_RDONLY) != fd)
+            return CLI_FAIL;
+    }
+    if (closed[1]) {
+        fprintf(stderr, "hwnas: standard output is closed\n");
+        return CLI_FAIL;
+    }
+    int status = run(argc, argv);
+    errno = 0;
+    int bad = fflush(stdout) != 0 || ferror(stdout);
+    int e = errno;
+    if (fclose(stdout) != 0 && !bad) {
+        bad = 1;
+        e = errno;
+    }
+    if (bad) {
+        fprintf(stderr, "hwnas: cannot write the output: %s\n", e ? strerror(e) : "write error");
+        return status == CLI_OK ? CLI_FAIL : status;
+    }
+    return status;
+}
+
+static int run(int argc, char **argv)
 {
     char ctx_options[512] = "";
     const char *plugins[16];
@@ -157,7 +196,15 @@ int main(int argc, char **argv)
         return CLI_USAGE;
     }
     for (size_t p = 0; p < n_plugins; p++) {
-        rc = hwnas_context_load_plugin(ctx, plugins[p]);
+        /* A bare name is a file in the current directory when there is one
+         * (as a user means it); otherwise the dynamic linker looks it up
+         * in its search path (LD_LIBRARY_PATH, ...), as dlopen does. */
+        char local[4096];
+        const char *path = plugins[p];
+        if (!strchr(path, '/') && access(path, F_OK) == 0 &&
+            (size_t)snprintf(local, sizeof local, "./%s", path) < sizeof local)
+            path = local;
+        rc = hwnas_context_load_plugin(ctx, path);
         if (rc != HWNAS_OK) {
             cli_fail("plugin", rc);
             hwnas_context_free(ctx);

@@ -174,14 +174,26 @@ static int finish(hwnas_search *s, const char *out)
     int rc = hwnas_search_write_results(s, out);
     if (rc != HWNAS_OK)
         return cli_fail("writing results", rc);
+    size_t n = hwnas_search_count(s), failed = 0, front[1];
+    for (size_t i = 0; i < n; i++)
+        failed += hwnas_search_error(s, i) != NULL;
+    size_t nf = hwnas_search_front(s, front, 1);
+    if (n && failed == n) {
+        fprintf(stderr, "hwnas: search: every one of the %zu candidates failed; the first "
+                        "said: %s\nresults in %s/: archive.csv archive.json (front empty)\n",
+                n, hwnas_search_error(s, 0), out);
+        return CLI_FAIL;
+    }
     print_front(s);
     double hv;
     if (hwnas_search_hypervolume(s, &hv) == HWNAS_OK)
         printf("\nhypervolume %.6g\n", hv);
-    printf("results in %s/: archive.csv archive.json front.csv front.json front/*.net "
-           "front.svg hypervolume.svg\n",
-           out);
-    printf("train a front member: hwnas train %s/front/000.net --epochs 30 --augment\n", out);
+    printf("results in %s/: archive.csv archive.json front.csv front.json%s front.svg "
+           "hypervolume.svg\n",
+           out, nf ? " front/*.net" : "");
+    if (nf)
+        printf("train a front member: hwnas train %s/front/000.net --epochs 30 --augment\n",
+               out);
     return CLI_OK;
 }
 
@@ -194,7 +206,9 @@ static void usage(void)
             "                    [--time-limit SECONDS] [--batch N] [--seed N] [--out DIR]\n"
             "                    [--refine K] [--refine-estimator KIND[:OPTS]] [--refine-by "
             "rank|first]\n"
+            "                    [--start-over]\n"
             "       hwnas search --resume DIR [--budget N] [--refine K] [--refine-estimator ...]\n"
+            "                    [--salvage]\n"
             "defaults: --space " DEFAULT_SPACE " --space-options \"" DEFAULT_SPACE_OPTIONS
             "\"\n          --strategy " DEFAULT_STRATEGY " --strategy-options \""
             DEFAULT_STRATEGY_OPTIONS "\"\n          --estimator cost --estimator energy "
@@ -204,6 +218,30 @@ static void usage(void)
             " --batch " DEFAULT_BATCH " --out hwnas-search\n"
             "          --refine " DEFAULT_REFINE " --refine-estimator \"" DEFAULT_REFINE_ESTIMATOR
             "\" --refine-by " DEFAULT_REFINE_BY "\n");
+}
+
+/* Append ";key=\"value\"" to buf with the value's quotes and backslashes
+ * escaped, so that a value (a directory name) can never end its quotes
+ * and set other options. 0 when buf is too small. */
+static int put_option(char *buf, size_t size, const char *key, const char *value)
+{
+    size_t used = strlen(buf);
+    int n = snprintf(buf + used, size - used, "%s%s=\"", used ? ";" : "", key);
+    if (n < 0 || (size_t)n >= size - used)
+        return 0;
+    used += (size_t)n;
+    for (const char *v = value; *v; v++) {
+        if (used + 3 >= size)
+            return 0;
+        if (*v == '"' || *v == '\\')
+            buf[used++] = '\\';
+        buf[used++] = *v;
+    }
+    if (used + 2 >= size)
+        return 0;
+    buf[used++] = '"';
+    buf[used] = 0;
+    return 1;
 }
 
 static int add_estimator(hwnas_search *s, const char *spec)
@@ -258,15 +296,21 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
     const char *space = DEFAULT_SPACE, *space_opts = DEFAULT_SPACE_OPTIONS;
     const char *strategy = DEFAULT_STRATEGY, *strategy_opts = DEFAULT_STRATEGY_OPTIONS;
     const char *objectives = DEFAULT_OBJECTIVES, *constraints = NULL, *budget = DEFAULT_BUDGET;
-    const char *time_limit = DEFAULT_TIME_LIMIT, *batch = DEFAULT_BATCH, *seed = NULL, *out = "hwnas-search";
+    const char *const default_time_limit = DEFAULT_TIME_LIMIT;
+    const char *time_limit = default_time_limit, *batch = DEFAULT_BATCH, *seed = NULL, *out = "hwnas-search";
     const char *resume = NULL, *refine = DEFAULT_REFINE, *refine_est = DEFAULT_REFINE_ESTIMATOR;
     const char *refine_by = DEFAULT_REFINE_BY;
     const char *estimators[16];
     size_t n_est = 0;
     int budget_given = 0, space_opts_given = 0, strategy_opts_given = 0;
     int refine_given = 0, refine_est_given = 0, refine_by_given = 0;
+    int salvage = 0, start_over = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
+        if (!strcmp(a, "--salvage") || !strcmp(a, "--start-over")) {
+            *(!strcmp(a, "--salvage") ? &salvage : &start_over) = 1;
+            continue;
+        }
         const char **slot = !strcmp(a, "--space")              ? &space
                             : !strcmp(a, "--space-options")    ? &space_opts
                             : !strcmp(a, "--strategy")         ? &strategy
@@ -317,16 +361,52 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
         space_opts = "";
     if (strcmp(strategy, DEFAULT_STRATEGY) != 0 && !strategy_opts_given)
         strategy_opts = "";
-    char opts[4096];
+    char opts[8192] = "";
     hwnas_search *s = NULL;
     int rc;
+    if (resume ? !*resume : !*out) {
+        fprintf(stderr, "hwnas search: %s needs a directory name, not \"\"\n",
+                resume ? "--resume" : "--out");
+        return CLI_USAGE;
+    }
+    /* A resumed search keeps its saved configuration: what would change it
+     * is an error, not silently ignored. */
+    for (int i = 0; resume && i < argc; i++) {
+        static const char *const fixed[] = {"--space", "--space-options", "--strategy",
+                                            "--strategy-options", "--estimator", "--objectives",
+                                            "--constraints", "--batch", "--seed", "--out"};
+        for (size_t k = 0; k < sizeof fixed / sizeof *fixed; k++)
+            if (!strcmp(argv[i], fixed[k])) {
+                fprintf(stderr, "hwnas search: %s cannot be changed on --resume: the search "
+                                "keeps the configuration saved in %s/search.conf (only "
+                                "--budget, --time-limit, --refine, --refine-estimator, "
+                                "--refine-by and --salvage apply)\n",
+                        fixed[k], resume);
+                return CLI_USAGE;
+            }
+    }
+    if (resume && start_over) {
+        fprintf(stderr, "hwnas search: --start-over starts a new search; it cannot be "
+                        "combined with --resume\n");
+        return CLI_USAGE;
+    }
+    if (!resume && salvage) {
+        fprintf(stderr, "hwnas search: --salvage repairs a search being resumed; use it with "
+                        "--resume DIR\n");
+        return CLI_USAGE;
+    }
     if (resume) {
         /* A finished search can be refined afterwards: --refine K. */
-        snprintf(opts, sizeof opts, "%s%s%s%s%s%s%s%s%s", budget_given ? "evaluations=" : "",
-                 budget_given ? budget : "", refine_given ? ";refine=" : "",
-                 refine_given ? refine : "", refine_est_given ? ";refine_estimator=\"" : "",
-                 refine_est_given ? refine_est : "", refine_est_given ? "\"" : "",
-                 refine_by_given ? ";refine_by=" : "", refine_by_given ? refine_by : "");
+        if ((budget_given && !put_option(opts, sizeof opts, "evaluations", budget)) ||
+            (refine_given && !put_option(opts, sizeof opts, "refine", refine)) ||
+            (refine_est_given && !put_option(opts, sizeof opts, "refine_estimator", refine_est)) ||
+            (refine_by_given && !put_option(opts, sizeof opts, "refine_by", refine_by)) ||
+            (time_limit != default_time_limit &&
+             !put_option(opts, sizeof opts, "time_limit", time_limit)) ||
+            (salvage && !put_option(opts, sizeof opts, "salvage", "true"))) {
+            fprintf(stderr, "hwnas search: options too long\n");
+            return CLI_USAGE;
+        }
         rc = hwnas_search_resume(&s, ctx, resume, opts);
         if (rc != HWNAS_OK)
             return cli_fail("resume", rc);
@@ -339,12 +419,17 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
         hwnas_search_free(s);
         return status;
     }
-    if ((size_t)snprintf(opts, sizeof opts,
-                         "objectives=\"%s\";constraints=\"%s\";evaluations=%s;time_limit=%s;"
-                         "batch=%s;out=\"%s\";refine=%s;refine_estimator=\"%s\";refine_by=%s%s%s",
-                         objectives, constraints, budget, time_limit, batch, out, refine,
-                         refine_est, refine_by,
-                         seed ? ";seed=" : "", seed ? seed : "") >= sizeof opts) {
+    if (!put_option(opts, sizeof opts, "objectives", objectives) ||
+        !put_option(opts, sizeof opts, "constraints", constraints) ||
+        !put_option(opts, sizeof opts, "evaluations", budget) ||
+        !put_option(opts, sizeof opts, "time_limit", time_limit) ||
+        !put_option(opts, sizeof opts, "batch", batch) ||
+        !put_option(opts, sizeof opts, "out", out) ||
+        !put_option(opts, sizeof opts, "refine", refine) ||
+        !put_option(opts, sizeof opts, "refine_estimator", refine_est) ||
+        !put_option(opts, sizeof opts, "refine_by", refine_by) ||
+        (seed && !put_option(opts, sizeof opts, "seed", seed)) ||
+        (start_over && !put_option(opts, sizeof opts, "start_over", "true"))) {
         fprintf(stderr, "hwnas search: options too long\n");
         return CLI_USAGE;
     }
@@ -378,7 +463,9 @@ int cli_report(hwnas_context *ctx, int argc, char **argv)
         return CLI_USAGE;
     }
     hwnas_search *s;
-    int rc = hwnas_search_resume(&s, ctx, argv[0], NULL);
+    /* A report reads: the journal, snapshot and configuration stay as
+     * they are, whatever state they are in. */
+    int rc = hwnas_search_resume(&s, ctx, argv[0], "read_only=true");
     if (rc != HWNAS_OK)
         return cli_fail("report", rc);
     uint32_t genes[1];

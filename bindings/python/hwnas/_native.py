@@ -55,10 +55,54 @@ LOG_CB = ctypes.CFUNCTYPE(None, c_int, c_char_p, c_void_p)
 TASK_FN = ctypes.CFUNCTYPE(c_int, c_size_t, c_size_t, c_void_p)
 
 
+def _checked_int(base, lo, hi, what):
+    """base with a from_param that refuses an integer outside [lo, hi]
+    instead of wrapping it (-5 would become 2**64 - 5 as a size)."""
+    def from_param(cls, value):
+        if isinstance(value, int) and not lo <= value <= hi:
+            raise ValueError("%d is out of range for %s (%d to %d)" % (value, what, lo, hi))
+        return base.from_param(value)
+    return type("checked_" + base.__name__, (base,), {"from_param": classmethod(from_param)})
+
+
+def _checked_str_from_param(cls, value):
+    if isinstance(value, str):
+        value = value.encode("utf-8")
+    if isinstance(value, bytes) and b"\0" in value:
+        raise ValueError("a string passed to libhwnas holds a NUL character: %r" % value)
+    return ctypes.c_char_p.from_param(value)
+
+
+# Sizes stay below 2**63: nothing real is larger, and a wrapped negative
+# number is far above it.
+_CHECKED = {
+    ctypes.c_size_t: _checked_int(ctypes.c_size_t, 0, 2**63 - 1, "a size"),
+    ctypes.c_uint64: _checked_int(ctypes.c_uint64, 0, 2**64 - 1, "an unsigned 64-bit integer"),
+    ctypes.c_int64: _checked_int(ctypes.c_int64, -2**63, 2**63 - 1, "a 64-bit integer"),
+    ctypes.c_uint32: _checked_int(ctypes.c_uint32, 0, 2**32 - 1, "an unsigned 32-bit integer"),
+    ctypes.c_int: _checked_int(ctypes.c_int, -2**31, 2**31 - 1, "an int"),
+    ctypes.c_char_p: type("checked_c_char_p", (ctypes.c_char_p,),
+                          {"from_param": classmethod(_checked_str_from_param)}),
+}
+
+
 def _declare(name, restype, *argtypes):
+    """Declare a C function; its integer and string arguments are checked:
+    out of range or holding a NUL, they raise ValueError (naming the
+    function and argument) instead of wrapping or being cut short."""
     fn = getattr(lib, name)
     fn.restype = restype
-    fn.argtypes = list(argtypes)
+    fn.argtypes = [_CHECKED.get(t, t) for t in argtypes]
+    if any(t in _CHECKED for t in argtypes):
+        def call(*args, _fn=fn):
+            try:
+                return _fn(*args)
+            except ctypes.ArgumentError as e:
+                if "ValueError" not in str(e):
+                    raise
+                raise ValueError("%s: %s" % (name, str(e).replace("ValueError: ", ""))) from None
+        call.__name__ = name
+        setattr(lib, name, call)
     return fn
 
 
@@ -128,12 +172,14 @@ def take_string(ptr):
 
 
 def encode(s):
-    """Python text (or None) to a C string argument."""
+    """Python text (or None) to a C string argument; a NUL inside raises
+    ValueError (C would see the text cut short there)."""
     if s is None:
         return None
-    if isinstance(s, bytes):
-        return s
-    return str(s).encode("utf-8")
+    b = s if isinstance(s, bytes) else str(s).encode("utf-8")
+    if b"\0" in b:
+        raise ValueError("a string passed to libhwnas holds a NUL character: %r" % s)
+    return b
 
 
 def decode(b):

@@ -5,7 +5,7 @@ import weakref
 
 from . import _native
 from ._native import lib, encode, decode, take_string
-from .errors import check, Stopped
+from .errors import check, Stopped, StateError
 
 LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG = 0, 1, 2, 3
 
@@ -192,8 +192,17 @@ class Context:
         children[key] = weakref.ref(obj, lambda _r, k=key, d=children: d.pop(k, None))
 
     def close(self):
-        """Free the context now, closing every object created in it first."""
+        """Free the context now, closing every object created in it first.
+        Raises StateError (and frees nothing) while one of them is at work:
+        a search running, an estimator estimating (say, from inside their
+        callbacks)."""
         if self._ptr:
+            for ref in list(self._children.values()):
+                child = ref()
+                if child is not None and getattr(child, "_ptr", None) and \
+                        getattr(child, "_in_use", lambda: False)():
+                    raise StateError("cannot close the context while a %s made in it is at "
+                                     "work (from inside its callback?)" % type(child).__name__)
             for ref in list(self._children.values()):
                 child = ref()
                 if child is not None and getattr(child, "_ptr", None):
@@ -318,24 +327,29 @@ class Rng:
     def __del__(self):
         self.close()
 
+    def _live(self):
+        if not self._ptr:
+            raise StateError("this Rng is closed (or its context was)")
+        return self._ptr
+
     def reseed(self, seed, stream=0):
-        lib.hwnas_rng_reseed(self._ptr, seed, stream)
+        lib.hwnas_rng_reseed(self._live(), seed, stream)
 
     def u64(self):
-        return lib.hwnas_rng_u64(self._ptr)
+        return lib.hwnas_rng_u64(self._live())
 
     def uniform(self):
-        return lib.hwnas_rng_uniform(self._ptr)
+        return lib.hwnas_rng_uniform(self._live())
 
     def below(self, n):
-        return lib.hwnas_rng_below(self._ptr, n)
+        return lib.hwnas_rng_below(self._live(), n)
 
     def normal(self):
-        return lib.hwnas_rng_normal(self._ptr)
+        return lib.hwnas_rng_normal(self._live())
 
     def save(self):
         buf = (ctypes.c_uint8 * _native.RNG_STATE_SIZE)()
-        lib.hwnas_rng_save(self._ptr, buf)
+        lib.hwnas_rng_save(self._live(), buf)
         return bytes(buf)
 
     def load(self, state):
@@ -343,4 +357,4 @@ class Rng:
             raise ValueError("an rng state is %d bytes, got %d" % (_native.RNG_STATE_SIZE,
                                                                    len(state)))
         buf = (ctypes.c_uint8 * _native.RNG_STATE_SIZE).from_buffer_copy(state)
-        check(lib.hwnas_rng_load(self._ptr, buf))
+        check(lib.hwnas_rng_load(self._live(), buf))

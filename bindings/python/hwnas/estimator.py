@@ -17,8 +17,24 @@ import threading
 from . import _native
 from ._native import lib, encode, decode, c_int, c_char_p, c_void_p, c_size_t, P
 from .core import Handle, Options, _options_text
-from .errors import check, Stopped
+from .errors import check, Stopped, StateError
 from .net import Net
+
+
+class _Busy:
+    """How many calls (from any thread) or runs are using an object now."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.count = 0
+
+    def enter(self):
+        with self._lock:
+            self.count += 1
+
+    def leave(self):
+        with self._lock:
+            self.count -= 1
 
 c_uint64, c_double, c_int64 = ctypes.c_uint64, ctypes.c_double, ctypes.c_int64
 
@@ -68,6 +84,7 @@ class Estimator(Handle):
     def __init__(self, ctx, kind="estimator:cost", options=None, **kwargs):
         self._ctx = ctx
         ctx._adopt(self)  # freed before the context, whatever the GC order
+        self._busy = _Busy()
         self._ptr = None
         self._cb = None
         self._fn = None
@@ -92,15 +109,18 @@ class Estimator(Handle):
         self = cls.__new__(cls)
         self._ctx = ctx
         ctx._adopt(self)  # freed before the context, whatever the GC order
+        self._busy = _Busy()
         self._ptr = None
         self._fn = fn
         # The trampoline must not refer to self: an object holding a C
         # pointer in a reference cycle may be finalised after its context.
         failures = self._failures = threading.local()
         metric_names = []  # filled after creation; read by the trampoline
+        busy = self._busy  # calls in progress, and searches running with it
 
         def trampoline(net_ptr, key, stream, values, user_data):
             view = None
+            busy.enter()
             try:
                 view = Net._borrow(ctx, net_ptr)
                 out = fn(view, decode(key), stream)
@@ -124,6 +144,7 @@ class Estimator(Handle):
                 lib.hwnas_estimator_set_error(encode(text))
                 return 1
             finally:
+                busy.leave()
                 if view is not None:
                     view._ptr = None  # the lent net is not ours after the call
 
@@ -141,7 +162,15 @@ class Estimator(Handle):
         n = lib.hwnas_estimator_metric_count(self._ptr)
         self._names = [decode(lib.hwnas_estimator_metric_name(self._ptr, i)) for i in range(n)]
 
+    def _in_use(self):
+        return self._busy.count > 0
+
     def close(self):
+        """Free the estimator. Raises StateError while it is at work (from
+        inside its own callback, or while a search that uses it runs)."""
+        if self._ptr and self._in_use():
+            raise StateError("cannot close an estimator while it is at work (from inside "
+                             "its callback, or while a search that uses it runs)")
         if self._ptr:
             lib.hwnas_estimator_free(self._ptr)
             self._ptr = None

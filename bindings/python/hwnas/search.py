@@ -181,7 +181,14 @@ class Search:
         kinds and options (options/keywords may change some, e.g. a larger
         evaluations), the archive of its journal and the strategy state of
         its last snapshot. Built-in estimators come back by themselves;
-        add custom ones again with add_estimator() before run()."""
+        add custom ones again with add_estimator() before run().
+
+        A damaged journal raises FormatError naming the file and line and
+        changes nothing; salvage=True keeps its valid records (the original
+        stays as journal.tsv.damaged.N). read_only=True writes nothing into
+        the directory (a report). While this search is open, another one
+        on the same directory raises StateError naming this process: close()
+        it (or use it as a context manager) before reopening."""
         self = cls.__new__(cls)
         self._ptr = None
         text = _opts(options, kwargs)
@@ -191,7 +198,18 @@ class Search:
         self._init(ctx, ptr, [_saved_options(directory), text])
         return self
 
+    def _in_use(self):
+        return getattr(self, "_running", False)
+
+    def _not_running(self, what):
+        if self._in_use():
+            raise StateError("cannot %s this search from inside its own callback (it is "
+                             "running; stop() it and return instead)" % what)
+
     def close(self):
+        """Free the search (and release its directory). Raises StateError
+        from inside the search's own callbacks."""
+        self._not_running("close")
         if self._ptr:
             for view in list(self._views):
                 view._ptr = None
@@ -311,12 +329,25 @@ class Search:
         when no estimator is added or an objective names an unknown
         metric. Estimators run on worker threads (Python ones take the
         GIL for each call)."""
+        self._not_running("run")
+        ptr = self._live()
         for est in self._estimators:
             if not est._ptr:
                 raise StateError("an estimator added to this search was closed")
         self._failure = None
-        rc = lib.hwnas_search_run(self._live())
+        self._running = True
+        for est in self._estimators:  # not closed while the search uses them
+            est._busy.enter()
+        try:
+            rc = lib.hwnas_search_run(ptr)
+        finally:
+            self._running = False
+            for est in self._estimators:
+                est._busy.leave()
         cause, self._failure = self._failure, None
+        if rc != 0 and isinstance(cause, (KeyboardInterrupt, SystemExit)):
+            # The search stopped cleanly (resumable); the interrupt goes on.
+            raise cause
         try:
             check(rc)
         except Stopped as e:
@@ -333,6 +364,7 @@ class Search:
     def ask(self, max_count):
         """Candidates to evaluate elsewhere: (genes, ids) as
         Strategy.ask."""
+        self._not_running("ask")
         return ask_into(lib.hwnas_search_ask, self._live(), max_count,
                         self._gene_count)
 
@@ -344,6 +376,7 @@ class Search:
         n = len(items)
         names = (c_char_p * max(n, 1))(*[encode(k) for k, _ in items])
         values = (c_double * max(n, 1))(*[float(v) for _, v in items])
+        self._not_running("tell")
         check(lib.hwnas_search_tell(self._live(), int(id), n, names, values, encode(error)))
 
     # ---- results ----------------------------------------------------

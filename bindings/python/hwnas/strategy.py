@@ -43,6 +43,9 @@ def ask_into(fn, handle, max_count, gene_count):
     max_count = int(max_count)
     if max_count < 0:
         raise ValueError("max must be >= 0")
+    if max_count * max(gene_count, 1) > 2**28:  # arrays of this size are made here
+        raise ValueError("max %d is out of range: at most %d candidates at once"
+                         % (max_count, 2**28 // max(gene_count, 1)))
     genes = (c_uint32 * max(max_count * gene_count, 1))()
     ids = (c_uint64 * max(max_count, 1))()
     count = c_size_t()

@@ -171,6 +171,10 @@ def test_stop_and_resume_matches_uninterrupted(tmp_path):
     assert archive(r) == want
     r.write_results()
     assert os.path.getsize(out / "front.json") > 0
+    # one search per directory: a second one is refused while r holds it
+    with pytest.raises(hwnas.StateError, match="in use by another search"):
+        Search.resume(ctx, out)
+    r.close()
 
     # resuming with a larger budget continues the same run
     more = Search.resume(ctx, out, evaluations=42)
@@ -385,9 +389,130 @@ def test_refine_from_python(tmp_path):
         s.proxy_metric(0, "nope")
     with pytest.raises(IndexError):
         s.refined(s.count)
-    # Reopened, the refinements come back from the journal.
-    again = Search.resume(ctx, str(tmp_path / "refined"))
+    # Reopened (read-only, as a report), the refinements come back from the
+    # journal, which stays as it is.
+    s_front = s.front()
+    s.close()
+    journal = (tmp_path / "refined" / "journal.tsv").read_bytes()
+    again = Search.resume(ctx, str(tmp_path / "refined"), read_only=True)
     again.add_estimator(Estimator.custom(ctx, "score", "score:%", score))
     again.ask(0)
     assert [again.refined(i) for i in range(again.count)] == flags
-    assert again.front() == s.front()
+    assert again.front() == s_front
+    again.close()
+    assert (tmp_path / "refined" / "journal.tsv").read_bytes() == journal
+
+
+def test_damaged_journal_and_salvage(tmp_path):
+    """Issue 24: damage is an error that changes nothing; salvage keeps the
+    valid records and the original; a fresh search refuses the directory."""
+    want = run_to_archive("strategy:nsga2", 11, evaluations=24, batch=6)
+    out = tmp_path / "damaged"
+    ctx = hwnas.Context(threads=2, seed=11)
+    s = make(ctx, "strategy:nsga2", evaluations=24, batch=6, out=str(out))
+    s.on_candidate(lambda i, c: i + 1 == 12)
+    with pytest.raises(hwnas.Stopped):
+        s.run()
+    s.close()
+    fresh = make(ctx, "strategy:nsga2", evaluations=24, batch=6, out=str(out))
+    with pytest.raises(hwnas.StateError, match="already holds a search"):
+        fresh.run()
+    fresh.close()
+    journal = out / "journal.tsv"
+    lines = journal.read_bytes().split(b"\n")
+    lines[4] = lines[4].replace(b"\t0\t", b"\t1\t", 1)  # a changed record
+    damaged = b"\n".join(lines)
+    journal.write_bytes(damaged)
+    r = Search.resume(ctx, out)
+    r.add_estimator(Estimator.custom(ctx, "score", "score:%", score))
+    with pytest.raises(hwnas.FormatError, match=r"journal\.tsv:5: CRC mismatch"):
+        r.run()
+    r.close()
+    assert journal.read_bytes() == damaged
+    r = Search.resume(ctx, out, salvage=True)
+    r.add_estimator(Estimator.custom(ctx, "score", "score:%", score))
+    r.run()
+    assert archive(r) == want
+    r.close()
+    assert (out / "journal.tsv.damaged.1").read_bytes() == damaged
+
+
+def test_callbacks_cannot_crash_the_interpreter(tmp_path):
+    """Issue 24, item 6: closing or re-entering from inside a callback
+    raises; a closed context's Rng raises; sizes and strings are checked;
+    KeyboardInterrupt in a callback stops the search resumably and goes on."""
+    ctx = hwnas.Context(threads=1, seed=4)
+    s = make(ctx, "strategy:random", evaluations=8, batch=2)
+    seen = []
+
+    def reenter(i, c):
+        for what, call in (("run", s.run), ("close", s.close), ("ask", lambda: s.ask(1)),
+                           ("context", ctx.close)):
+            with pytest.raises(hwnas.StateError):
+                call()
+            seen.append(what)
+        return False
+    s.on_candidate(reenter)
+    s.run()
+    assert s.count == 8 and len(seen) == 4 * 8
+    s.close()
+
+    # an estimator closed from inside its own estimate, or while its search runs
+    box = {}
+
+    def closing(net, key, stream):
+        with pytest.raises(hwnas.StateError):
+            box["est"].close()
+        return [1.0]
+    est = box["est"] = Estimator.custom(ctx, "score", "score:%", closing)
+    s = Search(ctx, "space:cell", "strategy:random", space_options=SPACE,
+               objectives="score:max", evaluations=2, batch=1)
+    s.add_estimator(est)
+    s.on_candidate(lambda i, c: est.close())  # raises inside: the search stops
+    with pytest.raises(hwnas.Stopped) as info:
+        s.run()
+    assert isinstance(info.value.__cause__, hwnas.StateError)
+    s.close()
+    est.close()
+
+    # an Rng whose context was closed raises instead of using freed memory
+    c2 = hwnas.Context(threads=1)
+    rng = hwnas.Rng(c2, seed=1)
+    c2.close()
+    with pytest.raises(hwnas.StateError):
+        rng.u64()
+
+    # sizes and integers out of range, strings with NUL
+    with pytest.raises(ValueError, match="out of range"):
+        hwnas.Rng(ctx, seed=-5)
+    r = hwnas.Rng(ctx, seed=1)
+    with pytest.raises(ValueError, match="out of range"):
+        r.below(-5)
+    with pytest.raises(ValueError, match="NUL"):
+        hwnas.Context(threads=1, log_level="warn\0")
+    with pytest.raises(ValueError, match="NUL"):
+        Search(ctx, "space:cell\0x", "strategy:random")
+    s = make(ctx, "strategy:random", evaluations=8, batch=2)
+    with pytest.raises(ValueError):
+        s.ask(-5)
+    with pytest.raises(ValueError):
+        s.ask(2**64 + 3)  # would wrap to 3
+    s.close()
+
+    # KeyboardInterrupt in a callback: stopped cleanly, resumable, re-raised
+    out = tmp_path / "interrupted"
+    want = run_to_archive("strategy:random", 4, threads=1, evaluations=8, batch=2)
+    s = make(ctx, "strategy:random", evaluations=8, batch=2, out=str(out))
+
+    def interrupt(i, c):
+        if i == 3:
+            raise KeyboardInterrupt
+    s.on_candidate(interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        s.run()
+    s.close()
+    r = Search.resume(ctx, out)
+    r.add_estimator(Estimator.custom(ctx, "score", "score:%", score))
+    r.run()
+    assert archive(r) == want
+    r.close()
