@@ -136,7 +136,9 @@ static void print_front(hwnas_search *s)
 {
     size_t front[4096];
     size_t nf = hwnas_search_front(s, front, 4096);
-    const char *cols[] = {"accuracy", "accuracy_q", "energy_uj", "latency_ms", "macs", "params"};
+    const char *cols[] = {"accuracy",      "accuracy_q", "energy_uj", "energy_mul_uj",
+                          "latency_ms",    "macs",       "params"};
+    enum { N_COLS = sizeof cols / sizeof cols[0] };
     size_t refined = 0;
     for (size_t i = 0; i < hwnas_search_count(s); i++)
         refined += hwnas_search_refined(s, i) == 1;
@@ -147,8 +149,8 @@ static void print_front(hwnas_search *s)
     else
         printf("\nPareto front: %zu of %zu candidates\n\n  #  eval", nf,
                hwnas_search_count(s));
-    int present[6];
-    for (int c = 0; c < 6; c++) {
+    int present[N_COLS];
+    for (int c = 0; c < N_COLS; c++) {
         double v;
         present[c] = hwnas_search_count(s) &&
                      hwnas_search_metric(s, 0, cols[c], &v) == HWNAS_OK;
@@ -158,7 +160,7 @@ static void print_front(hwnas_search *s)
     printf("  genotype\n");
     for (size_t i = 0; i < nf; i++) {
         printf("%3zu %5zu", i, front[i]);
-        for (int c = 0; c < 6; c++)
+        for (int c = 0; c < N_COLS; c++)
             if (present[c]) {
                 double v;
                 hwnas_search_metric(s, front[i], cols[c], &v);
@@ -211,7 +213,7 @@ static void usage(void)
             "                    [--salvage]\n"
             "defaults: --space " DEFAULT_SPACE " --space-options \"" DEFAULT_SPACE_OPTIONS
             "\"\n          --strategy " DEFAULT_STRATEGY " --strategy-options \""
-            DEFAULT_STRATEGY_OPTIONS "\"\n          --estimator cost --estimator energy "
+            DEFAULT_STRATEGY_OPTIONS "\"\n          --estimator cost --estimator accelerator "
             "--estimator \"" DEFAULT_ACCURACY "\"\n          --objectives " DEFAULT_OBJECTIVES
             " --constraints " DEFAULT_CONSTRAINTS "\n         "
             " --budget " DEFAULT_BUDGET "\n          --time-limit " DEFAULT_TIME_LIMIT
@@ -439,7 +441,7 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
     if (n_est == 0) {
         /* Cheap first: a net over the parameter limit is not trained. */
         estimators[n_est++] = "cost";
-        estimators[n_est++] = "energy";
+        estimators[n_est++] = "accelerator"; /* the built-in eyeriss-45nm-int8 */
         estimators[n_est++] = DEFAULT_ACCURACY;
     }
     for (size_t e = 0; e < n_est; e++)
