@@ -55,10 +55,12 @@ void hwnas_accel_result_free(hwnas_accel_result *r)
 }
 
 /* Explicit mappings: "layer NAME: <mapping>" lines after "hwnas-mapping 1". */
-static const char *find_given(const char *text, const char *name, size_t *len)
+static const char *find_given(const char *text, const char *name, size_t *len, size_t *line)
 {
     size_t nlen = strlen(name);
+    *line = 0;
     for (const char *p = text; p && *p;) {
+        ++*line;
         const char *eol = strchr(p, '\n');
         const char *s = p;
         while (*s == ' ' || *s == '\t')
@@ -153,7 +155,8 @@ static int run_layers(hwnas_accel_result *r, const hwnas_accel *a, const hwnas_n
         ly->p = p;
         hwnas__mapping m;
         size_t glen = 0;
-        const char *g = given_text ? find_given(given_text, name, &glen) : NULL;
+        size_t gline = 0;
+        const char *g = given_text ? find_given(given_text, name, &glen, &gline) : NULL;
         if (g) {
             char *copy = hwnas__strndup(r->ctx, g, glen);
             if (!copy) {
@@ -165,7 +168,8 @@ static int run_layers(hwnas_accel_result *r, const hwnas_accel *a, const hwnas_n
             if (rc == HWNAS_OK)
                 rc = hwnas__mapping_check(a, &p, &m);
             if (rc != HWNAS_OK) {
-                rc = hwnas__error(rc, "%s: layer '%s': %s", given_path, name, hwnas_error_last());
+                rc = hwnas__error(rc, "%s:%zu: layer '%s': %s", given_path, gline, name,
+                                  hwnas_error_last());
                 break;
             }
             hwnas__evaluate(a, &p, &m, &ly->ev);

@@ -517,6 +517,13 @@ static void test_version1(void **state)
                      HWNAS_OK);
     assert_int_equal(hwnas_accel_level_count(a), 3);
     assert_int_equal(hwnas_accel_mac_count(a), 64);
+    assert_string_equal(hwnas_accel_name(a), "v1-eyeriss-like");
+    assert_string_equal(hwnas_accel_level_name(a, 0), "DRAM");
+    assert_string_equal(hwnas_accel_level_name(a, 2), "rf");
+    assert_null(hwnas_accel_level_name(a, 3));
+    assert_float_equal(hwnas_accel_clock_mhz(a), 200, 0);
+    assert_null(hwnas_accel_name(NULL));
+    assert_int_equal(hwnas_accel_level_count(NULL), 0);
     hwnas_net *net = zoo("lenet5.net");
     hwnas_accel_result *r = run(a, net, NULL, NULL);
     assert_true(metric(r, "energy_uj") > 0);
@@ -599,7 +606,7 @@ static void test_mapping_errors(void **state)
         hwnas_accel_result *r = (hwnas_accel_result *)1;
         int rc = hwnas_accel_run(&r, a, net, opts);
         if (rc != HWNAS_EINVAL || !strstr(hwnas_error_last(), bad[i].needle) ||
-            !strstr(hwnas_error_last(), "layer 'conv'"))
+            !strstr(hwnas_error_last(), "bad.map:2: layer 'conv'"))
             fail_msg("mapping %zu: %d: %s", i, rc, hwnas_error_last());
         assert_null(r);
     }
