@@ -152,6 +152,22 @@ int hwnas_model_load_buffer(hwnas_model *model, const void *data, size_t len, co
         if (!isfinite(f))
             return hwnas__error(HWNAS_EFORMAT, "%s: value %zu is not finite", name, k);
     }
+    /* batch-norm running variances (the second half of its state) */
+    for (size_t i = 0; i < e->n; i++) {
+        const hwnas__eng_node *nd = &e->nodes[i];
+        if (nd->kind != HWNAS_NET_BATCHNORM || !nd->n_s)
+            continue;
+        for (size_t c = nd->n_s / 2; c < nd->n_s; c++) {
+            uint32_t u = get32(vals + 4 * (np + nd->s_off + c));
+            float f;
+            memcpy(&f, &u, 4);
+            if (f < 0)
+                return hwnas__error(HWNAS_EFORMAT,
+                                    "%s: batch-norm '%s': running variance of channel %zu is "
+                                    "negative (%g)",
+                                    name, nd->name, c - nd->n_s / 2, (double)f);
+        }
+    }
     for (size_t k = 0; k < np; k++) {
         uint32_t u = get32(vals + 4 * k);
         memcpy(&e->params[k], &u, 4);

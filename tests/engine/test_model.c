@@ -207,6 +207,21 @@ static void test_weights_file(void **state)
         buf[k] ^= 0x10;
     }
     assert_int_equal(hwnas_model_load_buffer(m2, buf, len, NULL), HWNAS_OK);
+    /* a negative batch-norm variance (the last value saved), checksum right */
+    {
+        float neg = -1.0f;
+        uint8_t *bad = malloc(len);
+        assert_non_null(bad);
+        memcpy(bad, buf, len);
+        memcpy(bad + len - 12, &neg, 4); /* little-endian hosts, as the format */
+        uint64_t h = hwnas__hash_bytes(bad, len - 8);
+        for (int k = 0; k < 8; k++)
+            bad[len - 8 + k] = (uint8_t)(h >> (8 * k));
+        assert_int_equal(hwnas_model_load_buffer(m2, bad, len, "negvar"), HWNAS_EFORMAT);
+        assert_non_null(strstr(hwnas_error_last(), "negvar: batch-norm"));
+        assert_non_null(strstr(hwnas_error_last(), "negative"));
+        free(bad);
+    }
     /* a file of another net */
     hwnas_model *other = toy_model(ctx, "hwnas-net 1\nx = input(shape=1x8x8)\ngap\n"
                                         "linear(out=4)\n");
