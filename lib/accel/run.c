@@ -376,20 +376,6 @@ int hwnas_accel_result_level(double *out, const hwnas_accel_result *r, int64_t l
     return HWNAS_OK;
 }
 
-static void json_str(hwnas__strbuf *sb, const char *s)
-{
-    hwnas__strbuf_puts(sb, "\"");
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            hwnas__strbuf_printf(sb, "\\%c", *p);
-        else if (*p < 0x20 || *p >= 0x7f)
-            hwnas__strbuf_printf(sb, "\\u%04x", *p);
-        else
-            hwnas__strbuf_append(sb, (const char *)p, 1);
-    }
-    hwnas__strbuf_puts(sb, "\"");
-}
-
 static void json_eval(hwnas__strbuf *sb, const hwnas_accel_result *r, const hwnas__eval *e,
                       int whole)
 {
@@ -400,7 +386,7 @@ static void json_eval(hwnas__strbuf *sb, const hwnas_accel_result *r, const hwna
     for (int l = 0; l < r->n_levels; l++) {
         const hwnas__level_stats *st = &e->level[l];
         hwnas__strbuf_printf(sb, "%s{\"name\": ", l ? ", " : "");
-        json_str(sb, r->level_names[l]);
+        hwnas__strbuf_json(sb, r->level_names[l]);
         hwnas__strbuf_printf(sb, ", \"energy_uj\": %.17g", st->energy_pj * 1e-6);
         static const char *const act[3] = {"reads", "fills", "updates"};
         for (int k = 0; k < 3; k++) {
@@ -424,7 +410,7 @@ int hwnas_accel_result_json(const hwnas_accel_result *r, char **out)
     hwnas__strbuf sb;
     hwnas__strbuf_init(&sb, r->ctx);
     hwnas__strbuf_puts(&sb, "{\"accelerator\": ");
-    json_str(&sb, r->name);
+    hwnas__strbuf_json(&sb, r->name);
     hwnas__strbuf_printf(&sb, ", \"clock_mhz\": %.17g, \"macs_available\": %lld, \"total\": {",
                          r->clock_mhz, (long long)r->mac_instances);
     json_eval(&sb, r, &r->total, 1);
@@ -432,9 +418,9 @@ int hwnas_accel_result_json(const hwnas_accel_result *r, char **out)
     for (size_t i = 0; i < r->n; i++) {
         const mapped_layer *ly = &r->layers[i];
         hwnas__strbuf_printf(&sb, "%s{\"name\": ", i ? ", " : "");
-        json_str(&sb, ly->name);
+        hwnas__strbuf_json(&sb, ly->name);
         hwnas__strbuf_printf(&sb, ", \"node\": %lld, \"mapping\": ", (long long)ly->node);
-        json_str(&sb, ly->mapping);
+        hwnas__strbuf_json(&sb, ly->mapping);
         hwnas__strbuf_puts(&sb, ", ");
         json_eval(&sb, r, &ly->ev, 0);
         hwnas__strbuf_puts(&sb, "}");

@@ -71,6 +71,10 @@ void hwnas__strbuf_vprintf(hwnas__strbuf *sb, const char *fmt, va_list ap) HWNAS
 /* Detach the text as an hwnas_free() buffer ("" if empty); NULL on ENOMEM. */
 char *hwnas__strbuf_detach_buffer(hwnas__strbuf *sb);
 void hwnas__strbuf_release(hwnas__strbuf *sb);
+/* Append t as a JSON string, quotes included: valid UTF-8 whatever bytes t
+ * holds (a path may hold any); a byte that is not UTF-8 becomes U+FFFD;
+ * NULL is "". */
+void hwnas__strbuf_json(hwnas__strbuf *sb, const char *t);
 
 /* ---- little-endian byte streams for saved states (byte_stream.c) ----- */
 

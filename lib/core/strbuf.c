@@ -78,3 +78,43 @@ void hwnas__strbuf_release(hwnas__strbuf *sb)
     sb->data = NULL;
     sb->len = sb->cap = 0;
 }
+
+/* Length of the valid UTF-8 sequence at p (1-4), or 0 when it is not one
+ * (a stray continuation byte, an overlong form, a surrogate, > U+10FFFF). */
+static size_t utf8_length(const unsigned char *p)
+{
+    unsigned c = p[0];
+    size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
+                            : (c & 0xf8) == 0xf0 ? 4 : 0;
+    if (n == 0 || (n == 2 && c < 0xc2))
+        return n == 1 ? 1 : 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    if (n == 3 && ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0)))
+        return 0;
+    if (n == 4 && ((c == 0xf0 && p[1] < 0x90) || c > 0xf4 || (c == 0xf4 && p[1] >= 0x90)))
+        return 0;
+    return n;
+}
+
+/* A JSON string: valid UTF-8 whatever bytes t holds (a path in an error
+ * message may hold any); a byte that is not UTF-8 becomes U+FFFD. */
+void hwnas__strbuf_json(hwnas__strbuf *sb, const char *t)
+{
+    hwnas__strbuf_puts(sb, "\"");
+    while (t && *t) {
+        unsigned char c = (unsigned char)*t;
+        size_t n = utf8_length((const unsigned char *)t);
+        if (c == '"' || c == '\\')
+            hwnas__strbuf_printf(sb, "\\%c", c);
+        else if (c < 0x20)
+            hwnas__strbuf_printf(sb, "\\u%04x", c);
+        else if (n == 0)
+            hwnas__strbuf_puts(sb, "\\ufffd");
+        else
+            hwnas__strbuf_append(sb, t, n);
+        t += n ? n : 1;
+    }
+    hwnas__strbuf_puts(sb, "\"");
+}

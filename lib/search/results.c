@@ -197,46 +197,6 @@ static void csv_text(hwnas__strbuf *sb, const char *t)
     hwnas__strbuf_puts(sb, "\"");
 }
 
-/* Length of the valid UTF-8 sequence at p (1-4), or 0 when it is not one
- * (a stray continuation byte, an overlong form, a surrogate, > U+10FFFF). */
-static size_t utf8_length(const unsigned char *p)
-{
-    unsigned c = p[0];
-    size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
-                            : (c & 0xf8) == 0xf0 ? 4 : 0;
-    if (n == 0 || (n == 2 && c < 0xc2))
-        return n == 1 ? 1 : 0;
-    for (size_t i = 1; i < n; i++)
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-    if (n == 3 && ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0)))
-        return 0;
-    if (n == 4 && ((c == 0xf0 && p[1] < 0x90) || c > 0xf4 || (c == 0xf4 && p[1] >= 0x90)))
-        return 0;
-    return n;
-}
-
-/* A JSON string: valid UTF-8 whatever bytes t holds (a path in an error
- * message may hold any); a byte that is not UTF-8 becomes U+FFFD. */
-static void json_text(hwnas__strbuf *sb, const char *t)
-{
-    hwnas__strbuf_puts(sb, "\"");
-    while (t && *t) {
-        unsigned char c = (unsigned char)*t;
-        size_t n = utf8_length((const unsigned char *)t);
-        if (c == '"' || c == '\\')
-            hwnas__strbuf_printf(sb, "\\%c", c);
-        else if (c < 0x20)
-            hwnas__strbuf_printf(sb, "\\u%04x", c);
-        else if (n == 0)
-            hwnas__strbuf_puts(sb, "\\ufffd");
-        else
-            hwnas__strbuf_append(sb, t, n);
-        t += n ? n : 1;
-    }
-    hwnas__strbuf_puts(sb, "\"");
-}
-
 static void json_number(hwnas__strbuf *sb, double v)
 {
     if (isfinite(v))
@@ -293,7 +253,7 @@ static void json_rows(const hwnas_search *s, hwnas__strbuf *sb, const size_t *id
         const hwnas__record *r = &s->rec[idx ? idx[t] : t];
         hwnas__strbuf_printf(sb, "  {\"eval\": %llu, \"id\": %llu, \"genotype\": ",
                              (unsigned long long)r->eval, (unsigned long long)r->id);
-        json_text(sb, r->key);
+        hwnas__strbuf_json(sb, r->key);
         hwnas__strbuf_puts(sb, ", \"genes\": [");
         for (size_t g = 0; g < s->n_genes; g++)
             hwnas__strbuf_printf(sb, "%s%u", g ? ", " : "", (unsigned)r->genes[g]);
@@ -307,7 +267,7 @@ static void json_rows(const hwnas_search *s, hwnas__strbuf *sb, const size_t *id
         json_number(sb, r->violation);
         hwnas__strbuf_printf(sb, ", \"feasible\": %s, \"error\": ", usable(r) ? "true" : "false");
         if (r->error)
-            json_text(sb, r->error);
+            hwnas__strbuf_json(sb, r->error);
         else
             hwnas__strbuf_puts(sb, "null");
         hwnas__strbuf_printf(sb, ", \"seconds\": %.6f, \"cached\": %s", r->seconds,
@@ -315,7 +275,7 @@ static void json_rows(const hwnas_search *s, hwnas__strbuf *sb, const size_t *id
         if (s->refine_est) {
             hwnas__strbuf_printf(sb, ", \"refined\": %d, \"refine_error\": ", r->refined);
             if (r->refine_error)
-                json_text(sb, r->refine_error);
+                hwnas__strbuf_json(sb, r->refine_error);
             else
                 hwnas__strbuf_puts(sb, "null");
             hwnas__strbuf_printf(sb, ", \"refine_seconds\": %.6f, \"proxy\": {",
