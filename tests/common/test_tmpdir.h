@@ -1,7 +1,9 @@
 /*
  * A scratch directory for a cmocka test program (header-only): made in
- * setup, removed with everything in it in teardown; test_tmpdir_write puts
- * a text file there and returns its path (valid until the next call).
+ * setup, removed with everything in it in teardown (kept when the
+ * environment sets HWNAS_KEEP_TMP, to look at after a failure);
+ * test_tmpdir_write puts a text file there and returns its path (valid
+ * until the next call).
  * Include <cmocka.h> (with its prerequisites) before this header.
  */
 #ifndef HWNAS_TEST_TMPDIR_H
@@ -21,6 +23,8 @@ static inline int test_tmpdir_make(const char *prefix)
 
 static inline int test_tmpdir_remove(void)
 {
+    if (getenv("HWNAS_KEEP_TMP"))
+        return 0;
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", test_tmpdir);
     return system(cmd) == 0 ? 0 : -1;

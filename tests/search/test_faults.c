@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "test_tmpdir.h"
+
 #include "hwnas/hwnas.h"
 
 ssize_t __real_write(int fd, const void *buf, size_t n);
@@ -81,23 +83,16 @@ int __wrap_rename(const char *from, const char *to)
     return __real_rename(from, to);
 }
 
-static char tmp[64];
-
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tmp, sizeof tmp, "/tmp/hwnas-faults-XXXXXX");
-    return mkdtemp(tmp) ? 0 : -1;
+    return test_tmpdir_make("hwnas-faults");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    if (getenv("HWNAS_KEEP_TMP"))
-        return 0;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_tmpdir_remove();
 }
 
 static int score_cb(const hwnas_net *net, const char *key, uint64_t stream, double *values,
@@ -170,7 +165,7 @@ static void test_every_write_may_fail(void **state)
     assert_int_equal(run(NULL, 0, &want), HWNAS_OK);
     /* Count the operations of an undisturbed run into a directory. */
     char dir[128];
-    snprintf(dir, sizeof dir, "%s/count", tmp);
+    snprintf(dir, sizeof dir, "%s/count", test_tmpdir);
     char *got;
     memset(&fault, 0, sizeof fault);
     fault.on = 1;
@@ -184,7 +179,7 @@ static void test_every_write_may_fail(void **state)
     size_t failures = 0;
     for (long n = 1; n <= total; n++) {
         for (int variant = 0; variant < 3; variant++) {
-            snprintf(dir, sizeof dir, "%s/fault-%ld-%d", tmp, n, variant);
+            snprintf(dir, sizeof dir, "%s/fault-%ld-%d", test_tmpdir, n, variant);
             memset(&fault, 0, sizeof fault);
             fault.on = 1;
             fault.fail_at = n;

@@ -16,28 +16,23 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "test_tmpdir.h"
+
 #include <zlib.h>
 
 #include "search/search_internal.h"
 #include "test_alloc.h"
 
-static char tmp[64];
-
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tmp, sizeof tmp, "/tmp/hwnas-search-XXXXXX");
-    return mkdtemp(tmp) ? 0 : -1;
+    return test_tmpdir_make("hwnas-search");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    if (getenv("HWNAS_KEEP_TMP"))
-        return 0;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_tmpdir_remove();
 }
 
 /* A deterministic stand-in for trained accuracy: a function of the net. */
@@ -355,7 +350,7 @@ static void test_callbacks_stop_and_resume(void **state)
     (void)state;
     char *want = run_to_text("nsga2", "threads=2;seed=11", OBJ ";evaluations=36;batch=6", 0);
     char dir[128];
-    snprintf(dir, sizeof dir, "%s/stopped", tmp);
+    snprintf(dir, sizeof dir, "%s/stopped", test_tmpdir);
     char opts[256];
     snprintf(opts, sizeof opts, OBJ ";evaluations=36;batch=6;snapshot_every=5;out=%s", dir);
     hwnas_context *ctx;
@@ -448,7 +443,7 @@ static void test_sigkill_then_resume_for_every_strategy(void **state)
         char *want = run_to_text(kinds[k], "threads=2;seed=21",
                                  OBJ ";evaluations=40;batch=3;constraints=params<=8000", 5);
         char dir[128];
-        snprintf(dir, sizeof dir, "%s/killed-%s", tmp, kinds[k]);
+        snprintf(dir, sizeof dir, "%s/killed-%s", test_tmpdir, kinds[k]);
         killed_run(kinds[k], dir, kill_at[k]);
         /* Damage the tail as a crash in mid-write would. */
         char p[256];
@@ -473,8 +468,8 @@ static void test_sigkill_then_resume_for_every_strategy(void **state)
         char *got = archive_text(s);
         if (strcmp(got, want) != 0) {
             char p1[256], p2[256];
-            snprintf(p1, sizeof p1, "%s/%s.resumed", tmp, kinds[k]);
-            snprintf(p2, sizeof p2, "%s/%s.uninterrupted", tmp, kinds[k]);
+            snprintf(p1, sizeof p1, "%s/%s.resumed", test_tmpdir, kinds[k]);
+            snprintf(p2, sizeof p2, "%s/%s.uninterrupted", test_tmpdir, kinds[k]);
             FILE *f1 = fopen(p1, "w"), *f2 = fopen(p2, "w");
             if (f1 && f2) {
                 fputs(got, f1);
@@ -605,8 +600,8 @@ static void test_refine_chooses_the_front_by_refined_figures(void **state)
     hwnas_context *ctx;
     assert_int_equal(hwnas_context_new(&ctx, "threads=2;seed=5;log_level=error"), HWNAS_OK);
     char table[128], dir[128], opts[512];
-    snprintf(table, sizeof table, "%s/refine.csv", tmp);
-    snprintf(dir, sizeof dir, "%s/refined", tmp);
+    snprintf(table, sizeof table, "%s/refine.csv", test_tmpdir);
+    snprintf(dir, sizeof dir, "%s/refined", test_tmpdir);
     write_refine_table(ctx, table);
     snprintf(opts, sizeof opts,
              OBJ ";evaluations=30;batch=5;refine=6;refine_estimator=\"table:file=%s;key=key;"
@@ -726,7 +721,7 @@ static void test_refine_by_first_objective(void **state)
     hwnas_context *ctx;
     assert_int_equal(hwnas_context_new(&ctx, "threads=2;seed=6;log_level=error"), HWNAS_OK);
     char table[128], opts[512];
-    snprintf(table, sizeof table, "%s/refine-first.csv", tmp);
+    snprintf(table, sizeof table, "%s/refine-first.csv", test_tmpdir);
     write_refine_table(ctx, table);
     snprintf(opts, sizeof opts,
              OBJ ";evaluations=30;batch=5;refine=5;refine_by=first;refine_estimator=\"table:"
@@ -957,7 +952,7 @@ static void test_damage_never_deletes(void **state)
 {
     (void)state;
     char dir[128], path[256], conf[256];
-    snprintf(dir, sizeof dir, "%s/damaged", tmp);
+    snprintf(dir, sizeof dir, "%s/damaged", test_tmpdir);
     small_run(dir, 12, NULL); /* 12 of 24 evaluated, snapshot at 12 */
     snprintf(path, sizeof path, "%s/journal.tsv", dir);
     snprintf(conf, sizeof conf, "%s/search.conf", dir);
@@ -1042,7 +1037,7 @@ static void test_torn_tail_and_read_only(void **state)
 {
     (void)state;
     char dir[128], path[256];
-    snprintf(dir, sizeof dir, "%s/torn", tmp);
+    snprintf(dir, sizeof dir, "%s/torn", test_tmpdir);
     small_run(dir, 12, NULL);
     snprintf(path, sizeof path, "%s/journal.tsv", dir);
     size_t n;
@@ -1093,7 +1088,7 @@ static void test_one_search_per_directory(void **state)
 {
     (void)state;
     char dir[128], opts[256], path[300];
-    snprintf(dir, sizeof dir, "%s/shared", tmp);
+    snprintf(dir, sizeof dir, "%s/shared", test_tmpdir);
     snprintf(opts, sizeof opts, DMG_OPTS, dir);
     hwnas_context *ctx;
     assert_int_equal(hwnas_context_new(&ctx, "threads=1;seed=31"), HWNAS_OK);
@@ -1192,7 +1187,7 @@ static void test_stale_temps_and_old_front_files(void **state)
 {
     (void)state;
     char dir[128], path[300];
-    snprintf(dir, sizeof dir, "%s/stale", tmp);
+    snprintf(dir, sizeof dir, "%s/stale", test_tmpdir);
     small_run(dir, 12, NULL);
     const char *stale[] = {"archive.csv.tmp.Ab3dEf", "snapshot.bin.tmp.123456"};
     for (int i = 0; i < 2; i++) {
@@ -1253,7 +1248,7 @@ static void test_json_is_utf8(void **state)
 {
     (void)state;
     char dir[128], path[300];
-    snprintf(dir, sizeof dir, "%s/utf8", tmp);
+    snprintf(dir, sizeof dir, "%s/utf8", test_tmpdir);
     hwnas_context *ctx;
     assert_int_equal(hwnas_context_new(&ctx, "threads=1;seed=3"), HWNAS_OK);
     char opts[256];
