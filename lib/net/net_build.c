@@ -445,8 +445,12 @@ typedef struct node_spec {
     size_t mul_len;
 } node_spec;
 
-#define ELEM_LIMIT 1099511627776.0 /* 2^40 output elements */
-#define COST_LIMIT 4611686018427387904.0 /* 2^62 */
+/* Bounds that keep every count of a node and of the whole net, and the
+ * products made from them (weight bytes = 4 x weights, memory accesses =
+ * 4 x MACs), inside uint64_t and exact as int64_t. */
+#define ELEM_LIMIT 1099511627776.0 /* 2^40 output elements of a node */
+#define COST_LIMIT 1152921504606846976.0 /* 2^60 MACs or parameters, node and net */
+#define ACTS_LIMIT 4611686018427387904.0 /* 2^62 activations of the net */
 
 /* Fill nd's shape and cost from its inputs; error text names the node. */
 static int infer(const hwnas_net *net, hwnas__net_node *nd, const uint32_t *in, size_t n_in,
@@ -564,13 +568,20 @@ static int infer(const hwnas_net *net, hwnas__net_node *nd, const uint32_t *in, 
         return hwnas__error(HWNAS_EINTERNAL, "%snode '%s': unknown kind %d", where, nodename,
                             nd->kind);
     }
-    if ((double)nd->c * nd->h * nd->w > ELEM_LIMIT || macs > COST_LIMIT)
+    if ((double)nd->c * nd->h * nd->w > ELEM_LIMIT || macs > COST_LIMIT ||
+        wcount + other > COST_LIMIT)
         FAIL("output %lldx%lldx%lld too large", (long long)nd->c, (long long)nd->h,
              (long long)nd->w);
+    /* the net's totals too: a sum of nodes within their limits can wrap */
+    if ((double)net->macs + macs > COST_LIMIT || (double)net->params + wcount + other > COST_LIMIT ||
+        (double)net->acts + (double)nd->c * nd->h * nd->w > ACTS_LIMIT)
+        FAIL("the net's total MACs, parameters or activations would exceed 2^60 (MACs, "
+             "parameters) or 2^62 (activations)");
 #undef FAIL
     nd->macs = (uint64_t)macs;
     nd->params = (uint64_t)(wcount + other);
-    nd->wbytes = (uint64_t)wcount * (uint64_t)(nd->a.bits ? nd->a.bits : 32) / 8 +
+    /* bits is 8 or 32: bytes per weight first, so that 2^60 weights fit */
+    nd->wbytes = (uint64_t)wcount * (uint64_t)((nd->a.bits ? nd->a.bits : 32) / 8) +
                  (uint64_t)other * 4;
     return HWNAS_OK;
 }
@@ -1053,7 +1064,7 @@ int hwnas_net_set_multiplier(hwnas_net *net, size_t i, const char *multiplier, i
         uint64_t wcount = nd->params - other;
         net->wbytes -= nd->wbytes;
         nd->a.bits = bits;
-        nd->wbytes = wcount * (uint64_t)bits / 8 + other * 4;
+        nd->wbytes = wcount * (uint64_t)(bits / 8) + other * 4;
         net->wbytes += nd->wbytes;
     }
     return HWNAS_OK;

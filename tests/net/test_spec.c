@@ -1,4 +1,5 @@
 /* The text spec: syntax, defaults, round trips and error positions. */
+#include <stdio.h>
 #include <string.h>
 
 #include "net_tests.h"
@@ -182,6 +183,32 @@ static void test_quoted_multipliers(void **state)
     hwnas_context_free(ctx);
 }
 
+/* Counts near the limits: a node's weight bytes and the net's totals stay
+ * exact (issue 24, item 5: they used to wrap around 2^64). */
+static void test_cost_limits(void **state)
+{
+    (void)state;
+    hwnas_context *ctx = new_ctx();
+    const char *big = "hwnas-net 1\nx = input(shape=1048576x1x524288)\n"
+                      "c = conv(x, out=1048576, kh=1, kw=524288)\n";
+    hwnas_net *n = parse_ok(ctx, big);
+    uint64_t w = (uint64_t)1 << 59; /* 2^20 x 2^20 x 2^19 weights */
+    assert_true(hwnas_net_params(n) == w + 1048576);
+    assert_true(hwnas_net_weight_bytes(n) == 4 * w + 4 * 1048576);
+    assert_true(hwnas_net_memory_accesses(n) == 4 * hwnas_net_macs(n));
+    hwnas_net_free(n);
+    char text[512];
+    /* two such nodes: 2^60 + 2^21 parameters */
+    snprintf(text, sizeof text, "%sc2 = conv(x, out=1048576, kh=1, kw=524288)\n", big);
+    expect_msg(parse_fail(ctx, text, HWNAS_EFORMAT), "t.net:4:1: node 'c2' (conv): the net's "
+               "total MACs, parameters or activations would exceed 2^60");
+    /* one node beyond 2^60 MACs (3 x 2^59) */
+    expect_msg(parse_fail(ctx, "hwnas-net 1\nx = input(shape=1048576x1x524288)\n"
+                          "c = conv(x, out=1048576, kh=3, ph=1, kw=524288)\n", HWNAS_EFORMAT),
+               "too large");
+    hwnas_context_free(ctx);
+}
+
 int run_spec_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -189,6 +216,7 @@ int run_spec_tests(void)
         cmocka_unit_test(test_syntax_forms),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_quoted_multipliers),
+        cmocka_unit_test(test_cost_limits),
     };
     return cmocka_run_group_tests_name("net_spec", tests, NULL, NULL);
 }
