@@ -89,10 +89,16 @@ static int parse_dims(const char *s, size_t n, int64_t lo, int64_t *d, int max_p
     return parts;
 }
 
+/* Op and act names: [a-z0-9_]. Multiplier names: every character the IR
+ * takes in one ([A-Za-z0-9_.+:=,-], net_build.c), so that a built-in spec
+ * such as drum:k=6 or bam:h=2,v=6 reads back. A field ends at a blank and
+ * its name at the first '=', so neither '=' nor ',' needs quoting, and
+ * files written before keep reading. */
 static int valid_name_char(char c, int mul)
 {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-           (mul && ((c >= 'A' && c <= 'Z') || c == '.' || c == '-' || c == '+' || c == ':'));
+           (mul && ((c >= 'A' && c <= 'Z') || c == '.' || c == '-' || c == '+' || c == ':' ||
+                    c == '=' || c == ','));
 }
 
 /* Parse key text s[0..n) into k. where: "file:line: " or "" for messages. */
