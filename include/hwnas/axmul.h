@@ -101,7 +101,9 @@ HWNAS_API int hwnas_axmul_new_table(hwnas_axmul **out, struct hwnas_context *ctx
  * metadata, doc/formats/axmul.md), or NULL / "auto" (text when the data
  * starts with the text header, else bin). A binary table is named after
  * the file (its base name without directory and extension, characters
- * outside [A-Za-z0-9_.+-] replaced by '_'), its source is the path.
+ * outside [A-Za-z0-9_.+-] replaced by '_'; a base name longer than 63
+ * characters keeps its first 54 and ends in '-' and 8 hex digits of a
+ * hash of the whole, so two long names stay two), its source is the path.
  * Errors: HWNAS_EINVAL (NULL argument, unknown format), HWNAS_ENOTFOUND /
  * HWNAS_EIO (the file), HWNAS_EFORMAT (wrong size, bad header, impossible
  * content: the message names the file and the line and column),

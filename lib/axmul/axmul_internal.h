@@ -55,7 +55,9 @@ int hwnas__axmul_is_builtin_name(const char *name);
 
 /* The name a binary table gets from its path or origin: the base name
  * without directory and extensions (.bin, .gz, .axmul), characters outside
- * the name alphabet replaced by '_', cut to 63; "table" if nothing is left.
+ * the name alphabet replaced by '_'; "table" if nothing is left. A name
+ * longer than 63 characters keeps its first 54 and ends in '-' and 8 hex
+ * digits of a hash of the whole base name, so long names stay distinct.
  * out has room for HWNAS__AXMUL_NAME_MAX + 1 bytes. */
 void hwnas__axmul_name_from_path(char *out, const char *path);
 

@@ -28,13 +28,23 @@ void hwnas__axmul_name_from_path(char *out, const char *path)
             }
         }
     }
+    /* A longer name keeps its start and ends in '-' and a hash of the
+     * whole: cut at 63, two long names alike at the start were one name. */
+    size_t keep = n;
     if (n > HWNAS__AXMUL_NAME_MAX)
-        n = HWNAS__AXMUL_NAME_MAX;
-    for (size_t i = 0; i < n; i++) {
+        keep = HWNAS__AXMUL_NAME_MAX - 9;
+    for (size_t i = 0; i < keep; i++) {
         char c = base[i];
         int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                  c == '_' || c == '.' || c == '+' || c == '-';
         out[i] = ok ? c : '_';
+    }
+    if (keep < n) {
+        uint32_t h = 2166136261u; /* FNV-1a of the name's bytes */
+        for (size_t i = 0; i < n; i++)
+            h = (h ^ (uint8_t)base[i]) * 16777619u;
+        snprintf(out + keep, 10, "-%08x", (unsigned)h);
+        n = HWNAS__AXMUL_NAME_MAX;
     }
     out[n] = 0;
     if (n == 0)

@@ -67,6 +67,30 @@ static void test_bin_roundtrip(void **state)
     assert_non_null(strstr(hwnas_error_last(), "odd.bin"));
     assert_int_equal(hwnas_axmul_read(&r, ctx, data, len, "png", NULL), HWNAS_EINVAL);
     assert_non_null(strstr(hwnas_error_last(), "'png'"));
+    /* Names from long file names: up to 63 characters whole, longer ones
+     * their start and a hash of the whole (once cut at 63: one name). */
+    char path[2][200], want[64];
+    for (int i = 0; i < 2; i++) {
+        memset(path[i], 'x', 150);
+        path[i][0] = '/', path[i][148] = (char)('a' + i);
+        strcpy(path[i] + 150, ".bin.gz");
+        assert_int_equal(hwnas_axmul_read(&r, ctx, data, len, "bin", path[i]), HWNAS_OK);
+        const char *name = hwnas_axmul_name(r);
+        assert_int_equal(strlen(name), 63);
+        assert_memory_equal(name, path[i] + 1, 54);
+        assert_int_equal(name[54], '-');
+        if (i == 0)
+            strcpy(want, name);
+        else
+            assert_string_not_equal(want, name);
+        hwnas_axmul_free(r);
+    }
+    memset(path[0], 'y', 63);
+    strcpy(path[0] + 63, ".bin");
+    assert_int_equal(hwnas_axmul_read(&r, ctx, data, len, "bin", path[0]), HWNAS_OK);
+    path[0][63] = 0;
+    assert_string_equal(hwnas_axmul_name(r), path[0]);
+    hwnas_axmul_free(r);
     /* A signed multiplier needs bin-signed, and the other way round. */
     void *none = NULL;
     assert_int_equal(hwnas_axmul_write(m, "bin-signed", &none, &len), HWNAS_EINVAL);
