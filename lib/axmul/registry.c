@@ -206,7 +206,10 @@ static int apply_params(const hwnas_context *ctx, const char *path, hwnas_axmul 
     if (rc != HWNAS_OK)
         return rc;
     double *pw = hwnas__malloc(ctx, (2 * n + 1) * sizeof *pw);
-    if (!pw) {
+    long *row_line = hwnas__malloc(ctx, (n + 1) * sizeof *row_line); /* for messages */
+    if (!pw || !row_line) {
+        hwnas__free(ctx, pw);
+        hwnas__free(ctx, row_line);
         hwnas__free(ctx, data);
         return HWNAS_ENOMEM;
     }
@@ -265,6 +268,7 @@ static int apply_params(const hwnas_context *ctx, const char *path, hwnas_axmul 
             if (is_bin[i] && strcmp(loaded[i]->name, f[col_name]) == 0) {
                 pw[i] = pv;
                 ar[i] = av;
+                row_line[i] = lineno;
                 if (!loaded[i]->is_signed && loaded[i]->metrics[HWNAS_AXMUL_EP] == 0) {
                     ref_power = pv;
                     ref_area = av;
@@ -274,11 +278,21 @@ static int apply_params(const hwnas_context *ctx, const char *path, hwnas_axmul 
     if (rc == HWNAS_OK && col_name < 0)
         rc = hwnas__error(HWNAS_EFORMAT, "%s: empty; expected a header line", path);
     if (rc == HWNAS_OK && ref_power > 0 && ref_area > 0)
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n && rc == HWNAS_OK; i++)
             if (!isnan(pw[i])) {
-                loaded[i]->power = pw[i] / ref_power;
-                loaded[i]->area = ar[i] / ref_area;
+                /* relative figures must be finite: 1 mW over a reference
+                 * of 1e-310 mW is not */
+                double rp = pw[i] / ref_power, ra = ar[i] / ref_area;
+                if (!isfinite(rp) || !isfinite(ra))
+                    rc = hwnas__error(HWNAS_EFORMAT,
+                                      "%s:%ld: power_mw %g and area_um2 %g of '%s' relative to "
+                                      "the exact multiplier's %g and %g are not finite",
+                                      path, row_line[i], pw[i], ar[i], loaded[i]->name,
+                                      ref_power, ref_area);
+                else
+                    loaded[i]->power = rp, loaded[i]->area = ra;
             }
+    hwnas__free(ctx, row_line);
     hwnas__free(ctx, pw);
     hwnas__free(ctx, data);
     return rc;

@@ -146,6 +146,14 @@ static void test_load_dir(void **state)
     write_file(dir, "params.csv", "name,power_mw,area_um2\nref,0.4,800\nd3,abc,1\n");
     assert_int_equal(hwnas_axmul_registry_load_dir(reg, dir, NULL), HWNAS_EFORMAT);
     assert_non_null(strstr(hwnas_error_last(), "params.csv:3:"));
+    /* figures relative to a reference of almost nothing are not finite */
+    write_file(dir, "params.csv", "name,power_mw,area_um2\nref,1e-310,800\nd3,1e300,1\n");
+    assert_int_equal(hwnas_axmul_registry_load_dir(reg, dir, NULL), HWNAS_EFORMAT);
+    assert_non_null(strstr(hwnas_error_last(), "params.csv:3: power_mw 1e+300"));
+    assert_non_null(strstr(hwnas_error_last(), "of 'd3' relative to the exact"));
+    write_file(dir, "params.csv", "name,power_mw,area_um2\nref,inf,800\nd3,nan,1\n");
+    assert_int_equal(hwnas_axmul_registry_load_dir(reg, dir, NULL), HWNAS_EFORMAT);
+    assert_non_null(strstr(hwnas_error_last(), "params.csv:2:"));
     write_file(dir, "params.csv", "name,power\nref,0.4\n");
     assert_int_equal(hwnas_axmul_registry_load_dir(reg, dir, NULL), HWNAS_EFORMAT);
     assert_non_null(strstr(hwnas_error_last(), "params.csv:1:"));
