@@ -35,6 +35,8 @@ const hwnas__kind hwnas__estimator_table_kind = {
     &hwnas__estimator_table_impl,
 };
 
+/* 1: a finite number in *out; -1: a number, but NaN, infinite or beyond
+ * a double (a benchmark's "nan" or "inf" is not a measurement); 0: text. */
 static int parse_number(const char *s, double *out)
 {
     char *end;
@@ -42,9 +44,11 @@ static int parse_number(const char *s, double *out)
     double x = strtod(s, &end);
     while (*end == ' ')
         end++;
-    if (end == s || *end || errno == ERANGE)
+    if (end == s || *end)
         return 0;
-    *out = x;
+    if (!isfinite(x) || (errno == ERANGE && x != 0))
+        return -1;
+    *out = x == 0 ? 0.0 : x; /* an underflow (1e-400) is 0 */
     return 1;
 }
 
@@ -105,7 +109,7 @@ static int choose_metrics(hwnas_estimator *e, const hwnas__csv *t, int64_t key_c
             double x;
             int numeric = t->n_rows > 0;
             for (size_t r = 0; r < t->n_rows && numeric; r++)
-                numeric = parse_number(t->cells[r * t->n_cols + c], &x);
+                numeric = parse_number(t->cells[r * t->n_cols + c], &x) != 0;
             if (!numeric)
                 continue;
             /* the header's whole length: two long headers alike at the
@@ -241,9 +245,11 @@ static int table_build(hwnas_estimator *e, hwnas__csv *t, hwnas__csv *index)
     for (size_t r = 0; rc == HWNAS_OK && r < t->n_rows; r++)
         for (size_t m = 0; rc == HWNAS_OK && m < e->n_metrics; m++) {
             const char *cell = t->cells[r * t->n_cols + (size_t)cols[m]];
-            if (!parse_number(cell, &s->values[r * e->n_metrics + m]))
-                rc = hwnas__error(HWNAS_EFORMAT, "%s:%zu: column '%s' = '%s' is not a number",
-                                  file, t->line[r], t->header[cols[m]], cell);
+            int got = parse_number(cell, &s->values[r * e->n_metrics + m]);
+            if (got != 1)
+                rc = hwnas__error(HWNAS_EFORMAT, "%s:%zu: column '%s' = '%s' is not a %snumber",
+                                  file, t->line[r], t->header[cols[m]], cell,
+                                  got < 0 ? "finite " : "");
         }
     if (rc == HWNAS_OK)
         rc = row_keys(e, t, key_col, index, index_col, s);

@@ -167,6 +167,14 @@ static void test_table_errors(void **state)
     expect_table_error("k,v\na,1\nb\n", "key=k", HWNAS_EFORMAT, "bad.csv:3: 1 fields");
     expect_table_error("k,v\na,1\nb,x\n", "key=k;metrics=v:v", HWNAS_EFORMAT,
                        "bad.csv:3: column 'v' = 'x' is not a number");
+    /* non-finite figures are refused, found by the column as every number is */
+    expect_table_error("k,v\na,1\nb,nan\n", "key=k", HWNAS_EFORMAT,
+                       "bad.csv:3: column 'v' = 'nan' is not a finite number");
+    expect_table_error("k,v\na,-inf\n", "key=k;metrics=v:v", HWNAS_EFORMAT,
+                       "bad.csv:2: column 'v' = '-inf' is not a finite number");
+    expect_table_error("k,v\na,1e999\n", "key=k", HWNAS_EFORMAT,
+                       "bad.csv:2: column 'v' = '1e999' is not a finite number");
+    expect_table_error("k,v\na,1,\n", "key=k", HWNAS_EFORMAT, "bad.csv:2:");
     expect_table_error("k,v\na,1\na,2\n", "key=k", HWNAS_EFORMAT, "key 'a' appears twice");
     expect_table_error("k,v\n\"a,1\n", "key=k", HWNAS_EFORMAT, "unterminated quoted field");
     expect_table_error("k,v\na,1\n", "key=kk", HWNAS_ENOTFOUND, "no key column 'kk'");
