@@ -281,6 +281,16 @@ int hwnas__options_new_kind(hwnas_options **out, hwnas_context *ctx, const hwnas
     }
     for (size_t i = 0; i < n; i++) {
         const hwnas__option_spec *s = &kind->options[i];
+        /* A plugin's table is not ours: a NaN or inverted range would let
+         * every value through (and a NaN bound was converted to an
+         * integer for its text). */
+        if ((s->type == HWNAS_OPTION_INT || s->type == HWNAS_OPTION_FLOAT) &&
+            !(s->min <= s->max)) {
+            hwnas_options_free(o);
+            return hwnas__error(HWNAS_EINTERNAL, "option '%s' of %s has the range [%g, %g]: "
+                                "expected numbers with min <= max", s->name, kind->name,
+                                s->min, s->max);
+        }
         int rc = value_parse(o, s, s->def, &o->values[i]);
         if (rc != HWNAS_OK) {
             hwnas_options_free(o);

@@ -1,4 +1,5 @@
 /* Named options: parsing, types, ranges, errors, formatting, kinds. */
+#include <math.h>
 #include <string.h>
 
 #include "core_tests.h"
@@ -129,6 +130,20 @@ static void test_errors_name_the_input(void **state)
     assert_int_equal(hwnas_options_set(o, "crossover", "1.5"), HWNAS_EINVAL);
     assert_non_null(strstr(hwnas_error_last(), "[0, 1]"));
     assert_int_equal(hwnas_options_set(o, "crossover", "nan"), HWNAS_EINVAL);
+    assert_string_equal(hwnas_error_last(),
+                        "option 'crossover' of strategy:demo expects a finite number, got 'nan'");
+    static const char *const bad_floats[] = {"-nan", "inf", "-Infinity", "1e400", "0.5x",
+                                             "0.5 0.1", "--1", "."};
+    for (size_t i = 0; i < sizeof bad_floats / sizeof *bad_floats; i++) {
+        assert_int_equal(hwnas_options_set(o, "crossover", bad_floats[i]), HWNAS_EINVAL);
+        assert_non_null(strstr(hwnas_error_last(), "option 'crossover' of strategy:demo"));
+    }
+    static const char *const bad_ints[] = {"1e3", "0x10", "5.0", "9223372036854775808",
+                                           "-9223372036854775809", "12abc", "", "-"};
+    for (size_t i = 0; i < sizeof bad_ints / sizeof *bad_ints; i++) {
+        assert_int_equal(hwnas_options_set(o, "population", bad_ints[i]), HWNAS_EINVAL);
+        assert_non_null(strstr(hwnas_error_last(), "option 'population' of strategy:demo"));
+    }
     assert_int_equal(hwnas_options_set(o, "crossover", ""), HWNAS_EINVAL);
     assert_int_equal(hwnas_options_set(o, "schedule", "linear"), HWNAS_EINVAL);
     assert_string_equal(hwnas_error_last(),
@@ -144,6 +159,27 @@ static void test_errors_name_the_input(void **state)
     assert_string_equal(hwnas_options_value(o, 0), "40");
     assert_string_equal(hwnas_options_value(o, 1), "0.9");
     hwnas_options_free(o);
+}
+
+/* A kind's table with a NaN or inverted range is refused when options
+ * are made (a plugin's table comes from outside). */
+static void test_bad_ranges(void **state)
+{
+    (void)state;
+    static const hwnas__option_spec nan_spec[] = {
+        {"n", HWNAS_OPTION_INT, "1", NAN, 10, NULL, "an int"},
+    };
+    static const hwnas__option_spec inverted[] = {
+        {"x", HWNAS_OPTION_FLOAT, "1", 2, 1, NULL, "a float"},
+    };
+    static const hwnas__kind k1 = {"plugin:nan", nan_spec, 1, NULL};
+    static const hwnas__kind k2 = {"plugin:inverted", inverted, 1, NULL};
+    hwnas_options *o = (hwnas_options *)0x1;
+    assert_int_equal(hwnas__options_new_kind(&o, ctx, &k1, NULL), HWNAS_EINTERNAL);
+    assert_null(o);
+    assert_non_null(strstr(hwnas_error_last(), "option 'n' of plugin:nan has the range [nan"));
+    assert_int_equal(hwnas__options_new_kind(&o, ctx, &k2, NULL), HWNAS_EINTERNAL);
+    assert_non_null(strstr(hwnas_error_last(), "[2, 1]"));
 }
 
 static void test_parse_syntax_errors_are_atomic(void **state)
@@ -258,6 +294,7 @@ int run_options_tests(void)
         cmocka_unit_test(test_parse_types),
         cmocka_unit_test(test_bool_spellings),
         cmocka_unit_test(test_errors_name_the_input),
+        cmocka_unit_test(test_bad_ranges),
         cmocka_unit_test(test_parse_syntax_errors_are_atomic),
         cmocka_unit_test(test_quotes_and_escapes),
         cmocka_unit_test(test_format_round_trip),
