@@ -26,6 +26,11 @@ expect() { # expect STATUS PATTERN -- ARGS...
     pass=$((pass + 1))
 }
 
+check() { # check DESCRIPTION COMMAND...: a shell condition that must hold
+    what=$1; shift
+    if "$@"; then pass=$((pass + 1)); else echo "FAIL: $what"; failures=$((failures + 1)); fi
+}
+
 expect 0 '^hwnas 0\.1\.0 (libhwnas 0\.1\.0)$' -- --version
 expect 0 'usage: hwnas' -- --help
 expect 0 'describe' -- help
@@ -49,6 +54,20 @@ expect 0 'selfcheck passed' -- --threads 1 --seed 5 selfcheck
 expect 0 '1.92M (1919872)' -- estimate "$src/examples/nets/fmnist_ref.net"
 expect 0 '"macs": *1919872' -- estimate --json "$src/examples/nets/fmnist_ref.net"
 expect 1 'nope.net' -- estimate "$src/nope.net"
+# JSON is valid UTF-8 whatever bytes a path holds (issue 24, item 7): bytes
+# 0xff 0xfe, a quote, a backslash and a control character in the name
+odd=$HWNAS_AXMUL_DIR/$(printf 'a\377\376"b\\\001\342\202\254')
+cp "$src/examples/nets/fmnist_ref.net" "$odd.net"
+if command -v python3 >/dev/null; then
+    json_ok() { # json_ok ARGS...: the command's stdout is strict UTF-8 JSON
+        "$hwnas" "$@" | python3 -c '
+import json, sys
+d = json.loads(sys.stdin.buffer.read().decode("utf-8", "strict"))
+assert d["file"].endswith("a\ufffd\ufffd\"b\\\x01\u20ac.net"), repr(d["file"])'
+    }
+    check "estimate --json of a path with bytes that are not UTF-8 is valid JSON" \
+        json_ok estimate --json "$odd.net"
+fi
 # axmul: list built-ins, show one, export and import a table
 expect 0 'drum:k=4' -- axmul list
 expect 0 'wcre *0.265625' -- axmul show drum:k=4
@@ -83,10 +102,6 @@ expect 1 "metric 'accuracy_q'" -- search --space cell --estimator cost --budget 
 # a results directory is never lost (issue 24): one search per directory,
 # report never writes, damage is an error naming file and line, salvage
 # keeps the original, --out "" is refused, a failed output is a failure
-check() { # check DESCRIPTION COMMAND...: a shell condition that must hold
-    what=$1; shift
-    if "$@"; then pass=$((pass + 1)); else echo "FAIL: $what"; failures=$((failures + 1)); fi
-}
 expect 2 'needs a directory name' -- search --out ""
 expect 1 "already holds a search" -- search --space cell --space-options "channels=4;cells=1" \
     --strategy ea --estimator cost --objectives macs:min --budget 2 --out "$sdir"

@@ -2,6 +2,8 @@
 #ifndef HWNAS_CLI_H
 #define HWNAS_CLI_H
 
+#include <stdio.h>
+
 #include <hwnas/hwnas.h>
 
 /* Exit statuses: 0 success, 1 the work failed, 2 usage error. */
@@ -41,6 +43,12 @@ int cli_estimate_accel(hwnas_context *ctx, const cli_estimate_args *a);
 int cli_accel_svg(const char *path, const hwnas_accel *accel, const hwnas_accel_result *result,
                   const char *title);
 
+
+/* Write s as a JSON string (quotes included) to f: '"', '\\' and control
+ * characters escaped, every byte that is not part of well-formed UTF-8
+ * written as \ufffd, so the output is valid UTF-8 JSON whatever s holds.
+ * Every command that prints JSON writes its strings through this. */
+void cli_json_string(FILE *f, const char *s);
 
 /* Print "hwnas: <what>: <hwnas_error_last()>" to stderr; returns CLI_FAIL. */
 int cli_fail(const char *what, int code);

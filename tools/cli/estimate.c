@@ -39,32 +39,20 @@ static void shape(char *buf, size_t size, const hwnas_net *net, size_t i)
         snprintf(buf, size, "%lldx%lldx%lld", (long long)d[1], (long long)d[2], (long long)d[3]);
 }
 
-static void json_string(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            putchar('\\');
-        if ((unsigned char)*s < 0x20)
-            printf("\\u%04x", *s);
-        else
-            putchar(*s);
-    }
-    putchar('"');
-}
-
 static void print_json(const hwnas_net *net, const char *path)
 {
     size_t n = hwnas_net_node_count(net);
     printf("{\"file\": ");
-    json_string(path);
+    cli_json_string(stdout, path);
     printf(", \"nodes\": [");
     for (size_t i = 0; i < n; i++) {
         int64_t d[4];
         int rank = hwnas_net_node_shape(net, i, d);
         printf("%s\n  {\"index\": %zu, \"name\": ", i ? "," : "", i);
-        json_string(hwnas_net_node_name(net, i));
-        printf(", \"op\": \"%s\", \"inputs\": [", hwnas_net_node_op(net, i));
+        cli_json_string(stdout, hwnas_net_node_name(net, i));
+        printf(", \"op\": ");
+        cli_json_string(stdout, hwnas_net_node_op(net, i));
+        printf(", \"inputs\": [");
         for (size_t j = 0; j < hwnas_net_node_input_count(net, i); j++)
             printf("%s%lld", j ? ", " : "", (long long)hwnas_net_node_input(net, i, j));
         printf("], \"shape\": [");
@@ -74,7 +62,7 @@ static void print_json(const hwnas_net *net, const char *path)
         const char *mul = hwnas_net_node_multiplier(net, i);
         if (mul) {
             printf(", \"multiplier\": ");
-            json_string(mul);
+            cli_json_string(stdout, mul);
             printf(", \"bits\": %d", (int)hwnas_net_node_bits(net, i));
         }
         printf(", \"macs\": %llu, \"params\": %llu, \"weight_bytes\": %llu, \"activations\": %llu}",
