@@ -147,7 +147,8 @@ check "a quoted --out does not change the budget" \
     [ "$(grep -c '^[0-9]' "$sdir/q\";evaluations=\"5/journal.tsv")" -eq 3 ]
 # options said once: a resume keeps its configuration; --nets 0 builds nothing
 expect 2 'cannot be changed on --resume' -- search --resume "$sdir" --space macro
-expect 2 "expected a whole number from 1" -- latency-lut build --nets 0 --out "$sdir/x.lut"
+expect 2 "\-\-nets needs a whole number from 1 to 100000, not '0'" -- latency-lut build \
+    --nets 0 --out "$sdir/x.lut"
 # --plugin with a bare name: the file in the current directory
 if [ -f "$PWD/tests/plugin/roofline.so" ]; then
     ( cd tests/plugin && expect_in_dir=1 "$hwnas_abs" --plugin roofline.so describe roofline \
@@ -167,8 +168,36 @@ check "axmul export to /dev/stdout writes into the pipe" \
 # train: errors name the file
 expect 1 'nope.net' -- train "$src/nope.net"
 expect 2 'usage: hwnas train' -- train
-expect 2 "unexpected '--finetune-q'" -- train x.net --finetune-q none
-expect 2 "unexpected '--validation'" -- train x.net --validation 1.5
+# numbers on the command line: whole text, in range, errors naming the option
+expect 2 "\-\-finetune-q needs a whole number from 1 to 100000, not 'none'" -- train x.net \
+    --finetune-q none
+expect 2 "\-\-validation needs a finite number in (0, 1), not '1.5'" -- train x.net \
+    --validation 1.5
+expect 2 "\-\-validation needs a finite number in (0, 1), not 'nan'" -- train x.net \
+    --validation nan
+expect 2 "option 'batch' of model = -1 is out of range" -- train x.net --batch -1
+expect 2 "option 'seed' of model expects an integer, got 'abc'" -- train x.net --seed abc
+expect 2 "option 'epochs' of model expects an integer, got '1e3'" -- train x.net --epochs 1e3
+expect 2 "option 'lr' of model expects a finite number, got 'inf'" -- train x.net --lr inf
+# a ';' in a value is part of the value, never another option
+expect 2 "option 'lr' of model expects a finite number, got '0.1;epochs=5'" -- train x.net \
+    --lr "0.1;epochs=5"
+expect 2 "option 'threads' of context = -1 is out of range" -- --threads -1 describe context
+expect 2 "option 'seed' of context expects an integer, got 'abc'" -- --seed abc describe context
+expect 1 "option 'evaluations' of search expects an integer, got '1e99'" -- search \
+    --budget 1e99 --out "$HWNAS_AXMUL_DIR/b"
+expect 2 "\-\-warmup needs a whole number from 0 to 100000, not '-1'" -- latency-lut build \
+    --warmup -1 --out "$HWNAS_AXMUL_DIR/x.lut"
+expect 2 "\-\-seed needs a whole number from 0 to 2147483647, not '99999999999'" -- \
+    latency-lut validate --lut x.lut --seed 99999999999
+expect 2 "\-\-train-subset needs a whole number from 0 to 1000000000, not ''" -- axmul \
+    evaluate x.net --train-subset ""
+expect 2 "\-\-epochs needs a whole number from 1 to 100000, not '2.5'" -- axmul evaluate \
+    x.net --epochs 2.5
+expect 2 "\-\-power-mw needs a finite number in \[0, 1e+09\], not 'inf'" -- axmul import \
+    x.bin --power-mw inf
+expect 2 "\-\-area needs a finite number in \[0, 1e+09\], not '-1'" -- axmul import x.bin \
+    --area -1
 
 # latency-lut: build a LUT from a few small nets, validate it on others
 lut=$HWNAS_AXMUL_DIR/cell.lut

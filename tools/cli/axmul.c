@@ -154,15 +154,11 @@ static int cmd_show(hwnas_context *ctx, hwnas_axmul_registry *reg, const char *n
     return CLI_OK;
 }
 
+/* Power and area: finite, >= 0, and at most 1e9 (in mW, um^2 or relative
+ * to the exact multiplier), so that the conversions below stay finite. */
 static int number(const char *flag, const char *s, double *out)
 {
-    char *end;
-    *out = strtod(s, &end);
-    if (end == s || *end || !(*out >= 0)) {
-        fprintf(stderr, "hwnas axmul: %s needs a number >= 0, not '%s'\n", flag, s);
-        return 0;
-    }
-    return 1;
+    return cli_parse_real("axmul import", flag, s, 0, 1e9, 0, 0, out);
 }
 
 static int cmd_import(hwnas_context *ctx, hwnas_axmul_registry *reg, const char *dir, int argc,

@@ -10,7 +10,7 @@
 
 #include "cli.h"
 
-/* Room for "split=test;dir=" and --data. */
+/* Room for split="test";dir="..." with --data, every character escaped. */
 #define DATA_OPTIONS_MAX 1200
 
 typedef struct eval_row {
@@ -195,15 +195,13 @@ static int parse_args(eval_args *a, int argc, char **argv)
             a->svg = argv[++i];
         } else if ((strcmp(s, "--epochs") == 0 || strcmp(s, "--train-subset") == 0 ||
                     strcmp(s, "--test-subset") == 0) && has) {
-            char *end;
-            long v = strtol(argv[i + 1], &end, 10);
-            if (*end || v < 0 || (v == 0 && strcmp(s, "--epochs") == 0)) {
-                fprintf(stderr, "hwnas axmul evaluate: bad value '%s' for %s\n", argv[i + 1], s);
+            long long v;
+            if (!cli_parse_int("axmul evaluate", s, argv[i + 1], strcmp(s, "--epochs") == 0,
+                               strcmp(s, "--epochs") == 0 ? 100000 : 1000000000, &v))
                 return 2;
-            }
             *(strcmp(s, "--epochs") == 0 ? &a->epochs
               : strcmp(s, "--train-subset") == 0 ? &a->train_subset
-                                                  : &a->test_subset) = v;
+                                                  : &a->test_subset) = (long)v;
             i++;
         } else if (s[0] != '-' && !a->net) {
             a->net = s;
@@ -218,9 +216,9 @@ static int parse_args(eval_args *a, int argc, char **argv)
     }
     /* the data options are built in DATA_OPTIONS_MAX bytes: a cut path
      * would name another directory */
-    if (a->data && strlen(a->data) + 20 >= DATA_OPTIONS_MAX) {
+    if (a->data && strlen(a->data) > (DATA_OPTIONS_MAX - 32) / 2) {
         fprintf(stderr, "hwnas axmul evaluate: --data is longer than %d bytes\n",
-                DATA_OPTIONS_MAX - 21);
+                (DATA_OPTIONS_MAX - 32) / 2);
         return 2;
     }
     return 0;
@@ -233,9 +231,17 @@ static int load_data(hwnas_context *ctx, const eval_args *a, hwnas_dataset **tra
 {
     char opts[DATA_OPTIONS_MAX];
     hwnas_dataset *all = NULL, *all_test = NULL;
-    snprintf(opts, sizeof opts, "%s%s", a->data ? "dir=" : "", a->data ? a->data : "");
+    /* dir quoted: a ';' in the path cannot choose the split (each
+     * character escaped at most once: parse_args bounded the length) */
+    size_t used = 0;
+    opts[0] = '\0';
+    if (a->data)
+        cli_options_put(opts, sizeof opts, &used, "dir", a->data);
     int rc = hwnas_dataset_load(&all, ctx, "fashion-mnist", opts);
-    snprintf(opts, sizeof opts, "split=test%s%s", a->data ? ";dir=" : "", a->data ? a->data : "");
+    used = 0;
+    cli_options_put(opts, sizeof opts, &used, "split", "test");
+    if (a->data)
+        cli_options_put(opts, sizeof opts, &used, "dir", a->data);
     if (rc == HWNAS_OK)
         rc = hwnas_dataset_load(&all_test, ctx, "fashion-mnist", opts);
     double mean[64], std[64];

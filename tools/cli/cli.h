@@ -50,6 +50,23 @@ int cli_accel_svg(const char *path, const hwnas_accel *accel, const hwnas_accel_
  * Every command that prints JSON writes its strings through this. */
 void cli_json_string(FILE *f, const char *s);
 
+/* A whole number in [lo, hi] from all of s (no blanks, no trailing text,
+ * nothing beyond long long): 1 and *out; else 0 after "hwnas CMD: OPT
+ * needs a whole number from LO to HI, not 'S'" on stderr. */
+int cli_parse_int(const char *cmd, const char *opt, const char *s, long long lo, long long hi,
+                  long long *out);
+
+/* A finite number from all of s in [lo, hi] (or above lo with open_low,
+ * below hi with open_high): 1 and *out; else 0 after a message naming cmd,
+ * opt, the range and s on stderr. */
+int cli_parse_real(const char *cmd, const char *opt, const char *s, double lo, double hi,
+                   int open_low, int open_high, double *out);
+
+/* Append [;]key="value" to the option text buf[size] at *used, value
+ * quoted and escaped so that no ';' or quote in it sets other options;
+ * 0, or -1 when it does not fit (then buf is as before). */
+int cli_options_put(char *buf, size_t size, size_t *used, const char *key, const char *value);
+
 /* Print "hwnas: <what>: <hwnas_error_last()>" to stderr; returns CLI_FAIL. */
 int cli_fail(const char *what, int code);
 

@@ -43,16 +43,6 @@ static void usage(void)
             "for single-core latency: then the thread's CPU time).\n");
 }
 
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || v < lo || v > hi)
-        return 0;
-    *out = v;
-    return 1;
-}
-
 static int parse_args(lut_args *a, int argc, char **argv, int validate)
 {
     memset(a, 0, sizeof *a);
@@ -68,23 +58,29 @@ static int parse_args(lut_args *a, int argc, char **argv, int validate)
             return 0;
         }
         const char *v = argv[++i];
-        long n;
+        long long n;
+        const char *cmd = validate ? "latency-lut validate" : "latency-lut build";
         if (!strcmp(f, "--space") && a->n_spaces < MAX_SPACES)
             a->spaces[a->n_spaces++] = v;
         else if (!strcmp(f, "--net") && !validate && a->n_nets < MAX_NETS)
             a->nets[a->n_nets++] = v;
-        else if (!strcmp(f, "--nets") && !parse_long(v, 1, 100000, &n)) {
-            fprintf(stderr, "hwnas latency-lut: --nets '%s': expected a whole number from 1 to "
-                            "100000\n", v);
-            return 0;
-        } else if (!strcmp(f, "--nets"))
-            a->count = n;
-        else if (!strcmp(f, "--warmup") && parse_long(v, 0, 100000, &n))
-            a->warmup = n;
-        else if (!strcmp(f, "--repeats") && parse_long(v, 1, 100000, &n))
-            a->repeats = n;
-        else if (!strcmp(f, "--seed") && parse_long(v, 0, 0x7fffffffL, &n))
+        else if (!strcmp(f, "--nets")) {
+            if (!cli_parse_int(cmd, f, v, 1, 100000, &n))
+                return 0;
+            a->count = (long)n;
+        } else if (!strcmp(f, "--warmup")) {
+            if (!cli_parse_int(cmd, f, v, 0, 100000, &n))
+                return 0;
+            a->warmup = (long)n;
+        } else if (!strcmp(f, "--repeats")) {
+            if (!cli_parse_int(cmd, f, v, 1, 100000, &n))
+                return 0;
+            a->repeats = (long)n;
+        } else if (!strcmp(f, "--seed")) {
+            if (!cli_parse_int(cmd, f, v, 0, 0x7fffffffL, &n))
+                return 0;
             a->seed = (unsigned long long)n;
+        }
         else if (!strcmp(f, "--out") && !validate)
             a->out = v;
         else if (!strcmp(f, "--device") && !validate)
@@ -93,8 +89,11 @@ static int parse_args(lut_args *a, int argc, char **argv, int validate)
             a->lut = v;
         else if (!strcmp(f, "--svg") && validate)
             a->svg = v;
-        else if (!strcmp(f, "--unseen") && validate && parse_long(v, 0, 0x7fffffffL, &n))
-            a->unseen = n;
+        else if (!strcmp(f, "--unseen") && validate) {
+            if (!cli_parse_int(cmd, f, v, 0, 0x7fffffffL, &n))
+                return 0;
+            a->unseen = (long)n;
+        }
         else if (!strcmp(f, "--missing") && validate) {
             a->missing = !strcmp(v, "error")         ? HWNAS_LATENCY_LUT_MISSING_ERROR
                          : !strcmp(v, "nearest")     ? HWNAS_LATENCY_LUT_MISSING_NEAREST

@@ -100,21 +100,6 @@ static int finetune_q(hwnas_context *ctx, hwnas_model *model, const hwnas_datase
     return rc;
 }
 
-/* Append "[;]key=value" to the options text at *used; 0, or -1 when it
- * does not fit (then nothing is kept of it, and the caller stops: a cut
- * option text would set other values than the ones given). */
-static int options_put(char *options, size_t size, size_t *used, const char *key,
-                       const char *value)
-{
-    int n = snprintf(options + *used, size - *used, "%s%s=%s", *used ? ";" : "", key, value);
-    if (n < 0 || (size_t)n >= size - *used) {
-        options[*used] = '\0';
-        return -1;
-    }
-    *used += (size_t)n;
-    return 0;
-}
-
 int cli_train(hwnas_context *ctx, int argc, char **argv)
 {
     const char *file = NULL, *save = NULL, *data_dir = NULL, *axmul_dir = NULL;
@@ -141,24 +126,18 @@ int cli_train(hwnas_context *ctx, int argc, char **argv)
                 for (char *c = key; *c; c++)
                     if (*c == '-')
                         *c = '_';
-                if (options_put(options, sizeof options, &used, key, argv[++i]) != 0) {
+                if (cli_options_put(options, sizeof options, &used, key, argv[++i]) != 0) {
                     fprintf(stderr, "hwnas train: the model options are longer than %zu bytes "
                             "(at %s)\n", sizeof options - 1, a);
                     return CLI_USAGE;
                 }
-                if (strcmp(key, "batch") == 0)
-                    batch = atoll(argv[i]);
-                if (strcmp(key, "seed") == 0) /* also the weights' initialisation */
-                    seed = atoll(argv[i]);
-                if (strcmp(key, "epochs") == 0)
-                    epochs = atoll(argv[i]);
                 warmup_given |= strcmp(key, "warmup") == 0;
                 known = 1;
             }
         if (known)
             continue;
         if (strcmp(a, "--augment") == 0) {
-            if (options_put(options, sizeof options, &used, "augment", "1") != 0) {
+            if (cli_options_put(options, sizeof options, &used, "augment", "1") != 0) {
                 fprintf(stderr, "hwnas train: the model options are longer than %zu bytes "
                         "(at --augment)\n", sizeof options - 1);
                 return CLI_USAGE;
@@ -167,12 +146,13 @@ int cli_train(hwnas_context *ctx, int argc, char **argv)
             *(a[2] == 's' ? &save : &data_dir) = argv[++i];
         else if (strcmp(a, "--axmul-dir") == 0 && i + 1 < argc)
             axmul_dir = argv[++i];
-        else if (strcmp(a, "--validation") == 0 && i + 1 < argc &&
-                 (validation = atof(argv[i + 1])) > 0 && validation < 1)
-            i++;
-        else if (strcmp(a, "--finetune-q") == 0 && i + 1 < argc &&
-                 (finetune = atoll(argv[i + 1])) > 0)
-            i++;
+        else if (strcmp(a, "--validation") == 0 && i + 1 < argc) {
+            if (!cli_parse_real("train", a, argv[++i], 0, 1, 1, 1, &validation))
+                return CLI_USAGE;
+        } else if (strcmp(a, "--finetune-q") == 0 && i + 1 < argc) {
+            if (!cli_parse_int("train", a, argv[++i], 1, 100000, &finetune))
+                return CLI_USAGE;
+        }
         else if (a[0] != '-' && !file)
             file = a;
         else {
@@ -196,29 +176,54 @@ int cli_train(hwnas_context *ctx, int argc, char **argv)
         fprintf(stderr, "usage: hwnas train FILE.net [options] (hwnas train --help)\n");
         return CLI_USAGE;
     }
-    if (!warmup_given && epochs >= 10 && options_put(options, sizeof options, &used, "warmup",
+    if (!warmup_given && epochs >= 10 && cli_options_put(options, sizeof options, &used, "warmup",
                                                      "1") != 0) {
         fprintf(stderr, "hwnas train: the model options are longer than %zu bytes\n",
                 sizeof options - 1);
         return CLI_USAGE;
     }
-    char dopts[1200];
-    if (data_dir && strlen(data_dir) + 20 >= sizeof dopts) {
-        fprintf(stderr, "hwnas train: --data is longer than %zu bytes\n", sizeof dopts - 21);
-        return CLI_USAGE;
+    /* Every model option checked now, before minutes of loading, with
+     * the numbers the run and fine-tuning take from it. */
+    {
+        hwnas_options *o = NULL;
+        int64_t v[3];
+        int orc = hwnas_options_new(&o, ctx, "model");
+        if (orc == HWNAS_OK)
+            orc = hwnas_options_parse(o, options);
+        if (orc == HWNAS_OK)
+            orc = hwnas_options_get_int(o, "batch", &v[0]);
+        if (orc == HWNAS_OK)
+            orc = hwnas_options_get_int(o, "seed", &v[1]);
+        if (orc == HWNAS_OK)
+            orc = hwnas_options_get_int(o, "epochs", &v[2]);
+        hwnas_options_free(o);
+        if (orc != HWNAS_OK) {
+            cli_fail("train", orc);
+            return CLI_USAGE;
+        }
+        batch = v[0], seed = v[1], epochs = v[2];
+    }
+    /* the dataset's options: split and dir (quoted: a ';' in the path
+     * cannot choose the split) */
+    char dopts[2][1200];
+    for (int k = 0; k < 2; k++) {
+        size_t du = 0;
+        dopts[k][0] = '\0';
+        if (cli_options_put(dopts[k], sizeof dopts[k], &du, "split", k ? "test" : "train") != 0 ||
+            (data_dir && cli_options_put(dopts[k], sizeof dopts[k], &du, "dir", data_dir) != 0)) {
+            fprintf(stderr, "hwnas train: --data is longer than %zu bytes\n",
+                    sizeof dopts[k] - 30);
+            return CLI_USAGE;
+        }
     }
     hwnas_net *net = NULL;
     hwnas_dataset *train = NULL, *test = NULL, *val = NULL;
     hwnas_model *model = NULL;
     int rc = hwnas_net_load(&net, ctx, file);
-    snprintf(dopts, sizeof dopts, "split=train%s%s", data_dir ? ";dir=" : "",
-             data_dir ? data_dir : "");
     if (rc == HWNAS_OK)
-        rc = hwnas_dataset_load(&train, ctx, "fashion-mnist", dopts);
-    snprintf(dopts, sizeof dopts, "split=test%s%s", data_dir ? ";dir=" : "",
-             data_dir ? data_dir : "");
+        rc = hwnas_dataset_load(&train, ctx, "fashion-mnist", dopts[0]);
     if (rc == HWNAS_OK)
-        rc = hwnas_dataset_load(&test, ctx, "fashion-mnist", dopts);
+        rc = hwnas_dataset_load(&test, ctx, "fashion-mnist", dopts[1]);
     double mean[8], std[8];
     if (rc == HWNAS_OK)
         rc = hwnas_dataset_stats(mean, std, train);
