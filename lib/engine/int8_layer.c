@@ -26,6 +26,11 @@ static void asym_params(float *scale, int32_t *zero, float lo, float hi)
     lo = lo < 0 ? lo : 0;
     hi = hi > 0 ? hi : 0;
     float s = (hi - lo) / 255.0f;
+    /* hi - lo of two finite floats may overflow (a range of -3e38 to
+     * 3e38): then in double, so that -lo / s stays at most 255 (with s = 1
+     * it was out of any integer's range) */
+    if (!isfinite(s))
+        s = (float)(((double)hi - (double)lo) / 255.0);
     if (!(s > 0) || !isfinite(s))
         s = 1.0f;
     *scale = s;
@@ -54,7 +59,9 @@ void hwnas__qlayer_quantise_input(uint8_t *q, const float *x, size_t n, const hw
     float zf = (float)(L->in_zero_code ^ flip);
     for (size_t i = 0; i < n; i++) {
         float v = x[i] * inv + zf;
-        v = v < 0.0f ? 0.0f : v > 255.0f ? 255.0f : v;
+        /* NaN (an activation that overflowed) becomes 0: converting it to
+         * an integer is undefined */
+        v = v > 0.0f ? (v < 255.0f ? v : 255.0f) : 0.0f;
         /* v >= 0: truncation of v + 0.5 rounds half up */
         q[i] = (uint8_t)((uint8_t)(int32_t)(v + 0.5f) ^ flip);
     }

@@ -111,7 +111,7 @@ static void fake_quant_input(float *xhat, const float *x, size_t n, const hwnas_
     float zf = (float)(L->in_zero_code ^ flip);
     for (size_t i = 0; i < n; i++) {
         float v = x[i] * inv + zf;
-        v = v < 0.0f ? 0.0f : v > 255.0f ? 255.0f : v;
+        v = v > 0.0f ? (v < 255.0f ? v : 255.0f) : 0.0f; /* NaN too: to 0 */
         xhat[i] = ((float)(int32_t)(v + 0.5f) - zf) * s;
     }
 }

@@ -292,6 +292,17 @@ static void test_quant_params(void **state)
     assert_int_equal(q[2], 255);
     assert_int_equal(q[3], 0);
     assert_int_equal(q[4], 255);
+    /* a NaN or infinite activation is a code, never an undefined
+     * conversion (UBSan); a range as wide as floats go has finite
+     * parameters */
+    float odd[3] = {NAN, INFINITY, -INFINITY};
+    hwnas__qlayer_quantise_input(q, odd, 3, &L);
+    assert_int_equal(q[0], 0);
+    assert_int_equal(q[1], 255);
+    assert_int_equal(q[2], 0);
+    hwnas__qlayer_set_input_range(&L, -3e38f, 3e38f);
+    assert_true(isfinite(L.in_scale) && L.in_scale > 0);
+    assert_true(L.in_zero >= 127 && L.in_zero <= 128);
     hwnas__qlayer_set_input_range(&L, 0.5f, 2.0f); /* widened to contain 0 */
     assert_true(L.in_min == 0.0f);
     assert_int_equal(L.in_zero, 0);
