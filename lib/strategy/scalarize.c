@@ -145,7 +145,8 @@ int hwnas__scalarizer_load(hwnas__scalarizer *z, hwnas__reader *r)
     for (size_t j = 0; j < z->m; j++) {
         z->lo[j] = hwnas__reader_f64(r);
         z->hi[j] = hwnas__reader_f64(r);
-        if (z->seen > 0 && !(z->lo[j] <= z->hi[j]))
+        if (z->seen > 0 && (!(z->lo[j] <= z->hi[j]) || !isfinite(z->lo[j]) ||
+                            !isfinite(z->hi[j])))
             return hwnas__reader_fail(r);
     }
     return r->failed ? 0 : 1;

@@ -611,12 +611,17 @@ int hwnas__group_load(const hwnas_strategy *s, hwnas__reader *r, hwnas__group *g
         if (g->g[i] >= hwnas_space_gene_cardinality(s->space, i % ng))
             return hwnas__reader_fail(r);
     }
-    for (size_t i = 0; i < n * m; i++)
+    /* tell() keeps objectives and violations finite (a failed candidate
+     * holds DBL_MAX), so a saved state holds nothing else */
+    for (size_t i = 0; i < n * m; i++) {
         g->o[i] = hwnas__reader_f64(r);
+        if (!isfinite(g->o[i]))
+            return hwnas__reader_fail(r);
+    }
     for (size_t i = 0; i < n; i++) {
         g->v[i] = hwnas__reader_f64(r);
         g->f[i] = hwnas__reader_u8(r);
-        if (g->f[i] > 1 || g->v[i] < 0)
+        if (g->f[i] > 1 || !(g->v[i] >= 0) || !isfinite(g->v[i]))
             return hwnas__reader_fail(r);
     }
     return !r->failed;

@@ -555,6 +555,52 @@ static void test_load_errors(void **state)
     hwnas_context_free(ctx);
 }
 
+/* A saved population holds finite objectives only (tell() keeps them so):
+ * an infinite one in a state, checksum made right, is refused. */
+static void test_load_nonfinite_objectives(void **state)
+{
+    (void)state;
+    hwnas_context *ctx = new_ctx();
+    hwnas_space *cell = NULL;
+    assert_int_equal(hwnas_space_new(&cell, ctx, "cell", NULL), HWNAS_OK);
+    static const char *const kinds[] = {"ea", "nsga2"};
+    for (size_t k = 0; k < 2; k++) {
+        hwnas_strategy *s = NULL;
+        assert_int_equal(hwnas_strategy_new(&s, ctx, kinds[k], "population=4;seed=3", cell, 1),
+                         HWNAS_OK);
+        uint32_t g[4 * 6];
+        uint64_t ids[4];
+        size_t n;
+        assert_int_equal(hwnas_strategy_ask(s, 4, g, ids, &n), HWNAS_OK);
+        double o[4] = {1234.5, 1234.5, 1234.5, 1234.5};
+        assert_int_equal(hwnas_strategy_tell(s, n, ids, o, NULL, NULL), HWNAS_OK);
+        uint8_t *buf;
+        size_t len, hits = 0;
+        assert_int_equal(hwnas_strategy_save(s, &buf, &len), HWNAS_OK);
+        uint8_t pattern[8];
+        memcpy(pattern, &o[0], 8);
+        for (size_t i = 0; i + 8 <= len; i++) {
+            if (memcmp(buf + i, pattern, 8) != 0)
+                continue;
+            for (int v = 0; v < 2; v++) {
+                double bad = v ? NAN : INFINITY;
+                memcpy(buf + i, &bad, 8);
+                hwnas__strategy_fix_checksum(buf, len);
+                assert_int_equal(hwnas_strategy_load(s, buf, len), HWNAS_EFORMAT);
+            }
+            memcpy(buf + i, pattern, 8);
+            hits++;
+        }
+        assert_true(hits > 0);
+        hwnas__strategy_fix_checksum(buf, len);
+        assert_int_equal(hwnas_strategy_load(s, buf, len), HWNAS_OK);
+        hwnas_free(buf);
+        hwnas_strategy_free(s);
+    }
+    hwnas_space_free(cell);
+    hwnas_context_free(ctx);
+}
+
 int run_strategy_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -566,6 +612,7 @@ int run_strategy_tests(void)
         cmocka_unit_test(test_constraints),
         cmocka_unit_test(test_progress),
         cmocka_unit_test(test_load_errors),
+        cmocka_unit_test(test_load_nonfinite_objectives),
     };
     return cmocka_run_group_tests_name("strategy", tests, NULL, NULL);
 }
