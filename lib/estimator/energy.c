@@ -131,6 +131,13 @@ static int energy_estimate(hwnas_estimator *e, const hwnas_net *net, const char 
             if (rc != HWNAS_OK)
                 return hwnas__error(rc, "estimator:energy: node %zu ('%s'): %s", i,
                                     hwnas_net_node_name(net, i), hwnas_error_last());
+            /* an imported table without figures: its energy is unknown,
+             * not NaN (which no objective can order) */
+            if (isnan(power))
+                return hwnas__error(HWNAS_EINVAL, "estimator:energy: node %zu ('%s'): "
+                                    "multiplier '%s' has no known power (give it: hwnas axmul "
+                                    "import --power, a 'power' line, or params.csv)",
+                                    i, hwnas_net_node_name(net, i), mul);
         }
         double mul_pj = bits <= 8 ? hw->mul_int8_pj * power : hw->mul_fp32_pj * power;
         double add_pj = bits <= 8 ? hw->add_int32_pj : hw->add_fp32_pj;
@@ -172,6 +179,12 @@ static int energy_estimate(hwnas_estimator *e, const hwnas_net *net, const char 
                   (l_dram * hw->norm_dram + l_gb * hw->norm_gb + l_array * hw->norm_array +
                    l_rf * hw->norm_rf);
     }
+    /* finite figures on finite inputs, but a multiplier's power of 1e300
+     * times 2^60 MACs is not */
+    if (!isfinite(mac_pj + mem_pj))
+        return hwnas__error(HWNAS_EINVAL, "estimator:energy: the energy of this net overflows "
+                            "(%g pJ in MACs, %g pJ in memory): a multiplier's power or the "
+                            "hardware's figures are out of scale", mac_pj, mem_pj);
     values[M_MAC] = mac_pj * 1e-6;
     values[M_MEM] = mem_pj * 1e-6;
     values[M_TOTAL] = values[M_MAC] + values[M_MEM];

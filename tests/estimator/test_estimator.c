@@ -344,6 +344,32 @@ static void test_energy(void **state)
     assert_int_equal(hwnas_net_set_multiplier(cheap, 1, "no_such_multiplier", 8), HWNAS_OK);
     assert_int_not_equal(hwnas_estimator_estimate(reuse, cheap, NULL, 0, c), HWNAS_OK);
     assert_non_null(strstr(hwnas_error_last(), "node 1"));
+    /* an imported table without figures has no energy, and one of absurd
+     * power none that is finite: errors, not NaN or infinity */
+    hwnas_axmul *m = NULL;
+    assert_int_equal(hwnas_axmul_new(&m, ctx, "drum:k=4"), HWNAS_OK);
+    char path[300], opts[400];
+    snprintf(path, sizeof path, "%s/nopower.bin", tmpdir);
+    assert_int_equal(hwnas_axmul_save(m, path, "bin"), HWNAS_OK);
+    assert_int_equal(hwnas_axmul_set_name(m, "huge"), HWNAS_OK);
+    assert_int_equal(hwnas_axmul_set_cost(m, 1e308, 1), HWNAS_OK);
+    snprintf(path, sizeof path, "%s/huge.axmul", tmpdir);
+    assert_int_equal(hwnas_axmul_save(m, path, "text"), HWNAS_OK);
+    hwnas_axmul_free(m);
+    hwnas_estimator *imp = NULL;
+    snprintf(opts, sizeof opts, "axmul_dir=\"%s\"", tmpdir);
+    if (hwnas_estimator_new(&imp, ctx, "energy", opts) != HWNAS_OK)
+        fail_msg("%s", hwnas_error_last());
+    assert_int_equal(hwnas_net_set_multiplier(cheap, 1, "nopower", 8), HWNAS_OK);
+    assert_int_equal(hwnas_estimator_estimate(imp, cheap, NULL, 0, c), HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "multiplier 'nopower' has no known power"));
+    assert_int_equal(hwnas_net_set_multiplier(cheap, 1, "huge", 8), HWNAS_OK);
+    assert_int_equal(hwnas_estimator_estimate(imp, cheap, NULL, 0, c), HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "overflows"));
+    hwnas_estimator_free(imp);
+    remove(path);
+    snprintf(path, sizeof path, "%s/nopower.bin", tmpdir);
+    remove(path);
     hwnas_net_free(alexnet);
     hwnas_net_free(cheap);
     hwnas_net_free(exact8);
