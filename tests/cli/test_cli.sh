@@ -67,6 +67,18 @@ assert d["file"].endswith("a\ufffd\ufffd\"b\\\x01\u20ac.net"), repr(d["file"])'
     }
     check "estimate --json of a path with bytes that are not UTF-8 is valid JSON" \
         json_ok estimate --json "$odd.net"
+    svg_ok() { # svg_ok: the chart of that path is strict UTF-8 XML naming it
+        "$hwnas" estimate --hardware "$src/examples/hardware/eyeriss_45nm_int8.hw" "$odd.net" \
+            --svg "$HWNAS_AXMUL_DIR/odd.svg" >/dev/null &&
+        python3 - "$HWNAS_AXMUL_DIR/odd.svg" <<'EOF'
+import sys, xml.etree.ElementTree as ET
+data = open(sys.argv[1], "rb").read()
+data.decode("utf-8", "strict")
+title = "".join(ET.fromstring(data).itertext())
+assert "a\ufffd\ufffd\"b\\\u20ac.net" in title, title[:300]
+EOF
+    }
+    check "the SVG chart of a path with bytes that are not UTF-8 is valid XML" svg_ok
 fi
 # axmul: list built-ins, show one, export and import a table
 expect 0 'drum:k=4' -- axmul list

@@ -21,27 +21,6 @@ static const char *const palette[] = {
 #define N_PALETTE (sizeof palette / sizeof palette[0])
 #define MAC_COLOUR "#e15759"
 
-/* s escaped, cut after max characters (UTF-8 sequences kept whole). */
-static void xml_text(FILE *f, const char *s, size_t max)
-{
-    size_t n = 0;
-    for (; *s; s++) {
-        if (((unsigned char)*s & 0xc0) != 0x80 && n++ == max)
-            break;
-        switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        default:
-            if ((unsigned char)*s >= 0x20 || *s == '\t')
-                fputc(*s, f);
-        }
-    }
-    if (*s)
-        fputs("...", f);
-}
-
 /* An axis step of 1, 2 or 5 times a power of ten giving about five ticks. */
 static double nice_step(double max)
 {
@@ -99,7 +78,7 @@ static void write_chart(FILE *f, const hwnas_accel *accel, const hwnas_accel_res
             width, height, width, height);
     fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
     fprintf(f, "<text x=\"%.0f\" y=\"22\" font-size=\"15\" text-anchor=\"middle\">", width / 2);
-    xml_text(f, title, 200);
+    cli_xml_text(f, title, 200);
     fprintf(f, "</text>\n<g class=\"legend\">\n");
     for (size_t l = 0; l <= levels; l++) {
         double x = 20 + (double)(l % per_row) * LEGEND_ITEM_W, y = 36 + 20.0 * (double)(l / per_row);
@@ -107,7 +86,7 @@ static void write_chart(FILE *f, const hwnas_accel *accel, const hwnas_accel_res
         fprintf(f, "<rect x=\"%.0f\" y=\"%.0f\" width=\"12\" height=\"12\" fill=\"%s\"/>"
                    "<text x=\"%.0f\" y=\"%.0f\">",
                 x, y, colour, x + 17, y + 10);
-        xml_text(f, l < levels ? hwnas_accel_level_name(accel, l) : "MAC", 18);
+        cli_xml_text(f, l < levels ? hwnas_accel_level_name(accel, l) : "MAC", 18);
         fprintf(f, "</text>\n");
     }
     fprintf(f, "</g>\n");
@@ -139,10 +118,10 @@ static void write_chart(FILE *f, const hwnas_accel *accel, const hwnas_accel_res
         for (size_t l = 0; l <= levels; l++)
             sum += row[l];
         fprintf(f, "<g class=\"bar\"><title>");
-        xml_text(f, name, 200);
+        cli_xml_text(f, name, 200);
         fprintf(f, ": %.6g uJ</title>\n<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", sum,
                 left - 6, y + BAR);
-        xml_text(f, name, NAME_CHARS);
+        cli_xml_text(f, name, NAME_CHARS);
         fprintf(f, "</text>\n");
         for (size_t l = 0; l <= levels; l++) {
             double w = row[l] * scale;
@@ -150,7 +129,7 @@ static void write_chart(FILE *f, const hwnas_accel *accel, const hwnas_accel_res
             fprintf(f, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%d\" fill=\"%s\">"
                        "<title>",
                     x, y + (ROW - BAR) / 2.0, w, BAR, colour);
-            xml_text(f, l < levels ? hwnas_accel_level_name(accel, l) : "MAC", 200);
+            cli_xml_text(f, l < levels ? hwnas_accel_level_name(accel, l) : "MAC", 200);
             fprintf(f, ": %.6g uJ</title></rect>\n", row[l]);
             x += w;
         }

@@ -61,20 +61,6 @@ static size_t mark_front(eval_row *rows, size_t n, eval_row **order)
     return m;
 }
 
-static void svg_escape(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '<')
-            fputs("&lt;", f);
-        else if (*s == '>')
-            fputs("&gt;", f);
-        else if (*s == '&')
-            fputs("&amp;", f);
-        else
-            fputc(*s, f);
-    }
-}
-
 static int write_svg(const char *path, eval_row **order, size_t m, const char *net,
                      double acc_fp32)
 {
@@ -101,7 +87,7 @@ static int write_svg(const char *path, eval_row **order, size_t m, const char *n
     fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
     fprintf(f, "<text x=\"%.0f\" y=\"22\" font-size=\"15\">int8 accuracy against relative "
                "multiplier power: ", L);
-    svg_escape(f, net);
+    cli_xml_text(f, net, 0);
     fprintf(f, "</text>\n");
     for (int k = 0; k <= 5; k++) { /* grid and tick labels */
         double xv = x0 + (x1 - x0) * k / 5, yv = y0 + (y1 - y0) * k / 5;
@@ -139,12 +125,12 @@ static int write_svg(const char *path, eval_row **order, size_t m, const char *n
         const eval_row *r = order[i];
         fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%d\" fill=\"%s\"><title>", PX(r->power),
                 PY(r->acc), r->front ? 5 : 3, r->front ? "#d62728" : "#1f77b4");
-        svg_escape(f, r->name);
+        cli_xml_text(f, r->name, 0);
         fprintf(f, ": %.2f%%, power %.3f</title></circle>\n", 100 * r->acc, r->power);
         if (r->front) {
             fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" fill=\"#d62728\">",
                     PX(r->power) + 6, PY(r->acc) + 12);
-            svg_escape(f, r->name);
+            cli_xml_text(f, r->name, 0);
             fprintf(f, "</text>\n");
         }
     }

@@ -49,6 +49,10 @@ int cli_accel_svg(const char *path, const hwnas_accel *accel, const hwnas_accel_
  * written as \ufffd, so the output is valid UTF-8 JSON whatever s holds.
  * Every command that prints JSON writes its strings through this. */
 void cli_json_string(FILE *f, const char *s);
+/* s as XML character data or attribute text (escaped, not quoted): bytes
+ * that are not UTF-8 become U+FFFD, control characters are dropped; cut
+ * after max characters with "..." (max 0: whole). escape.c */
+void cli_xml_text(FILE *f, const char *s, size_t max);
 
 /* A whole number in [lo, hi] from all of s (no blanks, no trailing text,
  * nothing beyond long long): 1 and *out; else 0 after "hwnas CMD: OPT

@@ -1,6 +1,6 @@
-/* JSON strings for the commands that print JSON: valid UTF-8 whatever
- * bytes the text holds (a path may hold any), so that every JSON parser
- * reads the output. */
+/* Text into JSON strings and SVG (XML) for the commands that print them:
+ * valid UTF-8 whatever bytes the text holds (a path or a name may hold
+ * any), so that every JSON parser and every browser reads the output. */
 #include <stdio.h>
 
 #include "cli.h"
@@ -57,4 +57,29 @@ void cli_json_string(FILE *f, const char *s)
         p += n ? n : 1;
     }
     fputc('"', f);
+}
+
+void cli_xml_text(FILE *f, const char *s, size_t max)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    for (size_t shown = 0; *p; shown++) {
+        if (max && shown == max) {
+            fputs("...", f);
+            return;
+        }
+        size_t n = utf8_sequence(p);
+        switch (*p) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs("&quot;", f); break;
+        default:
+            if (n == 0)
+                fputs("&#xfffd;", f);
+            else if (*p >= 0x20 || *p == '\t')
+                fwrite(p, 1, n, f);
+            /* other control characters are not allowed in XML 1.0 */
+        }
+        p += n ? n : 1;
+    }
 }
