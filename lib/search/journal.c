@@ -78,7 +78,9 @@ int hwnas__config_write(hwnas_search *s)
     hwnas_options *saved = NULL;
     rc = hwnas_options_format(s->options, 0, &opts);
     if (rc == HWNAS_OK)
-        rc = hwnas__options_new_kind(&saved, s->ctx, &hwnas__search_kind, opts);
+        rc = hwnas_options_new(&saved, s->ctx, "search"); /* a copy, by kind name */
+    if (rc == HWNAS_OK)
+        rc = hwnas_options_parse(saved, opts);
     hwnas_free(opts);
     opts = NULL;
     if (rc == HWNAS_OK)
