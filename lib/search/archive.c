@@ -18,6 +18,19 @@ int hwnas__record_fail(const hwnas_search *s, hwnas__record *r, const char *why)
     return r->error ? HWNAS_OK : HWNAS_ENOMEM;
 }
 
+/* Why a candidate fails when an objective is not finite (the name whole;
+ * NULL on ENOMEM). */
+char *hwnas__not_finite(const hwnas_context *ctx, const char *objective, double v)
+{
+    hwnas__strbuf why;
+    hwnas__strbuf_init(&why, ctx);
+    hwnas__strbuf_printf(&why, "objective %s is not finite (%g)", objective, v);
+    if (!why.failed)
+        return why.data;
+    hwnas__strbuf_release(&why);
+    return NULL;
+}
+
 void hwnas__record_release(const hwnas_context *ctx, hwnas__record *r)
 {
     hwnas__free(ctx, r->genes);
@@ -92,11 +105,12 @@ int hwnas__search_score(hwnas_search *s, hwnas__record *r)
             continue;
         }
         if (!isfinite(v)) {
-            char why[160];
-            snprintf(why, sizeof why, "objective %s is not finite (%g)", s->obj[k].name, v);
             hwnas__free(s->ctx, r->obj);
             r->obj = NULL;
-            return hwnas__record_fail(s, r, why);
+            char *why = hwnas__not_finite(s->ctx, s->obj[k].name, v);
+            int rc = why ? hwnas__record_fail(s, r, why) : HWNAS_ENOMEM;
+            hwnas__free(s->ctx, why);
+            return rc;
         }
         r->obj[k] = s->obj[k].sign * v;
     }

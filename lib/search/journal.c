@@ -745,12 +745,11 @@ int hwnas__snapshot_read(hwnas_search *s, const char *path, size_t *covered)
         return rc;
     if (!hwnas__options_int(s->options, OPT_SALVAGE) ||
         hwnas__options_int(s->options, OPT_READ_ONLY)) {
-        char msg[600];
-        snprintf(msg, sizeof msg, "%s", hwnas_error_last());
+        /* hwnas__error formats before it replaces the last message. */
         return hwnas__error(HWNAS_EFORMAT, "%s. The snapshot and the journal are left as they "
                                            "are; resume with salvage=true (--salvage) to set "
                                            "the snapshot aside and replay the journal",
-                            msg);
+                            hwnas_error_last());
     }
     /* Salvage: set the snapshot aside and replay the whole journal from the
      * strategy's start, which asks the same candidates again. */

@@ -95,21 +95,20 @@ static int select_candidates(const hwnas_search *s, size_t **out, size_t *n)
 static int apply(hwnas_search *s, hwnas__record *r, const hwnas__refined *x)
 {
     size_t m = hwnas_estimator_metric_count(s->refine_est);
-    const char *why = x->failed ? x->error : NULL;
-    char buf[160];
-    for (size_t o = 0; !why && o < s->n_obj; o++)
-        for (size_t j = 0; j < m; j++)
-            if (s->refine_map[j] == s->obj[o].metric && !isfinite(x->values[j])) {
-                snprintf(buf, sizeof buf, "objective %s is not finite (%g)", s->obj[o].name,
-                         x->values[j]);
-                why = buf;
-            }
     r->refine_seconds = x->seconds;
-    if (why) {
+    if (x->failed) {
         r->refined = -1;
-        r->refine_error = hwnas__strdup(s->ctx, why && *why ? why : "unknown error");
+        r->refine_error = hwnas__strdup(s->ctx, x->error && *x->error ? x->error
+                                                                     : "unknown error");
         return r->refine_error ? HWNAS_OK : HWNAS_ENOMEM;
     }
+    for (size_t o = 0; o < s->n_obj; o++)
+        for (size_t j = 0; j < m; j++)
+            if (s->refine_map[j] == s->obj[o].metric && !isfinite(x->values[j])) {
+                r->refined = -1;
+                r->refine_error = hwnas__not_finite(s->ctx, s->obj[o].name, x->values[j]);
+                return r->refine_error ? HWNAS_OK : HWNAS_ENOMEM;
+            }
     r->proxy = hwnas__malloc(s->ctx, (s->n_metrics + 1) * sizeof *r->proxy);
     if (!r->proxy)
         return HWNAS_ENOMEM;

@@ -199,6 +199,7 @@ static inline const char *hwnas__search_out(const hwnas_search *s)
 int hwnas__record_new(hwnas_search *s, hwnas__record *r, const uint32_t *genes, uint64_t id,
                       uint64_t eval);
 int hwnas__record_fail(const hwnas_search *s, hwnas__record *r, const char *why);
+char *hwnas__not_finite(const hwnas_context *ctx, const char *objective, double v);
 void hwnas__record_release(const hwnas_context *ctx, hwnas__record *r);
 int hwnas__search_score(hwnas_search *s, hwnas__record *r);
 int hwnas__search_archive(hwnas_search *s, hwnas__record *r);
