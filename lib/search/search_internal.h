@@ -184,7 +184,7 @@ static inline const char *hwnas__search_out(const hwnas_search *s)
  *   front.c     the Pareto front, orders and hypervolume over the archive
  *   out_dir.c   one search per directory: lock, stale temporaries, an
  *               earlier search moved aside, damaged files kept aside
- *   journal.c   the file formats: search.conf, journal.tsv (E and R
+ *   journal.c   the file formats: search.conf, journal.tsv (evaluation and R
  *               records), snapshot.bin
  *   results.c   the results directory's tables and front nets
  *   evaluate.c  the default evaluator: estimation on the context's threads
