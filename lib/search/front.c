@@ -160,7 +160,8 @@ size_t hwnas_search_front(const hwnas_search *s, size_t *indices, size_t cap)
     size_t *idx, n;
     if (hwnas__search_front_all(s, &idx, &n) != HWNAS_OK)
         return 0;
-    memcpy(indices, idx, (n < cap ? n : cap) * sizeof *idx);
+    if (cap) /* indices may be NULL when cap is 0: the size alone */
+        memcpy(indices, idx, (n < cap ? n : cap) * sizeof *idx);
     hwnas__free(s->ctx, idx);
     return n;
 }

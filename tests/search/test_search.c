@@ -96,6 +96,7 @@ static void test_run_front_and_cache(void **state)
     assert_int_equal(hwnas_search_metric_count(s), 7);
     size_t front[64];
     size_t nf = hwnas_search_front(s, front, 64);
+    assert_int_equal(hwnas_search_front(s, NULL, 0), nf); /* the size alone */
     assert_true(nf >= 1 && nf <= 60);
     /* Every front member is feasible and nothing in the archive dominates it. */
     for (size_t a = 0; a < nf; a++) {
