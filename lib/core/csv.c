@@ -56,8 +56,10 @@ static int csv_field(const hwnas_context *ctx, const char *name, size_t line, co
         p++;
     if (!sb.data)
         hwnas__strbuf_append(&sb, "", 0);
-    if (sb.failed)
+    if (sb.failed) {
+        hwnas__strbuf_release(&sb); /* what the earlier appends hold */
         return HWNAS_ENOMEM;
+    }
     *out = sb.data;
     *pp = p;
     return HWNAS_OK;

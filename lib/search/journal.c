@@ -1,15 +1,14 @@
 /*
- * Nothing lost: the configuration, the journal of evaluations, snapshots
- * of the strategy, and resuming from them (doc/formats/journal.md).
+ * The files that lose nothing (doc/formats/journal.md): the configuration
+ * (search.conf), the journal of evaluations and refinements (journal.tsv)
+ * and the strategy's snapshots (snapshot.bin), written and read back.
+ * What a resume does with them is resume.c's.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -20,18 +19,8 @@
 #define CONFIG_HEADER "hwnas-search 1"
 #define SNAPSHOT_MAGIC "HWNASNAP"
 #define SNAPSHOT_VERSION 1
-#define LOCK_NAME "hwnas.lock"
 /* The largest journal read: about a million candidates with their nets. */
 #define JOURNAL_MAX ((size_t)1 << 30)
-
-static int path_in(const hwnas_search *s, const char *dir, const char *name, char *buf,
-                   size_t size)
-{
-    (void)s;
-    if ((size_t)snprintf(buf, size, "%s/%s", dir, name) >= size)
-        return hwnas__error(HWNAS_EINVAL, "search: path '%s/%s' is too long", dir, name);
-    return HWNAS_OK;
-}
 
 /* Text fields are escaped so that a record is one line of tab-separated
  * fields: backslash, tab, newline and carriage return. */
@@ -78,7 +67,7 @@ static char *get_escaped(const hwnas_context *ctx, const char *p, const char *en
 int hwnas__config_write(hwnas_search *s)
 {
     char path[4096];
-    int rc = path_in(s, hwnas__search_out(s), "search.conf", path, sizeof path);
+    int rc = hwnas__path_in(hwnas__search_out(s), "search.conf", path, sizeof path);
     if (rc != HWNAS_OK)
         return rc;
     hwnas__strbuf sb;
@@ -89,7 +78,9 @@ int hwnas__config_write(hwnas_search *s)
     hwnas_options *saved = NULL;
     rc = hwnas_options_format(s->options, 0, &opts);
     if (rc == HWNAS_OK)
-        rc = hwnas__options_new_kind(&saved, s->ctx, &hwnas__search_kind, opts);
+        rc = hwnas_options_new(&saved, s->ctx, "search"); /* a copy, by kind name */
+    if (rc == HWNAS_OK)
+        rc = hwnas_options_parse(saved, opts);
     hwnas_free(opts);
     opts = NULL;
     if (rc == HWNAS_OK)
@@ -138,7 +129,7 @@ int hwnas__journal_open(hwnas_search *s)
     char path[4096];
     int rc = hwnas__config_write(s);
     if (rc == HWNAS_OK)
-        rc = path_in(s, hwnas__search_out(s), "journal.tsv", path, sizeof path);
+        rc = hwnas__path_in(hwnas__search_out(s), "journal.tsv", path, sizeof path);
     if (rc != HWNAS_OK)
         return rc;
     FILE *f = fopen(path, "ab");
@@ -167,6 +158,26 @@ int hwnas__journal_open(hwnas_search *s)
     return HWNAS_OK;
 }
 
+/* End the record in sb with its CRC and append it in one write, flushed
+ * and fsync'd: after a crash the journal ends with whole records, or with
+ * one torn record that the CRC rejects. Releases sb. */
+static int journal_seal(hwnas_search *s, hwnas__strbuf *sb)
+{
+    if (!sb->failed) {
+        uint32_t crc = (uint32_t)crc32(0L, (const Bytef *)sb->data, (uInt)sb->len);
+        hwnas__strbuf_printf(sb, "\t#%08x\n", crc);
+    }
+    int rc = HWNAS_OK;
+    if (sb->failed)
+        rc = HWNAS_ENOMEM;
+    else if (hwnas__write_all(fileno(s->journal), sb->data, sb->len) != 0 ||
+             fsync(fileno(s->journal)) != 0)
+        rc = hwnas__error(HWNAS_EIO, "cannot append to the journal in '%s': %s",
+                          hwnas__search_out(s), strerror(errno));
+    hwnas__strbuf_release(sb);
+    return rc;
+}
+
 int hwnas__journal_append(hwnas_search *s, const hwnas__record *r, const hwnas_net *net)
 {
     hwnas__strbuf sb;
@@ -190,27 +201,24 @@ int hwnas__journal_append(hwnas_search *s, const hwnas__record *r, const hwnas_n
     }
     put_escaped(&sb, spec ? spec : "");
     hwnas_free(spec);
-    return hwnas__journal_seal(s, &sb);
+    return journal_seal(s, &sb);
 }
 
-/* End the record in sb with its CRC and append it in one write, flushed
- * and fsync'd: after a crash the journal ends with whole records, or with
- * one torn record that the CRC rejects. Releases sb. */
-int hwnas__journal_seal(hwnas_search *s, hwnas__strbuf *sb)
+/* A refinement: "R", the evaluation, the refine estimator's metrics in its
+ * order, failed, error, seconds, CRC. */
+int hwnas__journal_append_refined(hwnas_search *s, const hwnas__refined *x)
 {
-    if (!sb->failed) {
-        uint32_t crc = (uint32_t)crc32(0L, (const Bytef *)sb->data, (uInt)sb->len);
-        hwnas__strbuf_printf(sb, "\t#%08x\n", crc);
-    }
-    int rc = HWNAS_OK;
-    if (sb->failed)
-        rc = HWNAS_ENOMEM;
-    else if (hwnas__write_all(fileno(s->journal), sb->data, sb->len) != 0 ||
-             fsync(fileno(s->journal)) != 0)
-        rc = hwnas__error(HWNAS_EIO, "cannot append to the journal in '%s': %s",
-                          hwnas__search_out(s), strerror(errno));
-    hwnas__strbuf_release(sb);
-    return rc;
+    hwnas__strbuf sb;
+    hwnas__strbuf_init(&sb, s->ctx);
+    hwnas__strbuf_printf(&sb, "R\t%" PRIu64 "\t", x->eval);
+    size_t m = hwnas_estimator_metric_count(s->refine_est);
+    for (size_t j = 0; j < m; j++)
+        hwnas__strbuf_printf(&sb, "%s%.17g", j ? "," : "", x->values[j]);
+    hwnas__strbuf_printf(&sb, "\t%d\t", x->failed);
+    for (const char *t = x->error ? x->error : ""; *t; t++) /* one line: no tabs, newlines */
+        hwnas__strbuf_append(&sb, *t == '\t' || *t == '\n' || *t == '\r' ? " " : t, 1);
+    hwnas__strbuf_printf(&sb, "\t%.17g", x->seconds);
+    return journal_seal(s, &sb);
 }
 
 /* ---- snapshots -------------------------------------------------------- */
@@ -234,7 +242,7 @@ static uint64_t get_u64(const uint8_t *p)
 int hwnas__snapshot_write(hwnas_search *s)
 {
     char path[4096];
-    int rc = path_in(s, hwnas__search_out(s), "snapshot.bin", path, sizeof path);
+    int rc = hwnas__path_in(hwnas__search_out(s), "snapshot.bin", path, sizeof path);
     if (rc != HWNAS_OK)
         return rc;
     uint8_t *state = NULL;
@@ -265,15 +273,9 @@ int hwnas__snapshot_write(hwnas_search *s)
     return rc;
 }
 
-/* ---- resume ----------------------------------------------------------- */
+/* ---- reading back ------------------------------------------------------- */
 
-typedef struct config {
-    char *space, *space_options, *strategy, *strategy_options, *options;
-    char **est_kind, **est_options;
-    size_t n_est;
-} config;
-
-static void config_free(const hwnas_context *ctx, config *c)
+void hwnas__config_free(const hwnas_context *ctx, hwnas__config *c)
 {
     hwnas__free(ctx, c->space);
     hwnas__free(ctx, c->space_options);
@@ -288,7 +290,7 @@ static void config_free(const hwnas_context *ctx, config *c)
     hwnas__free(ctx, c->est_options);
 }
 
-static int config_read(const hwnas_context *ctx, const char *path, config *c)
+int hwnas__config_read(const hwnas_context *ctx, const char *path, hwnas__config *c)
 {
     memset(c, 0, sizeof *c);
     uint8_t *buf;
@@ -365,7 +367,7 @@ static int config_read(const hwnas_context *ctx, const char *path, config *c)
     if (rc == HWNAS_OK && (!c->space || !c->strategy || !c->options))
         rc = hwnas__error(HWNAS_EFORMAT, "%s: space, strategy and options are required", path);
     if (rc != HWNAS_OK)
-        config_free(ctx, c);
+        hwnas__config_free(ctx, c);
     return rc;
 }
 
@@ -484,25 +486,66 @@ static int journal_line(hwnas_search *s, char *line, size_t len, const size_t *m
     return bad ? 0 : 1;
 }
 
-/* The first free NAME.damaged.N next to path, hard-linked to path's file:
- * the original keeps a name whatever happens next. */
-static int keep_aside(hwnas_search *s, const char *path, char *kept, size_t size)
+/* Parse one "R" line (without its newline) into s->refine_log: 1 taken,
+ * 0 damaged, -1 ENOMEM. A search without refine keeps no log (the
+ * records are checked and skipped). */
+static int refined_line(hwnas_search *s, char *line, size_t len)
 {
-    for (unsigned n = 1; n < 1000; n++) {
-        if ((size_t)snprintf(kept, size, "%s.damaged.%u", path, n) >= size)
-            return hwnas__error(HWNAS_EINVAL, "search: path '%s' is too long", path);
-        if (link(path, kept) == 0)
-            return HWNAS_OK;
-        if (errno != EEXIST)
-            return hwnas__error(HWNAS_EIO, "cannot keep '%s' as '%s': %s", path, kept,
-                                strerror(errno));
+    if (len < 12 || line[len - 10] != '\t' || line[len - 9] != '#')
+        return 0;
+    uint32_t crc = (uint32_t)strtoul(line + len - 8, NULL, 16);
+    if ((uint32_t)crc32(0L, (const Bytef *)line, (uInt)(len - 10)) != crc)
+        return 0;
+    line[len - 10] = 0;
+    if (!s->refine_est)
+        return 1;
+    char *f[5], *p = line + 2;
+    for (int i = 0; i < 5; i++) {
+        f[i] = p;
+        char *t = strchr(p, '\t');
+        if (i < 4) {
+            if (!t)
+                return 0;
+            *t = 0;
+            p = t + 1;
+        }
     }
-    (void)s;
-    return hwnas__error(HWNAS_EIO, "cannot keep '%s': %s.damaged.1 to .999 all exist", path,
-                        path);
+    hwnas__refined x = {0};
+    size_t m = hwnas_estimator_metric_count(s->refine_est);
+    char *end;
+    x.eval = strtoull(f[0], &end, 10);
+    if (end == f[0])
+        return 0;
+    x.values = hwnas__malloc(s->ctx, (m + 1) * sizeof *x.values);
+    if (!x.values)
+        return -1;
+    char *q = f[1];
+    for (size_t j = 0; j < m; j++) {
+        x.values[j] = strtod(q, &end);
+        if (end == q || (j + 1 < m && *end != ',')) {
+            hwnas__free(s->ctx, x.values);
+            return 0;
+        }
+        q = end + 1;
+    }
+    x.failed = atoi(f[2]) != 0;
+    x.error = x.failed ? hwnas__strdup(s->ctx, f[3]) : NULL;
+    x.seconds = strtod(f[4], NULL);
+    hwnas__refined *log = hwnas__realloc(s->ctx, s->refine_log,
+                                         (s->n_refine_log + 1) * sizeof *log);
+    if (!log || (x.failed && !x.error)) {
+        if (log)
+            s->refine_log = log;
+        hwnas__free(s->ctx, x.values);
+        hwnas__free(s->ctx, x.error);
+        return -1;
+    }
+    s->refine_log = log;
+    s->refine_log[s->n_refine_log++] = x;
+    return 1;
 }
 
-static int journal_read(hwnas_search *s, const char *path)
+int hwnas__journal_read(hwnas_search *s, const char *path)
 {
     int salvage = (int)hwnas__options_int(s->options, OPT_SALVAGE);
     int read_only = (int)hwnas__options_int(s->options, OPT_READ_ONLY);
@@ -544,12 +587,15 @@ static int journal_read(hwnas_search *s, const char *path)
     /* Map the journal's metric columns onto this search's metrics. */
     *eol = 0;
     char *names = gend + 1;
-    size_t n_cols = 0, map[256];
+    size_t n_cols = 0, cols = 1;
+    for (const char *c = names; *c; c++)
+        cols += *c == ',';
+    size_t *map = hwnas__malloc(s->ctx, cols * sizeof *map);
+    if (!map) {
+        hwnas__free(s->ctx, buf);
+        return HWNAS_ENOMEM;
+    }
     for (char *p = names; *p;) {
-        if (n_cols == 256) {
-            hwnas__free(s->ctx, buf);
-            return hwnas__error(HWNAS_EFORMAT, "%s:1: more than 256 metrics", path);
-        }
         size_t l = strcspn(p, ",");
         size_t m = 0;
         while (m < s->n_metrics &&
@@ -578,8 +624,8 @@ static int journal_read(hwnas_search *s, const char *path)
             hwnas__strbuf_append(&kept, p, llen + 1);
         int ok;
         why[0] = 0;
-        if (llen > 2 && p[0] == 'R' && p[1] == '\t') { /* a refinement (refine.c) */
-            ok = hwnas__refine_parse(s, p, llen);
+        if (llen > 2 && p[0] == 'R' && p[1] == '\t') { /* a refinement */
+            ok = refined_line(s, p, llen);
             if (ok == 0)
                 snprintf(why, sizeof why, "damaged refinement record");
         } else {
@@ -635,7 +681,7 @@ static int journal_read(hwnas_search *s, const char *path)
     if (rc == HWNAS_OK && salvage && (skipped || torn < len) && !read_only) {
         /* The original keeps a name; journal.tsv becomes its valid records. */
         char aside[4200];
-        rc = keep_aside(s, path, aside, sizeof aside);
+        rc = hwnas__out_keep_aside(path, aside, sizeof aside);
         if (rc == HWNAS_OK)
             rc = hwnas__file_write_atomic(s->ctx, path, kept.data, kept.len, 0);
         if (rc == HWNAS_OK)
@@ -656,11 +702,12 @@ static int journal_read(hwnas_search *s, const char *path)
                               strerror(errno));
     }
     hwnas__strbuf_release(&kept);
+    hwnas__free(s->ctx, map);
     hwnas__free(s->ctx, buf);
     return rc;
 }
 
-static int snapshot_read(hwnas_search *s, const char *path, size_t *covered)
+int hwnas__snapshot_read(hwnas_search *s, const char *path, size_t *covered)
 {
     uint8_t *buf;
     size_t len;
@@ -698,221 +745,19 @@ static int snapshot_read(hwnas_search *s, const char *path, size_t *covered)
         return rc;
     if (!hwnas__options_int(s->options, OPT_SALVAGE) ||
         hwnas__options_int(s->options, OPT_READ_ONLY)) {
-        char msg[600];
-        snprintf(msg, sizeof msg, "%s", hwnas_error_last());
+        /* hwnas__error formats before it replaces the last message. */
         return hwnas__error(HWNAS_EFORMAT, "%s. The snapshot and the journal are left as they "
                                            "are; resume with salvage=true (--salvage) to set "
                                            "the snapshot aside and replay the journal",
-                            msg);
+                            hwnas_error_last());
     }
     /* Salvage: set the snapshot aside and replay the whole journal from the
      * strategy's start, which asks the same candidates again. */
     hwnas_context_log(s->ctx, HWNAS_LOG_WARN, "%s; the strategy restarts and replays the "
                       "journal (salvage)", hwnas_error_last());
     char aside[4200];
-    rc = keep_aside(s, path, aside, sizeof aside);
+    rc = hwnas__out_keep_aside(path, aside, sizeof aside);
     if (rc == HWNAS_OK && unlink(path) != 0)
         rc = hwnas__error(HWNAS_EIO, "cannot set '%s' aside: %s", path, strerror(errno));
     return rc;
-}
-
-int hwnas__resume_load(hwnas_search *s)
-{
-    char path[4096];
-    size_t covered = 0;
-    int rc = path_in(s, s->resume_dir, "journal.tsv", path, sizeof path);
-    if (rc == HWNAS_OK)
-        rc = journal_read(s, path);
-    if (rc == HWNAS_OK)
-        rc = path_in(s, s->resume_dir, "snapshot.bin", path, sizeof path);
-    if (rc == HWNAS_OK)
-        rc = snapshot_read(s, path, &covered);
-    /* What the snapshot covers is the archive; the strategy will ask the
-     * rest again, and those answers come from the journal. */
-    for (size_t i = 0; rc == HWNAS_OK && i < covered; i++) {
-        hwnas__record *r = &s->replay[i];
-        rc = hwnas__search_score(s, r);
-        if (rc == HWNAS_OK && !r->failed && !r->cached && hwnas__cache_find(s, r->hash) < 0)
-            rc = hwnas__cache_put(s, r->hash, (int64_t)s->n_rec);
-        if (rc == HWNAS_OK)
-            rc = hwnas__search_archive(s, r);
-    }
-    if (rc == HWNAS_OK) {
-        if (covered) /* replay is NULL when the journal held no record */
-            memmove(s->replay, s->replay + covered,
-                    (s->n_replay - covered) * sizeof *s->replay);
-        s->n_replay -= covered;
-        hwnas__free(s->ctx, s->resume_dir);
-        s->resume_dir = NULL;
-    }
-    /* Refinement follows the final snapshot: when the snapshot covers the
-     * whole journal, the journaled refinements are those of this archive. */
-    if (rc == HWNAS_OK && s->n_replay == 0 && s->n_refine_log)
-        rc = hwnas__search_refine(s, 0);
-    return rc;
-}
-
-int hwnas_search_resume(hwnas_search **out, hwnas_context *ctx, const char *dir,
-                        const char *options)
-{
-    if (!out)
-        return hwnas__error(HWNAS_EINVAL, "hwnas_search_resume: out is NULL");
-    *out = NULL;
-    if (!ctx || !dir)
-        return hwnas__error(HWNAS_EINVAL, "hwnas_search_resume: ctx and dir are required");
-    char path[4096];
-    if ((size_t)snprintf(path, sizeof path, "%s/search.conf", dir) >= sizeof path)
-        return hwnas__error(HWNAS_EINVAL, "search: directory name too long");
-    config c;
-    int rc = config_read(ctx, path, &c);
-    if (rc == HWNAS_ENOTFOUND)
-        return hwnas__error(HWNAS_ENOTFOUND, "no search to resume in '%s' (no search.conf)", dir);
-    if (rc != HWNAS_OK)
-        return rc;
-    hwnas__strbuf opts;
-    hwnas__strbuf_init(&opts, ctx);
-    hwnas__strbuf_printf(&opts, "%s;out=\"", c.options);
-    for (const char *d = dir; *d; d++) {
-        if (*d == '"' || *d == '\\')
-            hwnas__strbuf_puts(&opts, "\\");
-        hwnas__strbuf_append(&opts, d, 1);
-    }
-    hwnas__strbuf_printf(&opts, "\";%s", options ? options : "");
-    hwnas_search *s = NULL;
-    rc = opts.failed ? HWNAS_ENOMEM
-                     : hwnas_search_new(&s, ctx, c.space, c.space_options, c.strategy,
-                                        c.strategy_options, opts.data);
-    hwnas__strbuf_release(&opts);
-    for (size_t e = 0; rc == HWNAS_OK && e < c.n_est; e++)
-        if (strncmp(c.est_kind[e], "custom:", 7) != 0)
-            rc = hwnas_search_add_estimator(s, c.est_kind[e], c.est_options[e]);
-    config_free(ctx, &c);
-    if (rc == HWNAS_OK) {
-        s->resume_dir = hwnas__strdup(ctx, dir);
-        if (!s->resume_dir)
-            rc = HWNAS_ENOMEM;
-    }
-    if (rc != HWNAS_OK) {
-        hwnas_search_free(s);
-        return rc;
-    }
-    *out = s;
-    return HWNAS_OK;
-}
-
-/* ---- one search per directory ----------------------------------------- */
-
-/* An exclusive flock on out/hwnas.lock for the search's life: the kernel
- * releases it when the process ends, however it ends. The file holds the
- * holder's PID for the message of the next one who tries. */
-int hwnas__out_lock(hwnas_search *s)
-{
-    char path[4096];
-    int rc = path_in(s, hwnas__search_out(s), LOCK_NAME, path, sizeof path);
-    if (rc != HWNAS_OK)
-        return rc;
-    int read_only = (int)hwnas__options_int(s->options, OPT_READ_ONLY);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd < 0 && read_only && (errno == EACCES || errno == EROFS || errno == EPERM))
-        return HWNAS_OK; /* a report from a directory it may not write */
-    if (fd < 0)
-        return hwnas__error(HWNAS_EIO, "cannot open the lock file '%s': %s", path,
-                            strerror(errno));
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        int e = errno;
-        char pid[32] = "";
-        ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
-        pid[n > 0 ? n : 0] = 0;
-        pid[strcspn(pid, "\n")] = 0;
-        close(fd);
-        if (e == EWOULDBLOCK)
-            return hwnas__error(HWNAS_ESTATE, "search: '%s' is in use by another search "
-                                              "(process %s holds %s); wait for it to end or "
-                                              "choose another directory",
-                                hwnas__search_out(s), *pid ? pid : "unknown", path);
-        return hwnas__error(HWNAS_EIO, "cannot lock '%s': %s", path, strerror(e));
-    }
-    char pid[32];
-    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
-        if (!read_only) {
-            int e = errno;
-            close(fd);
-            return hwnas__error(HWNAS_EIO, "cannot write the lock file '%s': %s", path,
-                                strerror(e));
-        }
-    }
-    s->lock_fd = fd;
-    return HWNAS_OK;
-}
-
-void hwnas__out_unlock(hwnas_search *s)
-{
-    if (s->lock_fd >= 0)
-        close(s->lock_fd); /* releases the flock; the file stays for the next one */
-    s->lock_fd = -1;
-}
-
-/* The files of a search in its directory, in the order they are moved. */
-static const char *const search_files[] = {
-    "search.conf", "journal.tsv",  "snapshot.bin", "archive.csv",     "archive.json",
-    "front.csv",   "front.json",   "front.svg",    "hypervolume.svg", "front",
-};
-
-/* Move the files of an earlier search into out/previous.N/. */
-static int move_previous(hwnas_search *s, const char *out)
-{
-    char dir[4096], from[4096], to[4200];
-    unsigned n = 1;
-    for (;; n++) {
-        if ((size_t)snprintf(dir, sizeof dir, "%s/previous.%u", out, n) >= sizeof dir)
-            return hwnas__error(HWNAS_EINVAL, "search: path '%s' is too long", out);
-        if (mkdir(dir, 0777) == 0)
-            break;
-        if (errno != EEXIST || n == 100000)
-            return hwnas__error(HWNAS_EIO, "cannot create '%s': %s", dir, strerror(errno));
-    }
-    for (size_t i = 0; i < sizeof search_files / sizeof *search_files; i++) {
-        snprintf(from, sizeof from, "%s/%s", out, search_files[i]);
-        snprintf(to, sizeof to, "%s/%s", dir, search_files[i]);
-        if (rename(from, to) != 0 && errno != ENOENT)
-            return hwnas__error(HWNAS_EIO, "cannot move '%s' to '%s': %s", from, to,
-                                strerror(errno));
-    }
-    hwnas_context_log(s->ctx, HWNAS_LOG_INFO, "the earlier search in '%s' is now in '%s'", out,
-                      dir);
-    return HWNAS_OK;
-}
-
-/* Under the lock, before anything is written: temporary files a killed
- * writer left are removed, and a new search refuses a directory that holds
- * one (unless start_over moves it aside). */
-int hwnas__out_prepare(hwnas_search *s)
-{
-    const char *out = hwnas__search_out(s);
-    char path[4096];
-    hwnas__remove_stale_temps(out);
-    int rc = path_in(s, out, "front", path, sizeof path);
-    if (rc != HWNAS_OK)
-        return rc;
-    hwnas__remove_stale_temps(path);
-    if (s->resume_dir)
-        return HWNAS_OK;
-    int held = 0;
-    const char *which = "";
-    for (size_t i = 1; i < 3 && !held; i++) { /* journal.tsv, snapshot.bin */
-        struct stat st;
-        path_in(s, out, search_files[i], path, sizeof path);
-        held = lstat(path, &st) == 0 && st.st_size > 0;
-        which = search_files[i];
-    }
-    if (!held)
-        return HWNAS_OK;
-    if (hwnas__options_int(s->options, OPT_START_OVER))
-        return move_previous(s, out);
-    return hwnas__error(HWNAS_ESTATE, "search: '%s' already holds a search (%s); resume it "
-                                      "(hwnas search --resume %s), or start over with "
-                                      "start_over=true (--start-over), which moves its files "
-                                      "into %s/previous.N/",
-                        out, which, out, out);
 }

@@ -7,36 +7,15 @@
  * it ranks by. Each refinement is journaled ("R" records), so a search
  * killed while refining resumes to the same front.
  */
-#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "search_internal.h"
 
-/* Create the refine estimator from "kind[:options]" and map its metrics
- * onto the search's; called at start, after the objectives are known. */
-int hwnas__refine_setup(hwnas_search *s)
+/* Each refine metric's index among the search's; at least one objective. */
+static int map_metrics(hwnas_search *s, const char *kind)
 {
-    if (hwnas__options_int(s->options, OPT_REFINE) == 0)
-        return HWNAS_OK;
-    const char *spec = hwnas__options_str(s->options, OPT_REFINE_ESTIMATOR);
-    if (!*spec)
-        return hwnas__error(HWNAS_EINVAL, "search: refine=%lld needs refine_estimator "
-                                          "(kind:options, e.g. \"accuracy:epochs=4\")",
-                            (long long)hwnas__options_int(s->options, OPT_REFINE));
-    char kind[128];
-    const char *colon = strchr(spec, ':');
-    size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
-    if (n == 0 || n >= sizeof kind)
-        return hwnas__error(HWNAS_EINVAL, "search: refine_estimator \"%s\": no kind before ':'",
-                            spec);
-    memcpy(kind, spec, n);
-    kind[n] = 0;
-    int rc = hwnas_estimator_new(&s->refine_est, s->ctx, kind, colon ? colon + 1 : NULL);
-    if (rc != HWNAS_OK)
-        return rc;
     size_t m = hwnas_estimator_metric_count(s->refine_est), objectives = 0;
     s->refine_map = hwnas__malloc(s->ctx, (m + 1) * sizeof *s->refine_map);
     if (!s->refine_map)
@@ -61,6 +40,32 @@ int hwnas__refine_setup(hwnas_search *s)
     return HWNAS_OK;
 }
 
+/* Create the refine estimator from "kind[:options]" and map its metrics
+ * onto the search's; called at start, after the objectives are known. */
+int hwnas__refine_setup(hwnas_search *s)
+{
+    if (hwnas__options_int(s->options, OPT_REFINE) == 0)
+        return HWNAS_OK;
+    const char *spec = hwnas__options_str(s->options, OPT_REFINE_ESTIMATOR);
+    if (!*spec)
+        return hwnas__error(HWNAS_EINVAL, "search: refine=%lld needs refine_estimator "
+                                          "(kind:options, e.g. \"accuracy:epochs=4\")",
+                            (long long)hwnas__options_int(s->options, OPT_REFINE));
+    const char *colon = strchr(spec, ':');
+    size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
+    if (n == 0)
+        return hwnas__error(HWNAS_EINVAL, "search: refine_estimator \"%s\": no kind before ':'",
+                            spec);
+    char *kind = hwnas__strndup(s->ctx, spec, n);
+    if (!kind)
+        return HWNAS_ENOMEM;
+    int rc = hwnas_estimator_new(&s->refine_est, s->ctx, kind, colon ? colon + 1 : NULL);
+    if (rc == HWNAS_OK)
+        rc = map_metrics(s, kind);
+    hwnas__free(s->ctx, kind);
+    return rc;
+}
+
 void hwnas__refine_release(hwnas_search *s)
 {
     hwnas_estimator_free(s->refine_est);
@@ -70,81 +75,6 @@ void hwnas__refine_release(hwnas_search *s)
         hwnas__free(s->ctx, s->refine_log[i].error);
     }
     hwnas__free(s->ctx, s->refine_log);
-}
-
-/* ---- the journal's "R" records ---------------------------------------- */
-
-int hwnas__refine_journal(hwnas_search *s, const hwnas__refined *x)
-{
-    hwnas__strbuf sb;
-    hwnas__strbuf_init(&sb, s->ctx);
-    hwnas__strbuf_printf(&sb, "R\t%" PRIu64 "\t", x->eval);
-    size_t m = hwnas_estimator_metric_count(s->refine_est);
-    for (size_t j = 0; j < m; j++)
-        hwnas__strbuf_printf(&sb, "%s%.17g", j ? "," : "", x->values[j]);
-    hwnas__strbuf_printf(&sb, "\t%d\t", x->failed);
-    for (const char *t = x->error ? x->error : ""; *t; t++) /* one line: no tabs, newlines */
-        hwnas__strbuf_append(&sb, *t == '\t' || *t == '\n' || *t == '\r' ? " " : t, 1);
-    hwnas__strbuf_printf(&sb, "\t%.17g", x->seconds);
-    return hwnas__journal_seal(s, &sb);
-}
-
-/* Parse one "R" line (without its newline). 1: taken, 0: damaged, -1: ENOMEM.
- * A search without refine keeps no log (the records are skipped). */
-int hwnas__refine_parse(hwnas_search *s, char *line, size_t len)
-{
-    if (len < 12 || line[len - 10] != '\t' || line[len - 9] != '#')
-        return 0;
-    uint32_t crc = (uint32_t)strtoul(line + len - 8, NULL, 16);
-    if ((uint32_t)crc32(0L, (const Bytef *)line, (uInt)(len - 10)) != crc)
-        return 0;
-    line[len - 10] = 0;
-    if (!s->refine_est)
-        return 1;
-    char *f[5], *p = line + 2;
-    for (int i = 0; i < 5; i++) {
-        f[i] = p;
-        char *t = strchr(p, '\t');
-        if (i < 4) {
-            if (!t)
-                return 0;
-            *t = 0;
-            p = t + 1;
-        }
-    }
-    hwnas__refined x = {0};
-    size_t m = hwnas_estimator_metric_count(s->refine_est);
-    char *end;
-    x.eval = strtoull(f[0], &end, 10);
-    if (end == f[0])
-        return 0;
-    x.values = hwnas__malloc(s->ctx, (m + 1) * sizeof *x.values);
-    if (!x.values)
-        return -1;
-    char *q = f[1];
-    for (size_t j = 0; j < m; j++) {
-        x.values[j] = strtod(q, &end);
-        if (end == q || (j + 1 < m && *end != ',')) {
-            hwnas__free(s->ctx, x.values);
-            return 0;
-        }
-        q = end + 1;
-    }
-    x.failed = atoi(f[2]) != 0;
-    x.error = x.failed ? hwnas__strdup(s->ctx, f[3]) : NULL;
-    x.seconds = strtod(f[4], NULL);
-    hwnas__refined *log = hwnas__realloc(s->ctx, s->refine_log,
-                                         (s->n_refine_log + 1) * sizeof *log);
-    if (!log || (x.failed && !x.error)) {
-        if (log)
-            s->refine_log = log;
-        hwnas__free(s->ctx, x.values);
-        hwnas__free(s->ctx, x.error);
-        return -1;
-    }
-    s->refine_log = log;
-    s->refine_log[s->n_refine_log++] = x;
-    return 1;
 }
 
 /* ---- selection and the stage itself ----------------------------------- */
@@ -165,21 +95,20 @@ static int select_candidates(const hwnas_search *s, size_t **out, size_t *n)
 static int apply(hwnas_search *s, hwnas__record *r, const hwnas__refined *x)
 {
     size_t m = hwnas_estimator_metric_count(s->refine_est);
-    const char *why = x->failed ? x->error : NULL;
-    char buf[160];
-    for (size_t o = 0; !why && o < s->n_obj; o++)
-        for (size_t j = 0; j < m; j++)
-            if (s->refine_map[j] == s->obj[o].metric && !isfinite(x->values[j])) {
-                snprintf(buf, sizeof buf, "objective %s is not finite (%g)", s->obj[o].name,
-                         x->values[j]);
-                why = buf;
-            }
     r->refine_seconds = x->seconds;
-    if (why) {
+    if (x->failed) {
         r->refined = -1;
-        r->refine_error = hwnas__strdup(s->ctx, why && *why ? why : "unknown error");
+        r->refine_error = hwnas__strdup(s->ctx, x->error && *x->error ? x->error
+                                                                     : "unknown error");
         return r->refine_error ? HWNAS_OK : HWNAS_ENOMEM;
     }
+    for (size_t o = 0; o < s->n_obj; o++)
+        for (size_t j = 0; j < m; j++)
+            if (s->refine_map[j] == s->obj[o].metric && !isfinite(x->values[j])) {
+                r->refined = -1;
+                r->refine_error = hwnas__not_finite(s->ctx, s->obj[o].name, x->values[j]);
+                return r->refine_error ? HWNAS_OK : HWNAS_ENOMEM;
+            }
     r->proxy = hwnas__malloc(s->ctx, (s->n_metrics + 1) * sizeof *r->proxy);
     if (!r->proxy)
         return HWNAS_ENOMEM;
@@ -279,7 +208,7 @@ int hwnas__search_refine(hwnas_search *s, int compute)
             rc = HWNAS_ENOMEM;
         for (size_t i = first; rc == HWNAS_OK && i < first + count; i++) {
             if (s->journal)
-                rc = hwnas__refine_journal(s, &out[i]);
+                rc = hwnas__journal_append_refined(s, &out[i]);
             if (rc == HWNAS_OK)
                 rc = apply(s, &s->rec[todo[i]], &out[i]);
         }
@@ -294,25 +223,4 @@ int hwnas__search_refine(hwnas_search *s, int compute)
     hwnas__free(s->ctx, todo);
     hwnas__free(s->ctx, sel);
     return rc;
-}
-
-/* ---- public ------------------------------------------------------------- */
-
-int hwnas_search_refined(const hwnas_search *s, size_t i)
-{
-    return s && i < s->n_rec ? s->rec[i].refined : 0;
-}
-
-int hwnas_search_proxy_metric(const hwnas_search *s, size_t i, const char *name, double *out)
-{
-    if (!s || !name || !out || i >= s->n_rec)
-        return hwnas__error(HWNAS_EINVAL, "hwnas_search_proxy_metric: search, name and out are "
-                                          "required and i below the count");
-    for (size_t m = 0; m < s->n_metrics; m++)
-        if (strcmp(s->metric_names[m], name) == 0) {
-            const hwnas__record *r = &s->rec[i];
-            *out = r->proxy ? r->proxy[m] : r->metrics[m];
-            return HWNAS_OK;
-        }
-    return hwnas__error(HWNAS_ENOTFOUND, "search: no metric '%s'", name);
 }

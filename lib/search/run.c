@@ -1,154 +1,53 @@
-/* The run loop: ask, decode, cache, estimate in parallel, tell. */
+/*
+ * The run loop: ask -> decode -> estimate -> tell -> record, batch after
+ * batch until the budget is spent; start (resolving objectives, preparing
+ * the directory, resuming); and ask/tell for hosts that evaluate
+ * elsewhere.
+ */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "search_internal.h"
 
-/* One candidate of a batch while it is being evaluated. */
+int hwnas__search_start(hwnas_search *s)
+{
+    if (s->started)
+        return HWNAS_OK;
+    if (s->n_est == 0)
+        return hwnas__error(HWNAS_ESTATE, "search: add at least one estimator before running");
+    int rc = hwnas__search_resolve(s);
+    if (rc == HWNAS_OK && !s->refine_est)
+        rc = hwnas__refine_setup(s);
+    int read_only = (int)hwnas__options_int(s->options, OPT_READ_ONLY);
+    if (rc == HWNAS_OK && *hwnas__search_out(s) && !read_only)
+        rc = hwnas__out_prepare(s);
+    if (rc == HWNAS_OK && s->resume_dir)
+        rc = hwnas__resume_load(s);
+    if (rc == HWNAS_OK && *hwnas__search_out(s) && !read_only)
+        rc = hwnas__journal_open(s);
+    if (rc == HWNAS_OK && !s->evaluator.evaluate)
+        s->evaluator = hwnas__local_evaluator;
+    if (rc == HWNAS_OK)
+        s->started = 1;
+    return rc;
+}
+
+/* One candidate of a batch on its way to the archive. */
 typedef struct slot {
     hwnas__record rec;  /* becomes the archive record */
     hwnas_net *net;     /* decoded net (for the journal), NULL when none */
-    int64_t copy_from;  /* archive index (>= 0) or -2 - batch index to copy */
-    int evaluate;       /* estimate in the parallel pass */
+    int64_t copy_from;  /* -1, or the archive index (>= 0) or -2 - batch index to copy */
+    int evaluate;       /* handed to the evaluator */
     int replayed;       /* taken from the journal of an earlier session */
 } slot;
-
-typedef struct batch {
-    hwnas_search *s;
-    slot *slots;  /* this wave's first slot */
-    size_t n;
-} batch;
-
-static int fail_record(hwnas_search *s, hwnas__record *r, const char *why)
-{
-    r->failed = 1;
-    hwnas__free(s->ctx, r->error);
-    r->error = hwnas__strdup(s->ctx, why && *why ? why : "unknown error");
-    return r->error ? HWNAS_OK : HWNAS_ENOMEM;
-}
-
-/* Estimate one candidate; runs on a worker thread. */
-/* Whether a constraint on one of the first n metrics is broken. */
-static int breaks_constraint(const hwnas_search *s, const double *metrics, size_t n)
-{
-    for (size_t k = 0; k < s->n_con; k++) {
-        if (s->con[k].metric >= n)
-            continue;
-        double v = metrics[s->con[k].metric], b = s->con[k].bound;
-        if (isfinite(v) && (s->con[k].upper ? v > b : v < b))
-            return 1;
-    }
-    return 0;
-}
-
-static int estimate_task(size_t i, size_t worker, void *data)
-{
-    (void)worker;
-    batch *b = data;
-    hwnas_search *s = b->s;
-    slot *sl = &b->slots[i];
-    if (!sl->evaluate)
-        return 0;
-    double t0 = hwnas__now_seconds();
-    int rc = hwnas_net_new(&sl->net, s->ctx);
-    if (rc == HWNAS_OK)
-        rc = hwnas_space_decode(s->space, sl->rec.genes, sl->net);
-    int screen = (int)hwnas__options_int(s->options, OPT_SCREEN);
-    for (size_t e = 0, m = 0; rc == HWNAS_OK && e < s->n_est; e++) {
-        rc = hwnas_estimator_estimate(s->est[e], sl->net, sl->rec.key, sl->rec.eval,
-                                      sl->rec.metrics + m);
-        m += hwnas_estimator_metric_count(s->est[e]);
-        if (screen && rc == HWNAS_OK && breaks_constraint(s, sl->rec.metrics, m))
-            break; /* infeasible already: the later (costly) estimators are skipped */
-    }
-    sl->rec.seconds = hwnas__now_seconds() - t0;
-    if (rc != HWNAS_OK) {
-        /* The message is on this thread: copy it into the record now. */
-        if (fail_record(s, &sl->rec, hwnas_error_last()) != HWNAS_OK)
-            return 1;
-        for (size_t m = 0; m < s->n_metrics; m++)
-            sl->rec.metrics[m] = NAN;
-    }
-    return 0;
-}
-
-/* Objectives (minimised) and total relative constraint violation. A
- * metric that is NaN violates its constraint (1e300) unless a measured
- * metric already does: screening leaves the later estimators' metrics NaN.
- * The objectives of an infeasible candidate do not rank it (constraint
- * domination orders by violation), so a NaN one is told as 1e300. */
-int hwnas__search_score(hwnas_search *s, hwnas__record *r)
-{
-    if (r->failed)
-        return HWNAS_OK;
-    r->violation = 0;
-    int unmeasured = 0;
-    for (size_t k = 0; k < s->n_con; k++) {
-        double v = r->metrics[s->con[k].metric], b = s->con[k].bound;
-        double over = s->con[k].upper ? v - b : b - v;
-        if (isnan(over))
-            unmeasured = 1;
-        else if (over > 0)
-            r->violation += isfinite(over) ? over / (fabs(b) > 1e-12 ? fabs(b) : 1.0) : 1e300;
-    }
-    if (unmeasured && !(r->violation > 0))
-        r->violation = 1e300;
-    r->obj = hwnas__malloc(s->ctx, (s->n_obj ? s->n_obj : 1) * sizeof *r->obj);
-    if (!r->obj)
-        return HWNAS_ENOMEM;
-    for (size_t k = 0; k < s->n_obj; k++) {
-        double v = r->metrics[s->obj[k].metric];
-        if (isnan(v) && r->violation > 0) {
-            r->obj[k] = 1e300;
-            continue;
-        }
-        if (!isfinite(v)) {
-            char why[160];
-            snprintf(why, sizeof why, "objective %s is not finite (%g)", s->obj[k].name, v);
-            hwnas__free(s->ctx, r->obj);
-            r->obj = NULL;
-            return fail_record(s, r, why);
-        }
-        r->obj[k] = s->obj[k].sign * v;
-    }
-    return HWNAS_OK;
-}
-
-static int new_record(hwnas_search *s, hwnas__record *r, const uint32_t *genes, uint64_t id,
-                      uint64_t eval)
-{
-    memset(r, 0, sizeof *r);
-    r->id = id;
-    r->eval = eval;
-    r->genes = hwnas__malloc(s->ctx, s->n_genes * sizeof *r->genes);
-    r->metrics = hwnas__malloc(s->ctx, (s->n_metrics ? s->n_metrics : 1) * sizeof *r->metrics);
-    if (!r->genes || !r->metrics)
-        return HWNAS_ENOMEM;
-    memcpy(r->genes, genes, s->n_genes * sizeof *genes);
-    for (size_t m = 0; m < s->n_metrics; m++)
-        r->metrics[m] = NAN;
-    int rc = hwnas_space_format(s->space, genes, &r->key);
-    if (rc == HWNAS_OK) {
-        /* hwnas_space_format returns an hwnas_free() buffer: keep our own copy. */
-        char *k = hwnas__strdup(s->ctx, r->key);
-        hwnas_free(r->key);
-        r->key = k;
-        if (!k)
-            return HWNAS_ENOMEM;
-        rc = hwnas_space_hash(s->space, genes, &r->hash);
-        if (rc == HWNAS_EINVALID)
-            return fail_record(s, r, hwnas_error_last());
-    }
-    return rc;
-}
 
 static void copy_metrics(hwnas_search *s, hwnas__record *dst, const hwnas__record *src)
 {
     memcpy(dst->metrics, src->metrics, s->n_metrics * sizeof *dst->metrics);
     dst->cached = 1;
     if (src->failed)
-        fail_record(s, dst, src->error);
+        hwnas__record_fail(s, dst, src->error);
 }
 
 /* A journal record of an earlier session for evaluation eval, if its
@@ -170,22 +69,21 @@ static void take_replay(hwnas_search *s, hwnas__record *dst, const hwnas__record
     dst->seconds = src->seconds;
     dst->cached = src->cached;
     if (src->failed)
-        fail_record(s, dst, src->error);
+        hwnas__record_fail(s, dst, src->error);
 }
 
-/* Evaluate, archive, journal and tell one batch of asked candidates. */
-static int run_batch(hwnas_search *s, const uint32_t *genes, const uint64_t *ids, size_t n)
+/* Decode: each asked genotype becomes a record (its string and phenotype
+ * hash); what an earlier session journaled or the cache (or an earlier
+ * slot of this batch) already knows is not estimated again. */
+static int decode_batch(hwnas_search *s, slot *slots, const uint32_t *genes,
+                        const uint64_t *ids, size_t n)
 {
-    slot *slots = hwnas__calloc(s->ctx, n, sizeof *slots);
-    double *obj = hwnas__calloc(s->ctx, n * s->n_obj + 1, sizeof *obj);
-    double *viol = hwnas__calloc(s->ctx, n + 1, sizeof *viol);
-    int *failed = hwnas__calloc(s->ctx, n + 1, sizeof *failed);
-    int rc = slots && obj && viol && failed ? HWNAS_OK : HWNAS_ENOMEM;
+    int rc = HWNAS_OK;
     size_t base = s->n_rec;
     for (size_t i = 0; rc == HWNAS_OK && i < n; i++) {
         slot *sl = &slots[i];
         sl->copy_from = -1;
-        rc = new_record(s, &sl->rec, genes + i * s->n_genes, ids[i], base + i);
+        rc = hwnas__record_new(s, &sl->rec, genes + i * s->n_genes, ids[i], base + i);
         if (rc != HWNAS_OK || sl->rec.failed)
             continue;
         const hwnas__record *old = replay_for(s, base + i, sl->rec.genes);
@@ -202,54 +100,102 @@ static int run_batch(hwnas_search *s, const uint32_t *genes, const uint64_t *ids
         sl->copy_from = hit;
         sl->evaluate = hit == -1;
     }
-    /* threads=N bounds how many candidates are estimated at once (waves of
-     * N); each keeps its slot and stream, so results do not change. */
-    size_t wave = (size_t)hwnas__options_int(s->options, OPT_THREADS);
-    if (wave == 0 || wave > n)
-        wave = n;
-    for (size_t first = 0; rc == HWNAS_OK && first < n; first += wave) {
-        batch b = {s, slots + first, n - first < wave ? n - first : wave};
-        rc = hwnas_parallel_for(s->ctx, b.n, estimate_task, &b);
-        if (rc == HWNAS_EUSER)
-            rc = HWNAS_ENOMEM; /* a task stops only when it cannot record an error */
-    }
+    return rc;
+}
+
+/* Estimate: the rest goes to the evaluator, the one place a batch leaves
+ * the loop (search_internal.h). */
+static int estimate_batch(hwnas_search *s, slot *slots, size_t n)
+{
+    hwnas__job *jobs = hwnas__calloc(s->ctx, n + 1, sizeof *jobs);
+    if (!jobs)
+        return HWNAS_ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (slots[i].evaluate)
+            jobs[k++].rec = &slots[i].rec;
+    int rc = k ? s->evaluator.evaluate(s->evaluator.data, s, jobs, k) : HWNAS_OK;
+    k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (slots[i].evaluate)
+            slots[i].net = jobs[k++].net;
+    hwnas__free(s->ctx, jobs);
+    return rc;
+}
+
+/* Tell: copies take their source's figures, every candidate is scored,
+ * and the strategy learns the batch. */
+static int tell_batch(hwnas_search *s, slot *slots, const uint64_t *ids, size_t n)
+{
+    double *obj = hwnas__calloc(s->ctx, n * s->n_obj + 1, sizeof *obj);
+    double *viol = hwnas__calloc(s->ctx, n + 1, sizeof *viol);
+    int *failed = hwnas__calloc(s->ctx, n + 1, sizeof *failed);
+    int rc = obj && viol && failed ? HWNAS_OK : HWNAS_ENOMEM;
     for (size_t i = 0; rc == HWNAS_OK && i < n; i++) {
         slot *sl = &slots[i];
         if (sl->copy_from >= 0)
             copy_metrics(s, &sl->rec, &s->rec[sl->copy_from]);
-        else if (sl->copy_from <= -2) /* an earlier slot, archived by now */
-            copy_metrics(s, &sl->rec, &s->rec[base + (size_t)(-2 - sl->copy_from)]);
+        else if (sl->copy_from <= -2) /* an earlier slot, scored by now */
+            copy_metrics(s, &sl->rec, &slots[-2 - sl->copy_from].rec);
         rc = hwnas__search_score(s, &sl->rec);
-        if (rc == HWNAS_OK && s->journal && !sl->replayed)
-            rc = hwnas__journal_append(s, &sl->rec, sl->net);
-        if (rc != HWNAS_OK)
-            break;
         failed[i] = sl->rec.failed;
         viol[i] = sl->rec.violation;
-        if (!sl->rec.failed)
+        if (rc == HWNAS_OK && !sl->rec.failed)
             memcpy(obj + i * s->n_obj, sl->rec.obj, s->n_obj * sizeof *obj);
-        if (!sl->rec.failed && !sl->rec.cached && hwnas__cache_find(s, sl->rec.hash) < 0)
-            rc = hwnas__cache_put(s, sl->rec.hash, (int64_t)s->n_rec);
-        if (rc == HWNAS_OK)
-            rc = hwnas__search_archive(s, &sl->rec);
-        s->since_snapshot++;
     }
     if (rc == HWNAS_OK)
         rc = hwnas_strategy_tell(s->strategy, n, ids, obj, viol, failed);
-    for (size_t i = 0; slots && i < n; i++) {
-        hwnas__record_release(s->ctx, &slots[i].rec);
-        hwnas_net_free(slots[i].net);
-    }
-    hwnas__free(s->ctx, slots);
     hwnas__free(s->ctx, obj);
     hwnas__free(s->ctx, viol);
     hwnas__free(s->ctx, failed);
-    /* Candidate callbacks, in evaluation order. */
+    return rc;
+}
+
+/* Record: journal (before the archive, so that a resume finds what the
+ * archive held), cache, archive, then the candidate callbacks in
+ * evaluation order. */
+static int record_batch(hwnas_search *s, slot *slots, size_t n)
+{
+    int rc = HWNAS_OK;
+    size_t base = s->n_rec;
+    for (size_t i = 0; rc == HWNAS_OK && i < n; i++) {
+        slot *sl = &slots[i];
+        if (s->journal && !sl->replayed)
+            rc = hwnas__journal_append(s, &sl->rec, sl->net);
+        if (rc == HWNAS_OK && !sl->rec.failed && !sl->rec.cached &&
+            hwnas__cache_find(s, sl->rec.hash) < 0)
+            rc = hwnas__cache_put(s, sl->rec.hash, (int64_t)s->n_rec);
+        if (rc == HWNAS_OK)
+            rc = hwnas__search_archive(s, &sl->rec);
+        if (rc == HWNAS_OK)
+            s->since_snapshot++;
+    }
     for (size_t i = base; rc == HWNAS_OK && i < s->n_rec; i++)
         if (s->on_candidate && s->on_candidate(s, i, s->on_candidate_data) != 0)
             rc = hwnas__error(HWNAS_EUSER, "search stopped by the candidate callback at "
                                            "evaluation %zu",
                               i);
+    return rc;
+}
+
+/* One batch of asked candidates, from decoding to the archive. */
+static int run_batch(hwnas_search *s, const uint32_t *genes, const uint64_t *ids, size_t n)
+{
+    slot *slots = hwnas__calloc(s->ctx, n + 1, sizeof *slots);
+    if (!slots)
+        return HWNAS_ENOMEM;
+    int rc = decode_batch(s, slots, genes, ids, n);
+    if (rc == HWNAS_OK)
+        rc = estimate_batch(s, slots, n);
+    if (rc == HWNAS_OK)
+        rc = tell_batch(s, slots, ids, n);
+    if (rc == HWNAS_OK)
+        rc = record_batch(s, slots, n);
+    for (size_t i = 0; i < n; i++) {
+        hwnas__record_release(s->ctx, &slots[i].rec);
+        hwnas_net_free(slots[i].net);
+    }
+    hwnas__free(s->ctx, slots);
     return rc;
 }
 
@@ -410,7 +356,7 @@ int hwnas_search_tell(hwnas_search *s, uint64_t id, size_t n_metrics, const char
                                           "is already told",
                             (unsigned long long)id);
     hwnas__record r;
-    int rc = new_record(s, &r, s->pending[k].genes, id, s->n_rec);
+    int rc = hwnas__record_new(s, &r, s->pending[k].genes, id, s->n_rec);
     for (size_t i = 0; rc == HWNAS_OK && i < n_metrics; i++) {
         size_t m = 0;
         while (m < s->n_metrics && strcmp(s->metric_names[m], names[i]) != 0)
@@ -421,7 +367,7 @@ int hwnas_search_tell(hwnas_search *s, uint64_t id, size_t n_metrics, const char
             r.metrics[m] = values[i];
     }
     if (rc == HWNAS_OK && error)
-        rc = fail_record(s, &r, error);
+        rc = hwnas__record_fail(s, &r, error);
     for (size_t j = 0; rc == HWNAS_OK && !r.failed && j < s->n_obj; j++)
         if (isnan(r.metrics[s->obj[j].metric]))
             rc = hwnas__error(HWNAS_EINVAL, "hwnas_search_tell: candidate %llu lacks metric '%s' "

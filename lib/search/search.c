@@ -1,4 +1,5 @@
-/* The search object: options, objectives, estimators, archive, cache. */
+/* The search object: its options, estimators and metrics, objectives and
+ * constraints, callbacks. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -58,24 +59,6 @@ const hwnas__kind hwnas__search_kind = {
     "search", search_options, HWNAS_ARRAY_SIZE(search_options), NULL,
 };
 
-const char *hwnas__search_out(const hwnas_search *s)
-{
-    return hwnas__options_str(s->options, OPT_OUT);
-}
-
-void hwnas__record_release(const hwnas_context *ctx, hwnas__record *r)
-{
-    hwnas__free(ctx, r->genes);
-    hwnas__free(ctx, r->key);
-    hwnas__free(ctx, r->metrics);
-    hwnas__free(ctx, r->obj);
-    hwnas__free(ctx, r->error);
-    hwnas__free(ctx, r->proxy);
-    hwnas__free(ctx, r->proxy_obj);
-    hwnas__free(ctx, r->refine_error);
-    memset(r, 0, sizeof *r);
-}
-
 void hwnas_search_free(hwnas_search *s)
 {
     if (!s)
@@ -83,10 +66,7 @@ void hwnas_search_free(hwnas_search *s)
     if (s->journal)
         fclose(s->journal);
     hwnas__out_unlock(s);
-    for (size_t i = 0; i < s->n_rec; i++)
-        hwnas__record_release(s->ctx, &s->rec[i]);
-    for (size_t i = 0; i < s->n_replay; i++)
-        hwnas__record_release(s->ctx, &s->replay[i]);
+    hwnas__archive_release(s);
     for (size_t i = 0; i < s->n_pending; i++)
         hwnas__free(s->ctx, s->pending[i].genes);
     for (size_t i = 0; i < s->n_est; i++)
@@ -100,15 +80,11 @@ void hwnas_search_free(hwnas_search *s)
         hwnas__free(s->ctx, s->con[i].name);
     hwnas__free(s->ctx, s->obj);
     hwnas__free(s->ctx, s->con);
-    hwnas__free(s->ctx, s->rec);
-    hwnas__free(s->ctx, s->replay);
     hwnas__free(s->ctx, s->pending);
     hwnas__free(s->ctx, s->est);
     hwnas__free(s->ctx, s->est_owned);
     hwnas__free(s->ctx, s->metric_names);
     hwnas__free(s->ctx, s->metric_est);
-    hwnas__free(s->ctx, s->cache_keys);
-    hwnas__free(s->ctx, s->cache_vals);
     hwnas__free(s->ctx, s->hv_history);
     hwnas__free(s->ctx, s->hv_evals);
     hwnas__refine_release(s);
@@ -199,13 +175,7 @@ int hwnas_search_new(hwnas_search **out, hwnas_context *ctx, const char *space_k
     hwnas__free(ctx, sopts);
     if (rc == HWNAS_OK) {
         s->n_genes = hwnas_space_gene_count(s->space);
-        s->cache_mask = 255;
-        s->cache_keys = hwnas__calloc(ctx, s->cache_mask + 1, sizeof *s->cache_keys);
-        s->cache_vals = hwnas__malloc(ctx, (s->cache_mask + 1) * sizeof *s->cache_vals);
-        if (!s->cache_keys || !s->cache_vals)
-            rc = HWNAS_ENOMEM;
-        else
-            memset(s->cache_vals, 0xff, (s->cache_mask + 1) * sizeof *s->cache_vals);
+        rc = hwnas__cache_init(s);
     }
     if (rc == HWNAS_OK && *hwnas__search_out(s))
         rc = make_dir(hwnas__search_out(s));
@@ -300,29 +270,18 @@ const char *hwnas_search_metric_name(const hwnas_search *s, size_t i)
     return s && i < s->n_metrics ? s->metric_names[i] : NULL;
 }
 
-static int64_t metric_index(const hwnas_search *s, const char *name, size_t len)
-{
-    for (size_t i = 0; i < s->n_metrics; i++)
-        if (strlen(s->metric_names[i]) == len && memcmp(s->metric_names[i], name, len) == 0)
-            return (int64_t)i;
-    return -1;
-}
-
 static int unknown_metric(const hwnas_search *s, const char *what, const char *name,
                           size_t len)
 {
-    char list[512];
-    size_t used = 0;
-    list[0] = 0;
-    for (size_t i = 0; i < s->n_metrics && used < sizeof list; i++) {
-        int w = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
-                         s->metric_names[i]);
-        if (w > 0)
-            used += (size_t)w;
-    }
+    /* A message is bounded: a long list ends in "... and N more". */
+    hwnas__name_list list;
+    hwnas__name_list_init(&list, ", ");
+    for (size_t i = 0; i < s->n_metrics; i++)
+        hwnas__name_list_add(&list, s->metric_names[i]);
     return hwnas__error(HWNAS_ESTATE, "search: %s names metric '%.*s', which no estimator "
                                       "produces; metrics: %s",
-                        what, (int)len, name, s->n_metrics ? list : "(no estimator added)");
+                        what, (int)len, name,
+                        s->n_metrics ? hwnas__name_list_text(&list) : "(no estimator added)");
 }
 
 /* Resolve objectives and constraints against the estimators' metrics. */
@@ -350,7 +309,7 @@ static int parse_objectives(hwnas_search *s)
                                 "search: objective '%.*s' in \"%s\": direction must be max or "
                                 "min",
                                 (int)(dir + dlen - p), p, text);
-        int64_t m = metric_index(s, p, (size_t)(colon - p));
+        int64_t m = hwnas__metric_index(s, p, (size_t)(colon - p));
         if (m < 0)
             return unknown_metric(s, "an objective", p, (size_t)(colon - p));
         s->obj[k].metric = (size_t)m;
@@ -401,7 +360,7 @@ static int parse_constraints(hwnas_search *s)
             return hwnas__error(HWNAS_EINVAL,
                                 "search: constraint '%.*s': the bound is not a finite number",
                                 (int)len, p);
-        int64_t m = metric_index(s, p, (size_t)(name_end - p));
+        int64_t m = hwnas__metric_index(s, p, (size_t)(name_end - p));
         if (m < 0)
             return unknown_metric(s, "a constraint", p, (size_t)(name_end - p));
         hwnas__constraint *c = hwnas__realloc(s->ctx, s->con, (s->n_con + 1) * sizeof *c);
@@ -420,139 +379,14 @@ static int parse_constraints(hwnas_search *s)
     return HWNAS_OK;
 }
 
-int hwnas__search_start(hwnas_search *s)
+/* Objectives and constraints against the estimators' metrics, at start. */
+int hwnas__search_resolve(hwnas_search *s)
 {
-    if (s->started)
-        return HWNAS_OK;
-    if (s->n_est == 0)
-        return hwnas__error(HWNAS_ESTATE, "search: add at least one estimator before running");
     int rc = parse_objectives(s);
-    if (rc == HWNAS_OK)
-        rc = parse_constraints(s);
-    if (rc == HWNAS_OK && !s->refine_est)
-        rc = hwnas__refine_setup(s);
-    int read_only = (int)hwnas__options_int(s->options, OPT_READ_ONLY);
-    if (rc == HWNAS_OK && *hwnas__search_out(s) && !read_only)
-        rc = hwnas__out_prepare(s);
-    if (rc == HWNAS_OK && s->resume_dir)
-        rc = hwnas__resume_load(s);
-    if (rc == HWNAS_OK && *hwnas__search_out(s) && !read_only)
-        rc = hwnas__journal_open(s);
-    if (rc == HWNAS_OK)
-        s->started = 1;
-    return rc;
+    return rc == HWNAS_OK ? parse_constraints(s) : rc;
 }
 
-/* ---- archive and cache ----------------------------------------------- */
-
-int hwnas__search_archive(hwnas_search *s, hwnas__record *r)
-{
-    if (s->n_rec == s->cap_rec) {
-        size_t cap = s->cap_rec ? s->cap_rec * 2 : 64;
-        hwnas__record *rec = hwnas__realloc(s->ctx, s->rec, cap * sizeof *rec);
-        if (!rec)
-            return HWNAS_ENOMEM;
-        s->rec = rec;
-        s->cap_rec = cap;
-    }
-    r->eval = s->n_rec;
-    s->rec[s->n_rec++] = *r;
-    memset(r, 0, sizeof *r);
-    return HWNAS_OK;
-}
-
-int64_t hwnas__cache_find(const hwnas_search *s, uint64_t hash)
-{
-    uint64_t key = hash ? hash : 1; /* 0 marks an empty slot */
-    for (size_t k = (size_t)key & s->cache_mask;; k = (k + 1) & s->cache_mask) {
-        if (s->cache_keys[k] == 0)
-            return -1;
-        if (s->cache_keys[k] == key)
-            return s->cache_vals[k];
-    }
-}
-
-int hwnas__cache_put(hwnas_search *s, uint64_t hash, int64_t index)
-{
-    if (2 * (s->cache_used + 1) > s->cache_mask + 1) {
-        size_t slots = (s->cache_mask + 1) * 2;
-        uint64_t *keys = hwnas__calloc(s->ctx, slots, sizeof *keys);
-        int64_t *vals = hwnas__malloc(s->ctx, slots * sizeof *vals);
-        if (!keys || !vals) {
-            hwnas__free(s->ctx, keys);
-            hwnas__free(s->ctx, vals);
-            return HWNAS_ENOMEM;
-        }
-        for (size_t k = 0; k <= s->cache_mask; k++) {
-            if (!s->cache_keys[k])
-                continue;
-            size_t j = (size_t)s->cache_keys[k] & (slots - 1);
-            while (keys[j])
-                j = (j + 1) & (slots - 1);
-            keys[j] = s->cache_keys[k];
-            vals[j] = s->cache_vals[k];
-        }
-        hwnas__free(s->ctx, s->cache_keys);
-        hwnas__free(s->ctx, s->cache_vals);
-        s->cache_keys = keys;
-        s->cache_vals = vals;
-        s->cache_mask = slots - 1;
-    }
-    uint64_t key = hash ? hash : 1;
-    size_t k = (size_t)key & s->cache_mask;
-    while (s->cache_keys[k] && s->cache_keys[k] != key)
-        k = (k + 1) & s->cache_mask;
-    if (!s->cache_keys[k])
-        s->cache_used++;
-    s->cache_keys[k] = key;
-    s->cache_vals[k] = index;
-    return HWNAS_OK;
-}
-
-/* ---- accessors -------------------------------------------------------- */
-
-size_t hwnas_search_count(const hwnas_search *s) { return s ? s->n_rec : 0; }
-
-const uint32_t *hwnas_search_genes(const hwnas_search *s, size_t i)
-{
-    return s && i < s->n_rec ? s->rec[i].genes : NULL;
-}
-
-const char *hwnas_search_key(const hwnas_search *s, size_t i)
-{
-    return s && i < s->n_rec ? s->rec[i].key : NULL;
-}
-
-uint64_t hwnas_search_hash(const hwnas_search *s, size_t i)
-{
-    return s && i < s->n_rec ? s->rec[i].hash : 0;
-}
-
-int hwnas_search_metric(const hwnas_search *s, size_t i, const char *name, double *out)
-{
-    if (!s || !name || !out || i >= s->n_rec)
-        return hwnas__error(HWNAS_EINVAL, "hwnas_search_metric: bad search, index or name");
-    int64_t m = metric_index(s, name, strlen(name));
-    if (m < 0)
-        return hwnas__error(HWNAS_ENOTFOUND, "search: no metric '%s'", name);
-    *out = s->rec[i].metrics[m];
-    return HWNAS_OK;
-}
-
-const char *hwnas_search_error(const hwnas_search *s, size_t i)
-{
-    return s && i < s->n_rec ? s->rec[i].error : NULL;
-}
-
-double hwnas_search_seconds(const hwnas_search *s, size_t i)
-{
-    return s && i < s->n_rec ? s->rec[i].seconds : 0.0;
-}
-
-int hwnas_search_cached(const hwnas_search *s, size_t i)
-{
-    return s && i < s->n_rec ? s->rec[i].cached : 0;
-}
+/* ---- callbacks -------------------------------------------------------- */
 
 void hwnas_search_on_candidate(hwnas_search *s, hwnas_search_candidate_cb cb, void *user_data)
 {

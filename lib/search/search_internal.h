@@ -83,6 +83,28 @@ typedef struct hwnas__pending {
     uint32_t *genes;
 } hwnas__pending;
 
+/* One candidate handed to an evaluator. */
+typedef struct hwnas__job {
+    hwnas__record *rec; /* in: genes, key, hash, eval (its random stream), metrics NaN;
+                         * out: metrics and seconds, or failed with its error */
+    hwnas_net *net;     /* out: the decoded net, journaled with the record; may stay NULL */
+} hwnas__job;
+
+/*
+ * Where a batch is estimated: the one place the run loop hands candidates
+ * out (ask -> decode -> estimate -> tell -> record). The default runs the
+ * estimators on the context's threads (evaluate.c); a pruner or a remote
+ * (MPI) evaluator replaces it. evaluate fills jobs[0..n) in any order and
+ * at any concurrency, but candidate k must use random stream k so that
+ * results do not depend on where they were computed. It returns an error
+ * only when the batch cannot go on (HWNAS_ENOMEM, HWNAS_EUSER); a
+ * candidate's failure goes into its record.
+ */
+typedef struct hwnas__evaluator {
+    int (*evaluate)(void *data, hwnas_search *s, hwnas__job *jobs, size_t n);
+    void *data; /* the evaluator's, passed back */
+} hwnas__evaluator;
+
 struct hwnas_search {
     hwnas_context *ctx;
     hwnas_options *options;
@@ -135,6 +157,8 @@ struct hwnas_search {
     size_t n_refine_log;
     size_t n_refined;             /* records refined successfully */
 
+    hwnas__evaluator evaluator;   /* set at start: the local one unless a hook set another */
+
     volatile sig_atomic_t stop;
     hwnas_search_candidate_cb on_candidate;
     void *on_candidate_data;
@@ -146,40 +170,113 @@ struct hwnas_search {
 
 extern const hwnas__kind hwnas__search_kind;
 
-/* search.c */
-int hwnas__search_start(hwnas_search *s);
-const char *hwnas__search_out(const hwnas_search *s);
-int hwnas__search_archive(hwnas_search *s, hwnas__record *r);
+/* The out option: the search's directory, "" when it keeps nothing. */
+static inline const char *hwnas__search_out(const hwnas_search *s)
+{
+    return hwnas__options_str(s->options, OPT_OUT);
+}
+
+/*
+ * lib/search, file by file, each calling only the files listed above it
+ * (so no two call each other both ways):
+ *   archive.c   records, scoring, failure records, the evaluation cache,
+ *               the per-candidate getters
+ *   front.c     the Pareto front, orders and hypervolume over the archive
+ *   out_dir.c   one search per directory: lock, stale temporaries, an
+ *               earlier search moved aside, damaged files kept aside
+ *   journal.c   the file formats: search.conf, journal.tsv (evaluation and R
+ *               records), snapshot.bin
+ *   results.c   the results directory's tables and front nets
+ *   evaluate.c  the default evaluator: estimation on the context's threads
+ *   refine.c    multi-fidelity refinement after the budget
+ *   search.c    the object: options, estimators, objectives, constraints
+ *   resume.c    re-creating a search from its directory and replaying it
+ *   run.c       start, the loop, ask/tell from outside
+ * The report part (lib/report) draws from what results.c writes.
+ */
+
+/* archive.c */
+int hwnas__record_new(hwnas_search *s, hwnas__record *r, const uint32_t *genes, uint64_t id,
+                      uint64_t eval);
+int hwnas__record_fail(const hwnas_search *s, hwnas__record *r, const char *why);
+char *hwnas__not_finite(const hwnas_context *ctx, const char *objective, double v);
 void hwnas__record_release(const hwnas_context *ctx, hwnas__record *r);
+int hwnas__search_score(hwnas_search *s, hwnas__record *r);
+int hwnas__search_archive(hwnas_search *s, hwnas__record *r);
+void hwnas__archive_release(hwnas_search *s);
+int hwnas__cache_init(hwnas_search *s);
 int64_t hwnas__cache_find(const hwnas_search *s, uint64_t hash);
 int hwnas__cache_put(hwnas_search *s, uint64_t hash, int64_t index);
+int64_t hwnas__metric_index(const hwnas_search *s, const char *name, size_t len);
 
-/* run.c */
-int hwnas__search_score(hwnas_search *s, hwnas__record *r);
-
-/* refine.c */
-int hwnas__refine_setup(hwnas_search *s);
-void hwnas__refine_release(hwnas_search *s);
-int hwnas__refine_journal(hwnas_search *s, const hwnas__refined *x);
-int hwnas__refine_parse(hwnas_search *s, char *line, size_t len);
-int hwnas__search_refine(hwnas_search *s, int compute);
-
-/* journal.c */
-int hwnas__journal_seal(hwnas_search *s, hwnas__strbuf *sb);
-int hwnas__journal_open(hwnas_search *s);
-int hwnas__journal_append(hwnas_search *s, const hwnas__record *r, const hwnas_net *net);
-int hwnas__snapshot_write(hwnas_search *s);
-int hwnas__config_write(hwnas_search *s);
-int hwnas__resume_load(hwnas_search *s);
-int hwnas__out_prepare(hwnas_search *s);
-int hwnas__out_lock(hwnas_search *s);
-void hwnas__out_unlock(hwnas_search *s);
-
-/* results.c */
+/* front.c */
+/* Among points [0, n) (m minimised objectives each, pts row by row),
+ * those with ok[i], one per hash (the first), ordered by non-dominated
+ * rank (when by_rank), then the first objective, then index: *out (free
+ * with hwnas__free) gets *count indices, of which the first *front are of
+ * rank 0 (all of them when !by_rank). */
+int hwnas__pareto_order(hwnas_context *ctx, const double *pts, const unsigned char *ok,
+                        const uint64_t *hash, size_t n, size_t m, int by_rank, size_t **out,
+                        size_t *count, size_t *front);
+/* The hypervolume of the rank-0 points of that order against ref. */
+int hwnas__pareto_front_hv(hwnas_context *ctx, const double *pts,
+                           const unsigned char *ok, const uint64_t *hash, size_t n, size_t m,
+                           const double *ref, double *out);
 int hwnas__search_order(const hwnas_search *s, size_t upto, int told, int by_rank, size_t **out,
                         size_t *n, size_t *front);
 int hwnas__search_front_all(const hwnas_search *s, size_t **out, size_t *n);
 int hwnas__search_hv(const hwnas_search *s, size_t upto, const double *ref, double *out);
 int hwnas__search_reference(const hwnas_search *s, double *ref);
+
+/* out_dir.c */
+/* dir/name into buf, or HWNAS_EINVAL naming the path when it does not fit. */
+int hwnas__path_in(const char *dir, const char *name, char *buf, size_t size);
+int hwnas__out_lock(hwnas_search *s);
+void hwnas__out_unlock(hwnas_search *s);
+int hwnas__out_prepare(hwnas_search *s);
+int hwnas__out_keep_aside(const char *path, char *kept, size_t size);
+
+/* journal.c */
+typedef struct hwnas__config {
+    char *space, *space_options, *strategy, *strategy_options, *options;
+    char **est_kind, **est_options; /* n_est each */
+    size_t n_est;
+} hwnas__config;
+
+int hwnas__config_write(hwnas_search *s);
+int hwnas__config_read(const hwnas_context *ctx, const char *path, hwnas__config *c);
+void hwnas__config_free(const hwnas_context *ctx, hwnas__config *c);
+int hwnas__journal_open(hwnas_search *s);
+int hwnas__journal_append(hwnas_search *s, const hwnas__record *r, const hwnas_net *net);
+int hwnas__journal_append_refined(hwnas_search *s, const hwnas__refined *x);
+/* Read path into s->replay (evaluations) and s->refine_log (refinements,
+ * kept only when the search refines); damage, a torn tail and salvage as
+ * doc/formats/journal.md says. */
+int hwnas__journal_read(hwnas_search *s, const char *path);
+int hwnas__snapshot_write(hwnas_search *s);
+/* Load the strategy from the snapshot at path (none: *covered = 0) and
+ * say how many journal records it covers. */
+int hwnas__snapshot_read(hwnas_search *s, const char *path, size_t *covered);
+
+/* results.c */
+/* archive.csv/.json, front.csv/.json and front/NNN.net into dir. */
+int hwnas__results_write(const hwnas_search *s, const char *dir);
+
+/* evaluate.c */
+extern const hwnas__evaluator hwnas__local_evaluator;
+
+/* refine.c */
+int hwnas__refine_setup(hwnas_search *s);
+void hwnas__refine_release(hwnas_search *s);
+int hwnas__search_refine(hwnas_search *s, int compute);
+
+/* search.c */
+int hwnas__search_resolve(hwnas_search *s);
+
+/* resume.c */
+int hwnas__resume_load(hwnas_search *s);
+
+/* run.c */
+int hwnas__search_start(hwnas_search *s);
 
 #endif

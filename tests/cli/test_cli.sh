@@ -157,6 +157,13 @@ expect 0 'Pareto front' -- --threads 1 search --space cell --space-options "chan
     --out "$sdir/q\";evaluations=\"5"
 check "a quoted --out does not change the budget" \
     [ "$(grep -c '^[0-9]' "$sdir/q\";evaluations=\"5/journal.tsv")" -eq 3 ]
+# values reach the options API whole: on a resume too, a value holding ';',
+# '=' and a quote is the option's exact value, or an error naming it
+expect 2 "expects an integer, got '16;refine=3'" -- search --resume "$sdir" --budget '16;refine=3'
+expect 2 "time_limit' of search expects a finite number, got '5\";evaluations=\"99'" -- \
+    search --resume "$sdir" --time-limit '5";evaluations="99'
+expect 1 'unterminated quote' -- search --resume "$sdir" --refine 1 \
+    --refine-estimator 'cost:a="b;c=d'
 # options said once: a resume keeps its configuration; --nets 0 builds nothing
 expect 2 'cannot be changed on --resume' -- search --resume "$sdir" --space macro
 expect 2 "\-\-nets needs a whole number from 1 to 100000, not '0'" -- latency-lut build \

@@ -96,6 +96,7 @@ static void test_run_front_and_cache(void **state)
     assert_int_equal(hwnas_search_metric_count(s), 7);
     size_t front[64];
     size_t nf = hwnas_search_front(s, front, 64);
+    assert_int_equal(hwnas_search_front(s, NULL, 0), nf); /* the size alone */
     assert_true(nf >= 1 && nf <= 60);
     /* Every front member is feasible and nothing in the archive dominates it. */
     for (size_t a = 0; a < nf; a++) {
@@ -1305,6 +1306,33 @@ static void oom_walk(test_alloc *t, hwnas_context *c, const char *options, int w
     }
 }
 
+/* Writing the results (the search's tables, then the report's plots
+ * read back from them) fails cleanly at every allocation. */
+static void oom_results(test_alloc *t, hwnas_context *c)
+{
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/oom-results", test_tmpdir);
+    hwnas_search *s = NULL;
+    assert_int_equal(hwnas_search_new(&s, c, "cell", "channels=4;cells=1", "random", NULL,
+                                      "objectives=macs:min,params:min;evaluations=3;"
+                                      "refine=1;refine_estimator=cost"),
+                     HWNAS_OK);
+    assert_int_equal(hwnas_search_add_estimator(s, "cost", NULL), HWNAS_OK);
+    assert_int_equal(hwnas_search_run(s), HWNAS_OK);
+    long base = t->live;
+    for (long n = 0;; n++) {
+        test_alloc_fail_from(t, n);
+        int rc = hwnas_search_write_results(s, dir);
+        test_alloc_disarm(t);
+        assert_int_equal(t->live, base);
+        if (rc == HWNAS_OK)
+            break;
+        if (rc != HWNAS_ENOMEM)
+            fail_msg("write_results, step %ld: %d %s", n, rc, hwnas_error_last());
+    }
+    hwnas_search_free(s);
+}
+
 static void test_oom(void **state)
 {
     (void)state;
@@ -1313,6 +1341,7 @@ static void test_oom(void **state)
     oom_walk(&t, c, "objectives=macs:min;evaluations=3", 0);
     /* With a refinement stage (cost refining cost). */
     oom_walk(&t, c, "objectives=macs:min;evaluations=3;refine=2;refine_estimator=cost", 2);
+    oom_results(&t, c);
     hwnas_context_free(c);
     assert_int_equal(t.live, 0);
 }

@@ -66,14 +66,25 @@ static void format_eta(char *buf, size_t size, double seconds)
         snprintf(buf, size, "%dm%02ds", (int)(seconds / 60), (int)fmod(seconds, 60));
 }
 
-/* The best value of each objective so far, as text. */
-static void best_text(hwnas_search *s, char *buf, size_t size)
+/* The front's indices (malloc'd, *n of them; NULL when empty or out of
+ * memory, which the progress line and table can do without). */
+static size_t *front_of(hwnas_search *s, size_t *n)
 {
-    size_t used = 0;
-    buf[0] = 0;
-    size_t front[512];
-    size_t nf = hwnas_search_front(s, front, 512);
-    for (size_t m = 0; m < hwnas_search_metric_count(s) && used < size; m++) {
+    *n = hwnas_search_front(s, NULL, 0);
+    size_t *front = *n ? malloc(*n * sizeof *front) : NULL;
+    if (!front)
+        *n = 0;
+    else
+        *n = hwnas_search_front(s, front, *n);
+    return front;
+}
+
+/* The best value of each objective so far. */
+static void print_best(FILE *out, hwnas_search *s)
+{
+    size_t nf;
+    size_t *front = front_of(s, &nf);
+    for (size_t m = 0; m < hwnas_search_metric_count(s); m++) {
         const char *name = hwnas_search_metric_name(s, m);
         if (strcmp(name, "accuracy") != 0 && strcmp(name, "accuracy_q") != 0 &&
             strcmp(name, "energy_uj") != 0 && strcmp(name, "latency_ms") != 0)
@@ -86,12 +97,11 @@ static void best_text(hwnas_search *s, char *buf, size_t size)
             if (isnan(best) || (strncmp(name, "accuracy", 8) == 0 ? v > best : v < best))
                 best = v;
         }
-        int w = snprintf(buf + used, size - used, "  %s %s %.4g", name,
-                         strncmp(name, "accuracy", 8) == 0 ? "max" : "min", best);
-        if (w > 0)
-            used += (size_t)w;
+        fprintf(out, "  %s %s %.4g", name, strncmp(name, "accuracy", 8) == 0 ? "max" : "min",
+                best);
     }
-    snprintf(buf + used, used < size ? size - used : 0, "  front %zu", nf);
+    fprintf(out, "  front %zu", nf);
+    free(front);
 }
 
 static void announce_refine(progress *p)
@@ -107,9 +117,8 @@ static int on_progress(hwnas_search *s, double fraction, void *user_data)
 {
     progress *p = user_data;
     double elapsed = now() - p->start;
-    char eta[32], best[256];
+    char eta[32];
     format_eta(eta, sizeof eta, fraction > 0 ? elapsed / fraction - elapsed : NAN);
-    best_text(s, best, sizeof best);
     double hv = NAN;
     hwnas_search_hypervolume(s, &hv);
     size_t n = hwnas_search_count(s);
@@ -119,11 +128,13 @@ static int on_progress(hwnas_search *s, double fraction, void *user_data)
         for (int i = 0; i < 30; i++)
             bar[i] = i < fill ? '#' : '.';
         bar[30] = 0;
-        fprintf(stderr, "\r[%s] %zu/%zu%s  hv %.4g  ETA %s   ", bar, n, p->budget, best, hv,
-                eta);
+        fprintf(stderr, "\r[%s] %zu/%zu", bar, n, p->budget);
+        print_best(stderr, s);
+        fprintf(stderr, "  hv %.4g  ETA %s   ", hv, eta);
     } else {
-        fprintf(stderr, "evaluated %zu/%zu%s  hv %.4g  elapsed %.0fs  ETA %s\n", n, p->budget,
-                best, hv, elapsed, eta);
+        fprintf(stderr, "evaluated %zu/%zu", n, p->budget);
+        print_best(stderr, s);
+        fprintf(stderr, "  hv %.4g  elapsed %.0fs  ETA %s\n", hv, elapsed, eta);
     }
     if (fraction >= 1)
         announce_refine(p);
@@ -134,8 +145,8 @@ static int on_progress(hwnas_search *s, double fraction, void *user_data)
 /* The front as an aligned table of its objectives and a few metrics. */
 static void print_front(hwnas_search *s)
 {
-    size_t front[4096];
-    size_t nf = hwnas_search_front(s, front, 4096);
+    size_t nf;
+    size_t *front = front_of(s, &nf);
     const char *cols[] = {"accuracy",      "accuracy_q", "energy_uj", "energy_mul_uj",
                           "latency_ms",    "macs",       "params"};
     enum { N_COLS = sizeof cols / sizeof cols[0] };
@@ -169,6 +180,7 @@ static void print_front(hwnas_search *s)
         const char *key = hwnas_search_key(s, front[i]);
         printf("  %.60s%s\n", key, strlen(key) > 60 ? "..." : "");
     }
+    free(front);
 }
 
 static int finish(hwnas_search *s, const char *out)
@@ -222,42 +234,78 @@ static void usage(void)
             "\" --refine-by " DEFAULT_REFINE_BY "\n");
 }
 
-/* Append ";key=\"value\"" to buf with the value's quotes and backslashes
- * escaped, so that a value (a directory name) can never end its quotes
- * and set other options. 0 when buf is too small. */
-static int put_option(char *buf, size_t size, const char *key, const char *value)
+/* The search's options, each value checked by the options API (a bad one
+ * is an error naming key and value) and written back quoted, backslash
+ * before '"' and '\\', so that no value (a directory name) can end its
+ * quotes and set another key. The text grows as needed: nothing is cut. */
+typedef struct opt_text {
+    hwnas_options *check; /* scratch options of kind "search" */
+    char *text;           /* "key=\"value\";..." NUL-terminated, malloc'd */
+    size_t len, cap;
+} opt_text;
+
+static int opt_put(opt_text *o, const char *p, size_t n)
 {
-    size_t used = strlen(buf);
-    int n = snprintf(buf + used, size - used, "%s%s=\"", used ? ";" : "", key);
-    if (n < 0 || (size_t)n >= size - used)
-        return 0;
-    used += (size_t)n;
-    for (const char *v = value; *v; v++) {
-        if (used + 3 >= size)
-            return 0;
-        if (*v == '"' || *v == '\\')
-            buf[used++] = '\\';
-        buf[used++] = *v;
+    if (o->len + n + 1 > o->cap) {
+        size_t cap = o->cap ? o->cap : 256;
+        while (o->len + n + 1 > cap)
+            cap *= 2;
+        char *t = realloc(o->text, cap);
+        if (!t) {
+            fprintf(stderr, "hwnas search: out of memory\n");
+            return HWNAS_ENOMEM;
+        }
+        o->text = t;
+        o->cap = cap;
     }
-    if (used + 2 >= size)
-        return 0;
-    buf[used++] = '"';
-    buf[used] = 0;
-    return 1;
+    memcpy(o->text + o->len, p, n);
+    o->len += n;
+    o->text[o->len] = 0;
+    return HWNAS_OK;
+}
+
+static int opt_add(opt_text *o, const char *key, const char *value)
+{
+    int rc = hwnas_options_set(o->check, key, value);
+    if (rc != HWNAS_OK) {
+        cli_fail("search", rc);
+        return rc;
+    }
+    if ((o->len && (rc = opt_put(o, ";", 1)) != HWNAS_OK) ||
+        (rc = opt_put(o, key, strlen(key))) != HWNAS_OK || (rc = opt_put(o, "=\"", 2)) != HWNAS_OK)
+        return rc;
+    for (const char *v = value; *v; v++) {
+        if (*v == '"' || *v == '\\')
+            rc = opt_put(o, "\\", 1);
+        if (rc == HWNAS_OK)
+            rc = opt_put(o, v, 1);
+        if (rc != HWNAS_OK)
+            return rc;
+    }
+    return opt_put(o, "\"", 1);
+}
+
+/* A number the options API checked (0 when that key was not set). */
+static size_t opt_count(const opt_text *o, const char *key)
+{
+    int64_t v = 0;
+    hwnas_options_get_int(o->check, key, &v);
+    return v > 0 ? (size_t)v : 0;
 }
 
 static int add_estimator(hwnas_search *s, const char *spec)
 {
-    char kind[64];
     const char *colon = strchr(spec, ':');
     size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
-    if (n >= sizeof kind) {
-        fprintf(stderr, "hwnas search: estimator kind too long in '%s'\n", spec);
-        return HWNAS_EINVAL;
+    char *kind = malloc(n + 1);
+    if (!kind) {
+        fprintf(stderr, "hwnas search: out of memory\n");
+        return HWNAS_ENOMEM;
     }
     memcpy(kind, spec, n);
     kind[n] = 0;
     int rc = hwnas_search_add_estimator(s, kind, colon ? colon + 1 : NULL);
+    free(kind);
     if (rc != HWNAS_OK)
         cli_fail("estimator", rc);
     return rc;
@@ -291,6 +339,40 @@ static int run_search(hwnas_context *ctx, hwnas_search *s, size_t budget, size_t
     if (rc != HWNAS_OK)
         return cli_fail("search", rc);
     return finish(s, out);
+}
+
+/* --resume DIR: only what may change on a resume is passed (NULL: not
+ * given); a finished search can be refined afterwards (--refine K). */
+static int resume_search(hwnas_context *ctx, opt_text *o, const char *dir, const char *budget,
+                         const char *refine, const char *refine_est, const char *refine_by,
+                         const char *time_limit, int salvage)
+{
+    int rc = HWNAS_OK;
+    if (budget)
+        rc = opt_add(o, "evaluations", budget);
+    if (rc == HWNAS_OK && refine)
+        rc = opt_add(o, "refine", refine);
+    if (rc == HWNAS_OK && refine_est)
+        rc = opt_add(o, "refine_estimator", refine_est);
+    if (rc == HWNAS_OK && refine_by)
+        rc = opt_add(o, "refine_by", refine_by);
+    if (rc == HWNAS_OK && time_limit)
+        rc = opt_add(o, "time_limit", time_limit);
+    if (rc == HWNAS_OK && salvage)
+        rc = opt_add(o, "salvage", "true");
+    if (rc != HWNAS_OK)
+        return rc == HWNAS_ENOMEM ? CLI_FAIL : CLI_USAGE;
+    hwnas_search *s;
+    rc = hwnas_search_resume(&s, ctx, dir, o->text ? o->text : "");
+    if (rc != HWNAS_OK)
+        return cli_fail("resume", rc);
+    printf("resuming %s\n", dir);
+    fflush(stdout);
+    size_t b = budget ? opt_count(o, "evaluations") : 0;
+    int status = run_search(ctx, s, b > 0 ? b : hwnas_search_count(s),
+                            refine ? opt_count(o, "refine") : 0, dir);
+    hwnas_search_free(s);
+    return status;
 }
 
 int cli_search(hwnas_context *ctx, int argc, char **argv)
@@ -363,7 +445,6 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
         space_opts = "";
     if (strcmp(strategy, DEFAULT_STRATEGY) != 0 && !strategy_opts_given)
         strategy_opts = "";
-    char opts[8192] = "";
     hwnas_search *s = NULL;
     int rc;
     if (resume ? !*resume : !*out) {
@@ -397,64 +478,65 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
                         "--resume DIR\n");
         return CLI_USAGE;
     }
-    if (resume) {
-        /* A finished search can be refined afterwards: --refine K. */
-        if ((budget_given && !put_option(opts, sizeof opts, "evaluations", budget)) ||
-            (refine_given && !put_option(opts, sizeof opts, "refine", refine)) ||
-            (refine_est_given && !put_option(opts, sizeof opts, "refine_estimator", refine_est)) ||
-            (refine_by_given && !put_option(opts, sizeof opts, "refine_by", refine_by)) ||
-            (time_limit != default_time_limit &&
-             !put_option(opts, sizeof opts, "time_limit", time_limit)) ||
-            (salvage && !put_option(opts, sizeof opts, "salvage", "true"))) {
-            fprintf(stderr, "hwnas search: options too long\n");
-            return CLI_USAGE;
-        }
-        rc = hwnas_search_resume(&s, ctx, resume, opts);
-        if (rc != HWNAS_OK)
-            return cli_fail("resume", rc);
-        int64_t b = budget_given ? atoll(budget) : 0;
-        out = resume;
-        printf("resuming %s\n", resume);
-        fflush(stdout);
-        int status = run_search(ctx, s, b > 0 ? (size_t)b : hwnas_search_count(s),
-                                refine_given ? (size_t)atoll(refine) : 0, out);
-        hwnas_search_free(s);
-        return status;
-    }
-    if (!put_option(opts, sizeof opts, "objectives", objectives) ||
-        !put_option(opts, sizeof opts, "constraints", constraints) ||
-        !put_option(opts, sizeof opts, "evaluations", budget) ||
-        !put_option(opts, sizeof opts, "time_limit", time_limit) ||
-        !put_option(opts, sizeof opts, "batch", batch) ||
-        !put_option(opts, sizeof opts, "out", out) ||
-        !put_option(opts, sizeof opts, "refine", refine) ||
-        !put_option(opts, sizeof opts, "refine_estimator", refine_est) ||
-        !put_option(opts, sizeof opts, "refine_by", refine_by) ||
-        (seed && !put_option(opts, sizeof opts, "seed", seed)) ||
-        (start_over && !put_option(opts, sizeof opts, "start_over", "true"))) {
-        fprintf(stderr, "hwnas search: options too long\n");
-        return CLI_USAGE;
-    }
-    rc = hwnas_search_new(&s, ctx, space, space_opts, strategy, strategy_opts, opts);
+    opt_text o = {NULL, NULL, 0, 0};
+    rc = hwnas_options_new(&o.check, ctx, "search");
     if (rc != HWNAS_OK)
         return cli_fail("search", rc);
-    if (n_est == 0) {
+    int status = resume ? resume_search(ctx, &o, resume, budget_given ? budget : NULL,
+                                        refine_given ? refine : NULL,
+                                        refine_est_given ? refine_est : NULL,
+                                        refine_by_given ? refine_by : NULL,
+                                        time_limit != default_time_limit ? time_limit : NULL,
+                                        salvage)
+                        : CLI_OK;
+    if (!resume) {
+        rc = opt_add(&o, "objectives", objectives);
+        if (rc == HWNAS_OK)
+            rc = opt_add(&o, "constraints", constraints);
+        if (rc == HWNAS_OK)
+            rc = opt_add(&o, "evaluations", budget);
+        if (rc == HWNAS_OK)
+            rc = opt_add(&o, "time_limit", time_limit);
+        if (rc == HWNAS_OK)
+            rc = opt_add(&o, "batch", batch);
+        if (rc == HWNAS_OK)
+            rc = opt_add(&o, "out", out);
+        if (rc == HWNAS_OK)
+            rc = opt_add(&o, "refine", refine);
+        if (rc == HWNAS_OK)
+            rc = opt_add(&o, "refine_estimator", refine_est);
+        if (rc == HWNAS_OK)
+            rc = opt_add(&o, "refine_by", refine_by);
+        if (rc == HWNAS_OK && seed)
+            rc = opt_add(&o, "seed", seed);
+        if (rc == HWNAS_OK && start_over)
+            rc = opt_add(&o, "start_over", "true");
+        status = rc == HWNAS_OK ? CLI_OK : rc == HWNAS_ENOMEM ? CLI_FAIL : CLI_USAGE;
+    }
+    if (!resume && status == CLI_OK) {
+        rc = hwnas_search_new(&s, ctx, space, space_opts, strategy, strategy_opts, o.text);
+        if (rc != HWNAS_OK)
+            status = cli_fail("search", rc);
+    }
+    if (!resume && status == CLI_OK && n_est == 0) {
         /* Cheap first: a net over the parameter limit is not trained. */
         estimators[n_est++] = "cost";
         estimators[n_est++] = "accelerator"; /* the built-in eyeriss-45nm-int8 */
         estimators[n_est++] = DEFAULT_ACCURACY;
     }
-    for (size_t e = 0; e < n_est; e++)
-        if (add_estimator(s, estimators[e]) != HWNAS_OK) {
-            hwnas_search_free(s);
-            return CLI_FAIL;
-        }
-    printf("hwnas search: %s (%s) with %s, objectives %s, budget %s evaluations, %zu "
-           "thread(s), results in %s/\n",
-           space, space_opts, strategy, objectives, budget, hwnas_context_threads(ctx), out);
-    fflush(stdout);
-    int status = run_search(ctx, s, (size_t)atoll(budget), (size_t)atoll(refine), out);
+    for (size_t e = 0; !resume && status == CLI_OK && e < n_est; e++)
+        if (add_estimator(s, estimators[e]) != HWNAS_OK)
+            status = CLI_FAIL;
+    if (!resume && status == CLI_OK) {
+        printf("hwnas search: %s (%s) with %s, objectives %s, budget %s evaluations, %zu "
+               "thread(s), results in %s/\n",
+               space, space_opts, strategy, objectives, budget, hwnas_context_threads(ctx), out);
+        fflush(stdout);
+        status = run_search(ctx, s, opt_count(&o, "evaluations"), opt_count(&o, "refine"), out);
+    }
     hwnas_search_free(s);
+    hwnas_options_free(o.check);
+    free(o.text);
     return status;
 }
 

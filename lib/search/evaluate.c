@@ -1,0 +1,78 @@
+/*
+ * The default evaluator (search_internal.h): each candidate is decoded
+ * and estimated on a worker of the context's threads, `threads` of them
+ * at once. With screening, a candidate whose metrics so far break a
+ * constraint skips the later estimators.
+ */
+#include <math.h>
+
+#include "search_internal.h"
+
+typedef struct wave {
+    hwnas_search *s;
+    hwnas__job *jobs; /* this wave's first job */
+} wave;
+
+/* Whether a constraint on one of the first n metrics is broken. */
+static int breaks_constraint(const hwnas_search *s, const double *metrics, size_t n)
+{
+    for (size_t k = 0; k < s->n_con; k++) {
+        if (s->con[k].metric >= n)
+            continue;
+        double v = metrics[s->con[k].metric], b = s->con[k].bound;
+        if (isfinite(v) && (s->con[k].upper ? v > b : v < b))
+            return 1;
+    }
+    return 0;
+}
+
+/* Decode and estimate one candidate; runs on a worker thread. */
+static int estimate_task(size_t i, size_t worker, void *data)
+{
+    (void)worker;
+    wave *w = data;
+    hwnas_search *s = w->s;
+    hwnas__record *r = w->jobs[i].rec;
+    double t0 = hwnas__now_seconds();
+    int rc = hwnas_net_new(&w->jobs[i].net, s->ctx);
+    if (rc == HWNAS_OK)
+        rc = hwnas_space_decode(s->space, r->genes, w->jobs[i].net);
+    int screen = (int)hwnas__options_int(s->options, OPT_SCREEN);
+    for (size_t e = 0, m = 0; rc == HWNAS_OK && e < s->n_est; e++) {
+        rc = hwnas_estimator_estimate(s->est[e], w->jobs[i].net, r->key, r->eval,
+                                      r->metrics + m);
+        m += hwnas_estimator_metric_count(s->est[e]);
+        if (screen && rc == HWNAS_OK && breaks_constraint(s, r->metrics, m))
+            break; /* infeasible already: the later (costly) estimators are skipped */
+    }
+    r->seconds = hwnas__now_seconds() - t0;
+    if (rc != HWNAS_OK) {
+        /* The message is on this thread: copy it into the record now. */
+        if (hwnas__record_fail(s, r, hwnas_error_last()) != HWNAS_OK)
+            return 1;
+        for (size_t m = 0; m < s->n_metrics; m++)
+            r->metrics[m] = NAN;
+    }
+    return 0;
+}
+
+static int evaluate_local(void *data, hwnas_search *s, hwnas__job *jobs, size_t n)
+{
+    (void)data;
+    /* threads=N bounds how many candidates are estimated at once (waves of
+     * N); each keeps its record and stream, so results do not change. */
+    size_t width = (size_t)hwnas__options_int(s->options, OPT_THREADS);
+    if (width == 0 || width > n)
+        width = n;
+    int rc = HWNAS_OK;
+    for (size_t first = 0; rc == HWNAS_OK && first < n; first += width) {
+        wave w = {s, jobs + first};
+        rc = hwnas_parallel_for(s->ctx, n - first < width ? n - first : width, estimate_task,
+                                &w);
+        if (rc == HWNAS_EUSER)
+            rc = HWNAS_ENOMEM; /* a task stops only when it cannot record an error */
+    }
+    return rc;
+}
+
+const hwnas__evaluator hwnas__local_evaluator = {evaluate_local, NULL};
