@@ -54,9 +54,13 @@ static char *trim(char *s)
     return s;
 }
 
-/* Shortest "%.*g" text that reads back as x. */
+/* Shortest text that reads back as x: whole numbers in full. */
 static void shortest(char *buf, size_t size, double x)
 {
+    if (x == floor(x) && fabs(x) < 1e15) {
+        snprintf(buf, size, "%.0f", x);
+        return;
+    }
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(buf, size, "%.*g", prec, x);
         if (strtod(buf, NULL) == x)
