@@ -38,7 +38,7 @@ const hwnas__kind *const hwnas__builtin_kinds[] = {
     &hwnas__strategy_nsga2_kind,
     &hwnas__strategy_reinforce_kind,
     &hwnas__search_kind,
-    //CODESIGN
+    &hwnas__codesign_kind,
     &hwnas__model_kind,
     &hwnas__quant_kind,
     &hwnas__quant_finetune_kind,
