@@ -565,29 +565,26 @@ static int resolve_multipliers(hwnas__template *t)
 static int check_values(hwnas__template *t)
 {
     uint32_t idx[HWNAS__TP_MAX_PARAMS] = {0};
-    for (size_t i = 0; i <= t->n_params; i++) {
-        size_t n = i < t->n_params ? t->param[i].n : 1;
-        for (size_t k = i < t->n_params ? 1 : 0; k < n; k++) {
-            if (i < t->n_params)
-                idx[i] = (uint32_t)k;
-            hwnas_accel *a = NULL;
-            int rc = hwnas__template_instance(&a, t, idx);
+    hwnas_accel *a = NULL;
+    int rc = hwnas__template_instance(&a, t, idx); /* the first values */
+    hwnas_accel_free(a);
+    if (rc == HWNAS_EINVALID)
+        return hwnas__error(HWNAS_EFORMAT, "%s", hwnas_error_last());
+    for (size_t i = 0; rc == HWNAS_OK && i < t->n_params; i++) {
+        for (size_t k = 1; rc == HWNAS_OK && k < t->param[i].n; k++) {
+            idx[i] = (uint32_t)k;
+            rc = hwnas__template_instance(&a, t, idx);
             hwnas_accel_free(a);
             if (rc == HWNAS_EINVALID) {
-                if (i == t->n_params)
-                    return hwnas__error(HWNAS_EFORMAT, "%s", hwnas_error_last());
                 char v[80];
                 hwnas__template_value_text(t, i, k, v, sizeof v);
                 return hwnas__error(HWNAS_EFORMAT, "%s:%zu: %s = %s: %s", t->path,
                                     t->param[i].line, t->param[i].name, v, hwnas_error_last());
             }
-            if (rc != HWNAS_OK)
-                return rc;
         }
-        if (i < t->n_params)
-            idx[i] = 0;
+        idx[i] = 0;
     }
-    return HWNAS_OK;
+    return rc;
 }
 
 void hwnas__template_free(hwnas__template *t)

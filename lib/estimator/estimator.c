@@ -55,7 +55,7 @@ int hwnas_estimator_new(hwnas_estimator **out, hwnas_context *ctx, const char *k
     *out = NULL;
     if (!ctx || !kind)
         return hwnas__error(HWNAS_EINVAL, "hwnas_estimator_new: ctx and kind are required");
-    const hwnas__kind *k = hwnas__kind_find(ctx, kind);
+    const hwnas__kind *k = hwnas__kind_find_in(ctx, "estimator", kind);
     if (!k)
         return HWNAS_ENOTFOUND;
     if (strncmp(k->name, "estimator:", 10) != 0 || !k->impl)

@@ -61,7 +61,7 @@ int hwnas_space_new(hwnas_space **out, hwnas_context *ctx, const char *kind,
     *out = NULL;
     if (!ctx || !kind)
         return hwnas__error(HWNAS_EINVAL, "hwnas_space_new: ctx and kind are required");
-    const hwnas__kind *k = hwnas__kind_find(ctx, kind);
+    const hwnas__kind *k = hwnas__kind_find_in(ctx, "space", kind);
     if (!k)
         return HWNAS_ENOTFOUND;
     if (strncmp(k->name, "space:", 6) != 0 || !k->impl)
