@@ -7,6 +7,10 @@ extern const hwnas__kind hwnas__context_kind;
 extern const hwnas__kind hwnas__space_cell_kind;
 extern const hwnas__kind hwnas__space_cgp_kind;
 extern const hwnas__kind hwnas__space_macro_kind;
+extern const hwnas__kind hwnas__space_accelerator_kind;
+extern const hwnas__kind hwnas__space_cell_accel_kind, hwnas__space_cgp_accel_kind,
+    hwnas__space_macro_accel_kind;
+extern const hwnas__kind hwnas__codesign_kind;
 extern const hwnas__kind hwnas__strategy_random_kind, hwnas__strategy_ea_kind,
     hwnas__strategy_nsga2_kind, hwnas__strategy_reinforce_kind;
 extern const hwnas__kind hwnas__search_kind;
@@ -25,11 +29,16 @@ const hwnas__kind *const hwnas__builtin_kinds[] = {
     &hwnas__space_cell_kind,
     &hwnas__space_cgp_kind,
     &hwnas__space_macro_kind,
+    &hwnas__space_accelerator_kind,
+    &hwnas__space_cell_accel_kind,
+    &hwnas__space_cgp_accel_kind,
+    &hwnas__space_macro_accel_kind,
     &hwnas__strategy_random_kind,
     &hwnas__strategy_ea_kind,
     &hwnas__strategy_nsga2_kind,
     &hwnas__strategy_reinforce_kind,
     &hwnas__search_kind,
+    &hwnas__codesign_kind,
     &hwnas__model_kind,
     &hwnas__quant_kind,
     &hwnas__quant_finetune_kind,

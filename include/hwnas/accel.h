@@ -81,6 +81,11 @@ HWNAS_API double hwnas_accel_clock_mhz(const hwnas_accel *accel);
 HWNAS_API int64_t hwnas_accel_mac_count(const hwnas_accel *accel);
 HWNAS_API double hwnas_accel_area_mm2(const hwnas_accel *accel);
 
+/* A content hash of the description: equal for descriptions whose
+ * version-2 text (hwnas_accel_format) is equal, so they model alike;
+ * stable across runs and platforms. 0 for NULL. */
+HWNAS_API uint64_t hwnas_accel_hash(const hwnas_accel *accel);
+
 /*
  * Map every multiplying layer of net onto the accelerator and evaluate it.
  * options ("key=value;...", NULL = defaults; hwnas describe accel lists

@@ -13,6 +13,9 @@
  *                    genotype string or by row index
  * plus custom estimators from callbacks (hwnas_estimator_new_custom).
  *
+ * Under co-design an estimate also gets the candidate's hardware
+ * (hwnas_estimator_estimate_on).
+ *
  * Every estimate gets the net, the candidate's key (the space's genotype
  * string, e.g. a NAS-Bench-201 architecture string; NULL when there is
  * none) and a random stream number, so that estimators that draw random
@@ -38,6 +41,7 @@ typedef struct hwnas_estimator hwnas_estimator;
 struct hwnas_context;
 struct hwnas_options;
 struct hwnas_net;
+struct hwnas_accel;
 
 /*
  * Create an estimator of kind with options "key=value;...".
@@ -97,6 +101,30 @@ HWNAS_API int64_t hwnas_estimator_metric_index(const hwnas_estimator *est,
  */
 HWNAS_API int hwnas_estimator_estimate(hwnas_estimator *est, const struct hwnas_net *net,
                                        const char *key, uint64_t stream, double *values);
+
+/*
+ * Estimate net as it runs on accel, the candidate's hardware (a co-design
+ * space's hwnas_space_decode_accel; accel.h). accel NULL is
+ * hwnas_estimator_estimate(). estimator:accelerator maps and prices the
+ * net on accel instead of its own description (its mapping cache keeps
+ * every description's mappings apart, by content hash); the other
+ * built-in kinds ignore the hardware. Custom and plugin estimators see the
+ * net only, through their callback's arguments, and may ask for the
+ * hardware with hwnas_estimator_current_accel(). accel is borrowed for the
+ * call. Errors and thread rules as hwnas_estimator_estimate(); for
+ * estimator:accelerator also HWNAS_EINVAL when a layer fits no mapping on
+ * accel (the message names the layer and the level).
+ */
+HWNAS_API int hwnas_estimator_estimate_on(hwnas_estimator *est,
+                                          const struct hwnas_net *net,
+                                          const struct hwnas_accel *accel, const char *key,
+                                          uint64_t stream, double *values);
+
+/* From inside a custom or plugin callback: the hardware the running
+ * estimate is for (borrowed, valid during the callback), or NULL when
+ * there is none (hwnas_estimator_estimate). Per thread: callbacks that run
+ * concurrently each see their own. */
+HWNAS_API const struct hwnas_accel *hwnas_estimator_current_accel(void);
 
 /* From inside a custom callback: the message that the failing estimate
  * reports (printf-style is not offered across the FFI: pass plain text). */

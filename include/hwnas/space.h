@@ -14,6 +14,25 @@
  *   space:cgp    Cartesian genetic programming over a grid of layer nodes with
  *                approximate-multiplier genes (EvoApproxNAS)
  *   space:macro  a chain of stages and blocks (ProxylessNAS / MnasNet style)
+ *   space:accelerator  accelerators: the parameters a hardware template
+ *                lists (doc/formats/hardware-template.md) - PE array, buffer
+ *                sizes, data width, dataflow, clock, multiplier
+ *   space:cell+accelerator, space:cgp+accelerator, space:macro+accelerator
+ *                co-design: a network and the accelerator it runs on. The
+ *                genotype is the network's genes, then the hardware's (named
+ *                "hw.NAME"); options are the network space's, then the
+ *                hardware's prefixed "hw." ("hw.template=my.hwt"); the
+ *                phenotype hash covers both halves; the genotype string is
+ *                the network's, " @ ", the hardware's. Sampling, mutation
+ *                (one half at a time at the default rate) and crossover work
+ *                per half, each with its own operators.
+ *
+ * A space with a hardware half (hwnas_space_has_accel) decodes a genotype
+ * to an accelerator description too (hwnas_space_decode_accel). When the
+ * hardware has an approximate multiplier, the decoded network's
+ * multiplying layers compute with it at 8 bits (so that training sees what
+ * the chip computes); with the exact one they stay as the network space
+ * made them.
  *
  * Thread rules: creating and freeing a space is not thread-safe. A created
  * space is read-only: every other call may run from many threads at once,
@@ -34,6 +53,7 @@ struct hwnas_context;
 struct hwnas_options;
 struct hwnas_rng;
 struct hwnas_net;
+struct hwnas_accel;
 
 /*
  * Create a space of a registered kind ("space:cell" or "cell") with options
@@ -125,6 +145,42 @@ HWNAS_API int hwnas_space_decode(const hwnas_space *space, const uint32_t *genes
  * same network (for space:cell, exactly NAS-Bench-201's isomorphism
  * classes). Errors as hwnas_space_decode().
  */
+/*
+ * 1 if the space has a hardware half (space:accelerator and the
+ * "+accelerator" composites), else 0 (also for NULL).
+ */
+HWNAS_API int hwnas_space_has_accel(const hwnas_space *space);
+
+/*
+ * Decode the hardware half of genes into a new accelerator description,
+ * with its area and energies derived by the model (accel.h): what
+ * hwnas_accel_run and hwnas_estimator_estimate_on take.
+ * Errors: HWNAS_EINVAL (NULL, genes out of bounds), HWNAS_EUNSUPPORTED (a
+ * space without a hardware half), HWNAS_EINVALID (the chosen values make no
+ * consistent accelerator, e.g. a buffer smaller than its block: the
+ * message says why; a search treats it as a failed candidate),
+ * HWNAS_ENOMEM. *out is the caller's (hwnas_accel_free), NULL on error.
+ * Thread-safe on a created space.
+ *
+ * space:accelerator has no network: hwnas_space_decode of it fails with
+ * HWNAS_EUNSUPPORTED, and its phenotype hash is the hardware's
+ * (hwnas_accel_hash of the decoded description).
+ */
+HWNAS_API int hwnas_space_decode_accel(struct hwnas_accel **out, const hwnas_space *space,
+                                       const uint32_t *genes);
+
+/*
+ * The halves of a co-design space (borrowed from space, live as long as
+ * it): the network half is the space of the first
+ * hwnas_space_gene_count(net_half) genes, the hardware half that of the
+ * remaining ones. For a network space, net_half is the space itself and
+ * accel_half NULL; for space:accelerator, net_half is NULL and accel_half
+ * the space itself; NULL for NULL. A nested search runs its outer strategy
+ * on the network half and an inner one on the hardware half.
+ */
+HWNAS_API const hwnas_space *hwnas_space_net_half(const hwnas_space *space);
+HWNAS_API const hwnas_space *hwnas_space_accel_half(const hwnas_space *space);
+
 HWNAS_API int hwnas_space_hash(const hwnas_space *space, const uint32_t *genes,
                                uint64_t *out);
 

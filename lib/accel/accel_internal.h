@@ -123,7 +123,16 @@ struct hwnas_accel {
     double mul_power;      /* its power relative to the exact one */
     double mul_area;       /* its area relative to the exact one */
     double dram_gbps;      /* DRAM bandwidth; 0 = the outermost level's write_bw/read_bw */
+    uint64_t hash;         /* of the canonical text (hwnas_accel_format), set by finish */
 };
+
+/* Complete and check a filled description: defaults that depend on other
+ * keys, the consistency of the hierarchy (HWNAS_EFORMAT naming file and
+ * levels), the multiplier's relative power and area (looked up in the
+ * built-in names and axmul_dir when lookup_multiplier, else the caller has
+ * set mul_power and mul_area), and the content hash. */
+int hwnas__accel_finish(struct hwnas_accel *a, const char *file, const char *axmul_dir,
+                        int lookup_multiplier);
 
 /* Fan-out below level l: the instances of the next level (or the MACs)
  * per instance of l, along X and Y. */
@@ -147,15 +156,109 @@ extern const hwnas__hw_v1 hwnas__hw_v1_defaults;
  * the line. */
 int hwnas__hw_v1_parse(const char *text, const char *name, hwnas__hw_v1 *out);
 
-/* Fill a from text of either version (the caller zeroes a and sets ctx),
- * then check it (hwnas__accel_check). */
+/* Fill a from text of either version (the caller zeroes a and sets ctx);
+ * hwnas__accel_finish checks it. */
 int hwnas__accel_parse_text(struct hwnas_accel *a, const char *text, const char *name);
 /* Defaults of a new [level] section. */
 void hwnas__level_defaults(hwnas__level *lv);
 
+/* One "key = value" of a version-2 section into base: section 0 the top
+ * (base: the hwnas_accel), 1 a [level] (base: the hwnas__level), 2 [mac]
+ * (base: the hwnas_accel). Errors: HWNAS_EFORMAT "file:line: key: why"
+ * (an unknown key lists the valid ones). */
+int hwnas__accel_set_key(int section, void *base, const char *file, size_t line,
+                         const char *key, const char *value);
+
 /* The text of a description built into the library ("eyeriss-45nm-int8"),
- * or NULL. */
+ * or of a template ("eyeriss-45nm-int8-space"), or NULL. */
 const char *hwnas__accel_builtin(const char *name);
+
+/* ---- hardware templates (template.c, doc/formats/hardware-template.md) */
+
+/* What a template parameter sets. */
+enum {
+    HWNAS__TP_CLOCK,      /* clock_mhz */
+    HWNAS__TP_PE_ROWS,    /* rows of the PE array */
+    HWNAS__TP_PE_COLS,    /* its columns */
+    HWNAS__TP_DATA_BITS,  /* width of weights and inputs: 8 or 16 */
+    HWNAS__TP_DATAFLOW,   /* one of the [dataflow NAME] sections */
+    HWNAS__TP_WORDS,      /* a level's capacity */
+    HWNAS__TP_MULTIPLIER  /* the multiplier every PE has */
+};
+
+#define HWNAS__TP_MAX_VALUES 64
+#define HWNAS__TP_MAX_PARAMS (6 + HWNAS__MAX_LEVELS)
+#define HWNAS__TP_MAX_DATAFLOWS 16
+
+/* A parameter with a list of legal values: one gene. */
+typedef struct hwnas__tparam {
+    int what;          /* HWNAS__TP_* */
+    int level;         /* the level of HWNAS__TP_WORDS, else -1 */
+    char name[HWNAS__NAME_MAX + 8]; /* the gene's name: "pe_rows", "LEVEL.words" */
+    size_t line;       /* where the list is, for messages */
+    size_t n;          /* values, 2..HWNAS__TP_MAX_VALUES */
+    double value[HWNAS__TP_MAX_VALUES]; /* numbers strictly ascending; index for names */
+} hwnas__tparam;
+
+/* A named dataflow: constraint keys that override levels' own. */
+enum { HWNAS__DF_KEEPS = 1, HWNAS__DF_TEMPORAL = 2, HWNAS__DF_SPATIAL_X = 4,
+       HWNAS__DF_SPATIAL_Y = 8, HWNAS__DF_ORDER = 16, HWNAS__DF_MULTICAST = 32 };
+typedef struct hwnas__dataflow {
+    char name[HWNAS__NAME_MAX];
+    size_t line;
+    unsigned set[HWNAS__MAX_LEVELS];       /* HWNAS__DF_* bits given per level */
+    hwnas__level over[HWNAS__MAX_LEVELS];  /* the values of the keys given */
+} hwnas__dataflow;
+
+/* How a level's width follows the data width. */
+enum { HWNAS__WB_FIXED, HWNAS__WB_DATA, HWNAS__WB_PSUM };
+
+typedef struct hwnas__template {
+    hwnas_context *ctx;
+    char *path;                /* for messages: the file, or a label; owned */
+    char *axmul_dir;           /* imported multipliers; owned, may be NULL */
+    struct hwnas_accel base;   /* every fixed key; list keys at their reference */
+    size_t n_params;
+    hwnas__tparam param[HWNAS__TP_MAX_PARAMS];
+    /* fixed choices when a parameter is not a list */
+    double pe_rows, pe_cols;   /* 0 = no PE array (no level says pe_array) */
+    double data_bits, data_bits_ref;
+    double clock_ref;
+    int dataflow;              /* the fixed dataflow, -1 = none */
+    /* per level */
+    int lv_pe[HWNAS__MAX_LEVELS];         /* instances = pe_array */
+    int lv_width[HWNAS__MAX_LEVELS];      /* HWNAS__WB_* */
+    double lv_words_ref[HWNAS__MAX_LEVELS];
+    double lv_energy_exp[HWNAS__MAX_LEVELS], lv_area_exp[HWNAS__MAX_LEVELS];
+    int mac_pe, mac_mul_width, mac_add_width; /* pe_array; HWNAS__WB_* */
+    size_t n_dataflows;
+    hwnas__dataflow dataflow_def[HWNAS__TP_MAX_DATAFLOWS];
+    size_t n_muls;             /* the listed multipliers (1 when fixed) */
+    char muls[HWNAS__TP_MAX_VALUES][64];
+    double mul_power[HWNAS__TP_MAX_VALUES], mul_area[HWNAS__TP_MAX_VALUES];
+} hwnas__template;
+
+/* Parse a template (text, NUL-terminated; name labels messages) and check
+ * every listed value against the others' first values. Errors:
+ * HWNAS_EFORMAT naming name, line, key and value; HWNAS_EVERSION;
+ * HWNAS_ENOTFOUND (a multiplier); HWNAS_ENOMEM. *out: hwnas__template_free. */
+int hwnas__template_parse(hwnas__template **out, hwnas_context *ctx, const char *text,
+                          const char *name, const char *axmul_dir);
+/* The same from a file (gzip read transparently). */
+int hwnas__template_load(hwnas__template **out, hwnas_context *ctx, const char *path,
+                         const char *axmul_dir);
+void hwnas__template_free(hwnas__template *t);
+
+/* The description at value indices idx[n_params] (each < its n): a new
+ * hwnas_accel (the caller's). Errors: HWNAS_EINVALID (the combination is
+ * not a consistent accelerator: the message says why), HWNAS_ENOMEM. */
+int hwnas__template_instance(hwnas_accel **out, const hwnas__template *t,
+                             const uint32_t *idx);
+/* The text of value k of parameter i ("200", "row_stationary", "exact"). */
+void hwnas__template_value_text(const hwnas__template *t, size_t i, size_t k, char *buf,
+                                size_t size);
+/* The multiplier a point has ("exact" at 16 bits whatever is listed). */
+const char *hwnas__template_multiplier(const hwnas__template *t, const uint32_t *idx);
 
 /* ---- mapping -------------------------------------------------------- */
 
@@ -294,10 +397,11 @@ int hwnas__map(const hwnas_accel *a, const hwnas__problem *p, const hwnas__mappe
 /* Objective value of an evaluation. */
 double hwnas__objective(const hwnas__eval *ev, int objective);
 
-/* A cache of mapped layers, keyed by the problem's shape and strides for
- * one description and mapper setting (a search meets the same layers again
- * and again); each layer is mapped at the exact multiplier's power and
- * priced with its own. Thread-safe. */
+/* A cache of mapped layers, keyed by the description's content hash and
+ * the problem's shape and strides, for one mapper setting (a search meets
+ * the same layers again and again, and under co-design many descriptions);
+ * each layer is mapped at the exact multiplier's power and priced with its
+ * own. Bounded (emptied when full). Thread-safe. */
 typedef struct hwnas__map_cache hwnas__map_cache;
 int hwnas__map_cache_new(hwnas__map_cache **out, hwnas_context *ctx);
 void hwnas__map_cache_free(hwnas__map_cache *c);

@@ -39,7 +39,21 @@ static int check_nesting(const hwnas_accel *a, const char *file, const char *inn
     return HWNAS_OK;
 }
 
-static int check(hwnas_accel *a, const char *file, const char *axmul_dir)
+/* The content hash: of the canonical text, so that descriptions that
+ * format alike (and so model alike) hash alike. */
+static int set_hash(hwnas_accel *a)
+{
+    char *text = NULL;
+    int rc = hwnas_accel_format(a, &text);
+    if (rc != HWNAS_OK)
+        return rc;
+    a->hash = hwnas__hash_bytes(text, strlen(text));
+    hwnas_free(text);
+    return HWNAS_OK;
+}
+
+int hwnas__accel_finish(hwnas_accel *a, const char *file, const char *axmul_dir,
+                        int lookup_multiplier)
 {
     if (a->clock_mhz <= 0)
         a->clock_mhz = 200;
@@ -110,6 +124,8 @@ static int check(hwnas_accel *a, const char *file, const char *axmul_dir)
     /* The multiplier every PE has. */
     if (!a->multiplier[0])
         snprintf(a->multiplier, sizeof a->multiplier, "exact");
+    if (!lookup_multiplier)
+        return set_hash(a);
     a->mul_power = a->mul_area = 1.0;
     if (strcmp(a->multiplier, "exact") != 0) {
         hwnas_axmul_registry *reg = NULL;
@@ -137,7 +153,7 @@ static int check(hwnas_accel *a, const char *file, const char *axmul_dir)
         if (rc != HWNAS_OK)
             return rc;
     }
-    return HWNAS_OK;
+    return set_hash(a);
 }
 
 static int make(hwnas_accel **out, hwnas_context *ctx, const char *text, const char *name,
@@ -149,7 +165,7 @@ static int make(hwnas_accel **out, hwnas_context *ctx, const char *text, const c
     a->ctx = ctx;
     int rc = hwnas__accel_parse_text(a, text, name);
     if (rc == HWNAS_OK)
-        rc = check(a, name, axmul_dir);
+        rc = hwnas__accel_finish(a, name, axmul_dir, 1);
     if (rc == HWNAS_OK && path && !(a->path = hwnas__strdup(ctx, path)))
         rc = HWNAS_ENOMEM;
     if (rc == HWNAS_OK && axmul_dir && *axmul_dir &&
@@ -285,6 +301,8 @@ const char *hwnas_accel_level_name(const hwnas_accel *a, size_t i)
 }
 
 double hwnas_accel_clock_mhz(const hwnas_accel *a) { return a ? a->clock_mhz : 0; }
+
+uint64_t hwnas_accel_hash(const hwnas_accel *a) { return a ? a->hash : 0; }
 
 int64_t hwnas_accel_mac_count(const hwnas_accel *a) { return a ? a->mac_instances : 0; }
 

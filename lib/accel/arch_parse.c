@@ -387,3 +387,16 @@ int hwnas__accel_parse_text(struct hwnas_accel *a, const char *text, const char 
         return hwnas__error(HWNAS_EFORMAT, "%s: no [mac] section", name);
     return HWNAS_OK;
 }
+
+int hwnas__accel_set_key(int section, void *base, const char *file, size_t line,
+                         const char *key, const char *value)
+{
+    parser ps = {file, line};
+    if (section == 0)
+        return set_key(&ps, top_keys, HWNAS_ARRAY_SIZE(top_keys), base, "the top section", key,
+                       value);
+    if (section == 1)
+        return set_key(&ps, level_keys, HWNAS_ARRAY_SIZE(level_keys), base, "a [level] section",
+                       key, value);
+    return set_key(&ps, mac_keys, HWNAS_ARRAY_SIZE(mac_keys), base, "[mac]", key, value);
+}

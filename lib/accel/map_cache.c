@@ -1,7 +1,11 @@
 /*
- * A cache of mapped layers, keyed by shape and strides. A search decodes thousands of networks built
- * from a few dozen distinct layers; mapping each once makes the
+ * A cache of mapped layers, keyed by the hardware (its content hash) and
+ * the layer's shape and strides. A search decodes thousands of networks
+ * built from a few dozen distinct layers; mapping each once makes the
  * accelerator estimator cost next to nothing after the first candidates.
+ * Under co-design every candidate may bring its own hardware: the hash in
+ * the key keeps their mappings apart, and the table is emptied when it
+ * reaches MAX_ENTRIES so that it stays bounded.
  * Mapping runs outside the lock: two threads that miss on the same layer
  * both map it and get the same result (the mapper is deterministic).
  */
@@ -10,8 +14,12 @@
 
 #include "accel_internal.h"
 
+/* About 1.1 kB an entry: at most ~36 MB. */
+#define MAX_ENTRIES ((size_t)1 << 15)
+
 typedef struct entry {
-    hwnas__problem p; /* the key; p.macs unused */
+    uint64_t hw;      /* the key: the hardware's content hash, */
+    hwnas__problem p; /* and the layer (p.macs unused) */
     hwnas__eval ev;
     int used;
 } entry;
@@ -54,12 +62,14 @@ void hwnas__map_cache_free(hwnas__map_cache *c)
     hwnas__free(c->ctx, c);
 }
 
-static uint64_t key_hash(const hwnas__problem *p)
+static uint64_t key_hash(uint64_t hw, const hwnas__problem *p)
 {
     struct {
         int64_t dim[HWNAS__NDIMS], s[4];
+        uint64_t hw;
     } k;
     memset(&k, 0, sizeof k);
+    k.hw = hw;
     memcpy(k.dim, p->dim, sizeof k.dim);
     k.s[0] = p->sh;
     k.s[1] = p->sw;
@@ -68,17 +78,18 @@ static uint64_t key_hash(const hwnas__problem *p)
     return hwnas__hash_bytes(&k, sizeof k);
 }
 
-static int same(const hwnas__problem *a, const hwnas__problem *b)
+static int same(const entry *e, uint64_t hw, const hwnas__problem *b)
 {
-    return memcmp(a->dim, b->dim, sizeof a->dim) == 0 && a->sh == b->sh && a->sw == b->sw &&
+    const hwnas__problem *a = &e->p;
+    return e->hw == hw && memcmp(a->dim, b->dim, sizeof a->dim) == 0 && a->sh == b->sh && a->sw == b->sw &&
            a->dh == b->dh && a->dw == b->dw;
 }
 
 /* The slot of p, or the empty slot where it goes. Lock held. */
-static entry *find(hwnas__map_cache *c, const hwnas__problem *p)
+static entry *find(hwnas__map_cache *c, uint64_t hw, const hwnas__problem *p)
 {
-    size_t i = (size_t)key_hash(p) & (c->cap - 1);
-    while (c->slots[i].used && !same(&c->slots[i].p, p))
+    size_t i = (size_t)key_hash(hw, p) & (c->cap - 1);
+    while (c->slots[i].used && !same(&c->slots[i], hw, p))
         i = (i + 1) & (c->cap - 1);
     return &c->slots[i];
 }
@@ -94,7 +105,7 @@ static int grow(hwnas__map_cache *c)
     c->cap = old_cap * 2;
     for (size_t i = 0; i < old_cap; i++)
         if (old[i].used)
-            *find(c, &old[i].p) = old[i];
+            *find(c, old[i].hw, &old[i].p) = old[i];
     hwnas__free(c->ctx, old);
     return HWNAS_OK;
 }
@@ -121,7 +132,7 @@ int hwnas__map_cached(hwnas__map_cache *c, const hwnas_accel *a, const hwnas__pr
         return rc;
     }
     pthread_mutex_lock(&c->lock);
-    entry *e = find(c, p);
+    entry *e = find(c, a->hash, p);
     int hit = e->used;
     if (hit)
         *ev = e->ev;
@@ -134,10 +145,15 @@ int hwnas__map_cached(hwnas__map_cache *c, const hwnas_accel *a, const hwnas__pr
     if (rc != HWNAS_OK)
         return rc;
     pthread_mutex_lock(&c->lock);
+    if (c->count >= MAX_ENTRIES) {
+        memset(c->slots, 0, c->cap * sizeof *c->slots);
+        c->count = 0;
+    }
     /* keep the table at most half full; a failed grow only skips caching */
     if ((c->count + 1) * 2 <= c->cap || grow(c) == HWNAS_OK) {
-        e = find(c, p);
+        e = find(c, a->hash, p);
         if (!e->used) {
+            e->hw = a->hash;
             e->p = *p;
             e->ev = *ev;
             e->used = 1;

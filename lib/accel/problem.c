@@ -103,7 +103,9 @@ int hwnas__mul_power(double *out, const hwnas_accel *a, hwnas_axmul_registry *re
                      const char *mul)
 {
     *out = a->mul_power;
-    if (!mul || strcmp(mul, "exact") == 0)
+    /* the chip's own multiplier (a co-design candidate's layers compute
+     * with it) needs no look-up */
+    if (!mul || strcmp(mul, "exact") == 0 || strcmp(mul, a->multiplier) == 0)
         return HWNAS_OK;
     const hwnas_axmul *m = NULL;
     int rc = hwnas_axmul_registry_get(&m, reg, mul);

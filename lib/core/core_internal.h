@@ -197,6 +197,11 @@ const hwnas__kind *hwnas__context_extra_kind(const hwnas_context *ctx, size_t i)
 /* The kind named name, exact "family:name" or a unique bare name; NULL
  * (with the last error set to ENOTFOUND, listing the kinds) otherwise. */
 const hwnas__kind *hwnas__kind_find(const hwnas_context *ctx, const char *name);
+/* The same for a constructor of one family ("space", "estimator"): a bare
+ * name is first looked up in that family, so that a name two families
+ * share (space:accelerator, estimator:accelerator) is not ambiguous there. */
+const hwnas__kind *hwnas__kind_find_in(const hwnas_context *ctx, const char *family,
+                                       const char *name);
 
 /* An option set for kind, parsed from text (NULL = defaults). */
 int hwnas__options_new_kind(hwnas_options **out, hwnas_context *ctx,

@@ -53,3 +53,20 @@ const hwnas__kind *hwnas__kind_find(const hwnas_context *ctx, const char *name)
                      hwnas__name_list_text(&list), all);
     return NULL;
 }
+
+const hwnas__kind *hwnas__kind_find_in(const hwnas_context *ctx, const char *family,
+                                       const char *name)
+{
+    /* "accelerator" is both a space and an estimator: a constructor of
+     * one family means its own */
+    if (!strchr(name, ':')) {
+        size_t n = hwnas_kind_count(ctx), fl = strlen(family);
+        for (size_t i = 0; i < n; i++) {
+            const hwnas__kind *k = kind_at(ctx, i);
+            if (strncmp(k->name, family, fl) == 0 && k->name[fl] == ':' &&
+                strcmp(k->name + fl + 1, name) == 0)
+                return k;
+        }
+    }
+    return hwnas__kind_find(ctx, name);
+}

@@ -3,9 +3,11 @@
  * (lib/accel): energy, latency, area and where the energy goes.
  *
  * The description comes from hardware=FILE or, when empty, the built-in
- * eyeriss-45nm-int8 (examples/hardware/eyeriss_45nm_int8.hw). Mapped
- * layers are cached by shape and multiplier, so a search maps each
- * distinct layer once.
+ * eyeriss-45nm-int8 (examples/hardware/eyeriss_45nm_int8.hw), or per
+ * estimate from the candidate's hardware (hwnas_estimator_estimate_on,
+ * under co-design). Mapped layers are cached by the description's content
+ * hash and the layer's shape, so a search maps each distinct layer once
+ * per distinct accelerator.
  */
 #include <pthread.h>
 #include <string.h>
@@ -42,7 +44,6 @@ typedef struct accelerator_state {
     hwnas__mapper_opts mapper;
     int64_t batch;
     int fuse;
-    double area_mm2;
     hwnas_axmul_registry *reg; /* per-layer multipliers, guarded by lock */
     pthread_mutex_t lock;
     int lock_ready;
@@ -92,20 +93,18 @@ static int accelerator_init(hwnas_estimator *e)
     st->mapper.seed = (uint64_t)hwnas__options_int(e->options, HWNAS__ACCEL_OPT_SEED);
     st->batch = hwnas__options_int(e->options, HWNAS__ACCEL_OPT_BATCH);
     st->fuse = hwnas__options_int(e->options, HWNAS__ACCEL_OPT_FUSE) != 0;
-    st->area_mm2 = hwnas_accel_area_mm2(st->accel);
     for (size_t k = 0; rc == HWNAS_OK && k < HWNAS_ARRAY_SIZE(figures); k++)
         rc = hwnas__estimator_add_metric(e, hwnas__figure_names[figures[k]],
                                          hwnas__figure_units[figures[k]]);
     return rc;
 }
 
-static int accelerator_estimate(hwnas_estimator *e, const hwnas_net *net, const char *key,
-                                uint64_t stream, double *values)
+static int estimate_on(hwnas_estimator *e, const hwnas_net *net, const hwnas_accel *a,
+                       const char *key, uint64_t stream, double *values)
 {
     (void)key;
     (void)stream;
     accelerator_state *st = e->state;
-    const hwnas_accel *a = st->accel;
     size_t n = hwnas_net_node_count(net), layers = 0;
     hwnas__eval *ev = hwnas__malloc(e->ctx, (n ? n : 1) * sizeof *ev);
     int64_t *node = hwnas__malloc(e->ctx, (n ? n : 1) * sizeof *node);
@@ -145,12 +144,20 @@ static int accelerator_estimate(hwnas_estimator *e, const hwnas_net *net, const 
         return rc;
     for (size_t k = 0; k < HWNAS_ARRAY_SIZE(figures); k++)
         values[k] = hwnas__eval_figure(&total, 1, figures[k], a->clock_mhz, a->mac_instances,
-                                       st->area_mm2);
+                                       hwnas_accel_area_mm2(a));
     return HWNAS_OK;
+}
+
+static int accelerator_estimate(hwnas_estimator *e, const hwnas_net *net, const char *key,
+                                uint64_t stream, double *values)
+{
+    const accelerator_state *st = e->state;
+    return estimate_on(e, net, st->accel, key, stream, values);
 }
 
 const hwnas__estimator_impl hwnas__estimator_accelerator_impl = {
     .init = accelerator_init,
     .fini = accelerator_fini,
     .estimate = accelerator_estimate,
+    .estimate_on = estimate_on,
 };

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "estimator_internal.h"
+#include "hwnas/accel.h"
 
 int hwnas__estimator_add_metric(hwnas_estimator *e, const char *name, const char *unit)
 {
@@ -54,7 +55,7 @@ int hwnas_estimator_new(hwnas_estimator **out, hwnas_context *ctx, const char *k
     *out = NULL;
     if (!ctx || !kind)
         return hwnas__error(HWNAS_EINVAL, "hwnas_estimator_new: ctx and kind are required");
-    const hwnas__kind *k = hwnas__kind_find(ctx, kind);
+    const hwnas__kind *k = hwnas__kind_find_in(ctx, "estimator", kind);
     if (!k)
         return HWNAS_ENOTFOUND;
     if (strncmp(k->name, "estimator:", 10) != 0 || !k->impl)
@@ -175,14 +176,22 @@ void hwnas_estimator_set_error(const char *message)
     hwnas__error(HWNAS_EUSER, "%s", message ? message : "");
 }
 
+/* The hardware of the estimate running on this thread, for custom and
+ * plugin callbacks (hwnas_estimator_current_accel): set for the length of
+ * one estimate, like the last error it is per thread. */
+static _Thread_local const hwnas_accel *current_accel;
+
+const hwnas_accel *hwnas_estimator_current_accel(void) { return current_accel; }
+
 int hwnas_estimator_estimate(hwnas_estimator *e, const hwnas_net *net, const char *key,
                              uint64_t stream, double *values)
 {
-    if (!e || !net || !values)
-        return hwnas__error(HWNAS_EINVAL, "hwnas_estimator_estimate: estimator, net and values "
-                                          "are required");
-    if (e->impl)
-        return e->impl->estimate(e, net, key, stream, values);
+    return hwnas_estimator_estimate_on(e, net, NULL, key, stream, values);
+}
+
+static int estimate_custom(hwnas_estimator *e, const hwnas_net *net, const char *key,
+                           uint64_t stream, double *values)
+{
     hwnas_error_clear();
     int r = e->cb(net, key, stream, values, e->cb_data);
     if (r != 0) {
@@ -196,4 +205,24 @@ int hwnas_estimator_estimate(hwnas_estimator *e, const hwnas_net *net, const cha
             return hwnas__error(HWNAS_EUSER, "estimator %s returned NaN for metric %s",
                                 e->kind_name, e->metric_names[i]);
     return HWNAS_OK;
+}
+
+int hwnas_estimator_estimate_on(hwnas_estimator *e, const hwnas_net *net,
+                                const hwnas_accel *accel, const char *key, uint64_t stream,
+                                double *values)
+{
+    if (!e || !net || !values)
+        return hwnas__error(HWNAS_EINVAL, "hwnas_estimator_estimate: estimator, net and values "
+                                          "are required");
+    const hwnas_accel *outer = current_accel; /* an estimator inside a callback */
+    current_accel = accel;
+    int rc;
+    if (e->impl && accel && e->impl->estimate_on)
+        rc = e->impl->estimate_on(e, net, accel, key, stream, values);
+    else if (e->impl)
+        rc = e->impl->estimate(e, net, key, stream, values);
+    else
+        rc = estimate_custom(e, net, key, stream, values);
+    current_accel = outer;
+    return rc;
 }

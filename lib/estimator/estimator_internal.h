@@ -13,6 +13,11 @@ typedef struct hwnas__estimator_impl {
     /* Must be safe to call from several threads at once. */
     int (*estimate)(hwnas_estimator *est, const hwnas_net *net, const char *key,
                     uint64_t stream, double *values);
+    /* The same on the candidate's hardware (never NULL here); NULL: the
+     * kind ignores the hardware and estimate() runs. Thread-safe too. */
+    int (*estimate_on)(hwnas_estimator *est, const hwnas_net *net,
+                       const struct hwnas_accel *accel, const char *key, uint64_t stream,
+                       double *values);
 } hwnas__estimator_impl;
 
 struct hwnas_estimator {

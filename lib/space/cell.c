@@ -15,21 +15,34 @@
 
 enum { OPT_CHANNELS, OPT_CELLS, OPT_CLASSES, OPT_IN_CHANNELS, OPT_IN_SIZE };
 
-static const hwnas__option_spec cell_options[] = {
-    [OPT_CHANNELS] = {"channels", HWNAS_OPTION_INT, "16", 1, 4096, NULL,
-                      "channels of the first stage (NAS-Bench-201: 16)"},
-    [OPT_CELLS] = {"cells", HWNAS_OPTION_INT, "5", 1, 64, NULL,
-                   "cells per stage (NAS-Bench-201: 5)"},
-    [OPT_CLASSES] = {"classes", HWNAS_OPTION_INT, "10", 1, 100000, NULL,
-                     "outputs of the classifier"},
-    [OPT_IN_CHANNELS] = {"input_channels", HWNAS_OPTION_INT, "3", 1, 4096, NULL,
-                         "channels of the input image"},
-    [OPT_IN_SIZE] = {"input_size", HWNAS_OPTION_INT, "32", 4, 4096, NULL,
+#define CELL_OPTION_ROWS                                                                      \
+    [OPT_CHANNELS] = {"channels", HWNAS_OPTION_INT, "16", 1, 4096, NULL,                      \
+                      "channels of the first stage (NAS-Bench-201: 16)"},                     \
+    [OPT_CELLS] = {"cells", HWNAS_OPTION_INT, "5", 1, 64, NULL,                               \
+                   "cells per stage (NAS-Bench-201: 5)"},                                     \
+    [OPT_CLASSES] = {"classes", HWNAS_OPTION_INT, "10", 1, 100000, NULL,                      \
+                     "outputs of the classifier"},                                            \
+    [OPT_IN_CHANNELS] = {"input_channels", HWNAS_OPTION_INT, "3", 1, 4096, NULL,              \
+                         "channels of the input image"},                                      \
+    [OPT_IN_SIZE] = {"input_size", HWNAS_OPTION_INT, "32", 4, 4096, NULL,                     \
                      "height and width of the input image"},
-};
+
+static const hwnas__option_spec cell_options[] = {CELL_OPTION_ROWS};
 
 const hwnas__kind hwnas__space_cell_kind = {
     "space:cell", cell_options, HWNAS_ARRAY_SIZE(cell_options), &hwnas__space_cell_impl,
+};
+
+/* The network half of space:cell+accelerator (composite.c): these options,
+ * then the hardware's prefixed "hw.". */
+static const hwnas__option_spec cell_accel_options[] = {
+    CELL_OPTION_ROWS /* ends with a comma */
+    HWNAS__SPACE_ACCEL_OPTION_ROWS("hw."),
+};
+
+const hwnas__kind hwnas__space_cell_accel_kind = {
+    "space:cell+accelerator", cell_accel_options, HWNAS_ARRAY_SIZE(cell_accel_options),
+    &hwnas__space_composite_impl,
 };
 
 enum { OP_NONE, OP_SKIP, OP_CONV1, OP_CONV3, OP_POOL, N_OPS };

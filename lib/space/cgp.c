@@ -32,31 +32,32 @@ enum {
     OPT_MULTIPLIERS, OPT_MIN_SIZE, OPT_MUTATE_ACTIVE, OPT_BITS, OPT_STEM
 };
 
-static const hwnas__option_spec cgp_options[] = {
-    [OPT_ROWS] = {"rows", HWNAS_OPTION_INT, "2", 1, 64, NULL, "rows of the CGP grid"},
-    [OPT_COLS] = {"cols", HWNAS_OPTION_INT, "10", 1, 4096, NULL,
-                  "columns of the CGP grid (rows*cols <= 4096)"},
-    [OPT_LEVELS_BACK] = {"levels_back", HWNAS_OPTION_INT, "5", 1, 4096, NULL,
-                         "how many columns back a node may take its inputs from"},
-    [OPT_IN_CHANNELS] = {"input_channels", HWNAS_OPTION_INT, "1", 1, 4096, NULL,
-                         "channels of the input image (Fashion-MNIST: 1)"},
-    [OPT_IN_SIZE] = {"input_size", HWNAS_OPTION_INT, "28", 1, 4096, NULL,
-                     "height and width of the input image (Fashion-MNIST: 28)"},
-    [OPT_CLASSES] = {"classes", HWNAS_OPTION_INT, "10", 1, 100000, NULL,
-                     "outputs of the classifier"},
-    [OPT_MULTIPLIERS] = {"multipliers", HWNAS_OPTION_STRING, "exact", 0, 0, NULL,
-                         "multiplier names a multiplier gene chooses from, comma-separated"},
-    [OPT_MIN_SIZE] = {"min_size", HWNAS_OPTION_INT, "1", 1, 4096, NULL,
-                      "stride 2 is skipped where it would take the map below this size"},
-    [OPT_MUTATE_ACTIVE] = {"mutate_active", HWNAS_OPTION_BOOL, "true", 0, 0, NULL,
-                           "mutation repeats until a gene that shapes the network changes"},
-    [OPT_BITS] = {"bits", HWNAS_OPTION_ENUM, "32", 0, 0, "32|8",
-                  "operand width of every multiplying node (8: int8, as approximate "
-                  "multipliers compute)"},
-    [OPT_STEM] = {"stem", HWNAS_OPTION_INT, "0", 0, 4096, NULL,
-                  "channels of a fixed 3x3 conv-BN-ReLU stem between the input and the grid "
+#define CGP_OPTION_ROWS                                                                       \
+    [OPT_ROWS] = {"rows", HWNAS_OPTION_INT, "2", 1, 64, NULL, "rows of the CGP grid"},        \
+    [OPT_COLS] = {"cols", HWNAS_OPTION_INT, "10", 1, 4096, NULL,                              \
+                  "columns of the CGP grid (rows*cols <= 4096)"},                             \
+    [OPT_LEVELS_BACK] = {"levels_back", HWNAS_OPTION_INT, "5", 1, 4096, NULL,                 \
+                         "how many columns back a node may take its inputs from"},            \
+    [OPT_IN_CHANNELS] = {"input_channels", HWNAS_OPTION_INT, "1", 1, 4096, NULL,              \
+                         "channels of the input image (Fashion-MNIST: 1)"},                   \
+    [OPT_IN_SIZE] = {"input_size", HWNAS_OPTION_INT, "28", 1, 4096, NULL,                     \
+                     "height and width of the input image (Fashion-MNIST: 28)"},              \
+    [OPT_CLASSES] = {"classes", HWNAS_OPTION_INT, "10", 1, 100000, NULL,                      \
+                     "outputs of the classifier"},                                            \
+    [OPT_MULTIPLIERS] = {"multipliers", HWNAS_OPTION_STRING, "exact", 0, 0, NULL,             \
+                         "multiplier names a multiplier gene chooses from, comma-separated"}, \
+    [OPT_MIN_SIZE] = {"min_size", HWNAS_OPTION_INT, "1", 1, 4096, NULL,                       \
+                      "stride 2 is skipped where it would take the map below this size"},     \
+    [OPT_MUTATE_ACTIVE] = {"mutate_active", HWNAS_OPTION_BOOL, "true", 0, 0, NULL,            \
+                           "mutation repeats until a gene that shapes the network changes"},  \
+    [OPT_BITS] = {"bits", HWNAS_OPTION_ENUM, "32", 0, 0, "32|8",                              \
+                  "operand width of every multiplying node (8: int8, as approximate "         \
+                  "multipliers compute)"},                                                    \
+    [OPT_STEM] = {"stem", HWNAS_OPTION_INT, "0", 0, 4096, NULL,                               \
+                  "channels of a fixed 3x3 conv-BN-ReLU stem between the input and the grid " \
                   "(0: none)"},
-};
+
+static const hwnas__option_spec cgp_options[] = {CGP_OPTION_ROWS};
 
 /* ---- genes ------------------------------------------------------------ */
 
@@ -587,4 +588,16 @@ static const hwnas__space_impl cgp_impl = {
 
 const hwnas__kind hwnas__space_cgp_kind = {
     "space:cgp", cgp_options, HWNAS_ARRAY_SIZE(cgp_options), &cgp_impl,
+};
+
+/* The network half of space:cgp+accelerator (composite.c): these options,
+ * then the hardware's prefixed "hw.". */
+static const hwnas__option_spec cgp_accel_options[] = {
+    CGP_OPTION_ROWS /* ends with a comma */
+    HWNAS__SPACE_ACCEL_OPTION_ROWS("hw."),
+};
+
+const hwnas__kind hwnas__space_cgp_accel_kind = {
+    "space:cgp+accelerator", cgp_accel_options, HWNAS_ARRAY_SIZE(cgp_accel_options),
+    &hwnas__space_composite_impl,
 };

@@ -28,38 +28,39 @@ enum {
     OPT_HEAD_CHANNELS, OPT_SE_RATIO, OPT_ACT, OPT_MULTIPLIERS
 };
 
-static const hwnas__option_spec macro_options[] = {
-    [OPT_IN_CHANNELS] = {"input_channels", HWNAS_OPTION_INT, "3", 1, 4096, NULL,
-                         "channels of the input image"},
-    [OPT_IN_SIZE] = {"input_size", HWNAS_OPTION_INT, "32", 1, 4096, NULL,
-                     "height and width of the input image"},
-    [OPT_CLASSES] = {"classes", HWNAS_OPTION_INT, "10", 1, 100000, NULL,
-                     "outputs of the classifier"},
-    [OPT_STEM_CHANNELS] = {"stem_channels", HWNAS_OPTION_INT, "32", 1, 4096, NULL,
-                           "channels of the stem convolution"},
-    [OPT_STEM_STRIDE] = {"stem_stride", HWNAS_OPTION_INT, "1", 1, 2, NULL,
-                         "stride of the stem convolution (ImageNet: 2)"},
-    [OPT_CHANNELS] = {"channels", HWNAS_OPTION_STRING, "16,24,40,80,96,192,320", 0, 0, NULL,
-                      "base channels of each stage, comma-separated (one stage each)"},
-    [OPT_STRIDES] = {"strides", HWNAS_OPTION_STRING, "1,2,2,2,1,2,1", 0, 0, NULL,
-                     "stride (1 or 2) of each stage's first block, comma-separated"},
-    [OPT_WIDTHS] = {"widths", HWNAS_OPTION_STRING, "0.5,0.75,1,1.25", 0, 0, NULL,
-                    "width multipliers a stage's width gene chooses from, ascending"},
-    [OPT_DIVISOR] = {"divisor", HWNAS_OPTION_INT, "8", 1, 256, NULL,
-                     "stage channels are rounded to a multiple of this"},
-    [OPT_MIN_BLOCKS] = {"min_blocks", HWNAS_OPTION_INT, "1", 1, 64, NULL,
-                        "fewest blocks in a stage"},
-    [OPT_MAX_BLOCKS] = {"max_blocks", HWNAS_OPTION_INT, "4", 1, 64, NULL,
-                        "most blocks in a stage"},
-    [OPT_HEAD_CHANNELS] = {"head_channels", HWNAS_OPTION_INT, "1280", 0, 65536, NULL,
-                           "channels of the head's 1x1 convolution (0: none)"},
-    [OPT_SE_RATIO] = {"se_ratio", HWNAS_OPTION_FLOAT, "0.25", 0.01, 1, NULL,
-                      "squeeze-and-excitation width relative to the block's input channels"},
-    [OPT_ACT] = {"act", HWNAS_OPTION_ENUM, "relu6", 0, 0, "relu|relu6|swish|hard_swish",
-                 "activation of every block"},
-    [OPT_MULTIPLIERS] = {"multipliers", HWNAS_OPTION_STRING, "exact", 0, 0, NULL,
+#define MACRO_OPTION_ROWS                                                                     \
+    [OPT_IN_CHANNELS] = {"input_channels", HWNAS_OPTION_INT, "3", 1, 4096, NULL,              \
+                         "channels of the input image"},                                      \
+    [OPT_IN_SIZE] = {"input_size", HWNAS_OPTION_INT, "32", 1, 4096, NULL,                     \
+                     "height and width of the input image"},                                  \
+    [OPT_CLASSES] = {"classes", HWNAS_OPTION_INT, "10", 1, 100000, NULL,                      \
+                     "outputs of the classifier"},                                            \
+    [OPT_STEM_CHANNELS] = {"stem_channels", HWNAS_OPTION_INT, "32", 1, 4096, NULL,            \
+                           "channels of the stem convolution"},                               \
+    [OPT_STEM_STRIDE] = {"stem_stride", HWNAS_OPTION_INT, "1", 1, 2, NULL,                    \
+                         "stride of the stem convolution (ImageNet: 2)"},                     \
+    [OPT_CHANNELS] = {"channels", HWNAS_OPTION_STRING, "16,24,40,80,96,192,320", 0, 0, NULL,  \
+                      "base channels of each stage, comma-separated (one stage each)"},       \
+    [OPT_STRIDES] = {"strides", HWNAS_OPTION_STRING, "1,2,2,2,1,2,1", 0, 0, NULL,             \
+                     "stride (1 or 2) of each stage's first block, comma-separated"},         \
+    [OPT_WIDTHS] = {"widths", HWNAS_OPTION_STRING, "0.5,0.75,1,1.25", 0, 0, NULL,             \
+                    "width multipliers a stage's width gene chooses from, ascending"},        \
+    [OPT_DIVISOR] = {"divisor", HWNAS_OPTION_INT, "8", 1, 256, NULL,                          \
+                     "stage channels are rounded to a multiple of this"},                     \
+    [OPT_MIN_BLOCKS] = {"min_blocks", HWNAS_OPTION_INT, "1", 1, 64, NULL,                     \
+                        "fewest blocks in a stage"},                                          \
+    [OPT_MAX_BLOCKS] = {"max_blocks", HWNAS_OPTION_INT, "4", 1, 64, NULL,                     \
+                        "most blocks in a stage"},                                            \
+    [OPT_HEAD_CHANNELS] = {"head_channels", HWNAS_OPTION_INT, "1280", 0, 65536, NULL,         \
+                           "channels of the head's 1x1 convolution (0: none)"},               \
+    [OPT_SE_RATIO] = {"se_ratio", HWNAS_OPTION_FLOAT, "0.25", 0.01, 1, NULL,                  \
+                      "squeeze-and-excitation width relative to the block's input channels"}, \
+    [OPT_ACT] = {"act", HWNAS_OPTION_ENUM, "relu6", 0, 0, "relu|relu6|swish|hard_swish",      \
+                 "activation of every block"},                                                \
+    [OPT_MULTIPLIERS] = {"multipliers", HWNAS_OPTION_STRING, "exact", 0, 0, NULL,             \
                          "multiplier names a stage's multiplier gene chooses from"},
-};
+
+static const hwnas__option_spec macro_options[] = {MACRO_OPTION_ROWS};
 
 enum { OP_CONV3, OP_CONV5, OP_IR1_K3, OP_IR1_K5, OP_IR3_K3, OP_IR3_K5, OP_IR6_K3, OP_IR6_K5,
        OP_SKIP, N_OPS };
@@ -276,4 +277,16 @@ static const hwnas__space_impl macro_impl = {
 
 const hwnas__kind hwnas__space_macro_kind = {
     "space:macro", macro_options, HWNAS_ARRAY_SIZE(macro_options), &macro_impl,
+};
+
+/* The network half of space:macro+accelerator (composite.c): these options,
+ * then the hardware's prefixed "hw.". */
+static const hwnas__option_spec macro_accel_options[] = {
+    MACRO_OPTION_ROWS /* ends with a comma */
+    HWNAS__SPACE_ACCEL_OPTION_ROWS("hw."),
+};
+
+const hwnas__kind hwnas__space_macro_accel_kind = {
+    "space:macro+accelerator", macro_accel_options, HWNAS_ARRAY_SIZE(macro_accel_options),
+    &hwnas__space_composite_impl,
 };

@@ -41,6 +41,8 @@ void hwnas_space_free(hwnas_space *s)
         return;
     if (s->kind && impl_of(s)->fini)
         impl_of(s)->fini(s);
+    hwnas_space_free(s->net_half);
+    hwnas_space_free(s->accel_half);
     if (s->gene_names)
         for (size_t i = 0; i < s->n_genes; i++)
             hwnas__free(s->ctx, s->gene_names[i]);
@@ -59,7 +61,7 @@ int hwnas_space_new(hwnas_space **out, hwnas_context *ctx, const char *kind,
     *out = NULL;
     if (!ctx || !kind)
         return hwnas__error(HWNAS_EINVAL, "hwnas_space_new: ctx and kind are required");
-    const hwnas__kind *k = hwnas__kind_find(ctx, kind);
+    const hwnas__kind *k = hwnas__kind_find_in(ctx, "space", kind);
     if (!k)
         return HWNAS_ENOTFOUND;
     if (strncmp(k->name, "space:", 6) != 0 || !k->impl)
@@ -75,6 +77,27 @@ int hwnas_space_new(hwnas_space **out, hwnas_context *ctx, const char *kind,
     }
     s->kind = k;
     rc = impl_of(s)->init(s);
+    if (rc != HWNAS_OK) {
+        hwnas_space_free(s);
+        return rc;
+    }
+    *out = s;
+    return HWNAS_OK;
+}
+
+int hwnas__space_new_opts(hwnas_space **out, hwnas_context *ctx, const hwnas__kind *k,
+                          hwnas_options *opts)
+{
+    *out = NULL;
+    hwnas_space *s = hwnas__calloc(ctx, 1, sizeof *s);
+    if (!s) {
+        hwnas_options_free(opts);
+        return HWNAS_ENOMEM;
+    }
+    s->ctx = ctx;
+    s->options = opts;
+    s->kind = k;
+    int rc = impl_of(s)->init(s);
     if (rc != HWNAS_OK) {
         hwnas_space_free(s);
         return rc;
@@ -129,7 +152,11 @@ int hwnas_space_sample(const hwnas_space *s, hwnas_rng *rng, uint32_t *genes)
 {
     if (!s || !rng || !genes)
         return hwnas__error(HWNAS_EINVAL, "hwnas_space_sample: space, rng and genes are required");
-    hwnas__rng *r = hwnas__rng_state(rng);
+    return hwnas__space_sample_r(s, hwnas__rng_state(rng), genes);
+}
+
+int hwnas__space_sample_r(const hwnas_space *s, hwnas__rng *r, uint32_t *genes)
+{
     if (impl_of(s)->sample)
         return impl_of(s)->sample(s, r, genes);
     for (size_t i = 0; i < s->n_genes; i++)
@@ -148,7 +175,12 @@ int hwnas_space_mutate(const hwnas_space *s, hwnas_rng *rng, const uint32_t *par
     int rc = hwnas_space_check(s, parent);
     if (rc != HWNAS_OK)
         return rc;
-    hwnas__rng *r = hwnas__rng_state(rng);
+    return hwnas__space_mutate_r(s, hwnas__rng_state(rng), parent, child, rate);
+}
+
+int hwnas__space_mutate_r(const hwnas_space *s, hwnas__rng *r, const uint32_t *parent,
+                          uint32_t *child, double rate)
+{
     if (impl_of(s)->mutate)
         return impl_of(s)->mutate(s, r, parent, child, rate);
     if (child != parent)
@@ -192,7 +224,12 @@ int hwnas_space_crossover(const hwnas_space *s, hwnas_rng *rng, const uint32_t *
         rc = hwnas_space_check(s, b);
     if (rc != HWNAS_OK)
         return rc;
-    hwnas__rng *r = hwnas__rng_state(rng);
+    return hwnas__space_crossover_r(s, hwnas__rng_state(rng), a, b, c, d);
+}
+
+int hwnas__space_crossover_r(const hwnas_space *s, hwnas__rng *r, const uint32_t *a,
+                             const uint32_t *b, uint32_t *c, uint32_t *d)
+{
     if (impl_of(s)->crossover)
         return impl_of(s)->crossover(s, r, a, b, c, d);
     for (size_t i = 0; i < s->n_genes; i++) {
@@ -210,6 +247,8 @@ int hwnas_space_has_operator(const hwnas_space *s, int op)
 {
     if (!s)
         return 0;
+    if (impl_of(s)->has_operator)
+        return impl_of(s)->has_operator(s, op);
     if (op == HWNAS_SPACE_OP_MUTATE)
         return impl_of(s)->mutate != NULL;
     if (op == HWNAS_SPACE_OP_CROSSOVER)
@@ -227,6 +266,49 @@ int hwnas_space_decode(const hwnas_space *s, const uint32_t *genes, hwnas_net *n
         rc = impl_of(s)->decode(s, genes, net);
     if (rc != HWNAS_OK)
         hwnas_net_clear(net);
+    return rc;
+}
+
+int hwnas_space_has_accel(const hwnas_space *s)
+{
+    return s && impl_of(s)->decode_accel ? 1 : 0;
+}
+
+const hwnas_space *hwnas_space_net_half(const hwnas_space *s)
+{
+    if (!s)
+        return NULL;
+    if (s->accel_half)
+        return s->net_half;
+    return impl_of(s)->decode_accel ? NULL : s;
+}
+
+const hwnas_space *hwnas_space_accel_half(const hwnas_space *s)
+{
+    if (!s)
+        return NULL;
+    if (s->accel_half)
+        return s->accel_half;
+    return impl_of(s)->decode_accel ? s : NULL;
+}
+
+int hwnas_space_decode_accel(hwnas_accel **out, const hwnas_space *s, const uint32_t *genes)
+{
+    if (!out)
+        return hwnas__error(HWNAS_EINVAL, "hwnas_space_decode_accel: out is NULL");
+    *out = NULL;
+    if (!s || !genes)
+        return hwnas__error(HWNAS_EINVAL,
+                            "hwnas_space_decode_accel: space and genes are required");
+    if (!impl_of(s)->decode_accel)
+        return hwnas__error(HWNAS_EUNSUPPORTED,
+                            "%s has no hardware half: its candidates are networks only (a "
+                            "co-design space is space:accelerator or a network space + "
+                            "accelerator, such as space:cgp+accelerator)",
+                            s->kind->name);
+    int rc = hwnas_space_check(s, genes);
+    if (rc == HWNAS_OK)
+        rc = impl_of(s)->decode_accel(s, genes, out);
     return rc;
 }
 

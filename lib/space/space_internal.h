@@ -3,6 +3,7 @@
 #define HWNAS_SPACE_INTERNAL_H
 
 #include "core/core_internal.h"
+#include "hwnas/accel.h"
 #include "hwnas/net.h"
 #include "hwnas/space.h"
 
@@ -22,6 +23,11 @@ typedef struct hwnas__space_impl {
                   uint32_t *child, double rate);
     int (*crossover)(const hwnas_space *space, hwnas__rng *rng, const uint32_t *a,
                      const uint32_t *b, uint32_t *c, uint32_t *d);
+    /* The hardware of a candidate; NULL for a space without a hardware
+     * half (hwnas_space_decode_accel then fails with EUNSUPPORTED). */
+    int (*decode_accel)(const hwnas_space *space, const uint32_t *genes, hwnas_accel **out);
+    /* NULL: the kind has an operator when mutate / crossover is set. */
+    int (*has_operator)(const hwnas_space *space, int op);
 } hwnas__space_impl;
 
 struct hwnas_space {
@@ -33,7 +39,43 @@ struct hwnas_space {
     uint8_t *ordinal;               /* n_genes flags */
     char **gene_names;              /* n_genes owned strings */
     void *state;                    /* the kind's own, freed by fini */
+    /* a composite's halves, owned: the network's genes come first, then
+     * the hardware's; both NULL for other kinds */
+    hwnas_space *net_half, *accel_half;
 };
+
+/* A space of kind k on an option set of k's (owned by the space from the
+ * call on, freed on error too). */
+int hwnas__space_new_opts(hwnas_space **out, hwnas_context *ctx, const hwnas__kind *k,
+                          hwnas_options *opts);
+
+/* The operators on the internal generator (the public calls' work, after
+ * their checks): the kind's own, else the generic ones. */
+int hwnas__space_sample_r(const hwnas_space *space, hwnas__rng *rng, uint32_t *genes);
+int hwnas__space_mutate_r(const hwnas_space *space, hwnas__rng *rng, const uint32_t *parent,
+                          uint32_t *child, double rate);
+int hwnas__space_crossover_r(const hwnas_space *space, hwnas__rng *rng, const uint32_t *a,
+                             const uint32_t *b, uint32_t *c, uint32_t *d);
+
+/* ---- co-design (accelerator.c, composite.c) ---- */
+
+/* The options of space:accelerator, with prefix P on their names: "" for
+ * the kind itself, "hw." in a composite. */
+#define HWNAS__SPACE_ACCEL_OPTION_ROWS(P)                                                      \
+    {P "template", HWNAS_OPTION_STRING, "", 0, 0, NULL,                                        \
+     "hardware template file (doc/formats/hardware-template.md); empty = the built-in "       \
+     "eyeriss-45nm-space (examples/hardware/eyeriss_space.hwt)"},                              \
+        {P "axmul_dir", HWNAS_OPTION_STRING, "", 0, 0, NULL,                                   \
+         "directory of imported multiplier tables (names the template lists that are not "    \
+         "built in)"}
+#define HWNAS__SPACE_ACCEL_N_OPTIONS 2
+
+/* The multiplier the hardware at genes has ("exact", or an approximate
+ * one that the network's multiplying layers then compute with). */
+const char *hwnas__space_accel_multiplier(const hwnas_space *accel_space,
+                                          const uint32_t *genes);
+
+extern const hwnas__space_impl hwnas__space_composite_impl;
 
 /* Allocate the gene tables for n genes (called by a kind's init). */
 int hwnas__space_set_genes(hwnas_space *space, size_t n);

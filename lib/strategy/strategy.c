@@ -86,7 +86,7 @@ int hwnas_strategy_new(hwnas_strategy **out, hwnas_context *ctx, const char *kin
     *out = NULL;
     if (!ctx || !kind || !space)
         return hwnas__error(HWNAS_EINVAL, "hwnas_strategy_new: ctx, kind and space are required");
-    const hwnas__kind *k = hwnas__kind_find(ctx, kind);
+    const hwnas__kind *k = hwnas__kind_find_in(ctx, "strategy", kind);
     if (!k)
         return HWNAS_ENOTFOUND;
     if (strncmp(k->name, "strategy:", 9) != 0 || !k->impl)

@@ -40,6 +40,7 @@ _d("hwnas_accel_level_name", c_char_p, c_void_p, c_size_t)
 _d("hwnas_accel_clock_mhz", c_double, c_void_p)
 _d("hwnas_accel_mac_count", c_int64, c_void_p)
 _d("hwnas_accel_area_mm2", c_double, c_void_p)
+_d("hwnas_accel_hash", ctypes.c_uint64, c_void_p)
 _d("hwnas_accel_run", c_int, P(c_void_p), c_void_p, c_void_p, c_char_p)
 _d("hwnas_accel_result_free", None, c_void_p)
 _d("hwnas_accel_result_layer_count", c_size_t, c_void_p)
@@ -135,6 +136,11 @@ class Accelerator(Handle):
     def area_mm2(self):
         """Chip area: every level's instances and the MACs."""
         return lib.hwnas_accel_area_mm2(self._live())
+
+    @property
+    def hash(self):
+        """Content hash: equal for descriptions that format alike."""
+        return lib.hwnas_accel_hash(self._live())
 
     def run(self, net, options=None, **kwargs):
         """Map every multiplying layer of net (an hwnas.Net) and evaluate

@@ -52,6 +52,8 @@ _d("hwnas_estimator_metric_name", c_char_p, c_void_p, c_size_t)
 _d("hwnas_estimator_metric_unit", c_char_p, c_void_p, c_size_t)
 _d("hwnas_estimator_metric_index", c_int64, c_void_p, c_char_p)
 _d("hwnas_estimator_estimate", c_int, c_void_p, c_void_p, c_char_p, c_uint64, P(c_double))
+_d("hwnas_estimator_estimate_on", c_int, c_void_p, c_void_p, c_void_p, c_char_p, c_uint64,
+   P(c_double))
 _d("hwnas_estimator_set_error", None, c_char_p)
 
 
@@ -211,15 +213,17 @@ class Estimator(Handle):
     def __repr__(self):
         return "Estimator(%r, metrics=%r)" % (self.kind, self._names)
 
-    def estimate_values(self, net, key=None, stream=0):
-        """The metrics of net as a list in metric order."""
+    def estimate_values(self, net, key=None, stream=0, accel=None):
+        """The metrics of net as a list in metric order; accel: the
+        candidate's hardware (an hwnas.accel.Accelerator) or None."""
         n = len(self._names)
         values = (c_double * max(n, 1))()
         failures = getattr(self, "_failures", None)
         if failures is not None:
             failures.exc = None
-        rc = lib.hwnas_estimator_estimate(self._ptr, net._live(), encode(key), int(stream),
-                                          values)
+        rc = lib.hwnas_estimator_estimate_on(self._ptr, net._live(),
+                                             accel._live() if accel is not None else None,
+                                             encode(key), int(stream), values)
         if rc < 0:
             cause = failures.exc if failures is not None else None
             if failures is not None:
@@ -232,9 +236,13 @@ class Estimator(Handle):
                 raise
         return list(values[:n])
 
-    def estimate(self, net, key=None, stream=0):
+    def estimate(self, net, key=None, stream=0, accel=None):
         """The metrics of net as a dict name -> value. key: the candidate's
         genotype string (estimator:table looks rows up by it); stream: its
-        random stream. A missing table row raises hwnas.NotFound; a
-        failing custom function hwnas.Stopped."""
-        return dict(zip(self._names, self.estimate_values(net, key, stream)))
+        random stream; accel: the candidate's hardware (an
+        hwnas.accel.Accelerator, e.g. from Space.decode_accel), which
+        estimator:accelerator prices on instead of its own description and
+        the other kinds ignore (Python custom estimators see the net only).
+        A missing table row raises hwnas.NotFound; a failing custom
+        function hwnas.Stopped."""
+        return dict(zip(self._names, self.estimate_values(net, key, stream, accel)))

@@ -8,6 +8,11 @@ back as lists.
     g = space.sample(Rng(ctx, seed=1))
     space.format(g)          # "|nor_conv_3x3~0|+|...|"
     net = space.decode(g)    # an hwnas.net.Net
+
+Co-design spaces ("space:accelerator", "space:cgp+accelerator", ...) have
+a hardware half: space.decode_accel(g) gives an hwnas.accel.Accelerator,
+space.net_half / space.accel_half the halves (doc/formats/hardware-
+template.md, include/hwnas/space.h).
 """
 import ctypes
 
@@ -16,6 +21,7 @@ from ._native import lib, encode, decode, take_string, c_int, c_char_p, c_void_p
 from .core import Handle, Options, _options_text
 from .errors import check
 from .net import Net
+from .accel import Accelerator
 
 c_uint32, c_uint64, c_double = ctypes.c_uint32, ctypes.c_uint64, ctypes.c_double
 
@@ -39,6 +45,10 @@ _d("hwnas_space_decode", c_int, c_void_p, P(c_uint32), c_void_p)
 _d("hwnas_space_hash", c_int, c_void_p, P(c_uint32), P(c_uint64))
 _d("hwnas_space_format", c_int, c_void_p, P(c_uint32), P(c_void_p))
 _d("hwnas_space_parse", c_int, c_void_p, c_char_p, P(c_uint32))
+_d("hwnas_space_has_accel", c_int, c_void_p)
+_d("hwnas_space_decode_accel", c_int, P(c_void_p), c_void_p, P(c_uint32))
+_d("hwnas_space_net_half", c_void_p, c_void_p)
+_d("hwnas_space_accel_half", c_void_p, c_void_p)
 
 OP_MUTATE, OP_CROSSOVER = 0, 1
 _OPS = {"mutate": OP_MUTATE, "crossover": OP_CROSSOVER}
@@ -61,8 +71,23 @@ class Space(Handle):
 
     def close(self):
         if self._ptr:
-            lib.hwnas_space_free(self._ptr)
+            if not getattr(self, "_parent", None):
+                lib.hwnas_space_free(self._ptr)
             self._ptr = None
+
+    @classmethod
+    def _borrowed(cls, parent, ptr):
+        """A half of parent: valid while parent is; never freed itself."""
+        if not ptr:
+            return None
+        if ptr == (parent._ptr.value if isinstance(parent._ptr, c_void_p) else parent._ptr):
+            return parent
+        half = cls.__new__(cls)
+        half._ctx = parent._ctx
+        half._parent = parent  # keeps the owner alive
+        half._ptr = c_void_p(ptr)
+        half._n = lib.hwnas_space_gene_count(half._ptr)
+        return half
 
 
     def _genes(self, genes, name="genes"):
@@ -162,6 +187,32 @@ class Space(Handle):
             net = Net(self._ctx)
         check(lib.hwnas_space_decode(self._ptr, g, net._live()))
         return net
+
+    @property
+    def has_accel(self):
+        """True for a space with a hardware half (space:accelerator and
+        the NET+accelerator co-design spaces)."""
+        return bool(lib.hwnas_space_has_accel(self._ptr))
+
+    @property
+    def net_half(self):
+        """The space of the network genes (the first ones): itself for a
+        network space, None for space:accelerator."""
+        return Space._borrowed(self, lib.hwnas_space_net_half(self._ptr))
+
+    @property
+    def accel_half(self):
+        """The space of the hardware genes (the last ones): itself for
+        space:accelerator, None for a network space."""
+        return Space._borrowed(self, lib.hwnas_space_accel_half(self._ptr))
+
+    def decode_accel(self, genes):
+        """The accelerator of genes (an hwnas.accel.Accelerator, the
+        caller's). A space without hardware raises hwnas.Unsupported; values
+        that make no consistent accelerator hwnas.InvalidCandidate."""
+        ptr = c_void_p()
+        check(lib.hwnas_space_decode_accel(ctypes.byref(ptr), self._ptr, self._genes(genes)))
+        return Accelerator(self._ctx, ptr)
 
     def hash(self, genes):
         """The phenotype hash: equal for genotypes that decode to the same
