@@ -160,6 +160,12 @@ const char *hwnas__name_list_text(hwnas__name_list *l);
 /* ---- options (options.c) -------------------------------------------- */
 
 /* One row of a kind's option table. */
+/* The type of an alias row: an option's old name, kept so that older
+ * option texts (and journals) still read. Alias rows close a kind's table;
+ * def names the option the alias stands for. Aliases are not listed
+ * (hwnas_options_count stops before them) and never written. */
+#define HWNAS__OPTION_ALIAS 100
+
 typedef struct hwnas__option_spec {
     const char *name;    /* key: [a-z0-9_]+, unique within the kind */
     int type;            /* HWNAS_OPTION_* */

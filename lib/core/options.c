@@ -17,8 +17,9 @@ typedef struct option_value {
 struct hwnas_options {
     const hwnas_context *ctx;  /* allocator */
     const hwnas__kind *kind;   /* the table; static or the plugin's */
-    option_value *values;      /* kind->n_options current values */
-    char **ranges;             /* kind->n_options range descriptions, owned */
+    size_t n;                  /* rows before the first alias: the options proper */
+    option_value *values;      /* n current values */
+    char **ranges;             /* n range descriptions, owned */
 };
 
 static const char *const type_names[] = {"integer", "number", "boolean", "choice", "string"};
@@ -157,14 +158,25 @@ static int value_parse(const hwnas_options *o, const hwnas__option_spec *spec,
 
 /* ---- keys ------------------------------------------------------------ */
 
-static int64_t find_key(const hwnas_options *o, const char *key, size_t len)
+static int64_t find_row(const hwnas__kind *kind, size_t n, const char *key, size_t len)
 {
-    for (size_t i = 0; i < o->kind->n_options; i++) {
-        const char *name = o->kind->options[i].name;
+    for (size_t i = 0; i < n; i++) {
+        const char *name = kind->options[i].name;
         if (strlen(name) == len && memcmp(name, key, len) == 0)
             return (int64_t)i;
     }
     return -1;
+}
+
+/* The option key names: an old name (an alias row) is its new name's. */
+static int64_t find_key(const hwnas_options *o, const char *key, size_t len)
+{
+    int64_t i = find_row(o->kind, o->kind->n_options, key, len);
+    if (i >= 0 && (size_t)i >= o->n) {
+        const char *target = o->kind->options[i].def;
+        i = find_row(o->kind, o->n, target, strlen(target));
+    }
+    return i;
 }
 
 /* Levenshtein distance, capped: for "did you mean" hints on short keys. */
@@ -197,7 +209,7 @@ static int unknown_key(const hwnas_options *o, const char *key)
     hwnas__name_list_init(&list, ", ");
     const char *best = NULL;
     size_t best_d = 3; /* suggest only close matches */
-    for (size_t i = 0; i < o->kind->n_options; i++) {
+    for (size_t i = 0; i < o->n; i++) {
         const char *name = o->kind->options[i].name;
         hwnas__name_list_add(&list, name);
         size_t d = edit_distance(key, name);
@@ -206,7 +218,7 @@ static int unknown_key(const hwnas_options *o, const char *key)
             best = name;
         }
     }
-    if (o->kind->n_options == 0)
+    if (o->n == 0)
         return hwnas__error(HWNAS_EINVAL, "unknown option '%s': %s takes no options", key,
                             o->kind->name);
     if (best)
@@ -223,7 +235,7 @@ static void values_release(const hwnas_options *o, option_value *values)
 {
     if (!values)
         return;
-    for (size_t i = 0; i < o->kind->n_options; i++)
+    for (size_t i = 0; i < o->n; i++)
         hwnas__free(o->ctx, values[i].text);
 }
 
@@ -234,7 +246,7 @@ void hwnas_options_free(hwnas_options *o)
     values_release(o, o->values);
     hwnas__free(o->ctx, o->values);
     if (o->ranges)
-        for (size_t i = 0; i < o->kind->n_options; i++)
+        for (size_t i = 0; i < o->n; i++)
             hwnas__free(o->ctx, o->ranges[i]);
     hwnas__free(o->ctx, o->ranges);
     hwnas__free(o->ctx, o);
@@ -272,7 +284,21 @@ int hwnas__options_new_kind(hwnas_options **out, hwnas_context *ctx, const hwnas
         return HWNAS_ENOMEM;
     o->ctx = ctx;
     o->kind = kind;
+    /* Alias rows (old names) close the table, each naming a row above. */
     size_t n = kind->n_options;
+    while (n > 0 && kind->options[n - 1].type == HWNAS__OPTION_ALIAS)
+        n--;
+    for (size_t i = 0; i < kind->n_options; i++) {
+        const hwnas__option_spec *s = &kind->options[i];
+        int alias = s->type == HWNAS__OPTION_ALIAS;
+        if (alias != (i >= n) || (alias && (!s->def || find_row(kind, n, s->def,
+                                                                 strlen(s->def)) < 0))) {
+            hwnas__free(ctx, o);
+            return hwnas__error(HWNAS_EINTERNAL, "option '%s' of %s: an alias must follow "
+                                "the options and name one of them", s->name, kind->name);
+        }
+    }
+    o->n = n;
     o->values = hwnas__calloc(ctx, n, sizeof *o->values);
     o->ranges = hwnas__calloc(ctx, n, sizeof *o->ranges);
     if (!o->values || !o->ranges) {
@@ -331,7 +357,7 @@ int hwnas_options_new(hwnas_options **out, hwnas_context *ctx, const char *kind)
 
 const char *hwnas_options_kind(const hwnas_options *o) { return o ? o->kind->name : NULL; }
 
-size_t hwnas_options_count(const hwnas_options *o) { return o ? o->kind->n_options : 0; }
+size_t hwnas_options_count(const hwnas_options *o) { return o ? o->n : 0; }
 
 int64_t hwnas_options_index(const hwnas_options *o, const char *key)
 {
@@ -339,7 +365,7 @@ int64_t hwnas_options_index(const hwnas_options *o, const char *key)
 }
 
 #define SPEC_OR(o, i, field, fallback) \
-    ((o) && (i) < (o)->kind->n_options ? (o)->kind->options[i].field : (fallback))
+    ((o) && (i) < (o)->n ? (o)->kind->options[i].field : (fallback))
 
 const char *hwnas_options_name(const hwnas_options *o, size_t i) { return SPEC_OR(o, i, name, NULL); }
 int hwnas_options_type(const hwnas_options *o, size_t i) { return SPEC_OR(o, i, type, -1); }
@@ -348,12 +374,12 @@ const char *hwnas_options_help(const hwnas_options *o, size_t i) { return SPEC_O
 
 const char *hwnas_options_range(const hwnas_options *o, size_t i)
 {
-    return o && i < o->kind->n_options ? o->ranges[i] : NULL;
+    return o && i < o->n ? o->ranges[i] : NULL;
 }
 
 const char *hwnas_options_value(const hwnas_options *o, size_t i)
 {
-    return o && i < o->kind->n_options ? o->values[i].text : NULL;
+    return o && i < o->n ? o->values[i].text : NULL;
 }
 
 int64_t hwnas__options_int(const hwnas_options *o, size_t i) { return o->values[i].i; }
@@ -382,7 +408,7 @@ void hwnas_options_reset(hwnas_options *o)
 {
     if (!o)
         return;
-    for (size_t i = 0; i < o->kind->n_options; i++) {
+    for (size_t i = 0; i < o->n; i++) {
         option_value v;
         /* Defaults were validated at creation; only ENOMEM can fail here,
          * and then the current value simply stays. */
@@ -444,7 +470,7 @@ int hwnas_options_parse(hwnas_options *o, const char *text)
         return hwnas__error(HWNAS_EINVAL, "hwnas_options_parse: options is NULL");
     if (!text)
         return HWNAS_OK;
-    size_t n = o->kind->n_options;
+    size_t n = o->n;
     /* Stage every value first so that an error changes nothing. */
     option_value *staged = n ? hwnas__calloc(o->ctx, n, sizeof *staged) : NULL;
     if (n && !staged)
@@ -600,7 +626,7 @@ int hwnas_options_format(const hwnas_options *o, int only_changed, char **out)
     hwnas__strbuf sb;
     hwnas__strbuf_init(&sb, o->ctx);
     int first = 1;
-    for (size_t i = 0; i < o->kind->n_options; i++) {
+    for (size_t i = 0; i < o->n; i++) {
         const hwnas__option_spec *s = &o->kind->options[i];
         const char *v = o->values[i].text;
         if (only_changed) {

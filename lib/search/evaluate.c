@@ -59,9 +59,9 @@ static int estimate_task(size_t i, size_t worker, void *data)
 static int evaluate_local(void *data, hwnas_search *s, hwnas__job *jobs, size_t n)
 {
     (void)data;
-    /* threads=N bounds how many candidates are estimated at once (waves of
+    /* parallel=N bounds how many candidates are estimated at once (waves of
      * N); each keeps its record and stream, so results do not change. */
-    size_t width = (size_t)hwnas__options_int(s->options, OPT_THREADS);
+    size_t width = (size_t)hwnas__options_int(s->options, OPT_PARALLEL);
     if (width == 0 || width > n)
         width = n;
     int rc = HWNAS_OK;

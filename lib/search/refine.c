@@ -195,7 +195,7 @@ int hwnas__search_refine(hwnas_search *s, int compute)
     }
     /* In waves of `threads`, as evaluations are; each result is journaled
      * as soon as its wave ends, so a kill loses at most one wave. */
-    size_t wave = (size_t)hwnas__options_int(s->options, OPT_THREADS);
+    size_t wave = (size_t)hwnas__options_int(s->options, OPT_PARALLEL);
     if (wave == 0)
         wave = hwnas_context_threads(s->ctx);
     for (size_t first = 0; rc == HWNAS_OK && first < n_todo; first += wave) {

@@ -20,9 +20,10 @@ static const hwnas__option_spec search_options[] = {
                         "budget: seconds of wall time, over resumes too; 0 = none"},
     [OPT_BATCH] = {"batch", HWNAS_OPTION_INT, "0", 0, 1e6, NULL,
                    "candidates asked and evaluated together; 0 = the thread count"},
-    [OPT_THREADS] = {"threads", HWNAS_OPTION_INT, "0", 0, 4096, NULL,
-                     "candidates estimated at once (on the context's threads); 0 = as many as the "
-                     "context has threads"},
+    [OPT_PARALLEL] = {"parallel", HWNAS_OPTION_INT, "0", 0, 4096, NULL,
+                      "candidates estimated at once on the context's worker threads (the "
+                      "context's option threads sizes that pool); 0 = as many as the context "
+                      "has threads"},
     [OPT_SEED] = {"seed", HWNAS_OPTION_INT, "0", 0, 9223372036854775807.0, NULL,
                   "root of the strategy's and the estimators' randomness; 0 = the context's"},
     [OPT_OUT] = {"out", HWNAS_OPTION_STRING, "", 0, 0, NULL,
@@ -53,6 +54,8 @@ static const hwnas__option_spec search_options[] = {
     [OPT_START_OVER] = {"start_over", HWNAS_OPTION_BOOL, "false", 0, 0, NULL,
                         "a new search into an out directory that holds one moves the old files "
                         "into out/previous.N/ instead of refusing (this session only)"},
+    /* old names, still read (journals written before the rename say threads=) */
+    {"threads", HWNAS__OPTION_ALIAS, "parallel", 0, 0, NULL, "old name of parallel"},
 };
 
 const hwnas__kind hwnas__search_kind = {

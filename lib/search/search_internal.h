@@ -18,7 +18,7 @@ enum {
     OPT_EVALUATIONS,
     OPT_TIME_LIMIT,
     OPT_BATCH,
-    OPT_THREADS,
+    OPT_PARALLEL,
     OPT_SEED,
     OPT_OUT,
     OPT_SNAPSHOT_EVERY,
@@ -31,6 +31,7 @@ enum {
     OPT_READ_ONLY,  /* session-only */
     OPT_START_OVER, /* session-only */
     N_SEARCH_OPTIONS
+    /* alias rows (old names) follow in the table */
 };
 
 /* One archived candidate. */

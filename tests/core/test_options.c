@@ -182,6 +182,58 @@ static void test_bad_ranges(void **state)
     assert_non_null(strstr(hwnas_error_last(), "[2, 1]"));
 }
 
+/* An old name (alias row) reads as the option it stands for, is neither
+ * listed nor written, and a table whose alias is misplaced or names no
+ * option is refused (issue 25, item 5). */
+static void test_alias_rows(void **state)
+{
+    (void)state;
+    static const hwnas__option_spec renamed[] = {
+        {"parallel", HWNAS_OPTION_INT, "0", 0, 64, NULL, "candidates at once"},
+        {"seed", HWNAS_OPTION_INT, "0", 0, 1e9, NULL, "a seed"},
+        {"threads", HWNAS__OPTION_ALIAS, "parallel", 0, 0, NULL, "old name of parallel"},
+    };
+    static const hwnas__option_spec misplaced[] = {
+        {"threads", HWNAS__OPTION_ALIAS, "parallel", 0, 0, NULL, "old name"},
+        {"parallel", HWNAS_OPTION_INT, "0", 0, 64, NULL, "candidates at once"},
+    };
+    static const hwnas__option_spec dangling[] = {
+        {"parallel", HWNAS_OPTION_INT, "0", 0, 64, NULL, "candidates at once"},
+        {"threads", HWNAS__OPTION_ALIAS, "workers", 0, 0, NULL, "old name"},
+    };
+    static const hwnas__kind k = {"test:renamed", renamed, 3, NULL};
+    static const hwnas__kind k_mis = {"test:misplaced", misplaced, 2, NULL};
+    static const hwnas__kind k_dang = {"test:dangling", dangling, 2, NULL};
+
+    hwnas_options *o = NULL;
+    assert_int_equal(hwnas__options_new_kind(&o, ctx, &k, "threads=3;seed=2"), HWNAS_OK);
+    assert_int_equal(hwnas_options_count(o), 2);
+    assert_string_equal(hwnas_options_value(o, 0), "3");
+    assert_int_equal(hwnas_options_index(o, "threads"), 0);
+    assert_int_equal(hwnas_options_set(o, "threads", "5"), HWNAS_OK);
+    int64_t v = 0;
+    assert_int_equal(hwnas_options_get_int(o, "parallel", &v), HWNAS_OK);
+    assert_int_equal(v, 5);
+    assert_int_equal(hwnas_options_get_int(o, "threads", &v), HWNAS_OK);
+    assert_int_equal(v, 5);
+    assert_int_equal(hwnas_options_set(o, "threads", "65"), HWNAS_EINVAL); /* range of parallel */
+    assert_non_null(strstr(hwnas_error_last(), "parallel"));
+    char *text = NULL;
+    assert_int_equal(hwnas_options_format(o, 0, &text), HWNAS_OK);
+    assert_string_equal(text, "parallel=5;seed=2");
+    hwnas_free(text);
+    assert_int_equal(hwnas_options_set(o, "thread", "1"), HWNAS_EINVAL);
+    assert_null(strstr(hwnas_error_last(), "threads,")); /* aliases are not offered */
+    hwnas_options_free(o);
+
+    o = (hwnas_options *)0x1;
+    assert_int_equal(hwnas__options_new_kind(&o, ctx, &k_mis, NULL), HWNAS_EINTERNAL);
+    assert_null(o);
+    assert_non_null(strstr(hwnas_error_last(), "option 'threads' of test:misplaced"));
+    assert_int_equal(hwnas__options_new_kind(&o, ctx, &k_dang, NULL), HWNAS_EINTERNAL);
+    assert_non_null(strstr(hwnas_error_last(), "an alias must follow"));
+}
+
 static void test_parse_syntax_errors_are_atomic(void **state)
 {
     (void)state;
@@ -295,6 +347,7 @@ int run_options_tests(void)
         cmocka_unit_test(test_bool_spellings),
         cmocka_unit_test(test_errors_name_the_input),
         cmocka_unit_test(test_bad_ranges),
+        cmocka_unit_test(test_alias_rows),
         cmocka_unit_test(test_parse_syntax_errors_are_atomic),
         cmocka_unit_test(test_quotes_and_escapes),
         cmocka_unit_test(test_format_round_trip),
