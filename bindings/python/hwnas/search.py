@@ -124,7 +124,8 @@ class Search:
     """A search over a space and strategy of the given kinds ("space:cell",
     "strategy:nsga2"; prefixes optional). options (string, dict and/or
     keywords): objectives, constraints, evaluations, time_limit, batch,
-    threads, seed, out, snapshot_every, hv_reference, screen, and the
+    parallel (candidates estimated at once; the Context's threads size
+    the pool they run on; threads is parallel's old name), seed, out, snapshot_every, hv_reference, screen, and the
     multi-fidelity stage refine, refine_estimator ("kind:options"),
     refine_by (doc/search.md). space_options and strategy_options: a
     string or a dict.
