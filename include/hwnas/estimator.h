@@ -130,6 +130,24 @@ HWNAS_API const struct hwnas_accel *hwnas_estimator_current_accel(void);
  * reports (printf-style is not offered across the FFI: pass plain text). */
 HWNAS_API void hwnas_estimator_set_error(const char *message);
 
+/*
+ * From inside a custom or plugin callback: the user interrupted the
+ * program (Ctrl-C, a shutdown) and this estimate must not count. The
+ * estimate then fails with HWNAS_EUSER ("interrupted") whatever the
+ * callback returns, and a search that ran it stops without keeping the
+ * batch the candidate belongs to: nothing of that batch is journaled,
+ * told or archived, and the next hwnas_search_run on the same search (or a
+ * resume from its directory) estimates that batch again, so the archive is
+ * the one an uninterrupted run makes. Per thread, like the last error;
+ * an interruption inside a nested estimate also marks the enclosing one.
+ */
+HWNAS_API void hwnas_estimator_interrupt(void);
+
+/* Whether the last estimate that returned on this thread was interrupted
+ * (hwnas_estimator_interrupt): 1 or 0. For hosts that run their own loop
+ * over hwnas_estimator_estimate. */
+HWNAS_API int hwnas_estimator_interrupted(void);
+
 HWNAS_END_DECLS
 
 #endif /* HWNAS_ESTIMATOR_H */

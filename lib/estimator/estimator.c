@@ -183,6 +183,15 @@ static _Thread_local const hwnas_accel *current_accel;
 
 const hwnas_accel *hwnas_estimator_current_accel(void) { return current_accel; }
 
+/* Set by hwnas_estimator_interrupt during an estimate on this thread; after
+ * it, whether that estimate was interrupted. */
+static _Thread_local int interrupted;
+static _Thread_local unsigned depth; /* estimates running on this thread (nested in callbacks) */
+
+void hwnas_estimator_interrupt(void) { interrupted = 1; }
+
+int hwnas_estimator_interrupted(void) { return interrupted; }
+
 int hwnas_estimator_estimate(hwnas_estimator *e, const hwnas_net *net, const char *key,
                              uint64_t stream, double *values)
 {
@@ -215,7 +224,10 @@ int hwnas_estimator_estimate_on(hwnas_estimator *e, const hwnas_net *net,
         return hwnas__error(HWNAS_EINVAL, "hwnas_estimator_estimate: estimator, net and values "
                                           "are required");
     const hwnas_accel *outer = current_accel; /* an estimator inside a callback */
+    int outer_interrupted = depth > 0 && interrupted; /* at the top, a stale answer */
     current_accel = accel;
+    interrupted = 0;
+    depth++;
     int rc;
     if (e->impl && accel && e->impl->estimate_on)
         rc = e->impl->estimate_on(e, net, accel, key, stream, values);
@@ -223,6 +235,12 @@ int hwnas_estimator_estimate_on(hwnas_estimator *e, const hwnas_net *net,
         rc = e->impl->estimate(e, net, key, stream, values);
     else
         rc = estimate_custom(e, net, key, stream, values);
+    depth--;
     current_accel = outer;
+    if (interrupted) /* whatever the callback returned */
+        rc = hwnas__error(HWNAS_EUSER, "estimator %s: interrupted", e->kind_name);
+    /* the enclosing estimate (a callback that estimates) is interrupted too */
+    if (outer_interrupted)
+        interrupted = 1;
     return rc;
 }

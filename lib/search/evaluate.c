@@ -5,12 +5,14 @@
  * constraint skips the later estimators.
  */
 #include <math.h>
+#include <stdatomic.h>
 
 #include "search_internal.h"
 
 typedef struct wave {
     hwnas_search *s;
-    hwnas__job *jobs; /* this wave's first job */
+    hwnas__job *jobs;       /* this wave's first job */
+    atomic_int interrupted; /* an estimate was interrupted: the batch is dropped, skip the rest */
 } wave;
 
 /* Whether a constraint on one of the first n metrics is broken. */
@@ -33,6 +35,8 @@ static int estimate_task(size_t i, size_t worker, void *data)
     wave *w = data;
     hwnas_search *s = w->s;
     hwnas__record *r = w->jobs[i].rec;
+    if (atomic_load(&w->interrupted))
+        return 0; /* the batch is dropped: not worth the time */
     double t0 = hwnas__now_seconds();
     int rc = hwnas_net_new(&w->jobs[i].net, s->ctx);
     if (rc == HWNAS_OK)
@@ -46,6 +50,11 @@ static int estimate_task(size_t i, size_t worker, void *data)
             break; /* infeasible already: the later (costly) estimators are skipped */
     }
     r->seconds = hwnas__now_seconds() - t0;
+    if (rc != HWNAS_OK && hwnas_estimator_interrupted()) {
+        w->jobs[i].interrupted = 1; /* not a failure of this candidate: the batch is dropped */
+        atomic_store(&w->interrupted, 1);
+        return 0;
+    }
     if (rc != HWNAS_OK) {
         /* The message is on this thread: copy it into the record now. */
         if (hwnas__record_fail(s, r, hwnas_error_last()) != HWNAS_OK)
@@ -66,11 +75,17 @@ static int evaluate_local(void *data, hwnas_search *s, hwnas__job *jobs, size_t 
         width = n;
     int rc = HWNAS_OK;
     for (size_t first = 0; rc == HWNAS_OK && first < n; first += width) {
-        wave w = {s, jobs + first};
+        wave w = {s, jobs + first, 0};
         rc = hwnas_parallel_for(s->ctx, n - first < width ? n - first : width, estimate_task,
                                 &w);
         if (rc == HWNAS_EUSER)
             rc = HWNAS_ENOMEM; /* a task stops only when it cannot record an error */
+        for (size_t j = first; rc == HWNAS_OK && j < first + width && j < n; j++)
+            if (jobs[j].interrupted)
+                rc = hwnas__error(HWNAS_EUSER, "search interrupted while estimating "
+                                               "evaluation %llu; its batch is estimated again "
+                                               "when the search runs or resumes",
+                                  (unsigned long long)jobs[j].rec->eval);
     }
     return rc;
 }

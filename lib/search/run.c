@@ -105,7 +105,7 @@ static int decode_batch(hwnas_search *s, slot *slots, const uint32_t *genes,
 
 /* Estimate: the rest goes to the evaluator, the one place a batch leaves
  * the loop (search_internal.h). */
-static int estimate_batch(hwnas_search *s, slot *slots, size_t n)
+static int estimate_batch(hwnas_search *s, slot *slots, size_t n, int *interrupted)
 {
     hwnas__job *jobs = hwnas__calloc(s->ctx, n + 1, sizeof *jobs);
     if (!jobs)
@@ -115,10 +115,14 @@ static int estimate_batch(hwnas_search *s, slot *slots, size_t n)
         if (slots[i].evaluate)
             jobs[k++].rec = &slots[i].rec;
     int rc = k ? s->evaluator.evaluate(s->evaluator.data, s, jobs, k) : HWNAS_OK;
+    size_t n_jobs = k;
     k = 0;
     for (size_t i = 0; i < n; i++)
         if (slots[i].evaluate)
             slots[i].net = jobs[k++].net;
+    for (size_t j = 0; j < n_jobs; j++)
+        if (jobs[j].interrupted)
+            *interrupted = 1;
     hwnas__free(s->ctx, jobs);
     return rc;
 }
@@ -178,15 +182,20 @@ static int record_batch(hwnas_search *s, slot *slots, size_t n)
     return rc;
 }
 
-/* One batch of asked candidates, from decoding to the archive. */
-static int run_batch(hwnas_search *s, const uint32_t *genes, const uint64_t *ids, size_t n)
+/* One batch of asked candidates, from decoding to the archive. An
+ * interrupted estimate (*interrupted = 1) drops the whole batch before the
+ * strategy or the journal hears of it. */
+static int run_batch(hwnas_search *s, const uint32_t *genes, const uint64_t *ids, size_t n,
+                     int *interrupted)
 {
     slot *slots = hwnas__calloc(s->ctx, n + 1, sizeof *slots);
     if (!slots)
         return HWNAS_ENOMEM;
     int rc = decode_batch(s, slots, genes, ids, n);
     if (rc == HWNAS_OK)
-        rc = estimate_batch(s, slots, n);
+        rc = estimate_batch(s, slots, n, interrupted);
+    if (*interrupted && rc == HWNAS_OK) /* an evaluator that did not say so */
+        rc = hwnas__error(HWNAS_EUSER, "search interrupted while estimating a batch");
     if (rc == HWNAS_OK)
         rc = tell_batch(s, slots, ids, n);
     if (rc == HWNAS_OK)
@@ -246,6 +255,34 @@ static int after_batch(hwnas_search *s)
     return HWNAS_OK;
 }
 
+/* The interrupted batch, kept to be estimated again by the next run: the
+ * loop's buffers change hands (a resume from the directory asks the batch
+ * again instead, from the last snapshot and the journal). */
+static void keep_redo(hwnas_search *s, uint32_t **genes, uint64_t **ids, size_t n)
+{
+    hwnas__free(s->ctx, s->redo_genes);
+    hwnas__free(s->ctx, s->redo_ids);
+    s->redo_genes = *genes;
+    s->redo_ids = *ids;
+    s->n_redo = n;
+    *genes = NULL;
+    *ids = NULL;
+}
+
+/* The kept batch into the loop's buffers (which it replaces). */
+static int take_redo(hwnas_search *s, uint32_t **genes, uint64_t **ids, size_t *got)
+{
+    hwnas__free(s->ctx, *genes);
+    hwnas__free(s->ctx, *ids);
+    *genes = s->redo_genes;
+    *ids = s->redo_ids;
+    *got = s->n_redo;
+    s->redo_genes = NULL;
+    s->redo_ids = NULL;
+    s->n_redo = 0;
+    return HWNAS_OK;
+}
+
 int hwnas_search_run(hwnas_search *s)
 {
     if (!s)
@@ -271,6 +308,7 @@ int hwnas_search_run(hwnas_search *s)
     }
     s->stop = 0;
     s->started_at = hwnas__now_seconds();
+    int interrupted = 0;
     while (rc == HWNAS_OK && s->n_rec < budget) {
         if (s->stop) {
             rc = hwnas__error(HWNAS_EUSER, "search stopped after %zu evaluations", s->n_rec);
@@ -279,21 +317,31 @@ int hwnas_search_run(hwnas_search *s)
         if (limit > 0 && s->elapsed_before + hwnas__now_seconds() - s->started_at >= limit)
             break;
         size_t want = budget - s->n_rec < batch_size ? budget - s->n_rec : batch_size, got = 0;
-        rc = hwnas_strategy_ask(s->strategy, want, genes, ids, &got);
-        if (rc == HWNAS_OK && got == 0)
-            rc = hwnas__error(HWNAS_EINTERNAL, "search: %s asked for nothing with no "
-                                               "candidate pending",
-                              hwnas_strategy_kind(s->strategy));
+        if (s->n_redo) {
+            rc = take_redo(s, &genes, &ids, &got);
+        } else {
+            rc = hwnas_strategy_ask(s->strategy, want, genes, ids, &got);
+            if (rc == HWNAS_OK && got == 0)
+                rc = hwnas__error(HWNAS_EINTERNAL, "search: %s asked for nothing with no "
+                                                   "candidate pending",
+                                  hwnas_strategy_kind(s->strategy));
+        }
         if (rc == HWNAS_OK)
-            rc = run_batch(s, genes, ids, got);
+            rc = run_batch(s, genes, ids, got, &interrupted);
+        if (interrupted) {
+            keep_redo(s, &genes, &ids, got);
+            break;
+        }
         if (rc == HWNAS_OK)
             rc = after_batch(s);
     }
     s->elapsed_before += hwnas__now_seconds() - s->started_at;
     s->started_at = hwnas__now_seconds();
-    /* A final snapshot so that a finished search resumes to more budget. */
+    /* A final snapshot so that a finished search resumes to more budget;
+     * none after an interruption: the strategy has asked a batch that the
+     * journal does not hold, and a resume must ask it again. */
     if ((rc == HWNAS_OK || rc == HWNAS_EUSER) && s->journal && s->n_pending == 0 &&
-        s->since_snapshot > 0) {
+        s->since_snapshot > 0 && !s->n_redo) {
         char saved[1024];
         snprintf(saved, sizeof saved, "%s", hwnas_error_last());
         int src = hwnas__snapshot_write(s);
@@ -322,6 +370,10 @@ int hwnas_search_ask(hwnas_search *s, size_t max, uint32_t *genes, uint64_t *ids
     int rc = hwnas__search_start(s);
     if (rc != HWNAS_OK || max == 0)
         return rc;
+    if (s->n_redo)
+        return hwnas__error(HWNAS_ESTATE, "search: a batch of %zu candidates was interrupted; "
+                                          "hwnas_search_run estimates it before more are asked",
+                            s->n_redo);
     size_t got = 0;
     rc = hwnas_strategy_ask(s->strategy, max, genes, ids, &got);
     if (rc != HWNAS_OK)

@@ -84,6 +84,8 @@ void hwnas_search_free(hwnas_search *s)
     hwnas__free(s->ctx, s->obj);
     hwnas__free(s->ctx, s->con);
     hwnas__free(s->ctx, s->pending);
+    hwnas__free(s->ctx, s->redo_genes);
+    hwnas__free(s->ctx, s->redo_ids);
     hwnas__free(s->ctx, s->est);
     hwnas__free(s->ctx, s->est_owned);
     hwnas__free(s->ctx, s->metric_names);

@@ -89,6 +89,8 @@ typedef struct hwnas__job {
     hwnas__record *rec; /* in: genes, key, hash, eval (its random stream), metrics NaN;
                          * out: metrics and seconds, or failed with its error */
     hwnas_net *net;     /* out: the decoded net, journaled with the record; may stay NULL */
+    int interrupted;    /* out: an estimate was interrupted (hwnas_estimator_interrupt):
+                         * the batch is dropped and estimated again */
 } hwnas__job;
 
 /*
@@ -159,6 +161,9 @@ struct hwnas_search {
     size_t n_refined;             /* records refined successfully */
 
     hwnas__evaluator evaluator;   /* set at start: the local one unless a hook set another */
+    uint32_t *redo_genes;         /* a batch dropped by an interruption, asked again by */
+    uint64_t *redo_ids;           /* nobody: the next run estimates it first */
+    size_t n_redo;
 
     volatile sig_atomic_t stop;
     hwnas_search_candidate_cb on_candidate;

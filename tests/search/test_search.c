@@ -536,6 +536,91 @@ static void test_ask_tell_from_outside(void **state)
     hwnas_context_free(ctx);
 }
 
+/* ---- interruption (hwnas_estimator_interrupt) ------------------------ */
+
+/* score_cb, but the interrupt_at-th call is interrupted (as a Python
+ * estimator does on KeyboardInterrupt), once. */
+typedef struct interrupter {
+    scorer sc;
+    size_t calls, interrupt_at;
+} interrupter;
+
+static int interrupting_cb(const hwnas_net *net, const char *key, uint64_t stream,
+                           double *values, void *user_data)
+{
+    interrupter *it = user_data;
+    if (++it->calls == it->interrupt_at) {
+        hwnas_estimator_interrupt();
+        return 0; /* interrupted whatever the callback returns */
+    }
+    return score_cb(net, key, stream, values, &it->sc);
+}
+
+static size_t journal_records(const char *dir)
+{
+    char p[256];
+    snprintf(p, sizeof p, "%s/journal.tsv", dir);
+    FILE *f = fopen(p, "r");
+    assert_non_null(f);
+    size_t n = 0;
+    int c;
+    while ((c = fgetc(f)) != EOF)
+        n += c == '\n';
+    fclose(f);
+    return n - 1; /* the header line */
+}
+
+/* An interrupted estimate drops its batch (not journaled, told or
+ * archived) and stops the search; running again, in the same process or
+ * after a resume, gives the archive of an uninterrupted run. */
+static void test_interrupted_batch_is_estimated_again(void **state)
+{
+    (void)state;
+    char *want = run_to_text("nsga2", "threads=2;seed=11", OBJ ";evaluations=36;batch=6", 0);
+    for (int resume = 0; resume < 2; resume++) {
+        char dir[128], opts[256];
+        snprintf(dir, sizeof dir, "%s/interrupted%d", test_tmpdir, resume);
+        snprintf(opts, sizeof opts, OBJ ";evaluations=36;batch=6;snapshot_every=5;out=%s", dir);
+        hwnas_context *ctx;
+        assert_int_equal(hwnas_context_new(&ctx, "threads=1;seed=11"), HWNAS_OK);
+        hwnas_search *s = NULL;
+        assert_int_equal(hwnas_search_new(&s, ctx, "cell", "channels=4;cells=1", "nsga2",
+                                          "population=6", opts),
+                         HWNAS_OK);
+        assert_int_equal(hwnas_search_add_estimator(s, "cost", NULL), HWNAS_OK);
+        interrupter it = {{0, 0, 0}, 0, 10}; /* in the second batch */
+        hwnas_estimator *est;
+        assert_int_equal(hwnas_estimator_new_custom(&est, ctx, "score", "score:%",
+                                                    interrupting_cb, &it),
+                         HWNAS_OK);
+        assert_int_equal(hwnas_search_add_estimator_object(s, est), HWNAS_OK);
+        assert_int_equal(hwnas_search_run(s), HWNAS_EUSER);
+        assert_non_null(strstr(hwnas_error_last(), "interrupted"));
+        assert_true(hwnas_estimator_interrupted());
+        assert_int_equal(hwnas_search_count(s), 6); /* the first batch only */
+        assert_int_equal(journal_records(dir), 6);
+        uint32_t g[6];
+        uint64_t id;
+        size_t n;
+        assert_int_equal(hwnas_search_ask(s, 1, g, &id, &n), HWNAS_ESTATE);
+        if (resume) {
+            hwnas_search_free(s);
+            assert_int_equal(hwnas_search_resume(&s, ctx, dir, NULL), HWNAS_OK);
+            assert_int_equal(hwnas_search_add_estimator_object(s, est), HWNAS_OK);
+        }
+        assert_int_equal(hwnas_search_run(s), HWNAS_OK);
+        assert_false(hwnas_estimator_interrupted());
+        char *got = archive_text(s);
+        assert_string_equal(got, want);
+        assert_int_equal(journal_records(dir), 36);
+        free(got);
+        hwnas_search_free(s);
+        hwnas_estimator_free(est);
+        hwnas_context_free(ctx);
+    }
+    free(want);
+}
+
 /* ---- multi-fidelity refinement --------------------------------------- */
 
 /* A table estimator file giving every cell genotype a "score" unlike the
@@ -1363,6 +1448,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_callbacks_stop_and_resume),
         cmocka_unit_test(test_sigkill_then_resume_for_every_strategy),
         cmocka_unit_test(test_ask_tell_from_outside),
+        cmocka_unit_test(test_interrupted_batch_is_estimated_again),
         cmocka_unit_test(test_refine_chooses_the_front_by_refined_figures),
         cmocka_unit_test(test_refine_by_first_objective),
         cmocka_unit_test(test_refine_errors),

@@ -55,12 +55,29 @@ _d("hwnas_estimator_estimate", c_int, c_void_p, c_void_p, c_char_p, c_uint64, P(
 _d("hwnas_estimator_estimate_on", c_int, c_void_p, c_void_p, c_void_p, c_char_p, c_uint64,
    P(c_double))
 _d("hwnas_estimator_set_error", None, c_char_p)
+_d("hwnas_estimator_interrupt", None)
+_d("hwnas_estimator_interrupted", c_int)
 
 
 def set_error(message):
     """From inside a custom estimator's function: the message a failing
     estimate reports (raising an exception does this for you)."""
     lib.hwnas_estimator_set_error(encode(message))
+
+
+def interrupt():
+    """From inside a custom estimator's function: the program is being
+    interrupted and this estimate must not count. A search running it stops
+    without keeping the candidate's batch, which the next run() (or a
+    resume) estimates again. Raising KeyboardInterrupt or SystemExit in the
+    function does this for you."""
+    lib.hwnas_estimator_interrupt()
+
+
+def interrupted():
+    """Whether the last estimate that returned on this thread was
+    interrupted."""
+    return bool(lib.hwnas_estimator_interrupted())
 
 
 def _metrics_text(metrics):
@@ -117,6 +134,9 @@ class Estimator(Handle):
         # The trampoline must not refer to self: an object holding a C
         # pointer in a reference cycle may be finalised after its context.
         failures = self._failures = threading.local()
+        # A KeyboardInterrupt or SystemExit raised in fn, on whatever thread
+        # the search ran it: the search that stops because of it re-raises it.
+        interrupts = self._interrupts = []
         metric_names = []  # filled after creation; read by the trampoline
         busy = self._busy  # calls in progress, and searches running with it
 
@@ -144,6 +164,10 @@ class Estimator(Handle):
                 failures.exc = e
                 text = "%s: %s" % (type(e).__name__, e) if str(e) else type(e).__name__
                 lib.hwnas_estimator_set_error(encode(text))
+                if isinstance(e, (KeyboardInterrupt, SystemExit)):
+                    # Not this candidate's failure: the search drops the batch.
+                    lib.hwnas_estimator_interrupt()
+                    interrupts.append(e)
                 return 1
             finally:
                 busy.leave()
@@ -159,6 +183,17 @@ class Estimator(Handle):
         self._init_metrics()
         metric_names.extend(self._names)
         return self
+
+    def _take_interrupt(self):
+        """The first KeyboardInterrupt/SystemExit fn raised since the last
+        call (others, from other threads, are the same interruption), or
+        None."""
+        pending = getattr(self, "_interrupts", None)
+        if not pending:
+            return None
+        first = pending[0]
+        del pending[:]
+        return first
 
     def _init_metrics(self):
         n = lib.hwnas_estimator_metric_count(self._ptr)
@@ -228,6 +263,9 @@ class Estimator(Handle):
             cause = failures.exc if failures is not None else None
             if failures is not None:
                 failures.exc = None
+            if isinstance(cause, (KeyboardInterrupt, SystemExit)):
+                self._take_interrupt()
+                raise cause
             try:
                 check(rc)
             except Stopped as e:

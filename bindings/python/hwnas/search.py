@@ -346,6 +346,10 @@ class Search:
             for est in self._estimators:
                 est._busy.leave()
         cause, self._failure = self._failure, None
+        for est in self._estimators:  # an interrupt in an estimator stopped it
+            pending = est._take_interrupt()
+            if rc != 0 and pending is not None and cause is None:
+                cause = pending
         if rc != 0 and isinstance(cause, (KeyboardInterrupt, SystemExit)):
             # The search stopped cleanly (resumable); the interrupt goes on.
             raise cause

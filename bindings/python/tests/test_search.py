@@ -516,3 +516,46 @@ def test_callbacks_cannot_crash_the_interpreter(tmp_path):
     r.run()
     assert archive(r) == want
     r.close()
+
+
+def test_interrupt_in_an_estimator_drops_its_batch(tmp_path):
+    """Issue 24, item 6: KeyboardInterrupt raised in a Python estimator
+    stops the search without recording a failed candidate: its batch is
+    dropped and estimated again by the next run() or a resume, so the
+    archive is the uninterrupted run's; the interrupt goes on."""
+    want = run_to_archive("strategy:nsga2", 6, threads=1, evaluations=12, batch=4)
+    for resume in (False, True):
+        ctx = hwnas.Context(threads=1, seed=6)
+        calls = [0]
+
+        def flaky(net, key, stream):
+            calls[0] += 1
+            if calls[0] == 6:  # in the second batch
+                raise KeyboardInterrupt
+            return score(net, key, stream)
+        out = tmp_path / ("resumed" if resume else "same")
+        s = make(ctx, "strategy:nsga2", fn=flaky, evaluations=12, batch=4, out=str(out))
+        with pytest.raises(KeyboardInterrupt):
+            s.run()
+        assert s.count == 4  # the first batch; nothing of the second is recorded
+        assert all(c["error"] is None for c in s.candidates())
+        if resume:
+            s.close()
+            s = Search.resume(ctx, out)
+            s.add_estimator(Estimator.custom(ctx, "score", "score:%", flaky))
+        s.run()
+        assert archive(s) == want
+        s.close()
+
+    # a direct estimate re-raises the interrupt itself, and says so
+    ctx = hwnas.Context(threads=1)
+    _KEEP.append(ctx)
+
+    def stop(net, key, stream):
+        raise KeyboardInterrupt
+    est = Estimator.custom(ctx, "score", "score:%", stop)
+    net = hwnas.Net.parse(ctx, "hwnas-net 1\nx = input(shape=1x8x8)\nflatten\n"
+                               "linear(out=2)\n")
+    with pytest.raises(KeyboardInterrupt):
+        est.estimate(net)
+    assert hwnas.estimator.interrupted()
