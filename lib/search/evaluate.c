@@ -34,25 +34,30 @@ static int estimate_task(size_t i, size_t worker, void *data)
     hwnas_search *s = w->s;
     hwnas__record *r = w->jobs[i].rec;
     double t0 = hwnas__now_seconds();
-    int rc = hwnas_net_new(&w->jobs[i].net, s->ctx);
-    if (rc == HWNAS_OK)
-        rc = hwnas_space_decode(s->space, r->genes, w->jobs[i].net);
+    /* Under co-design the net runs on its own hardware (c.accel) and the
+     * estimators see the network half's key. */
+    hwnas__candidate c;
+    int rc = hwnas__candidate_decode(s, r, 1, &c);
+    w->jobs[i].net = c.net;
+    c.net = NULL; /* the job's now */
     int screen = (int)hwnas__options_int(s->options, OPT_SCREEN);
     for (size_t e = 0, m = 0; rc == HWNAS_OK && e < s->n_est; e++) {
-        rc = hwnas_estimator_estimate(s->est[e], w->jobs[i].net, r->key, r->eval,
-                                      r->metrics + m);
+        rc = hwnas_estimator_estimate_on(s->est[e], w->jobs[i].net, c.accel, c.key, r->eval,
+                                         r->metrics + m);
         m += hwnas_estimator_metric_count(s->est[e]);
         if (screen && rc == HWNAS_OK && breaks_constraint(s, r->metrics, m))
             break; /* infeasible already: the later (costly) estimators are skipped */
     }
     r->seconds = hwnas__now_seconds() - t0;
     if (rc != HWNAS_OK) {
+        hwnas__candidate_release(&c);
         /* The message is on this thread: copy it into the record now. */
         if (hwnas__record_fail(s, r, hwnas_error_last()) != HWNAS_OK)
             return 1;
         for (size_t m = 0; m < s->n_metrics; m++)
             r->metrics[m] = NAN;
     }
+    hwnas__candidate_release(&c);
     return 0;
 }
 
