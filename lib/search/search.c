@@ -186,7 +186,8 @@ int hwnas_search_new(hwnas_search **out, hwnas_context *ctx, const char *space_k
                               "%s",
                               hwnas_space_kind(s->space));
     }
-    const char *inner = hwnas__options_str(s->options, OPT_CODESIGN_OPTIONS);
+    const char *inner = rc == HWNAS_OK ? hwnas__options_str(s->options, OPT_CODESIGN_OPTIONS)
+                                       : "";
     if (rc == HWNAS_OK && *inner && !s->nested)
         rc = hwnas__error(HWNAS_EINVAL, "search: codesign_options \"%s\" are the inner "
                           "search's: set codesign=nested too",
