@@ -89,7 +89,7 @@ static int table_load(hwnas_context *ctx, const char *dir, const char *name,
             m++;
         if (m == cached - 5) {
             table_free(ctx, t);
-            return hwnas__error(HWNAS_EFORMAT, "%s:1: no column for the objective '%s'", path,
+            return hwnas__error(HWNAS_EFORMAT, "%s:1: no metric column '%s'", path,
                                 o->names[k]);
         }
         t->obj[k] = m;
