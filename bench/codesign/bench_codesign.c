@@ -58,8 +58,8 @@ static void die(const char *what)
  * description, on any net. */
 static double eyeriss_area(hwnas_context *ctx)
 {
-    hwnas_estimator *e;
-    hwnas_net *net;
+    hwnas_estimator *e = NULL;
+    hwnas_net *net = NULL;
     if (hwnas_estimator_new(&e, ctx, "accelerator", NULL) != HWNAS_OK ||
         hwnas_net_parse(&net, ctx, "hwnas-net 1\nx = input(shape=3x32x32)\n"
                                    "conv(out=16, k=3, pad=1)\ngap\nlinear(out=10)\n",
