@@ -191,7 +191,9 @@ static char *archive_text(const hwnas_search *s)
     OBJ ";evaluations=20;batch=4;snapshot_every=5;codesign=nested;"                          \
         "codesign_options=\"strategy=random;budget=8;batch=4;max_area_mm2=1.5\""
 
-static char *nested_run(const char *ctx_opts, const char *out_dir, hwnas_search **keep)
+/* With keep, the search and its context are the caller's to free. */
+static char *nested_run(const char *ctx_opts, const char *out_dir, hwnas_search **keep,
+                        hwnas_context **keep_ctx)
 {
     hwnas_context *ctx;
     assert_int_equal(hwnas_context_new(&ctx, ctx_opts), HWNAS_OK);
@@ -202,9 +204,10 @@ static char *nested_run(const char *ctx_opts, const char *out_dir, hwnas_search 
     if (hwnas_search_run(s) != HWNAS_OK)
         fail_msg("nested run: %s", hwnas_error_last());
     char *t = archive_text(s);
-    if (keep)
+    if (keep) {
         *keep = s;
-    else {
+        *keep_ctx = ctx;
+    } else {
         hwnas_search_free(s);
         hwnas_context_free(ctx);
     }
@@ -218,7 +221,8 @@ static void test_nested(void **state)
 {
     (void)state;
     hwnas_search *s;
-    char *one = nested_run("threads=1;seed=11", NULL, &s);
+    hwnas_context *ctx;
+    char *one = nested_run("threads=1;seed=11", NULL, &s, &ctx);
     const hwnas_space *sp = hwnas_search_space(s);
     size_t net_genes = hwnas_space_gene_count(hwnas_space_net_half(sp));
     size_t discarded = 0;
@@ -241,10 +245,9 @@ static void test_nested(void **state)
     assert_true(net_genes < hwnas_space_gene_count(sp));
     assert_int_equal(hwnas_search_ask(s, 1, genes, &id, &n), HWNAS_EUNSUPPORTED);
     assert_non_null(strstr(hwnas_error_last(), "codesign=joint"));
-    hwnas_context *ctx = NULL;
     hwnas_search_free(s);
-    (void)ctx;
-    char *two = nested_run("threads=2;seed=11", NULL, NULL);
+    hwnas_context_free(ctx);
+    char *two = nested_run("threads=2;seed=11", NULL, NULL, NULL);
     assert_string_equal(one, two);
     free(one);
     free(two);
@@ -305,7 +308,8 @@ static void test_results(void **state)
     char dir[512], p[600];
     snprintf(dir, sizeof dir, "%s/nested-results", test_tmpdir);
     hwnas_search *s;
-    free(nested_run("threads=2;seed=11", dir, &s));
+    hwnas_context *run_ctx;
+    free(nested_run("threads=2;seed=11", dir, &s, &run_ctx));
     assert_int_equal(hwnas_search_write_results(s, NULL), HWNAS_OK);
     snprintf(p, sizeof p, "%s/archive.csv", dir);
     char *csv = slurp(p);
@@ -363,6 +367,7 @@ static void test_results(void **state)
     free(conf);
     hwnas_context_free(ctx);
     hwnas_search_free(s);
+    hwnas_context_free(run_ctx);
 }
 
 /* A search without hardware writes no co-design options, columns or
@@ -407,7 +412,7 @@ static int kill_candidate(hwnas_search *s, size_t i, void *ud)
 static void test_nested_resume_after_sigkill(void **state)
 {
     (void)state;
-    char *want = nested_run("threads=2;seed=11", NULL, NULL);
+    char *want = nested_run("threads=2;seed=11", NULL, NULL, NULL);
     const size_t kill_at[] = {3, 11};
     for (size_t k = 0; k < 2; k++) {
         char dir[512];
