@@ -223,9 +223,25 @@ HWNAS_API size_t hwnas_search_front(const hwnas_search *search, size_t *indices,
 HWNAS_API int hwnas_search_hypervolume(const hwnas_search *search, double *out);
 
 /* Write archive.csv, archive.json, front.csv, front.json, front/NNN.net,
- * front.svg and hypervolume.svg into dir (NULL = the out option).
+ * front.svg and hypervolume.svg into dir (NULL = the out option). Under
+ * co-design (a space with hardware) also front/NNN.hw, each member's
+ * accelerator (doc/formats/hardware.md), and the network and hardware
+ * genotype strings as the tables' last columns (doc/search.md).
  * Errors: HWNAS_EINVAL (no directory), HWNAS_EIO naming the file. */
 HWNAS_API int hwnas_search_write_results(const hwnas_search *search, const char *dir);
+
+/*
+ * Draw dir/front.svg again, from the results directory dir (what
+ * hwnas_search_write_results wrote there: archive.csv and front.csv), as
+ * one panel of metric y over metric x: any two metric columns, objectives
+ * or not (accuracy over edp, area_mm2 over latency_ms). Every candidate is
+ * drawn faded (infeasible ones red), the front's members highlighted.
+ * Errors: HWNAS_EINVAL (NULL argument), HWNAS_ENOTFOUND (no such table),
+ * HWNAS_EFORMAT (a table that is not a search's, or that has no column x
+ * or y: the message names it), HWNAS_EIO, HWNAS_ENOMEM.
+ */
+HWNAS_API int hwnas_search_plot_front(struct hwnas_context *ctx, const char *dir,
+                                      const char *x, const char *y);
 
 HWNAS_END_DECLS
 

@@ -31,7 +31,8 @@ const hwnas__kind hwnas__estimator_accelerator_kind = {
     &hwnas__estimator_accelerator_impl,
 };
 
-/* The metrics, in this order: a subset of lib/accel's figures. */
+/* The metrics, in this order: a subset of lib/accel's figures, then
+ * power_mw (energy_uj / latency_ms). */
 static const int figures[] = {
     HWNAS__FIG_ENERGY, HWNAS__FIG_LATENCY,   HWNAS__FIG_CYCLES,     HWNAS__FIG_EDP,
     HWNAS__FIG_AREA,   HWNAS__FIG_UTIL,      HWNAS__FIG_DRAM,       HWNAS__FIG_MAC_SHARE,
@@ -96,6 +97,9 @@ static int accelerator_init(hwnas_estimator *e)
     for (size_t k = 0; rc == HWNAS_OK && k < HWNAS_ARRAY_SIZE(figures); k++)
         rc = hwnas__estimator_add_metric(e, hwnas__figure_names[figures[k]],
                                          hwnas__figure_units[figures[k]]);
+    /* Last: the average power of one inference, a co-design constraint. */
+    if (rc == HWNAS_OK)
+        rc = hwnas__estimator_add_metric(e, "power_mw", "mW");
     return rc;
 }
 
@@ -145,6 +149,8 @@ static int estimate_on(hwnas_estimator *e, const hwnas_net *net, const hwnas_acc
     for (size_t k = 0; k < HWNAS_ARRAY_SIZE(figures); k++)
         values[k] = hwnas__eval_figure(&total, 1, figures[k], a->clock_mhz, a->mac_instances,
                                        hwnas_accel_area_mm2(a));
+    double uj = values[0], ms = values[1]; /* figures[0], figures[1]: uJ / ms = mW */
+    values[HWNAS_ARRAY_SIZE(figures)] = ms > 0 ? uj / ms : 0;
     return HWNAS_OK;
 }
 

@@ -89,7 +89,7 @@ static int table_load(hwnas_context *ctx, const char *dir, const char *name,
             m++;
         if (m == cached - 5) {
             table_free(ctx, t);
-            return hwnas__error(HWNAS_EFORMAT, "%s:1: no column for the objective '%s'", path,
+            return hwnas__error(HWNAS_EFORMAT, "%s:1: no metric column '%s'", path,
                                 o->names[k]);
         }
         t->obj[k] = m;
@@ -177,9 +177,10 @@ static int write_svg(hwnas_context *ctx, const char *dir, const char *name, hwna
     return rc;
 }
 
-/* One panel: every candidate faded, the front highlighted and joined. */
+/* One panel: every candidate faded, the front highlighted and, when join,
+ * joined in its order. */
 static void front_panel(hwnas__strbuf *sb, const table *all, const table *front, size_t a,
-                        size_t b, size_t n_obj, double x0)
+                        size_t b, int join, double x0)
 {
     size_t ca = all->obj[a], cb = all->obj[b], fa = front->obj[a], fb = front->obj[b];
     double y0 = 20, w = 420 - 100, h = 320 - 70;
@@ -208,7 +209,7 @@ static void front_panel(hwnas__strbuf *sb, const table *all, const table *front,
                              flag(all, i, all->feasible) ? "#888" : "#d88");
     }
     size_t nf = front->csv.n_rows;
-    if (nf && n_obj == 2) {
+    if (nf && join) {
         hwnas__strbuf_puts(sb, "<polyline fill='none' stroke='#c22' stroke-width='1.5' "
                                "points='");
         for (size_t i = 0; i < nf; i++)
@@ -244,10 +245,10 @@ static int front_svg(hwnas_context *ctx, const char *dir, const hwnas__report_ob
                          pw * (double)pairs, ph);
     size_t panel = 0;
     if (o->n == 1)
-        front_panel(&sb, all, front, 0, 0, 1, 80);
+        front_panel(&sb, all, front, 0, 0, 0, 80);
     for (size_t a = 0; o->n > 1 && a < o->n; a++)
         for (size_t b = a + 1; b < o->n; b++, panel++)
-            front_panel(&sb, all, front, a, b, o->n, pw * (double)panel + 80);
+            front_panel(&sb, all, front, a, b, o->n == 2, pw * (double)panel + 80);
     hwnas__strbuf_puts(&sb, "</svg>\n");
     return write_svg(ctx, dir, "front.svg", &sb);
 }
@@ -332,6 +333,36 @@ int hwnas__report_plots(hwnas_context *ctx, const char *dir, const hwnas__report
     }
     if (rc == HWNAS_OK && ref)
         rc = hv_svg(ctx, dir, o, &all, ref);
+    table_free(ctx, &all);
+    return rc;
+}
+
+int hwnas_search_plot_front(hwnas_context *ctx, const char *dir, const char *x, const char *y)
+{
+    if (!ctx || !dir || !x || !y)
+        return hwnas__error(HWNAS_EINVAL, "hwnas_search_plot_front: ctx, dir, x and y are "
+                                          "required");
+    /* The front is ordered by the first objective, not by x: its members
+     * are not joined. */
+    const char *names[2] = {x, y};
+    const double sign[2] = {1, 1};
+    hwnas__report_objectives o = {2, names, sign};
+    table all, front;
+    int rc = table_load(ctx, dir, "archive.csv", &o, &all);
+    if (rc != HWNAS_OK)
+        return rc;
+    rc = table_load(ctx, dir, "front.csv", &o, &front);
+    if (rc == HWNAS_OK) {
+        hwnas__strbuf sb;
+        hwnas__strbuf_init(&sb, ctx);
+        hwnas__strbuf_puts(&sb, "<svg xmlns='http://www.w3.org/2000/svg' width='420' "
+                                "height='320' font-family='sans-serif'>\n<rect width='100%' "
+                                "height='100%' fill='white'/>\n");
+        front_panel(&sb, &all, &front, 0, 1, 0, 80);
+        hwnas__strbuf_puts(&sb, "</svg>\n");
+        rc = write_svg(ctx, dir, "front.svg", &sb);
+        table_free(ctx, &front);
+    }
     table_free(ctx, &all);
     return rc;
 }

@@ -38,19 +38,24 @@ static int estimate_task(size_t i, size_t worker, void *data)
     if (atomic_load(&w->interrupted))
         return 0; /* the batch is dropped: not worth the time */
     double t0 = hwnas__now_seconds();
-    int rc = hwnas_net_new(&w->jobs[i].net, s->ctx);
-    if (rc == HWNAS_OK)
-        rc = hwnas_space_decode(s->space, r->genes, w->jobs[i].net);
-    int screen = (int)hwnas__options_int(s->options, OPT_SCREEN);
+    /* Under co-design the net runs on its own hardware (c.accel) and the
+     * estimators see the network half's key. */
+    hwnas__candidate c;
+    int rc = hwnas__candidate_decode(s, r, 1, &c);
+    w->jobs[i].net = c.net;
+    c.net = NULL; /* the job's now */
+    int screen = (int)hwnas__options_int(s->options, OPT_SCREEN), interrupted = 0;
     for (size_t e = 0, m = 0; rc == HWNAS_OK && e < s->n_est; e++) {
-        rc = hwnas_estimator_estimate(s->est[e], w->jobs[i].net, r->key, r->eval,
-                                      r->metrics + m);
+        rc = hwnas_estimator_estimate_on(s->est[e], w->jobs[i].net, c.accel, c.key, r->eval,
+                                         r->metrics + m);
+        interrupted = rc != HWNAS_OK && hwnas_estimator_interrupted();
         m += hwnas_estimator_metric_count(s->est[e]);
         if (screen && rc == HWNAS_OK && breaks_constraint(s, r->metrics, m))
             break; /* infeasible already: the later (costly) estimators are skipped */
     }
+    hwnas__candidate_release(&c);
     r->seconds = hwnas__now_seconds() - t0;
-    if (rc != HWNAS_OK && hwnas_estimator_interrupted()) {
+    if (interrupted) {
         w->jobs[i].interrupted = 1; /* not a failure of this candidate: the batch is dropped */
         atomic_store(&w->interrupted, 1);
         return 0;

@@ -90,6 +90,12 @@ int hwnas__config_write(hwnas_search *s)
     hwnas_options_free(saved);
     if (rc != HWNAS_OK)
         return rc;
+    /* The co-design rows come last and are left out at their defaults, so
+     * that a search without co-design writes what it wrote before them. */
+    static const char defaults[] = ";codesign=joint;codesign_options=\"\"";
+    size_t len = strlen(opts), dlen = sizeof defaults - 1;
+    if (len >= dlen && strcmp(opts + len - dlen, defaults) == 0)
+        opts[len - dlen] = 0;
     hwnas__strbuf_puts(&sb, CONFIG_HEADER "\nspace\t");
     put_escaped(&sb, s->space_kind);
     hwnas__strbuf_puts(&sb, "\nspace_options\t");

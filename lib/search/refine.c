@@ -145,21 +145,24 @@ static int refine_task(size_t i, size_t worker, void *data)
     hwnas__record *r = &s->rec[job->todo[i]];
     hwnas__refined *x = &job->out[i];
     double t0 = hwnas__now_seconds();
-    hwnas_net *net = NULL;
-    int rc = hwnas_net_new(&net, s->ctx);
+    hwnas__candidate c; /* under co-design: its hardware and network key */
+    int rc = hwnas__candidate_decode(s, r, 1, &c);
     if (rc == HWNAS_OK)
-        rc = hwnas_space_decode(s->space, r->genes, net);
-    if (rc == HWNAS_OK)
-        rc = hwnas_estimator_estimate(s->refine_est, net, r->key, r->eval, x->values);
-    hwnas_net_free(net);
+        rc = hwnas_estimator_estimate_on(s->refine_est, c.net, c.accel, c.key, r->eval,
+                                         x->values);
+    hwnas_net_free(c.net);
+    c.net = NULL;
     x->eval = r->eval;
     x->seconds = hwnas__now_seconds() - t0;
     if (rc != HWNAS_OK) {
         x->failed = 1;
         x->error = hwnas__strdup(s->ctx, hwnas_error_last()); /* the message is on this thread */
-        if (!x->error)
+        if (!x->error) {
+            hwnas__candidate_release(&c);
             return 1;
+        }
     }
+    hwnas__candidate_release(&c);
     return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hwnas/accel.h"
 #include "search_internal.h"
 
 static int usable(const hwnas__record *r) { return !r->failed && r->obj && r->violation <= 0; }
@@ -35,8 +36,38 @@ static void json_number(hwnas__strbuf *sb, double v)
         hwnas__strbuf_puts(sb, "null");
 }
 
+/* Under co-design, each record's network and hardware genotype strings
+ * (the halves of its key): two columns after the others, so that a reader
+ * of the earlier layout finds its columns where they were. */
+static void put_halves(const hwnas_search *s, hwnas__strbuf *sb, const hwnas__record *r,
+                       int json)
+{
+    char *net = NULL, *hw = NULL;
+    if (hwnas__candidate_halves(s, r->genes, &net, &hw) != HWNAS_OK) {
+        sb->failed = 1;
+        return;
+    }
+    if (json) {
+        hwnas__strbuf_puts(sb, ", \"network\": ");
+        if (net)
+            hwnas__strbuf_json(sb, net);
+        else
+            hwnas__strbuf_puts(sb, "null");
+        hwnas__strbuf_puts(sb, ", \"hardware\": ");
+        hwnas__strbuf_json(sb, hw ? hw : "");
+    } else {
+        hwnas__strbuf_puts(sb, ",");
+        csv_text(sb, net ? net : "");
+        hwnas__strbuf_puts(sb, ",");
+        csv_text(sb, hw ? hw : "");
+    }
+    hwnas_free(net);
+    hwnas_free(hw);
+}
+
 static void csv_rows(const hwnas_search *s, hwnas__strbuf *sb, const size_t *idx, size_t n)
 {
+    int halves = hwnas_space_has_accel(s->space);
     hwnas__strbuf_puts(sb, "eval,id,genotype,hash");
     for (size_t m = 0; m < s->n_metrics; m++)
         hwnas__strbuf_printf(sb, ",%s", s->metric_names[m]);
@@ -47,6 +78,8 @@ static void csv_rows(const hwnas_search *s, hwnas__strbuf *sb, const size_t *idx
         hwnas__strbuf_puts(sb, ",refined,refine_error,refine_seconds");
     for (size_t j = 0; j < n_ref; j++)
         hwnas__strbuf_printf(sb, ",proxy_%s", s->metric_names[s->refine_map[j]]);
+    if (halves)
+        hwnas__strbuf_puts(sb, ",network,hardware");
     hwnas__strbuf_puts(sb, "\n");
     for (size_t t = 0; t < n; t++) {
         const hwnas__record *r = &s->rec[idx ? idx[t] : t];
@@ -72,6 +105,8 @@ static void csv_rows(const hwnas_search *s, hwnas__strbuf *sb, const size_t *idx
                 hwnas__strbuf_printf(sb, ",%.17g", r->proxy[s->refine_map[j]]);
             else
                 hwnas__strbuf_puts(sb, ",");
+        if (halves)
+            put_halves(s, sb, r, 0);
         hwnas__strbuf_puts(sb, "\n");
     }
 }
@@ -118,6 +153,8 @@ static void json_rows(const hwnas_search *s, hwnas__strbuf *sb, const size_t *id
             }
             hwnas__strbuf_puts(sb, "}");
         }
+        if (hwnas_space_has_accel(s->space))
+            put_halves(s, sb, r, 1);
         hwnas__strbuf_printf(sb, "}%s\n", t + 1 < n ? "," : "");
     }
     hwnas__strbuf_puts(sb, "]\n");
@@ -149,6 +186,32 @@ static int front_skipped(const hwnas_search *s, const size_t *front, size_t k)
     return skipped;
 }
 
+/* Under co-design, member i's accelerator as front/NNN.hw (the version-2
+ * hardware description, doc/formats/hardware.md), which hwnas estimate
+ * and estimator:accelerator's hardware= read. */
+static int front_hw(const hwnas_search *s, const char *dir, const hwnas__record *r, size_t i)
+{
+    if (!hwnas_space_has_accel(s->space))
+        return HWNAS_OK;
+    hwnas_accel *a = NULL;
+    if (hwnas_space_decode_accel(&a, s->space, r->genes) != HWNAS_OK)
+        return HWNAS_OK; /* no file, as for a net that does not decode */
+    char *text = NULL;
+    int rc = hwnas_accel_format(a, &text);
+    hwnas_accel_free(a);
+    if (rc != HWNAS_OK)
+        return rc;
+    hwnas__strbuf sb;
+    hwnas__strbuf_init(&sb, s->ctx);
+    hwnas__strbuf_printf(&sb, "# front member %zu of the search (evaluation %llu): %s\n", i,
+                         (unsigned long long)r->eval, r->key);
+    hwnas__strbuf_puts(&sb, text);
+    hwnas_free(text);
+    char name[64];
+    snprintf(name, sizeof name, "front/%03zu.hw", i);
+    return write_text(s, dir, name, &sb);
+}
+
 static int front_nets(const hwnas_search *s, const char *dir, const size_t *front, size_t nf)
 {
     char path[4096];
@@ -160,7 +223,8 @@ static int front_nets(const hwnas_search *s, const char *dir, const size_t *fron
     int rc = hwnas_net_new(&net, s->ctx);
     for (size_t i = 0; rc == HWNAS_OK && i < nf; i++) {
         const hwnas__record *r = &s->rec[front[i]];
-        if (hwnas_space_decode(s->space, r->genes, net) != HWNAS_OK)
+        rc = front_hw(s, dir, r, i);
+        if (rc != HWNAS_OK || hwnas_space_decode(s->space, r->genes, net) != HWNAS_OK)
             continue; /* e.g. a space whose candidates are not networks */
         char *spec = NULL;
         rc = hwnas_net_format(net, &spec);
@@ -183,8 +247,9 @@ static int front_nets(const hwnas_search *s, const char *dir, const size_t *fron
     for (struct dirent *e; d && (e = readdir(d)) != NULL;) {
         char *end;
         unsigned long k = strtoul(e->d_name, &end, 10);
-        if (end - e->d_name >= 3 && strcmp(end, ".net") == 0 && e->d_name[0] != '-' &&
-            (k >= nf || front_skipped(s, front, k))) {
+        int is_net = strcmp(end, ".net") == 0, is_hw = strcmp(end, ".hw") == 0;
+        if (end - e->d_name >= 3 && (is_net || is_hw) && e->d_name[0] != '-' &&
+            (k >= nf || (is_net ? front_skipped(s, front, k) : !hwnas_space_has_accel(s->space)))) {
             char old[4400];
             snprintf(old, sizeof old, "%s/%s", path, e->d_name);
             if (unlink(old) != 0 && errno != ENOENT)

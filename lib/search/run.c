@@ -17,6 +17,8 @@ int hwnas__search_start(hwnas_search *s)
     if (s->n_est == 0)
         return hwnas__error(HWNAS_ESTATE, "search: add at least one estimator before running");
     int rc = hwnas__search_resolve(s);
+    if (rc == HWNAS_OK)
+        rc = hwnas__nested_setup(s);
     if (rc == HWNAS_OK && !s->refine_est)
         rc = hwnas__refine_setup(s);
     int read_only = (int)hwnas__options_int(s->options, OPT_READ_ONLY);
@@ -51,13 +53,14 @@ static void copy_metrics(hwnas_search *s, hwnas__record *dst, const hwnas__recor
 }
 
 /* A journal record of an earlier session for evaluation eval, if its
- * genotype is the one asked now. */
+ * genotype is the one asked now (nested: its network half, the hardware
+ * being what the inner search chose for it). */
 static const hwnas__record *replay_for(const hwnas_search *s, uint64_t eval,
                                        const uint32_t *genes)
 {
     for (size_t i = 0; i < s->n_replay; i++)
         if (s->replay[i].eval == eval)
-            return memcmp(s->replay[i].genes, genes, s->n_genes * sizeof *genes) == 0
+            return memcmp(s->replay[i].genes, genes, s->n_ask * sizeof *genes) == 0
                        ? &s->replay[i]
                        : NULL;
     return NULL;
@@ -72,6 +75,27 @@ static void take_replay(hwnas_search *s, hwnas__record *dst, const hwnas__record
         hwnas__record_fail(s, dst, src->error);
 }
 
+/* Nested co-design: the asked network genotypes completed with the
+ * hardware their inner searches chose (a journaled one is taken as it
+ * was); why[i] says why network i is discarded, or is NULL. */
+static int complete_batch(hwnas_search *s, const uint32_t *genes, size_t n, uint32_t *full,
+                          char **why)
+{
+    unsigned char *skip = hwnas__calloc(s->ctx, n + 1, sizeof *skip);
+    if (!skip)
+        return HWNAS_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        skip[i] = replay_for(s, s->n_rec + i, genes + i * s->n_ask) != NULL;
+    int rc = hwnas__nested_complete(s, genes, skip, n, full, why);
+    for (size_t i = 0; rc == HWNAS_OK && i < n; i++)
+        if (skip[i])
+            memcpy(full + i * s->n_genes,
+                   replay_for(s, s->n_rec + i, genes + i * s->n_ask)->genes,
+                   s->n_genes * sizeof *full);
+    hwnas__free(s->ctx, skip);
+    return rc;
+}
+
 /* Decode: each asked genotype becomes a record (its string and phenotype
  * hash); what an earlier session journaled or the cache (or an earlier
  * slot of this batch) already knows is not estimated again. */
@@ -80,10 +104,20 @@ static int decode_batch(hwnas_search *s, slot *slots, const uint32_t *genes,
 {
     int rc = HWNAS_OK;
     size_t base = s->n_rec;
+    uint32_t *full = NULL;
+    char **why = NULL;
+    if (s->nested) {
+        full = hwnas__malloc(s->ctx, (n * s->n_genes + 1) * sizeof *full);
+        why = hwnas__calloc(s->ctx, n + 1, sizeof *why);
+        rc = full && why ? complete_batch(s, genes, n, full, why) : HWNAS_ENOMEM;
+        genes = full;
+    }
     for (size_t i = 0; rc == HWNAS_OK && i < n; i++) {
         slot *sl = &slots[i];
         sl->copy_from = -1;
         rc = hwnas__record_new(s, &sl->rec, genes + i * s->n_genes, ids[i], base + i);
+        if (rc == HWNAS_OK && why && why[i] && !sl->rec.failed)
+            rc = hwnas__record_fail(s, &sl->rec, why[i]);
         if (rc != HWNAS_OK || sl->rec.failed)
             continue;
         const hwnas__record *old = replay_for(s, base + i, sl->rec.genes);
@@ -100,6 +134,10 @@ static int decode_batch(hwnas_search *s, slot *slots, const uint32_t *genes,
         sl->copy_from = hit;
         sl->evaluate = hit == -1;
     }
+    for (size_t i = 0; why && i < n; i++)
+        hwnas__free(s->ctx, why[i]);
+    hwnas__free(s->ctx, why);
+    hwnas__free(s->ctx, full);
     return rc;
 }
 
@@ -299,7 +337,7 @@ int hwnas_search_run(hwnas_search *s)
     if (batch_size == 0)
         batch_size = hwnas_context_threads(s->ctx);
     double limit = hwnas__options_float(s->options, OPT_TIME_LIMIT);
-    uint32_t *genes = hwnas__malloc(s->ctx, batch_size * s->n_genes * sizeof *genes);
+    uint32_t *genes = hwnas__malloc(s->ctx, batch_size * s->n_ask * sizeof *genes);
     uint64_t *ids = hwnas__malloc(s->ctx, batch_size * sizeof *ids);
     if (!genes || !ids) {
         hwnas__free(s->ctx, genes);
@@ -374,6 +412,10 @@ int hwnas_search_ask(hwnas_search *s, size_t max, uint32_t *genes, uint64_t *ids
         return hwnas__error(HWNAS_ESTATE, "search: a batch of %zu candidates was interrupted; "
                                           "hwnas_search_run estimates it before more are asked",
                             s->n_redo);
+    if (s->nested)
+        return hwnas__error(HWNAS_EUNSUPPORTED, "hwnas_search_ask: a nested co-design search "
+                            "runs each network's inner search inside hwnas_search_run; ask and "
+                            "tell from outside work with codesign=joint");
     size_t got = 0;
     rc = hwnas_strategy_ask(s->strategy, max, genes, ids, &got);
     if (rc != HWNAS_OK)

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "codesign.h"
 #include "search_internal.h"
 
 static const hwnas__option_spec search_options[] = {
@@ -54,6 +55,13 @@ static const hwnas__option_spec search_options[] = {
     [OPT_START_OVER] = {"start_over", HWNAS_OPTION_BOOL, "false", 0, 0, NULL,
                         "a new search into an out directory that holds one moves the old files "
                         "into out/previous.N/ instead of refusing (this session only)"},
+    [OPT_CODESIGN] = {"codesign", HWNAS_OPTION_ENUM, "joint", 0, 0, "joint|nested",
+                      "with a co-design space (NET+accelerator): one strategy over the whole "
+                      "genotype (joint), or the strategy over the network half and, per "
+                      "network, an inner search for its accelerator (nested; doc/search.md)"},
+    [OPT_CODESIGN_OPTIONS] = {"codesign_options", HWNAS_OPTION_STRING, "", 0, 0, NULL,
+                              "the inner search's options with codesign=nested (hwnas describe "
+                              "codesign): strategy, budget, objective, max_* limits"},
     /* old names, still read (journals written before the rename say threads=) */
     {"threads", HWNAS__OPTION_ALIAS, "parallel", 0, 0, NULL, "old name of parallel"},
 };
@@ -93,6 +101,7 @@ void hwnas_search_free(hwnas_search *s)
     hwnas__free(s->ctx, s->hv_history);
     hwnas__free(s->ctx, s->hv_evals);
     hwnas__refine_release(s);
+    hwnas__codesign_free(s->codesign);
     hwnas_strategy_free(s->strategy);
     hwnas_space_free(s->space);
     hwnas__free(s->ctx, s->resume_dir);
@@ -172,14 +181,36 @@ int hwnas_search_new(hwnas_search **out, hwnas_context *ctx, const char *space_k
                           hwnas__options_str(s->options, OPT_OBJECTIVES));
     if (rc == HWNAS_OK)
         rc = hwnas_space_new(&s->space, ctx, space_kind, space_options);
+    const hwnas_space *asked = s->space;
+    if (rc == HWNAS_OK && hwnas__options_int(s->options, OPT_CODESIGN) == 1) {
+        asked = hwnas_space_net_half(s->space);
+        s->nested = 1;
+        if (!hwnas_space_has_accel(s->space) || !asked)
+            rc = hwnas__error(HWNAS_EINVAL, "search: codesign=nested needs a co-design space "
+                              "with a network and a hardware half (e.g. cgp+accelerator), not "
+                              "%s",
+                              hwnas_space_kind(s->space));
+    }
+    const char *inner = rc == HWNAS_OK ? hwnas__options_str(s->options, OPT_CODESIGN_OPTIONS)
+                                       : "";
+    if (rc == HWNAS_OK && *inner && !s->nested)
+        rc = hwnas__error(HWNAS_EINVAL, "search: codesign_options \"%s\" are the inner "
+                          "search's: set codesign=nested too",
+                          inner);
+    if (rc == HWNAS_OK && s->nested) { /* a bad inner option fails here, not at run */
+        hwnas_options *check = NULL;
+        rc = hwnas__options_new_kind(&check, ctx, &hwnas__codesign_kind, inner);
+        hwnas_options_free(check);
+    }
     char *sopts = NULL;
     if (rc == HWNAS_OK)
         rc = strategy_options_with_seed(s, &sopts);
     if (rc == HWNAS_OK)
-        rc = hwnas_strategy_new(&s->strategy, ctx, strategy_kind, sopts, s->space, n_obj);
+        rc = hwnas_strategy_new(&s->strategy, ctx, strategy_kind, sopts, asked, n_obj);
     hwnas__free(ctx, sopts);
     if (rc == HWNAS_OK) {
         s->n_genes = hwnas_space_gene_count(s->space);
+        s->n_ask = hwnas_space_gene_count(asked);
         rc = hwnas__cache_init(s);
     }
     if (rc == HWNAS_OK && *hwnas__search_out(s))

@@ -30,6 +30,8 @@ enum {
     OPT_SALVAGE,    /* session-only: never saved in search.conf */
     OPT_READ_ONLY,  /* session-only */
     OPT_START_OVER, /* session-only */
+    OPT_CODESIGN,   /* joint | nested: how a co-design space is searched */
+    OPT_CODESIGN_OPTIONS, /* the inner search's, kind codesign (nested) */
     N_SEARCH_OPTIONS
     /* alias rows (old names) follow in the table */
 };
@@ -113,8 +115,12 @@ struct hwnas_search {
     hwnas_options *options;
     char *space_kind, *space_options, *strategy_kind, *strategy_options;
     hwnas_space *space;           /* owned */
-    hwnas_strategy *strategy;     /* owned */
-    size_t n_genes;
+    hwnas_strategy *strategy;     /* owned; over space, or its network half when nested */
+    size_t n_genes;               /* of space: what records, the journal and results hold */
+    size_t n_ask;                 /* of what the strategy asks: n_genes, or the network
+                                   * half's when nested */
+    int nested;                   /* codesign=nested on a space with hardware */
+    struct hwnas__codesign *codesign; /* owned, set at start when nested */
 
     hwnas_estimator **est;        /* n_est estimators */
     int *est_owned;               /* 1 when the search frees est[i] */
@@ -185,6 +191,7 @@ static inline const char *hwnas__search_out(const hwnas_search *s)
 /*
  * lib/search, file by file, each calling only the files listed above it
  * (so no two call each other both ways):
+ *   candidate.c a genotype's net, hardware and estimator key
  *   archive.c   records, scoring, failure records, the evaluation cache,
  *               the per-candidate getters
  *   front.c     the Pareto front, orders and hypervolume over the archive
@@ -194,12 +201,35 @@ static inline const char *hwnas__search_out(const hwnas_search *s)
  *               records), snapshot.bin
  *   results.c   the results directory's tables and front nets
  *   evaluate.c  the default evaluator: estimation on the context's threads
+ *   nested.c    nested co-design: each network's accelerator by an inner search
  *   refine.c    multi-fidelity refinement after the budget
  *   search.c    the object: options, estimators, objectives, constraints
  *   resume.c    re-creating a search from its directory and replaying it
  *   run.c       start, the loop, ask/tell from outside
  * The report part (lib/report) draws from what results.c writes.
  */
+
+/* candidate.c */
+/* A record's genotype as the estimators take it: net (when asked for),
+ * accel (co-design spaces, else NULL) and key (the record's key, or the
+ * network half's genotype string under co-design; borrowed from the
+ * record or own_key). */
+typedef struct hwnas__candidate {
+    hwnas_net *net;
+    struct hwnas_accel *accel;
+    const char *key;
+    char *own_key;
+} hwnas__candidate;
+void hwnas__candidate_init(hwnas__candidate *c);
+void hwnas__candidate_release(hwnas__candidate *c);
+/* Errors as hwnas_space_decode and hwnas_space_decode_accel; what was
+ * made is kept in c for release. */
+int hwnas__candidate_decode(const hwnas_search *s, const hwnas__record *r, int want_net,
+                            hwnas__candidate *c);
+/* The network and hardware halves' genotype strings of genes (each NULL
+ * when the space has no such half; hwnas_free). */
+int hwnas__candidate_halves(const hwnas_search *s, const uint32_t *genes, char **net,
+                            char **hw);
 
 /* archive.c */
 int hwnas__record_new(hwnas_search *s, hwnas__record *r, const uint32_t *genes, uint64_t id,
@@ -270,6 +300,19 @@ int hwnas__results_write(const hwnas_search *s, const char *dir);
 
 /* evaluate.c */
 extern const hwnas__evaluator hwnas__local_evaluator;
+
+/* nested.c */
+/* Nested co-design: the inner search object for the search (at start). */
+int hwnas__nested_setup(hwnas_search *s);
+/* The full genotype of each asked network genotype (n of them, s->n_ask
+ * genes each) into full (n x s->n_genes): the network's genes, then the
+ * hardware the inner search chose for it; why[i] is NULL, or (owned,
+ * hwnas__free) the reason network i is discarded without estimation.
+ * skip[i] != 0 leaves slot i alone (a replayed record). Runs the inner
+ * searches on the context's threads. Errors: HWNAS_ENOMEM and errors of the
+ * inner strategy. */
+int hwnas__nested_complete(hwnas_search *s, const uint32_t *asked, const unsigned char *skip,
+                           size_t n, uint32_t *full, char **why);
 
 /* refine.c */
 int hwnas__refine_setup(hwnas_search *s);

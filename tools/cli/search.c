@@ -142,14 +142,31 @@ static int on_progress(hwnas_search *s, double fraction, void *user_data)
     return 0;
 }
 
-/* The front as an aligned table of its objectives and a few metrics. */
+/* Under co-design, the hardware half of candidate i's genotype (malloc'd
+ * by the library: hwnas_free; NULL without hardware). */
+static char *hardware_of(hwnas_search *s, size_t i)
+{
+    const hwnas_space *sp = hwnas_search_space(s);
+    const hwnas_space *net = hwnas_space_net_half(sp), *hw = hwnas_space_accel_half(sp);
+    char *text = NULL;
+    if (hw && hwnas_space_format(hw, hwnas_search_genes(s, i) +
+                                         (net ? hwnas_space_gene_count(net) : 0),
+                                 &text) != HWNAS_OK)
+        text = NULL;
+    return text;
+}
+
+/* The front as an aligned table of its objectives and a few metrics; under
+ * co-design also the hardware's figures and genotype. */
 static void print_front(hwnas_search *s)
 {
     size_t nf;
     size_t *front = front_of(s, &nf);
-    const char *cols[] = {"accuracy",      "accuracy_q", "energy_uj", "energy_mul_uj",
-                          "latency_ms",    "macs",       "params"};
-    enum { N_COLS = sizeof cols / sizeof cols[0] };
+    int codesign = hwnas_space_has_accel(hwnas_search_space(s));
+    const char *cols[] = {"accuracy",   "accuracy_q", "energy_uj", "energy_mul_uj",
+                          "latency_ms", "macs",       "params",    "area_mm2",
+                          "power_mw",   "edp"};
+    enum { N_COLS = sizeof cols / sizeof cols[0], N_HW_COLS = 3 };
     size_t refined = 0;
     for (size_t i = 0; i < hwnas_search_count(s); i++)
         refined += hwnas_search_refined(s, i) == 1;
@@ -163,12 +180,12 @@ static void print_front(hwnas_search *s)
     int present[N_COLS];
     for (int c = 0; c < N_COLS; c++) {
         double v;
-        present[c] = hwnas_search_count(s) &&
+        present[c] = (codesign || c < N_COLS - N_HW_COLS) && hwnas_search_count(s) &&
                      hwnas_search_metric(s, 0, cols[c], &v) == HWNAS_OK;
         if (present[c])
             printf("  %12s", cols[c]);
     }
-    printf("  genotype\n");
+    printf(codesign ? "  genotype (network @ hardware)\n" : "  genotype\n");
     for (size_t i = 0; i < nf; i++) {
         printf("%3zu %5zu", i, front[i]);
         for (int c = 0; c < N_COLS; c++)
@@ -178,7 +195,12 @@ static void print_front(hwnas_search *s)
                 printf("  %12.6g", v);
             }
         const char *key = hwnas_search_key(s, front[i]);
-        printf("  %.60s%s\n", key, strlen(key) > 60 ? "..." : "");
+        char *hw = codesign ? hardware_of(s, front[i]) : NULL;
+        if (hw) /* the hardware whole: it tells the members' accelerators apart */
+            printf("  %.40s%s @ %s\n", key, strlen(key) > 40 ? "..." : "", hw);
+        else
+            printf("  %.60s%s\n", key, strlen(key) > 60 ? "..." : "");
+        hwnas_free(hw);
     }
     free(front);
 }
@@ -202,9 +224,10 @@ static int finish(hwnas_search *s, const char *out)
     double hv;
     if (hwnas_search_hypervolume(s, &hv) == HWNAS_OK)
         printf("\nhypervolume %.6g\n", hv);
-    printf("results in %s/: archive.csv archive.json front.csv front.json%s front.svg "
+    printf("results in %s/: archive.csv archive.json front.csv front.json%s%s front.svg "
            "hypervolume.svg\n",
-           out, nf ? " front/*.net" : "");
+           out, nf ? " front/*.net" : "",
+           nf && hwnas_space_has_accel(hwnas_search_space(s)) ? " front/*.hw" : "");
     if (nf)
         printf("train a front member: hwnas train %s/front/000.net --epochs 30 --augment\n",
                out);
@@ -220,6 +243,7 @@ static void usage(void)
             "                    [--time-limit SECONDS] [--batch N] [--seed N] [--out DIR]\n"
             "                    [--refine K] [--refine-estimator KIND[:OPTS]] [--refine-by "
             "rank|first]\n"
+            "                    [--codesign joint|nested] [--codesign-options OPTS]\n"
             "                    [--start-over]\n"
             "       hwnas search --resume DIR [--budget N] [--refine K] [--refine-estimator ...]\n"
             "                    [--salvage]\n"
@@ -231,7 +255,12 @@ static void usage(void)
             " --budget " DEFAULT_BUDGET "\n          --time-limit " DEFAULT_TIME_LIMIT
             " --batch " DEFAULT_BATCH " --out hwnas-search\n"
             "          --refine " DEFAULT_REFINE " --refine-estimator \"" DEFAULT_REFINE_ESTIMATOR
-            "\" --refine-by " DEFAULT_REFINE_BY "\n");
+            "\" --refine-by " DEFAULT_REFINE_BY "\n"
+            "co-design: a space NET+accelerator (cell, cgp, macro) searches networks and\n"
+            "          accelerators together; --codesign joint (default) runs one strategy\n"
+            "          over both, nested runs it over networks and, per network, an inner\n"
+            "          search (--codesign-options \"strategy=...;budget=64;objective=edp;\n"
+            "          max_area_mm2=...\": hwnas describe codesign) for its accelerator\n");
 }
 
 /* The search's options, each value checked by the options API (a bad one
@@ -384,6 +413,7 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
     const char *time_limit = default_time_limit, *batch = DEFAULT_BATCH, *seed = NULL, *out = "hwnas-search";
     const char *resume = NULL, *refine = DEFAULT_REFINE, *refine_est = DEFAULT_REFINE_ESTIMATOR;
     const char *refine_by = DEFAULT_REFINE_BY;
+    const char *codesign = NULL, *codesign_opts = NULL;
     const char *estimators[16];
     size_t n_est = 0;
     int budget_given = 0, space_opts_given = 0, strategy_opts_given = 0;
@@ -410,6 +440,8 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
                             : !strcmp(a, "--refine")           ? &refine
                             : !strcmp(a, "--refine-estimator") ? &refine_est
                             : !strcmp(a, "--refine-by")        ? &refine_by
+                            : !strcmp(a, "--codesign")         ? &codesign
+                            : !strcmp(a, "--codesign-options") ? &codesign_opts
                                                                : NULL;
         int is_est = !strcmp(a, "--estimator");
         if ((!slot && !is_est) || i + 1 >= argc) {
@@ -457,7 +489,8 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
     for (int i = 0; resume && i < argc; i++) {
         static const char *const fixed[] = {"--space", "--space-options", "--strategy",
                                             "--strategy-options", "--estimator", "--objectives",
-                                            "--constraints", "--batch", "--seed", "--out"};
+                                            "--constraints", "--batch", "--seed", "--out",
+                                            "--codesign", "--codesign-options"};
         for (size_t k = 0; k < sizeof fixed / sizeof *fixed; k++)
             if (!strcmp(argv[i], fixed[k])) {
                 fprintf(stderr, "hwnas search: %s cannot be changed on --resume: the search "
@@ -509,6 +542,10 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
             rc = opt_add(&o, "refine_by", refine_by);
         if (rc == HWNAS_OK && seed)
             rc = opt_add(&o, "seed", seed);
+        if (rc == HWNAS_OK && codesign)
+            rc = opt_add(&o, "codesign", codesign);
+        if (rc == HWNAS_OK && codesign_opts)
+            rc = opt_add(&o, "codesign_options", codesign_opts);
         if (rc == HWNAS_OK && start_over)
             rc = opt_add(&o, "start_over", "true");
         status = rc == HWNAS_OK ? CLI_OK : rc == HWNAS_ENOMEM ? CLI_FAIL : CLI_USAGE;
@@ -542,21 +579,49 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
 
 int cli_report(hwnas_context *ctx, int argc, char **argv)
 {
-    if (argc != 1) {
-        fprintf(stderr, "usage: hwnas report DIR\n");
+    const char *dir = NULL, *axes = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--axes") && i + 1 < argc)
+            axes = argv[++i];
+        else if (!dir && strncmp(argv[i], "--", 2) != 0)
+            dir = argv[i];
+        else
+            dir = NULL, argc = 0;
+    }
+    const char *comma = axes ? strchr(axes, ',') : NULL;
+    if (!dir || (axes && (!comma || comma == axes || !comma[1] || strchr(comma + 1, ',')))) {
+        fprintf(stderr, "usage: hwnas report DIR [--axes X,Y]\n"
+                        "  --axes X,Y  draw front.svg as metric Y over metric X (any two "
+                        "columns of\n"
+                        "              archive.csv, e.g. edp,accuracy); default: each pair "
+                        "of objectives\n");
         return CLI_USAGE;
     }
     hwnas_search *s;
     /* A report reads: the journal, snapshot and configuration stay as
      * they are, whatever state they are in. */
-    int rc = hwnas_search_resume(&s, ctx, argv[0], "read_only=true");
+    int rc = hwnas_search_resume(&s, ctx, dir, "read_only=true");
     if (rc != HWNAS_OK)
         return cli_fail("report", rc);
     uint32_t genes[1];
     uint64_t ids[1];
     size_t n;
     rc = hwnas_search_ask(s, 0, genes, ids, &n); /* loads the archive, asks nothing */
-    int status = rc == HWNAS_OK ? finish(s, argv[0]) : cli_fail("report", rc);
+    int status = rc == HWNAS_OK ? finish(s, dir) : cli_fail("report", rc);
     hwnas_search_free(s);
+    if (status == CLI_OK && axes) {
+        size_t xlen = (size_t)(comma - axes);
+        char *x = malloc(xlen + 1);
+        if (x) {
+            memcpy(x, axes, xlen);
+            x[xlen] = 0;
+        }
+        rc = x ? hwnas_search_plot_front(ctx, dir, x, comma + 1) : HWNAS_ENOMEM;
+        if (rc != HWNAS_OK)
+            status = cli_fail("report", rc);
+        else
+            printf("%s/front.svg: %s over %s\n", dir, comma + 1, x);
+        free(x);
+    }
     return status;
 }

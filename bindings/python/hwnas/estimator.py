@@ -18,6 +18,7 @@ from . import _native
 from ._native import lib, encode, decode, c_int, c_char_p, c_void_p, c_size_t, P
 from .core import Handle, Options, _options_text
 from .errors import check, Stopped, StateError
+from .accel import Accelerator
 from .net import Net
 
 
@@ -57,6 +58,24 @@ _d("hwnas_estimator_estimate_on", c_int, c_void_p, c_void_p, c_void_p, c_char_p,
 _d("hwnas_estimator_set_error", None, c_char_p)
 _d("hwnas_estimator_interrupt", None)
 _d("hwnas_estimator_interrupted", c_int)
+_d("hwnas_estimator_current_accel", c_void_p)
+
+
+class _AccelView(Accelerator):
+    """The running estimate's accelerator, lent for the call: never freed
+    here, and unusable (closed) once the call returns."""
+
+    def close(self):
+        self._ptr = None
+
+
+def current_accel(ctx):
+    """From inside a custom estimator's function: the accelerator the net
+    is being estimated on (the candidate's hardware in a co-design search,
+    or the one passed to Estimator.estimate(accel=...)), as a read-only
+    Accelerator valid during the call; None when there is none."""
+    ptr = lib.hwnas_estimator_current_accel()
+    return _AccelView(ctx, c_void_p(ptr)) if ptr else None
 
 
 def set_error(message):

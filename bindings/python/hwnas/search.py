@@ -72,6 +72,14 @@ _d("hwnas_search_proxy_metric", c_int, c_void_p, c_size_t, c_char_p, P(c_double)
 _d("hwnas_search_front", c_size_t, c_void_p, P(c_size_t), c_size_t)
 _d("hwnas_search_hypervolume", c_int, c_void_p, P(c_double))
 _d("hwnas_search_write_results", c_int, c_void_p, c_char_p)
+_d("hwnas_search_plot_front", c_int, c_void_p, c_char_p, c_char_p, c_char_p)
+
+
+def plot_front(ctx, directory, x, y):
+    """Draw directory/front.svg again from a results directory (its
+    archive.csv and front.csv) as metric y over metric x: any two metric
+    columns, e.g. plot_front(ctx, "out", "edp", "accuracy")."""
+    check(lib.hwnas_search_plot_front(ctx._ptr, encode(str(directory)), encode(x), encode(y)))
 
 
 def _opts(options, kwargs=None):
@@ -127,8 +135,10 @@ class Search:
     parallel (candidates estimated at once; the Context's threads size
     the pool they run on; threads is parallel's old name), seed, out, snapshot_every, hv_reference, screen, and the
     multi-fidelity stage refine, refine_estimator ("kind:options"),
-    refine_by (doc/search.md). space_options and strategy_options: a
-    string or a dict.
+    refine_by, and for a co-design space (NET+accelerator) codesign
+    ("joint" or "nested") and codesign_options (the inner search's:
+    strategy, budget, objective, max_area_mm2, ...; doc/search.md).
+    space_options and strategy_options: a string or a dict.
 
     Callbacks (on_candidate, on_batch, on_progress) run on the thread
     calling run(); one that returns True or raises stops the run, which

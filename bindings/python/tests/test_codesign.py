@@ -92,3 +92,85 @@ def test_estimate_on_hardware(ctx):
         assert vb[m] == pytest.approx(run.metric(m), rel=1e-9)
     cost = Estimator(ctx, "cost")
     assert cost.estimate(net, accel=b) == cost.estimate(net)
+
+
+# ---- co-search: joint and nested searches over a NET+accelerator space ----
+
+from hwnas.estimator import current_accel  # noqa: E402
+from hwnas.search import Search, plot_front  # noqa: E402
+
+CGP = "rows=1;cols=4;levels_back=2;stem=8;bits=8"
+
+
+def co_search(ctx, tmp_path, mode, **extra):
+    s = Search(ctx, "space:cgp+accelerator", "strategy:nsga2",
+               space_options=CGP, strategy_options={"population": 6},
+               objectives="params:max,edp:min", evaluations=12, batch=6, seed=4,
+               constraints="area_mm2<=3", codesign=mode, out=str(tmp_path / mode), **extra)
+    s.add_estimator("estimator:cost")
+    s.add_estimator("estimator:accelerator")
+    s.run()
+    return s
+
+
+def test_joint_co_search(ctx, tmp_path):
+    s = co_search(ctx, tmp_path, "joint")
+    space = s.space
+    areas = set()
+    for c in s.candidates():
+        assert " @ " in c["key"]
+        if c["error"] is None:
+            a = space.decode_accel(c["genes"])
+            assert c["metrics"]["area_mm2"] == pytest.approx(a.area_mm2)
+            areas.add(round(c["metrics"]["area_mm2"], 6))
+            m = c["metrics"]
+            assert m["power_mw"] == pytest.approx(m["energy_uj"] / m["latency_ms"])
+    assert len(areas) > 1
+    s.write_results()
+    header = (tmp_path / "joint" / "archive.csv").read_text().splitlines()[0]
+    assert header.endswith(",network,hardware")
+    assert (tmp_path / "joint" / "front" / "000.hw").read_text().count("hwnas-hw 2") == 1
+    plot_front(ctx, tmp_path / "joint", "area_mm2", "edp")
+    assert ">area_mm2" in (tmp_path / "joint" / "front.svg").read_text()
+    s.close()
+
+
+def test_nested_co_search_and_resume(ctx, tmp_path):
+    inner = "strategy=random;budget=6;max_area_mm2=1.6"
+    s = co_search(ctx, tmp_path, "nested", codesign_options=inner)
+    want = [(c["key"], c["error"]) for c in s.candidates()]
+    discarded = [e for _, e in want if e and e.startswith("nested co-design")]
+    kept = [c for c in s.candidates() if c["error"] is None]
+    assert kept and all(c["metrics"]["area_mm2"] <= 1.6 for c in kept)
+    assert len(discarded) + len(kept) == len(want)
+    with pytest.raises(hwnas.errors.Unsupported):
+        s.ask(1)  # the inner searches run inside run()
+    s.close()
+    # A finished nested search resumes to more budget from its journal.
+    r = Search.resume(ctx, tmp_path / "nested", evaluations=18)
+    r.run()
+    got = [(c["key"], c["error"]) for c in r.candidates()]
+    assert got[:len(want)] == want and len(got) == 18
+    r.close()
+
+
+def test_current_accel_in_custom_estimator(ctx):
+    seen = []
+
+    def probe(net, key, stream):
+        a = current_accel(ctx)
+        seen.append((key, None if a is None else a.area_mm2))
+        return [1.0]
+
+    s = Search(ctx, "space:cell+accelerator", "strategy:random",
+               space_options="channels=4;cells=1", objectives="probe:min,edp:min",
+               evaluations=3)
+    s.add_estimator(Estimator.custom(ctx, "probe", "probe", probe))
+    s.add_estimator("estimator:accelerator")
+    s.run()
+    assert len(seen) == 3
+    for key, area in seen:
+        assert key.startswith("|") and " @ " not in key  # the network half's string
+        assert area is not None and area > 0
+    assert current_accel(ctx) is None  # outside an estimate
+    s.close()
