@@ -48,7 +48,7 @@ static void print_archive(hwnas_search *s)
 static hwnas_search *make_search(hwnas_context *ctx, long budget)
 {
     char opts[256];
-    snprintf(opts, sizeof opts, "objectives=macs:min,params:max;evaluations=%ld;batch=%d",
+    snprintf(opts, sizeof opts, "objectives=macs:min,params:max;budget=%ld;batch=%d",
              budget, BATCH);
     hwnas_search *s;
     if (hwnas_search_new(&s, ctx, SPACE, SPACE_OPTIONS, STRATEGY, STRATEGY_OPTIONS, opts) !=

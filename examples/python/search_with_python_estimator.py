@@ -124,7 +124,7 @@ def main(argv=None):
 
     search = Search(ctx, "space:cell", args.strategy,
                     objectives="accuracy:max,latency_ms:min",
-                    evaluations=args.evaluations, batch=10, out=out,
+                    budget=args.evaluations, batch=10, out=out,
                     strategy_options={"population": 20} if args.strategy.endswith("nsga2")
                     else None)
     search.add_estimator("estimator:cost")

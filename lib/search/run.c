@@ -278,7 +278,7 @@ static int after_batch(hwnas_search *s)
         return hwnas__error(HWNAS_EUSER, "search stopped by the batch callback after %zu "
                                          "evaluations",
                             s->n_rec);
-    double budget = (double)hwnas__options_int(s->options, OPT_EVALUATIONS);
+    double budget = (double)hwnas__options_int(s->options, OPT_BUDGET);
     double fraction = (double)s->n_rec / budget;
     double limit = hwnas__options_float(s->options, OPT_TIME_LIMIT);
     if (limit > 0) {
@@ -332,7 +332,7 @@ int hwnas_search_run(hwnas_search *s)
         return hwnas__error(HWNAS_ESTATE, "search: %zu candidates asked with hwnas_search_ask "
                                           "are not told yet",
                             s->n_pending);
-    size_t budget = (size_t)hwnas__options_int(s->options, OPT_EVALUATIONS);
+    size_t budget = (size_t)hwnas__options_int(s->options, OPT_BUDGET);
     size_t batch_size = (size_t)hwnas__options_int(s->options, OPT_BATCH);
     if (batch_size == 0)
         batch_size = hwnas_context_threads(s->ctx);

@@ -15,8 +15,8 @@ static const hwnas__option_spec search_options[] = {
                         NULL, "metric:max|min,... the objectives, in order"},
     [OPT_CONSTRAINTS] = {"constraints", HWNAS_OPTION_STRING, "", 0, 0, NULL,
                          "metric<=bound or metric>=bound, separated by ',' or ';'"},
-    [OPT_EVALUATIONS] = {"evaluations", HWNAS_OPTION_INT, "100", 1, 1e9, NULL,
-                         "budget: candidates to evaluate (cached ones count)"},
+    [OPT_BUDGET] = {"budget", HWNAS_OPTION_INT, "100", 1, 1e9, NULL,
+                    "candidates to evaluate (cached and failed ones count); see also time_limit"},
     [OPT_TIME_LIMIT] = {"time_limit", HWNAS_OPTION_FLOAT, "0", 0, 1e9, NULL,
                         "budget: seconds of wall time, over resumes too; 0 = none"},
     [OPT_BATCH] = {"batch", HWNAS_OPTION_INT, "0", 0, 1e6, NULL,
@@ -62,8 +62,10 @@ static const hwnas__option_spec search_options[] = {
     [OPT_CODESIGN_OPTIONS] = {"codesign_options", HWNAS_OPTION_STRING, "", 0, 0, NULL,
                               "the inner search's options with codesign=nested (hwnas describe "
                               "codesign): strategy, budget, objective, max_* limits"},
-    /* old names, still read (journals written before the rename say threads=) */
+    /* old names, still read (journals written before the renames say threads= and
+     * evaluations=) */
     {"threads", HWNAS__OPTION_ALIAS, "parallel", 0, 0, NULL, "old name of parallel"},
+    {"evaluations", HWNAS__OPTION_ALIAS, "budget", 0, 0, NULL, "old name of budget"},
 };
 
 const hwnas__kind hwnas__search_kind = {

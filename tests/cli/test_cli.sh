@@ -203,7 +203,7 @@ expect 2 "option 'lr' of model expects a finite number, got '0.1;epochs=5'" -- t
     --lr "0.1;epochs=5"
 expect 2 "option 'threads' of context = -1 is out of range" -- --threads -1 describe context
 expect 2 "option 'seed' of context expects an integer, got 'abc'" -- --seed abc describe context
-expect 2 "option 'evaluations' of search expects an integer, got '1e99'" -- search \
+expect 2 "option 'budget' of search expects an integer, got '1e99'" -- search \
     --budget 1e99 --out "$HWNAS_AXMUL_DIR/b"
 expect 2 "\-\-warmup needs a whole number from 0 to 100000, not '-1'" -- latency-lut build \
     --warmup -1 --out "$HWNAS_AXMUL_DIR/x.lut"

@@ -378,7 +378,7 @@ static int resume_search(hwnas_context *ctx, opt_text *o, const char *dir, const
 {
     int rc = HWNAS_OK;
     if (budget)
-        rc = opt_add(o, "evaluations", budget);
+        rc = opt_add(o, "budget", budget);
     if (rc == HWNAS_OK && refine)
         rc = opt_add(o, "refine", refine);
     if (rc == HWNAS_OK && refine_est)
@@ -397,7 +397,7 @@ static int resume_search(hwnas_context *ctx, opt_text *o, const char *dir, const
         return cli_fail("resume", rc);
     printf("resuming %s\n", dir);
     fflush(stdout);
-    size_t b = budget ? opt_count(o, "evaluations") : 0;
+    size_t b = budget ? opt_count(o, "budget") : 0;
     int status = run_search(ctx, s, b > 0 ? b : hwnas_search_count(s),
                             refine ? opt_count(o, "refine") : 0, dir);
     hwnas_search_free(s);
@@ -527,7 +527,7 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
         if (rc == HWNAS_OK)
             rc = opt_add(&o, "constraints", constraints);
         if (rc == HWNAS_OK)
-            rc = opt_add(&o, "evaluations", budget);
+            rc = opt_add(&o, "budget", budget);
         if (rc == HWNAS_OK)
             rc = opt_add(&o, "time_limit", time_limit);
         if (rc == HWNAS_OK)
@@ -569,7 +569,7 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
                "thread(s), results in %s/\n",
                space, space_opts, strategy, objectives, budget, hwnas_context_threads(ctx), out);
         fflush(stdout);
-        status = run_search(ctx, s, opt_count(&o, "evaluations"), opt_count(&o, "refine"), out);
+        status = run_search(ctx, s, opt_count(&o, "budget"), opt_count(&o, "refine"), out);
     }
     hwnas_search_free(s);
     hwnas_options_free(o.check);

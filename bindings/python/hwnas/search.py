@@ -128,10 +128,34 @@ class _SpaceView(Space):
         self._ptr = None
 
 
+class _Settings(dict):
+    """A search's options by name; an old name (evaluations, threads) reads
+    as the option it stands for, as the library reads it."""
+
+    def __init__(self, values, ctx):
+        super().__init__(values)
+        self._ctx = ctx
+
+    def __missing__(self, key):
+        if isinstance(key, str) and self._ctx._ptr:
+            probe = Options(self._ctx, "search")
+            try:
+                i = lib.hwnas_options_index(probe._ptr, encode(key))
+                if i >= 0:
+                    return self[decode(lib.hwnas_options_name(probe._ptr, i))]
+            finally:
+                probe.close()
+        raise KeyError(key)
+
+    def copy(self):
+        return _Settings(self, self._ctx)
+
+
 class Search:
     """A search over a space and strategy of the given kinds ("space:cell",
     "strategy:nsga2"; prefixes optional). options (string, dict and/or
-    keywords): objectives, constraints, evaluations, time_limit, batch,
+    keywords): objectives, constraints, budget (candidates to evaluate;
+    evaluations is its old name), time_limit, batch,
     parallel (candidates estimated at once; the Context's threads size
     the pool they run on; threads is parallel's old name), seed, out, snapshot_every, hv_reference, screen, and the
     multi-fidelity stage refine, refine_estimator ("kind:options"),
@@ -176,7 +200,7 @@ class Search:
             for t in option_texts:
                 if t:
                     settings.parse(t)
-            self._settings = settings.to_dict()
+            self._settings = _Settings(settings.to_dict(), ctx)
         finally:
             settings.close()
         self._objectives = []
@@ -288,7 +312,7 @@ class Search:
     def options(self):
         """The search's options as a dict (read back from the text it was
         created or resumed with)."""
-        return dict(self._settings)
+        return self._settings.copy()
 
     @property
     def objectives(self):

@@ -65,7 +65,7 @@ def test_run_front_hypervolume(ctx, tmp_path):
     s = make(ctx, "strategy:random", evaluations=40, batch=5,
              hv_reference="40,3000000")
     assert s.objectives == [("score", "max"), ("macs", "min")]
-    assert s.options["evaluations"] == 40
+    assert s.options["evaluations"] == 40 and s.options["budget"] == 40  # the old name reads
     assert s.space.kind == "space:cell" and s.space.gene_count == 6
     assert s.strategy.kind == "strategy:random"
     s.run()
