@@ -116,6 +116,13 @@ int hwnas__engine_new(hwnas__engine **out, hwnas_context *ctx, const hwnas_net *
     e->ctx = ctx;
     e->net = net;
     e->n = net->n;
+    int rc = hwnas__backend_pick(&e->be_ops, ctx);
+    if (rc == HWNAS_OK && e->be_ops->create)
+        rc = e->be_ops->create(&e->be, ctx);
+    if (rc != HWNAS_OK) {
+        hwnas__engine_free(e);
+        return rc;
+    }
     e->bn_momentum = 0.1f;
     e->bn_eps = 1e-5f;
     e->nodes = hwnas__calloc(ctx, e->n, sizeof *e->nodes);
@@ -181,6 +188,13 @@ int hwnas__engine_new(hwnas__engine **out, hwnas_context *ctx, const hwnas_net *
 static void free_buffers(hwnas__engine *e)
 {
     const hwnas_context *ctx = e->ctx;
+    for (size_t i = 0; e->nodes && i < e->n; i++) {
+        hwnas__eng_node *nd = &e->nodes[i];
+        if (nd->layer && nd->ops->conv_free)
+            nd->ops->conv_free(e->be, nd->layer);
+        nd->layer = NULL;
+        nd->ops = NULL;
+    }
     for (size_t i = 0; e->act && i < e->n; i++)
         hwnas__free(ctx, e->act[i]);
     for (size_t i = 0; e->dact && i < e->n; i++)
@@ -215,6 +229,8 @@ void hwnas__engine_free(hwnas__engine *e)
     hwnas__free(ctx, e->state);
     hwnas__free(ctx, e->aux);
     hwnas__free(ctx, e->nodes);
+    if (e->be)
+        e->be_ops->destroy(e->be);
     hwnas__free(ctx, e);
 }
 
@@ -225,6 +241,33 @@ static float *alloc_floats(const hwnas_context *ctx, size_t n)
         return NULL;
     }
     return hwnas__malloc(ctx, n * sizeof(float));
+}
+
+/* Conv node i's backend and layer handle: the engine's backend when it
+ * takes the shape, else the reference. */
+static int conv_layer(hwnas__engine *e, size_t i, size_t cap, size_t workers)
+{
+    hwnas__eng_node *nd = &e->nodes[i];
+    const hwnas__backend_ops *ops = e->be_ops;
+    nd->ops = &hwnas__backend_openblas;
+    if (!ops->conv_forward || !ops->conv_backward)
+        return HWNAS_OK;
+    if (!ops->conv_new) {
+        nd->ops = ops;
+        return HWNAS_OK;
+    }
+    hwnas__be_conv g;
+    hwnas__k_conv_shape(&g, e, i);
+    int rc = ops->conv_new(&nd->layer, e->be, &g, cap, workers);
+    if (rc == HWNAS_EUNSUPPORTED) { /* the reference runs it */
+        HWNAS_LOG(e->ctx, HWNAS_LOG_DEBUG, "engine: node '%s': %s; the reference backend runs "
+                  "it", nd->name, hwnas_error_last());
+        return HWNAS_OK;
+    }
+    if (rc != HWNAS_OK)
+        return rc;
+    nd->ops = ops;
+    return HWNAS_OK;
 }
 
 int hwnas__engine_reserve(hwnas__engine *e, size_t n)
@@ -257,7 +300,14 @@ int hwnas__engine_reserve(hwnas__engine *e, size_t n)
         if (nd->kind == HWNAS_NET_DROPOUT && !(e->mask[i] = hwnas__malloc(ctx, n * nd->size)))
             goto fail;
         if (nd->kind == HWNAS_NET_CONV2D || nd->kind == HWNAS_NET_DWCONV2D) {
-            size_t s = hwnas__k_conv_scratch(e, i);
+            int rc = conv_layer(e, i, n, workers);
+            if (rc != HWNAS_OK) {
+                free_buffers(e);
+                return rc;
+            }
+            hwnas__be_conv g;
+            hwnas__k_conv_shape(&g, e, i);
+            size_t s = nd->ops->conv_scratch ? nd->ops->conv_scratch(&g, n) : 1;
             if (s > col)
                 col = s;
         }
