@@ -5,7 +5,9 @@
  * augmentation).
  *
  * usage: bench_engine NET [--threads 1,2] [--batches 60] [--epochs E]
- * Prints lines "key value" that bench/engine/run reads. */
+ *                     [--engine auto|openblas|onednn]
+ * Prints lines "key value" that bench/engine/run reads; the first is
+ * "engine NAME", the backend that ran (the context option engine=). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +44,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s NET [--threads 1,2] [--batches N] [--epochs E]\n", argv[0]);
         return 2;
     }
-    const char *threads = "1,2";
+    const char *threads = "1,2", *engine = "auto";
     int batches = 60, epochs = 0;
     for (int i = 2; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--threads") == 0)
@@ -51,9 +53,12 @@ int main(int argc, char **argv)
             batches = atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--epochs") == 0)
             epochs = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--engine") == 0)
+            engine = argv[i + 1];
     }
     hwnas_context *ctx = NULL;
-    if (hwnas_context_new(&ctx, "threads=1") != HWNAS_OK)
+    if (hwnas_context_new(&ctx, "threads=1") != HWNAS_OK ||
+        hwnas_context_set_option(ctx, "engine", engine) != HWNAS_OK)
         die("context");
     hwnas_dataset *train = NULL, *test = NULL, *sub = NULL;
     if (hwnas_dataset_load(&train, ctx, "fashion-mnist", NULL) != HWNAS_OK ||
