@@ -66,6 +66,7 @@ typedef struct dn_worker {
     dnnl_memory_t wf, wd, bias;          /* weights for fwd, bwd-data; bias */
     dnnl_memory_t scr_f, scr_w, scr_d;   /* scratchpads */
     float *buf;                          /* all blocked buffers of this worker */
+    float *wsum;                         /* weight gradients of a chunk's later pieces */
 } dn_worker;
 
 /* Primitives for chunks of mb samples. */
@@ -80,6 +81,7 @@ typedef struct dn_prims {
 
 typedef struct dn_layer {
     hwnas__be_conv g;
+    size_t sub;                          /* samples per primitive call (pieces of a chunk) */
     dn_prims p[SIZES];
     size_t next;                         /* slot to replace when all are used */
     dn_edge wf, wd;                      /* weights for fwd and bwd-data (per mb the same) */
@@ -299,9 +301,10 @@ static int prims_workers(const hwnas__backend *be, dn_layer *L, dn_prims *p, siz
                       pad64(p->xw.bytes), pad64(p->dw.bytes), pad64(p->dyd.bytes),
                       pad64(p->dx.bytes), plain_dx, pad64(scr_b[0]), pad64(scr_b[1]),
                       pad64(scr_b[2])};
-    size_t total = 0;
+    size_t total = 0, n_p = dnnl_memory_desc_get_size(&p->dw.plain) + L->g.cout * sizeof(float);
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
         total += sizes[i];
+    total += pad64(n_p);
     int rc = HWNAS_OK;
     for (size_t w = 0; w < workers; w++) {
         dn_worker *k = &p->wk[w];
@@ -311,6 +314,7 @@ static int prims_workers(const hwnas__backend *be, dn_layer *L, dn_prims *p, siz
         char *b = (char *)k->buf, *at[11];
         for (size_t i = 0; i < 11; i++)
             at[i] = b, b += sizes[i];
+        k->wsum = (float *)b;
         if ((rc = mem(&k->x, be, &p->x.plain, NULL)) || (rc = mem(&k->y, be, &p->y.plain, NULL)) ||
             (rc = mem(&k->dy, be, &p->dyw.plain, NULL)) ||
             (rc = mem(&k->dw, be, &p->dw.plain, NULL)) ||
@@ -495,17 +499,55 @@ static void conv_free(hwnas__backend *be, void *layer)
     hwnas__free(be->ctx, L);
 }
 
-/* Both chunk sizes of a batch of n. */
-static int prims_for_batch(dn_prims **a, dn_prims **b, hwnas__backend *be, dn_layer *L, size_t n,
-                           size_t workers)
+/* The piece sizes of a batch of n: chunks of lo or hi samples, each cut
+ * into pieces of L->sub and a rest. */
+static size_t piece_sizes(size_t out[4], const dn_layer *L, size_t n)
 {
-    size_t nc = hwnas__be_chunks(n), lo = n / nc, hi = (n + nc - 1) / nc;
-    int rc = prims_get(a, be, L, lo, workers);
-    if (rc == HWNAS_OK)
-        rc = prims_get(b, be, L, hi, workers);
-    if (rc == HWNAS_OK && lo != hi && *a == *b) /* the second replaced the first */
-        rc = prims_get(a, be, L, lo, workers);
-    return rc;
+    size_t nc = hwnas__be_chunks(n), c[2] = {n / nc, (n + nc - 1) / nc}, k = 0;
+    for (int i = 0; i < 2; i++) {
+        size_t v[2] = {c[i] < L->sub ? c[i] : L->sub, c[i] % L->sub};
+        for (int j = 0; j < 2; j++) {
+            int seen = v[j] == 0;
+            for (size_t q = 0; q < k; q++)
+                seen |= out[q] == v[j];
+            if (!seen)
+                out[k++] = v[j];
+        }
+    }
+    return k;
+}
+
+/* Primitives for every piece size of a batch of n. */
+static int prims_for_batch(hwnas__backend *be, dn_layer *L, size_t n, size_t workers)
+{
+    size_t sizes[4], k = piece_sizes(sizes, L, n);
+    dn_prims *p;
+    for (size_t i = 0; i < k; i++) {
+        int rc = prims_get(&p, be, L, sizes[i], workers);
+        if (rc != HWNAS_OK)
+            return rc;
+    }
+    return HWNAS_OK;
+}
+
+static dn_prims *prims_find(dn_layer *L, size_t mb)
+{
+    for (size_t i = 0; i < SIZES; i++)
+        if (L->p[i].mb == mb)
+            return &L->p[i];
+    return NULL;
+}
+
+/* Samples per primitive call: a piece's input and output near 1 MiB,
+ * which bounds the blocked copies of large inputs (224 x 224) and left the
+ * reference CNN's chunks of 8 whole (smaller pieces, 192 KiB, measured no
+ * faster). A function of the shape only, so results stay the same at any
+ * thread count. */
+static size_t sub_of(const hwnas__be_conv *g)
+{
+    size_t per = (g->cin * g->h * g->w + g->cout * g->oh * g->ow) * sizeof(float);
+    size_t sub = (1u << 20) / (per ? per : 1);
+    return sub < 1 ? 1 : sub > 16 ? 16 : sub;
 }
 
 static int conv_new(void **out, hwnas__backend *be, const hwnas__be_conv *g, size_t batch_cap,
@@ -516,8 +558,8 @@ static int conv_new(void **out, hwnas__backend *be, const hwnas__be_conv *g, siz
     if (!L)
         return HWNAS_ENOMEM;
     L->g = *g;
-    dn_prims *a, *b;
-    int rc = prims_for_batch(&a, &b, be, L, batch_cap, workers);
+    L->sub = sub_of(g);
+    int rc = prims_for_batch(be, L, batch_cap, workers);
     if (rc != HWNAS_OK) {
         conv_free(be, L);
         return rc;
@@ -531,11 +573,10 @@ static int conv_new(void **out, hwnas__backend *be, const hwnas__be_conv *g, siz
 typedef struct dn_task {
     hwnas__backend *be;
     dn_layer *L;
-    dn_prims *pa, *pb;          /* chunk sizes lo, hi */
     const hwnas__be_run *r;
     const float *x, *w, *dy;
     float *y, *dx;
-    int acc, status;
+    int acc;
 } dn_task;
 
 static int exec(dnnl_primitive_t p, dnnl_stream_t s, int n, const dnnl_exec_arg_t *args)
@@ -549,21 +590,17 @@ static int reorder(const dn_edge *e, dnnl_stream_t s, dnnl_memory_t from, dnnl_m
     return exec(e->reorder, s, 2, a);
 }
 
-static dn_prims *chunk_prims(const dn_task *t, size_t lo, size_t hi)
+/* Forward of samples [lo, hi) (one piece) on worker's buffers. */
+static int fwd_piece(const dn_task *t, size_t lo, size_t hi, size_t worker)
 {
-    return hi - lo == t->pa->mb ? t->pa : t->pb;
-}
-
-static int fwd_task(size_t c, size_t worker, void *data)
-{
-    const dn_task *t = data;
     const hwnas__be_conv *g = &t->L->g;
-    size_t lo, hi, in_sz = g->cin * g->h * g->w, out_sz = g->cout * g->oh * g->ow;
-    hwnas__be_chunk_range(t->r->n, c, &lo, &hi);
-    dn_prims *p = chunk_prims(t, lo, hi);
+    size_t in_sz = g->cin * g->h * g->w, out_sz = g->cout * g->oh * g->ow;
+    dn_prims *p = prims_find(t->L, hi - lo);
+    if (!p)
+        return 1;
     dn_worker *k = &p->wk[worker];
     dnnl_stream_t s = t->be->streams[worker];
-    int old = omp_one(t->be), bad = 0;
+    int bad = 0;
     dnnl_memory_set_data_handle(k->x, (void *)(t->x + lo * in_sz));
     dnnl_memory_set_data_handle(k->y, t->y + lo * out_sz);
     dnnl_memory_set_data_handle(k->wf, t->L->wf.reorder ? (void *)t->L->wf_buf : (void *)t->w);
@@ -579,27 +616,27 @@ static int fwd_task(size_t c, size_t worker, void *data)
     bad |= exec(p->fwd, s, g->bias ? 5 : 4, a);
     if (p->y.reorder)
         bad |= reorder(&p->y, s, k->yb, k->y);
-    omp_restore(t->be, old);
     return bad;
 }
 
-static int bwd_task(size_t c, size_t worker, void *data)
+/* Backward of samples [lo, hi) (one piece): weight gradients into dw (the
+ * chunk's slot; first: overwrite, else add), the input gradient. */
+static int bwd_piece(const dn_task *t, size_t lo, size_t hi, size_t worker, float *dw, int first)
 {
-    const dn_task *t = data;
     const hwnas__be_conv *g = &t->L->g;
-    size_t lo, hi, in_sz = g->cin * g->h * g->w, out_sz = g->cout * g->oh * g->ow;
-    size_t nw = g->cout * (g->cin / g->groups) * g->kh * g->kw;
-    hwnas__be_chunk_range(t->r->n, c, &lo, &hi);
-    dn_prims *p = chunk_prims(t, lo, hi);
+    size_t in_sz = g->cin * g->h * g->w, out_sz = g->cout * g->oh * g->ow;
+    size_t nw = g->cout * (g->cin / g->groups) * g->kh * g->kw, n_p = nw + (g->bias ? g->cout : 0);
+    dn_prims *p = prims_find(t->L, hi - lo);
+    if (!p)
+        return 1;
     dn_worker *k = &p->wk[worker];
     dnnl_stream_t s = t->be->streams[worker];
-    float *dw = t->r->partial + c * t->r->partial_stride;
-    int old = omp_one(t->be), bad = 0;
+    float *dwp = first ? dw : k->wsum;
+    int bad = 0;
     dnnl_memory_set_data_handle(k->x, (void *)(t->x + lo * in_sz));
     dnnl_memory_set_data_handle(k->dy, (void *)(t->dy + lo * out_sz));
-    dnnl_memory_set_data_handle(k->dw, dw);
-    dnnl_memory_set_data_handle(k->db, dw + nw);
-    /* weights */
+    dnnl_memory_set_data_handle(k->dw, dwp);
+    dnnl_memory_set_data_handle(k->db, dwp + nw);
     if (p->xw.reorder)
         bad |= reorder(&p->xw, s, k->x, k->xw);
     if (p->dyw.reorder)
@@ -612,47 +649,69 @@ static int bwd_task(size_t c, size_t worker, void *data)
     bad |= exec(p->bwd_w, s, g->bias ? 5 : 4, a);
     if (p->dw.reorder)
         bad |= reorder(&p->dw, s, k->dwb, k->dw);
-    if (t->dx) {
-        dnnl_memory_t dyd = k->dy;
-        if (p->dyd.reorder) {
-            if (p->dyw.reorder && dnnl_memory_desc_equal(&p->dyd.want, &p->dyw.want)) {
-                dyd = k->dyw;
-            } else {
-                bad |= reorder(&p->dyd, s, k->dy, k->dyd);
-                dyd = k->dyd;
-            }
-        }
-        float *dx = t->dx + lo * in_sz;
-        /* accumulate: the gradient goes to a plain buffer first */
-        int direct = !p->dx.reorder && !t->acc;
-        dnnl_memory_set_data_handle(k->dx, dx);
-        dnnl_memory_set_data_handle(k->wd, t->L->wd.reorder ? (void *)t->L->wd_buf
-                                                             : (void *)t->w);
-        dnnl_exec_arg_t d[] = {{DNNL_ARG_DIFF_DST, dyd},
-                               {DNNL_ARG_WEIGHTS, k->wd},
-                               {DNNL_ARG_DIFF_SRC, direct ? k->dx : k->dxb},
-                               {DNNL_ARG_SCRATCHPAD, k->scr_d}};
-        bad |= exec(p->bwd_d, s, 4, d);
-        if (p->dx.reorder && !t->acc) {
-            bad |= reorder(&p->dx, s, k->dxb, k->dx);
-        } else if (t->acc) {
-            const float *src = NULL;
-            if (p->dx.reorder) { /* to the plain spare buffer, then add */
-                void *spare;
-                dnnl_memory_get_data_handle(k->dxb, &spare);
-                spare = (char *)spare + pad64(p->dx.bytes);
-                dnnl_memory_set_data_handle(k->dx, spare);
-                bad |= reorder(&p->dx, s, k->dxb, k->dx);
-                src = spare;
-            } else {
-                void *h;
-                dnnl_memory_get_data_handle(k->dxb, &h);
-                src = h;
-            }
-            for (size_t i = 0; i < (hi - lo) * in_sz; i++)
-                dx[i] += src[i];
+    if (!first)
+        for (size_t i = 0; i < n_p; i++)
+            dw[i] += dwp[i];
+    if (!t->dx)
+        return bad;
+    dnnl_memory_t dyd = k->dy;
+    if (p->dyd.reorder) {
+        if (p->dyw.reorder && dnnl_memory_desc_equal(&p->dyd.want, &p->dyw.want)) {
+            dyd = k->dyw;
+        } else {
+            bad |= reorder(&p->dyd, s, k->dy, k->dyd);
+            dyd = k->dyd;
         }
     }
+    float *dx = t->dx + lo * in_sz;
+    /* accumulate: the gradient goes to a plain buffer first */
+    int direct = !p->dx.reorder && !t->acc;
+    dnnl_memory_set_data_handle(k->dx, dx);
+    dnnl_memory_set_data_handle(k->wd, t->L->wd.reorder ? (void *)t->L->wd_buf : (void *)t->w);
+    dnnl_exec_arg_t d[] = {{DNNL_ARG_DIFF_DST, dyd},
+                           {DNNL_ARG_WEIGHTS, k->wd},
+                           {DNNL_ARG_DIFF_SRC, direct ? k->dx : k->dxb},
+                           {DNNL_ARG_SCRATCHPAD, k->scr_d}};
+    bad |= exec(p->bwd_d, s, 4, d);
+    if (p->dx.reorder && !t->acc) {
+        bad |= reorder(&p->dx, s, k->dxb, k->dx);
+    } else if (t->acc) {
+        const float *src = NULL;
+        void *h;
+        dnnl_memory_get_data_handle(k->dxb, &h);
+        if (p->dx.reorder) { /* to the plain spare buffer, then add */
+            h = (char *)h + pad64(p->dx.bytes);
+            dnnl_memory_set_data_handle(k->dx, h);
+            bad |= reorder(&p->dx, s, k->dxb, k->dx);
+        }
+        src = h;
+        for (size_t i = 0; i < (hi - lo) * in_sz; i++)
+            dx[i] += src[i];
+    }
+    return bad;
+}
+
+static int fwd_task(size_t c, size_t worker, void *data)
+{
+    const dn_task *t = data;
+    size_t lo, hi, sub = t->L->sub;
+    hwnas__be_chunk_range(t->r->n, c, &lo, &hi);
+    int old = omp_one(t->be), bad = 0;
+    for (size_t s0 = lo; s0 < hi && !bad; s0 += sub)
+        bad = fwd_piece(t, s0, hi - s0 < sub ? hi : s0 + sub, worker);
+    omp_restore(t->be, old);
+    return bad;
+}
+
+static int bwd_task(size_t c, size_t worker, void *data)
+{
+    const dn_task *t = data;
+    size_t lo, hi, sub = t->L->sub;
+    hwnas__be_chunk_range(t->r->n, c, &lo, &hi);
+    float *dw = t->r->partial + c * t->r->partial_stride;
+    int old = omp_one(t->be), bad = 0;
+    for (size_t s0 = lo; s0 < hi && !bad; s0 += sub)
+        bad = bwd_piece(t, s0, hi - s0 < sub ? hi : s0 + sub, worker, dw, s0 == lo);
     omp_restore(t->be, old);
     return bad;
 }
@@ -671,14 +730,23 @@ static int weights(hwnas__backend *be, dn_layer *L, const float *w, int bwd)
     return bad ? hwnas__error(HWNAS_EINVAL, "onednn: reordering the weights failed") : HWNAS_OK;
 }
 
+/* Layers whose backward pass the reference runs: dense convolutions of
+ * fewer than 8 input channels (a network's first layer), where oneDNN's
+ * backward-weights kernel on AVX2 measured 3x slower than im2col + sgemm
+ * (fmnist_ref's conv1: 9.1 against 2.9 ms per batch of 128). A function
+ * of the shape only, so results stay the same at any thread count. */
+static int ref_backward(const hwnas__be_conv *g)
+{
+    return g->groups == 1 && g->cin < 8;
+}
+
 static int conv_forward(const hwnas__be_run *r, hwnas__backend *be, void *layer,
                         const hwnas__be_conv *g, const float *x, const float *w, float *y)
 {
     (void)g;
     dn_task t = {0};
     t.be = be, t.L = layer, t.r = r, t.x = x, t.w = w, t.y = y;
-    size_t workers = hwnas_context_threads(r->ctx);
-    int rc = prims_for_batch(&t.pa, &t.pb, be, t.L, r->n, workers);
+    int rc = prims_for_batch(be, t.L, r->n, hwnas_context_threads(r->ctx));
     if (rc == HWNAS_OK)
         rc = weights(be, t.L, w, 0);
     if (rc == HWNAS_OK)
@@ -690,10 +758,11 @@ static int conv_backward(const hwnas__be_run *r, hwnas__backend *be, void *layer
                          const hwnas__be_conv *g, const float *x, const float *w, const float *dy,
                          float *dx, int acc, float *dwb)
 {
+    if (ref_backward(g)) /* the reference is faster there */
+        return hwnas__ob_conv_backward(r, NULL, NULL, g, x, w, dy, dx, acc, dwb);
     dn_task t = {0};
     t.be = be, t.L = layer, t.r = r, t.x = x, t.w = w, t.dy = dy, t.dx = dx, t.acc = acc;
-    size_t workers = hwnas_context_threads(r->ctx);
-    int rc = prims_for_batch(&t.pa, &t.pb, be, t.L, r->n, workers);
+    int rc = prims_for_batch(be, t.L, r->n, hwnas_context_threads(r->ctx));
     if (rc == HWNAS_OK && dx)
         rc = weights(be, t.L, w, 1);
     size_t chunks = hwnas__be_chunks(r->n);
@@ -708,8 +777,7 @@ static int conv_backward(const hwnas__be_run *r, hwnas__backend *be, void *layer
 
 static size_t conv_scratch(const hwnas__be_conv *g, size_t batch_cap)
 {
-    (void)g, (void)batch_cap;
-    return 1;
+    return ref_backward(g) ? hwnas__ob_conv_scratch(g, batch_cap) : 1;
 }
 
 static const hwnas__backend_ops onednn_ops = {
