@@ -260,8 +260,8 @@ static int conv_layer(hwnas__engine *e, size_t i, size_t cap, size_t workers)
     hwnas__k_conv_shape(&g, e, i);
     int rc = ops->conv_new(&nd->layer, e->be, &g, cap, workers);
     if (rc == HWNAS_EUNSUPPORTED) { /* the reference runs it */
-        HWNAS_LOG(e->ctx, HWNAS_LOG_DEBUG, "engine: node '%s': %s; the reference backend runs "
-                  "it", nd->name, hwnas_error_last());
+        HWNAS_LOG(e->ctx, HWNAS_LOG_DEBUG, "engine: node '%s': backend %s leaves it to the "
+                  "reference", nd->name, ops->name);
         return HWNAS_OK;
     }
     if (rc != HWNAS_OK)

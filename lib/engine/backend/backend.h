@@ -120,7 +120,9 @@ typedef struct hwnas__backend_ops {
     void (*destroy)(hwnas__backend *be);
 
     /* Per convolution layer: a handle for batches of up to batch_cap
-     * samples and ctx's threads (NULL conv_new: no state). */
+     * samples and ctx's threads (NULL conv_new: no state). HWNAS_EUNSUPPORTED
+     * (no message needed) leaves the layer to the reference; it must
+     * depend on the shape only. */
     int (*conv_new)(void **out, hwnas__backend *be, const hwnas__be_conv *g, size_t batch_cap,
                     size_t workers);
     void (*conv_free)(hwnas__backend *be, void *layer);

@@ -554,6 +554,13 @@ static int conv_new(void **out, hwnas__backend *be, const hwnas__be_conv *g, siz
                     size_t workers)
 {
     *out = NULL;
+    /* Fewer than 8 output channels (or depthwise over fewer than 8): the
+     * blocked layouts pad them to 8, and the padding plus the reorders
+     * cost more than the reference's loops (a CGP net of 1-channel
+     * convolutions inferred at 0.6x the reference). The reference runs
+     * the layer. */
+    if (g->cout < 8 || (g->groups > 1 && g->cin < 8))
+        return HWNAS_EUNSUPPORTED;
     dn_layer *L = hwnas__calloc(be->ctx, 1, sizeof *L);
     if (!L)
         return HWNAS_ENOMEM;
