@@ -59,6 +59,25 @@ static void fuse_bn_act(hwnas__engine *e)
     }
 }
 
+/* Mark convolutions whose only consumer is a batch-norm (bn_after). */
+static void fuse_conv_bn(hwnas__engine *e)
+{
+    for (size_t k = 0; k < e->n; k++) {
+        hwnas__eng_node *nd = &e->nodes[k];
+        if (nd->kind != HWNAS_NET_CONV2D && nd->kind != HWNAS_NET_DWCONV2D)
+            continue;
+        size_t uses = 0, user = 0;
+        for (size_t j = k + 1; j < e->n; j++)
+            for (size_t q = 0; q < e->nodes[j].n_in; q++)
+                if (e->nodes[j].in[q] == k)
+                    uses++, user = j;
+        if (uses == 1 && e->nodes[user].kind == HWNAS_NET_BATCHNORM)
+            nd->bn_after = user;
+        if (nd->c > e->max_c)
+            e->max_c = nd->c;
+    }
+}
+
 void hwnas__engine_init_params(hwnas__engine *e, uint64_t seed, int scheme)
 {
     for (size_t i = 0; i < e->n; i++) {
@@ -167,6 +186,7 @@ int hwnas__engine_new(hwnas__engine **out, hwnas_context *ctx, const hwnas_net *
                             "engine runs nets with exactly one", n_inputs);
     }
     fuse_bn_act(e);
+    fuse_conv_bn(e);
     e->output = e->n - 1;
     e->logits = e->output;
     if (e->nodes[e->output].kind == HWNAS_NET_SOFTMAX)
@@ -208,10 +228,14 @@ static void free_buffers(hwnas__engine *e)
     hwnas__free(ctx, e->mask);
     hwnas__free(ctx, e->col);
     hwnas__free(ctx, e->dinit);
+    hwnas__free(ctx, e->done);
+    hwnas__free(ctx, e->affine);
     hwnas__free(ctx, e->partial);
     e->act = e->dact = e->col = NULL;
     e->mask = NULL;
     e->dinit = NULL;
+    e->done = NULL;
+    e->affine = NULL;
     e->partial = NULL;
     e->batch_cap = 0;
     e->n_workers = 0;
@@ -283,8 +307,10 @@ int hwnas__engine_reserve(hwnas__engine *e, size_t n)
     e->dact = hwnas__calloc(ctx, e->n, sizeof *e->dact);
     e->mask = hwnas__calloc(ctx, e->n, sizeof *e->mask);
     e->dinit = hwnas__calloc(ctx, e->n, 1);
+    e->done = hwnas__calloc(ctx, e->n, 1);
+    e->affine = alloc_floats(ctx, 2 * e->max_c + 2);
     e->col = hwnas__calloc(ctx, workers, sizeof *e->col);
-    if (!e->act || !e->dact || !e->mask || !e->dinit || !e->col)
+    if (!e->act || !e->dact || !e->mask || !e->dinit || !e->done || !e->affine || !e->col)
         goto fail;
     e->n_workers = workers;
     e->batch_cap = n;
@@ -341,10 +367,23 @@ int hwnas__engine_forward(hwnas__engine *e, const float *x, size_t n, int train,
     e->train = train;
     e->step = step;
     double t_prev = e->node_ms ? e->node_clock() : 0;
+    /* conv + batch-norm in one pass: inference, not while profiling nodes */
+    int fold = !train && !e->node_ms;
+    if (fold)
+        memset(e->done, 0, e->n);
     for (size_t i = 0; i < e->n; i++) {
         const hwnas__eng_node *nd = &e->nodes[i];
-        if (nd->fused) /* written by its batch-norm input */
+        if (nd->fused || (fold && e->done[i])) /* written by an input's pass */
             continue;
+        if (fold && nd->bn_after && nd->ops && nd->ops->conv_forward_affine) {
+            int rc = hwnas__k_conv_bn_forward(e, i);
+            if (rc == HWNAS_OK) {
+                e->done[nd->bn_after] = 1;
+                continue;
+            }
+            if (rc != HWNAS_EUNSUPPORTED)
+                return rc;
+        }
         int rc;
         switch (nd->kind) {
         case HWNAS_NET_INPUT:

@@ -50,6 +50,10 @@ typedef struct hwnas__eng_node {
      * its per-layer handle (NULL until reserve, or none needed) */
     const hwnas__backend_ops *ops;
     void *layer;
+    /* convolution whose only consumer is this batch-norm (0: none): in
+     * inference, a backend with conv_forward_affine runs both (and the
+     * batch-norm's fused activation) in one pass */
+    size_t bn_after;
 } hwnas__eng_node;
 
 typedef struct hwnas__engine {
@@ -75,6 +79,9 @@ typedef struct hwnas__engine {
     float **dact;                /* dact[i]: gradients of act[i] (NULL for input) */
     uint8_t **mask;              /* dropout masks (NULL for other nodes) */
     uint8_t *dinit;              /* dact[i] written by some consumer this pass */
+    uint8_t *done;               /* inference: act[i] already written by a fused pass */
+    float *affine;               /* 2 * max_c floats: a folded batch-norm's scale, shift */
+    size_t max_c;                /* most channels of a node */
     float *partial;              /* MAX_CHUNKS * max_node_params floats */
     size_t n_workers;            /* scratch sets allocated (threads of ctx) */
     float **col;                 /* per worker: col_size floats */
@@ -159,6 +166,10 @@ static inline void hwnas__engine_chunk_range(size_t n, size_t c, size_t *lo, siz
  * are act[in[j]]. Errors name the node. */
 int hwnas__k_conv_forward(hwnas__engine *e, size_t i);
 int hwnas__k_conv_backward(hwnas__engine *e, size_t i);
+/* Inference: conv node i and its batch-norm bn_after (and that one's
+ * fused activation) in one pass of the backend's conv_forward_affine.
+ * HWNAS_EUNSUPPORTED (no message): run them apart. */
+int hwnas__k_conv_bn_forward(hwnas__engine *e, size_t i);
 int hwnas__k_linear_forward(hwnas__engine *e, size_t i);
 int hwnas__k_linear_backward(hwnas__engine *e, size_t i);
 int hwnas__k_forward(hwnas__engine *e, size_t i);  /* every other kind */

@@ -357,6 +357,35 @@ int hwnas__k_conv_backward(hwnas__engine *e, size_t i)
     return failed(rc, nd, "conv");
 }
 
+int hwnas__k_conv_bn_forward(hwnas__engine *e, size_t i)
+{
+    const hwnas__eng_node *nd = &e->nodes[i], *bn = &e->nodes[nd->bn_after];
+    hwnas__be_conv g;
+    hwnas__be_run r;
+    hwnas__k_conv_shape(&g, e, i);
+    hwnas__k_run(&r, e);
+    /* the batch-norm on running statistics as the reference computes it,
+     * folded with the convolution's bias */
+    const float *w = e->params + nd->p_off, *gamma = e->params + bn->p_off, *beta = gamma + nd->c;
+    const float *rmean = e->state + bn->s_off, *rvar = rmean + nd->c;
+    const float *bias = g.bias ? w + nd->n_p - nd->c : NULL;
+    float *scale = e->affine, *shift = e->affine + nd->c;
+    for (size_t c = 0; c < nd->c; c++) {
+        double invstd = 1.0 / sqrt((double)rvar[c] + e->bn_eps);
+        double a = gamma[c] * invstd;
+        scale[c] = (float)a;
+        shift[c] = (float)(beta[c] - a * rmean[c] + (bias ? a * bias[c] : 0.0));
+    }
+    int act = HWNAS__BE_ACT_NONE;
+    if (bn->fused_act)
+        act = e->nodes[bn->fused_act].a.fn == HWNAS_NET_ACT_RELU6 ? HWNAS__BE_ACT_RELU6
+                                                                  : HWNAS__BE_ACT_RELU;
+    float *y = e->act[bn->fused_act ? bn->fused_act : nd->bn_after];
+    int rc = nd->ops->conv_forward_affine(&r, e->be, nd->layer, &g, e->act[nd->in[0]], w, scale,
+                                          shift, act, y);
+    return rc == HWNAS_EUNSUPPORTED ? rc : failed(rc, nd, "conv");
+}
+
 int hwnas__k_linear_forward(hwnas__engine *e, size_t i)
 {
     const hwnas__eng_node *nd = &e->nodes[i];

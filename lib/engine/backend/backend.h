@@ -131,6 +131,15 @@ typedef struct hwnas__backend_ops {
     /* y = conv(x, w) + b */
     int (*conv_forward)(const hwnas__be_run *r, hwnas__backend *be, void *layer,
                         const hwnas__be_conv *g, const float *x, const float *w, float *y);
+    /* Inference only (optional): y = act(scale[c] * conv(x, w) + shift[c]),
+     * the layer's own bias left out (the caller folds it into shift): a
+     * convolution, the batch-norm on running statistics that is its only
+     * consumer and that one's fused relu / relu6 (act: HWNAS__BE_ACT_*) in
+     * one pass. HWNAS_EUNSUPPORTED (no message needed): the caller runs
+     * them apart. */
+    int (*conv_forward_affine)(const hwnas__be_run *r, hwnas__backend *be, void *layer,
+                               const hwnas__be_conv *g, const float *x, const float *w,
+                               const float *scale, const float *shift, int act, float *y);
     /* dW (and db) into dwb (weights then bias, overwritten) from x and dy;
      * dx (+)= the input gradient when dx is not NULL (acc: add). Backward-
      * data and backward-weights in one call: the reference shares its

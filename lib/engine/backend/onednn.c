@@ -67,12 +67,15 @@ typedef struct dn_worker {
     dnnl_memory_t scr_f, scr_w, scr_d;   /* scratchpads */
     float *buf;                          /* all blocked buffers of this worker */
     float *wsum;                         /* weight gradients of a chunk's later pieces */
+    void *xb_own, *xw_own;               /* this worker's buffers behind xb and xw */
+    dnnl_memory_t wa;                    /* folded weights of the inference pass (or NULL) */
 } dn_worker;
 
 /* Primitives for chunks of mb samples. */
 typedef struct dn_prims {
     size_t mb;                           /* 0: slot unused */
     dnnl_primitive_t fwd, bwd_w, bwd_d;
+    dnnl_primitive_t fwd_aff;            /* inference with bias and activation (or NULL) */
     dn_edge x, y, dyw, xw, dw, dyd, dx;  /* edges of the primitives */
     size_t scr_f, scr_w, scr_d;          /* scratchpad bytes */
     dn_worker *wk;                       /* n_workers */
@@ -87,6 +90,22 @@ typedef struct dn_layer {
     dn_edge wf, wd;                      /* weights for fwd and bwd-data (per mb the same) */
     float *wf_buf, *wd_buf;              /* the reordered weights of this call */
     dnnl_memory_t w_plain, wf_mem, wd_mem; /* over the engine's weights, wf_buf, wd_buf */
+    /* The blocked input of the last forward pass, kept for backward-
+     * weights when both take the same layout (saves a reorder per
+     * piece): xkeep_ps bytes per sample, batch_cap samples; valid for
+     * input xkeep_x of xkeep_n samples (the engine's act buffer: a
+     * backward pass with another input, as fine-tuning passes, reorders
+     * its own). */
+    char *xkeep;
+    size_t xkeep_ps, xkeep_cap, xkeep_n;
+    const float *xkeep_x;
+    /* conv_forward_affine: the activation its primitives apply (-1: none
+     * made yet, -2: refused), the folded weights (plain, then in the
+     * primitive's layout) */
+    int aff_act;
+    dn_edge wa;
+    float *aff_w, *wa_buf;
+    dnnl_memory_t aff_plain, wa_mem;
     int have_bwd;                        /* wd describes the bwd-data weights */
 } dn_layer;
 
@@ -256,6 +275,8 @@ static void prims_free(const hwnas__backend *be, dn_prims *p)
         for (size_t i = 0; i < sizeof m / sizeof *m; i++)
             if (*m[i])
                 dnnl_memory_destroy(*m[i]);
+        if (k->wa)
+            dnnl_memory_destroy(k->wa);
         hwnas__free(be->ctx, k->buf);
     }
     hwnas__free(be->ctx, p->wk);
@@ -264,6 +285,8 @@ static void prims_free(const hwnas__backend *be, dn_prims *p)
         edge_free(e[i]);
     if (p->fwd)
         dnnl_primitive_destroy(p->fwd);
+    if (p->fwd_aff)
+        dnnl_primitive_destroy(p->fwd_aff);
     if (p->bwd_w)
         dnnl_primitive_destroy(p->bwd_w);
     if (p->bwd_d)
@@ -315,6 +338,8 @@ static int prims_workers(const hwnas__backend *be, dn_layer *L, dn_prims *p, siz
         for (size_t i = 0; i < 11; i++)
             at[i] = b, b += sizes[i];
         k->wsum = (float *)b;
+        k->xb_own = p->x.bytes ? at[0] : NULL;
+        k->xw_own = p->xw.bytes ? at[3] : NULL;
         if ((rc = mem(&k->x, be, &p->x.plain, NULL)) || (rc = mem(&k->y, be, &p->y.plain, NULL)) ||
             (rc = mem(&k->dy, be, &p->dyw.plain, NULL)) ||
             (rc = mem(&k->dw, be, &p->dw.plain, NULL)) ||
@@ -496,6 +521,13 @@ static void conv_free(hwnas__backend *be, void *layer)
         if (m[i])
             dnnl_memory_destroy(m[i]);
     hwnas__free(be->ctx, L->wf_buf);
+    hwnas__free(be->ctx, L->xkeep);
+    edge_free(&L->wa);
+    if (L->aff_plain)
+        dnnl_memory_destroy(L->aff_plain);
+    if (L->wa_mem)
+        dnnl_memory_destroy(L->wa_mem);
+    hwnas__free(be->ctx, L->aff_w);
     hwnas__free(be->ctx, L);
 }
 
@@ -566,10 +598,24 @@ static int conv_new(void **out, hwnas__backend *be, const hwnas__be_conv *g, siz
         return HWNAS_ENOMEM;
     L->g = *g;
     L->sub = sub_of(g);
+    L->aff_act = -1;
     int rc = prims_for_batch(be, L, batch_cap, workers);
     if (rc != HWNAS_OK) {
         conv_free(be, L);
         return rc;
+    }
+    const dn_prims *p = NULL;
+    for (size_t i = 0; i < SIZES && !p; i++)
+        p = L->p[i].mb ? &L->p[i] : NULL;
+    if (p && p->x.reorder && p->xw.reorder && dnnl_memory_desc_equal(&p->x.want, &p->xw.want) &&
+        p->x.bytes % p->mb == 0) {
+        L->xkeep_ps = p->x.bytes / p->mb;
+        L->xkeep_cap = batch_cap;
+        L->xkeep = hwnas__malloc(be->ctx, batch_cap * L->xkeep_ps);
+        if (!L->xkeep) {
+            conv_free(be, L);
+            return HWNAS_ENOMEM;
+        }
     }
     *out = L;
     return HWNAS_OK;
@@ -597,6 +643,13 @@ static int reorder(const dn_edge *e, dnnl_stream_t s, dnnl_memory_t from, dnnl_m
     return exec(e->reorder, s, 2, a);
 }
 
+/* Whether the pieces of p keep their blocked input in L->xkeep. */
+static int keeps(const dn_layer *L, const dn_prims *p)
+{
+    return L->xkeep && p->x.reorder && p->xw.reorder &&
+           dnnl_memory_desc_equal(&p->x.want, &p->xw.want) && p->x.bytes == p->mb * L->xkeep_ps;
+}
+
 /* Forward of samples [lo, hi) (one piece) on worker's buffers. */
 static int fwd_piece(const dn_task *t, size_t lo, size_t hi, size_t worker)
 {
@@ -613,8 +666,11 @@ static int fwd_piece(const dn_task *t, size_t lo, size_t hi, size_t worker)
     dnnl_memory_set_data_handle(k->wf, t->L->wf.reorder ? (void *)t->L->wf_buf : (void *)t->w);
     dnnl_memory_set_data_handle(k->bias, (void *)(t->w + g->cout * (g->cin / g->groups) * g->kh *
                                                   g->kw));
-    if (p->x.reorder)
+    if (p->x.reorder) {
+        int keep = t->r->train && keeps(t->L, p);
+        dnnl_memory_set_data_handle(k->xb, keep ? t->L->xkeep + lo * t->L->xkeep_ps : k->xb_own);
         bad |= reorder(&p->x, s, k->x, k->xb);
+    }
     dnnl_exec_arg_t a[] = {{DNNL_ARG_SRC, p->x.reorder ? k->xb : k->x},
                            {DNNL_ARG_WEIGHTS, k->wf},
                            {DNNL_ARG_DST, p->y.reorder ? k->yb : k->y},
@@ -644,8 +700,15 @@ static int bwd_piece(const dn_task *t, size_t lo, size_t hi, size_t worker, floa
     dnnl_memory_set_data_handle(k->dy, (void *)(t->dy + lo * out_sz));
     dnnl_memory_set_data_handle(k->dw, dwp);
     dnnl_memory_set_data_handle(k->db, dwp + nw);
-    if (p->xw.reorder)
-        bad |= reorder(&p->xw, s, k->x, k->xw);
+    if (p->xw.reorder) {
+        const dn_layer *L = t->L;
+        if (keeps(L, p) && L->xkeep_x == t->x && L->xkeep_n == t->r->n) {
+            dnnl_memory_set_data_handle(k->xw, L->xkeep + lo * L->xkeep_ps);
+        } else {
+            dnnl_memory_set_data_handle(k->xw, k->xw_own);
+            bad |= reorder(&p->xw, s, k->x, k->xw);
+        }
+    }
     if (p->dyw.reorder)
         bad |= reorder(&p->dyw, s, k->dy, k->dyw);
     dnnl_exec_arg_t a[] = {{DNNL_ARG_SRC, p->xw.reorder ? k->xw : k->x},
@@ -756,8 +819,11 @@ static int conv_forward(const hwnas__be_run *r, hwnas__backend *be, void *layer,
     int rc = prims_for_batch(be, t.L, r->n, hwnas_context_threads(r->ctx));
     if (rc == HWNAS_OK)
         rc = weights(be, t.L, w, 0);
+    t.L->xkeep_x = NULL;
     if (rc == HWNAS_OK)
         rc = hwnas_parallel_for(r->ctx, hwnas__be_chunks(r->n), fwd_task, &t);
+    if (rc == HWNAS_OK && r->train && t.L->xkeep && r->n <= t.L->xkeep_cap)
+        t.L->xkeep_x = x, t.L->xkeep_n = r->n;
     return rc;
 }
 
@@ -782,6 +848,170 @@ static int conv_backward(const hwnas__be_run *r, hwnas__backend *be, void *layer
     return HWNAS_OK;
 }
 
+/* ---- inference: convolution + batch-norm + activation ------------------------ */
+
+/* The inference primitive of piece size p->mb with a bias and act as a
+ * post-op, taking the layouts of p's forward primitive (else
+ * HWNAS_EUNSUPPORTED); the folded weights' layout is made once. */
+static int aff_make(hwnas__backend *be, dn_layer *L, dn_prims *p, int act)
+{
+    const hwnas__be_conv *g = &L->g;
+    int rc = HWNAS_OK;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_post_ops_t po = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_memory_desc_t x_any, y_any, w_any, b_md;
+    act_md(&x_any, p->mb, g->cin, g->h, g->w, dnnl_format_tag_any);
+    act_md(&y_any, p->mb, g->cout, g->oh, g->ow, dnnl_format_tag_any);
+    wei_md(&w_any, g, 1);
+    dnnl_dims_t bd = {(dnnl_dim_t)g->cout};
+    dnnl_memory_desc_init_by_tag(&b_md, 1, bd, dnnl_f32, dnnl_a);
+    dnnl_dims_t st = {(dnnl_dim_t)g->sh, (dnnl_dim_t)g->sw};
+    dnnl_dims_t dl = {(dnnl_dim_t)g->dh - 1, (dnnl_dim_t)g->dw - 1};
+    dnnl_dims_t pad = {(dnnl_dim_t)g->ph, (dnnl_dim_t)g->pw};
+    if ((rc = attr_user_scratchpad(&attr)))
+        goto out;
+    if (act != HWNAS__BE_ACT_NONE) {
+        DN(dnnl_post_ops_create(&po), "post-ops");
+        DN(dnnl_post_ops_append_eltwise(po, 1.0f, act == HWNAS__BE_ACT_RELU6 ? dnnl_eltwise_clip
+                                                                             : dnnl_eltwise_relu,
+                                        0.0f, act == HWNAS__BE_ACT_RELU6 ? 6.0f : 0.0f),
+           "post-ops");
+        DN(dnnl_primitive_attr_set_post_ops(attr, po), "post-ops");
+    }
+    dnnl_convolution_desc_t cd;
+    DN(dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference,
+                                                  dnnl_convolution_direct, &x_any, &w_any, &b_md,
+                                                  &y_any, st, dl, pad, pad),
+       "convolution inference");
+    DN(dnnl_primitive_desc_create(&pd, &cd, attr, be->eng, NULL), "convolution inference");
+    if (!dnnl_memory_desc_equal(dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0),
+                                &p->x.want) ||
+        !dnnl_memory_desc_equal(dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0),
+                                &p->y.want) ||
+        scratch_bytes(pd) > p->scr_f) {
+        rc = HWNAS_EUNSUPPORTED;
+        goto out;
+    }
+    if (!L->aff_w) { /* the folded weights: plain, and in the primitive's layout */
+        wei_md(&L->wa.plain, g, 0);
+        if ((rc = edge_make(&L->wa, be, pd, dnnl_query_weights_md, 1)))
+            goto out;
+        size_t wb = dnnl_memory_desc_get_size(&L->wa.plain);
+        L->aff_w = hwnas__malloc(be->ctx, pad64(wb) + pad64(L->wa.bytes));
+        if (!L->aff_w) {
+            rc = HWNAS_ENOMEM;
+            goto out;
+        }
+        L->wa_buf = (float *)((char *)L->aff_w + pad64(wb));
+        if ((rc = mem(&L->aff_plain, be, &L->wa.plain, L->aff_w)) ||
+            (rc = mem(&L->wa_mem, be, &L->wa.want, L->wa_buf)))
+            goto out;
+    } else if (!dnnl_memory_desc_equal(dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0),
+                                       &L->wa.want)) {
+        rc = HWNAS_EUNSUPPORTED;
+        goto out;
+    }
+    for (size_t w = 0; w < p->n_workers; w++)
+        if (!p->wk[w].wa &&
+            (rc = mem(&p->wk[w].wa, be, &L->wa.want, L->wa.reorder ? (void *)L->wa_buf
+                                                                   : (void *)L->aff_w)))
+            goto out;
+    DN(dnnl_primitive_create(&p->fwd_aff, pd), "convolution inference");
+out:
+    if (po)
+        dnnl_post_ops_destroy(po);
+    if (attr)
+        dnnl_primitive_attr_destroy(attr);
+    if (pd)
+        dnnl_primitive_desc_destroy(pd);
+    return rc;
+}
+
+typedef struct aff_task {
+    dn_task t;
+    const float *shift;
+} aff_task;
+
+static int aff_piece(const aff_task *a, size_t lo, size_t hi, size_t worker)
+{
+    const dn_task *t = &a->t;
+    const hwnas__be_conv *g = &t->L->g;
+    size_t in_sz = g->cin * g->h * g->w, out_sz = g->cout * g->oh * g->ow;
+    dn_prims *p = prims_find(t->L, hi - lo);
+    if (!p || !p->fwd_aff)
+        return 1;
+    dn_worker *k = &p->wk[worker];
+    dnnl_stream_t s = t->be->streams[worker];
+    int bad = 0;
+    dnnl_memory_set_data_handle(k->x, (void *)(t->x + lo * in_sz));
+    dnnl_memory_set_data_handle(k->y, t->y + lo * out_sz);
+    dnnl_memory_set_data_handle(k->bias, (void *)a->shift);
+    if (p->x.reorder) {
+        dnnl_memory_set_data_handle(k->xb, k->xb_own);
+        bad |= reorder(&p->x, s, k->x, k->xb);
+    }
+    dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, p->x.reorder ? k->xb : k->x},
+                              {DNNL_ARG_WEIGHTS, k->wa},
+                              {DNNL_ARG_DST, p->y.reorder ? k->yb : k->y},
+                              {DNNL_ARG_SCRATCHPAD, k->scr_f},
+                              {DNNL_ARG_BIAS, k->bias}};
+    bad |= exec(p->fwd_aff, s, 5, args);
+    if (p->y.reorder)
+        bad |= reorder(&p->y, s, k->yb, k->y);
+    return bad;
+}
+
+static int aff_task_run(size_t c, size_t worker, void *data)
+{
+    const aff_task *a = data;
+    size_t lo, hi, sub = a->t.L->sub;
+    hwnas__be_chunk_range(a->t.r->n, c, &lo, &hi);
+    int old = omp_one(a->t.be), bad = 0;
+    for (size_t s0 = lo; s0 < hi && !bad; s0 += sub)
+        bad = aff_piece(a, s0, hi - s0 < sub ? hi : s0 + sub, worker);
+    omp_restore(a->t.be, old);
+    return bad;
+}
+
+static int conv_forward_affine(const hwnas__be_run *r, hwnas__backend *be, void *layer,
+                               const hwnas__be_conv *g, const float *x, const float *w,
+                               const float *scale, const float *shift, int act, float *y)
+{
+    dn_layer *L = layer;
+    if (L->aff_act == -2 || (L->aff_act >= 0 && L->aff_act != act))
+        return HWNAS_EUNSUPPORTED; /* refused before; one activation per layer: the net's */
+    int rc = prims_for_batch(be, L, r->n, hwnas_context_threads(r->ctx));
+    size_t sizes[4], k = piece_sizes(sizes, L, r->n);
+    int old = omp_one(be);
+    for (size_t i = 0; i < k && rc == HWNAS_OK; i++) {
+        dn_prims *p = prims_find(L, sizes[i]);
+        if (p && !p->fwd_aff)
+            rc = aff_make(be, L, p, act);
+    }
+    omp_restore(be, old);
+    if (rc == HWNAS_EUNSUPPORTED)
+        L->aff_act = -2; /* the engine runs them apart from now on */
+    if (rc != HWNAS_OK)
+        return rc;
+    L->aff_act = act;
+    /* fold the scale into the weights, then into the primitive's layout */
+    size_t kg = (g->cin / g->groups) * g->kh * g->kw;
+    for (size_t oc = 0; oc < g->cout; oc++)
+        for (size_t j = 0; j < kg; j++)
+            L->aff_w[oc * kg + j] = w[oc * kg + j] * scale[oc];
+    if (L->wa.reorder) {
+        old = omp_one(be);
+        int bad = reorder(&L->wa, be->streams[0], L->aff_plain, L->wa_mem);
+        omp_restore(be, old);
+        if (bad)
+            return hwnas__error(HWNAS_EINVAL, "onednn: reordering the weights failed");
+    }
+    aff_task a = {{0}, shift};
+    a.t.be = be, a.t.L = L, a.t.r = r, a.t.x = x, a.t.w = w, a.t.y = y;
+    return hwnas_parallel_for(r->ctx, hwnas__be_chunks(r->n), aff_task_run, &a);
+}
+
 static size_t conv_scratch(const hwnas__be_conv *g, size_t batch_cap)
 {
     return ref_backward(g) ? hwnas__ob_conv_scratch(g, batch_cap) : 1;
@@ -795,6 +1025,7 @@ static const hwnas__backend_ops onednn_ops = {
     .conv_free = conv_free,
     .conv_scratch = conv_scratch,
     .conv_forward = conv_forward,
+    .conv_forward_affine = conv_forward_affine,
     .conv_backward = conv_backward,
 };
 
