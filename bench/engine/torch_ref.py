@@ -6,7 +6,10 @@ weights, zero biases, batch-norm momentum 0.1 and eps 1e-5), printing the
 same "key value" lines.
 
 usage: torch_ref.py [--threads 1,2] [--batches 60] [--epochs E] [--seed S]
-                    [--init he|default] [--normalize]
+                    [--init he|default] [--normalize] [--net FILE.net]
+                    [--infer N]
+--net times a net of libhwnas's text spec instead (torch_net.py; 1x28x28
+inputs, 10 classes) with the same recipe.
 --epochs E prints the test accuracy after every epoch (test_accuracy_E) and
 after the last (test_accuracy). --init default keeps PyTorch's own
 initialisation (kaiming_uniform(a=sqrt(5)): U(-1/sqrt(fan_in), 1/sqrt(fan_in))
@@ -23,6 +26,8 @@ import time
 
 import torch
 import torch.nn as nn
+
+import torch_net
 
 DIR = "/usr/share/datasets/fashion-mnist"
 
@@ -90,6 +95,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1, help="initialisation and shuffling")
     ap.add_argument("--init", choices=["he", "default"], default="he")
     ap.add_argument("--normalize", action="store_true")
+    ap.add_argument("--net", help="a net of libhwnas's text spec instead of the reference CNN")
+    ap.add_argument("--infer", type=int, default=0, help="test images timed (0: all)")
     a = ap.parse_args()
     xt, yt = load("train")
     xe, ye = load("test")
@@ -97,10 +104,12 @@ def main():
         m, s = xt.mean(), xt.std()
         xt, xe = (xt - m) / s, (xe - m) / s
     n = a.batches * 128
+    if a.infer > 0:
+        xe, ye = xe[:a.infer], ye[:a.infer]
     for t in a.threads.split(","):
         torch.set_num_threads(int(t))
         torch.manual_seed(1)
-        net = make_net()
+        net = torch_net.SpecNet(open(a.net).read()) if a.net else make_net()
         train(net, xt[:5 * 128], yt[:5 * 128])  # warm-up
         t0, c0 = time.perf_counter(), time.process_time()
         train(net, xt[:n], yt[:n])

@@ -8,7 +8,7 @@
 
 #include "core_internal.h"
 
-enum { OPT_THREADS, OPT_SEED, OPT_LOG_LEVEL };
+enum { OPT_THREADS, OPT_SEED, OPT_LOG_LEVEL, OPT_ENGINE };
 
 static const hwnas__option_spec context_options[] = {
     [OPT_THREADS] = {"threads", HWNAS_OPTION_INT, "0", 0, 4096, NULL,
@@ -17,6 +17,10 @@ static const hwnas__option_spec context_options[] = {
                   "root seed of every random stream"},
     [OPT_LOG_LEVEL] = {"log_level", HWNAS_OPTION_ENUM, "warn", 0, 0,
                        "error|warn|info|debug", "most verbose level that is logged"},
+    /* read by lib/engine (engine/backend/backend.c), in this order */
+    [OPT_ENGINE] = {"engine", HWNAS_OPTION_ENUM, "auto", 0, 0, "auto|openblas|onednn",
+                    "fp32 engine backend: auto = the fastest built in (onednn when "
+                    "there), openblas = the reference"},
 };
 
 const hwnas__kind hwnas__context_kind = {

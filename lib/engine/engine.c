@@ -59,6 +59,25 @@ static void fuse_bn_act(hwnas__engine *e)
     }
 }
 
+/* Mark convolutions whose only consumer is a batch-norm (bn_after). */
+static void fuse_conv_bn(hwnas__engine *e)
+{
+    for (size_t k = 0; k < e->n; k++) {
+        hwnas__eng_node *nd = &e->nodes[k];
+        if (nd->kind != HWNAS_NET_CONV2D && nd->kind != HWNAS_NET_DWCONV2D)
+            continue;
+        size_t uses = 0, user = 0;
+        for (size_t j = k + 1; j < e->n; j++)
+            for (size_t q = 0; q < e->nodes[j].n_in; q++)
+                if (e->nodes[j].in[q] == k)
+                    uses++, user = j;
+        if (uses == 1 && e->nodes[user].kind == HWNAS_NET_BATCHNORM)
+            nd->bn_after = user;
+        if (nd->c > e->max_c)
+            e->max_c = nd->c;
+    }
+}
+
 void hwnas__engine_init_params(hwnas__engine *e, uint64_t seed, int scheme)
 {
     for (size_t i = 0; i < e->n; i++) {
@@ -116,6 +135,13 @@ int hwnas__engine_new(hwnas__engine **out, hwnas_context *ctx, const hwnas_net *
     e->ctx = ctx;
     e->net = net;
     e->n = net->n;
+    int rc = hwnas__backend_pick(&e->be_ops, ctx);
+    if (rc == HWNAS_OK && e->be_ops->create)
+        rc = e->be_ops->create(&e->be, ctx);
+    if (rc != HWNAS_OK) {
+        hwnas__engine_free(e);
+        return rc;
+    }
     e->bn_momentum = 0.1f;
     e->bn_eps = 1e-5f;
     e->nodes = hwnas__calloc(ctx, e->n, sizeof *e->nodes);
@@ -160,6 +186,7 @@ int hwnas__engine_new(hwnas__engine **out, hwnas_context *ctx, const hwnas_net *
                             "engine runs nets with exactly one", n_inputs);
     }
     fuse_bn_act(e);
+    fuse_conv_bn(e);
     e->output = e->n - 1;
     e->logits = e->output;
     if (e->nodes[e->output].kind == HWNAS_NET_SOFTMAX)
@@ -181,6 +208,13 @@ int hwnas__engine_new(hwnas__engine **out, hwnas_context *ctx, const hwnas_net *
 static void free_buffers(hwnas__engine *e)
 {
     const hwnas_context *ctx = e->ctx;
+    for (size_t i = 0; e->nodes && i < e->n; i++) {
+        hwnas__eng_node *nd = &e->nodes[i];
+        if (nd->layer && nd->ops->conv_free)
+            nd->ops->conv_free(e->be, nd->layer);
+        nd->layer = NULL;
+        nd->ops = NULL;
+    }
     for (size_t i = 0; e->act && i < e->n; i++)
         hwnas__free(ctx, e->act[i]);
     for (size_t i = 0; e->dact && i < e->n; i++)
@@ -194,10 +228,14 @@ static void free_buffers(hwnas__engine *e)
     hwnas__free(ctx, e->mask);
     hwnas__free(ctx, e->col);
     hwnas__free(ctx, e->dinit);
+    hwnas__free(ctx, e->done);
+    hwnas__free(ctx, e->affine);
     hwnas__free(ctx, e->partial);
     e->act = e->dact = e->col = NULL;
     e->mask = NULL;
     e->dinit = NULL;
+    e->done = NULL;
+    e->affine = NULL;
     e->partial = NULL;
     e->batch_cap = 0;
     e->n_workers = 0;
@@ -215,6 +253,8 @@ void hwnas__engine_free(hwnas__engine *e)
     hwnas__free(ctx, e->state);
     hwnas__free(ctx, e->aux);
     hwnas__free(ctx, e->nodes);
+    if (e->be)
+        e->be_ops->destroy(e->be);
     hwnas__free(ctx, e);
 }
 
@@ -225,6 +265,33 @@ static float *alloc_floats(const hwnas_context *ctx, size_t n)
         return NULL;
     }
     return hwnas__malloc(ctx, n * sizeof(float));
+}
+
+/* Conv node i's backend and layer handle: the engine's backend when it
+ * takes the shape, else the reference. */
+static int conv_layer(hwnas__engine *e, size_t i, size_t cap, size_t workers)
+{
+    hwnas__eng_node *nd = &e->nodes[i];
+    const hwnas__backend_ops *ops = e->be_ops;
+    nd->ops = &hwnas__backend_openblas;
+    if (!ops->conv_forward || !ops->conv_backward)
+        return HWNAS_OK;
+    if (!ops->conv_new) {
+        nd->ops = ops;
+        return HWNAS_OK;
+    }
+    hwnas__be_conv g;
+    hwnas__k_conv_shape(&g, e, i);
+    int rc = ops->conv_new(&nd->layer, e->be, &g, cap, workers);
+    if (rc == HWNAS_EUNSUPPORTED) { /* the reference runs it */
+        HWNAS_LOG(e->ctx, HWNAS_LOG_DEBUG, "engine: node '%s': backend %s leaves it to the "
+                  "reference", nd->name, ops->name);
+        return HWNAS_OK;
+    }
+    if (rc != HWNAS_OK)
+        return rc;
+    nd->ops = ops;
+    return HWNAS_OK;
 }
 
 int hwnas__engine_reserve(hwnas__engine *e, size_t n)
@@ -240,8 +307,10 @@ int hwnas__engine_reserve(hwnas__engine *e, size_t n)
     e->dact = hwnas__calloc(ctx, e->n, sizeof *e->dact);
     e->mask = hwnas__calloc(ctx, e->n, sizeof *e->mask);
     e->dinit = hwnas__calloc(ctx, e->n, 1);
+    e->done = hwnas__calloc(ctx, e->n, 1);
+    e->affine = alloc_floats(ctx, 2 * e->max_c + 2);
     e->col = hwnas__calloc(ctx, workers, sizeof *e->col);
-    if (!e->act || !e->dact || !e->mask || !e->dinit || !e->col)
+    if (!e->act || !e->dact || !e->mask || !e->dinit || !e->done || !e->affine || !e->col)
         goto fail;
     e->n_workers = workers;
     e->batch_cap = n;
@@ -257,7 +326,14 @@ int hwnas__engine_reserve(hwnas__engine *e, size_t n)
         if (nd->kind == HWNAS_NET_DROPOUT && !(e->mask[i] = hwnas__malloc(ctx, n * nd->size)))
             goto fail;
         if (nd->kind == HWNAS_NET_CONV2D || nd->kind == HWNAS_NET_DWCONV2D) {
-            size_t s = hwnas__k_conv_scratch(e, i);
+            int rc = conv_layer(e, i, n, workers);
+            if (rc != HWNAS_OK) {
+                free_buffers(e);
+                return rc;
+            }
+            hwnas__be_conv g;
+            hwnas__k_conv_shape(&g, e, i);
+            size_t s = nd->ops->conv_scratch ? nd->ops->conv_scratch(&g, n) : 1;
             if (s > col)
                 col = s;
         }
@@ -291,10 +367,23 @@ int hwnas__engine_forward(hwnas__engine *e, const float *x, size_t n, int train,
     e->train = train;
     e->step = step;
     double t_prev = e->node_ms ? e->node_clock() : 0;
+    /* conv + batch-norm in one pass: inference, not while profiling nodes */
+    int fold = !train && !e->node_ms;
+    if (fold)
+        memset(e->done, 0, e->n);
     for (size_t i = 0; i < e->n; i++) {
         const hwnas__eng_node *nd = &e->nodes[i];
-        if (nd->fused) /* written by its batch-norm input */
+        if (nd->fused || (fold && e->done[i])) /* written by an input's pass */
             continue;
+        if (fold && nd->bn_after && nd->ops && nd->ops->conv_forward_affine) {
+            int rc = hwnas__k_conv_bn_forward(e, i);
+            if (rc == HWNAS_OK) {
+                e->done[nd->bn_after] = 1;
+                continue;
+            }
+            if (rc != HWNAS_EUNSUPPORTED)
+                return rc;
+        }
         int rc;
         switch (nd->kind) {
         case HWNAS_NET_INPUT:

@@ -19,12 +19,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backend/backend.h"
 #include "core/core_internal.h"
 #include "hwnas/net.h"
 #include "net/net_internal.h"
 
 /* Most chunks a batch is cut into (so most partial gradient slots). */
-#define HWNAS__ENGINE_MAX_CHUNKS 16
+#define HWNAS__ENGINE_MAX_CHUNKS HWNAS__BE_MAX_CHUNKS
 
 typedef struct hwnas__eng_node {
     int kind;                 /* HWNAS_NET_* */
@@ -44,10 +45,21 @@ typedef struct hwnas__eng_node {
      * activation node does nothing itself (fused = 1). */
     size_t fused_act;         /* batch-norm: that activation node (0: none) */
     int fused;                /* the activation: run inside its batch-norm */
+    /* convolutions: the backend that runs the node (the engine's, or the
+     * reference when the engine's has no entry or refused the shape) and
+     * its per-layer handle (NULL until reserve, or none needed) */
+    const hwnas__backend_ops *ops;
+    void *layer;
+    /* convolution whose only consumer is this batch-norm (0: none): in
+     * inference, a backend with conv_forward_affine runs both (and the
+     * batch-norm's fused activation) in one pass */
+    size_t bn_after;
 } hwnas__eng_node;
 
 typedef struct hwnas__engine {
     hwnas_context *ctx;          /* allocator and threads */
+    const hwnas__backend_ops *be_ops; /* the context's engine= backend, never NULL */
+    hwnas__backend *be;          /* its instance (NULL: it needs none) */
     const hwnas_net *net;        /* borrowed, not modified while the engine lives */
     hwnas__eng_node *nodes;      /* n, in the net's (topological) order */
     size_t n;
@@ -67,6 +79,9 @@ typedef struct hwnas__engine {
     float **dact;                /* dact[i]: gradients of act[i] (NULL for input) */
     uint8_t **mask;              /* dropout masks (NULL for other nodes) */
     uint8_t *dinit;              /* dact[i] written by some consumer this pass */
+    uint8_t *done;               /* inference: act[i] already written by a fused pass */
+    float *affine;               /* 2 * max_c floats: a folded batch-norm's scale, shift */
+    size_t max_c;                /* most channels of a node */
     float *partial;              /* MAX_CHUNKS * max_node_params floats */
     size_t n_workers;            /* scratch sets allocated (threads of ctx) */
     float **col;                 /* per worker: col_size floats */
@@ -137,21 +152,24 @@ void hwnas__engine_loss(double *out_loss, size_t *out_correct, float *dlogits,
  * kernels call them per task. */
 static inline size_t hwnas__engine_chunks(size_t n)
 {
-    return n < HWNAS__ENGINE_MAX_CHUNKS ? n : HWNAS__ENGINE_MAX_CHUNKS;
+    return hwnas__be_chunks(n);
 }
 
 static inline void hwnas__engine_chunk_range(size_t n, size_t c, size_t *lo, size_t *hi)
 {
-    size_t nc = hwnas__engine_chunks(n);
-    *lo = c * n / nc;
-    *hi = (c + 1) * n / nc;
+    hwnas__be_chunk_range(n, c, lo, hi);
 }
 
-/* ---- kernels (kernels_conv.c, kernels.c) ------------------------------ */
+/* ---- kernels (kernels.c) ---------------------------------------------- */
 
-/* Each runs one node over the current batch; inputs are act[in[j]]. */
+/* Each runs one node over the current batch through the backend; inputs
+ * are act[in[j]]. Errors name the node. */
 int hwnas__k_conv_forward(hwnas__engine *e, size_t i);
 int hwnas__k_conv_backward(hwnas__engine *e, size_t i);
+/* Inference: conv node i and its batch-norm bn_after (and that one's
+ * fused activation) in one pass of the backend's conv_forward_affine.
+ * HWNAS_EUNSUPPORTED (no message): run them apart. */
+int hwnas__k_conv_bn_forward(hwnas__engine *e, size_t i);
 int hwnas__k_linear_forward(hwnas__engine *e, size_t i);
 int hwnas__k_linear_backward(hwnas__engine *e, size_t i);
 int hwnas__k_forward(hwnas__engine *e, size_t i);  /* every other kind */
@@ -163,8 +181,11 @@ int hwnas__k_backward(hwnas__engine *e, size_t i);
  * runs. */
 float *hwnas__k_dx(hwnas__engine *e, size_t i, size_t j, int *acc); /* kernels.c */
 
-/* Scratch floats needed per worker by conv node i for a batch of n. */
-size_t hwnas__k_conv_scratch(const hwnas__engine *e, size_t i);
+/* The backend's view of conv node i. */
+void hwnas__k_conv_shape(hwnas__be_conv *out, const hwnas__engine *e, size_t i);
+
+/* The pass being run, as the backend sees it. */
+void hwnas__k_run(hwnas__be_run *out, hwnas__engine *e);
 
 /* ---- optimiser (optim.c) ---------------------------------------------- */
 

@@ -326,7 +326,7 @@ static void test_kinds(void **state)
     assert_null(hwnas_kind_name(ctx, hwnas_kind_count(ctx)));
     hwnas_options *o = NULL;
     assert_int_equal(hwnas_options_new(&o, ctx, "context"), HWNAS_OK);
-    assert_int_equal(hwnas_options_count(o), 3);
+    assert_int_equal(hwnas_options_count(o), 4);
     assert_string_equal(hwnas_options_range(o, 2), "error|warn|info|debug");
     assert_string_equal(hwnas_options_range(o, 1), "[0, 9223372036854775807]");
     assert_int_equal(hwnas_options_set(o, "seed", "9223372036854775807"), HWNAS_OK);

@@ -1,4 +1,5 @@
-/* The engine part's cmocka executable: `test_engine unit` or `test_engine oom`. */
+/* The engine part's cmocka executable: `test_engine unit`, `test_engine
+ * backend` or `test_engine oom`. */
 #include <stdio.h>
 #include <string.h>
 
@@ -9,8 +10,10 @@ int main(int argc, char **argv)
     const char *suite = argc > 1 ? argv[1] : "unit";
     if (strcmp(suite, "unit") == 0)
         return run_grad_tests() | run_model_tests();
+    if (strcmp(suite, "backend") == 0)
+        return run_backend_tests();
     if (strcmp(suite, "oom") == 0)
         return run_oom_tests();
-    fprintf(stderr, "usage: %s unit|oom\n", argv[0]);
+    fprintf(stderr, "usage: %s unit|backend|oom\n", argv[0]);
     return 2;
 }

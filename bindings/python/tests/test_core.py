@@ -52,7 +52,7 @@ def test_describe_and_kinds():
     assert "context" in ctx.kinds()
     infos = ctx.describe("context")
     names = [o.name for o in infos]
-    assert names == ["threads", "seed", "log_level"]
+    assert names == ["threads", "seed", "log_level", "engine"]
     threads = infos[0]
     assert threads.type == "int" and threads.default == "0" and threads.range == "[0, 4096]"
     assert infos[2].range == "error|warn|info|debug"
@@ -74,7 +74,7 @@ def test_options_object():
         opts.parse("threads=two")
     assert opts["threads"] == 3  # unchanged by the failed parse
     opts.reset()
-    assert opts.to_dict() == {"threads": 0, "seed": 0, "log_level": "warn"}
+    assert opts.to_dict() == {"threads": 0, "seed": 0, "log_level": "warn", "engine": "auto"}
     with pytest.raises(TypeError):
         ctx.options.set("threads", 2)
 

@@ -1,14 +1,15 @@
-/* Convolution and linear kernels: im2col + sgemm for dense and grouped
- * convolution (several samples per sgemm), a direct kernel for depthwise
- * convolution (one input channel per group), sgemm for linear layers.
+/* The reference backend's convolution and linear kernels: im2col + sgemm
+ * for dense and grouped convolution (several samples per sgemm), a direct
+ * kernel for depthwise convolution (one input channel per group), sgemm
+ * for linear layers.
  *
- * Parallel work is cut into chunks of samples (hwnas__engine_chunks) or
- * fixed blocks of rows; partial weight gradients are summed per chunk and
+ * Parallel work is cut into chunks of samples (hwnas__be_chunks) or fixed
+ * blocks of rows; partial weight gradients are summed per chunk and
  * reduced in chunk order, so results do not depend on the thread count. */
 #include <cblas.h>
 #include <string.h>
 
-#include "engine_internal.h"
+#include "openblas_internal.h"
 
 /* Hot loops: optimised as at -O3 (GCC vectorises little at -O2) and cloned
  * for AVX-512, AVX2 and the baseline, picked at load time. */
@@ -43,23 +44,16 @@ typedef struct conv_geom {
     size_t plane_size;         /* floats of one sample's planes, with slack */
 } conv_geom;
 
-static size_t max_chunk(size_t cap)
+static void geom(conv_geom *g, const hwnas__be_conv *s)
 {
-    size_t nc = hwnas__engine_chunks(cap);
-    return (cap + nc - 1) / nc;
-}
-
-static void geom(conv_geom *g, const hwnas__engine *e, size_t i)
-{
-    const hwnas__eng_node *nd = &e->nodes[i], *x = &e->nodes[nd->in[0]];
-    g->cin = x->c, g->h = x->h, g->w = x->w;
-    g->cout = nd->c, g->oh = nd->h, g->ow = nd->w, g->p = nd->h * nd->w;
-    g->groups = (size_t)nd->a.groups;
+    g->cin = s->cin, g->h = s->h, g->w = s->w;
+    g->cout = s->cout, g->oh = s->oh, g->ow = s->ow, g->p = s->oh * s->ow;
+    g->groups = s->groups;
     g->cin_g = g->cin / g->groups, g->cout_g = g->cout / g->groups;
-    g->kh = (size_t)nd->a.kh, g->kw = (size_t)nd->a.kw;
-    g->sh = (size_t)nd->a.sh, g->sw = (size_t)nd->a.sw;
-    g->ph = (size_t)nd->a.ph, g->pw = (size_t)nd->a.pw;
-    g->dh = (size_t)nd->a.dh, g->dw = (size_t)nd->a.dw;
+    g->kh = s->kh, g->kw = s->kw;
+    g->sh = s->sh, g->sw = s->sw;
+    g->ph = s->ph, g->pw = s->pw;
+    g->dh = s->dh, g->dw = s->dw;
     g->kg = g->cin_g * g->kh * g->kw;
     g->direct = g->cin_g == 1 && g->groups > 1;
     size_t hp = g->h + 2 * g->ph, wp = g->w + 2 * g->pw;
@@ -73,13 +67,14 @@ static void geom(conv_geom *g, const hwnas__engine *e, size_t i)
     g->sub = sub < 1 ? 1 : sub;
 }
 
-size_t hwnas__k_conv_scratch(const hwnas__engine *e, size_t i)
+size_t hwnas__ob_conv_scratch(const hwnas__be_conv *shape, size_t batch_cap)
 {
     conv_geom g;
-    geom(&g, e, i);
+    geom(&g, shape);
     if (g.direct)
         return 1;
-    size_t s = g.sub < max_chunk(e->batch_cap) ? g.sub : max_chunk(e->batch_cap);
+    size_t mc = hwnas__be_max_chunk(batch_cap);
+    size_t s = g.sub < mc ? g.sub : mc;
     if (g.phase)
         return (g.kg + g.cout_g) * s * g.l + g.plane_size;
     return (g.kg + g.cout_g) * s * g.p;
@@ -268,8 +263,7 @@ HOT static void col2im(float *dx, const float *col, size_t ld, const conv_geom *
 }
 
 typedef struct conv_task {
-    hwnas__engine *e;
-    size_t i;
+    const hwnas__be_run *r;
     conv_geom g;
     const float *x, *wt, *bias;
     float *y;
@@ -434,15 +428,15 @@ HOT static int conv_forward_task(size_t c, size_t worker, void *data)
     const conv_task *t = data;
     const conv_geom *g = &t->g;
     size_t lo, hi, in_sz = g->cin * g->h * g->w, out_sz = g->cout * g->p;
-    hwnas__engine_chunk_range(t->e->batch, c, &lo, &hi);
+    hwnas__be_chunk_range(t->r->n, c, &lo, &hi);
     if (g->direct) {
         for (size_t s = lo; s < hi; s++)
             direct_forward_sample(t, t->x + s * in_sz, t->y + s * out_sz);
         return 0;
     }
-    float *col = t->e->col[worker];
+    float *col = t->r->scratch[worker];
     if (g->phase) {
-        phase_forward(t, col, col + t->e->col_size - g->plane_size, lo, hi);
+        phase_forward(t, col, col + t->r->scratch_size - g->plane_size, lo, hi);
         return 0;
     }
     for (size_t s0 = lo; s0 < hi; s0 += g->sub) {
@@ -469,18 +463,18 @@ HOT static int conv_forward_task(size_t c, size_t worker, void *data)
     return 0;
 }
 
-int hwnas__k_conv_forward(hwnas__engine *e, size_t i)
+int hwnas__ob_conv_forward(const hwnas__be_run *r, hwnas__backend *be, void *layer,
+                          const hwnas__be_conv *shape, const float *x, const float *w, float *y)
 {
-    const hwnas__eng_node *nd = &e->nodes[i];
+    (void)be, (void)layer;
     conv_task t = {0};
-    t.e = e, t.i = i;
-    geom(&t.g, e, i);
-    t.x = e->act[nd->in[0]];
-    t.y = e->act[i];
-    t.wt = e->params + nd->p_off;
-    t.bias = nd->a.bias ? t.wt + t.g.cout * t.g.kg : NULL;
-    int rc = hwnas_parallel_for(e->ctx, hwnas__engine_chunks(e->batch), conv_forward_task, &t);
-    return rc == HWNAS_OK ? rc : hwnas__error(rc, "engine: node '%s' (conv) failed", nd->name);
+    t.r = r;
+    geom(&t.g, shape);
+    t.x = x;
+    t.y = y;
+    t.wt = w;
+    t.bias = shape->bias ? t.wt + t.g.cout * t.g.kg : NULL;
+    return hwnas_parallel_for(r->ctx, hwnas__be_chunks(r->n), conv_forward_task, &t);
 }
 
 /* ---- backward ------------------------------------------------------- */
@@ -490,14 +484,14 @@ HOT static int conv_backward_task(size_t c, size_t worker, void *data)
     const conv_task *t = data;
     const conv_geom *g = &t->g;
     size_t lo, hi, in_sz = g->cin * g->h * g->w, out_sz = g->cout * g->p;
-    hwnas__engine_chunk_range(t->e->batch, c, &lo, &hi);
+    hwnas__be_chunk_range(t->r->n, c, &lo, &hi);
     size_t nw = g->cout * g->kg, n_p = nw + (t->bias ? g->cout : 0);
-    float *dw = t->e->partial + c * t->e->max_node_params;
+    float *dw = t->r->partial + c * t->r->partial_stride;
     float *db = t->bias ? dw + nw : NULL;
     memset(dw, 0, n_p * sizeof *dw);
     if (g->phase) {
-        float *col = t->e->col[worker];
-        phase_backward(t, col, col + t->e->col_size - g->plane_size, lo, hi, dw, db);
+        float *col = t->r->scratch[worker];
+        phase_backward(t, col, col + t->r->scratch_size - g->plane_size, lo, hi, dw, db);
         return 0;
     }
     if (t->dx && !t->acc)
@@ -508,7 +502,7 @@ HOT static int conv_backward_task(size_t c, size_t worker, void *data)
                                    t->dx ? t->dx + s * in_sz : NULL, dw, db);
         return 0;
     }
-    float *col = t->e->col[worker];
+    float *col = t->r->scratch[worker];
     for (size_t s0 = lo; s0 < hi; s0 += g->sub) {
         size_t ns = hi - s0 < g->sub ? hi - s0 : g->sub, ld = ns * g->p;
         float *ybuf = col + g->kg * ld;
@@ -544,40 +538,33 @@ HOT static int conv_backward_task(size_t c, size_t worker, void *data)
     return 0;
 }
 
-/* grads[0..n) = sum over chunks of partial rows, in chunk order. */
-static void reduce_partials(float *grads, const hwnas__engine *e, size_t n, size_t chunks)
+int hwnas__ob_conv_backward(const hwnas__be_run *r, hwnas__backend *be, void *layer,
+                           const hwnas__be_conv *shape, const float *x, const float *w,
+                           const float *dy, float *dx, int acc, float *dwb)
 {
-    memcpy(grads, e->partial, n * sizeof(float));
-    for (size_t c = 1; c < chunks; c++) {
-        const float *p = e->partial + c * e->max_node_params;
-        for (size_t k = 0; k < n; k++)
-            grads[k] += p[k];
-    }
-}
-
-int hwnas__k_conv_backward(hwnas__engine *e, size_t i)
-{
-    const hwnas__eng_node *nd = &e->nodes[i];
+    (void)be, (void)layer;
     conv_task t = {0};
-    t.e = e, t.i = i;
-    geom(&t.g, e, i);
-    t.x = e->act[nd->in[0]];
-    t.dy = e->dact[i];
-    t.wt = e->params + nd->p_off;
-    t.bias = nd->a.bias ? t.wt + t.g.cout * t.g.kg : NULL;
-    t.dx = hwnas__k_dx(e, i, 0, &t.acc);
-    size_t chunks = hwnas__engine_chunks(e->batch);
-    int rc = hwnas_parallel_for(e->ctx, chunks, conv_backward_task, &t);
+    t.r = r;
+    geom(&t.g, shape);
+    t.x = x;
+    t.dy = dy;
+    t.wt = w;
+    t.bias = shape->bias ? t.wt + t.g.cout * t.g.kg : NULL;
+    t.dx = dx;
+    t.acc = acc;
+    size_t chunks = hwnas__be_chunks(r->n);
+    int rc = hwnas_parallel_for(r->ctx, chunks, conv_backward_task, &t);
     if (rc != HWNAS_OK)
-        return hwnas__error(rc, "engine: node '%s' (conv) failed", nd->name);
-    reduce_partials(e->grads + nd->p_off, e, nd->n_p, chunks);
+        return rc;
+    size_t n_p = t.g.cout * t.g.kg + (shape->bias ? t.g.cout : 0);
+    hwnas__be_reduce_partials(dwb, r, n_p, chunks);
     return HWNAS_OK;
 }
 
 /* ---- linear --------------------------------------------------------- */
 
 typedef struct linear_task {
-    hwnas__engine *e;
+    const hwnas__be_run *r;
     size_t f, out;            /* input features, outputs */
     const float *x, *wt, *bias, *dy;
     float *y, *dx, *dw, *db;
@@ -590,7 +577,7 @@ static int linear_forward_task(size_t c, size_t worker, void *data)
     (void)worker;
     const linear_task *t = data;
     size_t lo, hi;
-    hwnas__engine_chunk_range(t->e->batch, c, &lo, &hi);
+    hwnas__be_chunk_range(t->r->n, c, &lo, &hi);
     float *y = t->y + lo * t->out;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(hi - lo), (int)t->out,
                 (int)t->f, 1.0f, t->x + lo * t->f, (int)t->f, t->wt, (int)t->f, 0.0f, y,
@@ -602,17 +589,16 @@ static int linear_forward_task(size_t c, size_t worker, void *data)
     return 0;
 }
 
-int hwnas__k_linear_forward(hwnas__engine *e, size_t i)
+int hwnas__ob_linear_forward(const hwnas__be_run *r, size_t f, size_t out, const float *x,
+                            const float *w, const float *b, float *y)
 {
-    const hwnas__eng_node *nd = &e->nodes[i];
     linear_task t = {0};
-    t.e = e;
-    t.f = e->nodes[nd->in[0]].size, t.out = nd->c;
-    t.x = e->act[nd->in[0]], t.y = e->act[i];
-    t.wt = e->params + nd->p_off;
-    t.bias = nd->a.bias ? t.wt + t.out * t.f : NULL;
-    int rc = hwnas_parallel_for(e->ctx, hwnas__engine_chunks(e->batch), linear_forward_task, &t);
-    return rc == HWNAS_OK ? rc : hwnas__error(rc, "engine: node '%s' (linear) failed", nd->name);
+    t.r = r;
+    t.f = f, t.out = out;
+    t.x = x, t.y = y;
+    t.wt = w;
+    t.bias = b;
+    return hwnas_parallel_for(r->ctx, hwnas__be_chunks(r->n), linear_forward_task, &t);
 }
 
 /* Tasks [0, chunks): dx of a chunk of samples; [chunks, chunks + blocks):
@@ -621,10 +607,10 @@ static int linear_backward_task(size_t k, size_t worker, void *data)
 {
     (void)worker;
     const linear_task *t = data;
-    size_t n = t->e->batch;
+    size_t n = t->r->n;
     if (k < t->chunks) {
         size_t lo, hi;
-        hwnas__engine_chunk_range(n, k, &lo, &hi);
+        hwnas__be_chunk_range(n, k, &lo, &hi);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(hi - lo), (int)t->f,
                     (int)t->out, 1.0f, t->dy + lo * t->out, (int)t->out, t->wt, (int)t->f,
                     t->acc ? 1.0f : 0.0f, t->dx + lo * t->f, (int)t->f);
@@ -647,20 +633,21 @@ static int linear_backward_task(size_t k, size_t worker, void *data)
     return 0;
 }
 
-int hwnas__k_linear_backward(hwnas__engine *e, size_t i)
+int hwnas__ob_linear_backward(const hwnas__be_run *r, size_t f, size_t out, const float *x,
+                             const float *w, const float *dy, float *dx, int acc, float *dw,
+                             float *db)
 {
-    const hwnas__eng_node *nd = &e->nodes[i];
     linear_task t = {0};
-    t.e = e;
-    t.f = e->nodes[nd->in[0]].size, t.out = nd->c;
-    t.x = e->act[nd->in[0]], t.dy = e->dact[i];
-    t.wt = e->params + nd->p_off;
-    t.bias = nd->a.bias ? t.wt + t.out * t.f : NULL;
-    t.dw = e->grads + nd->p_off;
-    t.db = t.bias ? t.dw + t.out * t.f : NULL;
-    t.dx = hwnas__k_dx(e, i, 0, &t.acc);
-    t.chunks = t.dx ? hwnas__engine_chunks(e->batch) : 0;
-    t.blocks = t.out < HWNAS__ENGINE_MAX_CHUNKS ? t.out : HWNAS__ENGINE_MAX_CHUNKS;
-    int rc = hwnas_parallel_for(e->ctx, t.chunks + t.blocks, linear_backward_task, &t);
-    return rc == HWNAS_OK ? rc : hwnas__error(rc, "engine: node '%s' (linear) failed", nd->name);
+    t.r = r;
+    t.f = f, t.out = out;
+    t.x = x, t.dy = dy;
+    t.wt = w;
+    t.bias = db ? w + out * f : NULL;
+    t.dw = dw;
+    t.db = db;
+    t.dx = dx;
+    t.acc = acc;
+    t.chunks = t.dx ? hwnas__be_chunks(r->n) : 0;
+    t.blocks = t.out < HWNAS__BE_MAX_CHUNKS ? t.out : HWNAS__BE_MAX_CHUNKS;
+    return hwnas_parallel_for(r->ctx, t.chunks + t.blocks, linear_backward_task, &t);
 }
