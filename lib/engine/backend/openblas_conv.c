@@ -11,16 +11,8 @@
 
 #include "openblas_internal.h"
 
-/* Hot loops: optimised as at -O3 (GCC vectorises little at -O2) and cloned
- * for AVX-512, AVX2 and the baseline, picked at load time. */
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("O3")
-#endif
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define HOT __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define HOT
-#endif
+/* Hot loops (engine_hot.h). */
+#include "engine/engine_hot.h"
 
 /* Most floats of an im2col block: sub-batches of samples are sized so that
  * the column matrix stays in the L2 cache. */
