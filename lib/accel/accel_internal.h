@@ -61,9 +61,11 @@ int hwnas__problem_from_node(hwnas__problem *out, const hwnas_net *net, size_t i
 
 /* The relative power of multiplier mul (a net node's) for a layer on a:
  * the description's own multiplier when mul is NULL or "exact", else the
- * named one from reg. Errors: those of hwnas_axmul_registry_get, and
- * HWNAS_EINVAL for a multiplier without a power figure. reg is not
- * thread-safe: the caller serialises. */
+ * named one from reg. On a chip with layer multipliers, mul must be one of
+ * them (NULL and "exact" mean the exact one when the chip has it, else its
+ * default): another is HWNAS_EINVALID naming what the chip has. Errors:
+ * those of hwnas_axmul_registry_get, and HWNAS_EINVAL for a multiplier
+ * without a power figure. reg is not thread-safe: the caller serialises. */
 int hwnas__mul_power(double *out, const hwnas_accel *a, struct hwnas_axmul_registry *reg,
                      const char *mul);
 
@@ -103,6 +105,8 @@ typedef struct hwnas__level {
     int order_len;
 } hwnas__level;
 
+#define HWNAS__LAYER_MULS_MAX 16
+
 struct hwnas_accel {
     hwnas_context *ctx;
     char name[HWNAS__NAME_MAX];
@@ -119,18 +123,30 @@ struct hwnas_accel {
     double mul_pj, add_pj; /* energy per MAC: multiply and accumulate parts */
     double mac_area_um2;   /* one MAC unit (multiplier and adder) */
     double mul_area_share; /* fraction of mac_area_um2 that is the multiplier */
-    char multiplier[64];   /* the multiplier every PE has ("exact") */
+    char multiplier[64];   /* the multiplier every PE has ("exact"); with layer
+                            * multipliers, the one of layers that name none */
     double mul_power;      /* its power relative to the exact one */
     double mul_area;       /* its area relative to the exact one */
+    /* A multiplier per layer (layer_multipliers): each PE has every one of
+     * these and a layer computes with its net node's; 0 = every layer with
+     * `multiplier`. */
+    size_t n_layer_muls;
+    size_t layer_muls_line; /* where they are listed, for messages */
+    char layer_muls[HWNAS__LAYER_MULS_MAX][64];
+    double layer_mul_power[HWNAS__LAYER_MULS_MAX], layer_mul_area[HWNAS__LAYER_MULS_MAX];
     double dram_gbps;      /* DRAM bandwidth; 0 = the outermost level's write_bw/read_bw */
     uint64_t hash;         /* of the canonical text (hwnas_accel_format), set by finish */
 };
 
+/* The index of multiplier name among a's layer multipliers, or -1. */
+int64_t hwnas__accel_layer_mul(const struct hwnas_accel *a, const char *name);
+
 /* Complete and check a filled description: defaults that depend on other
  * keys, the consistency of the hierarchy (HWNAS_EFORMAT naming file and
- * levels), the multiplier's relative power and area (looked up in the
+ * levels), the multipliers' relative power and area (looked up in the
  * built-in names and axmul_dir when lookup_multiplier, else the caller has
- * set mul_power and mul_area), and the content hash. */
+ * set mul_power, mul_area and the layer multipliers' figures), and the
+ * content hash. */
 int hwnas__accel_finish(struct hwnas_accel *a, const char *file, const char *axmul_dir,
                         int lookup_multiplier);
 
@@ -233,6 +249,9 @@ typedef struct hwnas__template {
     int mac_pe, mac_mul_width, mac_add_width; /* pe_array; HWNAS__WB_* */
     size_t n_dataflows;
     hwnas__dataflow dataflow_def[HWNAS__TP_MAX_DATAFLOWS];
+    int mul_per_layer;         /* multiplier_per = layer: no multiplier gene, the
+                                * chip has every listed one (layer_multipliers) */
+    size_t mul_per_line;
     size_t n_muls;             /* the listed multipliers (1 when fixed) */
     char muls[HWNAS__TP_MAX_VALUES][64];
     double mul_power[HWNAS__TP_MAX_VALUES], mul_area[HWNAS__TP_MAX_VALUES];
@@ -257,8 +276,15 @@ int hwnas__template_instance(hwnas_accel **out, const hwnas__template *t,
 /* The text of value k of parameter i ("200", "row_stationary", "exact"). */
 void hwnas__template_value_text(const hwnas__template *t, size_t i, size_t k, char *buf,
                                 size_t size);
-/* The multiplier a point has ("exact" at 16 bits whatever is listed). */
+/* The multiplier a point has ("exact" at 16 bits whatever is listed); with
+ * multiplier_per = layer, the one of layers that name none. */
 const char *hwnas__template_multiplier(const hwnas__template *t, const uint32_t *idx);
+/* With multiplier_per = layer: the multipliers a point's layers choose
+ * from into names (room for HWNAS__LAYER_MULS_MAX; borrowed from t), and
+ * their count ("exact" alone at 16 bits); 0 when the chip has one
+ * multiplier for every layer. */
+size_t hwnas__template_layer_multipliers(const hwnas__template *t, const uint32_t *idx,
+                                         const char **names);
 
 /* ---- mapping -------------------------------------------------------- */
 

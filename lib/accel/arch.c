@@ -52,6 +52,48 @@ static int set_hash(hwnas_accel *a)
     return HWNAS_OK;
 }
 
+int64_t hwnas__accel_layer_mul(const hwnas_accel *a, const char *name)
+{
+    for (size_t k = 0; k < a->n_layer_muls; k++)
+        if (strcmp(a->layer_muls[k], name) == 0)
+            return (int64_t)k;
+    return -1;
+}
+
+/* A multiplier's power and area relative to the exact one (*reg made on
+ * first need, the caller frees it). */
+static int look_up_multiplier(hwnas_accel *a, hwnas_axmul_registry **reg, const char *axmul_dir,
+                              const char *file, size_t line, const char *name, double *power,
+                              double *area)
+{
+    *power = *area = 1.0;
+    if (strcmp(name, "exact") == 0)
+        return HWNAS_OK;
+    const hwnas_axmul *m = NULL;
+    int rc = HWNAS_OK;
+    if (!*reg) {
+        rc = hwnas_axmul_registry_new(reg, a->ctx);
+        if (rc == HWNAS_OK && axmul_dir && *axmul_dir)
+            rc = hwnas_axmul_registry_load_dir(*reg, axmul_dir, NULL);
+    }
+    if (rc == HWNAS_OK)
+        rc = hwnas_axmul_registry_get(&m, *reg, name);
+    if (rc != HWNAS_OK)
+        return rc == HWNAS_ENOMEM ? rc
+                                  : hwnas__error(rc, "%s:%zu: [mac]: multiplier: %s", file, line,
+                                                 hwnas_error_last());
+    *power = hwnas_axmul_power(m);
+    *area = hwnas_axmul_area(m);
+    if (isnan(*area))
+        *area = *power;
+    if (isnan(*power))
+        return hwnas__error(HWNAS_EFORMAT,
+                            "%s:%zu: [mac]: multiplier '%s' has no power figure (import it with "
+                            "a params.csv, see doc/axmul.md)",
+                            file, line, name);
+    return HWNAS_OK;
+}
+
 int hwnas__accel_finish(hwnas_accel *a, const char *file, const char *axmul_dir,
                         int lookup_multiplier)
 {
@@ -121,39 +163,24 @@ int hwnas__accel_finish(hwnas_accel *a, const char *file, const char *axmul_dir,
         if (fy == 1)
             a->level[l].spatial_y = 0;
     }
-    /* The multiplier every PE has. */
+    /* The multiplier every PE has; with layer multipliers, one of them
+     * (the first when none is named), for layers that name none. */
     if (!a->multiplier[0])
-        snprintf(a->multiplier, sizeof a->multiplier, "exact");
+        snprintf(a->multiplier, sizeof a->multiplier, "%s",
+                 a->n_layer_muls ? a->layer_muls[0] : "exact");
+    if (a->n_layer_muls && hwnas__accel_layer_mul(a, a->multiplier) < 0)
+        return hwnas__error(HWNAS_EFORMAT, "%s:%zu: [mac]: multiplier '%s' is not one of "
+                            "layer_multipliers", file, a->multiplier_line, a->multiplier);
     if (!lookup_multiplier)
         return set_hash(a);
-    a->mul_power = a->mul_area = 1.0;
-    if (strcmp(a->multiplier, "exact") != 0) {
-        hwnas_axmul_registry *reg = NULL;
-        const hwnas_axmul *m = NULL;
-        rc = hwnas_axmul_registry_new(&reg, a->ctx);
-        if (rc == HWNAS_OK && axmul_dir && *axmul_dir)
-            rc = hwnas_axmul_registry_load_dir(reg, axmul_dir, NULL);
-        if (rc == HWNAS_OK)
-            rc = hwnas_axmul_registry_get(&m, reg, a->multiplier);
-        if (rc == HWNAS_OK) {
-            a->mul_power = hwnas_axmul_power(m);
-            a->mul_area = hwnas_axmul_area(m);
-            if (isnan(a->mul_area))
-                a->mul_area = a->mul_power;
-            if (isnan(a->mul_power))
-                rc = hwnas__error(HWNAS_EFORMAT,
-                                  "%s:%zu: [mac]: multiplier '%s' has no power figure (import "
-                                  "it with a params.csv, see doc/axmul.md)",
-                                  file, a->multiplier_line, a->multiplier);
-        } else {
-            rc = hwnas__error(rc, "%s:%zu: [mac]: multiplier: %s", file, a->multiplier_line,
-                              hwnas_error_last());
-        }
-        hwnas_axmul_registry_free(reg);
-        if (rc != HWNAS_OK)
-            return rc;
-    }
-    return set_hash(a);
+    hwnas_axmul_registry *reg = NULL;
+    rc = look_up_multiplier(a, &reg, axmul_dir, file, a->multiplier_line, a->multiplier,
+                            &a->mul_power, &a->mul_area);
+    for (size_t k = 0; rc == HWNAS_OK && k < a->n_layer_muls; k++)
+        rc = look_up_multiplier(a, &reg, axmul_dir, file, a->layer_muls_line, a->layer_muls[k],
+                                &a->layer_mul_power[k], &a->layer_mul_area[k]);
+    hwnas_axmul_registry_free(reg);
+    return rc == HWNAS_OK ? set_hash(a) : rc;
 }
 
 static int make(hwnas_accel **out, hwnas_context *ctx, const char *text, const char *name,
@@ -287,6 +314,10 @@ int hwnas_accel_format(const hwnas_accel *a, char **out)
                          (long long)a->mac_instances, (long long)a->mac_mesh_x, a->mul_bits,
                          a->add_bits, a->mul_pj, a->add_pj, a->mac_area_um2, a->mul_area_share,
                          a->multiplier);
+    for (size_t k = 0; k < a->n_layer_muls; k++)
+        hwnas__strbuf_printf(&sb, "%s%s", k ? " | " : "layer_multipliers = ", a->layer_muls[k]);
+    if (a->n_layer_muls)
+        hwnas__strbuf_puts(&sb, "\n");
     *out = hwnas__strbuf_detach_buffer(&sb);
     return *out ? HWNAS_OK : HWNAS_ENOMEM;
 }
@@ -313,7 +344,11 @@ double hwnas_accel_area_mm2(const hwnas_accel *a)
     double um2 = 0;
     for (int l = 0; l < a->n_levels; l++)
         um2 += (double)a->level[l].instances * a->level[l].area_um2;
-    double mac = a->mac_area_um2 * (1 - a->mul_area_share + a->mul_area_share * a->mul_area);
+    /* with layer multipliers every PE has each of them */
+    double mul_area = a->n_layer_muls ? 0 : a->mul_area;
+    for (size_t k = 0; k < a->n_layer_muls; k++)
+        mul_area += a->layer_mul_area[k];
+    double mac = a->mac_area_um2 * (1 - a->mul_area_share + a->mul_area_share * mul_area);
     um2 += (double)a->mac_instances * mac;
     return um2 * 1e-6;
 }

@@ -12,7 +12,7 @@
 
 #include "accel_internal.h"
 
-enum { T_NUM, T_INT, T_BITS, T_DIMS, T_ORDER, T_KEEPS, T_BOOL, T_NAME };
+enum { T_NUM, T_INT, T_BITS, T_DIMS, T_ORDER, T_KEEPS, T_BOOL, T_NAME, T_MULS };
 
 typedef struct key_spec {
     const char *key;
@@ -60,6 +60,7 @@ static const key_spec mac_keys[] = {
     {"area_um2", T_NUM, AC(mac_area_um2), 0, 1e12},
     {"mul_area_share", T_NUM, AC(mul_area_share), 0, 1},
     {"multiplier", T_NAME, AC(multiplier), 0, 0},
+    {"layer_multipliers", T_MULS, AC(layer_muls), 0, 0},
 };
 #undef AC
 
@@ -144,6 +145,59 @@ static int parse_keeps(const parser *ps, const char *key, const char *v, unsigne
     return HWNAS_OK;
 }
 
+static int is_name_char(char c)
+{
+    return isalnum((unsigned char)c) || (c && strchr("_.+-:=,", c));
+}
+
+/* "exact | drum:k=6 | trunc:t=2": the multipliers every PE has, a layer
+ * computing with one of them. */
+static int parse_layer_muls(const parser *ps, const char *key, struct hwnas_accel *a,
+                            const char *v)
+{
+    char msg[200];
+    size_t n = 0;
+    for (const char *p = v;;) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        const char *e = p;
+        while (*e && *e != '|')
+            e++;
+        const char *end = e;
+        while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+            end--;
+        size_t len = (size_t)(end - p);
+        if (len == 0 || len >= sizeof a->layer_muls[0]) {
+            snprintf(msg, sizeof msg, "'%s': multiplier names of 1 to %zu characters separated "
+                     "by '|' are expected", v, sizeof a->layer_muls[0] - 1);
+            return fail(ps, key, NULL, msg);
+        }
+        for (size_t i = 0; i < len; i++)
+            if (!is_name_char(p[i])) {
+                snprintf(msg, sizeof msg, "'%.*s' has a character other than "
+                         "[A-Za-z0-9_.+-:=,]", (int)len, p);
+                return fail(ps, key, NULL, msg);
+            }
+        if (n == HWNAS__LAYER_MULS_MAX) {
+            snprintf(msg, sizeof msg, "more than %d multipliers", HWNAS__LAYER_MULS_MAX);
+            return fail(ps, key, NULL, msg);
+        }
+        memcpy(a->layer_muls[n], p, len);
+        a->layer_muls[n][len] = 0;
+        for (size_t j = 0; j < n; j++)
+            if (strcmp(a->layer_muls[j], a->layer_muls[n]) == 0) {
+                snprintf(msg, sizeof msg, "'%s' is listed twice", a->layer_muls[n]);
+                return fail(ps, key, NULL, msg);
+            }
+        n++;
+        if (!*e)
+            break;
+        p = e + 1;
+    }
+    a->n_layer_muls = n;
+    return HWNAS_OK;
+}
+
 static int set_value(const parser *ps, const key_spec *k, void *base, const char *v)
 {
     char *at = (char *)base + k->offset;
@@ -184,6 +238,8 @@ static int set_value(const parser *ps, const key_spec *k, void *base, const char
     }
     case T_KEEPS:
         return parse_keeps(ps, k->key, v, (unsigned *)(void *)at);
+    case T_MULS:
+        return parse_layer_muls(ps, k->key, (struct hwnas_accel *)base, v);
     case T_NAME: {
         size_t cap = k->offset == offsetof(struct hwnas_accel, multiplier)
                          ? sizeof(((struct hwnas_accel *)0)->multiplier)
@@ -194,7 +250,7 @@ static int set_value(const parser *ps, const key_spec *k, void *base, const char
             return fail(ps, k->key, NULL, msg);
         }
         for (size_t i = 0; i < n; i++)
-            if (!isalnum((unsigned char)v[i]) && !strchr("_.+-:=,", v[i])) {
+            if (!is_name_char(v[i])) {
                 snprintf(msg, sizeof msg, "'%s' has a character other than [A-Za-z0-9_.+-:=,]",
                          v);
                 return fail(ps, k->key, NULL, msg);
@@ -375,6 +431,8 @@ int hwnas__accel_parse_text(struct hwnas_accel *a, const char *text, const char 
             rc = set_key(&ps, mac_keys, HWNAS_ARRAY_SIZE(mac_keys), a, "[mac]", key, v);
         if (rc == HWNAS_OK && section == 2 && strcmp(key, "multiplier") == 0)
             a->multiplier_line = ps.line;
+        if (rc == HWNAS_OK && section == 2 && strcmp(key, "layer_multipliers") == 0)
+            a->layer_muls_line = ps.line;
         if (rc != HWNAS_OK)
             return rc;
     }

@@ -1,5 +1,6 @@
 /* A multiplying layer of the IR as a loop nest over R S P Q C M N G. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "accel_internal.h"
@@ -103,6 +104,22 @@ int hwnas__mul_power(double *out, const hwnas_accel *a, hwnas_axmul_registry *re
                      const char *mul)
 {
     *out = a->mul_power;
+    if (a->n_layer_muls) {
+        int64_t k = hwnas__accel_layer_mul(a, mul ? mul : "exact");
+        if (k >= 0) {
+            *out = a->layer_mul_power[k];
+            return HWNAS_OK;
+        }
+        if (!mul || strcmp(mul, "exact") == 0)
+            return HWNAS_OK;
+        char have[HWNAS__LAYER_MULS_MAX * 66] = "";
+        size_t len = 0;
+        for (size_t j = 0; j < a->n_layer_muls && len < sizeof have; j++)
+            len += (size_t)snprintf(have + len, sizeof have - len, "%s%s", j ? " | " : "",
+                                    a->layer_muls[j]);
+        return hwnas__error(HWNAS_EINVALID, "multiplier '%s' is not on %s (its layer "
+                            "multipliers: %s)", mul, a->name, have);
+    }
     /* the chip's own multiplier (a co-design candidate's layers compute
      * with it) needs no look-up */
     if (!mul || strcmp(mul, "exact") == 0 || strcmp(mul, a->multiplier) == 0)

@@ -299,6 +299,14 @@ static int mac_key(tparser *ps, const char *key, char *v)
         t->mac_add_width = HWNAS__WB_PSUM;
         return HWNAS_OK;
     }
+    if (strcmp(key, "multiplier_per") == 0) {
+        if (strcmp(v, "layer") != 0 && strcmp(v, "accelerator") != 0)
+            return tfail(ps, key, "'%s': expected accelerator (one multiplier gene for the "
+                         "chip) or layer (each layer chooses among the listed ones)", v);
+        t->mul_per_layer = strcmp(v, "layer") == 0;
+        t->mul_per_line = ps->line;
+        return HWNAS_OK;
+    }
     if (strcmp(key, "multiplier") == 0) {
         char *items[HWNAS__TP_MAX_VALUES];
         size_t n;
@@ -520,6 +528,20 @@ static int check_whole(tparser *ps)
         snprintf(t->muls[0], sizeof t->muls[0], "exact");
         snprintf(t->base.multiplier, sizeof t->base.multiplier, "exact");
     }
+    if (t->mul_per_layer) {
+        /* the chip has every listed multiplier: no gene; each layer's comes
+         * from the network */
+        if (t->n_muls > HWNAS__LAYER_MULS_MAX)
+            return hwnas__error(HWNAS_EFORMAT, "%s:%zu: multiplier: %zu multipliers with "
+                                "multiplier_per = layer (at most %d)", f,
+                                t->base.multiplier_line, t->n_muls, HWNAS__LAYER_MULS_MAX);
+        int p = find_param(t, HWNAS__TP_MULTIPLIER, -1);
+        if (p >= 0) {
+            memmove(&t->param[p], &t->param[p + 1],
+                    (t->n_params - (size_t)p - 1) * sizeof t->param[0]);
+            t->n_params--;
+        }
+    }
     return HWNAS_OK;
 }
 
@@ -696,12 +718,40 @@ static void choose(const hwnas__template *t, const uint32_t *idx, point *pt)
     }
 }
 
+/* The index of "exact" among the listed multipliers, or 0: a chip with a
+ * multiplier per layer computes layers that name none exactly when it can. */
+static size_t default_layer_mul(const hwnas__template *t)
+{
+    for (size_t k = 0; k < t->n_muls; k++)
+        if (strcmp(t->muls[k], "exact") == 0)
+            return k;
+    return 0;
+}
+
 const char *hwnas__template_multiplier(const hwnas__template *t, const uint32_t *idx)
 {
     point pt;
     choose(t, idx, &pt);
+    if (t->mul_per_layer)
+        pt.mul = default_layer_mul(t);
     /* the approximate multipliers are 8 x 8-bit tables */
     return pt.data_bits == 8 ? t->muls[pt.mul] : "exact";
+}
+
+size_t hwnas__template_layer_multipliers(const hwnas__template *t, const uint32_t *idx,
+                                         const char **names)
+{
+    if (!t->mul_per_layer)
+        return 0;
+    point pt;
+    choose(t, idx, &pt);
+    if (pt.data_bits != 8) {
+        names[0] = "exact";
+        return 1;
+    }
+    for (size_t k = 0; k < t->n_muls; k++)
+        names[k] = t->muls[k];
+    return t->n_muls;
 }
 
 /* A level at the point: dataflow, PE array, width and capacity, with its
@@ -798,10 +848,20 @@ int hwnas__template_instance(hwnas_accel **out, const hwnas__template *t, const 
         a->mul_area_share = mul_a / a->mac_area_um2;
     }
     const char *mul = hwnas__template_multiplier(t, idx);
-    size_t m = strcmp(mul, "exact") == 0 && pt.data_bits != 8 ? 0 : pt.mul;
+    size_t m = t->mul_per_layer ? default_layer_mul(t) : pt.mul;
     snprintf(a->multiplier, sizeof a->multiplier, "%s", mul);
     a->mul_power = strcmp(mul, "exact") == 0 ? 1 : t->mul_power[m];
     a->mul_area = strcmp(mul, "exact") == 0 ? 1 : t->mul_area[m];
+    a->n_layer_muls = 0;
+    if (t->mul_per_layer && pt.data_bits == 8) {
+        for (size_t k = 0; k < t->n_muls; k++) {
+            snprintf(a->layer_muls[k], sizeof a->layer_muls[k], "%s", t->muls[k]);
+            a->layer_mul_power[k] = t->mul_power[k];
+            a->layer_mul_area[k] = t->mul_area[k];
+        }
+        a->n_layer_muls = t->n_muls;
+        a->layer_muls_line = t->base.multiplier_line;
+    }
     int rc = hwnas__accel_finish(a, t->path, NULL, 0);
     if (rc == HWNAS_EFORMAT)
         rc = hwnas__error(HWNAS_EINVALID, "%s", hwnas_error_last());

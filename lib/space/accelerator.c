@@ -63,6 +63,12 @@ static int accel_init(hwnas_space *s)
     return rc;
 }
 
+const hwnas__template *hwnas__space_accel_template(const hwnas_space *s)
+{
+    const accel_space *st = s->state;
+    return st->t;
+}
+
 const char *hwnas__space_accel_multiplier(const hwnas_space *s, const uint32_t *genes)
 {
     const accel_space *st = s->state;

@@ -10,6 +10,7 @@
  */
 #include <string.h>
 
+#include "accel/accel_internal.h"
 #include "space_internal.h"
 
 extern const hwnas__kind hwnas__space_accelerator_kind;
@@ -46,6 +47,64 @@ static int half_options(hwnas_options **out, const hwnas_space *s, const hwnas__
     return rc;
 }
 
+/* A template with a multiplier per layer (multiplier_per = layer): the
+ * network half's multiplier genes choose each layer's among the template's
+ * multipliers. Its multipliers option, left at its default, becomes that
+ * list; one the user gives may name only multipliers the chip has. */
+static int layer_multipliers(hwnas_space *s, const hwnas__kind *nk, hwnas_options *no)
+{
+    const hwnas__template *t = hwnas__space_accel_template(s->accel_half);
+    if (!t->mul_per_layer)
+        return HWNAS_OK;
+    int64_t opt = hwnas_options_index(no, "multipliers");
+    if (opt < 0)
+        return hwnas__error(HWNAS_EINVAL, "%s: template %s:%zu gives each layer its multiplier "
+                            "(multiplier_per = layer) but %s has no multiplier genes: use "
+                            "multiplier_per = accelerator, or a network space with a "
+                            "multipliers option (space:cgp, space:macro)",
+                            s->kind->name, t->path, t->mul_per_line, nk->name);
+    const char *given = hwnas_options_value(no, (size_t)opt);
+    if (strcmp(given, hwnas_options_default(no, (size_t)opt)) == 0) {
+        hwnas__strbuf sb;
+        hwnas__strbuf_init(&sb, s->ctx);
+        for (size_t k = 0; k < t->n_muls; k++) {
+            if (strchr(t->muls[k], ',')) {
+                hwnas__strbuf_release(&sb);
+                return hwnas__error(HWNAS_EINVAL, "%s: template %s: multiplier '%s' has a ',' "
+                                    "and cannot be a network's multiplier gene value",
+                                    s->kind->name, t->path, t->muls[k]);
+            }
+            hwnas__strbuf_printf(&sb, "%s%s", k ? "," : "", t->muls[k]);
+        }
+        if (sb.failed) {
+            hwnas__strbuf_release(&sb);
+            return HWNAS_ENOMEM;
+        }
+        int rc = hwnas_options_set(no, "multipliers", sb.data);
+        hwnas__strbuf_release(&sb);
+        return rc;
+    }
+    for (const char *p = given; *p;) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        while (n && p[0] == ' ')
+            p++, n--;
+        while (n && p[n - 1] == ' ')
+            n--;
+        size_t k = 0;
+        while (k < t->n_muls && !(strlen(t->muls[k]) == n && strncmp(t->muls[k], p, n) == 0))
+            k++;
+        if (k == t->n_muls)
+            return hwnas__error(HWNAS_EINVAL, "%s: option multipliers: '%.*s' is not one of "
+                                "the multipliers of template %s (multiplier_per = layer)",
+                                s->kind->name, (int)n, p, t->path);
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return HWNAS_OK;
+}
+
 static int composite_init(hwnas_space *s)
 {
     const hwnas__kind *nk = net_kind_of(s);
@@ -53,14 +112,19 @@ static int composite_init(hwnas_space *s)
     if (!nk || nk->n_options + hk->n_options != s->kind->n_options)
         return hwnas__error(HWNAS_EINTERNAL, "%s: its option table is not the network kind's "
                             "and the hardware's", s->kind->name);
+    /* the hardware first: its template may decide the network's multipliers */
     hwnas_options *no = NULL, *ho = NULL;
-    int rc = half_options(&no, s, nk, 0, nk->n_options, 0);
-    if (rc == HWNAS_OK)
-        rc = hwnas__space_new_opts(&s->net_half, s->ctx, nk, no);
-    if (rc == HWNAS_OK)
-        rc = half_options(&ho, s, hk, nk->n_options, hk->n_options, strlen(HW_PREFIX));
+    int rc = half_options(&ho, s, hk, nk->n_options, hk->n_options, strlen(HW_PREFIX));
     if (rc == HWNAS_OK)
         rc = hwnas__space_new_opts(&s->accel_half, s->ctx, hk, ho);
+    if (rc == HWNAS_OK)
+        rc = half_options(&no, s, nk, 0, nk->n_options, 0);
+    if (rc == HWNAS_OK)
+        rc = layer_multipliers(s, nk, no);
+    if (rc != HWNAS_OK)
+        hwnas_options_free(no);
+    else
+        rc = hwnas__space_new_opts(&s->net_half, s->ctx, nk, no);
     if (rc != HWNAS_OK)
         return rc;
     size_t nn = s->net_half->n_genes, nh = s->accel_half->n_genes;
@@ -86,11 +150,26 @@ static int composite_decode(const hwnas_space *s, const uint32_t *g, hwnas_net *
     int rc = hwnas_space_decode(s->net_half, g, net);
     if (rc != HWNAS_OK)
         return rc;
+    const hwnas__template *t = hwnas__space_accel_template(s->accel_half);
+    size_t n = hwnas_net_node_count(net);
+    if (t->mul_per_layer) {
+        /* each layer keeps the network's choice, which the template's list
+         * bounds; a 16-bit chip has only the exact multiplier */
+        const char *names[HWNAS__LAYER_MULS_MAX];
+        size_t k = hwnas__template_layer_multipliers(t, hw_genes(s, g), names);
+        if (k != 1 || strcmp(names[0], "exact") != 0)
+            return HWNAS_OK;
+        for (size_t i = 0; i < n && rc == HWNAS_OK; i++) {
+            const char *m = hwnas_net_node_multiplier(net, i);
+            if (m && strcmp(m, "exact") != 0)
+                rc = hwnas_net_set_multiplier(net, i, "exact", 0);
+        }
+        return rc;
+    }
     /* the chip's multiplier is what every multiplying layer computes with */
     const char *mul = hwnas__space_accel_multiplier(s->accel_half, hw_genes(s, g));
     if (strcmp(mul, "exact") == 0)
         return HWNAS_OK;
-    size_t n = hwnas_net_node_count(net);
     for (size_t i = 0; i < n && rc == HWNAS_OK; i++) {
         int kind = hwnas_net_node_kind(net, i);
         if (kind == HWNAS_NET_CONV2D || kind == HWNAS_NET_DWCONV2D || kind == HWNAS_NET_LINEAR)

@@ -74,6 +74,8 @@ int hwnas__space_crossover_r(const hwnas_space *space, hwnas__rng *rng, const ui
  * one that the network's multiplying layers then compute with). */
 const char *hwnas__space_accel_multiplier(const hwnas_space *accel_space,
                                           const uint32_t *genes);
+/* The template of a space:accelerator (borrowed). */
+const struct hwnas__template *hwnas__space_accel_template(const hwnas_space *accel_space);
 
 extern const hwnas__space_impl hwnas__space_composite_impl;
 

@@ -568,6 +568,246 @@ static void test_composite_hash_and_decode(void **state)
     hwnas_space_free(s);
 }
 
+/* ---- a multiplier per layer ------------------------------------------ */
+
+static double relative(const char *name, int area)
+{
+    hwnas_axmul_registry *reg = NULL;
+    const hwnas_axmul *m = NULL;
+    assert_int_equal(hwnas_axmul_registry_new(&reg, ctx), HWNAS_OK);
+    assert_int_equal(hwnas_axmul_registry_get(&m, reg, name), HWNAS_OK);
+    double v = area ? hwnas_axmul_area(m) : hwnas_axmul_power(m);
+    if (area && isnan(v))
+        v = hwnas_axmul_power(m);
+    hwnas_axmul_registry_free(reg);
+    return v;
+}
+
+/* A description's layer_multipliers: every PE has each of them (area),
+ * each layer is priced with its own, one the chip lacks is an invalid
+ * candidate naming what it has, and the text round-trips. */
+static void test_layer_multipliers_description(void **state)
+{
+    (void)state;
+    char *base = slurp("examples/hardware/eyeriss_45nm_int8.hw");
+    size_t len = strlen(base);
+    char *text = malloc(len + 128);
+    snprintf(text, len + 128, "%slayer_multipliers = exact | drum:k=4 | trunc:t=2\n", base);
+    hwnas_accel *one = NULL, *set = NULL, *again = NULL;
+    assert_int_equal(hwnas_accel_parse(&one, ctx, base, "one.hw", NULL), HWNAS_OK);
+    assert_int_equal(hwnas_accel_parse(&set, ctx, text, "set.hw", NULL), HWNAS_OK);
+    /* area: the multiplier part of each MAC is the three multipliers' */
+    double mul_um2 = 417 * 0.75 * 1e-6 * (double)hwnas_accel_mac_count(one);
+    double extra = mul_um2 * (relative("drum:k=4", 1) + relative("trunc:t=2", 1));
+    assert_true(fabs(hwnas_accel_area_mm2(set) - hwnas_accel_area_mm2(one) - extra) <
+                1e-9 * hwnas_accel_area_mm2(one));
+    char *fmt = NULL;
+    assert_int_equal(hwnas_accel_format(set, &fmt), HWNAS_OK);
+    assert_non_null(strstr(fmt, "layer_multipliers = exact | drum:k=4 | trunc:t=2\n"));
+    assert_int_equal(hwnas_accel_parse(&again, ctx, fmt, "again.hw", NULL), HWNAS_OK);
+    assert_true(hwnas_accel_hash(again) == hwnas_accel_hash(set));
+    assert_true(hwnas_accel_hash(one) != hwnas_accel_hash(set));
+    hwnas_free(fmt);
+
+    /* each layer with its own: conv1 drum:k=4, conv2 trunc:t=2, linear exact */
+    hwnas_net *net = net_of(small_net);
+    size_t convs = 0;
+    for (size_t i = 0; i < hwnas_net_node_count(net); i++) {
+        if (hwnas_net_node_kind(net, i) != HWNAS_NET_CONV2D)
+            continue;
+        assert_int_equal(hwnas_net_set_multiplier(net, i, convs ? "trunc:t=2" : "drum:k=4", 8),
+                         HWNAS_OK);
+        convs++;
+    }
+    hwnas_accel_result *r = NULL, *e = NULL;
+    assert_int_equal(hwnas_accel_run(&r, set, net, NULL), HWNAS_OK);
+    hwnas_net *exact = net_of(small_net);
+    assert_int_equal(hwnas_accel_run(&e, set, exact, NULL), HWNAS_OK);
+    double want = 0;
+    for (size_t l = 0; l < hwnas_accel_result_layer_count(r); l++) {
+        double got = NAN, ref = NAN;
+        assert_int_equal(hwnas_accel_result_metric(&got, r, (int64_t)l, "energy_mul_uj"),
+                         HWNAS_OK);
+        assert_int_equal(hwnas_accel_result_metric(&ref, e, (int64_t)l, "energy_mul_uj"),
+                         HWNAS_OK);
+        const char *mul = hwnas_net_node_multiplier(net, (size_t)hwnas_accel_result_layer_node(r, l));
+        double p = strcmp(mul, "exact") == 0 ? 1 : relative(mul, 0);
+        assert_true(fabs(got - ref * p) <= 1e-12 + 1e-9 * ref);
+        want += ref * p;
+    }
+    assert_true(fabs(figure(r, "energy_mul_uj") - want) <= 1e-9 * want);
+    assert_true(figure(r, "energy_mul_uj") < figure(e, "energy_mul_uj"));
+    hwnas_accel_result_free(r);
+    hwnas_accel_result_free(e);
+
+    /* a multiplier the chip does not have */
+    assert_int_equal(hwnas_net_set_multiplier(net, 1, "mitchell", 8), HWNAS_OK);
+    r = NULL;
+    assert_int_equal(hwnas_accel_run(&r, set, net, NULL), HWNAS_EINVALID);
+    assert_null(r);
+    assert_non_null(strstr(hwnas_error_last(), "'mitchell' is not on"));
+    assert_non_null(strstr(hwnas_error_last(), "exact | drum:k=4 | trunc:t=2"));
+
+    /* errors in the text */
+    snprintf(text, len + 128, "%slayer_multipliers = exact | exact\n", base);
+    assert_int_equal(hwnas_accel_parse(&again, ctx, text, "twice.hw", NULL), HWNAS_EFORMAT);
+    assert_non_null(strstr(hwnas_error_last(), "'exact' is listed twice"));
+    snprintf(text, len + 128, "%slayer_multipliers = exact ||\n", base);
+    assert_int_equal(hwnas_accel_parse(&again, ctx, text, "empty.hw", NULL), HWNAS_EFORMAT);
+    assert_non_null(strstr(hwnas_error_last(), "empty.hw:"));
+    snprintf(text, len + 128, "%slayer_multipliers = drum:k=4 | trunc:t=2\n", base);
+    assert_int_equal(hwnas_accel_parse(&again, ctx, text, "own.hw", NULL), HWNAS_EFORMAT);
+    assert_non_null(strstr(hwnas_error_last(), "multiplier 'exact' is not one of"));
+    snprintf(text, len + 128, "%slayer_multipliers = exact | nosuch:k=1\n", base);
+    assert_int_not_equal(hwnas_accel_parse(&again, ctx, text, "unknown.hw", NULL), HWNAS_OK);
+    assert_non_null(strstr(hwnas_error_last(), "unknown.hw:"));
+    assert_non_null(strstr(hwnas_error_last(), "nosuch"));
+
+    hwnas_net_free(net);
+    hwnas_net_free(exact);
+    hwnas_accel_free(one);
+    hwnas_accel_free(set);
+    hwnas_accel_free(again);
+    free(text);
+    free(base);
+}
+
+/* multiplier_per = layer in a template: no multiplier gene; the network
+ * half's multiplier genes choose among the template's list. */
+static void test_layer_multipliers_template(void **state)
+{
+    (void)state;
+    char tpl[4096];
+    snprintf(tpl, sizeof tpl, "%s%s", tiny_template,
+             "multiplier = exact | drum:k=4 | trunc:t=2\nmultiplier_per = layer\n");
+    char path[1024];
+    snprintf(path, sizeof path, "%s", test_tmpdir_write("per_layer.hwt", tpl));
+    char opts[1200];
+    snprintf(opts, sizeof opts, "template=%s", path);
+    hwnas_space *hw = space("space:accelerator", opts);
+    assert_int_equal(hwnas_space_gene_count(hw), 2); /* pe_cols, buffer words */
+    uint32_t g0[2] = {0, 0};
+    hwnas_accel *a = NULL;
+    assert_int_equal(hwnas_space_decode_accel(&a, hw, g0), HWNAS_OK);
+    char *fmt = NULL;
+    assert_int_equal(hwnas_accel_format(a, &fmt), HWNAS_OK);
+    assert_non_null(strstr(fmt, "layer_multipliers = exact | drum:k=4 | trunc:t=2\n"));
+    assert_non_null(strstr(fmt, "multiplier = exact\n"));
+    hwnas_free(fmt);
+    hwnas_accel_free(a);
+    hwnas_space_free(hw);
+
+    /* with the CGP space: its multiplier genes take the template's list */
+    snprintf(opts, sizeof opts, "hw.template=%s;rows=1;cols=6", path);
+    hwnas_space *s = space("space:cgp+accelerator", opts);
+    const hwnas_space *net_half = hwnas_space_net_half(s);
+    size_t nn = hwnas_space_gene_count(net_half);
+    assert_int_equal(hwnas_space_gene_count(s), nn + 2);
+    hwnas_rng *rng = NULL;
+    assert_int_equal(hwnas_rng_new(&rng, ctx, 7, 0), HWNAS_OK);
+    uint32_t g[256];
+    int mixed = 0, approx = 0;
+    for (int k = 0; k < 60; k++) {
+        assert_int_equal(hwnas_space_sample(s, rng, g), HWNAS_OK);
+        hwnas_net *net = NULL;
+        assert_int_equal(hwnas_net_new(&net, ctx), HWNAS_OK);
+        int rc = hwnas_space_decode(s, g, net);
+        if (rc == HWNAS_EINVALID) {
+            hwnas_net_free(net);
+            continue;
+        }
+        assert_int_equal(rc, HWNAS_OK);
+        const char *first = NULL;
+        int differ = 0;
+        for (size_t i = 0; i < hwnas_net_node_count(net); i++) {
+            int kind = hwnas_net_node_kind(net, i);
+            if (kind != HWNAS_NET_CONV2D && kind != HWNAS_NET_DWCONV2D &&
+                kind != HWNAS_NET_LINEAR)
+                continue;
+            const char *m = hwnas_net_node_multiplier(net, i);
+            assert_true(strcmp(m, "exact") == 0 || strcmp(m, "drum:k=4") == 0 ||
+                        strcmp(m, "trunc:t=2") == 0);
+            approx += strcmp(m, "exact") != 0;
+            if (first && strcmp(first, m) != 0)
+                differ = 1;
+            first = m;
+        }
+        mixed += differ;
+        /* and the chip prices it */
+        hwnas_accel *chip = NULL;
+        hwnas_accel_result *r = NULL;
+        assert_int_equal(hwnas_space_decode_accel(&chip, s, g), HWNAS_OK);
+        assert_int_equal(hwnas_accel_run(&r, chip, net, NULL), HWNAS_OK);
+        hwnas_accel_result_free(r);
+        hwnas_accel_free(chip);
+        hwnas_net_free(net);
+    }
+    assert_true(mixed > 0);
+    assert_true(approx > 0);
+    hwnas_space_free(s);
+
+    /* a 16-bit chip has only the exact multiplier: its layers compute exactly */
+    char *eyeriss = slurp("examples/hardware/eyeriss_space.hwt");
+    const char *list = "multiplier = exact | drum:k=6 | drum:k=4 | trunc:t=2 | mitchell\n";
+    char *at = strstr(eyeriss, list);
+    assert_non_null(at);
+    snprintf(tpl, sizeof tpl, "%.*s%smultiplier_per = layer\n%s", (int)(at - eyeriss), eyeriss,
+             list, at + strlen(list));
+    free(eyeriss);
+    const char *wide_path = test_tmpdir_write("eyeriss_per_layer.hwt", tpl);
+    snprintf(opts, sizeof opts, "hw.template=%s;rows=1;cols=6", wide_path);
+    s = space("space:cgp+accelerator", opts);
+    nn = hwnas_space_gene_count(hwnas_space_net_half(s));
+    const hwnas_space *hh = hwnas_space_accel_half(s);
+    size_t bits_gene = 0;
+    while (strcmp(hwnas_space_gene_name(hh, bits_gene), "data_bits") != 0)
+        bits_gene++;
+    int wide = 0, narrow_approx = 0;
+    for (int k = 0; k < 80; k++) {
+        assert_int_equal(hwnas_space_sample(s, rng, g), HWNAS_OK);
+        hwnas_net *net = NULL;
+        assert_int_equal(hwnas_net_new(&net, ctx), HWNAS_OK);
+        if (hwnas_space_decode(s, g, net) != HWNAS_OK) {
+            hwnas_net_free(net);
+            continue;
+        }
+        int bits16 = g[nn + bits_gene] == 1;
+        wide += bits16;
+        for (size_t i = 0; i < hwnas_net_node_count(net); i++) {
+            const char *m = hwnas_net_node_multiplier(net, i);
+            if (!m || strcmp(m, "exact") == 0)
+                continue;
+            assert_false(bits16);
+            narrow_approx++;
+        }
+        hwnas_net_free(net);
+    }
+    assert_true(wide > 0);
+    assert_true(narrow_approx > 0);
+    hwnas_space_free(s);
+    hwnas_rng_free(rng);
+
+    /* a network multiplier the chip lacks; a space without multiplier genes */
+    hwnas_space *bad = NULL;
+    snprintf(opts, sizeof opts, "hw.template=%s;multipliers=exact,mitchell", path);
+    assert_int_equal(hwnas_space_new(&bad, ctx, "space:cgp+accelerator", opts), HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "'mitchell' is not one of the multipliers"));
+    snprintf(opts, sizeof opts, "hw.template=%s;multipliers=drum:k=4", path);
+    assert_int_equal(hwnas_space_new(&bad, ctx, "space:cgp+accelerator", opts), HWNAS_OK);
+    hwnas_space_free(bad);
+    snprintf(opts, sizeof opts, "hw.template=%s;cells=1", path);
+    assert_int_equal(hwnas_space_new(&bad, ctx, "space:cell+accelerator", opts), HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "multiplier_per = layer"));
+    assert_non_null(strstr(hwnas_error_last(), "space:cell"));
+
+    /* the key's own errors */
+    snprintf(tpl, sizeof tpl, "%s%s", tiny_template, "multiplier_per = node\n");
+    hwnas__template *t = NULL;
+    assert_int_equal(hwnas__template_parse(&t, ctx, tpl, "bad.hwt", NULL), HWNAS_EFORMAT);
+    assert_non_null(strstr(hwnas_error_last(), "bad.hwt:"));
+    assert_non_null(strstr(hwnas_error_last(), "'node'"));
+}
+
 /* Every strategy runs on a composite unchanged. */
 static void test_strategies_on_composite(void **state)
 {
@@ -940,6 +1180,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_every_value_decodes),
         cmocka_unit_test(test_composites),
         cmocka_unit_test(test_composite_hash_and_decode),
+        cmocka_unit_test(test_layer_multipliers_description),
+        cmocka_unit_test(test_layer_multipliers_template),
         cmocka_unit_test(test_strategies_on_composite),
         cmocka_unit_test(test_estimate_on),
         cmocka_unit_test(test_inner_search),
