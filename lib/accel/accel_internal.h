@@ -252,6 +252,8 @@ typedef struct hwnas__template {
     int mul_per_layer;         /* multiplier_per = layer: no multiplier gene, the
                                 * chip has every listed one (layer_multipliers) */
     size_t mul_per_line;
+    hwnas__tparam mul_param;   /* the multiplier's gene while per layer */
+    int have_mul_param;
     size_t n_muls;             /* the listed multipliers (1 when fixed) */
     char muls[HWNAS__TP_MAX_VALUES][64];
     double mul_power[HWNAS__TP_MAX_VALUES], mul_area[HWNAS__TP_MAX_VALUES];
@@ -276,6 +278,11 @@ int hwnas__template_instance(hwnas_accel **out, const hwnas__template *t,
 /* The text of value k of parameter i ("200", "row_stationary", "exact"). */
 void hwnas__template_value_text(const hwnas__template *t, size_t i, size_t k, char *buf,
                                 size_t size);
+/* Switch a parsed template to a multiplier per layer (no multiplier gene:
+ * every PE has each listed one) or back to one for the chip (its gene,
+ * the last, returns). Points made before are of the old setting.
+ * Errors: HWNAS_EINVAL (more than HWNAS__LAYER_MULS_MAX listed). */
+int hwnas__template_set_multiplier_per(hwnas__template *t, int per_layer);
 /* The multiplier a point has ("exact" at 16 bits whatever is listed); with
  * multiplier_per = layer, the one of layers that name none. */
 const char *hwnas__template_multiplier(const hwnas__template *t, const uint32_t *idx);

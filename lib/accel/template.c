@@ -531,17 +531,36 @@ static int check_whole(tparser *ps)
     if (t->mul_per_layer) {
         /* the chip has every listed multiplier: no gene; each layer's comes
          * from the network */
-        if (t->n_muls > HWNAS__LAYER_MULS_MAX)
-            return hwnas__error(HWNAS_EFORMAT, "%s:%zu: multiplier: %zu multipliers with "
-                                "multiplier_per = layer (at most %d)", f,
-                                t->base.multiplier_line, t->n_muls, HWNAS__LAYER_MULS_MAX);
+        t->mul_per_layer = 0;
+        int rc = hwnas__template_set_multiplier_per(t, 1);
+        if (rc != HWNAS_OK)
+            return hwnas__error(HWNAS_EFORMAT, "%s", hwnas_error_last());
+    }
+    return HWNAS_OK;
+}
+
+int hwnas__template_set_multiplier_per(hwnas__template *t, int per_layer)
+{
+    if (per_layer && t->n_muls > HWNAS__LAYER_MULS_MAX)
+        return hwnas__error(HWNAS_EINVAL, "%s:%zu: multiplier: %zu multipliers with "
+                            "multiplier_per = layer (at most %d)", t->path,
+                            t->base.multiplier_line, t->n_muls, HWNAS__LAYER_MULS_MAX);
+    if (per_layer && !t->mul_per_layer) {
+        /* the multiplier's list is in [mac], after every other list: its
+         * gene is the last */
         int p = find_param(t, HWNAS__TP_MULTIPLIER, -1);
         if (p >= 0) {
+            t->mul_param = t->param[p];
+            t->have_mul_param = 1;
             memmove(&t->param[p], &t->param[p + 1],
                     (t->n_params - (size_t)p - 1) * sizeof t->param[0]);
             t->n_params--;
         }
+    } else if (!per_layer && t->mul_per_layer && t->have_mul_param) {
+        t->param[t->n_params++] = t->mul_param;
+        t->have_mul_param = 0;
     }
+    t->mul_per_layer = per_layer;
     return HWNAS_OK;
 }
 

@@ -13,7 +13,7 @@
 #include "accel/accel_internal.h"
 #include "space_internal.h"
 
-enum { OPT_TEMPLATE, OPT_AXMUL_DIR };
+enum { OPT_TEMPLATE, OPT_AXMUL_DIR, OPT_MULTIPLIER_PER };
 
 static const hwnas__option_spec accel_space_options[] = {
     HWNAS__SPACE_ACCEL_OPTION_ROWS(""),
@@ -45,6 +45,11 @@ static int accel_init(hwnas_space *s)
                    : hwnas__template_parse(&st->t, s->ctx,
                                            hwnas__accel_builtin("eyeriss-45nm-space"),
                                            "<built-in eyeriss-45nm-space>", dir);
+    if (rc != HWNAS_OK)
+        return rc;
+    const char *per = hwnas__options_str(s->options, OPT_MULTIPLIER_PER);
+    if (strcmp(per, "template") != 0)
+        rc = hwnas__template_set_multiplier_per(st->t, strcmp(per, "layer") == 0);
     if (rc != HWNAS_OK)
         return rc;
     const hwnas__template *t = st->t;

@@ -67,8 +67,12 @@ int hwnas__space_crossover_r(const hwnas_space *space, hwnas__rng *rng, const ui
      "eyeriss-45nm-space (examples/hardware/eyeriss_space.hwt)"},                              \
         {P "axmul_dir", HWNAS_OPTION_STRING, "", 0, 0, NULL,                                   \
          "directory of imported multiplier tables (names the template lists that are not "    \
-         "built in)"}
-#define HWNAS__SPACE_ACCEL_N_OPTIONS 2
+         "built in)"},                                                                        \
+        {P "multiplier_per", HWNAS_OPTION_ENUM, "template", 0, 0, "template|accelerator|layer", \
+         "one multiplier gene for the chip (accelerator) or each layer's from the network's "  \
+         "multiplier genes among the listed ones (layer); template = as its multiplier_per "   \
+         "says"}
+#define HWNAS__SPACE_ACCEL_N_OPTIONS 3
 
 /* The multiplier the hardware at genes has ("exact", or an approximate
  * one that the network's multiplying layers then compute with). */

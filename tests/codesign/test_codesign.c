@@ -482,8 +482,9 @@ static void test_composites(void **state)
         assert_int_equal(hwnas_options_new(&o, ctx, kinds[k]), HWNAS_OK);
         assert_true(hwnas_options_index(o, "hw.template") >= 0);
         assert_true(hwnas_options_index(o, "hw.axmul_dir") >= 0);
+        assert_true(hwnas_options_index(o, "hw.multiplier_per") >= 0);
         assert_int_equal(hwnas_options_count(o),
-                         hwnas_options_count(hwnas_space_options(nh)) + 2);
+                         hwnas_options_count(hwnas_space_options(nh)) + 3);
         hwnas_options_free(o);
         assert_int_equal(hwnas_space_has_operator(s, HWNAS_SPACE_OP_MUTATE),
                          hwnas_space_has_operator(nh, HWNAS_SPACE_OP_MUTATE));
@@ -786,6 +787,21 @@ static void test_layer_multipliers_template(void **state)
     assert_true(narrow_approx > 0);
     hwnas_space_free(s);
     hwnas_rng_free(rng);
+
+    /* the space option overrides the template's setting, both ways */
+    hwnas_space *per_chip = space("space:accelerator", NULL);
+    hwnas_space *per_layer = space("space:accelerator", "multiplier_per=layer");
+    assert_int_equal(hwnas_space_gene_count(per_layer) + 1, hwnas_space_gene_count(per_chip));
+    snprintf(opts, sizeof opts, "template=%s;multiplier_per=accelerator", wide_path);
+    hwnas_space *back = space("space:accelerator", opts);
+    assert_int_equal(hwnas_space_gene_count(back), hwnas_space_gene_count(per_chip));
+    for (size_t i = 0; i < hwnas_space_gene_count(back); i++)
+        assert_string_equal(hwnas_space_gene_name(back, i), hwnas_space_gene_name(per_chip, i));
+    hwnas_space_free(per_chip);
+    hwnas_space_free(per_layer);
+    hwnas_space_free(back);
+    s = space("space:macro+accelerator", "hw.multiplier_per=layer");
+    hwnas_space_free(s);
 
     /* a network multiplier the chip lacks; a space without multiplier genes */
     hwnas_space *bad = NULL;
