@@ -75,6 +75,34 @@ def test_composite(ctx):
         Space(ctx, "space:cgp+accelerator", "template=x.hwt")
 
 
+def test_multiplier_per_layer(ctx):
+    """hw.multiplier_per=layer: no multiplier gene on the chip; each layer's
+    multiplier from the network's genes, the chip carrying every listed one."""
+    per_chip = Space(ctx, "space:accelerator")
+    per_layer = Space(ctx, "space:accelerator", multiplier_per="layer")
+    assert "multiplier" in per_chip.gene_names
+    assert "multiplier" not in per_layer.gene_names
+    assert len(per_layer) == len(per_chip) - 1
+    s = Space(ctx, "space:cgp+accelerator", cols=6, **{"hw.multiplier_per": "layer"})
+    rng = hwnas.Rng(ctx, seed=3)
+    seen = set()
+    for _ in range(40):
+        g = s.sample(rng)
+        a = s.decode_accel(g)
+        if "layer_multipliers" not in a.format():
+            continue  # a 16-bit chip: exact only
+        try:
+            net = s.decode(g)
+        except hwnas.InvalidCandidate:
+            continue
+        seen.update(n.multiplier for n in net.nodes if n.multiplier)
+        assert a.run(net).metric("energy_uj") > 0
+    assert seen <= {"exact", "drum:k=6", "drum:k=4", "trunc:t=2", "mitchell"}
+    assert len(seen) >= 2
+    with pytest.raises(hwnas.InvalidArgument, match="multiplier_per = layer"):
+        Space(ctx, "space:cell+accelerator", **{"hw.multiplier_per": "layer"})
+
+
 def test_estimate_on_hardware(ctx):
     s = Space(ctx, "space:accelerator")
     g = s.parse(EYERISS)
