@@ -609,6 +609,8 @@ static void test_layer_multipliers_description(void **state)
     assert_true(hwnas_accel_hash(again) == hwnas_accel_hash(set));
     assert_true(hwnas_accel_hash(one) != hwnas_accel_hash(set));
     hwnas_free(fmt);
+    hwnas_accel_free(again);
+    again = NULL;
 
     /* each layer with its own: conv1 drum:k=4, conv2 trunc:t=2, linear exact */
     hwnas_net *net = net_of(small_net);
@@ -649,20 +651,22 @@ static void test_layer_multipliers_description(void **state)
     assert_non_null(strstr(hwnas_error_last(), "'mitchell' is not on"));
     assert_non_null(strstr(hwnas_error_last(), "exact | drum:k=4 | trunc:t=2"));
 
-    /* errors in the text */
-    snprintf(text, len + 128, "%slayer_multipliers = exact | exact\n", base);
-    assert_int_equal(hwnas_accel_parse(&again, ctx, text, "twice.hw", NULL), HWNAS_EFORMAT);
-    assert_non_null(strstr(hwnas_error_last(), "'exact' is listed twice"));
-    snprintf(text, len + 128, "%slayer_multipliers = exact ||\n", base);
-    assert_int_equal(hwnas_accel_parse(&again, ctx, text, "empty.hw", NULL), HWNAS_EFORMAT);
-    assert_non_null(strstr(hwnas_error_last(), "empty.hw:"));
-    snprintf(text, len + 128, "%slayer_multipliers = drum:k=4 | trunc:t=2\n", base);
-    assert_int_equal(hwnas_accel_parse(&again, ctx, text, "own.hw", NULL), HWNAS_EFORMAT);
-    assert_non_null(strstr(hwnas_error_last(), "multiplier 'exact' is not one of"));
-    snprintf(text, len + 128, "%slayer_multipliers = exact | nosuch:k=1\n", base);
-    assert_int_not_equal(hwnas_accel_parse(&again, ctx, text, "unknown.hw", NULL), HWNAS_OK);
-    assert_non_null(strstr(hwnas_error_last(), "unknown.hw:"));
-    assert_non_null(strstr(hwnas_error_last(), "nosuch"));
+    /* errors in the text, each naming the file and what is wrong */
+    static const struct {
+        const char *list, *file, *needle;
+    } bad[] = {
+        {"exact | exact", "twice.hw", "'exact' is listed twice"},
+        {"exact ||", "empty.hw", "names of 1 to 63 characters"},
+        {"drum:k=4 | trunc:t=2", "own.hw", "multiplier 'exact' is not one of"},
+        {"exact | nosuch:k=1", "unknown.hw", "nosuch"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        snprintf(text, len + 128, "%slayer_multipliers = %s\n", base, bad[k].list);
+        assert_int_not_equal(hwnas_accel_parse(&again, ctx, text, bad[k].file, NULL), HWNAS_OK);
+        assert_null(again);
+        assert_non_null(strstr(hwnas_error_last(), bad[k].file));
+        assert_non_null(strstr(hwnas_error_last(), bad[k].needle));
+    }
 
     hwnas_net_free(net);
     hwnas_net_free(exact);
