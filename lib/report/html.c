@@ -23,7 +23,7 @@ static const char STYLE[] =
     "code{font-size:.85em;word-break:break-all}"
     "svg{display:block;margin:.5em 0;max-width:100%;height:auto}"
     "section.member{border-top:1px solid #ddd;margin-top:1em}"
-    ".note{color:#555;font-size:.9em}";
+    ".note{color:#555;font-size:.9em}div.wide{overflow-x:auto}";
 
 static void esc(hwnas__strbuf *sb, const char *t) { hwnas__report_escape(sb, t ? t : ""); }
 
@@ -61,7 +61,7 @@ static int is_objective(const hwnas_search *s, size_t m)
 
 static void front_table(hwnas__strbuf *sb, const hwnas_search *s, const size_t *front, size_t nf)
 {
-    hwnas__strbuf_puts(sb, "<table id='front'>\n<thead><tr><th>#</th><th>evaluation</th>");
+    hwnas__strbuf_puts(sb, "<div class='wide'><table id='front'>\n<thead><tr><th>#</th><th>evaluation</th>");
     for (size_t k = 0; k < s->n_obj; k++) {
         hwnas__strbuf_puts(sb, "<th class='objective'>");
         esc(sb, s->obj[k].name);
@@ -72,7 +72,6 @@ static void front_table(hwnas__strbuf *sb, const hwnas_search *s, const size_t *
             th(sb, s->metric_names[m], 0);
     if (s->n_refined)
         th(sb, "refined", 0);
-    th(sb, "genotype", 1);
     hwnas__strbuf_puts(sb, "</tr></thead>\n<tbody>\n");
     for (size_t i = 0; i < nf; i++) {
         const hwnas__record *r = &s->rec[front[i]];
@@ -86,10 +85,10 @@ static void front_table(hwnas__strbuf *sb, const hwnas_search *s, const size_t *
                 td_num(sb, r->metrics[m]);
         if (s->n_refined)
             hwnas__strbuf_puts(sb, r->refined == 1 ? "<td>yes</td>" : "<td>no</td>");
-        td_text(sb, r->key, 1);
         hwnas__strbuf_puts(sb, "</tr>\n");
     }
-    hwnas__strbuf_puts(sb, "</tbody></table>\n");
+    hwnas__strbuf_puts(sb, "</tbody></table></div>\n<p class='note'>Each member's genotype, "
+                           "layers and breakdown follow its number's link.</p>\n");
 }
 
 /* ---- a member: layers, multipliers, energy and latency ----------------- */

@@ -166,17 +166,12 @@ static void svg_text(hwnas__strbuf *sb, double x, double y, int size, const char
     hwnas__strbuf_puts(sb, "</text>\n");
 }
 
+/* What the plot shows (bold), and under it the search it belongs to. */
 static void svg_title(hwnas__strbuf *sb, double x, const char *what, const char *title)
 {
-    hwnas__strbuf_printf(sb, "<text x='%.1f' y='18' font-size='13' font-weight='bold' "
-                             "class='title'>",
-                         x);
-    hwnas__report_escape(sb, what);
-    if (title && *title) {
-        hwnas__strbuf_puts(sb, " \xe2\x80\x94 ");
-        hwnas__report_escape(sb, title);
-    }
-    hwnas__strbuf_puts(sb, "</text>\n");
+    svg_text(sb, x, 18, 13, "start", " font-weight='bold' class='title'", what);
+    if (title && *title)
+        svg_text(sb, x, 33, 11, "start", " fill='#333' class='search'", title);
 }
 
 /* The frame, grid lines and round ticks, and the labels with units
@@ -251,7 +246,7 @@ static const char MARK_FRONT[] = "<circle r='4.5' fill='#c22' stroke='white' "
                                  "stroke-width='1'/>";
 static const char MARK_LINE[] = "<path d='M-6,0L6,0' stroke='#26c' stroke-width='2'/>";
 
-enum { PANEL_W = 460, PANEL_H = 370 };
+enum { PANEL_W = 460, PANEL_H = 390, TOP = 48 };
 
 /* One panel of metric b over metric a (columns obj[a], obj[b] of both
  * tables) at horizontal offset x0: every successful candidate (proxy-only
@@ -262,7 +257,7 @@ static void front_panel(hwnas__strbuf *sb, const table *all, const table *front,
                         size_t b, int join, double x0)
 {
     size_t ca = all->obj[a], cb = all->obj[b], fa = front->obj[a], fb = front->obj[b];
-    frame f = {x0 + 70, 34, PANEL_W - 70 - 20, PANEL_H - 34 - 80};
+    frame f = {x0 + 70, TOP, PANEL_W - 70 - 20, PANEL_H - TOP - 80};
     double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
     for (size_t i = 0; i < all->csv.n_rows; i++)
         if (!flag(all, i, all->failed)) {
@@ -477,25 +472,26 @@ static void hv_unit(hwnas__strbuf *sb, const hwnas__report_objectives *o)
 static int hv_draw(const hwnas__report_setup *st, size_t n_rec, const size_t *at,
                    const double *hv, size_t n, hwnas__strbuf *sb)
 {
-    enum { W = 520, H = 370 };
+    enum { W = 520, H = 420 };
     svg_open(sb, st, W, H, "hypervolume");
     title_line(sb, 10, "Hypervolume", st);
-    frame f = {80, 34, W - 80 - 20, H - 34 - 80};
+    frame f = {80, TOP + 30, W - 80 - 20, H - TOP - 30 - 80};
     axis ax, ay;
     axis_make(&ax, 0, (double)(n_rec ? n_rec : 1), 0);
     axis_make(&ay, 0, n ? hv[n - 1] : 1, 0);
     svg_axes(sb, &f, &ax, &ay, "evaluations", "hypervolume");
-    /* The y label names its units, which the axis label cannot know. */
+    /* What is measured, against what: the y label cannot say it all. */
     hwnas__strbuf sub;
     hwnas__strbuf_init(&sub, sb->ctx);
     hwnas__strbuf_puts(&sub, "of the front so far, by the figures the strategy was told");
     hv_unit(&sub, &st->obj);
-    hwnas__strbuf_puts(&sub, st->ref ? "; reference: hv_reference"
-                                     : "; reference: the worst so far + 10% of the range, "
-                                       "as the progress line");
     if (!sub.failed)
-        svg_text(sb, f.x, f.y - 4, 10, "start", " class='subtitle' fill='#555'", sub.data);
+        svg_text(sb, 10, TOP + 2, 11, "start", " fill='#333' class='subtitle'", sub.data);
     hwnas__strbuf_release(&sub);
+    svg_text(sb, 10, TOP + 16, 11, "start", " fill='#333' class='subtitle'",
+             st->ref ? "reference point: the hv_reference option"
+                     : "reference point: the worst feasible so far + 10% of the range, as in "
+                       "the progress line");
     hwnas__strbuf_puts(sb, "<polyline class='hv' fill='none' stroke='#26c' stroke-width='2' "
                            "points='");
     for (size_t i = 0; i < n; i++)

@@ -63,7 +63,7 @@ void hwnas__report_tick_label(double v, double step, int log_axis, char *buf, si
 {
     if (log_axis) {
         double e = round(log10(v));
-        if (e >= -3 && e <= 5)
+        if (e >= -3 && e <= 4)
             snprintf(buf, size, "%.*f", e < 0 ? (int)-e : 0, v);
         else
             snprintf(buf, size, "1e%d", (int)e);
@@ -72,8 +72,22 @@ void hwnas__report_tick_label(double v, double step, int log_axis, char *buf, si
     double a = fabs(v) > fabs(step) ? fabs(v) : fabs(step);
     if (v == 0)
         snprintf(buf, size, "0");
-    else if (a >= 1e6 || step < 1e-4)
-        snprintf(buf, size, "%.3g", v);
+    else if (a >= 1e6 || step < 1e-4) {
+        /* 2e+08 as 2e8 */
+        char t[64], *e;
+        snprintf(t, sizeof t, "%.3g", v);
+        if ((e = strchr(t, 'e')) != NULL) {
+            char *d = e + 1, *p = e + 1;
+            if (*p == '+')
+                p++;
+            else if (*p == '-')
+                *d++ = *p++;
+            while (*p == '0' && p[1])
+                p++;
+            memmove(d, p, strlen(p) + 1);
+        }
+        snprintf(buf, size, "%s", t);
+    }
     else {
         int dec = step >= 1 ? 0 : (int)ceil(-log10(step) - 1e-9);
         snprintf(buf, size, "%.*f", dec, v);
@@ -94,8 +108,8 @@ static const struct {
     {"edp", "energy-delay product", "\xc2\xb5J\xc2\xb7ms"},
     {"area_mm2", "area", "mm\xc2\xb2"},
     {"power_mw", "power", "mW"},
-    {"macs", "multiply-accumulates", "MACs"},
-    {"params", "parameters", "weights"},
+    {"macs", "multiply-accumulates", NULL},
+    {"params", "parameters", NULL},
     {"cycles", "cycles", "cycles"},
     {"dram_accesses", "DRAM accesses", "words"},
     {"utilisation", "utilisation", "fraction of MACs"},
