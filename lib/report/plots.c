@@ -396,8 +396,16 @@ static int told_points(hwnas_context *ctx, const table *t, const hwnas__report_o
     return HWNAS_OK;
 }
 
-/* At most this many points: the batches, or every k-th batch. */
+/* At most this many points: every step-th evaluation, or fewer. */
 enum { MAX_POINTS = 400 };
+
+static size_t series_step(size_t n_rec, const hwnas__report_setup *st)
+{
+    size_t step = st->step ? st->step : 1;
+    if (n_rec / step > MAX_POINTS)
+        step *= (n_rec / step + MAX_POINTS - 1) / MAX_POINTS;
+    return step;
+}
 
 static int hv_series(hwnas_context *ctx, const table *t, const hwnas__report_setup *st,
                      size_t **at_out, double **hv_out, size_t *n_out)
@@ -406,9 +414,7 @@ static int hv_series(hwnas_context *ctx, const table *t, const hwnas__report_set
     *hv_out = NULL;
     *n_out = 0;
     size_t n_rec = t->csv.n_rows, m = st->obj.n;
-    size_t step = st->step ? st->step : 1;
-    if (n_rec / step > MAX_POINTS)
-        step *= (n_rec / step + MAX_POINTS - 1) / MAX_POINTS;
+    size_t step = series_step(n_rec, st);
     double *pts = NULL, *ref = hwnas__malloc(ctx, (m + 1) * sizeof *ref);
     unsigned char *ok = NULL;
     uint64_t *hash = NULL;
@@ -498,12 +504,18 @@ static int hv_draw(const hwnas__report_setup *st, size_t n_rec, const size_t *at
         hwnas__strbuf_printf(sb, "%.1f,%.1f ", px(&f, &ax, (double)at[i]),
                              py(&f, &ay, hv[i]));
     hwnas__strbuf_puts(sb, "'/>\n");
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; n <= 60 && i < n; i++)
         hwnas__strbuf_printf(sb, "<circle cx='%.1f' cy='%.1f' r='2' fill='#26c'><title>%zu "
                                  "evaluations: %.6g</title></circle>\n",
                              px(&f, &ax, (double)at[i]), py(&f, &ay, hv[i]), at[i], hv[i]);
     legend l = {{NULL}, {NULL}, 0};
-    legend_add(&l, MARK_LINE, "after each batch (a progress line)");
+    char every[96];
+    size_t step = series_step(n_rec, st);
+    if (step == 1)
+        snprintf(every, sizeof every, "after each evaluation (a progress line: each batch)");
+    else
+        snprintf(every, sizeof every, "after every %zu evaluations", step);
+    legend_add(&l, MARK_LINE, every);
     svg_legend(sb, &l, f.x - 40, f.y + f.h + 58);
     hwnas__strbuf_puts(sb, "</svg>\n");
     return sb->failed ? HWNAS_ENOMEM : HWNAS_OK;

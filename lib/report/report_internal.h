@@ -21,7 +21,7 @@ typedef struct hwnas__report_setup {
     const char *title; /* names the search (raw text, escaped when drawn); NULL: none */
     const double *ref; /* hv_reference (minimised, obj.n values); NULL: the default,
                         * recomputed at each point as the progress line does */
-    size_t step;       /* evaluations between two progress lines (the batch); 0 = 1 */
+    size_t step;       /* evaluations between two points of the hypervolume plot; 0 = 1 */
     int inline_svg;    /* for HTML: no XML namespace (the file names no URL) */
 } hwnas__report_setup;
 
@@ -48,10 +48,10 @@ void hwnas__report_escape(hwnas__strbuf *sb, const char *text);
 /* front.svg and, when hv, hypervolume.svg into dir, from its archive.csv
  * and front.csv: each pair of objectives with every candidate (proxy-only,
  * refined and infeasible ones drawn apart) and the front (joined when
- * there are two objectives); the hypervolume after each progress line
- * (setup->step evaluations) by the figures the strategy was told, against
- * setup->ref or the reference of that moment - the figures the progress
- * line printed. No hypervolume plot while nothing is feasible.
+ * there are two objectives); the hypervolume after every setup->step
+ * evaluations (at most 400 points) by the figures the strategy was told,
+ * against setup->ref or the reference of that moment - what the progress
+ * line printed after each batch. No point while nothing is feasible.
  * Errors: HWNAS_EFORMAT (a file that is not a search's table: file and
  * line named), HWNAS_ENOTFOUND, HWNAS_EIO, HWNAS_ENOMEM. */
 int hwnas__report_plots(hwnas_context *ctx, const char *dir, const hwnas__report_setup *setup,

@@ -25,7 +25,9 @@ int hwnas__report_setup_of(const hwnas_search *s, const char *dir, hwnas__report
         names[k] = s->obj[k].name;
         sign[k] = s->obj[k].sign;
     }
-    st->step = (size_t)hwnas__options_int(s->options, OPT_BATCH);
+    /* Every evaluation: a batch ends where the strategy's asks end too,
+     * so the progress lines' counts are not multiples of the batch. */
+    st->step = 1;
     hwnas__report_title(s->ctx, dir, s->space_kind, s->strategy_kind, s->n_rec, title);
     st->title = title->failed ? NULL : title->data;
     /* The default reference moves with the archive, as the progress

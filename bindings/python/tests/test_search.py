@@ -128,6 +128,19 @@ def test_run_front_hypervolume(ctx, tmp_path):
     with pytest.raises(hwnas.InvalidArgument):
         s.write_results()  # no out option, no directory
 
+    # the HTML page: one row per front member, both plots, nothing fetched
+    page = s.write_report(tmp_path / "r.html", out)
+    html = open(page, encoding="utf-8").read()
+    assert html.startswith("<!DOCTYPE html>")
+    assert html.count("<tr class='member'>") == len(front)
+    assert html.count("<svg ") == 2 and "Content-Security-Policy" in html
+    assert "http://" not in html and "https://" not in html
+    assert s.write_report(directory=out) == os.path.join(str(out), "report.html")
+    assert os.path.getsize(out / "report.html") > 0
+    with pytest.raises(hwnas.NotFound, match="archive.csv"):
+        s.write_report(tmp_path / "x.html", tmp_path)
+    assert not os.path.exists(tmp_path / "x.html")
+
 
 def test_same_archive_at_any_thread_count():
     # the Python estimator runs on the search's worker threads
