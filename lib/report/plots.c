@@ -536,10 +536,8 @@ int hwnas__report_hv_svg(hwnas_context *ctx, const char *dir, const hwnas__repor
         rc = hv_draw(setup, t.csv.n_rows, at, hv, n, out);
         *drawn = 1;
     }
-    if (rc == HWNAS_OK) {
-        hwnas__free(ctx, at);
-        hwnas__free(ctx, hv);
-    }
+    hwnas__free(ctx, at); /* NULL when hv_series failed */
+    hwnas__free(ctx, hv);
     table_free(ctx, &t);
     return rc;
 }

@@ -454,7 +454,7 @@ static void test_html_report_oom(void **state)
     hwnas_search *s = run_search(ctx, dir, NULL, 1, &custom, NULL);
     int rc = HWNAS_ENOMEM;
     long n;
-    for (n = 0; rc == HWNAS_ENOMEM && n < 100000; n++) {
+    for (n = getenv("OOM_FROM") ? atol(getenv("OOM_FROM")) : 0; rc == HWNAS_ENOMEM && n < 100000; n++) {
         long live = ta.live;
         ta.calls = 0;
         ta.fail_at = n;
