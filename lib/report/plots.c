@@ -260,8 +260,12 @@ static void front_panel(hwnas__strbuf *sb, const table *all, const table *front,
     frame f = {x0 + 70, TOP, PANEL_W - 70 - 20, PANEL_H - TOP - 80};
     double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
     for (size_t i = 0; i < all->csv.n_rows; i++)
-        if (!flag(all, i, all->failed)) {
-            double x = number(all, i, ca), y = number(all, i, cb);
+        for (int proxy = 0; proxy < 2 && !flag(all, i, all->failed); proxy++) {
+            /* a refined candidate's proxy figures too: its line stays inside */
+            if (proxy && (!is_refined(all, i) || all->proxy[a] < 0 || all->proxy[b] < 0))
+                continue;
+            double x = number(all, i, proxy ? (size_t)all->proxy[a] : ca);
+            double y = number(all, i, proxy ? (size_t)all->proxy[b] : cb);
             if (!isfinite(x) || !isfinite(y))
                 continue;
             xlo = fmin(xlo, x), xhi = fmax(xhi, x);
@@ -282,8 +286,7 @@ static void front_panel(hwnas__strbuf *sb, const table *all, const table *front,
             seen_refined = 1;
             double x1 = all->proxy[a] >= 0 ? number(all, i, (size_t)all->proxy[a]) : x;
             double y1 = all->proxy[b] >= 0 ? number(all, i, (size_t)all->proxy[b]) : y;
-            if (isfinite(x1) && isfinite(y1) && (x1 != x || y1 != y) &&
-                (!ax.log || x1 > 0) && (!ay.log || y1 > 0))
+            if (isfinite(x1) && isfinite(y1) && (x1 != x || y1 != y))
                 hwnas__strbuf_printf(sb, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' "
                                          "stroke='#26c' stroke-width='0.6' opacity='0.35'/>\n",
                                      px(&f, &ax, x1), py(&f, &ay, y1), px(&f, &ax, x),

@@ -75,7 +75,9 @@ void hwnas__report_tick_label(double v, double step, int log_axis, char *buf, si
     else if (a >= 1e6 || step < 1e-4) {
         /* 2e+08 as 2e8 */
         char t[64], *e;
-        snprintf(t, sizeof t, "%.3g", v);
+        /* enough digits to tell neighbouring ticks apart */
+        int sig = (int)ceil(log10(a / fabs(step)) - 1e-9) + 1;
+        snprintf(t, sizeof t, "%.*g", sig < 3 ? 3 : sig > 15 ? 15 : sig, v);
         if ((e = strchr(t, 'e')) != NULL) {
             char *d = e + 1, *p = e + 1;
             if (*p == '+')

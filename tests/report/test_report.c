@@ -107,6 +107,8 @@ static void test_tick_labels(void **state)
     assert_string_equal(b, "25000");
     hwnas__report_tick_label(4e8, 2e8, 0, b, sizeof b);
     assert_string_equal(b, "4e8");
+    hwnas__report_tick_label(1000000002, 2, 0, b, sizeof b); /* neighbours stay apart */
+    assert_string_equal(b, "1000000002");
     hwnas__report_tick_label(-3e-6, 1e-6, 0, b, sizeof b);
     assert_string_equal(b, "-3e-6");
     hwnas__report_tick_label(0.001, 1, 1, b, sizeof b);
