@@ -72,7 +72,7 @@ void hwnas__report_tick_label(double v, double step, int log_axis, char *buf, si
     double a = fabs(v) > fabs(step) ? fabs(v) : fabs(step);
     if (v == 0)
         snprintf(buf, size, "0");
-    else if (a >= 1e6 || step < 1e-4) {
+    else if (a >= 1e6 || fabs(step) >= 1e5 || fabs(step) < 1e-4) { /* one style per axis */
         /* 2e+08 as 2e8 */
         char t[64], *e;
         /* enough digits to tell neighbouring ticks apart */

@@ -105,6 +105,8 @@ static void test_tick_labels(void **state)
     assert_string_equal(b, "77.05");
     hwnas__report_tick_label(25000, 5000, 0, b, sizeof b);
     assert_string_equal(b, "25000");
+    hwnas__report_tick_label(5e5, 5e5, 0, b, sizeof b); /* as its neighbour 1e6 */
+    assert_string_equal(b, "5e5");
     hwnas__report_tick_label(4e8, 2e8, 0, b, sizeof b);
     assert_string_equal(b, "4e8");
     hwnas__report_tick_label(1000000002, 2, 0, b, sizeof b); /* neighbours stay apart */
