@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "hwnas/pareto.h"
 #include "report_internal.h"
 #include "search/search_internal.h"
 
@@ -410,6 +411,63 @@ static size_t series_step(size_t n_rec, const hwnas__report_setup *st)
     return step;
 }
 
+/* The rank-0 points of a growing prefix of the archive, kept as points
+ * arrive (hwnas__pareto_front_hv ranks every prefix again: quadratic per
+ * point). The same points as that function's front: ok ones, the first of
+ * each phenotype hash, none dominated; in its order (first objective, then
+ * evaluation), so the hypervolume is computed alike. */
+typedef struct growing {
+    const double *pts;
+    size_t m;
+    size_t *front, n_front; /* indices into pts */
+    uint64_t *seen;         /* open addressing: hashes of ok points so far */
+    unsigned char *used;
+    size_t mask;
+} growing;
+
+static int dominates(const double *a, const double *b, size_t m)
+{
+    int better = 0;
+    for (size_t k = 0; k < m; k++) {
+        if (a[k] > b[k])
+            return 0;
+        better |= a[k] < b[k];
+    }
+    return better;
+}
+
+/* 1 when hash is new (and now seen). */
+static int first_of_hash(growing *g, uint64_t hash)
+{
+    size_t h = (size_t)((hash * 0x9e3779b97f4a7c15ull) >> 20) & g->mask;
+    while (g->used[h]) {
+        if (g->seen[h] == hash)
+            return 0;
+        h = (h + 1) & g->mask;
+    }
+    g->used[h] = 1;
+    g->seen[h] = hash;
+    return 1;
+}
+
+static void growing_add(growing *g, size_t i)
+{
+    const double *p = g->pts + i * g->m;
+    for (size_t j = 0; j < g->n_front; j++)
+        if (dominates(g->pts + g->front[j] * g->m, p, g->m))
+            return;
+    size_t kept = 0, at = 0;
+    for (size_t j = 0; j < g->n_front; j++)
+        if (!dominates(p, g->pts + g->front[j] * g->m, g->m))
+            g->front[kept++] = g->front[j];
+    g->n_front = kept;
+    while (at < kept && g->pts[g->front[at] * g->m] <= p[0])
+        at++; /* after equal first objectives: i is the latest */
+    memmove(g->front + at + 1, g->front + at, (kept - at) * sizeof *g->front);
+    g->front[at] = i;
+    g->n_front++;
+}
+
 static int hv_series(hwnas_context *ctx, const table *t, const hwnas__report_setup *st,
                      size_t **at_out, double **hv_out, size_t *n_out)
 {
@@ -418,27 +476,46 @@ static int hv_series(hwnas_context *ctx, const table *t, const hwnas__report_set
     *n_out = 0;
     size_t n_rec = t->csv.n_rows, m = st->obj.n;
     size_t step = series_step(n_rec, st);
+    size_t slots = 16;
+    while (slots < 2 * n_rec)
+        slots *= 2;
     double *pts = NULL, *ref = hwnas__malloc(ctx, (m + 1) * sizeof *ref);
+    double *buf = hwnas__malloc(ctx, (n_rec * m + 1) * sizeof *buf);
     unsigned char *ok = NULL;
     uint64_t *hash = NULL;
-    size_t cap = n_rec / step + 2, n = 0;
+    growing g = {NULL, m, hwnas__malloc(ctx, (n_rec + 1) * sizeof(size_t)), 0,
+                 hwnas__malloc(ctx, slots * sizeof(uint64_t)), hwnas__calloc(ctx, slots, 1),
+                 slots - 1};
+    size_t cap = n_rec / step + 2, n = 0, added = 0;
     size_t *at = hwnas__malloc(ctx, cap * sizeof *at);
     double *hv = hwnas__malloc(ctx, cap * sizeof *hv);
-    int rc = ref && at && hv ? told_points(ctx, t, &st->obj, &pts, &ok, &hash) : HWNAS_ENOMEM;
+    int rc = ref && buf && g.front && g.seen && g.used && at && hv
+                 ? told_points(ctx, t, &st->obj, &pts, &ok, &hash)
+                 : HWNAS_ENOMEM;
+    g.pts = pts;
     for (size_t upto = step; rc == HWNAS_OK && upto < n_rec + step; upto += step) {
         size_t u = upto < n_rec ? upto : n_rec;
+        for (; added < u; added++)
+            if (ok[added] && first_of_hash(&g, hash[added]))
+                growing_add(&g, added);
         if (st->ref)
             memcpy(ref, st->ref, m * sizeof *ref);
         else if (!hwnas__pareto_reference(pts, ok, u, m, ref))
             continue; /* nothing feasible yet: the progress line printed nan */
+        for (size_t j = 0; j < g.n_front; j++)
+            memcpy(buf + j * m, pts + g.front[j] * m, m * sizeof *buf);
         at[n] = u;
-        rc = hwnas__pareto_front_hv(ctx, pts, ok, hash, u, m, ref, &hv[n]);
+        rc = hwnas_pareto_hypervolume(&hv[n], ctx, buf, g.n_front, m, ref);
         n++;
     }
     hwnas__free(ctx, pts);
     hwnas__free(ctx, ok);
     hwnas__free(ctx, hash);
     hwnas__free(ctx, ref);
+    hwnas__free(ctx, buf);
+    hwnas__free(ctx, g.front);
+    hwnas__free(ctx, g.seen);
+    hwnas__free(ctx, g.used);
     if (rc != HWNAS_OK) {
         hwnas__free(ctx, at);
         hwnas__free(ctx, hv);

@@ -268,6 +268,14 @@ static void test_hypervolume_plot_is_the_progress_line(void **state)
         assert_true(n >= 25 && n <= 30 && at[n - 1] == 30);
         for (size_t j = 1; j < n; j++)
             assert_true(hv[j] >= hv[j - 1]); /* a growing reference only adds */
+        /* With one reference point, every point is the hypervolume of
+         * that prefix as the search computes it. */
+        for (size_t j = 0; fixed && j < n; j++) {
+            double want;
+            assert_int_equal(hwnas__search_hv(s, at[j], st.ref, &want), HWNAS_OK);
+            if (fabs(hv[j] - want) > 1e-12 * fmax(1, fabs(want)))
+                fail_msg("prefix %zu: plot %.17g, search %.17g", at[j], hv[j], want);
+        }
         /* The last point is the search's hypervolume. */
         double final;
         assert_int_equal(hwnas_search_hypervolume(s, &final), HWNAS_OK);
@@ -302,6 +310,76 @@ static void test_hypervolume_plot_is_the_progress_line(void **state)
         hwnas_search_free(s);
         hwnas_estimator_free(custom);
     }
+    hwnas_context_free(ctx);
+}
+
+/* The plot's incremental front against ranking every prefix again, on a
+ * synthetic archive with repeated phenotypes, infeasible and failed rows,
+ * equal points and three objectives. */
+static void test_hypervolume_series_against_every_prefix(void **state)
+{
+    (void)state;
+    hwnas_context *ctx;
+    assert_int_equal(hwnas_context_new(&ctx, "log_level=error"), HWNAS_OK);
+    char dir[256], path[300];
+    snprintf(dir, sizeof dir, "%s/synthetic", test_tmpdir);
+    assert_int_equal(mkdir(dir, 0777), 0);
+    snprintf(path, sizeof path, "%s/archive.csv", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("eval,id,genotype,hash,a,b,c,violation,feasible,failed,error,seconds,cached\n", f);
+    enum { N = 300, M = 3 };
+    static double pts[N * M];
+    static unsigned char ok[N];
+    static uint64_t hash[N];
+    uint64_t x = 12345;
+    for (size_t i = 0; i < N; i++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        hash[i] = (x >> 33) % 150 + 1; /* about half repeat an earlier phenotype */
+        int feasible = (x >> 20) % 7 != 0, failed = (x >> 24) % 11 == 0;
+        ok[i] = feasible && !failed;
+        double v[M];
+        for (size_t k = 0; k < M; k++) /* coarse values: ties and equal points */
+            v[k] = (double)((x >> (8 * k + 3)) % 9) + (k == 0 ? 0.5 * (double)(i % 3) : 0);
+        for (size_t k = 0; k < M; k++)
+            pts[i * M + k] = (k == 1 ? -1 : 1) * v[k]; /* b is maximised */
+        fprintf(f, "%zu,%zu,g%zu,%016llx,%g,%g,%g,%g,%d,%d,%s,0.1,0\n", i, i, i,
+                (unsigned long long)hash[i], v[0], v[1], v[2], feasible ? 0.0 : 0.5,
+                ok[i], failed, failed ? "boom" : ""); /* a failed one is not feasible */
+    }
+    fclose(f);
+    const char *names[M] = {"a", "b", "c"};
+    const double sign[M] = {1, -1, 1};
+    const double ref[M] = {10, 1, 10};
+    hwnas__report_setup st = {{M, names, sign}, "synthetic", ref, 1, 0};
+    size_t *at, n;
+    double *hv;
+    assert_int_equal(hwnas__report_hv_series(ctx, dir, &st, &at, &hv, &n), HWNAS_OK);
+    assert_int_equal(n, N);
+    for (size_t j = 0; j < n; j++) {
+        double want;
+        assert_int_equal(at[j], j + 1);
+        assert_int_equal(hwnas__pareto_front_hv(ctx, pts, ok, hash, at[j], M, ref, &want),
+                         HWNAS_OK);
+        if (fabs(hv[j] - want) > 1e-12 * fmax(1, want))
+            fail_msg("prefix %zu: %.17g, ranked again %.17g", at[j], hv[j], want);
+    }
+    hwnas__free(ctx, at);
+    hwnas__free(ctx, hv);
+    /* The moving reference: each prefix's own. */
+    st.ref = NULL;
+    assert_int_equal(hwnas__report_hv_series(ctx, dir, &st, &at, &hv, &n), HWNAS_OK);
+    assert_true(n >= N - 5);
+    for (size_t j = 0; j < n; j++) {
+        double r[M], want;
+        assert_true(hwnas__pareto_reference(pts, ok, at[j], M, r));
+        assert_int_equal(hwnas__pareto_front_hv(ctx, pts, ok, hash, at[j], M, r, &want),
+                         HWNAS_OK);
+        if (fabs(hv[j] - want) > 1e-12 * fmax(1, want))
+            fail_msg("prefix %zu (moving): %.17g, ranked again %.17g", at[j], hv[j], want);
+    }
+    hwnas__free(ctx, at);
+    hwnas__free(ctx, hv);
     hwnas_context_free(ctx);
 }
 
@@ -487,6 +565,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_tick_labels),
         cmocka_unit_test(test_escape_and_axis_labels),
         cmocka_unit_test(test_hypervolume_plot_is_the_progress_line),
+        cmocka_unit_test(test_hypervolume_series_against_every_prefix),
         cmocka_unit_test(test_front_plot_tells_refined_apart),
         cmocka_unit_test(test_html_report),
     };
