@@ -128,6 +128,14 @@ def test_run_front_hypervolume(ctx, tmp_path):
     with pytest.raises(hwnas.InvalidArgument):
         s.write_results()  # no out option, no directory
 
+    # the plots are well-formed SVG (every name escaped), with a title
+    import xml.etree.ElementTree as ET
+    for name in ("front.svg", "hypervolume.svg"):
+        root = ET.parse(out / name).getroot()
+        assert root.tag == "{http://www.w3.org/2000/svg}svg"
+        texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+        assert any(t and t.startswith("results: space") for t in texts)
+
     # the HTML page: one row per front member, both plots, nothing fetched
     page = s.write_report(tmp_path / "r.html", out)
     html = open(page, encoding="utf-8").read()
