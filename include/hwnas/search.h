@@ -231,6 +231,29 @@ HWNAS_API int hwnas_search_hypervolume(const hwnas_search *search, double *out);
 HWNAS_API int hwnas_search_write_results(const hwnas_search *search, const char *dir);
 
 /*
+ * Write one self-contained HTML page about the search: a summary, the
+ * front as a table, the front and hypervolume plots (inline SVG, as
+ * hwnas_search_write_results draws them), each front member's layers
+ * (op, output shape, multiplier and bit width, MACs, parameters) and, when
+ * the search prices energy with estimator:accelerator, each layer's energy
+ * and latency and the net's energy by memory level (hwnas_accel_run with
+ * that estimator's options, on the member's own accelerator under
+ * co-design), and the search's settings (space, strategy, options,
+ * estimators). The page fetches nothing: no URL, styles inline, and a
+ * Content-Security-Policy that allows no other source; every name from a
+ * file or option is escaped.
+ * dir is the results directory hwnas_search_write_results wrote (its
+ * archive.csv and front.csv are drawn; NULL or "" = the out option); path
+ * is the page (NULL or "" = dir/report.html), written atomically.
+ * Errors: HWNAS_EINVAL (no search or directory, a bad hv_reference),
+ * HWNAS_ESTATE (not started), HWNAS_ENOTFOUND / HWNAS_EFORMAT (the
+ * directory's tables, named), HWNAS_EIO (naming the file), HWNAS_ENOMEM.
+ * Reads the search only: not concurrently with a call that changes it.
+ */
+HWNAS_API int hwnas_search_write_report(const hwnas_search *search, const char *dir,
+                                        const char *path);
+
+/*
  * Draw dir/front.svg again, from the results directory dir (what
  * hwnas_search_write_results wrote there: archive.csv and front.csv), as
  * one panel of metric y over metric x: any two metric columns, objectives

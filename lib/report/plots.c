@@ -2,13 +2,15 @@
  * The plots of a results directory, drawn from its files alone: front.svg
  * (objective pairs) and hypervolume.svg (hypervolume over evaluations).
  * archive.csv holds every figure they need, each to full precision, so
- * the plots are those the candidates' figures give.
+ * the plots show the figures the search printed.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "hwnas/pareto.h"
 #include "report_internal.h"
 #include "search/search_internal.h"
 
@@ -45,6 +47,11 @@ static double number(const table *t, size_t row, size_t col)
 }
 
 static int flag(const table *t, size_t row, size_t col) { return strcmp(cell(t, row, col), "1") == 0; }
+
+static int is_refined(const table *t, size_t row)
+{
+    return t->refined >= 0 && flag(t, row, (size_t)t->refined);
+}
 
 static int table_load(hwnas_context *ctx, const char *dir, const char *name,
                       const hwnas__report_objectives *o, table *t)
@@ -104,154 +111,269 @@ static int table_load(hwnas_context *ctx, const char *dir, const char *name,
 
 /* ---- SVG ------------------------------------------------------------- */
 
+enum { MAX_TICKS = 24 };
+
 typedef struct axis {
-    double lo, hi; /* data range */
+    double lo, hi; /* the range drawn: from the first tick to the last */
     int log;       /* logarithmic: positive data spanning over two decades */
+    double tick[MAX_TICKS], step;
+    size_t n_ticks;
 } axis;
 
-static void axis_finish(axis *a)
+/* An axis over data [lo, hi] (infinite lo: no data). */
+static void axis_make(axis *a, double lo, double hi, int may_log)
 {
-    a->log = a->lo > 0 && a->hi / a->lo > 100;
+    if (!isfinite(lo) || !isfinite(hi))
+        lo = 0, hi = 1;
+    a->log = may_log && lo > 0 && hi / lo > 100;
+    a->lo = lo;
+    a->hi = hi;
+    a->n_ticks = hwnas__report_ticks(&a->lo, &a->hi, a->log, 5, a->tick, MAX_TICKS, &a->step);
 }
 
-static double axis_pos(axis a, double v)
+static double axis_pos(const axis *a, double v)
 {
-    if (a.log)
-        return a.hi > a.lo ? log10(v / a.lo) / log10(a.hi / a.lo) : 0.5;
-    return a.hi > a.lo ? (v - a.lo) / (a.hi - a.lo) : 0.5;
+    if (a->log)
+        return log10(v / a->lo) / log10(a->hi / a->lo);
+    return (v - a->lo) / (a->hi - a->lo);
 }
 
-static double axis_value(axis a, double t)
+typedef struct frame {
+    double x, y, w, h; /* the plotting area */
+} frame;
+
+static double px(const frame *f, const axis *a, double v) { return f->x + axis_pos(a, v) * f->w; }
+static double py(const frame *f, const axis *a, double v)
 {
-    return a.log ? a.lo * pow(a.hi / a.lo, t) : a.lo + (a.hi - a.lo) * t;
+    return f->y + f->h - axis_pos(a, v) * f->h;
 }
 
-static double scale(axis a, double v, double from, double to)
+static void svg_open(hwnas__strbuf *sb, const hwnas__report_setup *st, double w, double h,
+                     const char *what)
 {
-    return from + axis_pos(a, v) * (to - from);
+    hwnas__strbuf_printf(sb, "<svg %swidth='%.0f' height='%.0f' viewBox='0 0 %.0f %.0f' "
+                             "font-family='sans-serif' role='img' class='plot %s'>\n"
+                             "<rect width='100%%' height='100%%' fill='white'/>\n",
+                         st->inline_svg ? "" : "xmlns='http://www.w3.org/2000/svg' ", w, h, w,
+                         h, what);
 }
 
-static void svg_axes(hwnas__strbuf *sb, double x0, double y0, double w, double h, axis ax,
-                     axis ay, const char *xlabel, const char *ylabel)
+static void svg_text(hwnas__strbuf *sb, double x, double y, int size, const char *anchor,
+                     const char *extra, const char *text)
 {
-    hwnas__strbuf_printf(sb,
-                         "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='none' "
-                         "stroke='#444'/>\n",
-                         x0, y0, w, h);
-    for (int t = 0; t <= 4; t++) {
-        double fx = x0 + w * t / 4, fy = y0 + h - h * t / 4;
-        hwnas__strbuf_printf(sb,
-                             "<text x='%.1f' y='%.1f' font-size='10' text-anchor='middle'>%.4g"
-                             "</text>\n",
-                             fx, y0 + h + 14, axis_value(ax, t / 4.0));
-        hwnas__strbuf_printf(sb,
-                             "<text x='%.1f' y='%.1f' font-size='10' text-anchor='end'>%.4g"
-                             "</text>\n",
-                             x0 - 4, fy + 3, axis_value(ay, t / 4.0));
-    }
-    hwnas__strbuf_printf(sb,
-                         "<text x='%.1f' y='%.1f' font-size='12' text-anchor='middle'>",
-                         x0 + w / 2, y0 + h + 30);
-    hwnas__strbuf_puts(sb, xlabel);
-    if (ax.log)
-        hwnas__strbuf_puts(sb, " (log scale)");
-    hwnas__strbuf_printf(sb,
-                         "</text>\n<text x='%.1f' y='%.1f' font-size='12' text-anchor='middle' "
-                         "transform='rotate(-90 %.1f %.1f)'>",
-                         x0 - 62, y0 + h / 2, x0 - 62, y0 + h / 2);
-    hwnas__strbuf_puts(sb, ylabel);
-    if (ay.log)
-        hwnas__strbuf_puts(sb, " (log scale)");
+    hwnas__strbuf_printf(sb, "<text x='%.1f' y='%.1f' font-size='%d' text-anchor='%s'%s>", x,
+                         y, size, anchor, extra ? extra : "");
+    hwnas__report_escape(sb, text);
     hwnas__strbuf_puts(sb, "</text>\n");
 }
 
-static int write_svg(hwnas_context *ctx, const char *dir, const char *name, hwnas__strbuf *sb)
+/* What the plot shows (bold), and under it the search it belongs to. */
+static void svg_title(hwnas__strbuf *sb, double x, const char *what, const char *title)
 {
-    char path[4096];
-    int rc = (size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path
-                 ? hwnas__error(HWNAS_EINVAL, "report: path '%s/%s' is too long", dir, name)
-             : sb->failed ? HWNAS_ENOMEM
-                          : hwnas__file_write_atomic(ctx, path, sb->data ? sb->data : "",
-                                                     sb->len, 0);
-    hwnas__strbuf_release(sb);
-    return rc;
+    svg_text(sb, x, 18, 13, "start", " font-weight='bold' class='title'", what);
+    if (title && *title)
+        svg_text(sb, x, 33, 11, "start", " fill='#333' class='search'", title);
 }
 
-/* One panel: every candidate faded, the front highlighted and, when join,
- * joined in its order. */
+/* The frame, grid lines and round ticks, and the labels with units
+ * (metric names; log scales said). */
+static void svg_axes(hwnas__strbuf *sb, const frame *f, const axis *ax, const axis *ay,
+                     const char *xmetric, const char *ymetric)
+{
+    char buf[64];
+    for (size_t t = 0; t < ax->n_ticks; t++) {
+        double x = px(f, ax, ax->tick[t]);
+        hwnas__strbuf_printf(sb, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' "
+                                 "stroke='#e4e4e4'/>\n",
+                             x, f->y, x, f->y + f->h);
+        hwnas__report_tick_label(ax->tick[t], ax->step, ax->log, buf, sizeof buf);
+        svg_text(sb, x, f->y + f->h + 14, 10, "middle", " class='xtick'", buf);
+    }
+    for (size_t t = 0; t < ay->n_ticks; t++) {
+        double y = py(f, ay, ay->tick[t]);
+        hwnas__strbuf_printf(sb, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' "
+                                 "stroke='#e4e4e4'/>\n",
+                             f->x, y, f->x + f->w, y);
+        hwnas__report_tick_label(ay->tick[t], ay->step, ay->log, buf, sizeof buf);
+        svg_text(sb, f->x - 4, y + 3, 10, "end", " class='ytick'", buf);
+    }
+    hwnas__strbuf_printf(sb, "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' "
+                             "fill='none' stroke='#444'/>\n",
+                         f->x, f->y, f->w, f->h);
+    hwnas__strbuf_printf(sb, "<text x='%.1f' y='%.1f' font-size='12' text-anchor='middle' "
+                             "class='xlabel'>",
+                         f->x + f->w / 2, f->y + f->h + 32);
+    hwnas__report_axis_label(sb, xmetric);
+    hwnas__strbuf_puts(sb, ax->log ? ", log scale</text>\n" : "</text>\n");
+    double lx = f->x - 52, ly = f->y + f->h / 2;
+    hwnas__strbuf_printf(sb, "<text x='%.1f' y='%.1f' font-size='12' text-anchor='middle' "
+                             "transform='rotate(-90 %.1f %.1f)' class='ylabel'>",
+                         lx, ly, lx, ly);
+    hwnas__report_axis_label(sb, ymetric);
+    hwnas__strbuf_puts(sb, ay->log ? ", log scale</text>\n" : "</text>\n");
+}
+
+/* Legend entries: a marker drawn by its SVG and a text. */
+typedef struct legend {
+    const char *mark[6], *text[6];
+    size_t n;
+} legend;
+
+static void legend_add(legend *l, const char *mark, const char *text)
+{
+    l->mark[l->n] = mark;
+    l->text[l->n++] = text;
+}
+
+/* One row of entries from (x, y); each mark is drawn at (0,0) and moved. */
+static void svg_legend(hwnas__strbuf *sb, const legend *l, double x, double y)
+{
+    hwnas__strbuf_puts(sb, "<g class='legend'>\n");
+    for (size_t i = 0; i < l->n; i++) {
+        hwnas__strbuf_printf(sb, "<g transform='translate(%.1f %.1f)'>%s</g>\n", x + 6, y - 4,
+                             l->mark[i]);
+        svg_text(sb, x + 14, y, 11, "start", NULL, l->text[i]);
+        x += 22 + 6.2 * (double)strlen(l->text[i]);
+    }
+    hwnas__strbuf_puts(sb, "</g>\n");
+}
+
+static const char MARK_PROXY[] = "<circle r='2.5' fill='#888' opacity='0.5'/>";
+static const char MARK_INFEASIBLE[] = "<path d='M-2.5,-2.5L2.5,2.5M-2.5,2.5L2.5,-2.5' "
+                                      "stroke='#d66' stroke-width='1.2'/>";
+static const char MARK_REFINED[] = "<rect x='-3' y='-3' width='6' height='6' fill='#26c' "
+                                   "opacity='0.7'/>";
+static const char MARK_FRONT[] = "<circle r='4.5' fill='#c22' stroke='white' "
+                                 "stroke-width='1'/>";
+static const char MARK_LINE[] = "<path d='M-6,0L6,0' stroke='#26c' stroke-width='2'/>";
+
+enum { PANEL_W = 460, PANEL_H = 390, TOP = 48 };
+
+/* One panel of metric b over metric a (columns obj[a], obj[b] of both
+ * tables) at horizontal offset x0: every successful candidate (proxy-only
+ * ones grey, refined ones blue squares tied to their proxy figures by a
+ * faint line, infeasible ones red crosses), then the front, joined in its
+ * order when join. */
 static void front_panel(hwnas__strbuf *sb, const table *all, const table *front, size_t a,
                         size_t b, int join, double x0)
 {
     size_t ca = all->obj[a], cb = all->obj[b], fa = front->obj[a], fb = front->obj[b];
-    double y0 = 20, w = 420 - 100, h = 320 - 70;
-    axis ax = {INFINITY, -INFINITY, 0}, ay = {INFINITY, -INFINITY, 0};
+    frame f = {x0 + 70, TOP, PANEL_W - 70 - 20, PANEL_H - TOP - 80};
+    double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
     for (size_t i = 0; i < all->csv.n_rows; i++)
-        if (!flag(all, i, all->failed)) {
-            double x = number(all, i, ca), y = number(all, i, cb);
+        for (int proxy = 0; proxy < 2 && !flag(all, i, all->failed); proxy++) {
+            /* a refined candidate's proxy figures too: its line stays inside */
+            if (proxy && (!is_refined(all, i) || all->proxy[a] < 0 || all->proxy[b] < 0))
+                continue;
+            double x = number(all, i, proxy ? (size_t)all->proxy[a] : ca);
+            double y = number(all, i, proxy ? (size_t)all->proxy[b] : cb);
             if (!isfinite(x) || !isfinite(y))
                 continue;
-            ax.lo = fmin(ax.lo, x), ax.hi = fmax(ax.hi, x);
-            ay.lo = fmin(ay.lo, y), ay.hi = fmax(ay.hi, y);
+            xlo = fmin(xlo, x), xhi = fmax(xhi, x);
+            ylo = fmin(ylo, y), yhi = fmax(yhi, y);
         }
-    if (!isfinite(ax.lo))
-        ax.lo = 0, ax.hi = 1, ay.lo = 0, ay.hi = 1;
-    axis_finish(&ax);
-    axis_finish(&ay);
-    svg_axes(sb, x0, y0, w, h, ax, ay, all->csv.header[ca], all->csv.header[cb]);
+    axis ax, ay;
+    axis_make(&ax, xlo, xhi, 1);
+    axis_make(&ay, ylo, yhi, 1);
+    svg_axes(sb, &f, &ax, &ay, all->csv.header[ca], all->csv.header[cb]);
+    int seen_proxy = 0, seen_infeasible = 0, seen_refined = 0;
     for (size_t i = 0; i < all->csv.n_rows; i++) {
         double x = number(all, i, ca), y = number(all, i, cb);
         if (flag(all, i, all->failed) || !isfinite(x) || !isfinite(y))
             continue;
-        hwnas__strbuf_printf(sb,
-                             "<circle cx='%.1f' cy='%.1f' r='2.5' fill='%s' "
-                             "opacity='0.35'/>\n",
-                             scale(ax, x, x0, x0 + w), scale(ay, y, y0 + h, y0),
-                             flag(all, i, all->feasible) ? "#888" : "#d88");
+        const char *mark = MARK_PROXY;
+        if (is_refined(all, i)) {
+            mark = MARK_REFINED;
+            seen_refined = 1;
+            double x1 = all->proxy[a] >= 0 ? number(all, i, (size_t)all->proxy[a]) : x;
+            double y1 = all->proxy[b] >= 0 ? number(all, i, (size_t)all->proxy[b]) : y;
+            if (isfinite(x1) && isfinite(y1) && (x1 != x || y1 != y))
+                hwnas__strbuf_printf(sb, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' "
+                                         "stroke='#26c' stroke-width='0.6' opacity='0.35'/>\n",
+                                     px(&f, &ax, x1), py(&f, &ay, y1), px(&f, &ax, x),
+                                     py(&f, &ay, y));
+        } else if (!flag(all, i, all->feasible)) {
+            mark = MARK_INFEASIBLE;
+            seen_infeasible = 1;
+        } else
+            seen_proxy = 1;
+        hwnas__strbuf_printf(sb, "<g class='candidate' transform='translate(%.1f %.1f)'>%s"
+                                 "</g>\n",
+                             px(&f, &ax, x), py(&f, &ay, y), mark);
     }
     size_t nf = front->csv.n_rows;
     if (nf && join) {
         hwnas__strbuf_puts(sb, "<polyline fill='none' stroke='#c22' stroke-width='1.5' "
                                "points='");
         for (size_t i = 0; i < nf; i++)
-            hwnas__strbuf_printf(sb, "%.1f,%.1f ", scale(ax, number(front, i, fa), x0, x0 + w),
-                                 scale(ay, number(front, i, fb), y0 + h, y0));
+            hwnas__strbuf_printf(sb, "%.1f,%.1f ", px(&f, &ax, number(front, i, fa)),
+                                 py(&f, &ay, number(front, i, fb)));
         hwnas__strbuf_puts(sb, "'/>\n");
     }
     for (size_t i = 0; i < nf; i++) {
-        hwnas__strbuf_printf(sb, "<circle cx='%.1f' cy='%.1f' r='4' fill='#c22'><title>",
-                             scale(ax, number(front, i, fa), x0, x0 + w),
-                             scale(ay, number(front, i, fb), y0 + h, y0));
-        for (const char *c = cell(front, i, 2); *c; c++) { /* the genotype */
-            if (*c == '<' || *c == '&')
-                hwnas__strbuf_puts(sb, *c == '<' ? "&lt;" : "&amp;");
-            else
-                hwnas__strbuf_append(sb, c, 1);
-        }
-        hwnas__strbuf_puts(sb, "</title></circle>\n");
+        hwnas__strbuf_printf(sb, "<g class='member' transform='translate(%.1f %.1f)'>%s"
+                                 "<title>front member %zu: evaluation ",
+                             px(&f, &ax, number(front, i, fa)),
+                             py(&f, &ay, number(front, i, fb)), MARK_FRONT, i);
+        hwnas__report_escape(sb, cell(front, i, 0));
+        hwnas__strbuf_puts(sb, ", ");
+        hwnas__report_escape(sb, cell(front, i, 2)); /* the genotype */
+        hwnas__strbuf_puts(sb, "</title></g>\n");
     }
+    legend l = {{NULL}, {NULL}, 0};
+    if (seen_proxy)
+        legend_add(&l, MARK_PROXY, seen_refined ? "proxy figures only" : "candidate");
+    if (seen_refined)
+        legend_add(&l, MARK_REFINED, "refined");
+    if (seen_infeasible)
+        legend_add(&l, MARK_INFEASIBLE, "infeasible");
+    if (nf)
+        legend_add(&l, MARK_FRONT, "Pareto front");
+    svg_legend(sb, &l, f.x - 40, f.y + f.h + 58);
 }
 
-static int front_svg(hwnas_context *ctx, const char *dir, const hwnas__report_objectives *o,
-                     const table *all, const table *front)
+/* The titles count evaluations: the archive's rows. */
+static void title_line(hwnas__strbuf *sb, double x, const char *what,
+                       const hwnas__report_setup *st)
 {
+    svg_title(sb, x, what, st->title);
+}
+
+static int front_draw(const hwnas__report_setup *st, const table *all, const table *front,
+                      hwnas__strbuf *sb)
+{
+    const hwnas__report_objectives *o = &st->obj;
     size_t pairs = o->n >= 2 ? o->n * (o->n - 1) / 2 : 1;
-    double pw = 420, ph = 320;
-    hwnas__strbuf sb;
-    hwnas__strbuf_init(&sb, ctx);
-    hwnas__strbuf_printf(&sb,
-                         "<svg xmlns='http://www.w3.org/2000/svg' width='%.0f' height='%.0f' "
-                         "font-family='sans-serif'>\n<rect width='100%%' height='100%%' "
-                         "fill='white'/>\n",
-                         pw * (double)pairs, ph);
+    svg_open(sb, st, PANEL_W * (double)pairs, PANEL_H, "front");
+    title_line(sb, 10, all->refined >= 0 ? "Pareto front (refined figures)" : "Pareto front",
+               st);
     size_t panel = 0;
     if (o->n == 1)
-        front_panel(&sb, all, front, 0, 0, 0, 80);
+        front_panel(sb, all, front, 0, 0, 0, 0);
     for (size_t a = 0; o->n > 1 && a < o->n; a++)
         for (size_t b = a + 1; b < o->n; b++, panel++)
-            front_panel(&sb, all, front, a, b, o->n == 2, pw * (double)panel + 80);
-    hwnas__strbuf_puts(&sb, "</svg>\n");
-    return write_svg(ctx, dir, "front.svg", &sb);
+            front_panel(sb, all, front, a, b, o->n == 2, PANEL_W * (double)panel);
+    hwnas__strbuf_puts(sb, "</svg>\n");
+    return sb->failed ? HWNAS_ENOMEM : HWNAS_OK;
 }
+
+int hwnas__report_front_svg(hwnas_context *ctx, const char *dir,
+                            const hwnas__report_setup *setup, hwnas__strbuf *out)
+{
+    table all, front;
+    int rc = table_load(ctx, dir, "archive.csv", &setup->obj, &all);
+    if (rc != HWNAS_OK)
+        return rc;
+    rc = table_load(ctx, dir, "front.csv", &setup->obj, &front);
+    if (rc == HWNAS_OK) {
+        rc = front_draw(setup, &all, &front, out);
+        table_free(ctx, &front);
+    }
+    table_free(ctx, &all);
+    return rc;
+}
+
+/* ---- hypervolume ------------------------------------------------------ */
 
 /* The objectives each candidate's figures told the strategy (minimised),
  * and whether they count: feasible and successful by those figures. A
@@ -267,7 +389,7 @@ static int told_points(hwnas_context *ctx, const table *t, const hwnas__report_o
     if (!*pts || !*ok || !*hash)
         return HWNAS_ENOMEM;
     for (size_t i = 0; i < n; i++) {
-        int refined = t->refined >= 0 && flag(t, i, (size_t)t->refined);
+        int refined = is_refined(t, i);
         (*hash)[i] = strtoull(cell(t, i, 3), NULL, 16);
         (*ok)[i] = refined ? !flag(t, i, t->failed) : flag(t, i, t->feasible);
         for (size_t k = 0; (*ok)[i] && k < m; k++) {
@@ -278,63 +400,281 @@ static int told_points(hwnas_context *ctx, const table *t, const hwnas__report_o
     return HWNAS_OK;
 }
 
-static int hv_svg(hwnas_context *ctx, const char *dir, const hwnas__report_objectives *o,
-                  const table *t, const double *ref)
+/* At most this many points: every step-th evaluation, or fewer. */
+enum { MAX_POINTS = 400 };
+
+static size_t series_step(size_t n_rec, const hwnas__report_setup *st)
 {
-    double *pts = NULL;
+    size_t step = st->step ? st->step : 1;
+    if (n_rec / step > MAX_POINTS)
+        step *= (n_rec / step + MAX_POINTS - 1) / MAX_POINTS;
+    return step;
+}
+
+/* The rank-0 points of a growing prefix of the archive, kept as points
+ * arrive (hwnas__pareto_front_hv ranks every prefix again: quadratic per
+ * point). The same points as that function's front: ok ones, the first of
+ * each phenotype hash, none dominated; in its order (first objective, then
+ * evaluation), so the hypervolume is computed alike. */
+typedef struct growing {
+    const double *pts;
+    size_t m;
+    size_t *front, n_front; /* indices into pts */
+    uint64_t *seen;         /* open addressing: hashes of ok points so far */
+    unsigned char *used;
+    size_t mask;
+} growing;
+
+static int dominates(const double *a, const double *b, size_t m)
+{
+    int better = 0;
+    for (size_t k = 0; k < m; k++) {
+        if (a[k] > b[k])
+            return 0;
+        better |= a[k] < b[k];
+    }
+    return better;
+}
+
+/* 1 when hash is new (and now seen). */
+static int first_of_hash(growing *g, uint64_t hash)
+{
+    size_t h = (size_t)((hash * 0x9e3779b97f4a7c15ull) >> 20) & g->mask;
+    while (g->used[h]) {
+        if (g->seen[h] == hash)
+            return 0;
+        h = (h + 1) & g->mask;
+    }
+    g->used[h] = 1;
+    g->seen[h] = hash;
+    return 1;
+}
+
+static void growing_add(growing *g, size_t i)
+{
+    const double *p = g->pts + i * g->m;
+    for (size_t j = 0; j < g->n_front; j++)
+        if (dominates(g->pts + g->front[j] * g->m, p, g->m))
+            return;
+    size_t kept = 0, at = 0;
+    for (size_t j = 0; j < g->n_front; j++)
+        if (!dominates(p, g->pts + g->front[j] * g->m, g->m))
+            g->front[kept++] = g->front[j];
+    g->n_front = kept;
+    while (at < kept && g->pts[g->front[at] * g->m] <= p[0])
+        at++; /* after equal first objectives: i is the latest */
+    memmove(g->front + at + 1, g->front + at, (kept - at) * sizeof *g->front);
+    g->front[at] = i;
+    g->n_front++;
+}
+
+static int hv_series(hwnas_context *ctx, const table *t, const hwnas__report_setup *st,
+                     size_t **at_out, double **hv_out, size_t *n_out)
+{
+    *at_out = NULL;
+    *hv_out = NULL;
+    *n_out = 0;
+    size_t n_rec = t->csv.n_rows, m = st->obj.n;
+    size_t step = series_step(n_rec, st);
+    size_t slots = 16;
+    while (slots < 2 * n_rec)
+        slots *= 2;
+    double *pts = NULL, *ref = hwnas__malloc(ctx, (m + 1) * sizeof *ref);
+    double *buf = hwnas__malloc(ctx, (n_rec * m + 1) * sizeof *buf);
     unsigned char *ok = NULL;
     uint64_t *hash = NULL;
-    size_t n_rec = t->csv.n_rows;
-    int rc = told_points(ctx, t, o, &pts, &ok, &hash);
-    enum { POINTS = 60 };
-    double hv[POINTS];
-    size_t at[POINTS], n = 0;
-    for (size_t k = 1; k <= POINTS && rc == HWNAS_OK; k++) {
-        size_t upto = (n_rec * k + POINTS - 1) / POINTS;
-        if (n && at[n - 1] == upto)
-            continue;
-        at[n] = upto;
-        rc = hwnas__pareto_front_hv(ctx, pts, ok, hash, upto, o->n, ref, &hv[n]);
+    growing g = {NULL, m, hwnas__malloc(ctx, (n_rec + 1) * sizeof(size_t)), 0,
+                 hwnas__malloc(ctx, slots * sizeof(uint64_t)), hwnas__calloc(ctx, slots, 1),
+                 slots - 1};
+    size_t cap = n_rec / step + 2, n = 0, added = 0;
+    size_t *at = hwnas__malloc(ctx, cap * sizeof *at);
+    double *hv = hwnas__malloc(ctx, cap * sizeof *hv);
+    int rc = ref && buf && g.front && g.seen && g.used && at && hv
+                 ? told_points(ctx, t, &st->obj, &pts, &ok, &hash)
+                 : HWNAS_ENOMEM;
+    g.pts = pts;
+    for (size_t upto = step; rc == HWNAS_OK && upto < n_rec + step; upto += step) {
+        size_t u = upto < n_rec ? upto : n_rec;
+        for (; added < u; added++)
+            if (ok[added] && first_of_hash(&g, hash[added]))
+                growing_add(&g, added);
+        if (st->ref)
+            memcpy(ref, st->ref, m * sizeof *ref);
+        else if (!hwnas__pareto_reference(pts, ok, u, m, ref))
+            continue; /* nothing feasible yet: the progress line printed nan */
+        for (size_t j = 0; j < g.n_front; j++)
+            memcpy(buf + j * m, pts + g.front[j] * m, m * sizeof *buf);
+        at[n] = u;
+        rc = hwnas_pareto_hypervolume(&hv[n], ctx, buf, g.n_front, m, ref);
         n++;
     }
     hwnas__free(ctx, pts);
     hwnas__free(ctx, ok);
     hwnas__free(ctx, hash);
-    if (rc != HWNAS_OK)
+    hwnas__free(ctx, ref);
+    hwnas__free(ctx, buf);
+    hwnas__free(ctx, g.front);
+    hwnas__free(ctx, g.seen);
+    hwnas__free(ctx, g.used);
+    if (rc != HWNAS_OK) {
+        hwnas__free(ctx, at);
+        hwnas__free(ctx, hv);
         return rc;
-    hwnas__strbuf sb;
-    hwnas__strbuf_init(&sb, ctx);
-    hwnas__strbuf_puts(&sb, "<svg xmlns='http://www.w3.org/2000/svg' width='480' height='320' "
-                            "font-family='sans-serif'>\n<rect width='100%' height='100%' "
-                            "fill='white'/>\n");
-    axis ax = {0, (double)n_rec, 0}, ay = {0, n ? hv[n - 1] : 1, 0};
-    if (ay.hi <= 0)
-        ay.hi = 1;
-    svg_axes(&sb, 80, 20, 380, 250, ax, ay, "evaluations", "hypervolume");
-    hwnas__strbuf_puts(&sb, "<polyline fill='none' stroke='#26c' stroke-width='2' points='");
-    for (size_t i = 0; i < n; i++)
-        hwnas__strbuf_printf(&sb, "%.1f,%.1f ", scale(ax, (double)at[i], 70, 460),
-                             scale(ay, hv[i], 270, 20));
-    hwnas__strbuf_puts(&sb, "'/>\n</svg>\n");
-    return write_svg(ctx, dir, "hypervolume.svg", &sb);
+    }
+    *at_out = at;
+    *hv_out = hv;
+    *n_out = n;
+    return HWNAS_OK;
 }
 
-int hwnas__report_plots(hwnas_context *ctx, const char *dir, const hwnas__report_objectives *o,
-                        const double *ref)
+int hwnas__report_hv_series(hwnas_context *ctx, const char *dir,
+                            const hwnas__report_setup *setup, size_t **at, double **hv,
+                            size_t *n)
 {
-    table all, front;
-    int rc = table_load(ctx, dir, "archive.csv", o, &all);
+    table t;
+    int rc = table_load(ctx, dir, "archive.csv", &setup->obj, &t);
     if (rc != HWNAS_OK)
         return rc;
-    rc = table_load(ctx, dir, "front.csv", o, &front);
-    if (rc == HWNAS_OK) {
-        rc = front_svg(ctx, dir, o, &all, &front);
-        table_free(ctx, &front);
-    }
-    if (rc == HWNAS_OK && ref)
-        rc = hv_svg(ctx, dir, o, &all, ref);
-    table_free(ctx, &all);
+    rc = hv_series(ctx, &t, setup, at, hv, n);
+    table_free(ctx, &t);
     return rc;
+}
+
+/* "% x uJ": the product of the objectives' units, when all are known. */
+static void hv_unit(hwnas__strbuf *sb, const hwnas__report_objectives *o)
+{
+    for (size_t k = 0; k < o->n; k++)
+        if (!hwnas__report_unit(o->names[k]))
+            return;
+    hwnas__strbuf_puts(sb, " (");
+    for (size_t k = 0; k < o->n; k++) {
+        if (k)
+            hwnas__strbuf_puts(sb, " \xc3\x97 ");
+        hwnas__strbuf_puts(sb, hwnas__report_unit(o->names[k]));
+    }
+    hwnas__strbuf_puts(sb, ")");
+}
+
+static int hv_draw(const hwnas__report_setup *st, size_t n_rec, const size_t *at,
+                   const double *hv, size_t n, hwnas__strbuf *sb)
+{
+    enum { W = 520, H = 420 };
+    svg_open(sb, st, W, H, "hypervolume");
+    title_line(sb, 10, "Hypervolume", st);
+    frame f = {80, TOP + 30, W - 80 - 20, H - TOP - 30 - 80};
+    axis ax, ay;
+    axis_make(&ax, 0, (double)(n_rec ? n_rec : 1), 0);
+    axis_make(&ay, 0, n ? hv[n - 1] : 1, 0);
+    svg_axes(sb, &f, &ax, &ay, "evaluations", "hypervolume");
+    /* What is measured, against what: the y label cannot say it all. */
+    hwnas__strbuf sub;
+    hwnas__strbuf_init(&sub, sb->ctx);
+    hwnas__strbuf_puts(&sub, "of the front so far, by the figures the strategy was told");
+    hv_unit(&sub, &st->obj);
+    if (!sub.failed)
+        svg_text(sb, 10, TOP + 2, 11, "start", " fill='#333' class='subtitle'", sub.data);
+    hwnas__strbuf_release(&sub);
+    svg_text(sb, 10, TOP + 16, 11, "start", " fill='#333' class='subtitle'",
+             st->ref ? "reference point: the hv_reference option"
+                     : "reference point: the worst feasible so far + 10% of the range, as in "
+                       "the progress line");
+    hwnas__strbuf_puts(sb, "<polyline class='hv' fill='none' stroke='#26c' stroke-width='2' "
+                           "points='");
+    for (size_t i = 0; i < n; i++)
+        hwnas__strbuf_printf(sb, "%.1f,%.1f ", px(&f, &ax, (double)at[i]),
+                             py(&f, &ay, hv[i]));
+    hwnas__strbuf_puts(sb, "'/>\n");
+    for (size_t i = 0; n <= 60 && i < n; i++)
+        hwnas__strbuf_printf(sb, "<circle cx='%.1f' cy='%.1f' r='2' fill='#26c'><title>%zu "
+                                 "evaluations: %.6g</title></circle>\n",
+                             px(&f, &ax, (double)at[i]), py(&f, &ay, hv[i]), at[i], hv[i]);
+    legend l = {{NULL}, {NULL}, 0};
+    char every[96];
+    size_t step = series_step(n_rec, st);
+    if (step == 1)
+        snprintf(every, sizeof every, "after each evaluation (a progress line: each batch)");
+    else
+        snprintf(every, sizeof every, "after every %zu evaluations", step);
+    legend_add(&l, MARK_LINE, every);
+    svg_legend(sb, &l, f.x - 40, f.y + f.h + 58);
+    hwnas__strbuf_puts(sb, "</svg>\n");
+    return sb->failed ? HWNAS_ENOMEM : HWNAS_OK;
+}
+
+int hwnas__report_hv_svg(hwnas_context *ctx, const char *dir, const hwnas__report_setup *setup,
+                         hwnas__strbuf *out, int *drawn)
+{
+    *drawn = 0;
+    table t;
+    int rc = table_load(ctx, dir, "archive.csv", &setup->obj, &t);
+    if (rc != HWNAS_OK)
+        return rc;
+    size_t *at, n;
+    double *hv;
+    rc = hv_series(ctx, &t, setup, &at, &hv, &n);
+    if (rc == HWNAS_OK && n) {
+        rc = hv_draw(setup, t.csv.n_rows, at, hv, n, out);
+        *drawn = 1;
+    }
+    hwnas__free(ctx, at); /* NULL when hv_series failed */
+    hwnas__free(ctx, hv);
+    table_free(ctx, &t);
+    return rc;
+}
+
+/* ---- files ----------------------------------------------------------- */
+
+static int write_svg(hwnas_context *ctx, const char *dir, const char *name, hwnas__strbuf *sb)
+{
+    char path[4096];
+    int rc = (size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path
+                 ? hwnas__error(HWNAS_EINVAL, "report: path '%s/%s' is too long", dir, name)
+             : sb->failed ? HWNAS_ENOMEM
+                          : hwnas__file_write_atomic(ctx, path, sb->data ? sb->data : "",
+                                                     sb->len, 0);
+    return rc;
+}
+
+int hwnas__report_plots(hwnas_context *ctx, const char *dir, const hwnas__report_setup *setup,
+                        int hv)
+{
+    hwnas__strbuf sb;
+    hwnas__strbuf_init(&sb, ctx);
+    int rc = hwnas__report_front_svg(ctx, dir, setup, &sb);
+    if (rc == HWNAS_OK)
+        rc = write_svg(ctx, dir, "front.svg", &sb);
+    hwnas__strbuf_release(&sb);
+    int drawn = 0;
+    if (rc == HWNAS_OK && hv)
+        rc = hwnas__report_hv_svg(ctx, dir, setup, &sb, &drawn);
+    if (rc == HWNAS_OK && drawn)
+        rc = write_svg(ctx, dir, "hypervolume.svg", &sb);
+    hwnas__strbuf_release(&sb);
+    return rc;
+}
+
+void hwnas__report_title(hwnas_context *ctx, const char *dir, const char *space,
+                         const char *strategy, size_t evaluations, hwnas__strbuf *sb)
+{
+    /* The directory's last component names the search. */
+    size_t len = strlen(dir);
+    while (len > 1 && dir[len - 1] == '/')
+        len--;
+    size_t start = len;
+    while (start > 0 && dir[start - 1] != '/')
+        start--;
+    hwnas__strbuf_append(sb, dir + start, len - start);
+    char path[4096];
+    hwnas__config c;
+    if (space && strategy)
+        hwnas__strbuf_printf(sb, ": space %s, strategy %s", space, strategy);
+    else if ((size_t)snprintf(path, sizeof path, "%s/search.conf", dir) < sizeof path &&
+        hwnas__config_read(ctx, path, &c) == HWNAS_OK) {
+        hwnas__strbuf_printf(sb, ": space %s, strategy %s", c.space, c.strategy);
+        hwnas__config_free(ctx, &c);
+    } else
+        hwnas_error_clear(); /* no search.conf: the title does without */
+    hwnas__strbuf_printf(sb, ", %zu evaluations", evaluations);
 }
 
 int hwnas_search_plot_front(hwnas_context *ctx, const char *dir, const char *x, const char *y)
@@ -346,23 +686,27 @@ int hwnas_search_plot_front(hwnas_context *ctx, const char *dir, const char *x, 
      * are not joined. */
     const char *names[2] = {x, y};
     const double sign[2] = {1, 1};
-    hwnas__report_objectives o = {2, names, sign};
+    hwnas__report_setup st = {{2, names, sign}, NULL, NULL, 1, 0};
     table all, front;
-    int rc = table_load(ctx, dir, "archive.csv", &o, &all);
+    int rc = table_load(ctx, dir, "archive.csv", &st.obj, &all);
     if (rc != HWNAS_OK)
         return rc;
-    rc = table_load(ctx, dir, "front.csv", &o, &front);
+    hwnas__strbuf title, sb;
+    hwnas__strbuf_init(&title, ctx);
+    hwnas__strbuf_init(&sb, ctx);
+    hwnas__report_title(ctx, dir, NULL, NULL, all.csv.n_rows, &title);
+    st.title = title.failed ? NULL : title.data;
+    rc = table_load(ctx, dir, "front.csv", &st.obj, &front);
     if (rc == HWNAS_OK) {
-        hwnas__strbuf sb;
-        hwnas__strbuf_init(&sb, ctx);
-        hwnas__strbuf_puts(&sb, "<svg xmlns='http://www.w3.org/2000/svg' width='420' "
-                                "height='320' font-family='sans-serif'>\n<rect width='100%' "
-                                "height='100%' fill='white'/>\n");
-        front_panel(&sb, &all, &front, 0, 1, 0, 80);
+        svg_open(&sb, &st, PANEL_W, PANEL_H, "front");
+        title_line(&sb, 10, "Pareto front", &st);
+        front_panel(&sb, &all, &front, 0, 1, 0, 0);
         hwnas__strbuf_puts(&sb, "</svg>\n");
         rc = write_svg(ctx, dir, "front.svg", &sb);
         table_free(ctx, &front);
     }
+    hwnas__strbuf_release(&sb);
+    hwnas__strbuf_release(&title);
     table_free(ctx, &all);
     return rc;
 }

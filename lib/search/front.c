@@ -166,8 +166,25 @@ size_t hwnas_search_front(const hwnas_search *s, size_t *indices, size_t cap)
     return n;
 }
 
-/* The reference point, minimised: the option, or the worst feasible value
- * of each objective plus a tenth of its range (plus 1 when flat). */
+int hwnas__pareto_reference(const double *pts, const unsigned char *ok, size_t n, size_t m,
+                            double *ref)
+{
+    int any = 0;
+    for (size_t k = 0; k < m; k++) {
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t i = 0; i < n; i++)
+            if (ok[i]) {
+                lo = fmin(lo, pts[i * m + k]);
+                hi = fmax(hi, pts[i * m + k]);
+                any = 1;
+            }
+        ref[k] = hi + (hi > lo ? 0.1 * (hi - lo) : 1.0);
+    }
+    return any;
+}
+
+/* The reference point, minimised: the option, or the default of
+ * hwnas__pareto_reference over the figures the strategy was told. */
 int hwnas__search_reference(const hwnas_search *s, double *ref)
 {
     const char *text = hwnas__options_str(s->options, OPT_HV_REFERENCE);
@@ -185,19 +202,16 @@ int hwnas__search_reference(const hwnas_search *s, double *ref)
         }
         return HWNAS_OK;
     }
-    int any = 0;
-    for (size_t k = 0; k < s->n_obj; k++) {
-        double lo = INFINITY, hi = -INFINITY;
-        for (size_t i = 0; i < s->n_rec; i++)
-            if (told_usable(&s->rec[i])) {
-                lo = fmin(lo, told_obj(&s->rec[i])[k]);
-                hi = fmax(hi, told_obj(&s->rec[i])[k]);
-                any = 1;
-            }
-        ref[k] = hi + (hi > lo ? 0.1 * (hi - lo) : 1.0);
-    }
-    return any ? HWNAS_OK
-               : hwnas__error(HWNAS_ESTATE, "search: no feasible candidate yet");
+    double *pts;
+    unsigned char *ok;
+    uint64_t *hash;
+    int rc = as_points(s, s->n_rec, 1, &pts, &ok, &hash);
+    if (rc == HWNAS_OK && !hwnas__pareto_reference(pts, ok, s->n_rec, s->n_obj, ref))
+        rc = hwnas__error(HWNAS_ESTATE, "search: no feasible candidate yet");
+    hwnas__free(s->ctx, pts);
+    hwnas__free(s->ctx, ok);
+    hwnas__free(s->ctx, hash);
+    return rc;
 }
 
 /* Hypervolume of the first upto candidates by the figures the strategy

@@ -77,7 +77,7 @@ void hwnas__out_unlock(hwnas_search *s)
 /* The files of a search in its directory, in the order they are moved. */
 static const char *const search_files[] = {
     "search.conf", "journal.tsv",  "snapshot.bin", "archive.csv",     "archive.json",
-    "front.csv",   "front.json",   "front.svg",    "hypervolume.svg", "front",
+    "front.csv",   "front.json",   "front.svg",    "hypervolume.svg", "report.html", "front",
 };
 
 /* Move the files of an earlier search into out/previous.N/. */

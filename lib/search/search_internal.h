@@ -258,6 +258,12 @@ int hwnas__pareto_order(hwnas_context *ctx, const double *pts, const unsigned ch
 int hwnas__pareto_front_hv(hwnas_context *ctx, const double *pts,
                            const unsigned char *ok, const uint64_t *hash, size_t n, size_t m,
                            const double *ref, double *out);
+/* The default hypervolume reference of points [0, n): each objective's
+ * worst among those with ok[i], plus a tenth of its range (plus 1 when
+ * flat). Returns 0 (ref unset) when no point is ok. The progress line
+ * (hwnas_search_hypervolume) and the report's plot both use it. */
+int hwnas__pareto_reference(const double *pts, const unsigned char *ok, size_t n, size_t m,
+                            double *ref);
 int hwnas__search_order(const hwnas_search *s, size_t upto, int told, int by_rank, size_t **out,
                         size_t *n, size_t *front);
 int hwnas__search_front_all(const hwnas_search *s, size_t **out, size_t *n);

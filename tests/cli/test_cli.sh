@@ -106,6 +106,29 @@ expect 0 'resuming' -- search --resume "$sdir" --budget 16
 expect 0 'of the 3 candidates refined' -- search --resume "$sdir" --refine 3 \
     --refine-estimator cost --refine-by first
 expect 0 'of the 3 candidates refined' -- report "$sdir"
+# the HTML page (tests/report renders it in Chromium; here: the file)
+expect 0 "^report: $sdir/report.html\$" -- report "$sdir" --html
+front_rows() { [ "$(grep -o "<tr class='member'>" "$1/report.html" | wc -l)" -eq \
+    "$(($(wc -l < "$1/front.csv") - 1))" ] && ! grep -Eq 'https?://' "$1/report.html"; }
+check "report.html has one row per front member and no URL" front_rows "$sdir"
+expect 0 "^report: $sdir/r.html\$" -- report "$sdir" --html -o "$sdir/r.html"
+check "report --html -o FILE writes FILE" test -s "$sdir/r.html"
+expect 2 'usage: hwnas report DIR' -- report "$sdir" -o "$sdir/r.html"
+expect 2 'usage: hwnas report DIR' -- report "$sdir" --html -o
+# the progress line's figures are the best so far: they never get worse,
+# even for a metric that is not an objective (energy_uj here)
+pdir=$HWNAS_AXMUL_DIR/progress
+expect 0 'best so far: energy_uj' -- search --space cgp --estimator cost --estimator \
+    accelerator:budget=50 --objectives params:max,macs:min --budget 48 --batch 8 --seed 4 \
+    --time-limit 0 --out "$pdir"
+never_worse() {
+    "$hwnas" report "$pdir" > /dev/null 2>&1 || return 1
+    "$hwnas" search --resume "$pdir" --budget 96 2>&1 >/dev/null |
+        awk '/^evaluated / { for (i = 1; i <= NF; i++) if ($i == "energy_uj") {
+                 v = $(i + 1) + 0; n++; if (n > 1 && v > last) bad = 1; last = v } }
+             END { exit !(n >= 5 && !bad) }'
+}
+check "the progress line's best energy_uj never rises" never_worse
 expect 1 'refine_estimator' -- search --space cell --estimator cost --objectives macs:min \
     --budget 2 --refine 2 --out "$sdir/y"
 expect 1 "no search to resume" -- report "$sdir/nothing"

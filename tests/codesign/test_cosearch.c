@@ -354,8 +354,8 @@ static void test_results(void **state)
     assert_int_equal(hwnas_search_plot_front(ctx, dir, "area_mm2", "power_mw"), HWNAS_OK);
     snprintf(p, sizeof p, "%s/front.svg", dir);
     char *svg = slurp(p);
-    assert_non_null(strstr(svg, ">area_mm2"));
-    assert_non_null(strstr(svg, ">power_mw"));
+    assert_non_null(strstr(svg, "area [area_mm2] (mm\xc2\xb2)")); /* label and unit */
+    assert_non_null(strstr(svg, "power [power_mw] (mW)"));
     free(svg);
     assert_int_equal(hwnas_search_plot_front(ctx, dir, "area_mm2", "no_such"), HWNAS_EFORMAT);
     assert_non_null(strstr(hwnas_error_last(), "no_such"));

@@ -16,7 +16,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"search", "run a hardware-aware architecture search (the main job)", cli_search},
-    {"report", "reprint a search's front and regenerate its files and plots", cli_report},
+    {"report", "reprint a search's front, regenerate its files and plots (--html: one page)", cli_report},
     {"estimate", "print the cost, latency and energy of a network", cli_estimate},
     {"train", "train a network on Fashion-MNIST and report its test accuracy", cli_train},
     {"axmul", "list, show, import and export approximate multipliers", cli_axmul},

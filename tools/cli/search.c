@@ -41,12 +41,17 @@ static void on_sigint(int sig)
         hwnas_search_stop(running);
 }
 
+/* The metrics the progress line shows, when the search has them. */
+static const char *const shown[] = {"accuracy", "accuracy_q", "energy_uj", "latency_ms"};
+enum { N_SHOWN = sizeof shown / sizeof *shown };
+
 typedef struct progress {
     size_t refine; /* candidates refined after the budget (0: none or not known) */
     int tty;
     double start;
     size_t budget;
     size_t acc_metric_ok;
+    double best[N_SHOWN]; /* print_best's */
 } progress;
 
 static double now(void)
@@ -79,27 +84,33 @@ static size_t *front_of(hwnas_search *s, size_t *n)
     return front;
 }
 
-/* The best value of each objective so far. */
-static void print_best(FILE *out, hwnas_search *s)
+/* The best value of each shown metric among every candidate that was on
+ * the front at some progress line: it never gets worse from one line to
+ * the next (a front member with the highest fp32 accuracy can be
+ * dominated by the objectives and leave the front; its figure stays the
+ * best so far). best[] holds it between lines (NaN: none yet). */
+static void print_best(FILE *out, hwnas_search *s, double *best)
 {
     size_t nf;
     size_t *front = front_of(s, &nf);
-    for (size_t m = 0; m < hwnas_search_metric_count(s); m++) {
-        const char *name = hwnas_search_metric_name(s, m);
-        if (strcmp(name, "accuracy") != 0 && strcmp(name, "accuracy_q") != 0 &&
-            strcmp(name, "energy_uj") != 0 && strcmp(name, "latency_ms") != 0)
-            continue;
-        double best = NAN;
+    int any = 0;
+    for (int m = 0; m < N_SHOWN; m++) {
+        int higher = strncmp(shown[m], "accuracy", 8) == 0, known = 0;
         for (size_t i = 0; i < nf; i++) {
             double v;
-            if (hwnas_search_metric(s, front[i], name, &v) != HWNAS_OK)
-                continue;
-            if (isnan(best) || (strncmp(name, "accuracy", 8) == 0 ? v > best : v < best))
-                best = v;
+            if (hwnas_search_metric(s, front[i], shown[m], &v) != HWNAS_OK)
+                break;
+            known = 1;
+            if (!isnan(v) && (isnan(best[m]) || (higher ? v > best[m] : v < best[m])))
+                best[m] = v;
         }
-        fprintf(out, "  %s %s %.4g", name, strncmp(name, "accuracy", 8) == 0 ? "max" : "min",
-                best);
+        if (!known && isnan(best[m]))
+            continue;
+        fprintf(out, "%s %s %.4g (%s)", any ? "," : "  best so far:", shown[m], best[m],
+                higher ? "max" : "min");
+        any = 1;
     }
+    hwnas_error_clear();
     fprintf(out, "  front %zu", nf);
     free(front);
 }
@@ -129,11 +140,11 @@ static int on_progress(hwnas_search *s, double fraction, void *user_data)
             bar[i] = i < fill ? '#' : '.';
         bar[30] = 0;
         fprintf(stderr, "\r[%s] %zu/%zu", bar, n, p->budget);
-        print_best(stderr, s);
+        print_best(stderr, s, p->best);
         fprintf(stderr, "  hv %.4g  ETA %s   ", hv, eta);
     } else {
         fprintf(stderr, "evaluated %zu/%zu", n, p->budget);
-        print_best(stderr, s);
+        print_best(stderr, s, p->best);
         fprintf(stderr, "  hv %.4g  elapsed %.0fs  ETA %s\n", hv, elapsed, eta);
     }
     if (fraction >= 1)
@@ -343,7 +354,9 @@ static int add_estimator(hwnas_search *s, const char *spec)
 static int run_search(hwnas_context *ctx, hwnas_search *s, size_t budget, size_t refine,
                       const char *out)
 {
-    progress p = {refine, isatty(2), now(), budget, 0};
+    progress p = {refine, isatty(2), now(), budget, 0, {0}};
+    for (int m = 0; m < N_SHOWN; m++)
+        p.best[m] = NAN;
     hwnas_search_on_progress(s, on_progress, &p);
     if (hwnas_search_count(s) >= budget)
         announce_refine(&p);
@@ -579,22 +592,33 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
 
 int cli_report(hwnas_context *ctx, int argc, char **argv)
 {
-    const char *dir = NULL, *axes = NULL;
-    for (int i = 0; i < argc; i++) {
+    const char *dir = NULL, *axes = NULL, *html_out = NULL;
+    int html = 0, bad = 0;
+    for (int i = 0; i < argc && !bad; i++) {
         if (!strcmp(argv[i], "--axes") && i + 1 < argc)
             axes = argv[++i];
-        else if (!dir && strncmp(argv[i], "--", 2) != 0)
+        else if (!strcmp(argv[i], "--html"))
+            html = 1;
+        else if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc)
+            html_out = argv[++i];
+        else if (!dir && strncmp(argv[i], "-", 1) != 0)
             dir = argv[i];
         else
-            dir = NULL, argc = 0;
+            bad = 1;
     }
     const char *comma = axes ? strchr(axes, ',') : NULL;
-    if (!dir || (axes && (!comma || comma == axes || !comma[1] || strchr(comma + 1, ',')))) {
-        fprintf(stderr, "usage: hwnas report DIR [--axes X,Y]\n"
+    if (bad || !dir || (html_out && (!html || !*html_out)) ||
+        (axes && (!comma || comma == axes || !comma[1] || strchr(comma + 1, ',')))) {
+        fprintf(stderr, "usage: hwnas report DIR [--axes X,Y] [--html [-o FILE]]\n"
                         "  --axes X,Y  draw front.svg as metric Y over metric X (any two "
                         "columns of\n"
                         "              archive.csv, e.g. edp,accuracy); default: each pair "
-                        "of objectives\n");
+                        "of objectives\n"
+                        "  --html      also write one self-contained HTML page: the front, "
+                        "its plots,\n"
+                        "              each member's layers, multipliers and energy/latency, "
+                        "the settings\n"
+                        "  -o FILE     the page's file (default DIR/report.html)\n");
         return CLI_USAGE;
     }
     hwnas_search *s;
@@ -608,6 +632,15 @@ int cli_report(hwnas_context *ctx, int argc, char **argv)
     size_t n;
     rc = hwnas_search_ask(s, 0, genes, ids, &n); /* loads the archive, asks nothing */
     int status = rc == HWNAS_OK ? finish(s, dir) : cli_fail("report", rc);
+    if (status == CLI_OK && html) {
+        rc = hwnas_search_write_report(s, dir, html_out);
+        if (rc != HWNAS_OK)
+            status = cli_fail("report", rc);
+        else if (html_out)
+            printf("report: %s\n", html_out);
+        else
+            printf("report: %s/report.html\n", dir);
+    }
     hwnas_search_free(s);
     if (status == CLI_OK && axes) {
         size_t xlen = (size_t)(comma - axes);

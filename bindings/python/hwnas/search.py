@@ -73,6 +73,7 @@ _d("hwnas_search_front", c_size_t, c_void_p, P(c_size_t), c_size_t)
 _d("hwnas_search_hypervolume", c_int, c_void_p, P(c_double))
 _d("hwnas_search_write_results", c_int, c_void_p, c_char_p)
 _d("hwnas_search_plot_front", c_int, c_void_p, c_char_p, c_char_p, c_char_p)
+_d("hwnas_search_write_report", c_int, c_void_p, c_char_p, c_char_p)
 
 
 def plot_front(ctx, directory, x, y):
@@ -556,6 +557,19 @@ class Search:
         check(lib.hwnas_search_write_results(self._live(),
                                              encode(None if directory is None
                                                     else str(directory))))
+
+    def write_report(self, path=None, directory=None):
+        """Write one self-contained HTML page (no network fetches): the
+        front, its plots, each member's layers, multipliers and
+        energy/latency breakdown, and the settings. directory holds the
+        results write_results wrote (None: the out option); path is the
+        page (None: directory/report.html). Returns the page's path."""
+        d = None if directory is None else str(directory)
+        p = None if path is None else str(path)
+        check(lib.hwnas_search_write_report(self._live(), encode(d), encode(p)))
+        if p is not None:
+            return p
+        return os.path.join(d if d is not None else self.options["out"], "report.html")
 
     def __repr__(self):
         if not self._ptr:

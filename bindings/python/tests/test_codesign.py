@@ -159,7 +159,8 @@ def test_joint_co_search(ctx, tmp_path):
     assert header.endswith(",network,hardware")
     assert (tmp_path / "joint" / "front" / "000.hw").read_text().count("hwnas-hw 2") == 1
     plot_front(ctx, tmp_path / "joint", "area_mm2", "edp")
-    assert ">area_mm2" in (tmp_path / "joint" / "front.svg").read_text()
+    assert "area [area_mm2] (mm\u00b2)" in (tmp_path / "joint" / "front.svg").read_text(
+        encoding="utf-8")
     s.close()
 
 

@@ -128,6 +128,27 @@ def test_run_front_hypervolume(ctx, tmp_path):
     with pytest.raises(hwnas.InvalidArgument):
         s.write_results()  # no out option, no directory
 
+    # the plots are well-formed SVG (every name escaped), with a title
+    import xml.etree.ElementTree as ET
+    for name in ("front.svg", "hypervolume.svg"):
+        root = ET.parse(out / name).getroot()
+        assert root.tag == "{http://www.w3.org/2000/svg}svg"
+        texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+        assert any(t and t.startswith("results: space") for t in texts)
+
+    # the HTML page: one row per front member, both plots, nothing fetched
+    page = s.write_report(tmp_path / "r.html", out)
+    html = open(page, encoding="utf-8").read()
+    assert html.startswith("<!DOCTYPE html>")
+    assert html.count("<tr class='member'>") == len(front)
+    assert html.count("<svg ") == 2 and "Content-Security-Policy" in html
+    assert "http://" not in html and "https://" not in html
+    assert s.write_report(directory=out) == os.path.join(str(out), "report.html")
+    assert os.path.getsize(out / "report.html") > 0
+    with pytest.raises(hwnas.NotFound, match="archive.csv"):
+        s.write_report(tmp_path / "x.html", tmp_path)
+    assert not os.path.exists(tmp_path / "x.html")
+
 
 def test_same_archive_at_any_thread_count():
     # the Python estimator runs on the search's worker threads
