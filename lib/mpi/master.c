@@ -138,7 +138,7 @@ static int take_result(master *m, int r, const unsigned char *b, size_t len, hwn
         for (size_t k = 0; k < nm; k++)
             rec->metrics[k] = NAN;
     }
-    if (rc == HWNAS_OK && nlen) {
+    if (rc == HWNAS_OK && nlen && s->journal) { /* the net is only journaled */
         char *spec = hwnas__malloc(s->ctx, nlen + 1);
         if (!spec)
             return HWNAS_ENOMEM;
