@@ -9,6 +9,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "message.h"
 #include "mpi_internal.h"
 
 typedef struct peer {
@@ -85,13 +86,6 @@ static int send_job(master *m, int r, hwnas__job *job, size_t index)
     return HWNAS_OK;
 }
 
-static uint32_t get_u32(const unsigned char *b)
-{
-    uint32_t v;
-    memcpy(&v, b, sizeof v);
-    return v;
-}
-
 /* A RESULT into its job; a malformed one is rank 0's error (a worker of
  * another build). */
 static int take_result(master *m, int r, const unsigned char *b, size_t len, hwnas__job *jobs,
@@ -99,51 +93,33 @@ static int take_result(master *m, int r, const unsigned char *b, size_t len, hwn
 {
     hwnas_search *s = m->s;
     peer *p = &m->p[r];
-    size_t nm = s->n_metrics, fixed = 8 + 8 + 4 + 8 * nm + 4;
-    uint64_t seq;
-    if (len < fixed)
-        return hwnas__error(HWNAS_EIO, "mpi: a result of %zu bytes from rank %d (at least %zu "
-                                       "expected)", len, r, fixed);
-    memcpy(&seq, b, 8);
-    if (p->dead || p->job < 0 || seq != p->seq)
+    hwnas__mpi_result res;
+    int rc = hwnas__mpi_result_parse(b, len, s->n_metrics, r, &res);
+    if (rc != HWNAS_OK)
+        return rc;
+    if (p->dead || p->job < 0 || res.seq != p->seq)
         return HWNAS_OK; /* a late answer for a candidate given to another rank */
     hwnas__job *job = &jobs[p->job];
     hwnas__record *rec = job->rec;
-    int32_t failed;
-    memcpy(&rec->seconds, b + 8, 8);
-    memcpy(&failed, b + 16, 4);
-    memcpy(rec->metrics, b + 20, 8 * nm);
-    size_t at = 20 + 8 * nm;
-    uint32_t elen = get_u32(b + at);
-    at += 4;
-    if (len < at + elen + 4)
-        return hwnas__error(HWNAS_EIO, "mpi: a truncated result from rank %d", r);
-    const char *err = (const char *)b + at;
-    at += elen;
-    uint32_t nlen = get_u32(b + at);
-    at += 4;
-    if (len != at + nlen)
-        return hwnas__error(HWNAS_EIO, "mpi: a result from rank %d of %zu bytes, %zu expected",
-                            r, len, at + nlen);
-    int rc = HWNAS_OK;
-    if (failed) {
-        /* The worker's message, NUL-terminated in place (the buffer is ours). */
-        char *msg = hwnas__malloc(s->ctx, elen + 1);
+    rec->seconds = res.seconds;
+    memcpy(rec->metrics, res.metrics, 8 * s->n_metrics);
+    if (res.failed) {
+        char *msg = hwnas__malloc(s->ctx, res.error_len + 1);
         if (!msg)
             return HWNAS_ENOMEM;
-        memcpy(msg, err, elen);
-        msg[elen] = 0;
+        memcpy(msg, res.error, res.error_len);
+        msg[res.error_len] = 0;
         rc = hwnas__record_fail(s, rec, msg);
         hwnas__free(s->ctx, msg);
-        for (size_t k = 0; k < nm; k++)
+        for (size_t k = 0; k < s->n_metrics; k++)
             rec->metrics[k] = NAN;
     }
-    if (rc == HWNAS_OK && nlen && s->journal) { /* the net is only journaled */
-        char *spec = hwnas__malloc(s->ctx, nlen + 1);
+    if (rc == HWNAS_OK && res.net_len && s->journal) { /* the net is only journaled */
+        char *spec = hwnas__malloc(s->ctx, res.net_len + 1);
         if (!spec)
             return HWNAS_ENOMEM;
-        memcpy(spec, b + at, nlen);
-        spec[nlen] = 0;
+        memcpy(spec, res.net, res.net_len);
+        spec[res.net_len] = 0;
         char where[64];
         snprintf(where, sizeof where, "net of evaluation %llu from rank %d",
                  (unsigned long long)rec->eval, r);
