@@ -20,6 +20,7 @@ typedef struct peer {
     double heard;     /* wall clock of its last message (or of its job) */
     uint64_t *out;    /* the JOB message in flight (2 + n_genes) */
     MPI_Request req;  /* its send, MPI_REQUEST_NULL when none */
+    int bye;          /* answered STOP */
 } peer;
 
 typedef struct master {
@@ -246,23 +247,49 @@ static int evaluate_remote(void *data, hwnas_search *s, hwnas__job *jobs, size_t
     return rc;
 }
 
-/* STOP to every worker; the sends to live ones are waited for, those to
- * dead ones left (a dead rank never receives). */
+/* STOP to every worker, then whatever they still send is received and
+ * dropped until every live one says it stopped (a late result too large to
+ * go without a matching receive would otherwise hold its worker forever).
+ * A rank taken for dead is told too but not waited for; a live one that
+ * does not answer within timeout is left. */
 static void stop_workers(master *m)
 {
+    int waiting = 0;
     for (int r = 1; r < m->size; r++) {
-        peer *p = &m->p[r];
-        if (!p->dead) {
-            if (p->req != MPI_REQUEST_NULL)
-                MPI_Wait(&p->req, MPI_STATUS_IGNORE);
-            MPI_Send(NULL, 0, MPI_BYTE, r, TAG_STOP, m->comm);
-            continue;
-        }
-        /* Taken for dead, perhaps only slow: told too, never waited for. */
         MPI_Request q;
         if (MPI_Isend(NULL, 0, MPI_BYTE, r, TAG_STOP, m->comm, &q) == MPI_SUCCESS)
             MPI_Request_free(&q);
-        if (p->req != MPI_REQUEST_NULL)
+        waiting += !m->p[r].dead;
+    }
+    double until = hwnas__now_seconds() + m->o->timeout;
+    unsigned idle = 0;
+    while (waiting > 0 && hwnas__now_seconds() < until) {
+        int flag = 0, count = 0;
+        MPI_Status st;
+        if (MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, m->comm, &flag, &st) != MPI_SUCCESS)
+            break;
+        if (!flag) {
+            hwnas__mpi_nap(&idle);
+            continue;
+        }
+        MPI_Get_count(&st, MPI_BYTE, &count);
+        if (grow(m, (size_t)count + 1) != HWNAS_OK ||
+            MPI_Recv(m->buf, count, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, m->comm,
+                     MPI_STATUS_IGNORE) != MPI_SUCCESS)
+            break;
+        peer *p = st.MPI_SOURCE > 0 && st.MPI_SOURCE < m->size ? &m->p[st.MPI_SOURCE] : NULL;
+        if (p && st.MPI_TAG == TAG_STOP && !p->bye) {
+            p->bye = 1;
+            waiting -= !p->dead;
+        }
+    }
+    for (int r = 1; r < m->size; r++) {
+        peer *p = &m->p[r];
+        if (p->req == MPI_REQUEST_NULL)
+            continue;
+        if (p->bye) /* it received its last job long ago */
+            MPI_Wait(&p->req, MPI_STATUS_IGNORE);
+        else
             MPI_Request_free(&p->req);
     }
 }
@@ -294,8 +321,8 @@ int hwnas__mpi_master(hwnas_search *s, MPI_Comm comm, const hwnas__mpi_opts *o)
         s->evaluator = saved;
     }
     if (m.p) {
-        /* Late HELLOs and answers are dropped by the workers' STOP handling;
-         * a HELLO of a mismatched worker still makes rank 0 fail here. */
+        /* stop_workers drains late HELLOs, beats and answers; the run's
+         * message is kept across it. */
         char saved[1024];
         snprintf(saved, sizeof saved, "%s", hwnas_error_last());
         stop_workers(&m);

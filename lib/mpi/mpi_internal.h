@@ -8,6 +8,7 @@
  *                        failed, double metrics[n_metrics], uint32 length +
  *                        error text, uint32 length + net spec text
  *   0 -> worker  STOP    empty: the search is over
+ *   worker -> 0  STOP    empty: stopped (rank 0 drains what came before it)
  *
  * Rank 0 never blocks on one worker: it polls with MPI_Iprobe, so a dead
  * worker costs it a timeout, not a hang.

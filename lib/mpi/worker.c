@@ -170,6 +170,7 @@ int hwnas__mpi_worker(hwnas_search *s, MPI_Comm comm, const hwnas__mpi_opts *o)
         MPI_Get_count(&st, MPI_BYTE, &count);
         if (st.MPI_TAG == TAG_STOP) {
             MPI_Recv(NULL, 0, MPI_BYTE, 0, TAG_STOP, comm, MPI_STATUS_IGNORE);
+            MPI_Send(NULL, 0, MPI_BYTE, 0, TAG_STOP, comm); /* stopped: rank 0 may go */
             break;
         }
         if (st.MPI_TAG != TAG_JOB || !msg || (size_t)count != (2 + s->n_genes) * 8) {
