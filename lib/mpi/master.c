@@ -202,6 +202,7 @@ static int evaluate_remote(void *data, hwnas_search *s, hwnas__job *jobs, size_t
     int rc = HWNAS_OK;
     size_t done = 0, cursor = 0;
     unsigned idle = 0;
+    double checked = hwnas__now_seconds();
     while (rc == HWNAS_OK) {
         done = 0;
         for (size_t i = 0; i < n; i++)
@@ -235,12 +236,17 @@ static int evaluate_remote(void *data, hwnas_search *s, hwnas__job *jobs, size_t
         rc = poll_one(m, jobs, state, &got);
         if (rc != HWNAS_OK)
             break;
-        if (got) {
-            idle = 0;
-        } else {
+        /* Timeouts are checked when nothing came, and at least every
+         * 0.1 s: other workers' messages must not hide a dead one. */
+        double now = hwnas__now_seconds();
+        if (!got || now - checked > 0.1) {
             check_timeouts(m, state);
-            hwnas__mpi_nap(&idle);
+            checked = now;
         }
+        if (got)
+            idle = 0;
+        else
+            hwnas__mpi_nap(&idle);
         cursor = 0; /* a re-queued job may sit before the cursor */
     }
     hwnas__free(s->ctx, state);

@@ -4,7 +4,7 @@
 # failing by design); a worker SIGKILLed mid-estimate is replaced and the
 # search completes with the same archive; killing rank 0 (and so the job)
 # leaves a journal that `mpirun ... hwnas search --resume DIR` continues to
-# the same archive.
+# the same archive; with both workers killed, rank 0 finishes alone.
 # Usage: check_mpi_cli.sh HWNAS MPIRUN SLEEPY_PLUGIN
 set -u
 hwnas=$1 mpirun=$2 plugin=$3
@@ -77,6 +77,30 @@ else
     fail "the archive with a killed worker differs from the reference"
 fi
 
+# Both workers killed: rank 0 estimates the rest itself.
+rm -rf "$dir/busy" && mkdir "$dir/busy"
+$run --enable-recovery -np 3 "$hwnas" --plugin "$plugin" search $args \
+    --estimator "sleepy:ms=150;busy_dir=$dir/busy" --mpi-options "heartbeat=0.1;timeout=1.5" \
+    --out "$dir/kill2" > "$dir/kill2.log" 2>&1 &
+job=$!
+killed=""
+for _ in $(seq 1 300); do
+    for f in $(ls "$dir/busy" 2>/dev/null); do
+        pid=${f#busy.}
+        case " $killed " in *" $pid "*) ;; *) kill -9 "$pid" 2>/dev/null && killed="$killed $pid" ;; esac
+    done
+    [ $(echo $killed | wc -w) -ge 2 ] && break
+    sleep 0.05
+done
+wait $job
+rc=$?
+[ "$rc" -eq 0 ] || { fail "the search with both workers killed ended with $rc"; cat "$dir/kill2.log"; }
+if [ -f "$dir/kill2/archive.csv" ] && strip "$dir/kill2" | cmp -s - "$dir/ref.csv"; then
+    echo "ok: both workers ($killed ) killed, rank 0 finished alone, same 24-candidate archive"
+else
+    fail "the archive with both workers killed differs from the reference"
+fi
+
 # Everything killed (rank 0 by SIGKILL; mpirun then ends the job), resumed.
 args="$common --strategy nsga2 --strategy-options population=8 --budget 40 --batch 4"
 "$hwnas" --plugin "$plugin" search $args --estimator "sleepy:ms=40" --out "$dir/ref2" \
@@ -105,5 +129,5 @@ else
     strip "$dir/res" | diff - "$dir/ref2.csv" | head -5
 fi
 
-[ $fails -eq 0 ] && echo "4 passed, 0 failed" || echo "$fails failed"
+[ $fails -eq 0 ] && echo "5 passed, 0 failed" || echo "$fails failed"
 [ $fails -eq 0 ]
