@@ -7,8 +7,9 @@
  * host links that one library only. libhwnas itself never links MPI.
  *
  * The model (doc/distributed.md): every rank builds the same search (the
- * same calls, options and estimators, including custom estimator objects)
- * and calls hwnas_search_run_mpi. Rank 0 runs the search as
+ * same calls, options and estimators, including custom estimator objects;
+ * the out option on rank 0 only, since a search locks its directory) and
+ * calls hwnas_search_run_mpi. Rank 0 runs the search as
  * hwnas_search_run does: it owns the strategy, the journal, snapshots and
  * results. The other ranks only decode and estimate the candidates rank 0
  * sends them and send back metrics, errors, timings and the decoded net;
