@@ -65,6 +65,6 @@ int main(int argc, char **argv)
         print_archive(s);
     hwnas_search_free(s);
     hwnas_context_free(ctx);
-    MPI_Finalize();
+    hwnas_mpi_finalize(); /* MPI_Finalize, unless a worker was lost */
     return 0;
 }

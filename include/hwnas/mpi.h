@@ -89,6 +89,17 @@ HWNAS_MPI_API int hwnas_search_run_mpi_world(hwnas_search *search, const char *o
 HWNAS_MPI_API int hwnas_mpi_world_rank(void);
 HWNAS_MPI_API int hwnas_mpi_world_size(void);
 
+/*
+ * MPI_Finalize, unless a rank of this job was lost while this process ran
+ * hwnas_search_run_mpi (taken for dead by rank 0, which tells the workers
+ * when it stops them): Open MPI 4.1's MPI_Finalize may then wait forever
+ * for the dead rank, so it is skipped and the process should just exit
+ * (mpirun --enable-recovery accepts that). Returns 0 when MPI is finalised
+ * (or was not initialised, or already finalised), 1 when it was skipped.
+ * Never fails; call it once, from the thread that initialised MPI.
+ */
+HWNAS_MPI_API int hwnas_mpi_finalize(void);
+
 #ifdef __cplusplus
 }
 #endif

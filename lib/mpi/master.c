@@ -62,6 +62,7 @@ static int live_workers(const master *m)
 static void declare_dead(master *m, int r, const char *why)
 {
     m->p[r].dead = 1;
+    hwnas__mpi_set_lost();
     HWNAS_LOG(m->s->ctx, HWNAS_LOG_WARN, "mpi: rank %d %s; it gets no more candidates", r, why);
 }
 
@@ -261,9 +262,14 @@ static int evaluate_remote(void *data, hwnas_search *s, hwnas__job *jobs, size_t
 static void stop_workers(master *m)
 {
     int waiting = 0;
+    static unsigned char lost_flag[2] = {0, 1}; /* static: the sends are never waited for */
+    int any_dead = 0;
+    for (int r = 1; r < m->size; r++)
+        any_dead |= m->p[r].dead;
     for (int r = 1; r < m->size; r++) {
         MPI_Request q;
-        if (MPI_Isend(NULL, 0, MPI_BYTE, r, TAG_STOP, m->comm, &q) == MPI_SUCCESS)
+        if (MPI_Isend(&lost_flag[any_dead], 1, MPI_BYTE, r, TAG_STOP, m->comm, &q) ==
+            MPI_SUCCESS)
             MPI_Request_free(&q);
         waiting += !m->p[r].dead;
     }

@@ -7,7 +7,7 @@
  *   worker -> 0  RESULT  bytes: uint64 sequence, double seconds, int32
  *                        failed, double metrics[n_metrics], uint32 length +
  *                        error text, uint32 length + net spec text
- *   0 -> worker  STOP    empty: the search is over
+ *   0 -> worker  STOP    one byte: the search is over; 1 when a rank was lost
  *   worker -> 0  STOP    empty: stopped (rank 0 drains what came before it)
  *
  * Rank 0 never blocks on one worker: it polls with MPI_Iprobe, so a dead
@@ -39,6 +39,11 @@ int hwnas__mpi_fail(int mpi_rc, const char *what);
  * go by (*idle counts them), so that an oversubscribed machine's cores go
  * to the estimators, not to spinning. */
 void hwnas__mpi_nap(unsigned *idle);
+
+/* A rank of this MPI job was lost (taken for dead by rank 0, or rank 0
+ * said so in STOP): MPI_Finalize would wait for it (hwnas_mpi_finalize).
+ * Process-wide, as MPI's own state is. */
+void hwnas__mpi_set_lost(void);
 
 /* master.c: rank 0 runs the search with the remote evaluator. */
 int hwnas__mpi_master(hwnas_search *s, MPI_Comm comm, const hwnas__mpi_opts *o);

@@ -3,6 +3,7 @@
  * fingerprint that rank 0 and the workers compare, and the split of the
  * ranks into rank 0 (master.c) and workers (worker.c).
  */
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
@@ -19,6 +20,26 @@ static const hwnas__option_spec mpi_options[] = {
 };
 
 static const hwnas__kind mpi_kind = {"mpi", mpi_options, HWNAS_ARRAY_SIZE(mpi_options), NULL};
+
+static atomic_int lost; /* see hwnas__mpi_set_lost */
+
+void hwnas__mpi_set_lost(void)
+{
+    atomic_store(&lost, 1);
+}
+
+int hwnas_mpi_finalize(void)
+{
+    int inited = 0, finished = 0;
+    MPI_Initialized(&inited);
+    MPI_Finalized(&finished);
+    if (!inited || finished)
+        return 0;
+    if (atomic_load(&lost))
+        return 1; /* Open MPI 4's MPI_Finalize may wait forever for the lost rank */
+    MPI_Finalize();
+    return 0;
+}
 
 int hwnas__mpi_fail(int mpi_rc, const char *what)
 {

@@ -169,7 +169,11 @@ int hwnas__mpi_worker(hwnas_search *s, MPI_Comm comm, const hwnas__mpi_opts *o)
         idle = 0;
         MPI_Get_count(&st, MPI_BYTE, &count);
         if (st.MPI_TAG == TAG_STOP) {
-            MPI_Recv(NULL, 0, MPI_BYTE, 0, TAG_STOP, comm, MPI_STATUS_IGNORE);
+            unsigned char was_lost = 0;
+            MPI_Recv(&was_lost, count > 0 ? 1 : 0, MPI_BYTE, 0, TAG_STOP, comm,
+                     MPI_STATUS_IGNORE);
+            if (was_lost)
+                hwnas__mpi_set_lost();
             MPI_Send(NULL, 0, MPI_BYTE, 0, TAG_STOP, comm); /* stopped: rank 0 may go */
             break;
         }

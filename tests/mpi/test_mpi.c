@@ -18,7 +18,8 @@
 #include <hwnas/mpi.h>
 
 typedef struct counter {
-    size_t calls; /* candidates this process estimated */
+    size_t calls;       /* candidates this process estimated */
+    hwnas_estimator *e; /* the custom estimator: the search borrows it */
 } counter;
 
 static uint64_t mix(uint64_t x)
@@ -52,11 +53,10 @@ static hwnas_search *make(hwnas_context *ctx, const char *strategy, const char *
     if (hwnas_search_new(&s, ctx, "cell", space_opts, strategy, sopts,
                          "objectives=score:max,macs:min;budget=30;batch=5") != HWNAS_OK)
         fail_msg("search_new: %s", hwnas_error_last());
-    hwnas_estimator *e;
     assert_int_equal(hwnas_search_add_estimator(s, "cost", NULL), HWNAS_OK);
-    assert_int_equal(hwnas_estimator_new_custom(&e, ctx, "score", "score:1", score_cb, c),
+    assert_int_equal(hwnas_estimator_new_custom(&c->e, ctx, "score", "score:1", score_cb, c),
                      HWNAS_OK);
-    assert_int_equal(hwnas_search_add_estimator_object(s, e), HWNAS_OK);
+    assert_int_equal(hwnas_search_add_estimator_object(s, c->e), HWNAS_OK);
     return s;
 }
 
@@ -116,10 +116,12 @@ static void test_same_archive(void **state)
             free(want);
             free(got);
             hwnas_search_free(local);
+            hwnas_estimator_free(lc.e);
         } else {
             assert_int_equal(hwnas_search_count(s), 0); /* a worker keeps nothing */
         }
         hwnas_search_free(s);
+        hwnas_estimator_free(c.e);
         hwnas_context_free(ctx);
     }
 }
@@ -148,8 +150,10 @@ static void test_split_comm(void **state)
         free(want);
         free(got);
         hwnas_search_free(local);
+        hwnas_estimator_free(lc.e);
     }
     hwnas_search_free(s);
+    hwnas_estimator_free(c.e);
     hwnas_context_free(ctx);
     MPI_Comm_free(&half);
     MPI_Barrier(MPI_COMM_WORLD);
@@ -171,6 +175,7 @@ static void test_bad_calls(void **state)
     assert_non_null(strstr(hwnas_error_last(), "timeout")); /* the valid keys are listed */
     assert_int_equal(hwnas_search_count(s), 0);
     hwnas_search_free(s);
+    hwnas_estimator_free(c.e);
     hwnas_context_free(ctx);
 }
 
@@ -195,6 +200,7 @@ static void test_mismatch(void **state)
     if (rank == 2)
         assert_int_equal(c.calls, 0); /* never given a job (rank 1 may have had some) */
     hwnas_search_free(s);
+    hwnas_estimator_free(c.e);
     hwnas_context_free(ctx);
     MPI_Barrier(MPI_COMM_WORLD);
 }
@@ -224,6 +230,15 @@ int main(int argc, char **argv)
     char name[32];
     snprintf(name, sizeof name, "mpi (rank %d)", hwnas_mpi_world_rank());
     int failed = cmocka_run_group_tests_name(name, tests, NULL, NULL);
-    MPI_Finalize();
+    /* No rank was lost: hwnas_mpi_finalize finalises (then says rank 0 of
+     * 1), and a second call is a no-op. */
+    int skipped = hwnas_mpi_finalize();
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (skipped != 0 || !finalized || hwnas_mpi_world_rank() != 0 ||
+        hwnas_mpi_world_size() != 1 || hwnas_mpi_finalize() != 0) {
+        fprintf(stderr, "hwnas_mpi_finalize: skipped %d, finalized %d\n", skipped, finalized);
+        failed = 1;
+    }
     return failed ? 1 : 0;
 }

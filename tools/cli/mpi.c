@@ -40,7 +40,7 @@ int cli_mpi_finalize(int status)
      * use) leaves the others waiting for it: ending the job tells them. */
     if (status != CLI_OK && hwnas_mpi_world_size() > 1 && !cli_mpi_ran)
         MPI_Abort(MPI_COMM_WORLD, status);
-    MPI_Finalize();
+    hwnas_mpi_finalize(); /* skipped after a lost rank: it would wait for it */
     return status;
 }
 

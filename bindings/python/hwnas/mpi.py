@@ -32,6 +32,7 @@ if _HAVE:
     _declare("hwnas_search_run_mpi", c_int, c_void_p, c_void_p, c_char_p)
     _declare("hwnas_mpi_world_rank", c_int)
     _declare("hwnas_mpi_world_size", c_int)
+    _declare("hwnas_mpi_finalize", c_int)
 
 
 def available():
@@ -61,6 +62,15 @@ def size():
     """The number of ranks in MPI_COMM_WORLD (1 before MPI is initialised)."""
     _need()
     return lib.hwnas_mpi_world_size()
+
+
+def finalize():
+    """MPI_Finalize, unless a rank was lost during run(): Open MPI 4.1
+    would then wait forever for it. Returns True when it was skipped; the
+    process should then leave with os._exit() so that mpi4py does not try
+    to finalise at exit."""
+    _need()
+    return lib.hwnas_mpi_finalize() == 1
 
 
 def run(search, comm=None, options=None, **kwargs):

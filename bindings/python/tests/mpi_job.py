@@ -49,3 +49,5 @@ if hwnas.mpi.rank() == 0:
     print("mpi ok %d" % len(s.candidates()))
 else:
     assert len(s.candidates()) == 0
+assert hwnas.mpi.finalize() is False  # no rank was lost: MPI is finalised
+assert MPI.Is_finalized()
