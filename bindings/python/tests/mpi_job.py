@@ -49,5 +49,16 @@ if hwnas.mpi.rank() == 0:
     print("mpi ok %d" % len(s.candidates()))
 else:
     assert len(s.candidates()) == 0
+# Over a split communicator (ranks 0-1 together, rank 2 alone): the same.
+half = MPI.COMM_WORLD.Split(0 if hwnas.mpi.rank() < 2 else 1, hwnas.mpi.rank())
+s2 = make(ctx)
+hwnas.mpi.run(s2, comm=half)
+if half.Get_rank() == 0:
+    local2 = make(ctx)
+    local2.run()
+    assert archive(s2) == archive(local2), "the split-communicator archive differs"
+half.Free()
+MPI.COMM_WORLD.Barrier()
+
 assert hwnas.mpi.finalize() is False  # no rank was lost: MPI is finalised
 assert MPI.Is_finalized()
