@@ -70,6 +70,16 @@ static int estimate_task(size_t i, size_t worker, void *data)
     return 0;
 }
 
+/* One job on the calling thread, exactly as a wave's task does it (same
+ * stream, screening and failure record): for evaluators that place jobs
+ * themselves (lib/mpi's workers). HWNAS_ENOMEM when the failure could not
+ * be recorded; job->interrupted as in a wave. */
+int hwnas__evaluate_one(hwnas_search *s, hwnas__job *job)
+{
+    wave w = {s, job, 0};
+    return estimate_task(0, 0, &w) ? HWNAS_ENOMEM : HWNAS_OK;
+}
+
 static int evaluate_local(void *data, hwnas_search *s, hwnas__job *jobs, size_t n)
 {
     (void)data;

@@ -306,6 +306,9 @@ int hwnas__results_write(const hwnas_search *s, const char *dir);
 
 /* evaluate.c */
 extern const hwnas__evaluator hwnas__local_evaluator;
+/* One job decoded and estimated on the calling thread as the local
+ * evaluator does it (lib/mpi's workers evaluate with it). */
+int hwnas__evaluate_one(hwnas_search *s, hwnas__job *job);
 
 /* nested.c */
 /* Nested co-design: the inner search object for the search (at start). */

@@ -27,3 +27,23 @@ echo "$out" | grep -q "sum of squares below 1000: 332833500" || { echo "FAIL: wr
 LD_LIBRARY_PATH="$libdir" ldd "$dest/hello" | grep -q "$libdir/libhwnas.so.0" || {
   echo "FAIL: the example did not link the installed libhwnas"; exit 1; }
 echo "installed copy: SONAME $soname, static library, headers, pkg-config example OK"
+
+# Built with MPI: the installed libhwnas_mpi, its header and hwnas-mpi.pc
+# build the MPI example with pkg-config alone, and it runs on 2 ranks.
+mpc=$(find "$dest" -name hwnas-mpi.pc | head -1)
+if [ -n "$mpc" ] && command -v mpirun >/dev/null; then
+    # No sysroot here: hwnas-mpi requires the system's ompi-c, whose paths
+    # must stay as they are; our own file gets the staged prefix instead.
+    mkdir "$dest/pc"
+    sed "s|^prefix=|prefix=$dest|" "$mpc" > "$dest/pc/hwnas-mpi.pc"
+    cflags=$(PKG_CONFIG_PATH="$dest/pc" pkg-config --cflags hwnas-mpi)
+    libs=$(PKG_CONFIG_PATH="$dest/pc" pkg-config --libs hwnas-mpi)
+    cc $cflags "$src/examples/mpi/search_mpi.c" $libs -o "$dest/search_mpi" ||
+        { echo "FAIL: examples/mpi does not build with pkg-config hwnas-mpi"; exit 1; }
+    LD_LIBRARY_PATH="$libdir" ldd "$dest/search_mpi" | grep -q "$libdir/libhwnas_mpi.so.0" || {
+        echo "FAIL: the MPI example did not link the installed libhwnas_mpi"; exit 1; }
+    n=$(LD_LIBRARY_PATH="$libdir" mpirun --oversubscribe --allow-run-as-root -x LD_LIBRARY_PATH \
+        -np 2 "$dest/search_mpi" 12 | wc -l)
+    [ "$n" -eq 12 ] || { echo "FAIL: the installed MPI example printed $n candidates, not 12"; exit 1; }
+    echo "installed libhwnas_mpi: hwnas-mpi.pc builds examples/mpi, 2 ranks OK"
+fi

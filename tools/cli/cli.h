@@ -71,6 +71,24 @@ int cli_parse_real(const char *cmd, const char *opt, const char *s, double lo, d
  * 0, or -1 when it does not fit (then buf is as before). */
 int cli_options_put(char *buf, size_t size, size_t *used, const char *key, const char *value);
 
+/* mpi.c: hwnas under mpirun when built with libhwnas_mpi, else one
+ * process. cli_mpi_init initialises MPI only when a launcher started us;
+ * cli_mpi_finalize(status) ends it (aborting the job when rank 0 fails
+ * before its search ran, so the workers do not wait) and returns status. */
+void cli_mpi_init(int *argc, char ***argv);
+int cli_mpi_finalize(int status);
+int cli_mpi_rank(void); /* 0 in one process */
+int cli_mpi_size(void); /* 1 in one process */
+/* hwnas_search_run, or hwnas_search_run_mpi over every rank. */
+int cli_search_run(hwnas_search *s, const char *mpi_options);
+extern int cli_mpi_ran; /* cli_search_run was called */
+/* --resume on a worker rank: rank 0's DIR/search.conf copied into a fresh
+ * temporary directory local[size] (collective): 1 when the worker is to
+ * resume from local, 0 (rank 0, one process, or rank 0 has none), -1 on
+ * failure (said on stderr). cli_mpi_unshare_conf removes it. */
+int cli_mpi_share_conf(const char *dir, char *local, size_t size);
+void cli_mpi_unshare_conf(const char *local);
+
 /* Print "hwnas: <what>: <hwnas_error_last()>" to stderr; returns CLI_FAIL. */
 int cli_fail(const char *what, int code);
 

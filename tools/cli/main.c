@@ -91,7 +91,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "hwnas: standard output is closed\n");
         return CLI_FAIL;
     }
-    int status = run(argc, argv);
+    cli_mpi_init(&argc, &argv);
+    int status = cli_mpi_finalize(run(argc, argv));
     errno = 0;
     int bad = fflush(stdout) != 0 || ferror(stdout);
     int e = errno;

@@ -258,6 +258,8 @@ static void usage(void)
             "                    [--start-over]\n"
             "       hwnas search --resume DIR [--budget N] [--refine K] [--refine-estimator ...]\n"
             "                    [--salvage]\n"
+            "under mpirun (built with MPI): rank 0 searches, the other ranks estimate;\n"
+            "          --mpi-options \"heartbeat=1;timeout=30\" (doc/distributed.md)\n"
             "defaults: --space " DEFAULT_SPACE " --space-options \"" DEFAULT_SPACE_OPTIONS
             "\"\n          --strategy " DEFAULT_STRATEGY " --strategy-options \""
             DEFAULT_STRATEGY_OPTIONS "\"\n          --estimator cost --estimator accelerator "
@@ -351,9 +353,16 @@ static int add_estimator(hwnas_search *s, const char *spec)
     return rc;
 }
 
+static const char *mpi_options; /* --mpi-options: hwnas_search_run_mpi's */
+
 static int run_search(hwnas_context *ctx, hwnas_search *s, size_t budget, size_t refine,
                       const char *out)
 {
+    if (cli_mpi_rank() > 0) {
+        /* A worker rank: estimates what rank 0 sends; rank 0 reports. */
+        int rc = cli_search_run(s, mpi_options);
+        return rc == HWNAS_OK ? CLI_OK : cli_fail("search (worker rank)", rc);
+    }
     progress p = {refine, isatty(2), now(), budget, 0, {0}};
     for (int m = 0; m < N_SHOWN; m++)
         p.best[m] = NAN;
@@ -365,7 +374,7 @@ static int run_search(hwnas_context *ctx, hwnas_search *s, size_t budget, size_t
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
     sigaction(SIGINT, &sa, &old);
-    int rc = hwnas_search_run(s);
+    int rc = cli_search_run(s, mpi_options);
     sigaction(SIGINT, &old, NULL);
     running = NULL;
     if (p.tty)
@@ -405,11 +414,21 @@ static int resume_search(hwnas_context *ctx, opt_text *o, const char *dir, const
     if (rc != HWNAS_OK)
         return rc == HWNAS_ENOMEM ? CLI_FAIL : CLI_USAGE;
     hwnas_search *s;
-    rc = hwnas_search_resume(&s, ctx, dir, o->text ? o->text : "");
+    char local[4096];
+    int shared = cli_mpi_share_conf(dir, local, sizeof local);
+    if (shared < 0)
+        return CLI_FAIL;
+    /* A worker rank resumes from rank 0's settings, never from the
+     * directory itself, which may be on rank 0's node only. */
+    rc = hwnas_search_resume(&s, ctx, shared ? local : dir, o->text ? o->text : "");
+    if (shared)
+        cli_mpi_unshare_conf(local);
     if (rc != HWNAS_OK)
         return cli_fail("resume", rc);
-    printf("resuming %s\n", dir);
-    fflush(stdout);
+    if (cli_mpi_rank() == 0) {
+        printf("resuming %s\n", dir);
+        fflush(stdout);
+    }
     size_t b = budget ? opt_count(o, "budget") : 0;
     int status = run_search(ctx, s, b > 0 ? b : hwnas_search_count(s),
                             refine ? opt_count(o, "refine") : 0, dir);
@@ -455,6 +474,7 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
                             : !strcmp(a, "--refine-by")        ? &refine_by
                             : !strcmp(a, "--codesign")         ? &codesign
                             : !strcmp(a, "--codesign-options") ? &codesign_opts
+                            : !strcmp(a, "--mpi-options")      ? &mpi_options
                                                                : NULL;
         int is_est = !strcmp(a, "--estimator");
         if ((!slot && !is_est) || i + 1 >= argc) {
@@ -545,8 +565,9 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
             rc = opt_add(&o, "time_limit", time_limit);
         if (rc == HWNAS_OK)
             rc = opt_add(&o, "batch", batch);
+        /* A worker rank keeps nothing: rank 0 owns the directory (and its lock). */
         if (rc == HWNAS_OK)
-            rc = opt_add(&o, "out", out);
+            rc = opt_add(&o, "out", cli_mpi_rank() > 0 ? "" : out);
         if (rc == HWNAS_OK)
             rc = opt_add(&o, "refine", refine);
         if (rc == HWNAS_OK)
@@ -577,11 +598,16 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
     for (size_t e = 0; !resume && status == CLI_OK && e < n_est; e++)
         if (add_estimator(s, estimators[e]) != HWNAS_OK)
             status = CLI_FAIL;
-    if (!resume && status == CLI_OK) {
+    if (!resume && status == CLI_OK && cli_mpi_rank() == 0) {
+        if (cli_mpi_size() > 1)
+            printf("hwnas search: rank 0 of %d; ranks 1-%d estimate\n", cli_mpi_size(),
+                   cli_mpi_size() - 1);
         printf("hwnas search: %s (%s) with %s, objectives %s, budget %s evaluations, %zu "
                "thread(s), results in %s/\n",
                space, space_opts, strategy, objectives, budget, hwnas_context_threads(ctx), out);
         fflush(stdout);
+    }
+    if (!resume && status == CLI_OK) {
         status = run_search(ctx, s, opt_count(&o, "budget"), opt_count(&o, "refine"), out);
     }
     hwnas_search_free(s);

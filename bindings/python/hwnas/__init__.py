@@ -24,7 +24,7 @@ if version_number // 10000 != _native.ABI_MAJOR or version_number < _native.MIN_
 
 from . import pareto, net, data, axmul, space, estimator  # noqa: E402 (after the check)
 from . import model, strategy, search  # noqa: E402
-from . import latency_lut, plugin, quant, accel  # noqa: E402
+from . import latency_lut, plugin, quant, accel, mpi  # noqa: E402
 from .net import Net, Node  # noqa: E402
 from .data import Idx, Dataset  # noqa: E402
 from .axmul import Axmul, Registry as AxmulRegistry  # noqa: E402

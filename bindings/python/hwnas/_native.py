@@ -1,13 +1,17 @@
 """Finding and loading libhwnas, and declaring the C signatures.
 
 The library is looked up in this order:
-1. the HWNAS_LIBRARY environment variable (a path to libhwnas.so.N);
+1. the HWNAS_LIBRARY environment variable (a path to libhwnas.so.N, or to
+   libhwnas_mpi.so.N, which carries the same API plus distributed search);
 2. pkg-config's libdir for the hwnas package;
 3. the build tree of a source checkout (build/lib/ next to bindings/).
+When mpi4py is imported before hwnas and HWNAS_LIBRARY is not set,
+libhwnas_mpi.so.N is looked for first in 2 and 3 (hwnas.mpi needs it).
 """
 import ctypes
 import os
 import subprocess
+import sys
 
 ABI_MAJOR = 0      # the SONAME this package speaks to
 MIN_VERSION = 100  # 0.1.0: the oldest library with every symbol used here
@@ -15,20 +19,28 @@ MIN_VERSION = 100  # 0.1.0: the oldest library with every symbol used here
 _SONAME = "libhwnas.so.%d" % ABI_MAJOR
 
 
+_MPI_SONAME = "libhwnas_mpi.so.%d" % ABI_MAJOR
+
+
 def _candidates():
     env = os.environ.get("HWNAS_LIBRARY")
     if env:
         yield env
         return
+    mpi = "mpi4py.MPI" in sys.modules  # an MPI program: the library that can use it
     try:
         libdir = subprocess.run(["pkg-config", "--variable=libdir", "hwnas"],
                                 capture_output=True, text=True, timeout=10).stdout.strip()
         if libdir:
+            if mpi:
+                yield os.path.join(libdir, _MPI_SONAME)
             yield os.path.join(libdir, _SONAME)
     except (OSError, subprocess.SubprocessError):
         pass
     here = os.path.dirname(os.path.abspath(__file__))
     root = os.path.dirname(os.path.dirname(os.path.dirname(here)))
+    if mpi:
+        yield os.path.join(root, "build", "lib", "mpi", _MPI_SONAME)
     yield os.path.join(root, "build", "lib", _SONAME)
 
 

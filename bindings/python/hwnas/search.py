@@ -365,6 +365,10 @@ class Search:
         when no estimator is added or an objective names an unknown
         metric. Estimators run on worker threads (Python ones take the
         GIL for each call)."""
+        self._run_with(lib.hwnas_search_run)
+
+    def _run_with(self, call, *args):
+        """run()'s bookkeeping around call(ptr, *args) (hwnas.mpi.run too)."""
         self._not_running("run")
         ptr = self._live()
         for est in self._estimators:
@@ -375,7 +379,7 @@ class Search:
         for est in self._estimators:  # not closed while the search uses them
             est._busy.enter()
         try:
-            rc = lib.hwnas_search_run(ptr)
+            rc = call(ptr, *args)
         finally:
             self._running = False
             for est in self._estimators:
