@@ -14,6 +14,8 @@ extern const hwnas__kind hwnas__codesign_kind;
 extern const hwnas__kind hwnas__strategy_random_kind, hwnas__strategy_ea_kind,
     hwnas__strategy_nsga2_kind, hwnas__strategy_reinforce_kind;
 extern const hwnas__kind hwnas__search_kind;
+extern const hwnas__kind hwnas__predictor_mlp_kind, hwnas__predictor_gbrt_kind,
+    hwnas__predictor_gp_kind;
 extern const hwnas__kind hwnas__model_kind;
 extern const hwnas__kind hwnas__quant_kind, hwnas__quant_finetune_kind;
 extern const hwnas__kind hwnas__estimator_cost_kind;
@@ -38,6 +40,9 @@ const hwnas__kind *const hwnas__builtin_kinds[] = {
     &hwnas__strategy_nsga2_kind,
     &hwnas__strategy_reinforce_kind,
     &hwnas__search_kind,
+    &hwnas__predictor_mlp_kind,
+    &hwnas__predictor_gbrt_kind,
+    &hwnas__predictor_gp_kind,
     &hwnas__codesign_kind,
     &hwnas__model_kind,
     &hwnas__quant_kind,
