@@ -8,8 +8,9 @@
  * as predicted_<metric> with its uncertainty predicted_<metric>_std. The
  * predictor is fitted again, lazily, by the first estimate after new
  * observations (under a lock: estimates run concurrently). Before it has
- * min_data observations every estimate fails, for that candidate only,
- * with a message saying how many it has.
+ * min_data observations an estimate reports NaN (early=nan: the search
+ * keeps the candidate, so the data keeps coming) or fails, for that
+ * candidate only, with a message saying how many it has (early=error).
  */
 #include <math.h>
 #include <pthread.h>
@@ -21,7 +22,7 @@
 #include "hwnas/space.h"
 
 enum { OPT_METRIC, OPT_PREDICTOR, OPT_PREDICTOR_OPTIONS, OPT_SPACE, OPT_SPACE_OPTIONS,
-       OPT_ENCODING, OPT_MIN_DATA };
+       OPT_ENCODING, OPT_MIN_DATA, OPT_EARLY };
 
 static const hwnas__option_spec predictor_options[] = {
     [OPT_METRIC] = {"metric", HWNAS_OPTION_STRING, "accuracy", 0, 0, NULL,
@@ -40,6 +41,9 @@ static const hwnas__option_spec predictor_options[] = {
                       "features (hwnas_space_encode); empty = the space's default"},
     [OPT_MIN_DATA] = {"min_data", HWNAS_OPTION_INT, "10", 2, 1e9, NULL,
                       "observations needed before it predicts"},
+    [OPT_EARLY] = {"early", HWNAS_OPTION_ENUM, "nan", 0, 0, "nan|error",
+                   "before min_data observations: report NaN (unknown: a search keeps the "
+                   "candidate, and goes on learning) or fail that candidate's estimate"},
 };
 
 const hwnas__kind hwnas__estimator_predictor_kind = {
@@ -190,7 +194,9 @@ static int pred_estimate(hwnas_estimator *e, const hwnas_net *net, const char *k
         rc = features(e, st, genes, key, x);
     if (rc == HWNAS_OK) {
         pthread_mutex_lock(&st->lock);
-        if (st->n < st->min_data)
+        if (st->n < st->min_data && hwnas__options_int(e->options, OPT_EARLY) == 0)
+            rc = 1; /* unknown yet */
+        else if (st->n < st->min_data)
             rc = hwnas__error(HWNAS_ESTATE, "estimator:predictor: %zu finished evaluations of "
                                             "'%s' so far, it predicts from min_data=%zu on",
                               st->n, st->metric, st->min_data);
@@ -200,8 +206,12 @@ static int pred_estimate(hwnas_estimator *e, const hwnas_net *net, const char *k
         }
         pthread_mutex_unlock(&st->lock);
     }
-    if (rc == HWNAS_OK)
+    if (rc == 1) {
+        values[0] = values[1] = NAN;
+        rc = HWNAS_OK;
+    } else if (rc == HWNAS_OK) {
         rc = hwnas_predictor_predict(st->p, x, 1, &values[0], &values[1]);
+    }
     hwnas__free(e->ctx, genes);
     hwnas__free(e->ctx, x);
     return rc;

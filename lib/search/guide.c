@@ -241,25 +241,16 @@ static int tell_rest(hwnas_search *s, const pool *p, const size_t *order, size_t
     return rc;
 }
 
-int hwnas__guide_ask(hwnas_search *s, size_t want, uint32_t *genes, uint64_t *ids,
-                     size_t *got)
+/* One pool: asked, ranked, the best (up to want) into genes/ids, the rest
+ * told. *got may be 0 when every member was known or invalid. */
+static int one_pool(hwnas_search *s, const fitted *f, const char *encoding, size_t want,
+                    uint32_t *genes, uint64_t *ids, size_t *got)
 {
-    *got = 0;
-    const char *encoding = hwnas__options_str(s->options, OPT_GUIDE_ENCODING);
-    fitted f = {0};
-    int enough = 0;
-    int rc = fit(s, encoding, &f, &enough);
-    if (rc == HWNAS_OK && !enough) /* nothing to learn from yet: a plain batch */
-        rc = hwnas_strategy_ask(s->strategy, want, genes, ids, got);
-    if (rc != HWNAS_OK || !enough) {
-        fitted_free(s, &f);
-        return rc;
-    }
     size_t size = (size_t)hwnas__options_int(s->options, OPT_GUIDE_POOL);
     if (size < want)
         size = want;
     pool p;
-    rc = pool_alloc(s, &p, size);
+    int rc = pool_alloc(s, &p, size);
     if (rc == HWNAS_OK)
         rc = hwnas_strategy_ask(s->strategy, size, p.genes, p.ids, &p.np);
     if (rc == HWNAS_OK && p.np <= want) { /* nothing to choose among */
@@ -267,7 +258,6 @@ int hwnas__guide_ask(hwnas_search *s, size_t want, uint32_t *genes, uint64_t *id
         memcpy(ids, p.ids, p.np * sizeof *ids);
         *got = p.np;
         pool_free(s->ctx, &p);
-        fitted_free(s, &f);
         return HWNAS_OK;
     }
     for (size_t i = 0; rc == HWNAS_OK && i < p.np; i++) {
@@ -284,7 +274,7 @@ int hwnas__guide_ask(hwnas_search *s, size_t want, uint32_t *genes, uint64_t *id
         }
     }
     if (rc == HWNAS_OK)
-        rc = predict_pool(s, &f, encoding, &p);
+        rc = predict_pool(s, f, encoding, &p);
     size_t *order = NULL, count = 0, front = 0;
     if (rc == HWNAS_OK)
         rc = hwnas__pareto_order(s->ctx, p.opt, p.ok, p.hash, p.np, s->n_obj, 1, &order, &count,
@@ -300,6 +290,26 @@ int hwnas__guide_ask(hwnas_search *s, size_t want, uint32_t *genes, uint64_t *id
         rc = tell_rest(s, &p, order, count);
     hwnas__free(s->ctx, order);
     pool_free(s->ctx, &p);
+    return rc;
+}
+
+/* Pools in a row that may hold nothing new before a plain batch is taken
+ * (a strategy that keeps proposing what the archive knows). */
+#define MAX_EMPTY_POOLS 8
+
+int hwnas__guide_ask(hwnas_search *s, size_t want, uint32_t *genes, uint64_t *ids,
+                     size_t *got)
+{
+    *got = 0;
+    const char *encoding = hwnas__options_str(s->options, OPT_GUIDE_ENCODING);
+    fitted f = {0};
+    int enough = 0;
+    int rc = fit(s, encoding, &f, &enough);
+    for (int t = 0; rc == HWNAS_OK && enough && *got == 0 && t < MAX_EMPTY_POOLS; t++)
+        rc = one_pool(s, &f, encoding, want, genes, ids, got);
+    /* nothing to learn from yet, or nothing new proposed: a plain batch */
+    if (rc == HWNAS_OK && *got == 0)
+        rc = hwnas_strategy_ask(s->strategy, want, genes, ids, got);
     fitted_free(s, &f);
     return rc;
 }
