@@ -12,6 +12,7 @@
 
 #include "hwnas/hwnas.h"
 #include "test_oom.h"
+#include "test_tmpdir.h"
 
 static hwnas_context *ctx;
 static const char *const kinds[] = {"mlp", "gbrt", "gp"};
@@ -19,6 +20,8 @@ static const char *const kinds[] = {"mlp", "gbrt", "gp"};
 static int setup(void **state)
 {
     (void)state;
+    if (test_tmpdir_make("hwnas-predict") != 0)
+        return -1;
     return hwnas_context_new(&ctx, "threads=1;log_level=error");
 }
 
@@ -26,7 +29,7 @@ static int teardown(void **state)
 {
     (void)state;
     hwnas_context_free(ctx);
-    return 0;
+    return test_tmpdir_remove();
 }
 
 /* A synthetic regression on binary features: additive weights plus two
@@ -574,6 +577,58 @@ static void test_guide_helps(void **state)
     assert_true(guided > plain + 1);
 }
 
+static int stop_at_20(hwnas_search *s, size_t n, void *user_data)
+{
+    (void)s;
+    (void)user_data;
+    return n >= 20;
+}
+
+/* A guided search stopped and resumed from its directory ends with the
+ * archive of an uninterrupted one: the predictors are a function of the
+ * archive and the seed, and the strategy's snapshot holds what the rest of
+ * each pool told it. */
+static void test_guide_resume(void **state)
+{
+    (void)state;
+    static const char *const strategies[][2] = {
+        {"ea", "mode=regularized;population=10;sample=3"}, {"nsga2", "population=12"}};
+    for (size_t k = 0; k < 2; k++) {
+        const char *base = "objectives=accuracy:max;budget=40;batch=5;seed=4;guide=gbrt;"
+                           "guide_min=10;guide_pool=30;snapshot_every=5";
+        static run_out whole;
+        guided_run(ctx, strategies[k][0], strategies[k][1], base, &whole);
+        char opts[512];
+        snprintf(opts, sizeof opts, "%s;out=%s/r%zu", base, test_tmpdir, k);
+        int calls = 0;
+        hwnas_estimator *e = NULL;
+        assert_int_equal(hwnas_estimator_new_custom(&e, ctx, "score", "accuracy:%", score_cb,
+                                                    &calls),
+                         HWNAS_OK);
+        hwnas_search *s = NULL;
+        assert_int_equal(hwnas_search_new(&s, ctx, "cell", NULL, strategies[k][0],
+                                          strategies[k][1], opts),
+                         HWNAS_OK);
+        assert_int_equal(hwnas_search_add_estimator_object(s, e), HWNAS_OK);
+        hwnas_search_on_batch(s, stop_at_20, NULL);
+        assert_int_equal(hwnas_search_run(s), HWNAS_EUSER);
+        /* a guided batch may be short (few new candidates in its pool) */
+        assert_true(hwnas_search_count(s) >= 20 && hwnas_search_count(s) < 40);
+        hwnas_search_free(s);
+        char dir[256];
+        snprintf(dir, sizeof dir, "%s/r%zu", test_tmpdir, k);
+        assert_int_equal(hwnas_search_resume(&s, ctx, dir, NULL), HWNAS_OK);
+        assert_int_equal(hwnas_search_add_estimator_object(s, e), HWNAS_OK);
+        if (hwnas_search_run(s) != HWNAS_OK)
+            fail_msg("resume: %s", hwnas_error_last());
+        assert_int_equal(hwnas_search_count(s), 40);
+        for (size_t i = 0; i < 40; i++)
+            assert_string_equal(hwnas_search_key(s, i), whole.keys[i]);
+        hwnas_search_free(s);
+        hwnas_estimator_free(e);
+    }
+}
+
 static void test_guide_errors(void **state)
 {
     (void)state;
@@ -657,6 +712,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_estimator_in_search),
         cmocka_unit_test(test_guide_every_strategy),
         cmocka_unit_test(test_guide_helps),
+        cmocka_unit_test(test_guide_resume),
         cmocka_unit_test(test_guide_errors),
     };
     return cmocka_run_group_tests_name("predict", tests, setup, teardown);
