@@ -17,7 +17,12 @@
  *   - a candidate whose network the archive already holds: that record's
  *     objectives (a real result, not estimated again);
  *   - one that does not decode: failed, as it would be when estimated;
- *   - every other: the predicted means, feasible.
+ *   - every other, with guide_rest=unevaluated (the default): that it was
+ *     never evaluated (hwnas__strategy_tell_unevaluated: NSGA-II and
+ *     (1+lambda) count it failed to complete their generation, aging
+ *     evolution keeps it out of its population, REINFORCE learns nothing
+ *     from it); with guide_rest=predicted: the predicted means, feasible,
+ *     as if they were results.
  * Those tells exist for the strategy only: nothing of them is archived,
  * journaled, cached or counted against the budget, and the candidate
  * callback never sees them. A resumed search replays the same guided
@@ -32,6 +37,7 @@
 
 #include "hwnas/predict.h"
 #include "search_internal.h"
+#include "strategy/strategy_internal.h"
 
 static const char *const guide_kinds[] = {"none", "mlp", "gbrt", "gp"};
 
@@ -205,38 +211,46 @@ static int predict_pool(const hwnas_search *s, const fitted *f, const char *enco
  * keeps the most promising of them longest. */
 static int tell_rest(hwnas_search *s, const pool *p, const size_t *order, size_t count)
 {
-    size_t m = s->n_obj, n = 0;
-    int predicted = hwnas__options_int(s->options, OPT_GUIDE_REST) == 0;
+    size_t m = s->n_obj, n = 0, n_unev = 0;
+    int predicted = hwnas__options_int(s->options, OPT_GUIDE_REST) == 1;
     double *obj = hwnas__calloc(s->ctx, p->np * m + 1, sizeof *obj);
     double *viol = hwnas__calloc(s->ctx, p->np + 1, sizeof *viol);
     int *failed = hwnas__calloc(s->ctx, p->np + 1, sizeof *failed);
     uint64_t *ids = hwnas__malloc(s->ctx, (p->np + 1) * sizeof *ids);
+    uint64_t *unev = hwnas__malloc(s->ctx, (p->np + 1) * sizeof *unev);
     unsigned char *ranked = hwnas__calloc(s->ctx, p->np + 1, 1);
-    int rc = obj && viol && failed && ids && ranked ? HWNAS_OK : HWNAS_ENOMEM;
+    int rc = obj && viol && failed && ids && unev && ranked ? HWNAS_OK : HWNAS_ENOMEM;
     for (size_t r = 0; rc == HWNAS_OK && r < count; r++)
         ranked[order[r]] = 1;
     for (size_t t = 0; rc == HWNAS_OK && t < p->np + count; t++) {
         size_t i = t < p->np ? t : order[count - 1 - (t - p->np)];
         if (p->what[i] == P_CHOSEN || (t < p->np && ranked[i]))
             continue;
+        if (p->what[i] == P_CANDIDATE && !predicted) {
+            unev[n_unev++] = p->ids[i];
+            continue;
+        }
         ids[n] = p->ids[i];
         if (p->what[i] == P_KNOWN) {
             const hwnas__record *r = &s->rec[p->known[i]];
             memcpy(obj + n * m, r->obj, m * sizeof *obj);
             viol[n] = r->violation;
-        } else if (p->what[i] == P_INVALID || !predicted) {
+        } else if (p->what[i] == P_INVALID) {
             failed[n] = 1;
         } else {
             memcpy(obj + n * m, p->mean + i * m, m * sizeof *obj);
         }
         n++;
     }
+    if (rc == HWNAS_OK && n_unev)
+        rc = hwnas__strategy_tell_unevaluated(s->strategy, n_unev, unev);
     if (rc == HWNAS_OK && n)
         rc = hwnas_strategy_tell(s->strategy, n, ids, obj, viol, failed);
     hwnas__free(s->ctx, obj);
     hwnas__free(s->ctx, viol);
     hwnas__free(s->ctx, failed);
     hwnas__free(s->ctx, ids);
+    hwnas__free(s->ctx, unev);
     hwnas__free(s->ctx, ranked);
     return rc;
 }

@@ -77,9 +77,11 @@ static const hwnas__option_spec search_options[] = {
     [OPT_GUIDE_ENCODING] = {"guide_encoding", HWNAS_OPTION_STRING, "", 0, 0, NULL,
                             "features of a genotype (hwnas_space_encode); empty = the space's "
                             "default"},
-    [OPT_GUIDE_REST] = {"guide_rest", HWNAS_OPTION_ENUM, "predicted", 0, 0, "predicted|failed",
-                        "what the strategy is told of the pool members not estimated: their "
-                        "predicted objectives, or that they failed (never archived either way)"},
+    [OPT_GUIDE_REST] = {"guide_rest", HWNAS_OPTION_ENUM, "unevaluated", 0, 0,
+                        "unevaluated|predicted",
+                        "what the strategy hears of the pool members not estimated: that they "
+                        "were not evaluated, or their predicted objectives (never archived "
+                        "either way; doc/predict.md)"},
     /* old names, still read (journals written before the renames say threads= and
      * evaluations=) */
     {"threads", HWNAS__OPTION_ALIAS, "parallel", 0, 0, NULL, "old name of parallel"},
