@@ -684,9 +684,37 @@ static int oom_step(hwnas_context *c, void *arg)
     return rc;
 }
 
+/* estimator:predictor: create, observe, refit and predict. */
+static int oom_estimator_step(hwnas_context *c, void *arg)
+{
+    (void)arg;
+    static const char *const keys[] = {
+        "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|none~2|",
+        "|none~0|+|nor_conv_1x1~0|none~1|+|nor_conv_3x3~0|nor_conv_1x1~1|avg_pool_3x3~2|",
+        "|skip_connect~0|+|none~0|nor_conv_3x3~1|+|nor_conv_1x1~0|none~1|nor_conv_3x3~2|",
+        "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|none~0|nor_conv_3x3~1|none~2|",
+    };
+    hwnas_estimator *e = NULL;
+    hwnas_net *net = NULL;
+    int rc = hwnas_estimator_new(&e, c, "predictor", "predictor=gbrt;min_data=3;"
+                                                      "predictor_options=trees=4");
+    if (rc == HWNAS_OK)
+        rc = hwnas_net_new(&net, c);
+    const char *names[1] = {"accuracy"};
+    for (size_t i = 0; rc == HWNAS_OK && i < 4; i++)
+        rc = hwnas_estimator_observe(e, keys[i], 1, names, (double[]){80 + (double)i});
+    double v[2];
+    if (rc == HWNAS_OK)
+        rc = hwnas_estimator_estimate(e, net, keys[1], 0, v);
+    hwnas_net_free(net);
+    hwnas_estimator_free(e);
+    return rc;
+}
+
 static void test_oom(void **state)
 {
     (void)state;
+    test_oom_walk("estimator:predictor", oom_estimator_step, NULL);
     test_oom_walk("predictor:mlp", oom_step, "mlp");
     test_oom_walk("predictor:gbrt", oom_step, "gbrt");
     test_oom_walk("predictor:gp", oom_step, "gp");
