@@ -20,6 +20,8 @@
  * accuracy:max on the table (estimator:table, no training). It prints the
  * mean best accuracy found after 100, 200 and 300 evaluations (defaults:
  * 100 seeds; REA population=20;sample=5, NSGA-II population=20).
+ * bench_predict NB201_CSV curve [SEEDS [REA_OPTIONS]] prints plain REA's
+ * mean best accuracy after every 10 evaluations up to 300.
  */
 #include <math.h>
 #include <stdio.h>
@@ -202,8 +204,49 @@ static int search_bench(const char *csv, size_t seeds, const char *rea_opts,
     return 0;
 }
 
+/* Plain REA's mean best accuracy after every 10 evaluations up to 300:
+ * how many evaluations it needs to reach what a guided search reaches. */
+static int curve_bench(const char *csv, size_t seeds, const char *rea_opts)
+{
+    hwnas_context *ctx;
+    if (hwnas_context_new(&ctx, "log_level=error") != HWNAS_OK)
+        die("context");
+    char topts[1200];
+    snprintf(topts, sizeof topts,
+             "file=%s;key=ArchitectureString;metrics=CIFAR10TestAccuracy200Epochs:accuracy:%%",
+             csv);
+    hwnas_estimator *table;
+    if (hwnas_estimator_new(&table, ctx, "table", topts) != HWNAS_OK)
+        die("table");
+    stats at[30] = {{0}};
+    for (size_t seed = 1; seed <= seeds; seed++) {
+        char opts[256];
+        snprintf(opts, sizeof opts, "objectives=accuracy:max;budget=300;batch=10;seed=%zu", seed);
+        hwnas_search *s;
+        if (hwnas_search_new(&s, ctx, "cell", NULL, "ea", rea_opts, opts) != HWNAS_OK ||
+            hwnas_search_add_estimator_object(s, table) != HWNAS_OK ||
+            hwnas_search_run(s) != HWNAS_OK)
+            die("search");
+        for (size_t k = 0; k < 30; k++)
+            add(&at[k], best_upto(s, (k + 1) * 10));
+        hwnas_search_free(s);
+    }
+    printf("plain REA (%s), %zu seeds: mean best accuracy after N evaluations\n\n", rea_opts,
+           seeds);
+    printf("| N | best |\n|---:|---:|\n");
+    for (size_t k = 0; k < 30; k++)
+        printf("| %zu | %.3f +- %.3f |\n", (k + 1) * 10, mean_of(&at[k]),
+               sd_of(&at[k]) / sqrt((double)at[k].n));
+    hwnas_estimator_free(table);
+    hwnas_context_free(ctx);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 2 && strcmp(argv[2], "curve") == 0)
+        return curve_bench(argv[1], argc > 3 ? (size_t)atoi(argv[3]) : 100,
+                           argc > 4 ? argv[4] : "mode=regularized;population=20;sample=5");
     if (argc > 2 && strcmp(argv[2], "search") == 0)
         return search_bench(argv[1], argc > 3 ? (size_t)atoi(argv[3]) : 100,
                             argc > 4 ? argv[4] : "mode=regularized;population=20;sample=5",

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "hwnas/hwnas.h"
+#include "strategy/strategy_internal.h"
 #include "test_oom.h"
 #include "test_tmpdir.h"
 
@@ -659,6 +660,47 @@ static void test_guide_errors(void **state)
     hwnas_estimator_free(e);
 }
 
+/* Unevaluated tells (what a guided search tells of the pool members it
+ * does not estimate): they complete a generation, never block a strategy,
+ * and are checked like any tell. */
+static void test_tell_unevaluated(void **state)
+{
+    (void)state;
+    hwnas_space *sp = NULL;
+    assert_int_equal(hwnas_space_new(&sp, ctx, "cell", NULL), HWNAS_OK);
+    static const char *const kinds_opts[][2] = {
+        {"nsga2", "population=6"},
+        {"ea", "mode=regularized;population=6;sample=2"},
+        {"ea", "mode=one_plus_lambda;lambda=5"},
+        {"reinforce", ""},
+        {"random", ""},
+    };
+    for (size_t k = 0; k < 5; k++) {
+        hwnas_strategy *st = NULL;
+        assert_int_equal(hwnas_strategy_new(&st, ctx, kinds_opts[k][0], kinds_opts[k][1], sp, 1),
+                         HWNAS_OK);
+        uint32_t g[64 * 6];
+        uint64_t ids[64];
+        for (int round = 0; round < 6; round++) {
+            size_t n = 0;
+            assert_int_equal(hwnas_strategy_ask(st, 6, g, ids, &n), HWNAS_OK);
+            assert_true(n > 0); /* never stuck waiting for an unevaluated one */
+            /* the first two evaluated, the rest not */
+            size_t real = n < 2 ? n : 2;
+            double obj[6] = {1, 2, 3, 4, 5, 6};
+            assert_int_equal(hwnas_strategy_tell(st, real, ids, obj, NULL, NULL), HWNAS_OK);
+            if (n > real)
+                assert_int_equal(hwnas__strategy_tell_unevaluated(st, n - real, ids + real),
+                                 HWNAS_OK);
+            assert_int_equal(hwnas_strategy_pending(st), 0);
+            assert_int_equal(hwnas__strategy_tell_unevaluated(st, 1, ids), HWNAS_EINVAL);
+            assert_non_null(strstr(hwnas_error_last(), "not pending"));
+        }
+        hwnas_strategy_free(st);
+    }
+    hwnas_space_free(sp);
+}
+
 /* ---- out of memory ----------------------------------------------------- */
 
 static int oom_step(hwnas_context *c, void *arg)
@@ -740,6 +782,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_estimator_in_search),
         cmocka_unit_test(test_guide_every_strategy),
         cmocka_unit_test(test_guide_helps),
+        cmocka_unit_test(test_tell_unevaluated),
         cmocka_unit_test(test_guide_resume),
         cmocka_unit_test(test_guide_errors),
     };
