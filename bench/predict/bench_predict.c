@@ -20,6 +20,8 @@
  * accuracy:max on the table (estimator:table, no training). It prints the
  * mean best accuracy found after 100, 200 and 300 evaluations (defaults:
  * 100 seeds; REA population=20;sample=5, NSGA-II population=20).
+ * A last argument ",0,2,5," runs only those methods (0 REA, 1-3 REA + gp,
+ * gbrt, mlp, 4 NSGA-II, 5-7 NSGA-II + gp, gbrt, mlp).
  * bench_predict NB201_CSV curve [SEEDS [REA_OPTIONS]] prints plain REA's
  * mean best accuracy after every 10 evaluations up to 300.
  */
@@ -136,7 +138,7 @@ typedef struct method {
 } method;
 
 static int search_bench(const char *csv, size_t seeds, const char *rea_opts,
-                        const char *nsga_opts, const char *extra)
+                        const char *nsga_opts, const char *extra, const char *only)
 {
     static const method methods[] = {
         {"REA", "ea", "none", 300},         {"REA + gp", "ea", "gp", 100},
@@ -157,6 +159,10 @@ static int search_bench(const char *csv, size_t seeds, const char *rea_opts,
         die("table");
     stats at[N_METHODS][3] = {{{0}}}, secs[N_METHODS] = {{0}};
     for (size_t m = 0; m < N_METHODS; m++) {
+        char tag[8];
+        snprintf(tag, sizeof tag, ",%zu,", m);
+        if (*only && !strstr(only, tag))
+            continue;
         for (size_t seed = 1; seed <= seeds; seed++) {
             char opts[512];
             snprintf(opts, sizeof opts,
@@ -189,6 +195,8 @@ static int search_bench(const char *csv, size_t seeds, const char *rea_opts,
     printf("| method | best after 100 | after 200 | after 300 | s per run |\n");
     printf("|---|---:|---:|---:|---:|\n");
     for (size_t m = 0; m < N_METHODS; m++) {
+        if (!secs[m].n)
+            continue;
         printf("| %s |", methods[m].name);
         for (size_t k = 0; k < 3; k++)
             if (at[m][k].n)
@@ -250,7 +258,8 @@ int main(int argc, char **argv)
     if (argc > 2 && strcmp(argv[2], "search") == 0)
         return search_bench(argv[1], argc > 3 ? (size_t)atoi(argv[3]) : 100,
                             argc > 4 ? argv[4] : "mode=regularized;population=20;sample=5",
-                            argc > 5 ? argv[5] : "population=20", argc > 6 ? argv[6] : "");
+                            argc > 5 ? argv[5] : "population=20", argc > 6 ? argv[6] : "",
+                            argc > 7 ? argv[7] : "");
     if (argc < 2) {
         fprintf(stderr, "usage: bench_predict NB201_CSV [SEEDS [ENCODING [KINDS]]]\n");
         return 2;
