@@ -658,6 +658,16 @@ static void test_guide_errors(void **state)
     assert_non_null(strstr(hwnas_error_last(), "guide_options"));
     hwnas_search_free(s);
     hwnas_estimator_free(e);
+    /* nested co-design runs inner searches per network: not guided */
+    assert_int_equal(hwnas_search_new(&s, ctx, "cell+accelerator", NULL, "random", NULL,
+                                      "objectives=macs:min;budget=4;guide=gbrt;"
+                                      "codesign=nested"),
+                     HWNAS_OK);
+    assert_int_equal(hwnas_search_add_estimator(s, "cost", NULL), HWNAS_OK);
+    assert_int_equal(hwnas_search_add_estimator(s, "accelerator", NULL), HWNAS_OK);
+    assert_int_equal(hwnas_search_run(s), HWNAS_EUNSUPPORTED);
+    assert_non_null(strstr(hwnas_error_last(), "codesign=nested"));
+    hwnas_search_free(s);
 }
 
 /* Unevaluated tells (what a guided search tells of the pool members it
