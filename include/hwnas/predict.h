@@ -95,8 +95,10 @@ HWNAS_API size_t hwnas_predictor_dim(const hwnas_predictor *predictor);
 /*
  * Rank correlations of a[n] and b[n]: Kendall's tau-b (ties counted as in
  * tau-b) and Spearman's rho (Pearson's correlation of the mid-ranks), in
- * [-1, 1]; 0 when either side is constant. Errors: HWNAS_EINVAL (NULL
- * argument, n < 2, a NaN: the message names the index).
+ * [-1, 1]; 0 when either side is constant. Both take O(n^2) time and no
+ * memory (meant for judging predictors on up to some 10^4 points).
+ * Errors: HWNAS_EINVAL (NULL argument, n < 2, a NaN: the message names
+ * the index). Thread-safe.
  */
 HWNAS_API int hwnas_rank_kendall(const double *a, const double *b, size_t n, double *out);
 HWNAS_API int hwnas_rank_spearman(const double *a, const double *b, size_t n, double *out);

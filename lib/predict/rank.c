@@ -1,7 +1,6 @@
 /* Rank correlations: Kendall's tau-b and Spearman's rho, for judging a
  * predictor by the order it puts candidates in (what a search uses). */
 #include <math.h>
-#include <stdlib.h>
 
 #include "predict_internal.h"
 
@@ -48,38 +47,17 @@ int hwnas_rank_kendall(const double *a, const double *b, size_t n, double *out)
     return HWNAS_OK;
 }
 
-typedef struct keyed {
-    double v;
-    size_t i;
-} keyed;
-
-static int by_value(const void *x, const void *y)
+/* The mid-rank of v[i] among v[0..n): 1 + the values below it + half the
+ * others equal to it. O(n) per value and no memory, like tau's O(n^2):
+ * these judge predictors on thousands of points, not millions. */
+static double midrank(const double *v, size_t n, size_t i)
 {
-    const keyed *a = x, *b = y;
-    if (a->v != b->v)
-        return a->v < b->v ? -1 : 1;
-    return a->i < b->i ? -1 : a->i > b->i;
-}
-
-/* Mid-ranks of v[n] into r[n] (ties share the mean of their positions). */
-static int midranks(const double *v, size_t n, double *r)
-{
-    keyed *k = malloc(n * sizeof *k);
-    if (!k)
-        return hwnas__enomem();
-    for (size_t i = 0; i < n; i++)
-        k[i] = (keyed){v[i], i};
-    qsort(k, n, sizeof *k, by_value);
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        while (j + 1 < n && k[j + 1].v == k[i].v)
-            j++;
-        for (size_t t = i; t <= j; t++)
-            r[k[t].i] = 0.5 * (double)(i + j) + 1;
-        i = j + 1;
+    double below = 0, equal = 0;
+    for (size_t j = 0; j < n; j++) {
+        below += v[j] < v[i];
+        equal += v[j] == v[i];
     }
-    free(k);
-    return HWNAS_OK;
+    return 1 + below + 0.5 * (equal - 1);
 }
 
 int hwnas_rank_spearman(const double *a, const double *b, size_t n, double *out)
@@ -90,23 +68,13 @@ int hwnas_rank_spearman(const double *a, const double *b, size_t n, double *out)
     int rc = check("hwnas_rank_spearman", a, b, n);
     if (rc != HWNAS_OK)
         return rc;
-    /* No context here: plain malloc for the scratch ranks. */
-    double *ra = malloc(2 * n * sizeof *ra);
-    if (!ra)
-        return hwnas__enomem();
-    double *rb = ra + n;
-    rc = midranks(a, n, ra);
-    if (rc == HWNAS_OK)
-        rc = midranks(b, n, rb);
-    if (rc == HWNAS_OK) {
-        double m = 0.5 * (double)(n + 1), sab = 0, saa = 0, sbb = 0;
-        for (size_t i = 0; i < n; i++) {
-            sab += (ra[i] - m) * (rb[i] - m);
-            saa += (ra[i] - m) * (ra[i] - m);
-            sbb += (rb[i] - m) * (rb[i] - m);
-        }
-        *out = saa > 0 && sbb > 0 ? sab / sqrt(saa * sbb) : 0;
+    double m = 0.5 * (double)(n + 1), sab = 0, saa = 0, sbb = 0;
+    for (size_t i = 0; i < n; i++) {
+        double ra = midrank(a, n, i) - m, rb = midrank(b, n, i) - m;
+        sab += ra * rb;
+        saa += ra * ra;
+        sbb += rb * rb;
     }
-    free(ra);
-    return rc;
+    *out = saa > 0 && sbb > 0 ? sab / sqrt(saa * sbb) : 0;
+    return HWNAS_OK;
 }
