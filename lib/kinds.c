@@ -14,6 +14,8 @@ extern const hwnas__kind hwnas__codesign_kind;
 extern const hwnas__kind hwnas__strategy_random_kind, hwnas__strategy_ea_kind,
     hwnas__strategy_nsga2_kind, hwnas__strategy_reinforce_kind;
 extern const hwnas__kind hwnas__search_kind;
+extern const hwnas__kind hwnas__predictor_mlp_kind, hwnas__predictor_gbrt_kind,
+    hwnas__predictor_gp_kind;
 extern const hwnas__kind hwnas__model_kind;
 extern const hwnas__kind hwnas__quant_kind, hwnas__quant_finetune_kind;
 extern const hwnas__kind hwnas__estimator_cost_kind;
@@ -21,6 +23,7 @@ extern const hwnas__kind hwnas__estimator_table_kind;
 extern const hwnas__kind hwnas__estimator_accuracy_kind, hwnas__estimator_energy_kind;
 extern const hwnas__kind hwnas__estimator_latency_lut_kind;
 extern const hwnas__kind hwnas__estimator_accelerator_kind;
+extern const hwnas__kind hwnas__estimator_predictor_kind;
 extern const hwnas__kind hwnas__accel_kind;
 extern const hwnas__kind hwnas__dataset_fashion_mnist_kind, hwnas__dataset_idx_kind;
 
@@ -38,6 +41,9 @@ const hwnas__kind *const hwnas__builtin_kinds[] = {
     &hwnas__strategy_nsga2_kind,
     &hwnas__strategy_reinforce_kind,
     &hwnas__search_kind,
+    &hwnas__predictor_mlp_kind,
+    &hwnas__predictor_gbrt_kind,
+    &hwnas__predictor_gp_kind,
     &hwnas__codesign_kind,
     &hwnas__model_kind,
     &hwnas__quant_kind,
@@ -48,6 +54,7 @@ const hwnas__kind *const hwnas__builtin_kinds[] = {
     &hwnas__estimator_energy_kind,
     &hwnas__estimator_latency_lut_kind,
     &hwnas__estimator_accelerator_kind,
+    &hwnas__estimator_predictor_kind,
     &hwnas__accel_kind,
     &hwnas__dataset_fashion_mnist_kind,
     &hwnas__dataset_idx_kind,

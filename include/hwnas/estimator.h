@@ -11,6 +11,9 @@
  *   estimator:table  metrics looked up in a CSV benchmark table (e.g.
  *                    NAS-Bench-201, HW-NAS-Bench), keyed by the space's
  *                    genotype string or by row index
+ *   estimator:predictor  a surrogate (predict.h) that learns one metric
+ *                    online from finished evaluations (hwnas_estimator_observe)
+ *                    and predicts it, with its std, for new candidates
  * plus custom estimators from callbacks (hwnas_estimator_new_custom).
  *
  * Under co-design an estimate also gets the candidate's hardware
@@ -147,6 +150,23 @@ HWNAS_API void hwnas_estimator_interrupt(void);
  * (hwnas_estimator_interrupt): 1 or 0. For hosts that run their own loop
  * over hwnas_estimator_estimate. */
 HWNAS_API int hwnas_estimator_interrupted(void);
+
+/*
+ * Tell est a finished evaluation: the candidate's key (its genotype
+ * string) and its metrics by name, values[n] (NaN where unknown). Kinds
+ * that learn keep it (estimator:predictor fits on the observations of its
+ * metric that are finite, ignoring the others); every other kind ignores
+ * it and returns HWNAS_OK. A search calls this on each of its estimators
+ * for every candidate that enters its archive without failing (resumed
+ * ones included), in evaluation order, on the thread that runs the
+ * search, never while a batch is being estimated.
+ * Errors: HWNAS_EINVAL (NULL est or key, names or values NULL with n > 0),
+ * HWNAS_EFORMAT (estimator:predictor: key is no genotype of its space: the
+ * message names it), HWNAS_ENOMEM. Not thread-safe: never concurrently
+ * with an estimate on the same estimator.
+ */
+HWNAS_API int hwnas_estimator_observe(hwnas_estimator *est, const char *key, size_t n,
+                                      const char *const *names, const double *values);
 
 HWNAS_END_DECLS
 

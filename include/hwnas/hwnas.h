@@ -25,6 +25,7 @@
 #include "estimator.h"
 #include "latency_lut.h"
 #include "plugin.h"
+#include "predict.h"
 #include "search.h"
 
 #endif /* HWNAS_H */

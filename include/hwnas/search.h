@@ -19,8 +19,10 @@
  *   objectives, constraints, evaluations (budget), time_limit (seconds),
  *   batch, threads (0 = the context's), seed (0 = the context's), out
  *   (directory; "" = keep nothing on disk), snapshot_every, hv_reference,
- *   screen, refine, refine_estimator, refine_by; and for one session only
- *   (never saved): salvage, read_only, start_over (see below).
+ *   screen, refine, refine_estimator, refine_by, codesign, codesign_options,
+ *   guide, guide_options, guide_pool, guide_min, guide_kappa, guide_encoding,
+ *   guide_rest; and for one session only (never saved): salvage, read_only,
+ *   start_over (see below).
  *
  * One search per directory: with out set, the search holds an exclusive
  * lock on out/hwnas.lock (flock, released by the kernel when the process
@@ -41,6 +43,15 @@
  * hypervolume stays that of the figures the strategy was told. Refinements
  * are journaled, so a search killed while refining resumes to the same
  * front. Hosts that drive the search with ask/tell get no refinement.
+ *
+ * Predictor-guided batches (guide=mlp|gbrt|gp; doc/predict.md): each batch
+ * of hwnas_search_run asks the strategy for guide_pool candidates, fits a
+ * surrogate (predict.h) per objective on the archive, and estimates only
+ * the batch it ranks best; the strategy is told the rest as never
+ * evaluated, and nothing of them is archived, journaled or counted. Every
+ * estimator also hears of every archived result through
+ * hwnas_estimator_observe (estimator:predictor learns from it). Hosts that
+ * drive the search with ask/tell get no guidance.
  *
  * Determinism: candidate k (the k-th evaluation) estimates with random
  * stream k, so results do not depend on the number of threads.

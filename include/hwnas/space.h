@@ -201,6 +201,30 @@ HWNAS_API int hwnas_space_format(const hwnas_space *space, const uint32_t *genes
 HWNAS_API int hwnas_space_parse(const hwnas_space *space, const char *text,
                                 uint32_t *genes);
 
+/*
+ * The feature vector of genes that predictors learn from (predict.h),
+ * in an encoding of the space:
+ *   "onehot"  every space: gene i one-hot over its cardinality (the sum
+ *             of the cardinalities in all)
+ *   "path"    space:cell: NAS-Bench-201's path encoding (White et al.,
+ *             BANANAS): one feature per sequence of operations along a
+ *             path from the cell's input to its output (4 + 16 + 64 = 84;
+ *             "none" cuts a path), 1 when the cell has such a path
+ *   "active"  space:cgp: the one-hot of the genes that shape the decoded
+ *             network (active nodes, the parameters their function uses,
+ *             the output), 0 for the inactive ones, so genotypes with the
+ *             same phenotype get the same vector
+ * encoding NULL or "" is the space's default: "path" for space:cell,
+ * "active" for space:cgp, "onehot" for the others. out[cap] receives *n
+ * values; out NULL with cap 0 asks only for *n (genes may then be NULL).
+ * Errors: HWNAS_EINVAL (NULL space or n, genes out of range, cap smaller
+ * than *n: the message says both), HWNAS_ENOTFOUND (an encoding the space
+ * does not have: the message lists the ones it has). Thread-safe on a
+ * created space.
+ */
+HWNAS_API int hwnas_space_encode(const hwnas_space *space, const char *encoding,
+                                 const uint32_t *genes, double *out, size_t cap, size_t *n);
+
 HWNAS_END_DECLS
 
 #endif /* HWNAS_SPACE_H */

@@ -244,3 +244,14 @@ int hwnas_estimator_estimate_on(hwnas_estimator *e, const hwnas_net *net,
         interrupted = 1;
     return rc;
 }
+
+int hwnas_estimator_observe(hwnas_estimator *e, const char *key, size_t n,
+                            const char *const *names, const double *values)
+{
+    if (!e || !key || (n && (!names || !values)))
+        return hwnas__error(HWNAS_EINVAL, "hwnas_estimator_observe: estimator, key and (with "
+                                          "metrics) names and values are required");
+    if (!e->impl || !e->impl->observe)
+        return HWNAS_OK;
+    return e->impl->observe(e, key, n, names, values);
+}

@@ -18,6 +18,10 @@ typedef struct hwnas__estimator_impl {
     int (*estimate_on)(hwnas_estimator *est, const hwnas_net *net,
                        const struct hwnas_accel *accel, const char *key, uint64_t stream,
                        double *values);
+    /* A finished evaluation (hwnas_estimator_observe); NULL: the kind
+     * ignores them. Not concurrent with estimate. */
+    int (*observe)(hwnas_estimator *est, const char *key, size_t n, const char *const *names,
+                   const double *values);
 } hwnas__estimator_impl;
 
 struct hwnas_estimator {
@@ -40,5 +44,6 @@ extern const hwnas__estimator_impl hwnas__estimator_table_impl;
 extern const hwnas__estimator_impl hwnas__estimator_accuracy_impl;
 extern const hwnas__estimator_impl hwnas__estimator_energy_impl;
 extern const hwnas__estimator_impl hwnas__estimator_accelerator_impl;
+extern const hwnas__estimator_impl hwnas__estimator_predictor_impl;
 
 #endif

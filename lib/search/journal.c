@@ -87,15 +87,24 @@ int hwnas__config_write(hwnas_search *s)
         rc = hwnas_options_parse(saved, "salvage=false;read_only=false;start_over=false");
     if (rc == HWNAS_OK)
         rc = hwnas_options_format(saved, 0, &opts);
+    /* The rows added since the format began (co-design, guide) come last
+     * and are left out while at their defaults, from the end back, so
+     * that a search that uses none of them writes what it wrote before. */
+    for (size_t i = N_SEARCH_OPTIONS; rc == HWNAS_OK && i-- > OPT_CODESIGN;) {
+        if (strcmp(hwnas_options_value(saved, i), hwnas_options_default(saved, i)) != 0)
+            break;
+        char row[64];
+        snprintf(row, sizeof row, ";%s=", hwnas_options_name(saved, i));
+        char *at = NULL;
+        for (char *p = strstr(opts, row); p; p = strstr(p + 1, row))
+            at = p;
+        if (!at)
+            break;
+        *at = 0;
+    }
     hwnas_options_free(saved);
     if (rc != HWNAS_OK)
         return rc;
-    /* The co-design rows come last and are left out at their defaults, so
-     * that a search without co-design writes what it wrote before them. */
-    static const char defaults[] = ";codesign=joint;codesign_options=\"\"";
-    size_t len = strlen(opts), dlen = sizeof defaults - 1;
-    if (len >= dlen && strcmp(opts + len - dlen, defaults) == 0)
-        opts[len - dlen] = 0;
     hwnas__strbuf_puts(&sb, CONFIG_HEADER "\nspace\t");
     put_escaped(&sb, s->space_kind);
     hwnas__strbuf_puts(&sb, "\nspace_options\t");

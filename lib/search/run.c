@@ -21,6 +21,8 @@ int hwnas__search_start(hwnas_search *s)
         rc = hwnas__nested_setup(s);
     if (rc == HWNAS_OK && !s->refine_est)
         rc = hwnas__refine_setup(s);
+    if (rc == HWNAS_OK)
+        rc = hwnas__guide_check(s);
     int read_only = (int)hwnas__options_int(s->options, OPT_READ_ONLY);
     if (rc == HWNAS_OK && *hwnas__search_out(s) && !read_only)
         rc = hwnas__out_prepare(s);
@@ -357,6 +359,12 @@ int hwnas_search_run(hwnas_search *s)
         size_t want = budget - s->n_rec < batch_size ? budget - s->n_rec : batch_size, got = 0;
         if (s->n_redo) {
             rc = take_redo(s, &genes, &ids, &got);
+        } else if (hwnas__guide_active(s)) {
+            rc = hwnas__guide_ask(s, want, genes, ids, &got);
+            if (rc == HWNAS_OK && got == 0)
+                rc = hwnas__error(HWNAS_EINTERNAL, "search: %s asked for nothing with no "
+                                                   "candidate pending",
+                                  hwnas_strategy_kind(s->strategy));
         } else {
             rc = hwnas_strategy_ask(s->strategy, want, genes, ids, &got);
             if (rc == HWNAS_OK && got == 0)

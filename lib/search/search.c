@@ -62,6 +62,26 @@ static const hwnas__option_spec search_options[] = {
     [OPT_CODESIGN_OPTIONS] = {"codesign_options", HWNAS_OPTION_STRING, "", 0, 0, NULL,
                               "the inner search's options with codesign=nested (hwnas describe "
                               "codesign): strategy, budget, objective, max_* limits"},
+    [OPT_GUIDE] = {"guide", HWNAS_OPTION_ENUM, "none", 0, 0, "none|mlp|gbrt|gp",
+                   "predictor-guided batches: ask guide_pool candidates, estimate only the "
+                   "best batch of them by this predictor (doc/predict.md)"},
+    [OPT_GUIDE_OPTIONS] = {"guide_options", HWNAS_OPTION_STRING, "", 0, 0, NULL,
+                           "the predictor's options (hwnas describe predictor:KIND)"},
+    [OPT_GUIDE_POOL] = {"guide_pool", HWNAS_OPTION_INT, "100", 1, 1e6, NULL,
+                        "candidates asked of the strategy per guided batch"},
+    [OPT_GUIDE_MIN] = {"guide_min", HWNAS_OPTION_INT, "20", 2, 1e9, NULL,
+                       "evaluations before guiding starts (plain batches until then)"},
+    [OPT_GUIDE_KAPPA] = {"guide_kappa", HWNAS_OPTION_FLOAT, "1", 0, 100, NULL,
+                         "weight of the predictor's std in the ranking: mean - kappa * std "
+                         "of each minimised objective"},
+    [OPT_GUIDE_ENCODING] = {"guide_encoding", HWNAS_OPTION_STRING, "", 0, 0, NULL,
+                            "features of a genotype (hwnas_space_encode); empty = the space's "
+                            "default"},
+    [OPT_GUIDE_REST] = {"guide_rest", HWNAS_OPTION_ENUM, "unevaluated", 0, 0,
+                        "unevaluated|predicted",
+                        "what the strategy hears of the pool members not estimated: that they "
+                        "were not evaluated, or their predicted objectives (never archived "
+                        "either way; doc/predict.md)"},
     /* old names, still read (journals written before the renames say threads= and
      * evaluations=) */
     {"threads", HWNAS__OPTION_ALIAS, "parallel", 0, 0, NULL, "old name of parallel"},

@@ -32,6 +32,13 @@ enum {
     OPT_START_OVER, /* session-only */
     OPT_CODESIGN,   /* joint | nested: how a co-design space is searched */
     OPT_CODESIGN_OPTIONS, /* the inner search's, kind codesign (nested) */
+    OPT_GUIDE,          /* guide.c: none | mlp | gbrt | gp */
+    OPT_GUIDE_OPTIONS,
+    OPT_GUIDE_POOL,
+    OPT_GUIDE_MIN,
+    OPT_GUIDE_KAPPA,
+    OPT_GUIDE_ENCODING,
+    OPT_GUIDE_REST,
     N_SEARCH_OPTIONS
     /* alias rows (old names) follow in the table */
 };
@@ -203,6 +210,7 @@ static inline const char *hwnas__search_out(const hwnas_search *s)
  *   evaluate.c  the default evaluator: estimation on the context's threads
  *   nested.c    nested co-design: each network's accelerator by an inner search
  *   refine.c    multi-fidelity refinement after the budget
+ *   guide.c     predictor-guided batches: a pool asked, the best estimated
  *   search.c    the object: options, estimators, objectives, constraints
  *   resume.c    re-creating a search from its directory and replaying it
  *   run.c       start, the loop, ask/tell from outside
@@ -327,6 +335,18 @@ int hwnas__nested_complete(hwnas_search *s, const uint32_t *asked, const unsigne
 int hwnas__refine_setup(hwnas_search *s);
 void hwnas__refine_release(hwnas_search *s);
 int hwnas__search_refine(hwnas_search *s, int compute);
+
+/* guide.c */
+/* Whether the next batch is guided (guide set, guide_min evaluations done). */
+int hwnas__guide_active(const hwnas_search *s);
+/* At start: the guide options make sense for this search (HWNAS_EUNSUPPORTED
+ * with codesign=nested; HWNAS_ENOTFOUND for an encoding the space lacks). */
+int hwnas__guide_check(const hwnas_search *s);
+/* Up to want candidates, the best of a pool by the predictors; the rest of
+ * the pool is told to the strategy (never archived). Errors: HWNAS_ENOMEM,
+ * the predictors' and the strategy's. */
+int hwnas__guide_ask(hwnas_search *s, size_t want, uint32_t *genes, uint64_t *ids,
+                     size_t *got);
 
 /* search.c */
 int hwnas__search_resolve(hwnas_search *s);

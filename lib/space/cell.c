@@ -289,7 +289,43 @@ static int cell_decode(const hwnas_space *s, const uint32_t *g, hwnas_net *net)
     return hwnas__build_finish(&b, "space:cell");
 }
 
+/*
+ * NAS-Bench-201's path encoding (White, Neiswanger and Savani, BANANAS):
+ * the cell's input reaches its output along four paths (edges 3; 0,4;
+ * 1,5; 0,2,5), each a sequence of 1 to 3 operations other than none; one
+ * feature per possible sequence (4 + 16 + 64), 1 when some path has it.
+ */
+static int cell_encode(const hwnas_space *s, const uint32_t *g, double *out, size_t *n)
+{
+    (void)s;
+    static const int paths[4][3] = {{3, -1, -1}, {0, 4, -1}, {1, 5, -1}, {0, 2, 5}};
+    *n = 4 + 16 + 64;
+    if (!out)
+        return HWNAS_OK;
+    for (size_t i = 0; i < *n; i++)
+        out[i] = 0;
+    for (int p = 0; p < 4; p++) {
+        size_t index = 0, base = 0, width = 1;
+        int len = 0, cut = 0;
+        for (int k = 0; k < 3 && paths[p][k] >= 0; k++, len++) {
+            uint32_t op = g[paths[p][k]];
+            cut |= op == OP_NONE;
+            index = index * 4 + (op == OP_NONE ? 0 : op - 1);
+        }
+        for (int l = 1; l < len; l++) {
+            base += width * 4;
+            width *= 4;
+        }
+        if (!cut)
+            out[base + index] = 1;
+    }
+    return HWNAS_OK;
+}
+
 const hwnas__space_impl hwnas__space_cell_impl = {
+    .encoding = "path",
+    .default_encoding = 1,
+    .encode = cell_encode,
     .init = cell_init,
     .decode = cell_decode,
     .hash = cell_hash,

@@ -579,7 +579,37 @@ static int cgp_decode(const hwnas_space *s, const uint32_t *g, hwnas_net *net)
     return hwnas__build_finish(&b, "space:cgp");
 }
 
+/* One-hot of the genes that shape the network, zeros for the others: so
+ * that a predictor sees phenotypes, not inactive genes. */
+static int cgp_encode(const hwnas_space *s, const uint32_t *g, double *out, size_t *n)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < s->n_genes; i++)
+        len += s->cardinality[i];
+    *n = len;
+    if (!out)
+        return HWNAS_OK;
+    const cgp_state *st = s->state;
+    uint8_t active[CGP_MAX_NODES];
+    uint8_t *used = hwnas__malloc(s->ctx, s->n_genes);
+    if (!used)
+        return HWNAS_ENOMEM;
+    mark_active(st, g, active);
+    mark_used_genes(st, g, active, used);
+    len = 0;
+    for (size_t i = 0; i < s->n_genes; i++) {
+        for (uint32_t v = 0; v < s->cardinality[i]; v++)
+            out[len + v] = used[i] && g[i] == v;
+        len += s->cardinality[i];
+    }
+    hwnas__free(s->ctx, used);
+    return HWNAS_OK;
+}
+
 static const hwnas__space_impl cgp_impl = {
+    .encoding = "active",
+    .default_encoding = 1,
+    .encode = cgp_encode,
     .init = cgp_init,
     .fini = cgp_fini,
     .decode = cgp_decode,

@@ -411,3 +411,53 @@ int hwnas_space_parse(const hwnas_space *s, const char *text, uint32_t *genes)
         hwnas__free(s->ctx, staged);
     return rc;
 }
+
+/* ---- feature encodings (for predictors) -------------------------------- */
+
+static int encode_onehot(const hwnas_space *s, const uint32_t *genes, double *out, size_t *n)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < s->n_genes; i++) {
+        if (out)
+            for (uint32_t v = 0; v < s->cardinality[i]; v++)
+                out[len + v] = genes[i] == v;
+        len += s->cardinality[i];
+    }
+    *n = len;
+    return HWNAS_OK;
+}
+
+int hwnas_space_encode(const hwnas_space *s, const char *encoding, const uint32_t *genes,
+                       double *out, size_t cap, size_t *n)
+{
+    if (!s || !n || (out && !genes))
+        return hwnas__error(HWNAS_EINVAL, "hwnas_space_encode: space, n and (with out) genes "
+                                          "are required");
+    *n = 0;
+    const hwnas__space_impl *im = impl_of(s);
+    int own;
+    if (!encoding || !*encoding)
+        own = im->encode && im->default_encoding;
+    else if (strcmp(encoding, "onehot") == 0)
+        own = 0;
+    else if (im->encode && strcmp(encoding, im->encoding) == 0)
+        own = 1;
+    else
+        return hwnas__error(HWNAS_ENOTFOUND, "%s has no encoding '%s' (it has: onehot%s%s)",
+                            s->kind->name, encoding, im->encode ? ", " : "",
+                            im->encode ? im->encoding : "");
+    size_t need = 0;
+    int rc = own ? im->encode(s, NULL, NULL, &need) : encode_onehot(s, NULL, NULL, &need);
+    if (rc != HWNAS_OK || !out) {
+        *n = need;
+        return rc;
+    }
+    if (cap < need)
+        return hwnas__error(HWNAS_EINVAL, "hwnas_space_encode: %s encoding of %s has %zu "
+                                          "features, out has room for %zu",
+                            own ? im->encoding : "onehot", s->kind->name, need, cap);
+    rc = hwnas_space_check(s, genes);
+    if (rc == HWNAS_OK)
+        rc = own ? im->encode(s, genes, out, n) : encode_onehot(s, genes, out, n);
+    return rc;
+}

@@ -28,6 +28,13 @@ typedef struct hwnas__space_impl {
     int (*decode_accel)(const hwnas_space *space, const uint32_t *genes, hwnas_accel **out);
     /* NULL: the kind has an operator when mutate / crossover is set. */
     int (*has_operator)(const hwnas_space *space, int op);
+    /* A feature encoding of the kind's own (hwnas_space_encode): its
+     * name, the space's default when default_encoding is set, and the
+     * function. *n gets the length; genes NULL asks only for it; out has
+     * room for it. NULL encode: the space has only "onehot". */
+    const char *encoding;
+    int default_encoding;
+    int (*encode)(const hwnas_space *space, const uint32_t *genes, double *out, size_t *n);
 } hwnas__space_impl;
 
 struct hwnas_space {

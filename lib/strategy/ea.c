@@ -216,6 +216,11 @@ static void ea_tell(hwnas_strategy *s, size_t n, const hwnas__strategy_result *r
     ea *e = s->state;
     size_t ng = s->n_genes, m = s->n_obj;
     for (size_t k = 0; k < n; k++) {
+        /* Never estimated: not a member of the population once it is full
+         * (before, it fills its place as a failed one, so that the first
+         * generation completes without a counter in the saved state). */
+        if (r[k].unevaluated && e->mode == MODE_REG && e->count == e->P)
+            continue;
         hwnas__scalarizer_observe(&e->z, r[k].obj, r[k].violation, r[k].failed);
         hwnas__group *g;
         size_t i;

@@ -333,6 +333,8 @@ static void rf_tell(hwnas_strategy *s, size_t n, const hwnas__strategy_result *r
 {
     rf *e = s->state;
     for (size_t k = 0; k < n; k++) {
+        if (res[k].unevaluated)
+            continue; /* never estimated: no reward to learn from */
         hwnas__scalarizer_observe(&e->z, res[k].obj, res[k].violation, res[k].failed);
         double R = -hwnas__scalarizer_penalised(&e->z, res[k].obj, res[k].violation,
                                                 res[k].failed);

@@ -200,10 +200,10 @@ static size_t find_pending(const hwnas_strategy *s, uint64_t id)
     return lo < s->n_pending && s->pend_id[lo] == id ? lo : SIZE_MAX;
 }
 
-int hwnas_strategy_tell(hwnas_strategy *s, size_t count, const uint64_t *ids,
-                        const double *objectives, const double *violations, const int *failed)
+static int tell(hwnas_strategy *s, size_t count, const uint64_t *ids, const double *objectives,
+                const double *violations, const int *failed, int unevaluated)
 {
-    if (!s || (count > 0 && (!ids || !objectives)))
+    if (!s || (count > 0 && (!ids || (!objectives && !unevaluated))))
         return hwnas__error(HWNAS_EINVAL, "hwnas_strategy_tell: strategy, ids and objectives are required");
     if (count == 0)
         return HWNAS_OK;
@@ -233,7 +233,7 @@ int hwnas_strategy_tell(hwnas_strategy *s, size_t count, const uint64_t *ids,
         if (rc != HWNAS_OK)
             break;
         where[k] = p;
-        int f = failed && failed[k];
+        int f = unevaluated || (failed && failed[k]);
         double v = violations ? violations[k] : 0.0;
         if (!f && isnan(v)) {
             rc = hwnas__error(HWNAS_EINVAL, "%s: tell: id %llu has a NaN violation",
@@ -252,6 +252,7 @@ int hwnas_strategy_tell(hwnas_strategy *s, size_t count, const uint64_t *ids,
         res[k].tag = s->pend_tag[p];
         res[k].genes = s->pend_genes + p * s->n_genes;
         res[k].failed = f;
+        res[k].unevaluated = unevaluated;
         res[k].obj = f ? failed_obj : objectives + k * m;
         res[k].violation = f ? DBL_MAX : (v > 0 ? (v > DBL_MAX ? DBL_MAX : v) : 0.0);
     }
@@ -278,6 +279,17 @@ int hwnas_strategy_tell(hwnas_strategy *s, size_t count, const uint64_t *ids,
     hwnas__free(s->ctx, res);
     hwnas__free(s->ctx, failed_obj);
     return rc;
+}
+
+int hwnas_strategy_tell(hwnas_strategy *s, size_t count, const uint64_t *ids,
+                        const double *objectives, const double *violations, const int *failed)
+{
+    return tell(s, count, ids, objectives, violations, failed, 0);
+}
+
+int hwnas__strategy_tell_unevaluated(hwnas_strategy *s, size_t count, const uint64_t *ids)
+{
+    return tell(s, count, ids, NULL, NULL, NULL, 1);
 }
 
 /* ---- save / load ------------------------------------------------------- */

@@ -17,6 +17,9 @@ typedef struct hwnas__strategy_result {
     const double *obj;     /* n_objectives, minimised; all DBL_MAX when failed */
     double violation;      /* 0 feasible, > 0 infeasible; DBL_MAX when failed */
     int failed;            /* 1 when the candidate could not be evaluated */
+    int unevaluated;       /* 1: never estimated (a guided search's pool member that was
+                            * not chosen); failed is 1 too, so a kind that ignores this
+                            * field treats it as failed; steady-state kinds skip it */
 } hwnas__strategy_result;
 
 /* A strategy kind's operations (kind->impl). */
@@ -56,6 +59,14 @@ struct hwnas_strategy {
     uint32_t *pend_genes;          /* n_pending * n_genes */
     void *state;                   /* the kind's own, freed by fini */
 };
+
+/* Tell count pending candidates that they will never be evaluated (a
+ * predictor-guided search ranked them out, lib/search/guide.c). They reach
+ * the kind as failed results marked unevaluated: generational kinds
+ * (nsga2, ea one_plus_lambda) complete their generation with them as
+ * failed, steady-state ones (ea regularized, reinforce) leave them out of
+ * their population and policy. Errors as hwnas_strategy_tell. */
+int hwnas__strategy_tell_unevaluated(hwnas_strategy *s, size_t count, const uint64_t *ids);
 
 /* The RNG state inside s->rng. */
 hwnas__rng *hwnas__strategy_rng(hwnas_strategy *s);

@@ -48,6 +48,7 @@ _d("hwnas_estimator_new_custom", c_int, P(c_void_p), c_void_p, c_char_p, c_char_
 _d("hwnas_estimator_free", None, c_void_p)
 _d("hwnas_estimator_kind", c_char_p, c_void_p)
 _d("hwnas_estimator_options", c_void_p, c_void_p)
+_d("hwnas_estimator_observe", c_int, c_void_p, c_char_p, c_size_t, P(c_char_p), P(c_double))
 _d("hwnas_estimator_metric_count", c_size_t, c_void_p)
 _d("hwnas_estimator_metric_name", c_char_p, c_void_p, c_size_t)
 _d("hwnas_estimator_metric_unit", c_char_p, c_void_p, c_size_t)
@@ -292,6 +293,19 @@ class Estimator(Handle):
                     raise e from cause
                 raise
         return list(values[:n])
+
+    def observe(self, key, metrics):
+        """Tell the estimator a finished evaluation: the candidate's key
+        (genotype string) and its metrics, a dict name -> value (NaN where
+        unknown). estimator:predictor learns from it; other kinds ignore
+        it. A key that is no genotype of the predictor's space raises
+        hwnas.FormatError."""
+        names = [encode(str(k)) for k in metrics]
+        vals = [float(v) for v in metrics.values()]
+        n = len(names)
+        check(lib.hwnas_estimator_observe(self._ptr, encode(key), n,
+                                          (c_char_p * max(n, 1))(*names),
+                                          (c_double * max(n, 1))(*vals)))
 
     def estimate(self, net, key=None, stream=0, accel=None):
         """The metrics of net as a dict name -> value. key: the candidate's

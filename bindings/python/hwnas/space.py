@@ -49,6 +49,8 @@ _d("hwnas_space_has_accel", c_int, c_void_p)
 _d("hwnas_space_decode_accel", c_int, P(c_void_p), c_void_p, P(c_uint32))
 _d("hwnas_space_net_half", c_void_p, c_void_p)
 _d("hwnas_space_accel_half", c_void_p, c_void_p)
+_d("hwnas_space_encode", c_int, c_void_p, c_char_p, P(c_uint32), P(c_double), c_size_t,
+   P(c_size_t))
 
 OP_MUTATE, OP_CROSSOVER = 0, 1
 _OPS = {"mutate": OP_MUTATE, "crossover": OP_CROSSOVER}
@@ -104,6 +106,27 @@ class Space(Handle):
 
     def _list(self, buf):
         return list(buf[:self._n])
+
+    # ---- features for predictors ------------------------------------
+
+    def encoding_size(self, encoding=None):
+        """Features of the encoding (None: the space's default)."""
+        n = c_size_t()
+        check(lib.hwnas_space_encode(self._ptr, encode(encoding), None, None, 0,
+                                     ctypes.byref(n)))
+        return n.value
+
+    def encode(self, genes, encoding=None):
+        """The feature vector of a genotype, a list of floats: encoding
+        "onehot" (every space), "path" (space:cell, NAS-Bench-201's path
+        encoding), "active" (space:cgp); None: the space's default.
+        hwnas.NotFound for an encoding the space lacks."""
+        n = self.encoding_size(encoding)
+        out = (c_double * max(n, 1))()
+        got = c_size_t()
+        check(lib.hwnas_space_encode(self._ptr, encode(encoding), self._genes(genes), out, n,
+                                     ctypes.byref(got)))
+        return list(out[:got.value])
 
     # ---- description ------------------------------------------------
 
