@@ -21,6 +21,7 @@ extern const hwnas__kind hwnas__estimator_table_kind;
 extern const hwnas__kind hwnas__estimator_accuracy_kind, hwnas__estimator_energy_kind;
 extern const hwnas__kind hwnas__estimator_latency_lut_kind;
 extern const hwnas__kind hwnas__estimator_accelerator_kind;
+extern const hwnas__kind hwnas__estimator_zero_cost_kind;
 extern const hwnas__kind hwnas__accel_kind;
 extern const hwnas__kind hwnas__dataset_fashion_mnist_kind, hwnas__dataset_idx_kind;
 
@@ -48,6 +49,7 @@ const hwnas__kind *const hwnas__builtin_kinds[] = {
     &hwnas__estimator_energy_kind,
     &hwnas__estimator_latency_lut_kind,
     &hwnas__estimator_accelerator_kind,
+    &hwnas__estimator_zero_cost_kind,
     &hwnas__accel_kind,
     &hwnas__dataset_fashion_mnist_kind,
     &hwnas__dataset_idx_kind,

@@ -40,5 +40,6 @@ extern const hwnas__estimator_impl hwnas__estimator_table_impl;
 extern const hwnas__estimator_impl hwnas__estimator_accuracy_impl;
 extern const hwnas__estimator_impl hwnas__estimator_energy_impl;
 extern const hwnas__estimator_impl hwnas__estimator_accelerator_impl;
+extern const hwnas__estimator_impl hwnas__estimator_zero_cost_impl;
 
 #endif
