@@ -6,8 +6,8 @@
 
 #include "zero_cost.h"
 
-const char *const hwnas__zc_names[HWNAS__ZC_COUNT] = {"grad_norm", "snip",      "grasp",
-                                                      "synflow",   "jacob_cov", "naswot"};
+const char *const hwnas__zc_names[HWNAS__ZC_COUNT] = {
+    "grad_norm", "snip", "grasp", "synflow", "jacob_cov", "naswot", "naswot_pwl"};
 
 /* The weights of node k (no bias), or 0 for nodes the proxies skip. */
 static size_t layer_weights(const hwnas__engine *e, size_t k)
@@ -90,24 +90,33 @@ static int chol_logdet(double *out, double *inv_trace, double *a, size_t n, doub
     return HWNAS_OK;
 }
 
-static int is_relu(const hwnas__eng_node *nd)
+/* ReLU, or with pwl any activation whose output is positive exactly where
+ * its input is (the piecewise-linear ones: relu6, leaky_relu, prelu - a
+ * prelu starts at slope 0.25) */
+static int coded(const hwnas__eng_node *nd, int pwl)
 {
-    return nd->kind == HWNAS_NET_ACT && nd->a.fn == HWNAS_NET_ACT_RELU;
+    if (nd->kind != HWNAS_NET_ACT)
+        return 0;
+    int fn = nd->a.fn;
+    return fn == HWNAS_NET_ACT_RELU ||
+           (pwl && (fn == HWNAS_NET_ACT_RELU6 || fn == HWNAS_NET_ACT_LEAKY_RELU ||
+                    fn == HWNAS_NET_ACT_PRELU));
 }
 
 /* Mellor et al.: K[i][j] = number of ReLU units on which samples i and j
  * agree (active or not), over every ReLU of the last forward pass; the
- * score is log |K|. */
-static int naswot(double *out, const hwnas__engine *e, size_t n)
+ * score is log |K|. pwl: over every piecewise-linear activation. */
+static int naswot(double *out, const hwnas__engine *e, size_t n, int pwl)
 {
     const hwnas_context *ctx = e->ctx;
     size_t units = 0;
     for (size_t k = 0; k < e->n; k++)
-        if (is_relu(&e->nodes[k]))
+        if (coded(&e->nodes[k], pwl))
             units += e->nodes[k].size;
     if (units == 0)
-        return hwnas__error(HWNAS_EINVAL, "zero-cost: naswot needs ReLU activations; the net "
-                            "has none");
+        return hwnas__error(HWNAS_EINVAL, "zero-cost: %s needs %s activations; the net has "
+                            "none", pwl ? "naswot_pwl" : "naswot",
+                            pwl ? "piecewise-linear (relu, relu6, leaky_relu, prelu)" : "ReLU");
     size_t words = (units + 63) / 64;
     uint64_t *code = hwnas__calloc(ctx, n * words, sizeof *code);
     double *K = hwnas__malloc(ctx, n * n * sizeof *K);
@@ -117,7 +126,7 @@ static int naswot(double *out, const hwnas__engine *e, size_t n)
     size_t bit = 0;
     for (size_t k = 0; k < e->n; k++) {
         const hwnas__eng_node *nd = &e->nodes[k];
-        if (!is_relu(nd))
+        if (!coded(nd, pwl))
             continue;
         for (size_t s = 0; s < n; s++) {
             const float *y = e->act[k] + s * nd->size;
@@ -358,11 +367,14 @@ int hwnas__zero_cost(double *out, hwnas__engine *e, const float *x, const int32_
     memcpy(s0, e->state, e->n_state * sizeof *s0);
     rc = HWNAS_OK;
     unsigned grad_based = (1u << HWNAS__ZC_GRAD_NORM) | (1u << HWNAS__ZC_SNIP) |
-                          (1u << HWNAS__ZC_GRASP) | (1u << HWNAS__ZC_NASWOT);
+                          (1u << HWNAS__ZC_GRASP) | (1u << HWNAS__ZC_NASWOT) |
+                          (1u << HWNAS__ZC_NASWOT_PWL);
     if (which & grad_based) {
         rc = loss_pass(e, x, labels, n, step, dlogits);
         if (rc == HWNAS_OK && (which & (1u << HWNAS__ZC_NASWOT)))
-            rc = naswot(&out[HWNAS__ZC_NASWOT], e, n);
+            rc = naswot(&out[HWNAS__ZC_NASWOT], e, n, 0);
+        if (rc == HWNAS_OK && (which & (1u << HWNAS__ZC_NASWOT_PWL)))
+            rc = naswot(&out[HWNAS__ZC_NASWOT_PWL], e, n, 1);
         if (rc != HWNAS_OK)
             goto done;
         double norm = 0, snip = 0;

@@ -23,10 +23,11 @@ enum {
     HWNAS__ZC_SYNFLOW,   /* sum dR/dw * w, |weights|, batch-norm on running stats, input 1 */
     HWNAS__ZC_JACOB_COV, /* -sum log(l + k) + 1 / (l + k) over the input-gradient correlations */
     HWNAS__ZC_NASWOT,    /* log det of the Hamming kernel of the ReLU codes */
+    HWNAS__ZC_NASWOT_PWL, /* the same over relu, relu6, leaky_relu and prelu codes */
     HWNAS__ZC_COUNT
 };
 
-/* The proxies' names, as metrics: "grad_norm", "snip", ..., "naswot". */
+/* The proxies' names, as metrics: "grad_norm", "snip", ..., "naswot_pwl". */
 extern const char *const hwnas__zc_names[HWNAS__ZC_COUNT];
 
 /* Compute the proxies whose bits (1u << HWNAS__ZC_*) are set in which, on

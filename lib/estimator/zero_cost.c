@@ -23,7 +23,8 @@ static const hwnas__option_spec zero_cost_options[] = {
     [OPT_PROXIES] = {"proxies", HWNAS_OPTION_STRING,
                      "grad_norm,snip,grasp,synflow,jacob_cov,naswot", 0, 0, NULL,
                      "comma-separated proxies to report (metrics of the same names): "
-                     "grad_norm, snip, grasp, synflow, jacob_cov, naswot"},
+                     "grad_norm, snip, grasp, synflow, jacob_cov, naswot, naswot_pwl (naswot "
+                     "over relu6, leaky_relu and prelu codes too)"},
     [OPT_BATCH] = {"batch", HWNAS_OPTION_INT, "64", 2, 4096, NULL,
                    "samples in the one minibatch every proxy is computed on"},
     [OPT_DATASET] = {"dataset", HWNAS_OPTION_STRING, "fashion-mnist", 0, 0, NULL,
@@ -74,7 +75,7 @@ static int parse_proxies(hwnas_estimator *e, zc_state *st)
         if (found < 0)
             return hwnas__error(HWNAS_EINVAL, "estimator:zero-cost: proxies: unknown proxy "
                                 "'%.*s'; known: grad_norm, snip, grasp, synflow, jacob_cov, "
-                                "naswot", (int)len, p);
+                                "naswot, naswot_pwl", (int)len, p);
         if (st->which & (1u << found))
             return hwnas__error(HWNAS_EINVAL, "estimator:zero-cost: proxies: '%s' named twice",
                                 hwnas__zc_names[found]);
@@ -89,7 +90,8 @@ static int parse_proxies(hwnas_estimator *e, zc_state *st)
     }
     if (count == 0)
         return hwnas__error(HWNAS_EINVAL, "estimator:zero-cost: proxies is empty; name at "
-                            "least one of grad_norm, snip, grasp, synflow, jacob_cov, naswot");
+                            "least one of grad_norm, snip, grasp, synflow, jacob_cov, naswot, "
+                            "naswot_pwl");
     return HWNAS_OK;
 }
 

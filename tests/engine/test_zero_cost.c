@@ -86,7 +86,7 @@ static void test_linear_closed_forms(void **state)
     for (size_t j = 0; j < J; j++)
         b[j] = 0.1f * (float)j - 0.15f;
     double out[HWNAS__ZC_COUNT];
-    int rc = hwnas__zero_cost(out, f.e, f.x, f.y, n, ALL & ~BIT(HWNAS__ZC_NASWOT), 1);
+    int rc = hwnas__zero_cost(out, f.e, f.x, f.y, n, ALL & ~BIT(HWNAS__ZC_NASWOT) & ~BIT(HWNAS__ZC_NASWOT_PWL), 1);
     if (rc != HWNAS_OK)
         fail_msg("zero_cost: %s", hwnas_error_last());
     /* p = softmax(W x + b); dL/dW = sum_s (p_s - onehot_s) x_s^T / n */
@@ -191,7 +191,26 @@ static void test_naswot_codes(void **state)
                 agree += (f.x[i * 16 + u] > 0) == (f.x[j * 16 + u] > 0);
             K[i * n + j] = agree;
         }
-    near(out[HWNAS__ZC_NASWOT], logdet_gauss(K, n), 1e-9, "naswot");
+    double want = logdet_gauss(K, n);
+    near(out[HWNAS__ZC_NASWOT], want, 1e-9, "naswot");
+    fx_close(&f);
+    /* naswot_pwl: the same codes from a relu6, a leaky_relu or a prelu; naswot
+     * sees no ReLU there */
+    static const char *const pwl[] = {"relu6", "leaky_relu", "prelu"};
+    for (int a = 0; a < 3; a++) {
+        char spec[128];
+        snprintf(spec, sizeof spec, "hwnas-net 1\nx = input(shape=1x4x4)\nr = %s\n"
+                 "fc = linear(out=3)\n", pwl[a]);
+        fx_open(&f, spec, n, 1, 9);
+        if (hwnas__zero_cost(out, f.e, f.x, f.y, n, BIT(HWNAS__ZC_NASWOT_PWL), 2) != HWNAS_OK)
+            fail_msg("zero_cost %s: %s", pwl[a], hwnas_error_last());
+        near(out[HWNAS__ZC_NASWOT_PWL], want, 1e-9, pwl[a]);
+        assert_int_equal(hwnas__zero_cost(out, f.e, f.x, f.y, n, BIT(HWNAS__ZC_NASWOT), 2),
+                         HWNAS_EINVAL);
+        assert_non_null(strstr(hwnas_error_last(), "naswot needs ReLU"));
+        fx_close(&f);
+    }
+    fx_open(&f, "hwnas-net 1\nx = input(shape=1x4x4)\nr = relu\nfc = linear(out=3)\n", n, 1, 9);
     /* two samples with the same codes: K is singular, an error */
     for (size_t u = 0; u < 16; u++)
         f.x[16 + u] = f.x[u] > 0 ? 1.0f : -1.0f, f.x[u] = f.x[u] > 0 ? 2.0f : -2.0f;

@@ -6,15 +6,18 @@ the number of nets behind each column.
     bench/predict/zero_cost/spearman.py [--proxies CSV] [--accuracy CSV] [--short CSV]
 
 A proxy that failed on a net (empty cell) ranks that net last, as a search
-screening by it would. Ties get their average rank.
+screening by it would. Ties get their average rank. Beside each rho, its
+95 % bootstrap interval (1,000 resamples of the nets, seed 1).
 """
 import argparse
 import csv
 import math
 import os
+import random
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PROXIES = ["grad_norm", "snip", "grasp", "synflow", "jacob_cov", "naswot", "params", "macs"]
+PROXIES = ["grad_norm", "snip", "grasp", "synflow", "jacob_cov", "naswot", "naswot_pwl", "params",
+           "macs"]
 
 
 def rows(path):
@@ -48,14 +51,27 @@ def spearman(a, b):
     return cov / math.sqrt(va * vb) if va > 0 and vb > 0 else float("nan")
 
 
+def bootstrap(xs, ys, draws=1000):
+    rng = random.Random(1)
+    rhos = []
+    for _ in range(draws):
+        idx = [rng.randrange(len(xs)) for _ in xs]
+        r = spearman([xs[i] for i in idx], [ys[i] for i in idx])
+        if not math.isnan(r):
+            rhos.append(r)
+    rhos.sort()
+    return rhos[int(0.025 * len(rhos))], rhos[int(0.975 * len(rhos)) - 1]
+
+
 def column(proxies, acc, key):
-    """proxy -> rho over the nets in both, and that count."""
+    """proxy -> (rho, low, high) over the nets in both, and that count."""
     truth = {r["net"]: float(r[key]) for r in acc}
     nets = [r for r in proxies if r["net"] in truth]
     out = {}
     for p in PROXIES:
         xs = [float(r[p]) if r[p] != "" else -math.inf for r in nets]
-        out[p] = spearman(xs, [truth[r["net"]] for r in nets]) if len(nets) >= 3 else None
+        ys = [truth[r["net"]] for r in nets]
+        out[p] = (spearman(xs, ys),) + bootstrap(xs, ys) if len(nets) >= 3 else None
     return out, len(nets)
 
 
@@ -76,7 +92,8 @@ def main():
     print("| proxy | " + " | ".join("%s (%d nets)" % (t, n) for t, _, n in cols) + " |")
     print("|---|" + "---:|" * len(cols))
     for p in PROXIES:
-        cells = ["%+.3f" % c[p] if c[p] is not None else "n/a" for _, c, _ in cols]
+        cells = ["%+.3f [%+.2f, %+.2f]" % c[p] if c[p] is not None else "n/a"
+                 for _, c, _ in cols]
         print("| %s | %s |" % (p, " | ".join(cells)))
 
 

@@ -202,6 +202,13 @@ def test_options_and_errors(data):
         with pytest.raises(hwnas.InvalidArgument) as e:
             hwnas.Estimator(ctx, "estimator:zero-cost", options(data, ";" + bad))
         assert words in str(e.value)
+    # naswot_pwl: naswot over relu6, leaky_relu and prelu codes too (NET has ReLUs only)
+    est2 = hwnas.Estimator(ctx, "estimator:zero-cost", options(data, ";proxies=naswot,naswot_pwl"))
+    both = est2.estimate(net)
+    assert both["naswot"] == both["naswot_pwl"]
+    six = NET.replace("r3 = relu", "r3 = relu6")
+    both = est2.estimate(hwnas.Net.parse(ctx, six))
+    assert both["naswot_pwl"] > both["naswot"]  # more units, the kernel's diagonal grows
     # a net without ReLUs has no naswot: a per-candidate error that says why
     plain = hwnas.Net.parse(ctx, "hwnas-net 1\nx = input(shape=1x8x8)\nfc = linear(out=4)\n")
     with pytest.raises(hwnas.InvalidArgument) as e:
