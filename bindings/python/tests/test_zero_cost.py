@@ -220,3 +220,33 @@ def test_options_and_errors(data):
     with pytest.raises(hwnas.InvalidArgument) as e:
         est.estimate(other)
     assert "input holds 81" in str(e.value)
+
+
+def run_search(data, threads):
+    """A random search over a small CGP space ranked by zero-cost proxies."""
+    ctx = hwnas.Context(threads=threads, seed=4)
+    s = hwnas.Search(ctx, "space:cgp", "strategy:random",
+                     space_options="rows=1;cols=4;levels_back=2;stem=8;input_size=8;classes=4",
+                     objectives="naswot_pwl:max,params:min", evaluations=8, batch=4)
+    s.add_estimator("estimator:zero-cost", options(data, ";proxies=synflow,naswot_pwl"))
+    s.add_estimator("estimator:cost")
+    s.run()
+    out = []
+    for c in s.candidates():
+        m = c["metrics"]
+        out.append((c["key"], c["error"], *(None if math.isnan(m[k]) else m[k]
+                                             for k in ("synflow", "naswot_pwl"))))
+    return out, len(s.front())
+
+
+def test_search_ranks_by_proxies(data):
+    a, front = run_search(data, 1)
+    assert len(a) == 8 and front >= 1
+    scored = [r for r in a if not r[1]]
+    assert scored and all(math.isfinite(r[2]) and math.isfinite(r[3]) for r in scored)
+    assert all(r[2] is None for r in a if r[1])
+    # every failure is a net the proxies cannot score, and says which proxy
+    assert all("naswot" in r[1] or "synflow" in r[1] or "jacob" in r[1] for r in a if r[1])
+    # same seed, same archive at any thread count
+    b, _ = run_search(data, 2)
+    assert a == b
