@@ -24,6 +24,7 @@ extern const hwnas__kind hwnas__estimator_accuracy_kind, hwnas__estimator_energy
 extern const hwnas__kind hwnas__estimator_latency_lut_kind;
 extern const hwnas__kind hwnas__estimator_accelerator_kind;
 extern const hwnas__kind hwnas__estimator_predictor_kind;
+extern const hwnas__kind hwnas__estimator_zero_cost_kind;
 extern const hwnas__kind hwnas__accel_kind;
 extern const hwnas__kind hwnas__dataset_fashion_mnist_kind, hwnas__dataset_idx_kind;
 
@@ -55,6 +56,7 @@ const hwnas__kind *const hwnas__builtin_kinds[] = {
     &hwnas__estimator_latency_lut_kind,
     &hwnas__estimator_accelerator_kind,
     &hwnas__estimator_predictor_kind,
+    &hwnas__estimator_zero_cost_kind,
     &hwnas__accel_kind,
     &hwnas__dataset_fashion_mnist_kind,
     &hwnas__dataset_idx_kind,
