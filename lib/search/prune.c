@@ -75,6 +75,8 @@ typedef struct hwnas__pruner {
     size_t est;          /* the watched estimator */
     size_t metric;       /* its accuracy: the search metric ranked */
     size_t metric_end;   /* its metrics are [metric, metric_end): unknown while it trains */
+    size_t ranked;       /* the objective's metric the curve stands for: the first
+                          * objective among the watched estimator's metrics */
     double *at;          /* n_at report positions (epochs), increasing, the last T */
     size_t n_at;
     size_t *rung_at;     /* n_rungs indices into at: the rungs, all < T */
@@ -240,13 +242,17 @@ int hwnas__prune_setup(hwnas_search *s)
         rc = hwnas__error(HWNAS_EINVAL, "search: prune=%s needs an estimator with a learning "
                           "curve (estimator:accuracy); none of the %zu added has one",
                           names[method], s->n_est);
-    int ranked = 0;
-    for (size_t k = 0; rc == HWNAS_OK && k < s->n_obj; k++)
-        ranked |= s->obj[k].metric == p->metric;
-    if (rc == HWNAS_OK && !ranked)
-        rc = hwnas__error(HWNAS_EINVAL, "search: prune=%s ranks by %s, which is not among the "
-                          "objectives \"%s\"",
-                          names[method], s->metric_names[p->metric], s->objectives_text);
+    /* The curve (validation accuracy) stands for the first objective the
+     * watched estimator gives: accuracy, or accuracy_q measured after it. */
+    p->ranked = SIZE_MAX;
+    for (size_t k = 0; rc == HWNAS_OK && k < s->n_obj && p->ranked == SIZE_MAX; k++)
+        if (s->obj[k].metric >= p->metric && s->obj[k].metric < p->metric_end)
+            p->ranked = s->obj[k].metric;
+    if (rc == HWNAS_OK && p->ranked == SIZE_MAX)
+        rc = hwnas__error(HWNAS_EINVAL, "search: prune=%s ranks by the learning curve of %s, "
+                          "but none of its metrics is among the objectives \"%s\"",
+                          names[method], hwnas_estimator_kind(s->est[p->est]),
+                          hwnas__options_str(s->options, OPT_OBJECTIVES));
     if (rc == HWNAS_OK) {
         p->epochs = hwnas__estimator_curve_epochs(s->est[p->est]);
         rc = plan(s, p, o);
@@ -310,9 +316,9 @@ static double curve_at(const hwnas__record *r, double x)
  * the measured value otherwise. */
 static double rank_value(const hwnas__pruner *p, const double *metrics, size_t i, double v)
 {
-    if (i == p->metric)
+    if (i == p->ranked)
         return v;
-    return i > p->metric && i < p->metric_end ? 0 : metrics[i];
+    return i >= p->metric && i < p->metric_end ? 0 : metrics[i];
 }
 
 /* A record's objectives (minimised) with the ranked metric set to v, and
@@ -325,7 +331,7 @@ static int point_of(const hwnas_search *s, const hwnas__pruner *p, const double 
         pt[k] = isfinite(x) ? s->obj[k].sign * x : 1e300;
     }
     for (size_t k = 0; k < s->n_con; k++) {
-        if (s->con[k].metric > p->metric && s->con[k].metric < p->metric_end)
+        if (s->con[k].metric >= p->metric && s->con[k].metric < p->metric_end)
             continue;
         double x = rank_value(p, metrics, s->con[k].metric, v);
         if (isfinite(x) && (s->con[k].upper ? x > s->con[k].bound : x < s->con[k].bound))
