@@ -594,3 +594,25 @@ done:
     hwnas__free(s->ctx, b.front);
     return rc;
 }
+
+/* ---- public getters ------------------------------------------------------ */
+
+int hwnas_search_pruned(const hwnas_search *s, size_t i)
+{
+    return s && i < s->n_rec ? s->rec[i].pruned : 0;
+}
+
+size_t hwnas_search_curve(const hwnas_search *s, size_t i, double *epochs, double *values,
+                          size_t cap)
+{
+    if (!s || i >= s->n_rec)
+        return 0;
+    const hwnas__record *r = &s->rec[i];
+    for (size_t k = 0; k < r->n_curve && k < cap; k++) {
+        if (epochs)
+            epochs[k] = r->curve[2 * k];
+        if (values)
+            values[k] = r->curve[2 * k + 1];
+    }
+    return r->n_curve;
+}
