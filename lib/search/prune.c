@@ -215,6 +215,10 @@ int hwnas__prune_setup(hwnas_search *s)
     int method = (int)hwnas__options_int(s->options, OPT_PRUNE);
     if (method == P_NONE || s->pruner)
         return HWNAS_OK;
+    if (s->evaluator.evaluate) /* a remote evaluator: its workers do not watch curves yet */
+        return hwnas__error(HWNAS_EUNSUPPORTED, "search: prune works with the local "
+                            "evaluator only; this search has another one (remote "
+                            "evaluation): set prune=none");
     hwnas__pruner *p = hwnas__calloc(s->ctx, 1, sizeof *p);
     if (!p)
         return HWNAS_ENOMEM;

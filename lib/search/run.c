@@ -28,7 +28,7 @@ int hwnas__search_start(hwnas_search *s)
         rc = hwnas__resume_load(s);
     if (rc == HWNAS_OK && *hwnas__search_out(s) && !read_only)
         rc = hwnas__journal_open(s);
-    if (rc == HWNAS_OK && !s->evaluator.evaluate)
+    if (rc == HWNAS_OK)
         rc = hwnas__prune_setup(s); /* with prune set, the pruning evaluator */
     if (rc == HWNAS_OK && !s->evaluator.evaluate)
         s->evaluator = hwnas__local_evaluator;
