@@ -11,6 +11,7 @@ extern const hwnas__kind hwnas__space_accelerator_kind;
 extern const hwnas__kind hwnas__space_cell_accel_kind, hwnas__space_cgp_accel_kind,
     hwnas__space_macro_accel_kind;
 extern const hwnas__kind hwnas__codesign_kind;
+extern const hwnas__kind hwnas__prune_kind;
 extern const hwnas__kind hwnas__strategy_random_kind, hwnas__strategy_ea_kind,
     hwnas__strategy_nsga2_kind, hwnas__strategy_reinforce_kind;
 extern const hwnas__kind hwnas__search_kind;
@@ -46,6 +47,7 @@ const hwnas__kind *const hwnas__builtin_kinds[] = {
     &hwnas__predictor_gbrt_kind,
     &hwnas__predictor_gp_kind,
     &hwnas__codesign_kind,
+    &hwnas__prune_kind,
     &hwnas__model_kind,
     &hwnas__quant_kind,
     &hwnas__quant_finetune_kind,

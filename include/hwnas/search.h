@@ -211,6 +211,23 @@ HWNAS_API int hwnas_search_cached(const hwnas_search *search, size_t i);
  * range. */
 HWNAS_API int hwnas_search_refined(const hwnas_search *search, size_t i);
 
+/* Pruning (search option prune, doc/search.md): 1 when candidate i's
+ * training was stopped early by the pruner - its metrics are those of the
+ * partly trained net, it is never a front member and never refined - 0
+ * otherwise and for a NULL search or i out of range. A cached copy of a
+ * pruned candidate is pruned too. */
+HWNAS_API int hwnas_search_pruned(const hwnas_search *search, size_t i);
+
+/* Candidate i's learning curve under pruning: its validation accuracy (%)
+ * after each reported training position (epochs, fractions allowed, in
+ * increasing order). Copies the first min(cap, n) points into epochs[] and
+ * values[] (either may be NULL to skip it; cap 0 asks the count) and
+ * returns n, the number of points; 0 without a curve (no pruning, a
+ * candidate that never trained), a NULL search or i out of range. Reads
+ * the archive: not while hwnas_search_run runs on another thread. */
+HWNAS_API size_t hwnas_search_curve(const hwnas_search *search, size_t i, double *epochs,
+                                    double *values, size_t cap);
+
 /* Candidate i's metric as the strategy was told it: the proxy figure of a
  * refined candidate, else the same as hwnas_search_metric.
  * Errors: HWNAS_EINVAL (NULL argument, i out of range), HWNAS_ENOTFOUND. */

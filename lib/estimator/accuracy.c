@@ -178,11 +178,78 @@ static int accuracy_init(hwnas_estimator *e)
     return rc;
 }
 
+/* The learning-curve watch armed for this thread's next estimate. */
+static _Thread_local hwnas__curve_watch *armed_watch;
+
+void hwnas__curve_watch_set(hwnas__curve_watch *w)
+{
+    armed_watch = w;
+}
+
+double hwnas__estimator_curve_epochs(const hwnas_estimator *e)
+{
+    if (!e || e->impl != &hwnas__estimator_accuracy_impl)
+        return 0;
+    return (double)opt_int(e, OPT_EPOCHS);
+}
+
+/* A watched training: validation after each asked position. */
+typedef struct watching {
+    hwnas__curve_watch *w;
+    hwnas_model *m;
+    const hwnas_dataset *val;
+    size_t next;        /* the next position to report */
+    int rc;             /* an error of evaluate or report (< 0), else 0 */
+    uint64_t last_step; /* the step the last report was made after (0: none) */
+    double last_acc;
+} watching;
+
+static int watch_progress(int event, int64_t epoch, int64_t epochs, int64_t batch,
+                          int64_t batches, double loss, double accuracy, double lr, void *data)
+{
+    (void)epochs, (void)loss, (void)accuracy, (void)lr;
+    watching *v = data;
+    if (event != HWNAS_MODEL_EVENT_BATCH)
+        return 0;
+    uint64_t step = (uint64_t)epoch * (uint64_t)batches + (uint64_t)batch + 1;
+    while (v->next < v->w->n_at) {
+        /* Position at[k] is reached after round(at[k] * batches) steps (at least one). */
+        double want = v->w->at[v->next] * (double)batches;
+        uint64_t target = want < 1 ? 1 : (uint64_t)llround(want);
+        if (step < target)
+            return 0;
+        double acc = NAN, vloss;
+        if (v->last_step != step) {
+            int rc = hwnas_model_evaluate(&acc, &vloss, NULL, v->m, v->val, 256);
+            if (rc != HWNAS_OK) {
+                v->rc = rc;
+                return 1;
+            }
+            v->last_step = step;
+            v->last_acc = 100.0 * acc;
+        }
+        int r = v->w->report(v->w->data, v->next, v->last_acc);
+        if (r < 0) {
+            v->rc = r;
+            return 1;
+        }
+        if (r > 0) {
+            v->w->stopped = 1;
+            v->w->stopped_at = v->next;
+            return 1;
+        }
+        v->next++;
+    }
+    return 0;
+}
+
 static int accuracy_estimate(hwnas_estimator *e, const hwnas_net *net, const char *key,
                              uint64_t stream, double *values)
 {
     (void)key;
     accuracy_state *st = e->state;
+    hwnas__curve_watch *w = armed_watch;
+    armed_watch = NULL; /* this estimate's: an estimate inside a callback must not see it */
     /* The candidate's own seed: the same whatever thread or order. */
     uint64_t x = (uint64_t)opt_int(e, OPT_SEED) ^ (stream * UINT64_C(0x9e3779b97f4a7c15));
     uint64_t seed = hwnas__splitmix64(&x) >> 11; /* within the seed option's range */
@@ -190,18 +257,31 @@ static int accuracy_estimate(hwnas_estimator *e, const hwnas_net *net, const cha
     int rc = hwnas_model_new(&m, e->ctx, net, seed);
     char opts[600];
     snprintf(opts, sizeof opts, "%s;seed=%llu", st->train_options, (unsigned long long)seed);
+    watching v = {w, m, st->val, 0, 0, 0, NAN};
+    if (w)
+        w->stopped = 0;
     double t0 = hwnas__now_seconds();
     if (rc == HWNAS_OK)
-        rc = hwnas_model_train(m, st->train, opts, NULL, NULL);
+        rc = hwnas_model_train(m, st->train, opts, w ? watch_progress : NULL, &v);
+    if (rc == HWNAS_EUSER && v.rc < 0)
+        rc = v.rc; /* evaluate's or report's error, still set */
+    else if (rc == HWNAS_EUSER && w && w->stopped)
+        rc = HWNAS_OK; /* pruned: measured as trained so far */
     double seconds = hwnas__now_seconds() - t0;
     double acc = NAN, loss = NAN;
-    if (rc == HWNAS_OK)
+    if (rc == HWNAS_OK && v.last_step && w && (w->stopped || v.next == w->n_at) &&
+        w->at[w->n_at - 1] >= (double)opt_int(e, OPT_EPOCHS) - 1e-9) {
+        acc = v.last_acc / 100.0; /* the last report was made on this very model */
+    } else if (rc == HWNAS_OK && w && w->stopped) {
+        acc = v.last_acc / 100.0;
+    } else if (rc == HWNAS_OK) {
         rc = hwnas_model_evaluate(&acc, &loss, NULL, m, st->val, 256);
+    }
     if (rc == HWNAS_OK) {
         values[0] = 100.0 * acc;
         values[1] = hwnas_model_train_loss(m);
         values[2] = seconds;
-        if (!isfinite(values[1]))
+        if (!isfinite(values[1]) && !(w && w->stopped))
             rc = hwnas__error(HWNAS_EUNSUPPORTED, "estimator:accuracy: training diverged "
                                                   "(loss %g)",
                               values[1]);

@@ -39,6 +39,37 @@ struct hwnas_estimator {
 
 int hwnas__estimator_add_metric(hwnas_estimator *est, const char *name, const char *unit);
 
+/*
+ * Learning curves (accuracy.c), for pruning in the search. A watch asks
+ * the next estimate on the calling thread to report its validation
+ * accuracy (%) after training positions at[0..n_at), in epochs (fractions
+ * allowed, increasing, the last at most the estimator's epochs), and to
+ * stop early when report() says so.
+ *
+ * Ownership and threads: the watch and its arrays are the caller's and
+ * must outlive the estimate. hwnas__curve_watch_set(w) arms it for the
+ * calling thread only; the accuracy estimate takes it (and disarms it) as
+ * it starts, so an estimator that estimates inside its callback never sees
+ * it; other kinds ignore it, and the caller disarms it after the call
+ * (hwnas__curve_watch_set(NULL)). report() runs on the estimating thread.
+ */
+typedef struct hwnas__curve_watch {
+    const double *at; /* n_at increasing positions in epochs, > 0 */
+    size_t n_at;
+    /* After position at[k] with the validation accuracy there: 0 trains
+     * on, 1 stops (the estimate succeeds with the metrics of the model as
+     * trained so far), < 0 is an error code (an error set) that fails the
+     * estimate. */
+    int (*report)(void *data, size_t k, double accuracy);
+    void *data;
+    int stopped;      /* out: report() stopped training after at[stopped_at] */
+    size_t stopped_at;
+} hwnas__curve_watch;
+void hwnas__curve_watch_set(hwnas__curve_watch *w);
+/* The epochs an estimator's learning curve spans: > 0 for estimator:accuracy
+ * (its epochs option), 0 for kinds without a curve. */
+double hwnas__estimator_curve_epochs(const hwnas_estimator *est);
+
 extern const hwnas__estimator_impl hwnas__estimator_cost_impl;
 extern const hwnas__estimator_impl hwnas__estimator_table_impl;
 extern const hwnas__estimator_impl hwnas__estimator_accuracy_impl;

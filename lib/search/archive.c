@@ -41,6 +41,7 @@ void hwnas__record_release(const hwnas_context *ctx, hwnas__record *r)
     hwnas__free(ctx, r->proxy);
     hwnas__free(ctx, r->proxy_obj);
     hwnas__free(ctx, r->refine_error);
+    hwnas__free(ctx, r->curve);
     memset(r, 0, sizeof *r);
 }
 

@@ -86,7 +86,11 @@ int hwnas__pareto_front_hv(hwnas_context *ctx, const double *pts,
     return rc;
 }
 
-static int usable(const hwnas__record *r) { return !r->failed && r->obj && r->violation <= 0; }
+/* A pruned candidate's figures are partial: never a front member. */
+static int usable(const hwnas__record *r)
+{
+    return !r->failed && !r->pruned && r->obj && r->violation <= 0;
+}
 
 /* The objectives the strategy was told (before any refinement). */
 static const double *told_obj(const hwnas__record *r)
@@ -96,7 +100,8 @@ static const double *told_obj(const hwnas__record *r)
 
 static int told_usable(const hwnas__record *r)
 {
-    return !r->failed && told_obj(r) && (r->proxy ? r->proxy_violation : r->violation) <= 0;
+    return !r->failed && !r->pruned && told_obj(r) &&
+           (r->proxy ? r->proxy_violation : r->violation) <= 0;
 }
 
 /* The first upto records as arrays: the strategy's view (told) or the

@@ -87,7 +87,7 @@ int hwnas__config_write(hwnas_search *s)
         rc = hwnas_options_parse(saved, "salvage=false;read_only=false;start_over=false");
     if (rc == HWNAS_OK)
         rc = hwnas_options_format(saved, 0, &opts);
-    /* The rows added since the format began (co-design, guide) come last
+    /* The rows added since the format began (co-design, guide, prune) come last
      * and are left out while at their defaults, from the end back, so
      * that a search that uses none of them writes what it wrote before. */
     for (size_t i = N_SEARCH_OPTIONS; rc == HWNAS_OK && i-- > OPT_CODESIGN;) {
@@ -216,6 +216,13 @@ int hwnas__journal_append(hwnas_search *s, const hwnas__record *r, const hwnas_n
     }
     put_escaped(&sb, spec ? spec : "");
     hwnas_free(spec);
+    if (s->pruner || r->pruned || r->n_curve) {
+        /* fields 12 and 13 (doc/formats/journal.md): pruned, curve */
+        hwnas__strbuf_printf(&sb, "\t%d\t", r->pruned);
+        for (size_t k = 0; k < r->n_curve; k++)
+            hwnas__strbuf_printf(&sb, "%s%.17g:%.17g", k ? "," : "", r->curve[2 * k],
+                                 r->curve[2 * k + 1]);
+    }
     return journal_seal(s, &sb);
 }
 
@@ -388,6 +395,48 @@ int hwnas__config_read(const hwnas_context *ctx, const char *path, hwnas__config
 
 /* Parse one journal line (without its newline) into r: 1 taken, 0 damaged
  * (why says what is wrong), -1 ENOMEM. */
+/* Fields 12 and 13: the pruned flag and the curve "epoch:value,...":
+ * 1 taken, 0 damaged (why says how), -1 ENOMEM (why empty). */
+static int journal_curve(hwnas_search *s, const char *pruned, const char *curve,
+                         hwnas__record *r, char *why, size_t why_size)
+{
+    why[0] = 0;
+    if ((pruned[0] != '0' && pruned[0] != '1') || pruned[1]) {
+        snprintf(why, why_size, "pruned flag '%.20s' is not 0 or 1", pruned);
+        return 0;
+    }
+    r->pruned = pruned[0] == '1';
+    size_t n = *curve ? 1 : 0;
+    for (const char *c = curve; *c; c++)
+        n += *c == ',';
+    if (!n)
+        return 1;
+    r->curve = hwnas__malloc(s->ctx, 2 * n * sizeof *r->curve);
+    if (!r->curve)
+        return -1;
+    const char *q = curve;
+    for (size_t k = 0; k < n; k++) {
+        char *end;
+        double x = strtod(q, &end), y;
+        int okx = end != q && *end == ':' && isfinite(x) && x > 0 &&
+                  (k == 0 || x > r->curve[2 * k - 2]);
+        q = end + 1;
+        y = okx ? strtod(q, &end) : NAN;
+        if (!okx || end == q || !isfinite(y) || (k + 1 < n ? *end != ',' : *end != 0)) {
+            hwnas__free(s->ctx, r->curve);
+            r->curve = NULL;
+            snprintf(why, why_size, "curve point %zu of '%.60s': expected epoch:value with "
+                     "finite numbers, epochs > 0 and increasing", k + 1, curve);
+            return 0;
+        }
+        r->curve[2 * k] = x;
+        r->curve[2 * k + 1] = y;
+        q = end + 1;
+    }
+    r->n_curve = n;
+    return 1;
+}
+
 static int journal_line(hwnas_search *s, char *line, size_t len, const size_t *metric_map,
                         size_t n_cols, hwnas__record *r, char *why, size_t why_size)
 {
@@ -414,22 +463,30 @@ static int journal_line(hwnas_search *s, char *line, size_t len, const size_t *m
         snprintf(why, why_size, "a NUL byte inside the record");
         return 0;
     }
-    char *f[11];
+    /* 11 fields, or 13 with the pruned mark and the learning curve */
+    char *f[13];
     char *p = line;
-    for (int i = 0; i < 11; i++) {
+    int nf = 0;
+    for (int i = 0; i < 13; i++) {
         f[i] = p;
+        nf = i + 1;
         char *t = memchr(p, '\t', (size_t)(hash - 1 - p));
-        if (i < 10) {
-            if (!t) {
-                snprintf(why, why_size, "%d fields where 11 were expected", i + 1);
-                return 0;
-            }
-            *t = 0;
-            p = t + 1;
-        } else if (t) {
-            snprintf(why, why_size, "more than 11 fields");
+        if (!t && i < 10) {
+            snprintf(why, why_size, "%d fields where 11 were expected", i + 1);
             return 0;
         }
+        if (!t)
+            break;
+        if (i == 12) {
+            snprintf(why, why_size, "more than 13 fields");
+            return 0;
+        }
+        *t = 0;
+        p = t + 1;
+    }
+    if (nf == 12) {
+        snprintf(why, why_size, "12 fields where 11 or 13 were expected");
+        return 0;
     }
     hash[-1] = 0;
     memset(r, 0, sizeof *r);
@@ -496,6 +553,9 @@ static int journal_line(hwnas_search *s, char *line, size_t len, const size_t *m
         return 0;
     }
     r->cached = f[9][0] == '1';
+    int curve_ok = nf == 13 ? journal_curve(s, f[11], f[12], r, why, why_size) : 1;
+    if (curve_ok != 1)
+        return curve_ok;
     if (bad)
         snprintf(why, why_size, "a bad escape sequence");
     return bad ? 0 : 1;

@@ -80,6 +80,9 @@ static void csv_rows(const hwnas_search *s, hwnas__strbuf *sb, const size_t *idx
         hwnas__strbuf_printf(sb, ",proxy_%s", s->metric_names[s->refine_map[j]]);
     if (halves)
         hwnas__strbuf_puts(sb, ",network,hardware");
+    /* With pruning, last: the mark, and the curve as "epoch:value;..." */
+    if (s->pruner)
+        hwnas__strbuf_puts(sb, ",pruned,curve");
     hwnas__strbuf_puts(sb, "\n");
     for (size_t t = 0; t < n; t++) {
         const hwnas__record *r = &s->rec[idx ? idx[t] : t];
@@ -107,6 +110,12 @@ static void csv_rows(const hwnas_search *s, hwnas__strbuf *sb, const size_t *idx
                 hwnas__strbuf_puts(sb, ",");
         if (halves)
             put_halves(s, sb, r, 0);
+        if (s->pruner) {
+            hwnas__strbuf_printf(sb, ",%d,", r->pruned);
+            for (size_t k = 0; k < r->n_curve; k++)
+                hwnas__strbuf_printf(sb, "%s%.17g:%.17g", k ? ";" : "", r->curve[2 * k],
+                                     r->curve[2 * k + 1]);
+        }
         hwnas__strbuf_puts(sb, "\n");
     }
 }
@@ -155,6 +164,14 @@ static void json_rows(const hwnas_search *s, hwnas__strbuf *sb, const size_t *id
         }
         if (hwnas_space_has_accel(s->space))
             put_halves(s, sb, r, 1);
+        if (s->pruner) {
+            hwnas__strbuf_printf(sb, ", \"pruned\": %s, \"curve\": [",
+                                 r->pruned ? "true" : "false");
+            for (size_t k = 0; k < r->n_curve; k++)
+                hwnas__strbuf_printf(sb, "%s[%.17g, %.17g]", k ? ", " : "", r->curve[2 * k],
+                                     r->curve[2 * k + 1]);
+            hwnas__strbuf_puts(sb, "]");
+        }
         hwnas__strbuf_printf(sb, "}%s\n", t + 1 < n ? "," : "");
     }
     hwnas__strbuf_puts(sb, "]\n");

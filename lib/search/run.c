@@ -30,6 +30,8 @@ int hwnas__search_start(hwnas_search *s)
         rc = hwnas__resume_load(s);
     if (rc == HWNAS_OK && *hwnas__search_out(s) && !read_only)
         rc = hwnas__journal_open(s);
+    if (rc == HWNAS_OK)
+        rc = hwnas__prune_setup(s); /* with prune set, the pruning evaluator */
     if (rc == HWNAS_OK && !s->evaluator.evaluate)
         s->evaluator = hwnas__local_evaluator;
     if (rc == HWNAS_OK)
@@ -46,12 +48,13 @@ typedef struct slot {
     int replayed;       /* taken from the journal of an earlier session */
 } slot;
 
-static void copy_metrics(hwnas_search *s, hwnas__record *dst, const hwnas__record *src)
+static int copy_metrics(hwnas_search *s, hwnas__record *dst, const hwnas__record *src)
 {
     memcpy(dst->metrics, src->metrics, s->n_metrics * sizeof *dst->metrics);
     dst->cached = 1;
     if (src->failed)
         hwnas__record_fail(s, dst, src->error);
+    return hwnas__record_copy_curve(s, dst, src); /* a pruned source's copy is pruned too */
 }
 
 /* A journal record of an earlier session for evaluation eval, if its
@@ -68,13 +71,14 @@ static const hwnas__record *replay_for(const hwnas_search *s, uint64_t eval,
     return NULL;
 }
 
-static void take_replay(hwnas_search *s, hwnas__record *dst, const hwnas__record *src)
+static int take_replay(hwnas_search *s, hwnas__record *dst, const hwnas__record *src)
 {
     memcpy(dst->metrics, src->metrics, s->n_metrics * sizeof *dst->metrics);
     dst->seconds = src->seconds;
     dst->cached = src->cached;
     if (src->failed)
         hwnas__record_fail(s, dst, src->error);
+    return hwnas__record_copy_curve(s, dst, src);
 }
 
 /* Nested co-design: the asked network genotypes completed with the
@@ -124,7 +128,7 @@ static int decode_batch(hwnas_search *s, slot *slots, const uint32_t *genes,
             continue;
         const hwnas__record *old = replay_for(s, base + i, sl->rec.genes);
         if (old) {
-            take_replay(s, &sl->rec, old);
+            rc = take_replay(s, &sl->rec, old);
             sl->replayed = 1;
             continue;
         }
@@ -178,10 +182,11 @@ static int tell_batch(hwnas_search *s, slot *slots, const uint64_t *ids, size_t 
     for (size_t i = 0; rc == HWNAS_OK && i < n; i++) {
         slot *sl = &slots[i];
         if (sl->copy_from >= 0)
-            copy_metrics(s, &sl->rec, &s->rec[sl->copy_from]);
+            rc = copy_metrics(s, &sl->rec, &s->rec[sl->copy_from]);
         else if (sl->copy_from <= -2) /* an earlier slot, scored by now */
-            copy_metrics(s, &sl->rec, &slots[-2 - sl->copy_from].rec);
-        rc = hwnas__search_score(s, &sl->rec);
+            rc = copy_metrics(s, &sl->rec, &slots[-2 - sl->copy_from].rec);
+        if (rc == HWNAS_OK)
+            rc = hwnas__search_score(s, &sl->rec);
         failed[i] = sl->rec.failed;
         viol[i] = sl->rec.violation;
         if (rc == HWNAS_OK && !sl->rec.failed)

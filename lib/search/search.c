@@ -82,6 +82,12 @@ static const hwnas__option_spec search_options[] = {
                         "what the strategy hears of the pool members not estimated: that they "
                         "were not evaluated, or their predicted objectives (never archived "
                         "either way; doc/predict.md)"},
+    [OPT_PRUNE] = {"prune", HWNAS_OPTION_ENUM, "none", 0, 0, "none|asha|hyperband|curve",
+                   "stop unpromising trainings early: successive halving (asha), Hyperband, "
+                   "or learning-curve extrapolation (curve); doc/search.md"},
+    [OPT_PRUNE_OPTIONS] = {"prune_options", HWNAS_OPTION_STRING, "", 0, 0, NULL,
+                           "the pruner's options (hwnas describe prune): resource, "
+                           "min_resource, eta, points, min_points, sigmas, extrapolate"},
     /* old names, still read (journals written before the renames say threads= and
      * evaluations=) */
     {"threads", HWNAS__OPTION_ALIAS, "parallel", 0, 0, NULL, "old name of parallel"},
@@ -123,6 +129,7 @@ void hwnas_search_free(hwnas_search *s)
     hwnas__free(s->ctx, s->hv_history);
     hwnas__free(s->ctx, s->hv_evals);
     hwnas__refine_release(s);
+    hwnas__prune_release(s);
     hwnas__codesign_free(s->codesign);
     hwnas_strategy_free(s->strategy);
     hwnas_space_free(s->space);
@@ -224,6 +231,8 @@ int hwnas_search_new(hwnas_search **out, hwnas_context *ctx, const char *space_k
         rc = hwnas__options_new_kind(&check, ctx, &hwnas__codesign_kind, inner);
         hwnas_options_free(check);
     }
+    if (rc == HWNAS_OK) /* a bad prune option fails here, not at run */
+        rc = hwnas__prune_check(s);
     char *sopts = NULL;
     if (rc == HWNAS_OK)
         rc = strategy_options_with_seed(s, &sopts);

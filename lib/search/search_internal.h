@@ -39,6 +39,8 @@ enum {
     OPT_GUIDE_KAPPA,
     OPT_GUIDE_ENCODING,
     OPT_GUIDE_REST,
+    OPT_PRUNE,            /* none | asha | hyperband | curve (prune.c) */
+    OPT_PRUNE_OPTIONS,    /* the pruner's, kind prune */
     N_SEARCH_OPTIONS
     /* alias rows (old names) follow in the table */
 };
@@ -63,6 +65,9 @@ typedef struct hwnas__record {
     double proxy_violation;
     char *refine_error;    /* why refinement failed */
     double refine_seconds; /* refine estimation time */
+    int pruned;        /* training stopped early by the pruner: metrics are partial */
+    double *curve;     /* n_curve (epoch, validation accuracy) pairs; NULL when none */
+    size_t n_curve;
 } hwnas__record;
 
 /* One refinement, as journaled. */
@@ -174,6 +179,7 @@ struct hwnas_search {
     size_t n_refined;             /* records refined successfully */
 
     hwnas__evaluator evaluator;   /* set at start: the local one unless a hook set another */
+    struct hwnas__pruner *pruner; /* owned; NULL unless prune is set (prune.c) */
     uint32_t *redo_genes;         /* a batch dropped by an interruption, asked again by */
     uint64_t *redo_ids;           /* nobody: the next run estimates it first */
     size_t n_redo;
@@ -208,6 +214,9 @@ static inline const char *hwnas__search_out(const hwnas_search *s)
  *               records), snapshot.bin
  *   results.c   the results directory's tables and front nets
  *   evaluate.c  the default evaluator: estimation on the context's threads
+ *   curve_fit.c learning-curve extrapolation (power law + exponential)
+ *   prune.c     the pruning evaluator: rungs, successive halving, Hyperband,
+ *               curve extrapolation (search option prune)
  *   nested.c    nested co-design: each network's accelerator by an inner search
  *   refine.c    multi-fidelity refinement after the budget
  *   guide.c     predictor-guided batches: a pool asked, the best estimated
@@ -317,6 +326,34 @@ extern const hwnas__evaluator hwnas__local_evaluator;
 /* One job decoded and estimated on the calling thread as the local
  * evaluator does it (lib/mpi's workers evaluate with it). */
 int hwnas__evaluate_one(hwnas_search *s, hwnas__job *job);
+struct hwnas__curve_watch;
+/* Decode and estimate one job on the calling thread (screening as the
+ * local evaluator). With w, estimator `watched` runs last, watched by w
+ * (estimator_internal.h). Returns 0, or 1 when a failure cannot be
+ * recorded (HWNAS_ENOMEM); an interrupted estimate sets job->interrupted. */
+int hwnas__estimate_job(hwnas_search *s, hwnas__job *job, size_t watched,
+                        struct hwnas__curve_watch *w);
+
+/* curve_fit.c */
+/* Extrapolate the curve (t[i], y[i]), i < n (n >= 4, t increasing and
+ * > 0) to epoch at: the ensemble's *mean and its standard deviation *sd.
+ * Errors: HWNAS_EINVAL naming the point that is NaN or out of order, or
+ * when no family fits. */
+int hwnas__curve_predict(const double *t, const double *y, size_t n, double at, double *mean,
+                         double *sd);
+
+/* prune.c */
+extern const hwnas__kind hwnas__prune_kind;
+/* Check the prune options at creation (errors name the key). */
+int hwnas__prune_check(hwnas_search *s);
+/* At start: with prune set, the pruner and its evaluator (the local one's
+ * replacement). Errors: HWNAS_EINVAL (no estimator with a curve, no rung
+ * below the epochs), HWNAS_ENOMEM. */
+int hwnas__prune_setup(hwnas_search *s);
+void hwnas__prune_release(hwnas_search *s);
+/* Copy src's pruned mark and curve into dst (a cache copy, a replay). */
+int hwnas__record_copy_curve(const hwnas_search *s, hwnas__record *dst,
+                             const hwnas__record *src);
 
 /* nested.c */
 /* Nested co-design: the inner search object for the search (at start). */

@@ -46,6 +46,9 @@ expect 0 'threads' -- describe context
 expect 0 'log_level .*enum.*default warn, error|warn|info|debug' -- describe context
 expect 0 'context' -- describe
 expect 1 "unknown kind 'nope'" -- describe nope
+expect 0 'min_resource' -- describe prune
+expect 2 'none|asha|hyperband|curve' -- search --prune sometimes --budget 1
+expect 1 'etta' -- search --prune asha --prune-options "etta=2" --budget 1
 expect 2 'usage: hwnas describe' -- describe a b
 expect 0 'selfcheck passed' -- --threads 2 selfcheck
 expect 0 'selfcheck passed' -- --threads 1 --seed 5 selfcheck
@@ -264,8 +267,18 @@ if [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
         > "$HWNAS_AXMUL_DIR/linear.net"
     expect 0 'validation accuracy .* on 6000 held-out training images' -- --threads 1 train \
         "$HWNAS_AXMUL_DIR/linear.net" --validation 0.1 --augment --crop-pad 2 --flip 0.25
+    # search --prune: the progress line counts the pruned candidates
+    expect 0 'evaluated 8/8 ([0-9]* pruned)' -- --threads 2 search --space cell \
+        --space-options "channels=4;cells=1;input_channels=1;input_size=28" \
+        --strategy random --estimator cost \
+        --estimator "accuracy:train_subset=200;val_subset=100;epochs=2;batch=25" \
+        --objectives accuracy:max,macs:min --budget 8 --batch 4 --prune asha \
+        --prune-options "resource=epochs;min_resource=0.5;eta=2" \
+        --out "$HWNAS_AXMUL_DIR/pruned"
+    head -1 "$HWNAS_AXMUL_DIR/pruned/archive.csv" | grep -q ',pruned,curve$' &&
+        pass=$((pass + 1)) || { echo "FAIL: archive.csv lacks pruned,curve"; failures=$((failures + 1)); }
 else
-    echo "Fashion-MNIST not installed: axmul evaluate and train not tested"
+    echo "Fashion-MNIST not installed: axmul evaluate, train and search --prune not tested"
 fi
 
 echo "$pass passed, $failures failed"

@@ -5,6 +5,7 @@
  * torn last line is dropped), fail with a message naming the line (any
  * other damage), or, with salvage, load its valid records; never crash or
  * leak. Salvage is tried on every input the plain resume refuses.
+ * Records may carry the pruning fields (pruned mark, learning curve).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -64,8 +65,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t front[16];
         if (rc == HWNAS_OK)
             hwnas_search_front(s, front, 16);
-        for (size_t i = 0; i < hwnas_search_count(s); i++)
+        double ep[4], val[4];
+        for (size_t i = 0; i < hwnas_search_count(s); i++) {
             (void)hwnas_search_refined(s, i);
+            (void)hwnas_search_pruned(s, i); /* fields 12-13: the pruned mark, the curve */
+            if (hwnas_search_curve(s, i, ep, val, 4) > 0 && !(ep[0] > 0))
+                abort();
+        }
         hwnas_search_free(s);
     }
     if (rc != HWNAS_OK && hwnas_error_last()[0] == '\0')

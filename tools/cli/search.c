@@ -132,18 +132,23 @@ static int on_progress(hwnas_search *s, double fraction, void *user_data)
     format_eta(eta, sizeof eta, fraction > 0 ? elapsed / fraction - elapsed : NAN);
     double hv = NAN;
     hwnas_search_hypervolume(s, &hv);
-    size_t n = hwnas_search_count(s);
+    size_t n = hwnas_search_count(s), pruned = 0;
+    for (size_t i = 0; i < n; i++)
+        pruned += hwnas_search_pruned(s, i) == 1;
+    char pruned_text[48] = "";
+    if (pruned)
+        snprintf(pruned_text, sizeof pruned_text, " (%zu pruned)", pruned);
     if (p->tty) {
         char bar[31];
         int fill = (int)(fraction * 30);
         for (int i = 0; i < 30; i++)
             bar[i] = i < fill ? '#' : '.';
         bar[30] = 0;
-        fprintf(stderr, "\r[%s] %zu/%zu", bar, n, p->budget);
+        fprintf(stderr, "\r[%s] %zu/%zu%s", bar, n, p->budget, pruned_text);
         print_best(stderr, s, p->best);
         fprintf(stderr, "  hv %.4g  ETA %s   ", hv, eta);
     } else {
-        fprintf(stderr, "evaluated %zu/%zu", n, p->budget);
+        fprintf(stderr, "evaluated %zu/%zu%s", n, p->budget, pruned_text);
         print_best(stderr, s, p->best);
         fprintf(stderr, "  hv %.4g  elapsed %.0fs  ETA %s\n", hv, elapsed, eta);
     }
@@ -255,6 +260,7 @@ static void usage(void)
             "                    [--refine K] [--refine-estimator KIND[:OPTS]] [--refine-by "
             "rank|first]\n"
             "                    [--codesign joint|nested] [--codesign-options OPTS]\n"
+            "                    [--prune none|asha|hyperband|curve] [--prune-options OPTS]\n"
             "                    [--start-over]\n"
             "       hwnas search --resume DIR [--budget N] [--refine K] [--refine-estimator ...]\n"
             "                    [--salvage]\n"
@@ -273,7 +279,11 @@ static void usage(void)
             "          accelerators together; --codesign joint (default) runs one strategy\n"
             "          over both, nested runs it over networks and, per network, an inner\n"
             "          search (--codesign-options \"strategy=...;budget=64;objective=edp;\n"
-            "          max_area_mm2=...\": hwnas describe codesign) for its accelerator\n");
+            "          max_area_mm2=...\": hwnas describe codesign) for its accelerator\n"
+            "pruning: --prune stops unpromising trainings at rungs (asha, hyperband) or by\n"
+            "          learning-curve extrapolation (curve); --prune-options \"eta=3;\n"
+            "          min_resource=...\" (hwnas describe prune); the progress line counts\n"
+            "          the pruned candidates\n");
 }
 
 /* The search's options, each value checked by the options API (a bad one
@@ -446,6 +456,7 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
     const char *resume = NULL, *refine = DEFAULT_REFINE, *refine_est = DEFAULT_REFINE_ESTIMATOR;
     const char *refine_by = DEFAULT_REFINE_BY;
     const char *codesign = NULL, *codesign_opts = NULL;
+    const char *prune = NULL, *prune_opts = NULL;
     const char *estimators[16];
     size_t n_est = 0;
     int budget_given = 0, space_opts_given = 0, strategy_opts_given = 0;
@@ -475,6 +486,8 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
                             : !strcmp(a, "--codesign")         ? &codesign
                             : !strcmp(a, "--codesign-options") ? &codesign_opts
                             : !strcmp(a, "--mpi-options")      ? &mpi_options
+                            : !strcmp(a, "--prune")            ? &prune
+                            : !strcmp(a, "--prune-options")    ? &prune_opts
                                                                : NULL;
         int is_est = !strcmp(a, "--estimator");
         if ((!slot && !is_est) || i + 1 >= argc) {
@@ -523,7 +536,8 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
         static const char *const fixed[] = {"--space", "--space-options", "--strategy",
                                             "--strategy-options", "--estimator", "--objectives",
                                             "--constraints", "--batch", "--seed", "--out",
-                                            "--codesign", "--codesign-options"};
+                                            "--codesign", "--codesign-options", "--prune",
+                                            "--prune-options"};
         for (size_t k = 0; k < sizeof fixed / sizeof *fixed; k++)
             if (!strcmp(argv[i], fixed[k])) {
                 fprintf(stderr, "hwnas search: %s cannot be changed on --resume: the search "
@@ -580,6 +594,10 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
             rc = opt_add(&o, "codesign", codesign);
         if (rc == HWNAS_OK && codesign_opts)
             rc = opt_add(&o, "codesign_options", codesign_opts);
+        if (rc == HWNAS_OK && prune)
+            rc = opt_add(&o, "prune", prune);
+        if (rc == HWNAS_OK && prune_opts)
+            rc = opt_add(&o, "prune_options", prune_opts);
         if (rc == HWNAS_OK && start_over)
             rc = opt_add(&o, "start_over", "true");
         status = rc == HWNAS_OK ? CLI_OK : rc == HWNAS_ENOMEM ? CLI_FAIL : CLI_USAGE;

@@ -68,6 +68,8 @@ _d("hwnas_search_error", c_char_p, c_void_p, c_size_t)
 _d("hwnas_search_seconds", c_double, c_void_p, c_size_t)
 _d("hwnas_search_cached", c_int, c_void_p, c_size_t)
 _d("hwnas_search_refined", c_int, c_void_p, c_size_t)
+_d("hwnas_search_pruned", c_int, c_void_p, c_size_t)
+_d("hwnas_search_curve", c_size_t, c_void_p, c_size_t, P(c_double), P(c_double), c_size_t)
 _d("hwnas_search_proxy_metric", c_int, c_void_p, c_size_t, c_char_p, P(c_double))
 _d("hwnas_search_front", c_size_t, c_void_p, P(c_size_t), c_size_t)
 _d("hwnas_search_hypervolume", c_int, c_void_p, P(c_double))
@@ -461,6 +463,22 @@ class Search:
         (options refine, refine_estimator), -1 when that failed, else 0."""
         return lib.hwnas_search_refined(self._live(), self._index(i))
 
+    def pruned(self, i):
+        """True when candidate i's training was stopped early by the pruner
+        (option prune): its metrics are partial, it is never on the front."""
+        return bool(lib.hwnas_search_pruned(self._live(), self._index(i)))
+
+    def curve(self, i):
+        """Candidate i's learning curve under pruning: a list of (epoch,
+        validation accuracy %) pairs, empty without one."""
+        p, i = self._live(), self._index(i)
+        n = lib.hwnas_search_curve(p, i, None, None, 0)
+        if n == 0:
+            return []
+        ep, val = (c_double * n)(), (c_double * n)()
+        lib.hwnas_search_curve(p, i, ep, val, n)
+        return list(zip(ep, val))
+
     def proxy_metric(self, i, name):
         """Metric name of candidate i as the strategy was told it: the
         proxy figure of a refined candidate, else metric(i, name)."""
@@ -472,7 +490,7 @@ class Search:
     def candidate(self, i, metrics=None):
         """Candidate i (negative counts from the end) as a dict: index,
         genes, key, hash, metrics (name -> value, NaN when failed), error
-        (None when it succeeded), seconds, cached, refined."""
+        (None when it succeeded), seconds, cached, refined, pruned, curve."""
         i = self._index(i)
         p = self._live()
         names = self.metrics if metrics is None else metrics
@@ -490,7 +508,9 @@ class Search:
                 "error": decode(lib.hwnas_search_error(p, i)),
                 "seconds": lib.hwnas_search_seconds(p, i),
                 "cached": bool(lib.hwnas_search_cached(p, i)),
-                "refined": lib.hwnas_search_refined(p, i)}
+                "refined": lib.hwnas_search_refined(p, i),
+                "pruned": bool(lib.hwnas_search_pruned(p, i)),
+                "curve": self.curve(i)}
 
     def candidates(self):
         """Every candidate of the archive, in evaluation order, as dicts."""

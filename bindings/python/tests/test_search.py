@@ -580,3 +580,38 @@ def test_interrupt_in_an_estimator_drops_its_batch(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         est.estimate(net)
     assert hwnas.estimator.interrupted()
+
+
+FMNIST = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
+
+
+def test_pruning_options_and_curves(tmp_path):
+    """prune=asha through the options string: bad keys are errors naming
+    them; a real (tiny) training run marks pruned candidates, gives each
+    its learning curve, and keeps pruned ones off the front."""
+    ctx = hwnas.Context(threads=2, seed=6)
+    with pytest.raises(hwnas.Error, match="etta"):
+        Search(ctx, "space:cell", "strategy:random", space_options=SPACE,
+               objectives="accuracy:max,macs:min", prune="asha", prune_options="etta=2")
+    if not os.path.exists(FMNIST):
+        pytest.skip("Fashion-MNIST not installed")
+    s = Search(ctx, "space:cell", "strategy:random",
+               space_options=SPACE + ";input_channels=1;input_size=28",
+               objectives="accuracy:max,macs:min", budget=8, batch=4, prune="asha",
+               prune_options="resource=epochs;min_resource=0.5;eta=2")
+    s.add_estimator("estimator:cost")
+    s.add_estimator("estimator:accuracy",
+                    "train_subset=200;val_subset=100;epochs=2;batch=25")
+    s.run()
+    pruned = [s.pruned(i) for i in range(s.count)]
+    assert any(pruned) and not all(pruned)
+    for i in range(s.count):
+        c = s.candidate(i)
+        assert c["pruned"] == pruned[i]
+        epochs = [e for e, _ in c["curve"]]
+        assert epochs == sorted(epochs) and epochs[0] == 0.5
+        if pruned[i]:
+            assert epochs[-1] < 2 and c["metrics"]["accuracy"] == c["curve"][-1][1]
+        else:
+            assert epochs[-1] == 2
+    assert s.front() and not any(pruned[i] for i in s.front())
