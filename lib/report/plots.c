@@ -23,6 +23,7 @@ typedef struct table {
     hwnas__csv csv;
     size_t feasible, failed; /* columns */
     int64_t refined;         /* column, -1 without refinement */
+    int64_t pruned;          /* column, -1 without pruning */
     size_t *obj;             /* n objectives: their metric columns */
     int64_t *proxy;          /* n: their proxy_ columns, -1 when not refined */
 } table;
@@ -84,6 +85,11 @@ static int table_load(hwnas_context *ctx, const char *dir, const char *name,
     t->refined = cached + 1 < c->n_cols && strcmp(c->header[cached + 1], "refined") == 0
                      ? (int64_t)cached + 1
                      : -1;
+    /* a pruned candidate's figures are partial: never on the front */
+    t->pruned = -1;
+    for (size_t i = cached + 1; i < c->n_cols && t->pruned < 0; i++)
+        if (strcmp(c->header[i], "pruned") == 0)
+            t->pruned = (int64_t)i;
     t->obj = hwnas__malloc(ctx, (o->n + 1) * sizeof *t->obj);
     t->proxy = hwnas__malloc(ctx, (o->n + 1) * sizeof *t->proxy);
     if (!t->obj || !t->proxy) {
@@ -392,6 +398,8 @@ static int told_points(hwnas_context *ctx, const table *t, const hwnas__report_o
         int refined = is_refined(t, i);
         (*hash)[i] = strtoull(cell(t, i, 3), NULL, 16);
         (*ok)[i] = refined ? !flag(t, i, t->failed) : flag(t, i, t->feasible);
+        if (t->pruned >= 0 && flag(t, i, (size_t)t->pruned))
+            (*ok)[i] = 0;
         for (size_t k = 0; (*ok)[i] && k < m; k++) {
             size_t col = refined && t->proxy[k] >= 0 ? (size_t)t->proxy[k] : t->obj[k];
             (*pts)[i * m + k] = o->sign[k] * number(t, i, col);

@@ -129,8 +129,9 @@ int hwnas__search_archive(hwnas_search *s, hwnas__record *r)
         s->rec = rec;
         s->cap_rec = cap;
     }
-    /* Estimators that learn (estimator:predictor) hear of every result. */
-    for (size_t i = 0; !r->failed && i < s->n_est; i++) {
+    /* Estimators that learn (estimator:predictor) hear of every complete
+     * result (a pruned candidate's figures are partial). */
+    for (size_t i = 0; !r->failed && !r->pruned && i < s->n_est; i++) {
         int rc = hwnas_estimator_observe(s->est[i], r->key, s->n_metrics,
                                          (const char *const *)s->metric_names, r->metrics);
         if (rc != HWNAS_OK)

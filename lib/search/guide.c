@@ -75,6 +75,16 @@ static void fitted_free(const hwnas_search *s, fitted *f)
     hwnas__free(s->ctx, f->p);
 }
 
+/* Whether a record can teach the predictors: measured, complete (a pruned
+ * candidate's figures are partial), every objective finite. */
+static int teaches(const hwnas_search *s, const hwnas__record *r)
+{
+    int ok = !r->failed && !r->pruned && r->obj;
+    for (size_t j = 0; ok && j < s->n_obj; j++)
+        ok = isfinite(r->obj[j]) && r->obj[j] < 1e300;
+    return ok;
+}
+
 /* Fit on the archive's scored, feasible-or-not (but measured) records.
  * *enough = 0 when there are fewer than 2 of them (then nothing is fitted). */
 static int fit(hwnas_search *s, const char *encoding, fitted *f, int *enough)
@@ -82,11 +92,7 @@ static int fit(hwnas_search *s, const char *encoding, fitted *f, int *enough)
     *enough = 0;
     size_t n = 0;
     for (size_t i = 0; i < s->n_rec; i++) {
-        const hwnas__record *r = &s->rec[i];
-        int ok = !r->failed && r->obj;
-        for (size_t j = 0; ok && j < s->n_obj; j++)
-            ok = isfinite(r->obj[j]) && r->obj[j] < 1e300;
-        n += ok;
+        n += teaches(s, &s->rec[i]);
     }
     if (n < 2)
         return HWNAS_OK;
@@ -100,10 +106,7 @@ static int fit(hwnas_search *s, const char *encoding, fitted *f, int *enough)
     size_t k = 0;
     for (size_t i = 0; rc == HWNAS_OK && i < s->n_rec; i++) {
         const hwnas__record *r = &s->rec[i];
-        int ok = !r->failed && r->obj;
-        for (size_t j = 0; ok && j < s->n_obj; j++)
-            ok = isfinite(r->obj[j]) && r->obj[j] < 1e300;
-        if (!ok)
+        if (!teaches(s, r))
             continue;
         rc = hwnas_space_encode(s->space, encoding, r->genes, x + k * f->d, f->d, &f->d);
         for (size_t j = 0; j < s->n_obj; j++)
