@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "hwnas/hwnas.h"
+#include "test_sigkill.h"
 #include "test_tmpdir.h"
 
 #define NET_OPTS "rows=1;cols=4;levels_back=2;stem=8;bits=8"
@@ -399,12 +400,20 @@ static void test_plain_search_unchanged(void **state)
     hwnas_context_free(ctx);
 }
 
-static int kill_candidate(hwnas_search *s, size_t i, void *ud)
+/* The killed child's nested search, into directory arg. */
+static hwnas_search *make_nested(hwnas_context *ctx, void *arg)
 {
-    (void)s;
-    if (i + 1 == *(size_t *)ud)
-        raise(SIGKILL);
-    return 0;
+    char opts[1024];
+    snprintf(opts, sizeof opts, NESTED_OPTS ";out=%s", (const char *)arg);
+    hwnas_search *s = NULL;
+    if (hwnas_search_new(&s, ctx, "cgp+accelerator", NET_OPTS, "nsga2", "population=8", opts) !=
+            HWNAS_OK ||
+        hwnas_search_add_estimator(s, "cost", NULL) != HWNAS_OK ||
+        hwnas_search_add_estimator(s, "accelerator", NULL) != HWNAS_OK) {
+        hwnas_search_free(s);
+        return NULL;
+    }
+    return s;
 }
 
 /* A nested search SIGKILLed mid-way resumes to the archive an
@@ -417,28 +426,7 @@ static void test_nested_resume_after_sigkill(void **state)
     for (size_t k = 0; k < 2; k++) {
         char dir[512];
         snprintf(dir, sizeof dir, "%s/killed-nested-%zu", test_tmpdir, k);
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-            hwnas_context *ctx;
-            if (hwnas_context_new(&ctx, "threads=2;seed=11") != HWNAS_OK)
-                _exit(3);
-            char opts[1024];
-            snprintf(opts, sizeof opts, NESTED_OPTS ";out=%s", dir);
-            hwnas_search *s = NULL;
-            if (hwnas_search_new(&s, ctx, "cgp+accelerator", NET_OPTS, "nsga2", "population=8",
-                                 opts) != HWNAS_OK ||
-                hwnas_search_add_estimator(s, "cost", NULL) != HWNAS_OK ||
-                hwnas_search_add_estimator(s, "accelerator", NULL) != HWNAS_OK)
-                _exit(5);
-            size_t at = kill_at[k];
-            hwnas_search_on_candidate(s, kill_candidate, &at);
-            hwnas_search_run(s);
-            _exit(4);
-        }
-        int status;
-        waitpid(pid, &status, 0);
-        assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        test_killed_run("threads=2;seed=11", make_nested, dir, kill_at[k]);
         hwnas_context *ctx;
         assert_int_equal(hwnas_context_new(&ctx, "threads=1;seed=11;log_level=error"), HWNAS_OK);
         hwnas_search *s;

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "test_sigkill.h"
 #include "test_tmpdir.h"
 
 #include <zlib.h>
@@ -303,12 +304,10 @@ static void test_asha_stops_at_rungs(void **state)
     hwnas_context_free(ctx);
 }
 
-static int kill_candidate(hwnas_search *s, size_t i, void *ud)
+/* The killed child's search: make()'s with options arg. */
+static hwnas_search *make_killed(hwnas_context *ctx, void *arg)
 {
-    (void)s;
-    if (i + 1 == *(size_t *)ud)
-        raise(SIGKILL);
-    return 0;
+    return make(ctx, arg);
 }
 
 /* Killed mid-search, resumed at another thread count: the archive of an
@@ -327,22 +326,9 @@ static void test_sigkill_then_resume(void **state)
         char dir[256];
         snprintf(dir, sizeof dir, "%s/killed-%zu", test_tmpdir, m);
         size_t kill_at = 8;
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-            hwnas_context *ctx;
-            if (hwnas_context_new(&ctx, "threads=2;seed=5;log_level=error") != HWNAS_OK)
-                _exit(3);
-            char o[1024];
-            snprintf(o, sizeof o, "%s;out=%s", opts, dir);
-            hwnas_search *s = make(ctx, o);
-            hwnas_search_on_candidate(s, kill_candidate, &kill_at);
-            hwnas_search_run(s);
-            _exit(4);
-        }
-        int status;
-        waitpid(pid, &status, 0);
-        assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        char o[1024];
+        snprintf(o, sizeof o, "%s;out=%s", opts, dir);
+        test_killed_run("threads=2;seed=5;log_level=error", make_killed, o, kill_at);
         /* Drop the journal's last record too, as a kill between two appends
          * would: the resumed batch then mixes replayed and new candidates,
          * and the new ones must rank the replayed ones as before. */

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "test_sigkill.h"
 #include "test_tmpdir.h"
 
 #include <zlib.h>
@@ -399,38 +400,27 @@ static void test_callbacks_stop_and_resume(void **state)
     hwnas_context_free(ctx);
 }
 
-/* Run in a child that SIGKILLs itself after `kill_at` evaluations. */
-static void killed_run(const char *strategy, const char *dir, size_t kill_at);
+/* The killed child's search: strategy and out directory. */
+typedef struct killed {
+    const char *strategy, *dir;
+    scorer sc;
+} killed;
 
-static int kill_candidate(hwnas_search *s, size_t i, void *ud)
+static hwnas_search *make_killed(hwnas_context *ctx, void *arg)
 {
-    (void)s;
-    if (i + 1 == *(size_t *)ud)
-        raise(SIGKILL);
-    return 0;
+    killed *k = arg;
+    hwnas_estimator *custom;
+    char opts[256];
+    snprintf(opts, sizeof opts, OBJ ";evaluations=40;batch=3;snapshot_every=7;"
+             "constraints=params<=8000;out=%s", k->dir);
+    return make(ctx, k->strategy, opts, &custom, &k->sc);
 }
 
+/* Run in a child that SIGKILLs itself after `kill_at` evaluations. */
 static void killed_run(const char *strategy, const char *dir, size_t kill_at)
 {
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        hwnas_context *ctx;
-        if (hwnas_context_new(&ctx, "threads=2;seed=21") != HWNAS_OK)
-            _exit(3);
-        scorer sc = {5, 0, 0};
-        hwnas_estimator *custom;
-        char opts[256];
-        snprintf(opts, sizeof opts, OBJ ";evaluations=40;batch=3;snapshot_every=7;"
-                 "constraints=params<=8000;out=%s", dir);
-        hwnas_search *s = make(ctx, strategy, opts, &custom, &sc);
-        hwnas_search_on_candidate(s, kill_candidate, &kill_at);
-        hwnas_search_run(s);
-        _exit(4); /* not reached when the kill happens */
-    }
-    int status;
-    waitpid(pid, &status, 0);
-    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    killed k = {strategy, dir, {5, 0, 0}};
+    test_killed_run("threads=2;seed=21", make_killed, &k, kill_at);
 }
 
 /* With a constraint, so that screened candidates (metrics NaN) are
