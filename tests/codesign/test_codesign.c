@@ -19,6 +19,7 @@
 #include "hwnas/hwnas.h"
 #include "search/codesign.h"
 #include "test_oom.h"
+#include "test_files.h"
 #include "test_tmpdir.h"
 
 static hwnas_context *ctx;
@@ -94,12 +95,8 @@ static char *slurp(const char *rel)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", root, rel);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    char *buf = calloc(1, 1 << 20);
-    size_t n = fread(buf, 1, (1 << 20) - 1, f);
-    buf[n] = 0;
-    fclose(f);
+    char *buf = test_slurp(path, NULL);
+    assert_non_null(buf);
     return buf;
 }
 

@@ -23,6 +23,7 @@
 
 #include "hwnas/hwnas.h"
 #include "test_sigkill.h"
+#include "test_files.h"
 #include "test_tmpdir.h"
 
 #define NET_OPTS "rows=1;cols=4;levels_back=2;stem=8;bits=8"
@@ -285,22 +286,6 @@ static void test_option_errors(void **state)
     hwnas_context_free(ctx);
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *t = malloc((size_t)n + 1);
-    assert_non_null(t);
-    assert_int_equal(fread(t, 1, (size_t)n, f), (size_t)n);
-    t[n] = 0;
-    fclose(f);
-    return t;
-}
-
 /* Results: network and hardware columns, front/NNN.hw that loads and
  * prices the member as the search did, front.svg on any two metrics. */
 static void test_results(void **state)
@@ -313,7 +298,7 @@ static void test_results(void **state)
     free(nested_run("threads=2;seed=11", dir, &s, &run_ctx));
     assert_int_equal(hwnas_search_write_results(s, NULL), HWNAS_OK);
     snprintf(p, sizeof p, "%s/archive.csv", dir);
-    char *csv = slurp(p);
+    char *csv = test_slurp(p, NULL);
     assert_non_null(csv);
     char *eol = strchr(csv, '\n');
     assert_non_null(eol);
@@ -322,7 +307,7 @@ static void test_results(void **state)
     assert_non_null(strstr(eol + 1, "pe_rows="));
     free(csv);
     snprintf(p, sizeof p, "%s/archive.json", dir);
-    char *json = slurp(p);
+    char *json = test_slurp(p, NULL);
     assert_non_null(strstr(json, "\"hardware\": \"clock_mhz="));
     free(json);
     size_t front[64], nf = hwnas_search_front(s, front, 64);
@@ -354,7 +339,7 @@ static void test_results(void **state)
     /* front.svg for two metrics that are not both objectives. */
     assert_int_equal(hwnas_search_plot_front(ctx, dir, "area_mm2", "power_mw"), HWNAS_OK);
     snprintf(p, sizeof p, "%s/front.svg", dir);
-    char *svg = slurp(p);
+    char *svg = test_slurp(p, NULL);
     assert_non_null(strstr(svg, "area [area_mm2] (mm\xc2\xb2)")); /* label and unit */
     assert_non_null(strstr(svg, "power [power_mw] (mW)"));
     free(svg);
@@ -363,7 +348,7 @@ static void test_results(void **state)
     assert_int_equal(hwnas_search_plot_front(ctx, dir, NULL, "edp"), HWNAS_EINVAL);
     /* search.conf keeps the mode for a resume. */
     snprintf(p, sizeof p, "%s/search.conf", dir);
-    char *conf = slurp(p);
+    char *conf = test_slurp(p, NULL);
     assert_non_null(strstr(conf, "codesign=nested"));
     free(conf);
     hwnas_context_free(ctx);
@@ -387,11 +372,11 @@ static void test_plain_search_unchanged(void **state)
     assert_int_equal(hwnas_search_run(s), HWNAS_OK);
     assert_int_equal(hwnas_search_write_results(s, NULL), HWNAS_OK);
     snprintf(p, sizeof p, "%s/search.conf", dir);
-    char *conf = slurp(p);
+    char *conf = test_slurp(p, NULL);
     assert_null(strstr(conf, "codesign"));
     free(conf);
     snprintf(p, sizeof p, "%s/archive.csv", dir);
-    char *csv = slurp(p);
+    char *csv = test_slurp(p, NULL);
     assert_null(strstr(csv, "hardware"));
     free(csv);
     snprintf(p, sizeof p, "%s/front/000.hw", dir);

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "test_files.h"
 #include "test_tmpdir.h"
 
 #include "report/report_internal.h"
@@ -202,22 +203,6 @@ static hwnas_search *run_search(hwnas_context *ctx, const char *dir, const char 
     return s;
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *t = malloc((size_t)n + 1);
-    assert_non_null(t);
-    assert_int_equal(fread(t, 1, (size_t)n, f), (size_t)n);
-    t[n] = 0;
-    fclose(f);
-    return t;
-}
-
 static size_t count(const char *text, const char *what)
 {
     size_t n = 0;
@@ -285,7 +270,7 @@ static void test_hypervolume_plot_is_the_progress_line(void **state)
         /* The file: a title naming the search, units, round ticks, a legend. */
         char path[512];
         snprintf(path, sizeof path, "%s/hypervolume.svg", dir);
-        char *svg = slurp(path);
+        char *svg = test_slurp(path, NULL);
         assert_non_null(svg);
         assert_non_null(strstr(svg, "Hypervolume"));
         char want[300];
@@ -299,7 +284,7 @@ static void test_hypervolume_plot_is_the_progress_line(void **state)
         assert_int_equal(count(svg, "<circle"), n);
         free(svg);
         snprintf(path, sizeof path, "%s/front.svg", dir);
-        svg = slurp(path);
+        svg = test_slurp(path, NULL);
         assert_non_null(svg);
         assert_non_null(strstr(svg, "Pareto front"));
         assert_non_null(strstr(svg, "multiply-accumulates [macs]"));
@@ -419,7 +404,7 @@ static void test_front_plot_tells_refined_apart(void **state)
     assert_int_equal(refined, 4);
     char path[512];
     snprintf(path, sizeof path, "%s/front.svg", dir);
-    char *svg = slurp(path);
+    char *svg = test_slurp(path, NULL);
     assert_non_null(svg);
     /* one square per refined candidate, plus the legend's */
     assert_int_equal(count(svg, "<rect x='-3' y='-3'"), refined + 1);
@@ -448,7 +433,7 @@ static void test_html_report(void **state)
     assert_int_equal(hwnas_search_write_report(s, NULL, NULL), HWNAS_OK);
     char path[512];
     snprintf(path, sizeof path, "%s/report.html", dir);
-    char *html = slurp(path);
+    char *html = test_slurp(path, NULL);
     assert_non_null(html);
     assert_true(strncmp(html, "<!DOCTYPE html>", 15) == 0);
     assert_non_null(strstr(html, "http-equiv='Content-Security-Policy' content=\"default-src "

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "test_sigkill.h"
+#include "test_files.h"
 #include "test_tmpdir.h"
 
 #include <zlib.h>
@@ -872,26 +873,6 @@ static void test_refine_errors(void **state)
 
 /* ---- a damaged or shared results directory never loses data ---------- */
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *b = malloc(cap);
-    assert_non_null(b);
-    for (size_t r; (r = fread(b + n, 1, cap - n, f)) > 0;) {
-        n += r;
-        if (n == cap) {
-            b = realloc(b, cap *= 2);
-            assert_non_null(b);
-        }
-    }
-    fclose(f);
-    *len = n;
-    return b;
-}
-
 static void spit(const char *path, const char *data, size_t len)
 {
     FILE *f = fopen(path, "wb");
@@ -1033,7 +1014,7 @@ static void test_damage_never_deletes(void **state)
     snprintf(path, sizeof path, "%s/journal.tsv", dir);
     snprintf(conf, sizeof conf, "%s/search.conf", dir);
     size_t n, conf_len;
-    char *journal = slurp(path, &n), *config = slurp(conf, &conf_len);
+    char *journal = test_slurp(path, &n), *config = test_slurp(conf, &conf_len);
     assert_non_null(journal);
     /* An uninterrupted run of the same search, for comparison. */
     int rc;
@@ -1068,11 +1049,11 @@ static void test_damage_never_deletes(void **state)
                 fail_msg("%s: the message does not name %s and '%s': %s", kinds[k].name, where,
                          kinds[k].says, hwnas_error_last());
             size_t l2;
-            char *after = slurp(path, &l2);
+            char *after = test_slurp(path, &l2);
             if (l2 != m || memcmp(after, bad, m) != 0)
                 fail_msg("%s: the damaged journal was changed", kinds[k].name);
             free(after);
-            after = slurp(conf, &l2);
+            after = test_slurp(conf, &l2);
             assert_true(l2 == conf_len && memcmp(after, config, l2) == 0);
             free(after);
         }
@@ -1091,7 +1072,7 @@ static void test_damage_never_deletes(void **state)
     char aside[300];
     snprintf(aside, sizeof aside, "%s.damaged.1", path);
     size_t la;
-    char *orig = slurp(aside, &la);
+    char *orig = test_slurp(aside, &la);
     assert_non_null(orig);
     assert_true(la == m && memcmp(orig, bad, m) == 0);
     free(orig);
@@ -1100,7 +1081,7 @@ static void test_damage_never_deletes(void **state)
     assert_int_equal(stat(aside, &st), 0);
     /* salvage is not saved: a later damage is an error again. */
     size_t l2;
-    char *now = slurp(conf, &l2);
+    char *now = test_slurp(conf, &l2);
     assert_null(strstr(now, "salvage=true"));
     free(now);
     free(bad);
@@ -1117,7 +1098,7 @@ static void test_torn_tail_and_read_only(void **state)
     small_run(dir, 12, NULL);
     snprintf(path, sizeof path, "%s/journal.tsv", dir);
     size_t n;
-    char *journal = slurp(path, &n);
+    char *journal = test_slurp(path, &n);
     char *torn = malloc(n + 32);
     memcpy(torn, journal, n);
     memcpy(torn + n, "12\t5\t00ab", 9); /* what a crash in mid-write leaves */
@@ -1141,7 +1122,7 @@ static void test_torn_tail_and_read_only(void **state)
     hwnas_estimator_free(custom);
     hwnas_context_free(ctx);
     size_t l2;
-    char *after = slurp(path, &l2);
+    char *after = test_slurp(path, &l2);
     assert_true(l2 == n + 9 && memcmp(after, torn, n + 9) == 0);
     free(after);
     /* A resume cuts exactly the torn record, nothing else. */
@@ -1151,7 +1132,7 @@ static void test_torn_tail_and_read_only(void **state)
     if (!got)
         fail_msg("resume: %s", hwnas_error_last());
     assert_string_equal(got, want);
-    after = slurp(path, &l2);
+    after = test_slurp(path, &l2);
     assert_true(l2 > n && memcmp(after, journal, n) == 0); /* the old records, then new ones */
     free(after);
     free(got);
@@ -1227,7 +1208,7 @@ static void test_one_search_per_directory(void **state)
      * work, and the journal is not appended to. */
     snprintf(path, sizeof path, "%s/journal.tsv", dir);
     size_t n, l2;
-    char *journal = slurp(path, &n);
+    char *journal = test_slurp(path, &n);
     hwnas_search *s;
     scorer sc = {7, 0, 0};
     hwnas_estimator *custom;
@@ -1237,7 +1218,7 @@ static void test_one_search_per_directory(void **state)
     assert_int_equal(sc.calls, 0);
     hwnas_search_free(s);
     hwnas_estimator_free(custom);
-    char *after = slurp(path, &l2);
+    char *after = test_slurp(path, &l2);
     assert_true(l2 == n && memcmp(after, journal, n) == 0);
     free(after);
     /* start_over moves the old files into previous.1/ and runs afresh. */
@@ -1249,7 +1230,7 @@ static void test_one_search_per_directory(void **state)
     hwnas_search_free(s);
     hwnas_estimator_free(custom);
     snprintf(path, sizeof path, "%s/previous.1/journal.tsv", dir);
-    after = slurp(path, &l2);
+    after = test_slurp(path, &l2);
     assert_non_null(after);
     assert_true(l2 == n && memcmp(after, journal, n) == 0);
     free(after);
@@ -1341,7 +1322,7 @@ static void test_json_is_utf8(void **state)
     assert_int_equal(hwnas_search_write_results(s, NULL), HWNAS_OK);
     snprintf(path, sizeof path, "%s/archive.json", dir);
     size_t n;
-    char *json = slurp(path, &n);
+    char *json = test_slurp(path, &n);
     assert_non_null(json);
     json = realloc(json, n + 1);
     json[n] = 0;
