@@ -106,6 +106,10 @@ typedef struct hwnas__level {
 } hwnas__level;
 
 #define HWNAS__LAYER_MULS_MAX 16
+/* The largest energy per action (pJ) and area (um2) a description may
+ * hold: the parser's bounds, which a template's scaled points keep too. */
+#define HWNAS__MAX_PJ 1e9
+#define HWNAS__MAX_AREA_UM2 1e12
 
 struct hwnas_accel {
     hwnas_context *ctx;

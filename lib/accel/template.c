@@ -823,6 +823,37 @@ static void instance_level(const hwnas__template *t, const point *pt, int l, hwn
     lv->area_um2 *= fa * fw;
 }
 
+/* A scaled figure past what a description may hold (the point could not
+ * be written and read back): an inconsistent point. */
+static int too_large(const char *file, const char *where, const char *key, double v, double max)
+{
+    return hwnas__error(HWNAS_EFORMAT, "%s: %s: %s scales to %g at this point, above the %g a "
+                        "description allows", file, where, key, v, max);
+}
+
+static int check_scaled(const hwnas_accel *a, const char *file)
+{
+    for (int l = 0; l < a->n_levels; l++) {
+        const hwnas__level *lv = &a->level[l];
+        const double pj[4] = {lv->read_pj, lv->write_pj, lv->update_pj, lv->leak_pj};
+        static const char *const names[4] = {"read_pj", "write_pj", "update_pj", "leak_pj"};
+        char where[HWNAS__NAME_MAX + 16];
+        snprintf(where, sizeof where, "[level %s]", lv->name);
+        for (int k = 0; k < 4; k++)
+            if (!(pj[k] <= HWNAS__MAX_PJ))
+                return too_large(file, where, names[k], pj[k], HWNAS__MAX_PJ);
+        if (!(lv->area_um2 <= HWNAS__MAX_AREA_UM2))
+            return too_large(file, where, "area_um2", lv->area_um2, HWNAS__MAX_AREA_UM2);
+    }
+    if (!(a->mul_pj <= HWNAS__MAX_PJ))
+        return too_large(file, "[mac]", "mul_pj", a->mul_pj, HWNAS__MAX_PJ);
+    if (!(a->add_pj <= HWNAS__MAX_PJ))
+        return too_large(file, "[mac]", "add_pj", a->add_pj, HWNAS__MAX_PJ);
+    if (!(a->mac_area_um2 <= HWNAS__MAX_AREA_UM2))
+        return too_large(file, "[mac]", "area_um2", a->mac_area_um2, HWNAS__MAX_AREA_UM2);
+    return HWNAS_OK;
+}
+
 int hwnas__template_instance(hwnas_accel **out, const hwnas__template *t, const uint32_t *idx)
 {
     *out = NULL;
@@ -881,7 +912,9 @@ int hwnas__template_instance(hwnas_accel **out, const hwnas__template *t, const 
         a->n_layer_muls = t->n_muls;
         a->layer_muls_line = t->base.multiplier_line;
     }
-    int rc = hwnas__accel_finish(a, t->path, NULL, 0);
+    int rc = check_scaled(a, t->path);
+    if (rc == HWNAS_OK)
+        rc = hwnas__accel_finish(a, t->path, NULL, 0);
     if (rc == HWNAS_EFORMAT)
         rc = hwnas__error(HWNAS_EINVALID, "%s", hwnas_error_last());
     if (rc != HWNAS_OK) {

@@ -243,6 +243,11 @@ static void test_template_errors(void **state)
          HWNAS_EFORMAT},
         {"hwnas-hwt 1\nbogus = 1\n", "bad.hwt:2: bogus: unknown key in the top section",
          HWNAS_EFORMAT},
+        /* a point whose scaled figures a description could not hold (fuzzed) */
+        {"hwnas-hwt 1\ndata_bits = 8 | 16\n[level DRAM]\nword_bits = data\nread_pj = 6e8\n"
+         "[mac]\nmul_pj = 1\n",
+         "bad.hwt:2: data_bits = 16: bad.hwt: [level DRAM]: read_pj scales to 1.2e+09",
+         HWNAS_EFORMAT},
         {"hwnas-hwt 1\n[level DRAM]\nread_pj = 1 | 2\n",
          "bad.hwt:3: read_pj: '1 | 2': only words takes a list", HWNAS_EFORMAT},
         {"hwnas-hwt 1\n[level DRAM]\nread_pj = -1\n", "bad.hwt:3: read_pj: -1 is out of range",
