@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "test_files.h"
+#include "test_refine_table.h"
 #include "test_tmpdir.h"
 
 #include "report/report_internal.h"
@@ -375,25 +376,10 @@ static void test_front_plot_tells_refined_apart(void **state)
     (void)state;
     hwnas_context *ctx;
     assert_int_equal(hwnas_context_new(&ctx, "threads=1;log_level=error"), HWNAS_OK);
-    hwnas_space *sp;
-    assert_int_equal(hwnas_space_new(&sp, ctx, "cell", "channels=4;cells=1"), HWNAS_OK);
     char table[256], dir[256], extra[600];
     snprintf(table, sizeof table, "%s/refine.csv", test_tmpdir);
     snprintf(dir, sizeof dir, "%s/refined", test_tmpdir);
-    FILE *f = fopen(table, "w");
-    assert_non_null(f);
-    fputs("key,s2\n", f);
-    for (uint32_t code = 0; code < 15625; code++) {
-        uint32_t g[6];
-        for (uint32_t k = 0, c = code; k < 6; k++, c /= 5)
-            g[k] = c % 5;
-        char *key;
-        assert_int_equal(hwnas_space_format(sp, g, &key), HWNAS_OK);
-        fprintf(f, "\"%s\",%u\n", key, 60 + (code * 7919u) % 37u);
-        hwnas_free(key);
-    }
-    fclose(f);
-    hwnas_space_free(sp);
+    test_write_refine_table(ctx, table);
     snprintf(extra, sizeof extra,
              ";refine=4;refine_estimator=\"table:file=%s;key=key;metrics=s2:score\"", table);
     hwnas_estimator *custom;

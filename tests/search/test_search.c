@@ -18,6 +18,7 @@
 
 #include "test_sigkill.h"
 #include "test_files.h"
+#include "test_refine_table.h"
 #include "test_tmpdir.h"
 
 #include <zlib.h>
@@ -614,27 +615,6 @@ static void test_interrupted_batch_is_estimated_again(void **state)
 
 /* ---- multi-fidelity refinement --------------------------------------- */
 
-/* A table estimator file giving every cell genotype a "score" unlike the
- * proxy's: the refine estimator of the tests. */
-static void write_refine_table(hwnas_context *ctx, const char *path)
-{
-    hwnas_space *sp;
-    assert_int_equal(hwnas_space_new(&sp, ctx, "cell", "channels=4;cells=1"), HWNAS_OK);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs("key,s2\n", f);
-    for (uint32_t code = 0; code < 15625; code++) {
-        uint32_t g[6];
-        for (uint32_t k = 0, c = code; k < 6; k++, c /= 5)
-            g[k] = c % 5;
-        char *key;
-        assert_int_equal(hwnas_space_format(sp, g, &key), HWNAS_OK);
-        fprintf(f, "\"%s\",%u\n", key, 60 + (code * 7919u) % 37u);
-        hwnas_free(key);
-    }
-    fclose(f);
-    hwnas_space_free(sp);
-}
 
 static size_t count_refine_records(const char *dir)
 {
@@ -679,7 +659,7 @@ static void test_refine_chooses_the_front_by_refined_figures(void **state)
     char table[128], dir[128], opts[512];
     snprintf(table, sizeof table, "%s/refine.csv", test_tmpdir);
     snprintf(dir, sizeof dir, "%s/refined", test_tmpdir);
-    write_refine_table(ctx, table);
+    test_write_refine_table(ctx, table);
     snprintf(opts, sizeof opts,
              OBJ ";evaluations=30;batch=5;refine=6;refine_estimator=\"table:file=%s;key=key;"
                  "metrics=s2:score\";out=%s",
@@ -799,7 +779,7 @@ static void test_refine_by_first_objective(void **state)
     assert_int_equal(hwnas_context_new(&ctx, "threads=2;seed=6;log_level=error"), HWNAS_OK);
     char table[128], opts[512];
     snprintf(table, sizeof table, "%s/refine-first.csv", test_tmpdir);
-    write_refine_table(ctx, table);
+    test_write_refine_table(ctx, table);
     snprintf(opts, sizeof opts,
              OBJ ";evaluations=30;batch=5;refine=5;refine_by=first;refine_estimator=\"table:"
                  "file=%s;key=key;metrics=s2:score\"",
