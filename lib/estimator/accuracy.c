@@ -20,7 +20,8 @@
 enum {
     OPT_DATASET, OPT_DATA_OPTIONS, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_MOMENTUM, OPT_SCHEDULE,
     OPT_WEIGHT_DECAY, OPT_LABEL_SMOOTHING, OPT_AUGMENT, OPT_TRAIN_SUBSET, OPT_VAL_FRACTION,
-    OPT_VAL_SUBSET, OPT_SEED, OPT_TEST, OPT_QUANT, OPT_AXMUL_DIR, OPT_QAT_EPOCHS, OPT_QAT_LR
+    OPT_VAL_SUBSET, OPT_SEED, OPT_TEST, OPT_QUANT, OPT_AXMUL_DIR, OPT_QAT_EPOCHS, OPT_QAT_LR,
+    OPT_CURVE_VAL_SUBSET
 };
 
 static const hwnas__option_spec accuracy_options[] = {
@@ -59,6 +60,9 @@ static const hwnas__option_spec accuracy_options[] = {
                         "before accuracy_q is measured (needs quant=true)"},
     [OPT_QAT_LR] = {"qat_lr", HWNAS_OPTION_FLOAT, "0.01", 0, 1000, NULL,
                     "peak learning rate of that fine-tuning"},
+    [OPT_CURVE_VAL_SUBSET] = {"curve_val_subset", HWNAS_OPTION_INT, "500", 0, 1e9, NULL,
+                              "learning-curve reports before the last epoch (pruning) validate "
+                              "on this many of the validation samples (stratified); 0 = all"},
 };
 
 const hwnas__kind hwnas__estimator_accuracy_kind = {
@@ -69,6 +73,7 @@ const hwnas__kind hwnas__estimator_accuracy_kind = {
 typedef struct accuracy_state {
     hwnas_dataset *train; /* normalised with the training part's statistics */
     hwnas_dataset *val;
+    hwnas_dataset *val_curve; /* the curve's reports before the end: val or a subset of it */
     hwnas_dataset *test;  /* NULL unless test=true */
     char train_options[512];
 } accuracy_state;
@@ -84,6 +89,8 @@ static void accuracy_fini(hwnas_estimator *e)
     if (!st)
         return;
     hwnas_dataset_free(st->train);
+    if (st->val_curve != st->val)
+        hwnas_dataset_free(st->val_curve);
     hwnas_dataset_free(st->val);
     hwnas_dataset_free(st->test);
     hwnas__free(e->ctx, st);
@@ -139,6 +146,7 @@ static int accuracy_init(hwnas_estimator *e)
     }
     st->train = train;
     st->val = val;
+    st->val_curve = val;
     if (rc == HWNAS_OK && hwnas__options_int(e->options, OPT_TEST))
         rc = load_split(e, "test", &st->test);
     /* Normalise every part with the training part's statistics. */
@@ -151,6 +159,15 @@ static int accuracy_init(hwnas_estimator *e)
         rc = hwnas_dataset_normalize(train, mean, std);
     if (rc == HWNAS_OK)
         rc = hwnas_dataset_normalize(val, mean, std);
+    /* A rung ranks candidates against each other at one position: a few
+     * hundred images rank them well enough, and the validation would
+     * otherwise cost as much as the training a pruned candidate gets. */
+    size_t n_curve = (size_t)opt_int(e, OPT_CURVE_VAL_SUBSET);
+    if (rc == HWNAS_OK && n_curve && n_curve < hwnas_dataset_count(val))
+        rc = hwnas_dataset_subset(&st->val_curve, val, n_curve, HWNAS_DATASET_STRATIFIED,
+                                  seed + 3);
+    if (!st->val_curve)
+        st->val_curve = val;
     if (rc == HWNAS_OK && st->test)
         rc = hwnas_dataset_normalize(st->test, mean, std);
     if (rc == HWNAS_OK) {
@@ -197,7 +214,9 @@ double hwnas__estimator_curve_epochs(const hwnas_estimator *e)
 typedef struct watching {
     hwnas__curve_watch *w;
     hwnas_model *m;
-    const hwnas_dataset *val;
+    const hwnas_dataset *val;       /* at the end of training */
+    const hwnas_dataset *val_curve; /* before it */
+    double epochs;
     size_t next;        /* the next position to report */
     int rc;             /* an error of evaluate or report (< 0), else 0 */
     uint64_t last_step; /* the step the last report was made after (0: none) */
@@ -220,7 +239,9 @@ static int watch_progress(int event, int64_t epoch, int64_t epochs, int64_t batc
             return 0;
         double acc = NAN, vloss;
         if (v->last_step != step) {
-            int rc = hwnas_model_evaluate(&acc, &vloss, NULL, v->m, v->val, 256);
+            const hwnas_dataset *on =
+                v->w->at[v->next] >= v->epochs - 1e-9 ? v->val : v->val_curve;
+            int rc = hwnas_model_evaluate(&acc, &vloss, NULL, v->m, on, 256);
             if (rc != HWNAS_OK) {
                 v->rc = rc;
                 return 1;
@@ -257,7 +278,7 @@ static int accuracy_estimate(hwnas_estimator *e, const hwnas_net *net, const cha
     int rc = hwnas_model_new(&m, e->ctx, net, seed);
     char opts[600];
     snprintf(opts, sizeof opts, "%s;seed=%llu", st->train_options, (unsigned long long)seed);
-    watching v = {w, m, st->val, 0, 0, 0, NAN};
+    watching v = {w, m, st->val, st->val_curve, (double)opt_int(e, OPT_EPOCHS), 0, 0, 0, NAN};
     if (w)
         w->stopped = 0;
     double t0 = hwnas__now_seconds();
@@ -286,11 +307,19 @@ static int accuracy_estimate(hwnas_estimator *e, const hwnas_net *net, const cha
                                                   "(loss %g)",
                               values[1]);
     }
-    if (rc == HWNAS_OK && st->test) {
+    /* A pruned candidate's figures are partial and it is never ranked by
+     * them again: its test and int8 accuracies are not worth measuring
+     * (NaN; the search ranks it by its curve). */
+    int pruned = w && w->stopped;
+    if (rc == HWNAS_OK && pruned) {
+        for (size_t i = 3; i < hwnas_estimator_metric_count(e); i++)
+            values[i] = NAN;
+    }
+    if (rc == HWNAS_OK && st->test && !pruned) {
         rc = hwnas_model_evaluate(&acc, &loss, NULL, m, st->test, 256);
         values[3] = 100.0 * acc;
     }
-    if (rc == HWNAS_OK && hwnas__options_int(e->options, OPT_QUANT)) {
+    if (rc == HWNAS_OK && hwnas__options_int(e->options, OPT_QUANT) && !pruned) {
         /* A registry per call: registries create built-ins on first use and
          * are not thread-safe, while estimates run in parallel. */
         hwnas_axmul_registry *reg = NULL;

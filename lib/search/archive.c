@@ -101,6 +101,9 @@ int hwnas__search_score(hwnas_search *s, hwnas__record *r)
         return HWNAS_ENOMEM;
     for (size_t k = 0; k < s->n_obj; k++) {
         double v = r->metrics[s->obj[k].metric];
+        if (isnan(v) && r->pruned && r->n_curve)
+            v = r->curve[2 * r->n_curve - 1]; /* not measured when pruned (accuracy_q):
+                                               * its curve stands for it, as at the rungs */
         if (isnan(v) && r->violation > 0) {
             r->obj[k] = 1e300;
             continue;

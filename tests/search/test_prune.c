@@ -159,6 +159,43 @@ static void test_accuracy_reports_its_curve(void **state)
     hwnas_context_free(ctx);
 }
 
+/* Reports before the end validate on curve_val_subset images (a multiple
+ * of 100/50 %), the last one on the whole validation part. */
+static void test_curve_reports_on_a_subset(void **state)
+{
+    (void)state;
+    if (!have_data())
+        skip();
+    hwnas_context *ctx;
+    assert_int_equal(hwnas_context_new(&ctx, "threads=1"), HWNAS_OK);
+    hwnas_estimator *e;
+    assert_int_equal(hwnas_estimator_new(&e, ctx, "accuracy", ACC ";curve_val_subset=50"),
+                     HWNAS_OK);
+    const char *root = getenv("HWNAS_SOURCE_ROOT");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/examples/nets/fmnist_ref.net", root ? root : ".");
+    hwnas_net *net = NULL;
+    if (hwnas_net_load(&net, ctx, path) != HWNAS_OK)
+        fail_msg("%s: %s", path, hwnas_error_last());
+    double plain[3], watched[3];
+    assert_int_equal(hwnas_estimator_estimate(e, net, NULL, 4, plain), HWNAS_OK);
+    static const double at[] = {0.5, 1, 2, 3};
+    seen x = {{0}, 0, SIZE_MAX};
+    hwnas__curve_watch w = {at, 4, record_report, &x, 0, 0};
+    hwnas__curve_watch_set(&w);
+    assert_int_equal(hwnas_estimator_estimate(e, net, NULL, 4, watched), HWNAS_OK);
+    assert_int_equal(x.n, 4);
+    for (size_t k = 0; k < 3; k++) {
+        double correct = x.v[k] / 2; /* of 50 */
+        assert_true(fabs(correct - round(correct)) < 1e-9);
+    }
+    assert_true(x.v[3] == plain[0] && watched[0] == plain[0]);
+    assert_true(fabs(plain[0] * 1.5 - round(plain[0] * 1.5)) < 1e-6); /* of 150 */
+    hwnas_net_free(net);
+    hwnas_estimator_free(e);
+    hwnas_context_free(ctx);
+}
+
 /* ---- searches ------------------------------------------------------------ */
 
 static hwnas_search *make(hwnas_context *ctx, const char *options)
@@ -300,6 +337,52 @@ static void test_asha_stops_at_rungs(void **state)
     assert_non_null(fgets(line, sizeof line, f));
     assert_non_null(strstr(line, ",pruned,curve\n"));
     fclose(f);
+    hwnas_search_free(s);
+    hwnas_context_free(ctx);
+}
+
+/* A pruned candidate's int8 accuracy is not measured (NaN, no quantised
+ * evaluation spent on it); with accuracy_q an objective, its curve's last
+ * value ranks it, and it is not a failure. Finishers have accuracy_q. */
+static void test_pruned_skip_int8(void **state)
+{
+    (void)state;
+    if (!have_data())
+        skip();
+    hwnas_context *ctx;
+    assert_int_equal(hwnas_context_new(&ctx, "threads=2;seed=5"), HWNAS_OK);
+    hwnas_search *s = NULL;
+    if (hwnas_search_new(&s, ctx, "cell", "channels=4;cells=1;input_channels=1;input_size=28",
+                         "random", NULL,
+                         "objectives=accuracy_q:max,macs:min;budget=12;batch=4;seed=5;"
+                         "prune=asha;prune_options=\"resource=epochs;min_resource=0.5;eta=2\"") !=
+        HWNAS_OK)
+        fail_msg("search_new: %s", hwnas_error_last());
+    assert_int_equal(hwnas_search_add_estimator(s, "cost", NULL), HWNAS_OK);
+    assert_int_equal(hwnas_search_add_estimator(s, "accuracy", ACC ";quant=true"), HWNAS_OK);
+    if (hwnas_search_run(s) != HWNAS_OK)
+        fail_msg("run: %s", hwnas_error_last());
+    int64_t q = hwnas__metric_index(s, "accuracy_q", 10);
+    assert_true(q >= 0);
+    size_t pruned = 0, finished = 0;
+    for (size_t i = 0; i < s->n_rec; i++) {
+        const hwnas__record *r = &s->rec[i];
+        if (r->cached)
+            continue;
+        assert_false(r->failed);
+        if (r->pruned) {
+            pruned++;
+            assert_true(isnan(r->metrics[q]));
+            assert_non_null(r->obj);
+            assert_true(r->obj[0] == -r->curve[2 * r->n_curve - 1]);
+        } else {
+            finished++;
+            assert_true(isfinite(r->metrics[q]));
+            assert_true(r->obj[0] == -r->metrics[q]);
+        }
+    }
+    print_message("%zu pruned, %zu finished\n", pruned, finished);
+    assert_true(pruned > 0 && finished > 0);
     hwnas_search_free(s);
     hwnas_context_free(ctx);
 }
@@ -459,6 +542,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_curve_fit_extrapolates),
         cmocka_unit_test(test_accuracy_reports_its_curve),
+        cmocka_unit_test(test_curve_reports_on_a_subset),
+        cmocka_unit_test(test_pruned_skip_int8),
         cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_same_pruning_at_any_thread_count),
         cmocka_unit_test(test_asha_stops_at_rungs),
