@@ -66,6 +66,8 @@ typedef struct hwnas__strbuf {
 void hwnas__strbuf_init(hwnas__strbuf *sb, const hwnas_context *ctx);
 void hwnas__strbuf_append(hwnas__strbuf *sb, const char *s, size_t n);
 void hwnas__strbuf_puts(hwnas__strbuf *sb, const char *s);
+/* v in decimal, without printf (genotypes are written gene by gene). */
+void hwnas__strbuf_put_u64(hwnas__strbuf *sb, uint64_t v);
 void hwnas__strbuf_printf(hwnas__strbuf *sb, const char *fmt, ...) HWNAS_PRINTF(2, 3);
 void hwnas__strbuf_vprintf(hwnas__strbuf *sb, const char *fmt, va_list ap) HWNAS_PRINTF(2, 0);
 /* Detach the text as an hwnas_free() buffer ("" if empty); NULL on ENOMEM. */

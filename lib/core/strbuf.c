@@ -38,19 +38,42 @@ void hwnas__strbuf_append(hwnas__strbuf *sb, const char *s, size_t n)
     sb->data[sb->len] = '\0';
 }
 
+void hwnas__strbuf_put_u64(hwnas__strbuf *sb, uint64_t v)
+{
+    char digits[20];
+    size_t n = 0;
+    do {
+        digits[sizeof digits - ++n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    hwnas__strbuf_append(sb, digits + sizeof digits - n, n);
+}
+
 void hwnas__strbuf_puts(hwnas__strbuf *sb, const char *s)
 {
     hwnas__strbuf_append(sb, s, strlen(s));
 }
 
+/* One formatting pass when the text fits the room left (the common case:
+ * a number, a name), a second only to grow. printf is not cheap here: a
+ * process that loads libquadmath (OpenBLAS's gfortran runtime does) has a
+ * printf modifier registered, which sends every call through glibc's slow
+ * positional path. */
 void hwnas__strbuf_vprintf(hwnas__strbuf *sb, const char *fmt, va_list ap)
 {
+    if (strbuf_reserve(sb, 32) != 0)
+        return;
     va_list again;
     va_copy(again, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    if (n >= 0 && strbuf_reserve(sb, (size_t)n) == 0) {
+    size_t room = sb->cap - sb->len;
+    int n = vsnprintf(sb->data + sb->len, room, fmt, ap);
+    if (n >= 0 && (size_t)n < room) {
+        sb->len += (size_t)n;
+    } else if (n >= 0 && strbuf_reserve(sb, (size_t)n) == 0) {
         vsnprintf(sb->data + sb->len, (size_t)n + 1, fmt, again);
         sb->len += (size_t)n;
+    } else if (sb->data) {
+        sb->data[sb->len] = '\0'; /* a failed pass may have left text past len */
     }
     va_end(again);
 }

@@ -173,57 +173,73 @@ int hwnas__journal_open(hwnas_search *s)
     return HWNAS_OK;
 }
 
-/* End the record in sb with its CRC and append it in one write, flushed
- * and fsync'd: after a crash the journal ends with whole records, or with
- * one torn record that the CRC rejects. Releases sb. */
-static int journal_seal(hwnas_search *s, hwnas__strbuf *sb)
+/* End the record that starts at sb->data[from] with its CRC and newline. */
+static void journal_crc(hwnas__strbuf *sb, size_t from)
 {
-    if (!sb->failed) {
-        uint32_t crc = (uint32_t)crc32(0L, (const Bytef *)sb->data, (uInt)sb->len);
-        hwnas__strbuf_printf(sb, "\t#%08x\n", crc);
-    }
+    if (sb->failed)
+        return;
+    uint32_t crc = (uint32_t)crc32(0L, (const Bytef *)sb->data + from, (uInt)(sb->len - from));
+    hwnas__strbuf_printf(sb, "\t#%08x\n", crc);
+}
+
+int hwnas__journal_commit(hwnas_search *s, hwnas__strbuf *sb)
+{
     int rc = HWNAS_OK;
     if (sb->failed)
         rc = HWNAS_ENOMEM;
-    else if (hwnas__write_all(fileno(s->journal), sb->data, sb->len) != 0 ||
-             fsync(fileno(s->journal)) != 0)
+    else if (sb->len && (hwnas__write_all(fileno(s->journal), sb->data, sb->len) != 0 ||
+                         fsync(fileno(s->journal)) != 0))
         rc = hwnas__error(HWNAS_EIO, "cannot append to the journal in '%s': %s",
                           hwnas__search_out(s), strerror(errno));
     hwnas__strbuf_release(sb);
     return rc;
 }
 
+int hwnas__journal_format(hwnas_search *s, hwnas__strbuf *sb, const hwnas__record *r,
+                          const hwnas_net *net)
+{
+    size_t from = sb->len;
+    hwnas__strbuf_printf(sb, "%" PRIu64 "\t%" PRIu64 "\t%016" PRIx64 "\t", r->eval, r->id,
+                         r->hash);
+    for (size_t g = 0; g < s->n_genes; g++) {
+        if (g)
+            hwnas__strbuf_append(sb, ",", 1);
+        hwnas__strbuf_put_u64(sb, r->genes[g]);
+    }
+    hwnas__strbuf_puts(sb, "\t");
+    put_escaped(sb, r->key ? r->key : "");
+    hwnas__strbuf_puts(sb, "\t");
+    for (size_t m = 0; m < s->n_metrics; m++)
+        hwnas__strbuf_printf(sb, "%s%.17g", m ? "," : "", r->metrics[m]);
+    hwnas__strbuf_printf(sb, "\t%d\t", r->failed);
+    put_escaped(sb, r->error ? r->error : "");
+    hwnas__strbuf_printf(sb, "\t%.17g\t%d\t", r->seconds, r->cached);
+    char *spec = NULL;
+    if (net && hwnas_net_node_count(net) && hwnas_net_format(net, &spec) != HWNAS_OK)
+        return HWNAS_ENOMEM;
+    put_escaped(sb, spec ? spec : "");
+    hwnas_free(spec);
+    if (s->pruner || r->pruned || r->n_curve) {
+        /* fields 12 and 13 (doc/formats/journal.md): pruned, curve */
+        hwnas__strbuf_printf(sb, "\t%d\t", r->pruned);
+        for (size_t k = 0; k < r->n_curve; k++)
+            hwnas__strbuf_printf(sb, "%s%.17g:%.17g", k ? "," : "", r->curve[2 * k],
+                                 r->curve[2 * k + 1]);
+    }
+    journal_crc(sb, from);
+    return sb->failed ? HWNAS_ENOMEM : HWNAS_OK;
+}
+
 int hwnas__journal_append(hwnas_search *s, const hwnas__record *r, const hwnas_net *net)
 {
     hwnas__strbuf sb;
     hwnas__strbuf_init(&sb, s->ctx);
-    hwnas__strbuf_printf(&sb, "%" PRIu64 "\t%" PRIu64 "\t%016" PRIx64 "\t", r->eval, r->id,
-                         r->hash);
-    for (size_t g = 0; g < s->n_genes; g++)
-        hwnas__strbuf_printf(&sb, "%s%u", g ? "," : "", (unsigned)r->genes[g]);
-    hwnas__strbuf_puts(&sb, "\t");
-    put_escaped(&sb, r->key ? r->key : "");
-    hwnas__strbuf_puts(&sb, "\t");
-    for (size_t m = 0; m < s->n_metrics; m++)
-        hwnas__strbuf_printf(&sb, "%s%.17g", m ? "," : "", r->metrics[m]);
-    hwnas__strbuf_printf(&sb, "\t%d\t", r->failed);
-    put_escaped(&sb, r->error ? r->error : "");
-    hwnas__strbuf_printf(&sb, "\t%.17g\t%d\t", r->seconds, r->cached);
-    char *spec = NULL;
-    if (net && hwnas_net_node_count(net) && hwnas_net_format(net, &spec) != HWNAS_OK) {
+    int rc = hwnas__journal_format(s, &sb, r, net);
+    if (rc != HWNAS_OK) {
         hwnas__strbuf_release(&sb);
-        return HWNAS_ENOMEM;
+        return rc;
     }
-    put_escaped(&sb, spec ? spec : "");
-    hwnas_free(spec);
-    if (s->pruner || r->pruned || r->n_curve) {
-        /* fields 12 and 13 (doc/formats/journal.md): pruned, curve */
-        hwnas__strbuf_printf(&sb, "\t%d\t", r->pruned);
-        for (size_t k = 0; k < r->n_curve; k++)
-            hwnas__strbuf_printf(&sb, "%s%.17g:%.17g", k ? "," : "", r->curve[2 * k],
-                                 r->curve[2 * k + 1]);
-    }
-    return journal_seal(s, &sb);
+    return hwnas__journal_commit(s, &sb);
 }
 
 /* A refinement: "R", the evaluation, the refine estimator's metrics in its
@@ -240,7 +256,8 @@ int hwnas__journal_append_refined(hwnas_search *s, const hwnas__refined *x)
     for (const char *t = x->error ? x->error : ""; *t; t++) /* one line: no tabs, newlines */
         hwnas__strbuf_append(&sb, *t == '\t' || *t == '\n' || *t == '\r' ? " " : t, 1);
     hwnas__strbuf_printf(&sb, "\t%.17g", x->seconds);
-    return journal_seal(s, &sb);
+    journal_crc(&sb, 0);
+    return hwnas__journal_commit(s, &sb);
 }
 
 /* ---- snapshots -------------------------------------------------------- */

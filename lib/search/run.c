@@ -207,11 +207,20 @@ static int record_batch(hwnas_search *s, slot *slots, size_t n)
 {
     int rc = HWNAS_OK;
     size_t base = s->n_rec;
+    if (s->journal) { /* group commit: one fsync for the batch */
+        hwnas__strbuf sb;
+        hwnas__strbuf_init(&sb, s->ctx);
+        for (size_t i = 0; rc == HWNAS_OK && i < n; i++)
+            if (!slots[i].replayed)
+                rc = hwnas__journal_format(s, &sb, &slots[i].rec, slots[i].net);
+        if (rc == HWNAS_OK)
+            rc = hwnas__journal_commit(s, &sb);
+        else
+            hwnas__strbuf_release(&sb);
+    }
     for (size_t i = 0; rc == HWNAS_OK && i < n; i++) {
         slot *sl = &slots[i];
-        if (s->journal && !sl->replayed)
-            rc = hwnas__journal_append(s, &sl->rec, sl->net);
-        if (rc == HWNAS_OK && !sl->rec.failed && !sl->rec.cached &&
+        if (!sl->rec.failed && !sl->rec.cached &&
             hwnas__cache_find(s, sl->rec.hash) < 0)
             rc = hwnas__cache_put(s, sl->rec.hash, (int64_t)s->n_rec);
         if (rc == HWNAS_OK)

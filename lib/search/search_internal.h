@@ -306,6 +306,14 @@ int hwnas__config_write(hwnas_search *s);
 int hwnas__config_read(const hwnas_context *ctx, const char *path, hwnas__config *c);
 void hwnas__config_free(const hwnas_context *ctx, hwnas__config *c);
 int hwnas__journal_open(hwnas_search *s);
+/* Journal records are formatted into a buffer (one line each, with its
+ * CRC) and committed together: one write and one fsync per batch. After a
+ * crash the journal ends with whole records, or one torn record the CRC
+ * rejects; the rest of that batch is estimated again on resume, as when
+ * the crash came before the batch was recorded. commit releases sb. */
+int hwnas__journal_format(hwnas_search *s, hwnas__strbuf *sb, const hwnas__record *r,
+                          const hwnas_net *net);
+int hwnas__journal_commit(hwnas_search *s, hwnas__strbuf *sb);
 int hwnas__journal_append(hwnas_search *s, const hwnas__record *r, const hwnas_net *net);
 int hwnas__journal_append_refined(hwnas_search *s, const hwnas__refined *x);
 /* Read path into s->replay (evaluations) and s->refine_log (refinements,

@@ -351,8 +351,11 @@ int hwnas_space_format(const hwnas_space *s, const uint32_t *genes, char **out)
             return rc;
         }
     } else {
-        for (size_t i = 0; i < s->n_genes; i++)
-            hwnas__strbuf_printf(&sb, "%s%u", i ? "," : "", (unsigned)genes[i]);
+        for (size_t i = 0; i < s->n_genes; i++) {
+            if (i)
+                hwnas__strbuf_append(&sb, ",", 1);
+            hwnas__strbuf_put_u64(&sb, genes[i]);
+        }
     }
     *out = hwnas__strbuf_detach_buffer(&sb);
     return *out ? HWNAS_OK : HWNAS_ENOMEM;
