@@ -1,7 +1,11 @@
 /*
  * The default evaluator (search_internal.h): each candidate is decoded
- * and estimated on a worker of the context's threads, `threads` of them
- * at once. With screening, a candidate whose metrics so far break a
+ * and estimated on a worker of the context's threads, `parallel` of them
+ * at once. The workers take candidates from one queue in evaluation order
+ * (no wave barrier: a worker that finishes a small network starts the next
+ * candidate while the other still trains a large one); each candidate
+ * keeps its record and random stream, so results do not depend on who
+ * took it. With screening, a candidate whose metrics so far break a
  * constraint skips the later estimators.
  */
 #include <math.h>
@@ -10,11 +14,13 @@
 #include "estimator/estimator_internal.h"
 #include "search_internal.h"
 
-typedef struct wave {
+typedef struct queue {
     hwnas_search *s;
-    hwnas__job *jobs;       /* this wave's first job */
+    hwnas__job *jobs;
+    size_t n;
+    atomic_size_t next;     /* the next job a worker takes */
     atomic_int interrupted; /* an estimate was interrupted: the batch is dropped, skip the rest */
-} wave;
+} queue;
 
 /* Whether a constraint on a measured metric is broken (unmeasured
  * metrics are NaN and break nothing yet). */
@@ -84,51 +90,64 @@ int hwnas__estimate_job(hwnas_search *s, hwnas__job *job, size_t watched,
     return 0;
 }
 
-/* Decode and estimate one candidate; runs on a worker thread. */
-static int estimate_task(size_t i, size_t worker, void *data)
+/* Decode and estimate job i; runs on a worker thread. */
+static int estimate_one(queue *q, size_t i)
 {
-    (void)worker;
-    wave *w = data;
-    if (atomic_load(&w->interrupted))
+    if (atomic_load(&q->interrupted))
         return 0; /* the batch is dropped: not worth the time */
-    int rc = hwnas__estimate_job(w->s, &w->jobs[i], SIZE_MAX, NULL);
-    if (w->jobs[i].interrupted)
-        atomic_store(&w->interrupted, 1);
+    int rc = hwnas__estimate_job(q->s, &q->jobs[i], SIZE_MAX, NULL);
+    if (q->jobs[i].interrupted)
+        atomic_store(&q->interrupted, 1);
     return rc;
 }
 
-/* One job on the calling thread, exactly as a wave's task does it (same
+/* One worker: jobs from the queue until it is empty. */
+static int worker(size_t task, size_t thread, void *data)
+{
+    (void)task, (void)thread;
+    queue *q = data;
+    for (;;) {
+        size_t i = atomic_fetch_add(&q->next, 1);
+        if (i >= q->n)
+            return 0;
+        if (estimate_one(q, i) != 0)
+            return 1;
+    }
+}
+
+/* One job on the calling thread, exactly as a worker does it (same
  * stream, screening and failure record): for evaluators that place jobs
  * themselves (lib/mpi's workers). HWNAS_ENOMEM when the failure could not
- * be recorded; job->interrupted as in a wave. */
+ * be recorded; job->interrupted as in a batch. */
 int hwnas__evaluate_one(hwnas_search *s, hwnas__job *job)
 {
-    wave w = {s, job, 0};
-    return estimate_task(0, 0, &w) ? HWNAS_ENOMEM : HWNAS_OK;
+    queue q = {s, job, 1, 0, 0};
+    return estimate_one(&q, 0) ? HWNAS_ENOMEM : HWNAS_OK;
 }
 
 static int evaluate_local(void *data, hwnas_search *s, hwnas__job *jobs, size_t n)
 {
     (void)data;
-    /* parallel=N bounds how many candidates are estimated at once (waves of
-     * N); each keeps its record and stream, so results do not change. */
+    /* parallel=N bounds how many candidates are estimated at once; each
+     * keeps its record and stream, so results do not change with N. */
     size_t width = (size_t)hwnas__options_int(s->options, OPT_PARALLEL);
     if (width == 0 || width > n)
         width = n;
-    int rc = HWNAS_OK;
-    for (size_t first = 0; rc == HWNAS_OK && first < n; first += width) {
-        wave w = {s, jobs + first, 0};
-        rc = hwnas_parallel_for(s->ctx, n - first < width ? n - first : width, estimate_task,
-                                &w);
-        if (rc == HWNAS_EUSER)
-            rc = HWNAS_ENOMEM; /* a task stops only when it cannot record an error */
-        for (size_t j = first; rc == HWNAS_OK && j < first + width && j < n; j++)
-            if (jobs[j].interrupted)
-                rc = hwnas__error(HWNAS_EUSER, "search interrupted while estimating "
-                                               "evaluation %llu; its batch is estimated again "
-                                               "when the search runs or resumes",
-                                  (unsigned long long)jobs[j].rec->eval);
-    }
+    queue q;
+    q.s = s;
+    q.jobs = jobs;
+    q.n = n;
+    atomic_init(&q.next, 0);
+    atomic_init(&q.interrupted, 0);
+    int rc = hwnas_parallel_for(s->ctx, width, worker, &q);
+    if (rc == HWNAS_EUSER)
+        rc = HWNAS_ENOMEM; /* a worker stops only when it cannot record an error */
+    for (size_t j = 0; rc == HWNAS_OK && j < n; j++)
+        if (jobs[j].interrupted)
+            rc = hwnas__error(HWNAS_EUSER, "search interrupted while estimating evaluation "
+                                           "%llu; its batch is estimated again when the search "
+                                           "runs or resumes",
+                              (unsigned long long)jobs[j].rec->eval);
     return rc;
 }
 
