@@ -40,6 +40,8 @@ expect 2 'usage: hwnas' -- frobnicate
 expect 2 "unknown option '--frob'" -- --frob describe
 expect 2 'needs a value' -- --threads
 expect 2 "expects an integer, got 'many'" -- --threads many describe
+expect 2 "'engine' of context = 'bogus' is not one of auto|openblas|onednn" -- --engine bogus describe
+expect 0 'kinds:' -- --engine openblas describe
 expect 2 'usage: hwnas' --
 expect 2 "unknown command 'nope'" -- help nope
 expect 0 'threads' -- describe context

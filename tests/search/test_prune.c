@@ -354,7 +354,7 @@ static void test_pruned_skip_int8(void **state)
     hwnas_search *s = NULL;
     if (hwnas_search_new(&s, ctx, "cell", "channels=4;cells=1;input_channels=1;input_size=28",
                          "random", NULL,
-                         "objectives=accuracy_q:max,macs:min;budget=12;batch=4;seed=5;"
+                         "objectives=accuracy_q:max,macs:min;budget=8;batch=4;seed=5;"
                          "prune=asha;prune_options=\"resource=epochs;min_resource=0.5;eta=2\"") !=
         HWNAS_OK)
         fail_msg("search_new: %s", hwnas_error_last());

@@ -28,7 +28,8 @@ static const command commands[] = {
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: hwnas [--threads N] [--seed N] [--log-level LEVEL] [--plugin FILE]... COMMAND [ARGS]\n"
+            "usage: hwnas [--threads N] [--seed N] [--engine auto|openblas|onednn] [--log-level LEVEL]\n"
+            "             [--plugin FILE]... COMMAND [ARGS]\n"
             "       hwnas --version | help [COMMAND]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-12s %s%s\n", commands[i].name, commands[i].summary,
@@ -139,6 +140,7 @@ static int run(int argc, char **argv)
         const char *key = strcmp(a, "--threads") == 0     ? "threads"
                           : strcmp(a, "--seed") == 0      ? "seed"
                           : strcmp(a, "--log-level") == 0 ? "log_level"
+                          : strcmp(a, "--engine") == 0    ? "engine"
                                                           : NULL;
         if (!key) {
             fprintf(stderr, "hwnas: unknown option '%s'\n", a);
