@@ -190,6 +190,11 @@ int cli_estimate(hwnas_context *ctx, int argc, char **argv)
         usage(stderr);
         return CLI_USAGE;
     }
+    char net_path[4096], hw_path[4096];
+    if (!(a.net = cli_data_file("estimate", CLI_DATA_NET, a.net, net_path, sizeof net_path)) ||
+        (a.hardware && !(a.hardware = cli_data_file("estimate", CLI_DATA_HARDWARE, a.hardware,
+                                                    hw_path, sizeof hw_path))))
+        return CLI_FAIL;
     if (a.hardware)
         return cli_estimate_accel(ctx, &a);
     hwnas_net *net;
@@ -203,3 +208,5 @@ int cli_estimate(hwnas_context *ctx, int argc, char **argv)
     hwnas_net_free(net);
     return CLI_OK;
 }
+
+void cli_estimate_usage(FILE *f) { usage(f); }

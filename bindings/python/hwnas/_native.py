@@ -121,6 +121,8 @@ def _declare(name, restype, *argtypes):
 # version.h, error.h
 _declare("hwnas_version_number", ctypes.c_uint)
 _declare("hwnas_version_string", c_char_p)
+_declare("hwnas_abi_version", ctypes.c_uint)
+_declare("hwnas_build_features", c_char_p)
 _declare("hwnas_error_str", c_char_p, c_int)
 _declare("hwnas_error_last", c_char_p)
 _declare("hwnas_error_last_code", c_int)

@@ -13,6 +13,17 @@ def test_version_matches_library():
     assert hwnas.library_path.endswith("libhwnas.so.0")
 
 
+def test_abi_and_build_features():
+    assert hwnas.abi_version == 0
+    assert hwnas.library_path.endswith("libhwnas.so.%d" % hwnas.abi_version)
+    # every known feature, in the C function's order, each a bool
+    assert list(hwnas.build_features)[:3] == ["onednn", "mpi", "onnx"]
+    assert all(isinstance(v, bool) for v in hwnas.build_features.values())
+    raw = hwnas._native.lib.hwnas_build_features().decode()
+    assert raw == ";".join("%s=%s" % (k, "yes" if v else "no")
+                           for k, v in hwnas.build_features.items())
+
+
 def test_context_keywords_and_string():
     ctx = hwnas.Context(seed=1)
     assert ctx.seed == 1
