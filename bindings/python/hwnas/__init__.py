@@ -1,8 +1,9 @@
 """libhwnas from Python: hardware-aware neural architecture search.
 
-A ctypes package over libhwnas.so: no compilation needed. Set
-HWNAS_LIBRARY to choose the library; otherwise pkg-config's and the
-source tree's build/ are searched. The library's version is checked at
+A ctypes package over libhwnas.so: no compilation needed. Installed by
+`meson install`, it loads the library installed with it; from a source
+tree or a pip install, HWNAS_LIBRARY chooses the library, otherwise
+pkg-config's and the source tree's build/ are searched (hwnas._native). The library's version is checked at
 import: its ABI major must match and it must be at least this package's.
 """
 from . import _native
