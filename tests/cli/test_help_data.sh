@@ -37,7 +37,9 @@ for c in "$@"; do
     fi
 done
 "$hwnas" help --man | cmp -s - "$mandir/hwnas.1" && ok || fail "hwnas.1 is not hwnas help --man"
-grep -q '^\.BR hwnas\\-search (1)' "$mandir/hwnas.1" && ok || fail "hwnas.1 does not list hwnas-search(1)"
+for c in "$@"; do
+    grep -q "^\.BR hwnas\\\\-$c (1)" "$mandir/hwnas.1" && ok || fail "hwnas.1 does not refer to hwnas-$c(1)"
+done
 out=$("$hwnas" help --man nope 2>&1); [ $? -eq 2 ] && printf '%s' "$out" | grep -q "unknown command 'nope'" &&
     ok || fail "help --man nope: $out"
 # --help anywhere among a command's arguments, before any work

@@ -125,17 +125,9 @@ int cli_help_man(FILE *f, const cli_command *cmds, size_t n, const char *name,
     }
     roff_usage(f, text);
     free(text);
-    if (!c) {
-        fputs(".SH COMMANDS\n", f);
-        for (size_t i = 0; i < n; i++) {
-            fputs(".TP\n.BR hwnas\\-", f);
-            roff_text(f, cmds[i].name, strlen(cmds[i].name));
-            fputs(" (1)\n", f);
-            roff_line(f, cmds[i].summary, strlen(cmds[i].summary));
-        }
-        fputs(".PP\nEach command also prints its page with\n.B hwnas help\n.I COMMAND\nor\n"
-              ".B hwnas\n.I COMMAND\n.BR \\-\\-help .\n", f);
-    }
+    if (!c) /* the commands are listed above; their pages are below */
+        fputs(".PP\nEach command's page is also what\n.B hwnas help\n.I COMMAND\nand\n"
+              ".B hwnas\n.I COMMAND\n.B \\-\\-help\nprint.\n", f);
     fputs(".SH SEE ALSO\n", f);
     if (c) {
         fputs(".BR hwnas (1),\n.BR libhwnas (3)\n", f);
