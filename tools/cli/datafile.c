@@ -95,8 +95,8 @@ const char *cli_data_file(const char *cmd, cli_data_kind kind, const char *arg, 
             }
         free(copy);
     } else {
-        t.used += (size_t)snprintf(t.text + t.used, sizeof t.text - t.used,
-                                   "\n  (HWNAS_DATA_PATH is not set)");
+        int w = snprintf(t.text + t.used, sizeof t.text - t.used, "\n  (HWNAS_DATA_PATH is not set)");
+        t.used = w < 0 ? sizeof t.text : t.used + (size_t)w;
     }
     char rel[4096], real_rel[4096], real_installed[4096];
     int beside = beside_binary(rel, sizeof rel);
@@ -106,7 +106,8 @@ const char *cli_data_file(const char *cmd, cli_data_kind kind, const char *arg, 
                strcmp(real_rel, real_installed) == 0;
     if (!same && look(&t, HWNAS_DATADIR, sub, arg, ext, has_ext, buf, size))
         return buf;
-    fprintf(stderr, "hwnas %s: no file or %s zoo name '%s'; looked for:%s\n", cmd,
-            kind == CLI_DATA_NET ? "network" : "hardware", arg, t.text);
+    fprintf(stderr, "hwnas %s: no file or %s zoo name '%s'; looked for:%s%s\n", cmd,
+            kind == CLI_DATA_NET ? "network" : "hardware", arg, t.text,
+            t.used >= sizeof t.text ? "\n  ..." : "");
     return NULL;
 }
