@@ -31,7 +31,7 @@ find "$tree" -mindepth 1 -maxdepth 1 ! -name 'obj-*' -exec rm -rf {} +
 echo "$key" > "$work/key"
 rm -f "$work"/*.deb "$work"/*.buildinfo "$work"/*.changes
 start=$(date +%s)
-(cd "$tree" && DEB_BUILD_OPTIONS="nocheck parallel=2" dpkg-buildpackage -us -uc -b -nc) \
+(cd "$tree" && DEB_BUILD_OPTIONS="nocheck noautodbgsym parallel=2" dpkg-buildpackage -us -uc -b -nc) \
     > "$work/build.log" 2>&1 || { tail -40 "$work/build.log"; echo "FAIL: dpkg-buildpackage"; exit 1; }
 echo "dpkg-buildpackage -b: $(($(date +%s) - start)) s"
 arch=$(dpkg-architecture -qDEB_HOST_ARCH)
