@@ -12,8 +12,11 @@
 
 void cli_help_command(FILE *f, const cli_command *c)
 {
-    fprintf(f, "hwnas %s: %s\n\n", c->name, c->summary);
-    c->usage(f);
+    fprintf(f, "hwnas %s: %s\n", c->name, c->summary);
+    if (c->usage) { /* every command has one; a new one without is said in tests/cli */
+        fputc('\n', f);
+        c->usage(f);
+    }
 }
 
 /* What usage(f) prints, as a malloc'd string; NULL when out of memory. */
@@ -106,7 +109,7 @@ int cli_help_man(FILE *f, const cli_command *cmds, size_t n, const char *name,
         fprintf(stderr, "hwnas: unknown command '%s'\n", name);
         return CLI_USAGE;
     }
-    char *text = usage_text(c ? c->usage : main_usage);
+    char *text = c && !c->usage ? strdup("") : usage_text(c ? c->usage : main_usage);
     if (!text) {
         fprintf(stderr, "hwnas: out of memory\n");
         return CLI_FAIL;
