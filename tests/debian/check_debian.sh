@@ -28,6 +28,9 @@ mkdir -p "$tree"
 find "$tree" -mindepth 1 -maxdepth 1 ! -name 'obj-*' -exec rm -rf {} +
 (cd "$src" && tar cf - --exclude=./build --exclude='./build-*' --exclude=./.git \
     --exclude='./obj-*' --exclude='*/__pycache__' .) | (cd "$tree" && tar xpf -)
+# what a dpkg-buildpackage in the source tree left (dh would skip steps)
+(cd "$tree/debian" && rm -rf .debhelper tmp files ./*.substvars ./*.debhelper* debhelper-build-stamp \
+    libhwnas0.symbols libhwnas0 libhwnas-dev python3-hwnas hwnas)
 echo "$key" > "$work/key"
 rm -f "$work"/*.deb "$work"/*.buildinfo "$work"/*.changes
 start=$(date +%s)
