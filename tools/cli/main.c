@@ -35,7 +35,6 @@ static void usage(FILE *f)
                "$HWNAS_DATA_PATH (':'-separated), then in the installed share/hwnas.\n");
 }
 
-
 int cli_fail(const char *what, int code)
 {
     const char *msg = hwnas_error_last();
