@@ -29,6 +29,20 @@ HWNAS_API unsigned hwnas_version_number(void);
  * Thread-safe; cannot fail; never NULL. */
 HWNAS_API const char *hwnas_version_string(void);
 
+/* The run-time library's ABI major: N in its SONAME libhwnas.so.N. A
+ * program built against another major cannot run with this library.
+ * Thread-safe; cannot fail. */
+HWNAS_API unsigned hwnas_abi_version(void);
+
+/* The optional features this build of the library has, as option text in
+ * a fixed order, every feature this version knows named with yes or no:
+ * "onednn=yes;mpi=no;onnx=no". onednn: the engine's oneDNN backend
+ * (engine=onednn); mpi: libhwnas_mpi (distributed search) was built with
+ * this library; onnx: ONNX import and export. Static storage, never NULL;
+ * later versions may append features, never remove or reorder them.
+ * Thread-safe; cannot fail. */
+HWNAS_API const char *hwnas_build_features(void);
+
 HWNAS_END_DECLS
 
 #endif /* HWNAS_VERSION_H */

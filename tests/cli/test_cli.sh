@@ -31,7 +31,8 @@ check() { # check DESCRIPTION COMMAND...: a shell condition that must hold
     if "$@"; then pass=$((pass + 1)); else echo "FAIL: $what"; failures=$((failures + 1)); fi
 }
 
-expect 0 '^hwnas 0\.1\.0 (libhwnas 0\.1\.0)$' -- --version
+expect 0 '^hwnas 0\.1\.0 (libhwnas 0\.1\.0, ABI 0: libhwnas\.so\.0)$' -- --version
+expect 0 '^features: onednn=\(yes\|no\);mpi=\(yes\|no\);onnx=no$' -- --version
 expect 0 'usage: hwnas' -- --help
 expect 0 'describe' -- help
 expect 0 'hwnas search: ' -- help search

@@ -5,6 +5,7 @@
 
 #include "core_tests.h"
 #include "core/core_internal.h"
+#include "engine/backend/backend.h"
 #include "test_alloc.h"
 
 static void test_version(void **state)
@@ -17,6 +18,28 @@ static void test_version(void **state)
     snprintf(buf, sizeof buf, "%d.%d.%d", HWNAS_VERSION_MAJOR, HWNAS_VERSION_MINOR,
              HWNAS_VERSION_PATCH);
     assert_string_equal(buf, HWNAS_VERSION_STRING);
+}
+
+/* Every known feature, in the documented order, each yes or no, and each
+ * answer matching what the build really has. */
+static void test_build_features(void **state)
+{
+    (void)state;
+    assert_int_equal(hwnas_abi_version(), HWNAS_TEST_ABI_MAJOR);
+    const char *f = hwnas_build_features();
+    assert_non_null(f);
+    assert_ptr_equal(f, hwnas_build_features()); /* static storage */
+    char expect[128];
+    snprintf(expect, sizeof expect, "onednn=%s;mpi=%s;onnx=no",
+             hwnas__backend_onednn() ? "yes" : "no", HWNAS_TEST_MPI ? "yes" : "no");
+    assert_string_equal(f, expect);
+    /* engine=onednn works exactly when the feature says so */
+    hwnas_context *ctx;
+    assert_int_equal(hwnas_context_new(&ctx, "engine=onednn"), HWNAS_OK);
+    const hwnas__backend_ops *ops = NULL;
+    int rc = hwnas__backend_pick(&ops, ctx);
+    assert_int_equal(rc == HWNAS_OK, strstr(f, "onednn=yes") != NULL);
+    hwnas_context_free(ctx);
 }
 
 static void test_error_codes(void **state)
@@ -176,6 +199,7 @@ int run_error_context_tests(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_version),
+        cmocka_unit_test(test_build_features),
         cmocka_unit_test(test_error_codes),
         cmocka_unit_test(test_error_last),
         cmocka_unit_test(test_error_per_thread),

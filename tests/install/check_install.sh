@@ -28,6 +28,31 @@ LD_LIBRARY_PATH="$libdir" ldd "$dest/hello" | grep -q "$libdir/libhwnas.so.0" ||
   echo "FAIL: the example did not link the installed libhwnas"; exit 1; }
 echo "installed copy: SONAME $soname, static library, headers, pkg-config example OK"
 
+# The data, manuals and completion: the zoo and hardware under
+# share/hwnas, which the installed hwnas finds by name from anywhere (here
+# from an empty directory, beside its own binary: the prefix is staged);
+# a manual page per command plus hwnas(1) and libhwnas(3); completion.
+share=$(find "$dest" -type d -path '*/share/hwnas' | head -1)
+[ -n "$share" ] || { echo "FAIL: no share/hwnas installed"; exit 1; }
+for d in nets hardware; do
+    for f in "$src/examples/$d"/*; do
+        cmp -s "$f" "$share/$d/$(basename "$f")" || { echo "FAIL: $share/$d/$(basename "$f") not installed"; exit 1; }
+    done
+done
+bin=$(find "$dest" -path '*/bin/hwnas' | head -1)
+mkdir "$dest/empty"
+out=$(cd "$dest/empty" && env -u HWNAS_DATA_PATH LD_LIBRARY_PATH="$libdir" "$bin" estimate resnet50 --hardware eyeriss) ||
+    { echo "FAIL: the installed hwnas does not find resnet50 and eyeriss by name"; exit 1; }
+echo "$out" | grep -q "energy" || { echo "FAIL: estimate resnet50 --hardware eyeriss printed: $out"; exit 1; }
+man=$(dirname "$share")/man
+for c in $(LD_LIBRARY_PATH="$libdir" "$bin" --help | sed -n '/^commands:/,/^$/s/^  \([a-z-]*\) .*/\1/p'); do
+    [ -s "$man/man1/hwnas-$c.1" ] || { echo "FAIL: no manual page hwnas-$c.1"; exit 1; }
+done
+[ -s "$man/man1/hwnas.1" ] && [ -s "$man/man3/libhwnas.3" ] || { echo "FAIL: hwnas.1 or libhwnas.3 missing"; exit 1; }
+comp=$(find "$dest" -path '*/bash-completion/completions/hwnas' | head -1)
+[ -n "$comp" ] && bash -n "$comp" || { echo "FAIL: no bash completion installed"; exit 1; }
+echo "installed data (zoo, hardware, found by name), $(ls "$man/man1" | wc -l) manual pages in man1, libhwnas.3, completion OK"
+
 # Built with MPI: the installed libhwnas_mpi, its header and hwnas-mpi.pc
 # build the MPI example with pkg-config alone, and it runs on 2 ranks.
 mpc=$(find "$dest" -name hwnas-mpi.pc | head -1)

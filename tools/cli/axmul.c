@@ -328,3 +328,10 @@ int cli_axmul(hwnas_context *ctx, int argc, char **argv)
     hwnas_axmul_registry_free(reg);
     return status;
 }
+
+void cli_axmul_usage(FILE *f)
+{
+    usage(f);
+    fputc('\n', f);
+    cli_axmul_evaluate_usage(f);
+}

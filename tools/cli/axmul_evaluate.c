@@ -328,6 +328,10 @@ int cli_axmul_evaluate(hwnas_context *ctx, hwnas_axmul_registry *reg, int argc, 
     hwnas_dataset *train = NULL, *test = NULL;
     hwnas_quant *q = NULL;
     int status = CLI_OK;
+    char net_path[4096];
+    if (!(a.net = cli_data_file("axmul evaluate", CLI_DATA_NET, a.net, net_path,
+                                sizeof net_path)))
+        return CLI_FAIL;
     int rc = hwnas_net_load(&net, ctx, a.net);
     if (rc != HWNAS_OK) {
         status = cli_fail(a.net, rc);
@@ -375,3 +379,5 @@ done:
     hwnas_net_free(net);
     return status;
 }
+
+void cli_axmul_evaluate_usage(FILE *f) { eval_usage(f); }

@@ -14,6 +14,23 @@ typedef struct cli_globals {
     const char *context_options; /* "threads=2;seed=1" built from flags */
 } cli_globals;
 
+/* A command of main.c's table. usage prints its whole help text: it is
+ * what `hwnas help NAME`, `hwnas NAME --help` and its manual page say
+ * (help.c), and what the command prints after a usage error. */
+typedef struct cli_command {
+    const char *name;
+    const char *summary;
+    int (*run)(hwnas_context *ctx, int argc, char **argv); /* NULL: later release */
+    void (*usage)(FILE *f);
+} cli_command;
+
+/* help.c: "hwnas NAME: summary", a blank line, then c's usage text. */
+void cli_help_command(FILE *f, const cli_command *c);
+/* The manual page (roff) of the command called name among cmds[n], or
+ * of hwnas(1) for NULL (main_usage, then every command); a CLI_* status. */
+int cli_help_man(FILE *f, const cli_command *cmds, size_t n, const char *name,
+                 void (*main_usage)(FILE *));
+
 int cli_describe(hwnas_context *ctx, int argc, char **argv);
 int cli_estimate(hwnas_context *ctx, int argc, char **argv);
 int cli_axmul(hwnas_context *ctx, int argc, char **argv);
@@ -23,6 +40,16 @@ int cli_report(hwnas_context *ctx, int argc, char **argv);
 int cli_train(hwnas_context *ctx, int argc, char **argv);
 int cli_selfcheck(hwnas_context *ctx, int argc, char **argv);
 int cli_latency_lut(hwnas_context *ctx, int argc, char **argv);
+/* Each command's help text (see cli_command). */
+void cli_describe_usage(FILE *f);
+void cli_estimate_usage(FILE *f);
+void cli_axmul_usage(FILE *f);
+void cli_axmul_evaluate_usage(FILE *f);
+void cli_search_usage(FILE *f);
+void cli_report_usage(FILE *f);
+void cli_train_usage(FILE *f);
+void cli_selfcheck_usage(FILE *f);
+void cli_latency_lut_usage(FILE *f);
 
 /* hwnas estimate's arguments. */
 typedef struct cli_estimate_args {
@@ -88,6 +115,18 @@ extern int cli_mpi_ran; /* cli_search_run was called */
  * failure (said on stderr). cli_mpi_unshare_conf removes it. */
 int cli_mpi_share_conf(const char *dir, char *local, size_t size);
 void cli_mpi_unshare_conf(const char *local);
+
+/* datafile.c: the file a .net or .hw argument names. An existing file
+ * or a path with '/' is arg itself; a bare NAME is also a zoo name, the
+ * first file of NAME, NAME.EXT in the current directory, then
+ * DIR/SUB/NAME[.EXT] for each DIR of $HWNAS_DATA_PATH (':'-separated),
+ * then the installed share/hwnas/SUB (beside the binary, then the
+ * configured prefix), SUB being nets (.net) or hardware (.hw). Returns
+ * arg or buf[size]; NULL when nothing is found, after a message naming
+ * cmd and every place looked at on stderr. */
+typedef enum { CLI_DATA_NET, CLI_DATA_HARDWARE } cli_data_kind;
+const char *cli_data_file(const char *cmd, cli_data_kind kind, const char *arg, char *buf,
+                          size_t size);
 
 /* Print "hwnas: <what>: <hwnas_error_last()>" to stderr; returns CLI_FAIL. */
 int cli_fail(const char *what, int code);

@@ -15,7 +15,7 @@ int cli_describe(hwnas_context *ctx, int argc, char **argv)
         return CLI_OK;
     }
     if (argc > 1) {
-        fprintf(stderr, "usage: hwnas describe [KIND]\n");
+        cli_describe_usage(stderr);
         return CLI_USAGE;
     }
     hwnas_options *opts;
@@ -38,4 +38,12 @@ int cli_describe(hwnas_context *ctx, int argc, char **argv)
     }
     hwnas_options_free(opts);
     return CLI_OK;
+}
+
+void cli_describe_usage(FILE *f)
+{
+    fprintf(f, "usage: hwnas describe [KIND]\n\n"
+               "Without KIND: every kind this build (and its --plugin files) knows. With it:\n"
+               "KIND's options, each with its type, default, range and help line; the same\n"
+               "names work in option strings from C, Python and the command line.\n");
 }

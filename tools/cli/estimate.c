@@ -136,7 +136,9 @@ static void usage(FILE *f)
             "the net's totals. With it: each multiplying layer mapped onto the accelerator\n"
             "the file describes (doc/formats/hardware.md): its mapping, cycles, utilisation\n"
             "and energy by memory level, then the net's energy, latency, DRAM accesses and\n"
-            "area.\n\n"
+            "area. NET.net and FILE.hw may be names from the model zoo and the shipped\n"
+            "hardware (hwnas estimate resnet50 --hardware eyeriss; where they are looked\n"
+            "for: hwnas --help).\n\n"
             "  --json                 print JSON instead of the table\n"
             "  --hardware FILE.hw     the accelerator's hardware description\n"
             "  --accel-options OPTS   the mapper's options (hwnas describe accel lists them):\n"
@@ -190,6 +192,11 @@ int cli_estimate(hwnas_context *ctx, int argc, char **argv)
         usage(stderr);
         return CLI_USAGE;
     }
+    char net_path[4096], hw_path[4096];
+    if (!(a.net = cli_data_file("estimate", CLI_DATA_NET, a.net, net_path, sizeof net_path)) ||
+        (a.hardware && !(a.hardware = cli_data_file("estimate", CLI_DATA_HARDWARE, a.hardware,
+                                                    hw_path, sizeof hw_path))))
+        return CLI_FAIL;
     if (a.hardware)
         return cli_estimate_accel(ctx, &a);
     hwnas_net *net;
@@ -203,3 +210,5 @@ int cli_estimate(hwnas_context *ctx, int argc, char **argv)
     hwnas_net_free(net);
     return CLI_OK;
 }
+
+void cli_estimate_usage(FILE *f) { usage(f); }

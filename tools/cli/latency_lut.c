@@ -25,9 +25,9 @@ typedef struct lut_args {
     int missing;
 } lut_args;
 
-static void usage(void)
+static void usage(FILE *f)
 {
-    fprintf(stderr,
+    fprintf(f,
             "usage: hwnas latency-lut build [--space KIND[:OPTS]]... [--net FILE.net]...\n"
             "                         [--nets N] [--seed N] [--warmup N] [--repeats N]\n"
             "                         [--device TEXT] --out LUT\n"
@@ -244,7 +244,12 @@ static int for_each_net(hwnas_context *ctx, const lut_args *a, net_fn fn, void *
     }
     for (size_t f = 0; f < a->n_nets && rc == HWNAS_OK; f++) {
         hwnas_net *net;
-        rc = hwnas_net_load(&net, ctx, a->nets[f]);
+        char net_path[4096];
+        const char *file = cli_data_file("latency-lut", CLI_DATA_NET, a->nets[f], net_path,
+                                         sizeof net_path);
+        if (!file)
+            return HWNAS_ENOTFOUND;
+        rc = hwnas_net_load(&net, ctx, file);
         if (rc != HWNAS_OK) {
             cli_fail(a->nets[f], rc);
             return rc;
@@ -285,7 +290,7 @@ static int cmd_build(hwnas_context *ctx, int argc, char **argv)
 {
     lut_args a;
     if (!parse_args(&a, argc, argv, 0)) {
-        usage();
+        usage(stderr);
         return CLI_USAGE;
     }
     build_state b = {NULL, &a, 0};
@@ -437,7 +442,7 @@ static int cmd_validate(hwnas_context *ctx, int argc, char **argv)
 {
     lut_args a;
     if (!parse_args(&a, argc, argv, 1)) {
-        usage();
+        usage(stderr);
         return CLI_USAGE;
     }
     validate_state v = {NULL, &a, NULL, NULL, 0, 0, 0};
@@ -484,6 +489,8 @@ int cli_latency_lut(hwnas_context *ctx, int argc, char **argv)
         return cmd_build(ctx, argc - 1, argv + 1);
     if (argc >= 1 && !strcmp(argv[0], "validate"))
         return cmd_validate(ctx, argc - 1, argv + 1);
-    usage();
+    usage(stderr);
     return CLI_USAGE;
 }
+
+void cli_latency_lut_usage(FILE *f) { usage(f); }

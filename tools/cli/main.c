@@ -8,21 +8,17 @@
 
 #include "cli.h"
 
-typedef struct command {
-    const char *name;
-    const char *summary;
-    int (*run)(hwnas_context *ctx, int argc, char **argv); /* NULL: later release */
-} command;
+typedef cli_command command;
 
 static const command commands[] = {
-    {"search", "run a hardware-aware architecture search (the main job)", cli_search},
-    {"report", "reprint a search's front, regenerate its files and plots (--html: one page)", cli_report},
-    {"estimate", "print the cost, latency and energy of a network", cli_estimate},
-    {"train", "train a network on Fashion-MNIST and report its test accuracy", cli_train},
-    {"axmul", "list, show, import and export approximate multipliers", cli_axmul},
-    {"latency-lut", "build and validate per-layer latency tables", cli_latency_lut},
-    {"describe", "list the options of a kind (hwnas describe context)", cli_describe},
-    {"selfcheck", "check that this build of libhwnas works", cli_selfcheck},
+    {"search", "run a hardware-aware architecture search (the main job)", cli_search, cli_search_usage},
+    {"report", "reprint a search's front, regenerate its files and plots (--html: one page)", cli_report, cli_report_usage},
+    {"estimate", "print the cost, latency and energy of a network", cli_estimate, cli_estimate_usage},
+    {"train", "train a network on Fashion-MNIST and report its test accuracy", cli_train, cli_train_usage},
+    {"axmul", "list, show, import and export approximate multipliers", cli_axmul, cli_axmul_usage},
+    {"latency-lut", "build and validate per-layer latency tables", cli_latency_lut, cli_latency_lut_usage},
+    {"describe", "list the options of a kind (hwnas describe context)", cli_describe, cli_describe_usage},
+    {"selfcheck", "check that this build of libhwnas works", cli_selfcheck, cli_selfcheck_usage},
 };
 
 static void usage(FILE *f)
@@ -30,10 +26,14 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: hwnas [--threads N] [--seed N] [--engine auto|openblas|onednn] [--log-level LEVEL]\n"
             "             [--plugin FILE]... COMMAND [ARGS]\n"
-            "       hwnas --version | help [COMMAND]\n\ncommands:\n");
+            "       hwnas --version | help [COMMAND] | COMMAND --help\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-12s %s%s\n", commands[i].name, commands[i].summary,
                 commands[i].run ? "" : " (not in this version)");
+    fprintf(f, "\nA NET.net or FILE.hw argument may be a name from the model zoo or the shipped\n"
+               "hardware (hwnas estimate resnet50 --hardware eyeriss): NAME or NAME.net (.hw) in\n"
+               "the current directory, then in DIR/nets (DIR/hardware) for each DIR of\n"
+               "$HWNAS_DATA_PATH (':'-separated), then in the installed share/hwnas.\n");
 }
 
 int cli_fail(const char *what, int code)
@@ -117,7 +117,9 @@ static int run(int argc, char **argv)
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--version") == 0) {
-            printf("hwnas %s (libhwnas %s)\n", HWNAS_VERSION_STRING, hwnas_version_string());
+            printf("hwnas %s (libhwnas %s, ABI %u: libhwnas.so.%u)\nfeatures: %s\n",
+                   HWNAS_VERSION_STRING, hwnas_version_string(), hwnas_abi_version(),
+                   hwnas_abi_version(), hwnas_build_features());
             return CLI_OK;
         }
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -163,6 +165,14 @@ static int run(int argc, char **argv)
     }
     const char *name = argv[i];
     if (strcmp(name, "help") == 0) {
+        /* hidden: --man [COMMAND], the manual page the build installs */
+        if (i + 1 < argc && strcmp(argv[i + 1], "--man") == 0 && i + 3 >= argc)
+            return cli_help_man(stdout, commands, sizeof commands / sizeof commands[0],
+                                i + 2 < argc ? argv[i + 2] : NULL, usage);
+        if (i + 2 < argc) {
+            usage(stderr);
+            return CLI_USAGE;
+        }
         if (i + 1 < argc) {
             const command *c = find_command(argv[i + 1]);
             if (!c) {
@@ -170,7 +180,7 @@ static int run(int argc, char **argv)
                 usage(stderr);
                 return CLI_USAGE;
             }
-            printf("hwnas %s: %s\n", c->name, c->summary);
+            cli_help_command(stdout, c);
             return CLI_OK;
         }
         usage(stdout);
@@ -182,6 +192,11 @@ static int run(int argc, char **argv)
         usage(stderr);
         return CLI_USAGE;
     }
+    for (int k = i + 1; k < argc; k++)
+        if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) {
+            cli_help_command(stdout, cmd);
+            return CLI_OK;
+        }
     if (!cmd->run) {
         fprintf(stderr, "hwnas %s: not available in libhwnas %s yet\n", cmd->name,
                 hwnas_version_string());

@@ -250,9 +250,9 @@ static int finish(hwnas_search *s, const char *out)
     return CLI_OK;
 }
 
-static void usage(void)
+static void usage(FILE *f)
 {
-    fprintf(stderr,
+    fprintf(f,
             "usage: hwnas search [--space KIND] [--space-options OPTS] [--strategy KIND]\n"
             "                    [--strategy-options OPTS] [--estimator KIND[:OPTS]]...\n"
             "                    [--objectives LIST] [--constraints LIST] [--budget N]\n"
@@ -494,7 +494,7 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
             fprintf(stderr, slot || is_est ? "hwnas search: %s needs a value\n"
                                            : "hwnas search: unknown option '%s'\n",
                     a);
-            usage();
+            usage(stderr);
             return CLI_USAGE;
         }
         if (is_est) {
@@ -653,16 +653,7 @@ int cli_report(hwnas_context *ctx, int argc, char **argv)
     const char *comma = axes ? strchr(axes, ',') : NULL;
     if (bad || !dir || (html_out && (!html || !*html_out)) ||
         (axes && (!comma || comma == axes || !comma[1] || strchr(comma + 1, ',')))) {
-        fprintf(stderr, "usage: hwnas report DIR [--axes X,Y] [--html [-o FILE]]\n"
-                        "  --axes X,Y  draw front.svg as metric Y over metric X (any two "
-                        "columns of\n"
-                        "              archive.csv, e.g. edp,accuracy); default: each pair "
-                        "of objectives\n"
-                        "  --html      also write one self-contained HTML page: the front, "
-                        "its plots,\n"
-                        "              each member's layers, multipliers and energy/latency, "
-                        "the settings\n"
-                        "  -o FILE     the page's file (default DIR/report.html)\n");
+        cli_report_usage(stderr);
         return CLI_USAGE;
     }
     hwnas_search *s;
@@ -701,4 +692,16 @@ int cli_report(hwnas_context *ctx, int argc, char **argv)
         free(x);
     }
     return status;
+}
+
+void cli_search_usage(FILE *f) { usage(f); }
+
+void cli_report_usage(FILE *f)
+{
+    fprintf(f, "usage: hwnas report DIR [--axes X,Y] [--html [-o FILE]]\n"
+               "  --axes X,Y  draw front.svg as metric Y over metric X (any two columns of\n"
+               "              archive.csv, e.g. edp,accuracy); default: each pair of objectives\n"
+               "  --html      also write one self-contained HTML page: the front, its plots,\n"
+               "              each member's layers, multipliers and energy/latency, the settings\n"
+               "  -o FILE     the page's file (default DIR/report.html)\n");
 }

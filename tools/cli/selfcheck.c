@@ -22,7 +22,7 @@ int cli_selfcheck(hwnas_context *ctx, int argc, char **argv)
 {
     (void)argv;
     if (argc != 0) {
-        fprintf(stderr, "usage: hwnas selfcheck\n");
+        cli_selfcheck_usage(stderr);
         return CLI_USAGE;
     }
     int failures = 0;
@@ -61,4 +61,11 @@ int cli_selfcheck(hwnas_context *ctx, int argc, char **argv)
 
     printf("%s\n", failures ? "selfcheck FAILED" : "selfcheck passed");
     return failures ? CLI_FAIL : CLI_OK;
+}
+
+void cli_selfcheck_usage(FILE *f)
+{
+    fprintf(f, "usage: hwnas selfcheck\n\n"
+               "Checks the library's version against the headers, the thread pool, the\n"
+               "random streams and the options; exits 1 when one fails.\n");
 }

@@ -156,19 +156,8 @@ int cli_train(hwnas_context *ctx, int argc, char **argv)
         else if (a[0] != '-' && !file)
             file = a;
         else {
-            fprintf(stderr,
-                    "hwnas train: unexpected '%s'\nusage: hwnas train FILE.net [--epochs N] "
-                    "[--batch N] [--lr X] [--momentum X] [--weight-decay X]\n"
-                    "       [--schedule cosine|step|constant] [--warmup EPOCHS] "
-                    "[--label-smoothing X] [--augment] [--seed N]\n"
-                    "       [--crop-pad N] [--flip P] [--init he|uniform] [--data DIR] "
-                    "[--save WEIGHTS]\n"
-                    "       [--finetune-q EPOCHS] [--axmul-dir DIR] [--validation FRACTION]\n"
-                    "defaults: --epochs 1 --batch 128 --lr 0.1 --momentum 0.9 --weight-decay "
-                    "5e-4 --schedule cosine\n"
-                    "          --warmup 1 (from 10 epochs on) --crop-pad " RECIPE_CROP_PAD
-                    " --flip 0.5 --seed 1 --init keep\n",
-                    a);
+            fprintf(stderr, "hwnas train: unexpected '%s'\n", a);
+            cli_train_usage(stderr);
             return CLI_USAGE;
         }
     }
@@ -219,6 +208,9 @@ int cli_train(hwnas_context *ctx, int argc, char **argv)
     hwnas_net *net = NULL;
     hwnas_dataset *train = NULL, *test = NULL, *val = NULL;
     hwnas_model *model = NULL;
+    char net_path[4096];
+    if (!(file = cli_data_file("train", CLI_DATA_NET, file, net_path, sizeof net_path)))
+        return CLI_FAIL;
     int rc = hwnas_net_load(&net, ctx, file);
     if (rc == HWNAS_OK)
         rc = hwnas_dataset_load(&train, ctx, "fashion-mnist", dopts[0]);
@@ -279,4 +271,16 @@ int cli_train(hwnas_context *ctx, int argc, char **argv)
     hwnas_dataset_free(val);
     hwnas_net_free(net);
     return status;
+}
+
+void cli_train_usage(FILE *f)
+{
+    fprintf(f, "usage: hwnas train FILE.net [--epochs N] [--batch N] [--lr X] [--momentum X]\n"
+               "       [--weight-decay X] [--schedule cosine|step|constant] [--warmup EPOCHS]\n"
+               "       [--label-smoothing X] [--augment] [--seed N] [--crop-pad N] [--flip P]\n"
+               "       [--init he|uniform] [--data DIR] [--save WEIGHTS] [--finetune-q EPOCHS]\n"
+               "       [--axmul-dir DIR] [--validation FRACTION]\n"
+               "defaults: --epochs 1 --batch 128 --lr 0.1 --momentum 0.9 --weight-decay 5e-4\n"
+               "          --schedule cosine --warmup 1 (from 10 epochs on) --crop-pad "
+               RECIPE_CROP_PAD "\n          --flip 0.5 --seed 1 --init keep\n");
 }

@@ -1,8 +1,9 @@
 """libhwnas from Python: hardware-aware neural architecture search.
 
-A ctypes package over libhwnas.so: no compilation needed. Set
-HWNAS_LIBRARY to choose the library; otherwise pkg-config's and the
-source tree's build/ are searched. The library's version is checked at
+A ctypes package over libhwnas.so: no compilation needed. Installed by
+`meson install`, it loads the library installed with it; from a source
+tree or a pip install, HWNAS_LIBRARY chooses the library, otherwise
+pkg-config's and the source tree's build/ are searched (hwnas._native). The library's version is checked at
 import: its ABI major must match and it must be at least this package's.
 """
 from . import _native
@@ -15,6 +16,12 @@ from .core import (Context, Options, OptionInfo, Rng, LOG_ERROR, LOG_WARN, LOG_I
 version_number = _native.lib.hwnas_version_number()
 version = _native.lib.hwnas_version_string().decode("ascii")
 library_path = _native.path
+abi_version = _native.lib.hwnas_abi_version()
+# {"onednn": bool, "mpi": bool, "onnx": bool, ...}: this build's optional
+# features, from hwnas_build_features() ("onednn=yes;mpi=no;...").
+build_features = {k: v == "yes" for k, v in
+                  (f.split("=", 1) for f in
+                   _native.lib.hwnas_build_features().decode("ascii").split(";") if f)}
 
 if version_number // 10000 != _native.ABI_MAJOR or version_number < _native.MIN_VERSION:
     raise ImportError("hwnas: %s is libhwnas %s; this package needs %d.x, at least %d.%d.%d"
@@ -48,4 +55,4 @@ __all__ = ["Model", "Strategy", "Search", "model", "strategy", "search",
            "Context", "Options", "OptionInfo", "Rng", "Error", "InvalidArgument",
            "OutOfMemory", "IOFailure", "FormatError", "NotFound", "Stopped", "StateError",
            "VersionError", "Unsupported", "InvalidCandidate", "InternalError", "error_str",
-           "version", "version_number", "library_path"]
+           "version", "version_number", "library_path", "abi_version", "build_features"]

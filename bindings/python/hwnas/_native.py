@@ -1,12 +1,20 @@
 """Finding and loading libhwnas, and declaring the C signatures.
 
-The library is looked up in this order:
-1. the HWNAS_LIBRARY environment variable (a path to libhwnas.so.N, or to
-   libhwnas_mpi.so.N, which carries the same API plus distributed search);
+Installed by `meson install`, the package knows where that install put the
+library (hwnas/_install.py, written at configure time) and looks there
+first: the library beside the package (the same relative path, so a staged
+DESTDIR, a moved prefix or an unpacked Debian package finds its own copy),
+then the configured libdir; then pkg-config's libdir for the hwnas
+package; then the HWNAS_LIBRARY environment variable.
+
+Anywhere else (this source tree, `pip install ./bindings/python`):
+1. HWNAS_LIBRARY (a path to libhwnas.so.N, or to libhwnas_mpi.so.N, which
+   carries the same API plus distributed search), and nothing else;
 2. pkg-config's libdir for the hwnas package;
 3. the build tree of a source checkout (build/lib/ next to bindings/).
 When mpi4py is imported before hwnas and HWNAS_LIBRARY is not set,
-libhwnas_mpi.so.N is looked for first in 2 and 3 (hwnas.mpi needs it).
+libhwnas_mpi.so.N is looked for first in each directory (hwnas.mpi needs
+it).
 """
 import ctypes
 import os
@@ -22,22 +30,51 @@ _SONAME = "libhwnas.so.%d" % ABI_MAJOR
 _MPI_SONAME = "libhwnas_mpi.so.%d" % ABI_MAJOR
 
 
+def _installed():
+    """(libdir relative to this package, configured libdir) of a `meson
+    install`, or None."""
+    try:
+        from . import _install
+    except ImportError:
+        return None
+    return _install.LIBDIR_FROM_PACKAGE, _install.LIBDIR
+
+
+def _pkg_config_libdir():
+    try:
+        return subprocess.run(["pkg-config", "--variable=libdir", "hwnas"],
+                              capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
 def _candidates():
+    mpi = "mpi4py.MPI" in sys.modules  # an MPI program: the library that can use it
+    here = os.path.dirname(os.path.abspath(__file__))
+
+    def in_dir(d):
+        if mpi:
+            yield os.path.join(d, _MPI_SONAME)
+        yield os.path.join(d, _SONAME)
+
     env = os.environ.get("HWNAS_LIBRARY")
+    installed = _installed()
+    if installed:
+        relative, absolute = installed
+        yield from in_dir(os.path.normpath(os.path.join(here, relative)))
+        yield from in_dir(absolute)
+        libdir = _pkg_config_libdir()
+        if libdir:
+            yield from in_dir(libdir)
+        if env:
+            yield env
+        return
     if env:
         yield env
         return
-    mpi = "mpi4py.MPI" in sys.modules  # an MPI program: the library that can use it
-    try:
-        libdir = subprocess.run(["pkg-config", "--variable=libdir", "hwnas"],
-                                capture_output=True, text=True, timeout=10).stdout.strip()
-        if libdir:
-            if mpi:
-                yield os.path.join(libdir, _MPI_SONAME)
-            yield os.path.join(libdir, _SONAME)
-    except (OSError, subprocess.SubprocessError):
-        pass
-    here = os.path.dirname(os.path.abspath(__file__))
+    libdir = _pkg_config_libdir()
+    if libdir:
+        yield from in_dir(libdir)
     root = os.path.dirname(os.path.dirname(os.path.dirname(here)))
     if mpi:
         yield os.path.join(root, "build", "lib", "mpi", _MPI_SONAME)
@@ -121,6 +158,8 @@ def _declare(name, restype, *argtypes):
 # version.h, error.h
 _declare("hwnas_version_number", ctypes.c_uint)
 _declare("hwnas_version_string", c_char_p)
+_declare("hwnas_abi_version", ctypes.c_uint)
+_declare("hwnas_build_features", c_char_p)
 _declare("hwnas_error_str", c_char_p, c_int)
 _declare("hwnas_error_last", c_char_p)
 _declare("hwnas_error_last_code", c_int)

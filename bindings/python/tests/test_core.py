@@ -1,4 +1,5 @@
 """The core from Python: loading, errors, context, options, rng, threads."""
+import os
 import threading
 
 import pytest
@@ -11,6 +12,38 @@ def test_version_matches_library():
                                           hwnas.version_number // 100 % 100,
                                           hwnas.version_number % 100)
     assert hwnas.library_path.endswith("libhwnas.so.0")
+
+
+def test_abi_and_build_features():
+    assert hwnas.abi_version == 0
+    assert hwnas.library_path.endswith("libhwnas.so.%d" % hwnas.abi_version)
+    # every known feature, in the C function's order, each a bool
+    assert list(hwnas.build_features)[:3] == ["onednn", "mpi", "onnx"]
+    assert all(isinstance(v, bool) for v in hwnas.build_features.values())
+    raw = hwnas._native.lib.hwnas_build_features().decode()
+    assert raw == ";".join("%s=%s" % (k, "yes" if v else "no")
+                           for k, v in hwnas.build_features.items())
+
+
+def test_library_search_order(monkeypatch):
+    """Installed (hwnas/_install.py present): beside the package, the
+    recorded libdir, pkg-config's, then HWNAS_LIBRARY. Elsewhere:
+    HWNAS_LIBRARY alone when set."""
+    native = hwnas._native
+    here = os.path.dirname(os.path.abspath(native.__file__))
+    monkeypatch.setenv("HWNAS_LIBRARY", "/env/libhwnas.so.0")
+    monkeypatch.setattr(native, "_pkg_config_libdir", lambda: "/pc")
+    monkeypatch.setattr(native, "_installed", lambda: ("../../lib", "/usr/lib/x"))
+    assert list(native._candidates()) == [
+        os.path.normpath(os.path.join(here, "../../lib", "libhwnas.so.0")),
+        "/usr/lib/x/libhwnas.so.0", "/pc/libhwnas.so.0", "/env/libhwnas.so.0"]
+    monkeypatch.setattr(native, "_installed", lambda: None)
+    assert list(native._candidates()) == ["/env/libhwnas.so.0"]
+    monkeypatch.delenv("HWNAS_LIBRARY")
+    got = list(native._candidates())
+    assert got[0] == "/pc/libhwnas.so.0" and got[1].endswith("build/lib/libhwnas.so.0")
+    # the source tree has no _install.py: only meson install writes it
+    assert not os.path.exists(os.path.join(here, "_install.py"))
 
 
 def test_context_keywords_and_string():
