@@ -18,6 +18,8 @@ static const command commands[] = {
     {"search", "run a hardware-aware architecture search (the main job)", cli_search},
     {"report", "reprint a search's front, regenerate its files and plots (--html: one page)", cli_report},
     {"estimate", "print the cost, latency and energy of a network", cli_estimate},
+    {"import", "read an ONNX model into a .net (and weights)", cli_import},
+    {"export", "write a .net (and weights) as an ONNX model", cli_export},
     {"train", "train a network on Fashion-MNIST and report its test accuracy", cli_train},
     {"axmul", "list, show, import and export approximate multipliers", cli_axmul},
     {"latency-lut", "build and validate per-layer latency tables", cli_latency_lut},
