@@ -1102,14 +1102,15 @@ static int one(im *m, size_t i)
         hwnas__pb_field f;
         int found = 0;
         tensor t;
-        while (r == 0 && (r = hwnas__pb_next(&a, &f)) == 1)
+        for (int got; r == 0 && (got = hwnas__pb_next(&a, &f)) != 0;) {
+            if (got < 0)
+                return malformed(m, "an AttributeProto", nd->offset);
             if (f.num == ONNX_ATTR_T && f.wire == PB_LEN) {
                 if ((rc = parse_tensor(m, hwnas__pb_sub(&a, &f), f.offset, &t)))
                     return rc;
                 found = 1;
             }
-        if (r < 0)
-            return malformed(m, "an AttributeProto", nd->offset);
+        }
         if (!found)
             return node_error(m, HWNAS_EUNSUPPORTED, nd, "only a Constant with a 'value' "
                               "tensor is supported");
