@@ -694,7 +694,7 @@ static const char *ir_name(im *m, str s, char *buf, size_t size)
                               (s.p[k] == '_' && !digits_only));
     if (!lead_ok)
         buf[n++] = 'n';
-    for (; k < s.n && n + 12 < size && n < 200; k++) {
+    for (; k < s.n && n + 12 < size && n < 110; k++) { /* names are at most 128 */
         uint8_t c = s.p[k];
         int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
                  c == '_' || c == '.';
