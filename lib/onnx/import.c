@@ -1130,6 +1130,29 @@ static int one(im *m, size_t i)
                               "DequantizeLinear");
         return alias(m, nd, q || dq);
     }
+    if (eq(nd->op, "Pad")) { /* torch writes a Pad of zeros in front of some pools */
+        int64_t pads[16] = {0};
+        size_t np = 0;
+        str p = in_at(m, nd, 1);
+        val *v = p.n ? lookup(m, p, 0) : NULL;
+        if (v && v->kind == V_TENSOR) {
+            if ((rc = tensor_int64s(m, nd, &m->t[v->idx], pads, 16)))
+                return rc;
+            np = m->t[v->idx].count;
+        } else if (!p.n) {
+            int absent, n = attr_ints(m, nd, "pads", pads, 16, &absent);
+            if (n < 0)
+                return node_error(m, HWNAS_EFORMAT, nd, "attribute 'pads' is malformed");
+            np = (size_t)n > 16 ? 16 : (size_t)n;
+        } else {
+            return node_error(m, HWNAS_EUNSUPPORTED, nd, "only constant pads are supported");
+        }
+        for (size_t k = 0; k < np; k++)
+            if (pads[k])
+                return node_error(m, HWNAS_EUNSUPPORTED, nd, "non-zero padding: the IR has no "
+                                  "pad operator (pad inside the next Conv or pool instead)");
+        return alias(m, nd, 0);
+    }
     int64_t x;
     int q8 = 0;
     if ((rc = in_node(m, nd, 0, &x, &q8)))
