@@ -289,7 +289,7 @@ static int parse_tensor(im *m, hwnas__pb msg, size_t offset, tensor *t)
                                 show(m, t->name, 0));
         } else if (f.num == ONNX_TENSOR_DIMS) {
             /* packed or one per field */
-            const uint8_t *q = f.data, *end = f.data + f.len;
+            const uint8_t *q = f.data, *end = f.data ? f.data + f.len : NULL;
             uint64_t v = f.v;
             for (;;) {
                 if (f.wire == PB_LEN) {
@@ -440,7 +440,7 @@ static int attr_ints(im *m, const node *nd, const char *name, int64_t *out, int 
             n++;
         } else if (f.num == ONNX_ATTR_INTS && (f.wire == PB_VARINT || f.wire == PB_LEN)) {
             any = 1;
-            const uint8_t *q = f.data, *end = f.data + f.len;
+            const uint8_t *q = f.data, *end = f.data ? f.data + f.len : NULL;
             uint64_t v = f.v;
             do {
                 if (f.wire == PB_LEN) {
@@ -631,7 +631,7 @@ static int tensor_int64s(im *m, const node *nd, const tensor *t, int64_t *out, s
                 out[got++] = (int64_t)u;
             }
         } else if (f.num == ONNX_TENSOR_INT64_DATA) {
-            const uint8_t *q = f.data, *end = f.data + f.len;
+            const uint8_t *q = f.data, *end = f.data ? f.data + f.len : NULL;
             uint64_t v = f.v;
             do {
                 if (f.wire == PB_LEN) {
@@ -764,7 +764,14 @@ static int tensor_in(im *m, const node *nd, size_t j, int64_t *t, int *q8, int o
     *t = v->idx;
     if (q8)
         *q8 |= v->q8;
-    if (m->t[*t].msg.p)
+    const tensor *x = &m->t[*t];
+    /* every value takes at least 4 bytes of the file: a shape that claims
+     * more than the bytes can hold is refused before anything is sized
+     * by it */
+    if (x->msg.p && x->count > (size_t)(x->msg.end - x->msg.p) / 4)
+        return node_error(m, HWNAS_EFORMAT, nd, "tensor '%s' claims %zu values in %zu bytes",
+                          show(m, x->name, 2), x->count, (size_t)(x->msg.end - x->msg.p));
+    if (x->msg.p)
         m->weights_present = 1;
     else
         m->weights_missing = 1;
@@ -1551,6 +1558,11 @@ int hwnas_onnx_import(hwnas_net **out_net, hwnas_model **out_model, hwnas_contex
             rc = hwnas__error(HWNAS_EFORMAT, "%s: some weights are initialisers and others "
                               "graph inputs: the file carries only part of the weights",
                               m->file);
+        else if (hwnas_net_params(m->net) > len + ((size_t)1 << 20))
+            /* only a PReLU's single slope spreads over channels */
+            rc = hwnas__error(HWNAS_EFORMAT, "%s: the net has %llu parameters, more than "
+                              "%zu bytes of weights can give", m->file,
+                              (unsigned long long)hwnas_net_params(m->net), len);
         else if ((rc = hwnas_model_new(&model, ctx, m->net, 1)) == HWNAS_OK)
             rc = fill_weights(m, model);
     }

@@ -2,6 +2,7 @@
  * unit` or `test_onnx oom`. Round trips of every zoo net and of a net with
  * every operator (weights included), the same outputs after the trip, and
  * bad files each refused with a specific error. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -387,6 +388,55 @@ static void put_vi(hwnas__pbw *w, uint32_t field, const char *name, const int64_
     hwnas__pbw_end(w, m, field);
 }
 
+static void put_init(hwnas__pbw *w, const char *name, const int64_t *dims, int rank,
+                     const float *v, size_t n)
+{
+    size_t m = hwnas__pbw_begin(w);
+    for (int k = 0; k < rank; k++)
+        hwnas__pbw_int(w, ONNX_TENSOR_DIMS, dims[k]);
+    hwnas__pbw_int(w, ONNX_TENSOR_DATA_TYPE, ONNX_DT_FLOAT);
+    hwnas__pbw_str(w, ONNX_TENSOR_NAME, name);
+    for (size_t k = 0; k < n; k++) /* float_data, one field per value */
+        hwnas__pbw_float(w, ONNX_TENSOR_FLOAT_DATA, v[k]);
+    hwnas__pbw_end(w, m, ONNX_GRAPH_INITIALIZER);
+}
+
+/* Gemm with transB = 0 (B is [in][out]) and weights as float_data: the
+ * model computes x B + C. */
+static void test_gemm_untransposed(void **state)
+{
+    (void)state;
+    static const int64_t in4[4] = {1, 2, 1, 1}, out2[2] = {1, 3}, bd[2] = {2, 3}, cd[1] = {3};
+    static const float b[6] = {1, 2, 3, 4, 5, 6}, c[3] = {0.5f, -1, 2};
+    static const char *const x_in[] = {"x", NULL}, *const g_in[] = {"f", "B", "C", NULL};
+    hwnas__pbw w = {ctx, NULL, 0, 0, 0};
+    size_t g = hwnas__pbw_begin(&w);
+    put_node(&w, "Flatten", "flat", x_in, "f", NULL, NULL, 0);
+    put_node(&w, "Gemm", "fc", g_in, "y", NULL, NULL, 0);
+    put_init(&w, "B", bd, 2, b, 6);
+    put_init(&w, "C", cd, 1, c, 3);
+    put_vi(&w, ONNX_GRAPH_INPUT, "x", in4, 4);
+    put_vi(&w, ONNX_GRAPH_OUTPUT, "y", out2, 2);
+    hwnas__pbw_end(&w, g, ONNX_MODEL_GRAPH);
+    hwnas_net *net = NULL;
+    hwnas_model *m = NULL;
+    int rc = hwnas_onnx_import(&net, &m, ctx, w.data, w.len, "gemm.onnx");
+    if (rc != HWNAS_OK)
+        fail_msg("%s", hwnas_error_last());
+    assert_non_null(m);
+    const float x[2] = {1, -1};
+    float p[3];
+    assert_int_equal(hwnas_model_predict(p, NULL, m, x, 1), HWNAS_OK);
+    double y[3] = {1 - 4 + 0.5, 2 - 5 - 1, 3 - 6 + 2}, z = 0;
+    for (int k = 0; k < 3; k++)
+        z += exp(y[k]);
+    for (int k = 0; k < 3; k++)
+        assert_true(fabs(p[k] - exp(y[k]) / z) < 1e-6);
+    hwnas_model_free(m);
+    hwnas_net_free(net);
+    hwnas__free(ctx, w.data);
+}
+
 static void test_built_files(void **state)
 {
     (void)state;
@@ -520,6 +570,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_every_operator), cmocka_unit_test(test_same_outputs),
         cmocka_unit_test(test_zoo),            cmocka_unit_test(test_files),
         cmocka_unit_test(test_bad_files),      cmocka_unit_test(test_built_files),
+        cmocka_unit_test(test_gemm_untransposed),
     };
     const struct CMUnitTest oom[] = {cmocka_unit_test(test_oom)};
     if (strcmp(suite, "unit") == 0)

@@ -2,6 +2,7 @@
  * NET.net [--weights W.bin] -o MODEL.onnx: ONNX in and out
  * (doc/formats/onnx.md). cli_load_net lets the commands that read a .net
  * read a .onnx too. */
+#include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
@@ -105,18 +106,22 @@ int cli_import(hwnas_context *ctx, int argc, char **argv)
     }
     char *text = NULL;
     rc = hwnas_net_format(net, &text);
+    /* a temporary beside the .net, renamed over it: never half a file */
+    char tmp[4096];
     FILE *f = NULL;
-    if (rc == HWNAS_OK && !(f = fopen(a.out, "w"))) {
+    if (rc != HWNAS_OK) {
+        cli_fail("import", rc);
+    } else if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", a.out) >= sizeof tmp ||
+               !(f = fopen(tmp, "w"))) {
         fprintf(stderr, "hwnas import: cannot write '%s'\n", a.out);
         rc = HWNAS_EIO;
-    } else if (rc == HWNAS_OK) {
+    } else {
         fprintf(f, "# imported from %s by hwnas import\n%s", a.in, text);
-        if (fclose(f) != 0) {
+        if (fclose(f) != 0 || rename(tmp, a.out) != 0) {
             fprintf(stderr, "hwnas import: cannot write '%s'\n", a.out);
+            remove(tmp);
             rc = HWNAS_EIO;
         }
-    } else {
-        cli_fail("import", rc);
     }
     hwnas_free(text);
     if (rc == HWNAS_OK && model && (rc = hwnas_model_save(model, a.weights)) != HWNAS_OK)
