@@ -27,5 +27,6 @@
 #include "plugin.h"
 #include "predict.h"
 #include "search.h"
+#include "onnx.h"
 
 #endif /* HWNAS_H */

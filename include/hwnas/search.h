@@ -254,7 +254,9 @@ HWNAS_API int hwnas_search_hypervolume(const hwnas_search *search, double *out);
  * front.svg and hypervolume.svg into dir (NULL = the out option). Under
  * co-design (a space with hardware) also front/NNN.hw, each member's
  * accelerator (doc/formats/hardware.md), and the network and hardware
- * genotype strings as the tables' last columns (doc/search.md).
+ * genotype strings as the tables' last columns (doc/search.md). Beside
+ * every front/NNN.net, front/NNN.onnx: the member's architecture as ONNX
+ * (no weights; none when hwnas_onnx_available() is 0).
  * Errors: HWNAS_EINVAL (no directory), HWNAS_EIO naming the file. */
 HWNAS_API int hwnas_search_write_results(const hwnas_search *search, const char *dir);
 

@@ -90,4 +90,10 @@ int hwnas__report_setup_of(const struct hwnas_search *s, const char *dir,
                            hwnas__report_setup *st, hwnas__strbuf *title);
 void hwnas__report_setup_release(const struct hwnas_search *s, hwnas__report_setup *st);
 
+/* front/NNN.onnx (architecture only) beside every front/NNN.net in dir,
+ * and no .onnx without its .net; nothing in a build without ONNX.
+ * front_onnx.c. Errors: HWNAS_EIO (naming the file), those of reading the
+ * .net and writing the .onnx. */
+int hwnas__report_front_onnx(hwnas_context *ctx, const char *dir);
+
 #endif

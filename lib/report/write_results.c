@@ -78,5 +78,7 @@ int hwnas_search_write_results(const hwnas_search *s, const char *dir)
     if (!s->started)
         return hwnas__error(HWNAS_ESTATE, "search: not started, no results");
     int rc = hwnas__results_write(s, dir);
+    if (rc == HWNAS_OK)
+        rc = hwnas__report_front_onnx(s->ctx, dir);
     return rc == HWNAS_OK ? plots(s, dir) : rc;
 }

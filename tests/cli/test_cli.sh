@@ -32,7 +32,7 @@ check() { # check DESCRIPTION COMMAND...: a shell condition that must hold
 }
 
 expect 0 '^hwnas 0\.1\.0 (libhwnas 0\.1\.0, ABI 0: libhwnas\.so\.0)$' -- --version
-expect 0 '^features: onednn=\(yes\|no\);mpi=\(yes\|no\);onnx=no$' -- --version
+expect 0 '^features: onednn=\(yes\|no\);mpi=\(yes\|no\);onnx=\(yes\|no\)$' -- --version
 expect 0 'usage: hwnas' -- --help
 expect 0 'describe' -- help
 expect 0 'hwnas search: ' -- help search
@@ -101,12 +101,52 @@ expect 2 '\-\-data is longer than' -- axmul evaluate "$src/examples/nets/fmnist_
 expect 2 'model options are longer than 1023 bytes (at --lr)' -- train "$src/examples/nets/fmnist_ref.net" --lr "$long"
 expect 2 '\-\-data is longer than' -- train "$src/examples/nets/fmnist_ref.net" --data "/tmp/$long"
 
+# ONNX: export, import, estimate of a .onnx, weights both ways, errors
+# (a build with -Donnx=disabled says so instead)
+odir=$HWNAS_AXMUL_DIR/onnx
+mkdir -p "$odir"
+have_onnx=1
+if "$hwnas" export "$src/examples/nets/lenet5.net" -o "$odir/probe.onnx" 2>&1 |
+    grep -q 'built without ONNX support'; then
+    have_onnx=0
+    expect 1 'built without ONNX support' -- import "$odir/probe.onnx" -o "$odir/p.net"
+fi
+if [ "$have_onnx" = 1 ]; then
+expect 0 'architecture only' -- export "$src/examples/nets/fmnist_ref.net" -o "$odir/ref.onnx"
+expect 0 '1.92M (1919872)' -- estimate "$odir/ref.onnx"
+expect 0 'mapping\|energy' -- estimate --hardware "$src/examples/hardware/eyeriss_45nm_int8.hw" \
+    "$odir/ref.onnx"
+expect 0 "ref.onnx: 12 nodes" -- import "$odir/ref.onnx" -o "$odir/ref.net"
+expect 0 'architecture only' -- export "$odir/ref.net" -o "$odir/ref2.onnx"
+check "export, import, export gives the same bytes" cmp -s "$odir/ref.onnx" "$odir/ref2.onnx"
+expect 1 'carries no weights' -- import "$odir/ref.onnx" -o "$odir/x.net" --weights "$odir/x.bin"
+torch_onnx=$src/tests/fuzz/corpus/onnx/torch_small.onnx
+expect 0 "and $odir/t.bin" -- import "$torch_onnx" -o "$odir/t.net" --weights "$odir/t.bin"
+expect 0 'with weights' -- export "$odir/t.net" --weights "$odir/t.bin" -o "$odir/t.onnx"
+expect 0 "and $odir/t2.bin" -- import "$odir/t.onnx" -o "$odir/t2.net" --weights "$odir/t2.bin"
+check "weights survive import, export, import" cmp -s "$odir/t.bin" "$odir/t2.bin"
+printf 'not protobuf' > "$odir/bad.onnx"
+expect 1 "bad.onnx: not an ONNX model" -- import "$odir/bad.onnx" -o "$odir/b.net"
+expect 1 "bad.onnx: not an ONNX model" -- estimate "$odir/bad.onnx"
+expect 2 'usage: hwnas import' -- import "$odir/ref.onnx"
+expect 2 'usage: hwnas export' -- export
+expect 0 'usage: hwnas export' -- export --help
+fi
+
 # search: a small run on the cell space with the cost estimator, then report
 sdir=$HWNAS_AXMUL_DIR/search
 expect 0 'Pareto front' -- --threads 2 search --space cell --space-options "channels=4;cells=1" \
     --strategy ea --estimator cost --objectives macs:min,params:max --budget 12 --batch 4 \
     --time-limit 0 --out "$sdir"
 expect 0 'front.csv' -- report "$sdir"
+# every front member's .net has its ONNX twin beside it, and no other
+onnx_beside() {
+    ls "$1"/front/*.net >/dev/null 2>&1 || return 1
+    for n in "$1"/front/*.net; do [ -s "${n%.net}.onnx" ] || return 1; done
+    for o in "$1"/front/*.onnx; do [ -e "${o%.onnx}.net" ] || return 1; done
+}
+[ "$have_onnx" = 0 ] ||
+    check "every front member has front/NNN.onnx beside front/NNN.net" onnx_beside "$sdir"
 expect 0 'resuming' -- search --resume "$sdir" --budget 16
 # refine a finished search afterwards: the front comes from the refined candidates
 expect 0 'of the 3 candidates refined' -- search --resume "$sdir" --refine 3 \

@@ -30,8 +30,9 @@ static void test_build_features(void **state)
     assert_non_null(f);
     assert_ptr_equal(f, hwnas_build_features()); /* static storage */
     char expect[128];
-    snprintf(expect, sizeof expect, "onednn=%s;mpi=%s;onnx=no",
-             hwnas__backend_onednn() ? "yes" : "no", HWNAS_TEST_MPI ? "yes" : "no");
+    snprintf(expect, sizeof expect, "onednn=%s;mpi=%s;onnx=%s",
+             hwnas__backend_onednn() ? "yes" : "no", HWNAS_TEST_MPI ? "yes" : "no",
+             hwnas_onnx_available() ? "yes" : "no");
     assert_string_equal(f, expect);
     /* engine=onednn works exactly when the feature says so */
     hwnas_context *ctx;

@@ -50,10 +50,16 @@ void cli_report_usage(FILE *f);
 void cli_train_usage(FILE *f);
 void cli_selfcheck_usage(FILE *f);
 void cli_latency_lut_usage(FILE *f);
+void cli_import_usage(FILE *f);
+void cli_export_usage(FILE *f);
+int cli_import(hwnas_context *ctx, int argc, char **argv);
+int cli_export(hwnas_context *ctx, int argc, char **argv);
+/* Load a net from a .net file, or from a .onnx file (its architecture). onnx.c */
+int cli_load_net(hwnas_net **out, hwnas_context *ctx, const char *path);
 
 /* hwnas estimate's arguments. */
 typedef struct cli_estimate_args {
-    const char *net;           /* the .net file */
+    const char *net;           /* the .net (or .onnx) file */
     const char *hardware;      /* --hardware FILE.hw, NULL: the analytic cost only */
     const char *accel_options; /* --accel-options, hwnas_accel_run's options or NULL */
     const char *axmul_dir;     /* --axmul-dir, imported multipliers or NULL */

@@ -128,7 +128,7 @@ static void print_table(const hwnas_net *net, const char *path)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: hwnas estimate NET.net [--json]\n"
+            "usage: hwnas estimate NET.net|MODEL.onnx [--json]\n"
             "       hwnas estimate --hardware FILE.hw NET.net [--json] [--svg OUT.svg]\n"
             "                      [--accel-options \"objective=edp;budget=2000;batch=4\"]\n"
             "                      [--axmul-dir DIR]\n\n"
@@ -200,7 +200,7 @@ int cli_estimate(hwnas_context *ctx, int argc, char **argv)
     if (a.hardware)
         return cli_estimate_accel(ctx, &a);
     hwnas_net *net;
-    int rc = hwnas_net_load(&net, ctx, a.net);
+    int rc = cli_load_net(&net, ctx, a.net);
     if (rc != HWNAS_OK)
         return cli_fail("estimate", rc);
     if (a.json)

@@ -178,7 +178,7 @@ int cli_estimate_accel(hwnas_context *ctx, const cli_estimate_args *a)
     hwnas_accel_result *result = NULL;
     char *options = NULL, *json = NULL;
     int status = CLI_FAIL, rc;
-    if ((rc = hwnas_net_load(&net, ctx, a->net)) != HWNAS_OK) {
+    if ((rc = cli_load_net(&net, ctx, a->net)) != HWNAS_OK) {
         status = cli_fail("estimate", rc);
         goto done;
     }

@@ -14,6 +14,8 @@ static const command commands[] = {
     {"search", "run a hardware-aware architecture search (the main job)", cli_search, cli_search_usage},
     {"report", "reprint a search's front, regenerate its files and plots (--html: one page)", cli_report, cli_report_usage},
     {"estimate", "print the cost, latency and energy of a network", cli_estimate, cli_estimate_usage},
+    {"import", "read an ONNX model into a .net (and weights)", cli_import, cli_import_usage},
+    {"export", "write a .net (and weights) as an ONNX model", cli_export, cli_export_usage},
     {"train", "train a network on Fashion-MNIST and report its test accuracy", cli_train, cli_train_usage},
     {"axmul", "list, show, import and export approximate multipliers", cli_axmul, cli_axmul_usage},
     {"latency-lut", "build and validate per-layer latency tables", cli_latency_lut, cli_latency_lut_usage},
