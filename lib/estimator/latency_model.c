@@ -32,8 +32,9 @@ static const hwnas__option_spec model_options[] = {
     [OPT_BASE] = {"base", HWNAS_OPTION_ENUM, "linear", 0, 0, "linear|none",
                   "a ridge regression on the standardised features first (it extrapolates, "
                   "as trees cannot)"},
-    [OPT_RIDGE] = {"ridge", HWNAS_OPTION_FLOAT, "0.1", 0, 1e6, NULL,
-                   "the ridge penalty per example"},
+    [OPT_RIDGE] = {"ridge", HWNAS_OPTION_STRING, "auto", 0, 0, NULL,
+                   "the ridge penalty per example (>= 0), or auto: the one of 1e-6, 1e-4, "
+                   "1e-3, 0.01, 0.1 and 1 with the least leave-one-out error"},
     [OPT_MISSING] = {"missing", HWNAS_OPTION_ENUM, "interpolate", 0, 0,
                      "error|nearest|interpolate|scale",
                      "a layer the model's LUT lacks (as estimator:latency_lut)"},
@@ -57,6 +58,7 @@ struct hwnas_latency_model {
     int fitted;               /* the fields below hold a fit of all n rows */
     double mean[D], scale[D]; /* standardisation; scale 0 = constant feature */
     double w[D], w0;          /* ridge weights on standardised features, intercept */
+    double ridge;             /* the ridge option, -1 = auto */
     hwnas_predictor *p;       /* owned; NULL with predictor=none */
 };
 
@@ -78,6 +80,15 @@ static int model_create(hwnas_latency_model **out, hwnas_context *ctx, const cha
         return HWNAS_ENOMEM;
     m->ctx = ctx;
     int rc = hwnas__options_new_kind(&m->options, ctx, &model_kind, options);
+    if (rc == HWNAS_OK) {
+        const char *r = hwnas__options_str(m->options, OPT_RIDGE);
+        m->ridge = -1;
+        if (strcmp(r, "auto") != 0 &&
+            (!hwnas__lut_parse_number(r, strlen(r), &m->ridge) || !(m->ridge >= 0) ||
+             m->ridge > 1e6))
+            rc = hwnas__error(HWNAS_EINVAL, "latency model: option ridge: \"%s\" is neither "
+                              "auto nor a number in [0, 1e6]", r);
+    }
     if (rc == HWNAS_OK && hwnas__options_int(m->options, OPT_PREDICTOR) != 3) {
         rc = hwnas_predictor_new(&m->p, ctx,
                                  predictor_kinds[hwnas__options_int(m->options, OPT_PREDICTOR)],
@@ -357,6 +368,12 @@ static int cholesky_solve(double *a, double *b, size_t k)
     return 0;
 }
 
+static void standardise(const hwnas_latency_model *m, const double *f, double *z)
+{
+    for (size_t j = 0; j < D; j++)
+        z[j] = m->scale[j] > 0 ? (f[j] - m->mean[j]) / m->scale[j] : 0;
+}
+
 /* The ridge regression of t[n] on the standardised features (D x D normal
  * equations: a few hundred flops per row). */
 static void fit_linear(hwnas_latency_model *m, const double *t)
@@ -380,28 +397,57 @@ static void fit_linear(hwnas_latency_model *m, const double *t)
     }
     if (hwnas__options_int(m->options, OPT_BASE) != 0)
         return;
-    double a[D * D], b[D];
-    memset(a, 0, sizeof a);
+    double g[D * D], b[D];
+    memset(g, 0, sizeof g);
     memset(b, 0, sizeof b);
     for (size_t i = 0; i < n; i++) {
         double z[D];
-        for (size_t j = 0; j < D; j++)
-            z[j] = m->scale[j] > 0 ? (m->x[i * D + j] - m->mean[j]) / m->scale[j] : 0;
+        standardise(m, m->x + i * D, z);
         for (size_t j = 0; j < D; j++) {
             b[j] += z[j] * (t[i] - tm);
             for (size_t l = 0; l <= j; l++)
-                a[j * D + l] += z[j] * z[l];
+                g[j * D + l] += z[j] * z[l];
         }
     }
-    /* a small floor keeps the system definite at ridge=0 (collinear counts) */
-    double lambda = hwnas__options_float(m->options, OPT_RIDGE) * (double)n + 1e-9 * (double)n;
-    for (size_t j = 0; j < D; j++) {
+    for (size_t j = 0; j < D; j++)
         for (size_t l = 0; l < j; l++)
-            a[l * D + j] = a[j * D + l];
-        a[j * D + j] += m->scale[j] > 0 ? lambda : 1.0;
+            g[l * D + j] = g[j * D + l];
+    static const double grid[] = {1e-6, 1e-4, 1e-3, 1e-2, 1e-1, 1};
+    size_t n_grid = m->ridge >= 0 ? 1 : sizeof grid / sizeof *grid;
+    double best = INFINITY;
+    for (size_t q = 0; q < n_grid; q++) {
+        /* a small floor keeps the system definite at ridge=0 (collinear counts) */
+        double lambda = ((m->ridge >= 0 ? m->ridge : grid[q]) + 1e-9) * (double)n;
+        double a[D * D], w[D];
+        memcpy(a, g, sizeof a);
+        memcpy(w, b, sizeof w);
+        for (size_t j = 0; j < D; j++)
+            a[j * D + j] += m->scale[j] > 0 ? lambda : 1.0;
+        if (cholesky_solve(a, w, D) != 0)
+            continue;
+        /* leave-one-out error in closed form: residual / (1 - leverage),
+         * the leverage z' (G + lambda I)^-1 z + 1/n (a holds the factor) */
+        double loo = 0;
+        for (size_t i = 0; i < n && n_grid > 1; i++) {
+            double z[D], y = tm, h = 1.0 / (double)n;
+            standardise(m, m->x + i * D, z);
+            for (size_t j = 0; j < D; j++)
+                y += w[j] * z[j];
+            for (size_t j = 0; j < D; j++) { /* forward substitution: L u = z */
+                double u = z[j];
+                for (size_t l = 0; l < j; l++)
+                    u -= a[j * D + l] * z[l];
+                z[j] = u / a[j * D + j];
+                h += z[j] * z[j];
+            }
+            double r = (t[i] - y) / fmax(1 - h, 1e-6);
+            loo += r * r;
+        }
+        if (loo < best) {
+            best = loo;
+            memcpy(m->w, w, sizeof w);
+        }
     }
-    if (cholesky_solve(a, b, D) == 0)
-        memcpy(m->w, b, sizeof b);
 }
 
 int hwnas_latency_model_fit(hwnas_latency_model *m)
