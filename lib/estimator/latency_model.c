@@ -237,7 +237,7 @@ static int net_features(double *f, const hwnas_latency_model *m, const hwnas_net
         double sum;
         int rc = hwnas__lut_predict(&sum, m->lut, net,
                                     (int)hwnas__options_int(m->options, OPT_MISSING),
-                                    m->lut->overhead, "the model's LUT");
+                                    m->lut->overhead, "of the latency model");
         if (rc != HWNAS_OK)
             return rc;
         if (!(sum > 0))
