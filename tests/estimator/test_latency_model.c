@@ -462,6 +462,72 @@ static void test_estimator(void **state)
     hwnas_latency_model_free(m);
 }
 
+/* A search optimises the model's latency and obeys a bound on it, as with
+ * any estimator: every candidate within the bound has the model's
+ * prediction of its decoded net as latency_ms. */
+static void test_search(void **state)
+{
+    (void)state;
+    hwnas_space *space;
+    const char *space_opts = "channels=4;cells=1";
+    assert_int_equal(hwnas_space_new(&space, ctx, "cell", space_opts), HWNAS_OK);
+    hwnas_rng *rng;
+    assert_int_equal(hwnas_rng_new(&rng, ctx, 5, 0), HWNAS_OK);
+    hwnas_latency_model *m;
+    assert_int_equal(hwnas_latency_model_new(&m, ctx, NULL, NULL), HWNAS_OK);
+    uint32_t genes[6];
+    hwnas_net *net;
+    assert_int_equal(hwnas_net_new(&net, ctx), HWNAS_OK);
+    double lo = INFINITY, hi = 0;
+    while (hwnas_latency_model_count(m) < 40) {
+        assert_int_equal(hwnas_space_sample(space, rng, genes), HWNAS_OK);
+        assert_int_equal(hwnas_space_decode(space, genes, net), HWNAS_OK);
+        assert_int_equal(hwnas_latency_model_add(m, net, law(net)), HWNAS_OK);
+        lo = fmin(lo, law(net));
+        hi = fmax(hi, law(net));
+    }
+    double bound = sqrt(lo * hi); /* some candidates above, some below */
+    char search_opts[200];
+    snprintf(search_opts, sizeof search_opts, "objectives=latency_ms:min,macs:max;"
+             "constraints=latency_ms<=%.6g;budget=24", bound);
+    assert_int_equal(hwnas_latency_model_fit(m), HWNAS_OK);
+    char path[300], opts[320];
+    snprintf(path, sizeof path, "%s/search.model", tmpdir);
+    snprintf(opts, sizeof opts, "model=%s", path);
+    assert_int_equal(hwnas_latency_model_save(m, path), HWNAS_OK);
+    hwnas_search *s;
+    assert_int_equal(hwnas_search_new(&s, ctx, "cell", space_opts, "random", "seed=3",
+                                      search_opts),
+                     HWNAS_OK);
+    assert_int_equal(hwnas_search_add_estimator(s, "latency_model", opts), HWNAS_OK);
+    assert_int_equal(hwnas_search_add_estimator(s, "cost", NULL), HWNAS_OK);
+    assert_int_equal(hwnas_search_run(s), HWNAS_OK);
+    assert_int_equal(hwnas_search_count(s), 24);
+    size_t within = 0;
+    for (size_t i = 0; i < hwnas_search_count(s); i++) {
+        double v, want;
+        assert_int_equal(hwnas_search_metric(s, i, "latency_ms", &v), HWNAS_OK);
+        assert_int_equal(hwnas_space_decode(space, hwnas_search_genes(s, i), net), HWNAS_OK);
+        assert_int_equal(hwnas_latency_model_predict(&want, m, net), HWNAS_OK);
+        assert_true(v == want);
+        within += v <= bound;
+    }
+    /* the front holds only candidates within the bound */
+    size_t front[24];
+    size_t nf = hwnas_search_front(s, front, 24);
+    assert_true(nf >= 1 && within >= 1 && within < 24);
+    for (size_t i = 0; i < nf; i++) {
+        double v;
+        assert_int_equal(hwnas_search_metric(s, front[i], "latency_ms", &v), HWNAS_OK);
+        assert_true(v <= bound);
+    }
+    hwnas_search_free(s);
+    hwnas_net_free(net);
+    hwnas_latency_model_free(m);
+    hwnas_rng_free(rng);
+    hwnas_space_free(space);
+}
+
 static void test_oom(void **state)
 {
     (void)state;
@@ -538,6 +604,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_lut_feature),   cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_determinism),   cmocka_unit_test(test_api_errors),
         cmocka_unit_test(test_format_errors), cmocka_unit_test(test_estimator),
+        cmocka_unit_test(test_search),
     };
     return cmocka_run_group_tests_name("latency_model", tests, setup, teardown);
 }
