@@ -274,6 +274,12 @@ printf 'genotype,latency_ms\n|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|no
     > "$HWNAS_AXMUL_DIR/bad.csv"
 expect 1 'bad.csv:2: expected GENOTYPE,LATENCY_MS' -- latency-lut fit --space cell \
     --csv "$HWNAS_AXMUL_DIR/bad.csv" --out "$model"
+# build --all-layers: sample until every held-out net's layers are in the LUT
+expect 0 'all layers: profiled [0-9]* of [0-9]* sampled nets.*held-out coverage 100.0% of 20 nets; stopped: every held-out net is covered' \
+    -- --threads 1 latency-lut build --space "cell:channels=4;cells=1" --all-layers \
+    --holdout 20 --repeats 1 --warmup 0 --out "$HWNAS_AXMUL_DIR/all.lut"
+expect 2 'all-layers needs exactly one --space' -- latency-lut build --all-layers --space cell \
+    --space cgp --out "$HWNAS_AXMUL_DIR/all.lut"
 expect 2 'one of --lut and --model' -- latency-lut validate --lut "$lut" --model "$model"
 expect 2 'latency-lut fit' -- latency-lut fit --csv x.csv --space cell --space macro --out "$model"
 # axmul evaluate: every multiplier on a briefly trained net (needs Fashion-MNIST)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -26,6 +27,8 @@ typedef struct lut_args {
     const char *out, *lut, *svg, *device;
     const char *model, *csv, *options; /* validate --model; fit --csv, --options */
     int missing;
+    int all_layers;                 /* build --all-layers */
+    long holdout, patience;
 } lut_args;
 
 enum { MODE_BUILD, MODE_VALIDATE, MODE_FIT };
@@ -36,6 +39,8 @@ static void usage(void)
             "usage: hwnas latency-lut build [--space KIND[:OPTS]]... [--net FILE.net]...\n"
             "                         [--nets N] [--seed N] [--warmup N] [--repeats N]\n"
             "                         [--device TEXT] --out LUT\n"
+            "       hwnas latency-lut build --space KIND[:OPTS] --all-layers [--holdout N]\n"
+            "                         [--patience N] [--nets MAX] ... --out LUT\n"
             "       hwnas latency-lut validate --lut LUT [--space KIND[:OPTS]]...\n"
             "                         [--nets N] [--seed N] [--warmup N] [--repeats N]\n"
             "                         [--missing error|nearest|interpolate|scale] [--svg FILE]\n"
@@ -51,6 +56,11 @@ static void usage(void)
             "--space and --nets profiles, and from each other (spaces decode many\n"
             "genotypes to one net). Timing runs on the context's threads (--threads 1\n"
             "for single-core latency: then the thread's CPU time).\n"
+            "--all-layers samples the space's genotypes and profiles every net with a\n"
+            "layer the LUT lacks, until the share of --holdout nets (default 200, other\n"
+            "genotypes) whose every layer the LUT holds stops growing for --patience\n"
+            "sampled nets (default 300) or reaches 100%%, or --nets nets are profiled\n"
+            "(default 100000 with --all-layers); it says which and how long it took.\n"
             "fit measures the sampled nets on this host (build's defaults), or reads\n"
             "GENOTYPE,LATENCY_MS lines (a header line allowed; the genotype as the\n"
             "space writes it, quoted or not: its last comma separates the latency)\n"
@@ -68,8 +78,15 @@ static int parse_args(lut_args *a, int argc, char **argv, int mode)
     a->repeats = 15;
     a->seed = validate ? 2 : 1;
     a->unseen = -1;
+    a->holdout = 200;
+    a->patience = 300;
+    int count_given = 0;
     for (int i = 0; i < argc; i++) {
         const char *f = argv[i];
+        if (!strcmp(f, "--all-layers") && mode == MODE_BUILD) {
+            a->all_layers = 1;
+            continue;
+        }
         if (i + 1 >= argc) {
             fprintf(stderr, "hwnas latency-lut: '%s' needs a value or is unknown\n", f);
             return 0;
@@ -87,6 +104,15 @@ static int parse_args(lut_args *a, int argc, char **argv, int mode)
             if (!cli_parse_int(cmd, f, v, 1, 100000, &n))
                 return 0;
             a->count = (long)n;
+            count_given = 1;
+        } else if (!strcmp(f, "--holdout") && mode == MODE_BUILD) {
+            if (!cli_parse_int(cmd, f, v, 1, 100000, &n))
+                return 0;
+            a->holdout = (long)n;
+        } else if (!strcmp(f, "--patience") && mode == MODE_BUILD) {
+            if (!cli_parse_int(cmd, f, v, 1, 10000000, &n))
+                return 0;
+            a->patience = (long)n;
         } else if (!strcmp(f, "--warmup")) {
             if (!cli_parse_int(cmd, f, v, 0, 100000, &n))
                 return 0;
@@ -137,6 +163,13 @@ static int parse_args(lut_args *a, int argc, char **argv, int mode)
     }
     if (a->n_spaces == 0 && a->n_nets == 0)
         a->spaces[a->n_spaces++] = "cell";
+    if (a->all_layers && !count_given)
+        a->count = 100000;
+    if (a->all_layers && (a->n_spaces != 1 || a->n_nets)) {
+        fprintf(stderr, "hwnas latency-lut build: --all-layers needs exactly one --space and "
+                "no --net\n");
+        return 0;
+    }
     if ((!validate && !a->out) || (validate && !a->lut == !a->model)) {
         fprintf(stderr, "hwnas latency-lut: %s\n",
                 validate ? "one of --lut and --model is required" : "--out is required");
@@ -150,7 +183,8 @@ static int parse_args(lut_args *a, int argc, char **argv, int mode)
     return 1;
 }
 
-/* Called for each net: the i-th net of a space (or file), its label. */
+/* Called for each net: the i-th net of a space (or file), its label; a
+ * return > 0 stops the sampling without error (the callback has enough). */
 typedef int (*net_fn)(hwnas_context *ctx, const hwnas_net *net, const char *label, void *ud);
 
 /* Net hashes already met (--unseen). */
@@ -268,6 +302,8 @@ static int for_each_net(hwnas_context *ctx, const lut_args *a, net_fn fn, void *
                              ud);
         free(skip.h);
         hwnas_space_free(space);
+        if (rc > 0)
+            return HWNAS_OK; /* the callback has all it wants */
         if (rc != HWNAS_OK) {
             cli_fail(a->spaces[s], rc);
             return rc;
@@ -312,6 +348,124 @@ static int build_one(hwnas_context *ctx, const hwnas_net *net, const char *label
     return rc;
 }
 
+/* ---- build --all-layers ---------------------------------------------- */
+
+typedef struct cover_state {
+    hwnas_latency_lut *lut;
+    const lut_args *a;
+    hwnas_net **holdout;      /* held-out nets (other genotypes) */
+    size_t n_holdout, cap_holdout;
+    long sampled, profiled;
+    double best;              /* best held-out coverage so far */
+    long best_at;             /* samples when it was reached */
+    int done;                 /* 1: saturated, 2: all covered, 3: --nets reached */
+} cover_state;
+
+static int collect_holdout(hwnas_context *ctx, const hwnas_net *net, const char *label,
+                           void *ud)
+{
+    (void)ctx;
+    (void)label;
+    cover_state *c = ud;
+    if (c->n_holdout == c->cap_holdout)
+        return HWNAS_OK;
+    return hwnas_net_clone(&c->holdout[c->n_holdout++], net);
+}
+
+/* Share of held-out nets whose every layer the LUT holds. */
+static double coverage(const cover_state *c)
+{
+    size_t ok = 0;
+    for (size_t i = 0; i < c->n_holdout; i++) {
+        double ms;
+        ok += hwnas_latency_lut_predict(&ms, c->lut, c->holdout[i],
+                                        HWNAS_LATENCY_LUT_MISSING_ERROR) == HWNAS_OK;
+    }
+    return c->n_holdout ? (double)ok / (double)c->n_holdout : 1.0;
+}
+
+static int cover_one(hwnas_context *ctx, const hwnas_net *net, const char *label, void *ud)
+{
+    (void)ctx;
+    cover_state *c = ud;
+    if (c->done)
+        return 1; /* stop sampling */
+    c->sampled++;
+    double ms;
+    int rc = hwnas_latency_lut_predict(&ms, c->lut, net, HWNAS_LATENCY_LUT_MISSING_ERROR);
+    if (rc == HWNAS_ENOTFOUND) { /* a layer the LUT lacks: profile the net */
+        rc = hwnas_latency_lut_profile(c->lut, net, (uint32_t)c->a->warmup,
+                                       (uint32_t)c->a->repeats);
+        if (rc != HWNAS_OK)
+            return rc;
+        c->profiled++;
+        double cov = coverage(c);
+        if (cov > c->best) {
+            c->best = cov;
+            c->best_at = c->sampled;
+        }
+        fprintf(stderr, isatty(2) ? "\rprofiled %ld of %ld sampled nets, %zu layers, held-out "
+                                    "coverage %.1f%% (%s)      "
+                                  : "profiled %ld of %ld sampled nets, %zu layers, held-out "
+                                    "coverage %.1f%% (%s)\n",
+                c->profiled, c->sampled, hwnas_latency_lut_count(c->lut), 100 * cov, label);
+        if (cov >= 1.0)
+            c->done = 2;
+        else if (c->profiled >= c->a->count)
+            c->done = 3;
+    } else if (rc != HWNAS_OK) {
+        return rc;
+    }
+    if (!c->done && c->sampled - c->best_at >= c->a->patience)
+        c->done = 1;
+    return c->done ? 1 : HWNAS_OK;
+}
+
+static int build_all_layers(hwnas_context *ctx, const lut_args *a, hwnas_latency_lut *lut)
+{
+    cover_state c = {lut, a, NULL, 0, (size_t)a->holdout, 0, 0, -1, 0, 0};
+    c.holdout = calloc(c.cap_holdout, sizeof *c.holdout);
+    if (!c.holdout)
+        return HWNAS_ENOMEM;
+    /* held-out nets: another seed, distinct nets */
+    lut_args h = *a;
+    h.seed = a->seed + 1000003;
+    h.count = a->holdout;
+    h.unseen = -1;
+    double t0 = (double)clock() / CLOCKS_PER_SEC;
+    struct timespec w0, w1;
+    clock_gettime(CLOCK_MONOTONIC, &w0);
+    int rc = for_each_net(ctx, &h, collect_holdout, &c);
+    /* sampling draws genotypes until done (the sampler's own cap: 100 tries
+     * per net asked for) */
+    lut_args s = *a;
+    s.count = 10000000;
+    if (rc == HWNAS_OK)
+        rc = for_each_net(ctx, &s, cover_one, &c);
+    clock_gettime(CLOCK_MONOTONIC, &w1);
+    if (isatty(2))
+        fputc('\n', stderr);
+    if (rc == HWNAS_OK) {
+        double cov = coverage(&c);
+        static const char *const why[] = {
+            "the space ran out of new genotypes to sample",
+            "held-out coverage stopped growing",
+            "every held-out net is covered",
+            "--nets nets were profiled"};
+        printf("%s: all layers: profiled %ld of %ld sampled nets, %zu distinct layers, in "
+               "%.1f s (%.1f s CPU); held-out coverage %.1f%% of %zu nets; stopped: %s%s\n",
+               a->spaces[0], c.profiled, c.sampled, hwnas_latency_lut_count(lut),
+               (double)(w1.tv_sec - w0.tv_sec) + 1e-9 * (double)(w1.tv_nsec - w0.tv_nsec),
+               (double)clock() / CLOCKS_PER_SEC - t0, 100 * cov, c.n_holdout, why[c.done],
+               c.done == 1 ? " (sampling, not enumeration: the space may hold layers no "
+                             "sampled net had)" : "");
+    }
+    for (size_t i = 0; i < c.n_holdout; i++)
+        hwnas_net_free(c.holdout[i]);
+    free(c.holdout);
+    return rc;
+}
+
 static int cmd_build(hwnas_context *ctx, int argc, char **argv)
 {
     lut_args a;
@@ -329,7 +483,10 @@ static int cmd_build(hwnas_context *ctx, int argc, char **argv)
         snprintf(device, sizeof device, "this host, libhwnas %s fp32 engine, batch 1, %zu "
                  "thread(s)", hwnas_version_string(), hwnas_context_threads(ctx));
     rc = hwnas_latency_lut_set_device(b.lut, device);
-    if (rc == HWNAS_OK)
+    if (rc == HWNAS_OK && a.all_layers) {
+        rc = build_all_layers(ctx, &a, b.lut);
+        b.nets = -1;
+    } else if (rc == HWNAS_OK)
         rc = for_each_net(ctx, &a, build_one, &b);
     if (isatty(2))
         fputc('\n', stderr); /* end the redrawn line */
@@ -338,9 +495,12 @@ static int cmd_build(hwnas_context *ctx, int argc, char **argv)
         if (rc != HWNAS_OK)
             cli_fail(a.out, rc);
     }
-    if (rc == HWNAS_OK)
+    if (rc == HWNAS_OK && b.nets >= 0)
         printf("%s: %zu layers from %ld nets, overhead %.4f ms\n", a.out,
                hwnas_latency_lut_count(b.lut), b.nets, hwnas_latency_lut_overhead(b.lut));
+    else if (rc == HWNAS_OK)
+        printf("%s: %zu layers, overhead %.4f ms\n", a.out, hwnas_latency_lut_count(b.lut),
+               hwnas_latency_lut_overhead(b.lut));
     hwnas_latency_lut_free(b.lut);
     return rc == HWNAS_OK ? CLI_OK : CLI_FAIL;
 }
