@@ -23,6 +23,7 @@ extern const hwnas__kind hwnas__estimator_cost_kind;
 extern const hwnas__kind hwnas__estimator_table_kind;
 extern const hwnas__kind hwnas__estimator_accuracy_kind, hwnas__estimator_energy_kind;
 extern const hwnas__kind hwnas__estimator_latency_lut_kind;
+extern const hwnas__kind hwnas__estimator_latency_model_kind;
 extern const hwnas__kind hwnas__estimator_accelerator_kind;
 extern const hwnas__kind hwnas__estimator_predictor_kind;
 extern const hwnas__kind hwnas__estimator_zero_cost_kind;
@@ -56,6 +57,7 @@ const hwnas__kind *const hwnas__builtin_kinds[] = {
     &hwnas__estimator_accuracy_kind,
     &hwnas__estimator_energy_kind,
     &hwnas__estimator_latency_lut_kind,
+    &hwnas__estimator_latency_model_kind,
     &hwnas__estimator_accelerator_kind,
     &hwnas__estimator_predictor_kind,
     &hwnas__estimator_zero_cost_kind,

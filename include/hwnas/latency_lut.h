@@ -182,6 +182,127 @@ HWNAS_API int hwnas_latency_lut_measure(double *out_ms, struct hwnas_context *ct
                                         const struct hwnas_net *net, uint32_t warmup,
                                         uint32_t repeats);
 
+/*
+ * Learned latency models (issue 20): a regression from features of a net
+ * to its measured latency, for what a per-layer sum misses (overheads the
+ * table does not see, a device known only through whole-net
+ * measurements, as HW-NAS-Bench gives them).
+ *
+ * A model holds measured nets as feature rows (doc/formats/
+ * latency-model.md lists the features: MACs, parameters, activations and
+ * memory traffic, node counts and MACs per kind of layer, fused
+ * batch-norms, low-bit and approximate layers, and, when the model has a
+ * LUT, the LUT's prediction). Fitting learns log(latency): when the model
+ * has a LUT, relative to the LUT's prediction (the model corrects the
+ * sum); a ridge regression on the standardised features first (base=
+ * linear: it extrapolates, as trees cannot), then the regressor of
+ * predict.h (predictor=gbrt|mlp|gp, or none) on what the linear part
+ * leaves. Options (key=value;...):
+ *   predictor=gbrt|mlp|gp|none   the regressor of the residuals (gbrt)
+ *   predictor_options=...        its options (hwnas describe predictor:gbrt)
+ *   base=linear|none             the ridge regression first (linear)
+ *   ridge=0.1                    its penalty per example, >= 0
+ *   missing=error|nearest|interpolate|scale   a layer the LUT lacks
+ *                                (interpolate; HWNAS_LATENCY_LUT_MISSING_*)
+ * The estimator kind estimator:latency_model (option model=FILE) gives
+ * the metric latency_ms from a saved model.
+ *
+ * Determinism: the same rows and options fit the same model, bit for bit,
+ * at any thread count; a saved model refits itself on load from the rows
+ * it keeps, so it predicts exactly as before.
+ *
+ * Thread rules: add and fit need the model to themselves; a fitted model
+ * no longer modified may predict, format and save from many threads.
+ */
+typedef struct hwnas_latency_model hwnas_latency_model;
+
+/* Features per net (format version 1). */
+#define HWNAS_LATENCY_MODEL_FEATURES 23
+
+/*
+ * An empty model. lut may be NULL (features of the net alone); else the
+ * model keeps its own copy (the LUT may be freed at once). Errors:
+ * HWNAS_EINVAL (NULL ctx, bad option: the message names it and lists the
+ * valid keys), HWNAS_ENOMEM. *out is the caller's
+ * (hwnas_latency_model_free), NULL on error.
+ */
+HWNAS_API int hwnas_latency_model_new(hwnas_latency_model **out, struct hwnas_context *ctx,
+                                      const hwnas_latency_lut *lut, const char *options);
+
+/* Free a model. No-op on NULL. */
+HWNAS_API void hwnas_latency_model_free(hwnas_latency_model *model);
+
+/*
+ * Add a measured net: its features and its latency ms (finite, > 0).
+ * The model is unfitted until the next hwnas_latency_model_fit. Errors:
+ * HWNAS_EINVAL (NULL, bad ms, empty net), HWNAS_ENOTFOUND (the LUT lacks
+ * a layer and missing=error: the message names it), HWNAS_ENOMEM.
+ */
+HWNAS_API int hwnas_latency_model_add(hwnas_latency_model *model, const struct hwnas_net *net,
+                                      double ms);
+
+/* Number of measured nets added (or read). */
+HWNAS_API size_t hwnas_latency_model_count(const hwnas_latency_model *model);
+
+/*
+ * Fit on every net added. Errors: HWNAS_EINVAL (NULL), HWNAS_ESTATE
+ * (fewer than 2 nets: the message says how many), HWNAS_ENOMEM. On error
+ * the model is unfitted.
+ */
+HWNAS_API int hwnas_latency_model_fit(hwnas_latency_model *model);
+
+/*
+ * Predicted latency of net in ms (> 0). Errors: HWNAS_EINVAL (NULL,
+ * empty net), HWNAS_ESTATE (not fitted), HWNAS_ENOTFOUND (as for add),
+ * HWNAS_ENOMEM. Thread-safe on a fitted model no longer modified.
+ */
+HWNAS_API int hwnas_latency_model_predict(double *out_ms, const hwnas_latency_model *model,
+                                          const struct hwnas_net *net);
+
+/*
+ * The feature vector of net into out[HWNAS_LATENCY_MODEL_FEATURES]
+ * (doc/formats/latency-model.md names them). Errors as for predict, but
+ * the model need not be fitted. Thread-safe on a model no longer modified.
+ */
+HWNAS_API int hwnas_latency_model_features(double *out, const hwnas_latency_model *model,
+                                           const struct hwnas_net *net);
+
+/*
+ * The same from feature vectors (f[HWNAS_LATENCY_MODEL_FEATURES], as
+ * hwnas_latency_model_features gives them, each finite with magnitude at
+ * most 1e9): add a measured net by its features, and predict from them -
+ * for hosts that keep features rather than nets (thousands of benchmark
+ * cells), or compute them elsewhere. Errors as add and predict
+ * (HWNAS_EINVAL naming a bad feature). predict_features is thread-safe on
+ * a fitted model no longer modified.
+ */
+HWNAS_API int hwnas_latency_model_add_features(hwnas_latency_model *model, const double *f,
+                                               double ms);
+HWNAS_API int hwnas_latency_model_predict_features(double *out_ms,
+                                                   const hwnas_latency_model *model,
+                                                   const double *f);
+
+/*
+ * The model as text (doc/formats/latency-model.md: options, the measured
+ * rows, the LUT), *out the caller's (hwnas_free); and written atomically
+ * to path (gzip when it ends in ".gz"). Errors: HWNAS_EINVAL, HWNAS_EIO
+ * (naming path), HWNAS_ENOMEM.
+ */
+HWNAS_API int hwnas_latency_model_format(const hwnas_latency_model *model, char **out);
+HWNAS_API int hwnas_latency_model_save(const hwnas_latency_model *model, const char *path);
+
+/*
+ * Read a model file (gzip or not), or parse len bytes of text (name for
+ * messages, NULL = "<memory>"), and fit it when it has 2 rows or more.
+ * Errors: HWNAS_EINVAL (NULL), HWNAS_ENOTFOUND / HWNAS_EIO (the file),
+ * HWNAS_EFORMAT (file and line, and what is wrong), HWNAS_EVERSION (a newer
+ * format), HWNAS_ENOMEM. *out is the caller's, NULL on error.
+ */
+HWNAS_API int hwnas_latency_model_load(hwnas_latency_model **out, struct hwnas_context *ctx,
+                                       const char *path);
+HWNAS_API int hwnas_latency_model_parse(hwnas_latency_model **out, struct hwnas_context *ctx,
+                                        const char *text, size_t len, const char *name);
+
 HWNAS_END_DECLS
 
 #endif /* HWNAS_LATENCY_LUT_H */

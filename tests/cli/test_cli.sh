@@ -298,6 +298,33 @@ expect 0 'within_10pct' -- --threads 1 latency-lut validate --lut "$lut" \
     --space "cell:channels=4;cells=1" --nets 3 --repeats 2 --warmup 0 --missing interpolate \
     --unseen 1
 expect 1 'nope.lut' -- latency-lut validate --lut "$HWNAS_AXMUL_DIR/nope.lut"
+# latency-lut fit: a learned model from nets measured here (with the LUT's sums), or from
+# a CSV of genotypes and latencies measured anywhere; validate checks a model as a LUT
+model=$HWNAS_AXMUL_DIR/cell.model
+expect 0 "fitted on 3 nets (with the LUT's sums)" -- --threads 1 latency-lut fit --lut "$lut" \
+    --space "cell:channels=4;cells=1" --nets 3 --repeats 2 --warmup 1 --out "$model" \
+    --options 'predictor=gbrt;predictor_options="trees=20;depth=2"'
+expect 0 'kendall_tau' -- --threads 1 latency-lut validate --model "$model" \
+    --space "cell:channels=4;cells=1" --nets 3 --repeats 2 --warmup 0
+printf 'genotype,latency_ms\n%s,1.5\n"%s",2.5\n%s,4\n' \
+    '|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|' \
+    '|nor_conv_3x3~0|+|nor_conv_1x1~0|none~1|+|skip_connect~0|none~1|nor_conv_3x3~2|' \
+    '|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|' \
+    > "$HWNAS_AXMUL_DIR/lat.csv"
+expect 0 'fitted on 3 nets$' -- latency-lut fit --space cell --csv "$HWNAS_AXMUL_DIR/lat.csv" \
+    --out "$model"
+printf 'genotype,latency_ms\n|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|,x\n' \
+    > "$HWNAS_AXMUL_DIR/bad.csv"
+expect 1 'bad.csv:2: expected GENOTYPE,LATENCY_MS' -- latency-lut fit --space cell \
+    --csv "$HWNAS_AXMUL_DIR/bad.csv" --out "$model"
+# build --all-layers: sample until every held-out net's layers are in the LUT
+expect 0 'all layers: profiled [0-9]* of [0-9]* sampled nets.*held-out coverage 100.0% of 20 nets; stopped: every held-out net is covered' \
+    -- --threads 1 latency-lut build --space "cell:channels=4;cells=1" --all-layers \
+    --holdout 20 --repeats 1 --warmup 0 --out "$HWNAS_AXMUL_DIR/all.lut"
+expect 2 'all-layers needs exactly one --space' -- latency-lut build --all-layers --space cell \
+    --space cgp --out "$HWNAS_AXMUL_DIR/all.lut"
+expect 2 'one of --lut and --model' -- latency-lut validate --lut "$lut" --model "$model"
+expect 2 'latency-lut fit' -- latency-lut fit --csv x.csv --space cell --space macro --out "$model"
 # axmul evaluate: every multiplier on a briefly trained net (needs Fashion-MNIST)
 if [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
     expect 0 'Pareto front (accuracy_q against power)' -- --threads 2 axmul evaluate \

@@ -1,10 +1,13 @@
-/* hwnas latency-lut build | validate: profile layers into a latency LUT on
- * this host, and check its predictions against measured end-to-end
- * latencies (Kendall tau, MAPE, share within +-10%, an SVG scatter). */
+/* hwnas latency-lut build | validate | fit: profile layers into a latency
+ * LUT on this host, fit a learned latency model (latency_lut.h) on nets
+ * measured here or on a CSV of genotypes and latencies measured anywhere,
+ * and check either's predictions against measured end-to-end latencies
+ * (Kendall tau, MAPE, share within +-10%, an SVG scatter). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -22,8 +25,13 @@ typedef struct lut_args {
     unsigned long long seed;
     long unseen;                    /* validate: build seed whose nets to skip, -1 none */
     const char *out, *lut, *svg, *device;
+    const char *model, *csv, *options; /* validate --model; fit --csv, --options */
     int missing;
+    int all_layers;                 /* build --all-layers */
+    long holdout, patience;
 } lut_args;
+
+enum { MODE_BUILD, MODE_VALIDATE, MODE_FIT };
 
 static void usage(FILE *f)
 {
@@ -31,35 +39,63 @@ static void usage(FILE *f)
             "usage: hwnas latency-lut build [--space KIND[:OPTS]]... [--net FILE.net]...\n"
             "                         [--nets N] [--seed N] [--warmup N] [--repeats N]\n"
             "                         [--device TEXT] --out LUT\n"
+            "       hwnas latency-lut build --space KIND[:OPTS] --all-layers [--holdout N]\n"
+            "                         [--patience N] [--nets MAX] ... --out LUT\n"
             "       hwnas latency-lut validate --lut LUT [--space KIND[:OPTS]]...\n"
             "                         [--nets N] [--seed N] [--warmup N] [--repeats N]\n"
             "                         [--missing error|nearest|interpolate|scale] [--svg FILE]\n"
             "                         [--unseen BUILD_SEED]\n"
+            "       hwnas latency-lut validate --model MODEL ... (as with --lut)\n"
+            "       hwnas latency-lut fit [--lut LUT] [--options MODEL_OPTIONS] --out MODEL\n"
+            "                         ([--space KIND[:OPTS]]... [--net FILE.net]... [--nets N]\n"
+            "                          [--seed N] [--warmup N] [--repeats N]\n"
+            "                         | --space KIND[:OPTS] --csv FILE)\n"
             "defaults: --space cell --nets 30 --warmup 3 --repeats 15; build --seed 1,\n"
             "validate --seed 2 (other genotypes than the build's). --unseen S keeps\n"
             "only nets that differ from every net a build with --seed S and the same\n"
             "--space and --nets profiles, and from each other (spaces decode many\n"
             "genotypes to one net). Timing runs on the context's threads (--threads 1\n"
-            "for single-core latency: then the thread's CPU time).\n");
+            "for single-core latency: then the thread's CPU time).\n"
+            "--all-layers samples the space's genotypes and profiles every net with a\n"
+            "layer the LUT lacks, until the share of --holdout nets (default 200, other\n"
+            "genotypes) whose every layer the LUT holds stops growing for --patience\n"
+            "sampled nets (default 300) or reaches 100%%, or --nets nets are profiled\n"
+            "(default 100000 with --all-layers); it says which and how long it took.\n"
+            "fit measures the sampled nets on this host (build's defaults), or reads\n"
+            "GENOTYPE,LATENCY_MS lines (a header line allowed; the genotype as the\n"
+            "space writes it, quoted or not: its last comma separates the latency)\n"
+            "measured on any device, and fits a latency model (MODEL_OPTIONS as\n"
+            "'predictor=gbrt|mlp|gp|none;base=linear|none;ridge=X;missing=...';\n"
+            "doc/formats/latency-model.md); estimator:latency_model (model=FILE) uses it.\n");
 }
 
-static int parse_args(lut_args *a, int argc, char **argv, int validate)
+static int parse_args(lut_args *a, int argc, char **argv, int mode)
 {
+    int validate = mode == MODE_VALIDATE, fit = mode == MODE_FIT;
     memset(a, 0, sizeof *a);
     a->count = 30;
     a->warmup = 3;
     a->repeats = 15;
     a->seed = validate ? 2 : 1;
     a->unseen = -1;
+    a->holdout = 200;
+    a->patience = 300;
+    int count_given = 0;
     for (int i = 0; i < argc; i++) {
         const char *f = argv[i];
+        if (!strcmp(f, "--all-layers") && mode == MODE_BUILD) {
+            a->all_layers = 1;
+            continue;
+        }
         if (i + 1 >= argc) {
             fprintf(stderr, "hwnas latency-lut: '%s' needs a value or is unknown\n", f);
             return 0;
         }
         const char *v = argv[++i];
         long long n;
-        const char *cmd = validate ? "latency-lut validate" : "latency-lut build";
+        const char *cmd = validate ? "latency-lut validate"
+                          : fit    ? "latency-lut fit"
+                                   : "latency-lut build";
         if (!strcmp(f, "--space") && a->n_spaces < MAX_SPACES)
             a->spaces[a->n_spaces++] = v;
         else if (!strcmp(f, "--net") && !validate && a->n_nets < MAX_NETS)
@@ -68,6 +104,15 @@ static int parse_args(lut_args *a, int argc, char **argv, int validate)
             if (!cli_parse_int(cmd, f, v, 1, 100000, &n))
                 return 0;
             a->count = (long)n;
+            count_given = 1;
+        } else if (!strcmp(f, "--holdout") && mode == MODE_BUILD) {
+            if (!cli_parse_int(cmd, f, v, 1, 100000, &n))
+                return 0;
+            a->holdout = (long)n;
+        } else if (!strcmp(f, "--patience") && mode == MODE_BUILD) {
+            if (!cli_parse_int(cmd, f, v, 1, 10000000, &n))
+                return 0;
+            a->patience = (long)n;
         } else if (!strcmp(f, "--warmup")) {
             if (!cli_parse_int(cmd, f, v, 0, 100000, &n))
                 return 0;
@@ -83,10 +128,16 @@ static int parse_args(lut_args *a, int argc, char **argv, int validate)
         }
         else if (!strcmp(f, "--out") && !validate)
             a->out = v;
-        else if (!strcmp(f, "--device") && !validate)
+        else if (!strcmp(f, "--device") && mode == MODE_BUILD)
             a->device = v;
-        else if (!strcmp(f, "--lut") && validate)
+        else if (!strcmp(f, "--lut") && (validate || fit))
             a->lut = v;
+        else if (!strcmp(f, "--model") && validate)
+            a->model = v;
+        else if (!strcmp(f, "--csv") && fit)
+            a->csv = v;
+        else if (!strcmp(f, "--options") && fit)
+            a->options = v;
         else if (!strcmp(f, "--svg") && validate)
             a->svg = v;
         else if (!strcmp(f, "--unseen") && validate) {
@@ -112,14 +163,28 @@ static int parse_args(lut_args *a, int argc, char **argv, int validate)
     }
     if (a->n_spaces == 0 && a->n_nets == 0)
         a->spaces[a->n_spaces++] = "cell";
-    if ((!validate && !a->out) || (validate && !a->lut)) {
-        fprintf(stderr, "hwnas latency-lut: %s is required\n", validate ? "--lut" : "--out");
+    if (a->all_layers && !count_given)
+        a->count = 100000;
+    if (a->all_layers && (a->n_spaces != 1 || a->n_nets)) {
+        fprintf(stderr, "hwnas latency-lut build: --all-layers needs exactly one --space and "
+                "no --net\n");
+        return 0;
+    }
+    if ((!validate && !a->out) || (validate && !a->lut == !a->model)) {
+        fprintf(stderr, "hwnas latency-lut: %s\n",
+                validate ? "one of --lut and --model is required" : "--out is required");
+        return 0;
+    }
+    if (a->csv && a->n_spaces != 1) {
+        fprintf(stderr, "hwnas latency-lut fit: --csv needs exactly one --space (the space "
+                "whose genotypes it lists)\n");
         return 0;
     }
     return 1;
 }
 
-/* Called for each net: the i-th net of a space (or file), its label. */
+/* Called for each net: the i-th net of a space (or file), its label; a
+ * return > 0 stops the sampling without error (the callback has enough). */
 typedef int (*net_fn)(hwnas_context *ctx, const hwnas_net *net, const char *label, void *ud);
 
 /* Net hashes already met (--unseen). */
@@ -237,6 +302,8 @@ static int for_each_net(hwnas_context *ctx, const lut_args *a, net_fn fn, void *
                              ud);
         free(skip.h);
         hwnas_space_free(space);
+        if (rc > 0)
+            return HWNAS_OK; /* the callback has all it wants */
         if (rc != HWNAS_OK) {
             cli_fail(a->spaces[s], rc);
             return rc;
@@ -286,10 +353,128 @@ static int build_one(hwnas_context *ctx, const hwnas_net *net, const char *label
     return rc;
 }
 
+/* ---- build --all-layers ---------------------------------------------- */
+
+typedef struct cover_state {
+    hwnas_latency_lut *lut;
+    const lut_args *a;
+    hwnas_net **holdout;      /* held-out nets (other genotypes) */
+    size_t n_holdout, cap_holdout;
+    long sampled, profiled;
+    double best;              /* best held-out coverage so far */
+    long best_at;             /* samples when it was reached */
+    int done;                 /* 1: saturated, 2: all covered, 3: --nets reached */
+} cover_state;
+
+static int collect_holdout(hwnas_context *ctx, const hwnas_net *net, const char *label,
+                           void *ud)
+{
+    (void)ctx;
+    (void)label;
+    cover_state *c = ud;
+    if (c->n_holdout == c->cap_holdout)
+        return HWNAS_OK;
+    return hwnas_net_clone(&c->holdout[c->n_holdout++], net);
+}
+
+/* Share of held-out nets whose every layer the LUT holds. */
+static double coverage(const cover_state *c)
+{
+    size_t ok = 0;
+    for (size_t i = 0; i < c->n_holdout; i++) {
+        double ms;
+        ok += hwnas_latency_lut_predict(&ms, c->lut, c->holdout[i],
+                                        HWNAS_LATENCY_LUT_MISSING_ERROR) == HWNAS_OK;
+    }
+    return c->n_holdout ? (double)ok / (double)c->n_holdout : 1.0;
+}
+
+static int cover_one(hwnas_context *ctx, const hwnas_net *net, const char *label, void *ud)
+{
+    (void)ctx;
+    cover_state *c = ud;
+    if (c->done)
+        return 1; /* stop sampling */
+    c->sampled++;
+    double ms;
+    int rc = hwnas_latency_lut_predict(&ms, c->lut, net, HWNAS_LATENCY_LUT_MISSING_ERROR);
+    if (rc == HWNAS_ENOTFOUND) { /* a layer the LUT lacks: profile the net */
+        rc = hwnas_latency_lut_profile(c->lut, net, (uint32_t)c->a->warmup,
+                                       (uint32_t)c->a->repeats);
+        if (rc != HWNAS_OK)
+            return rc;
+        c->profiled++;
+        double cov = coverage(c);
+        if (cov > c->best) {
+            c->best = cov;
+            c->best_at = c->sampled;
+        }
+        fprintf(stderr, isatty(2) ? "\rprofiled %ld of %ld sampled nets, %zu layers, held-out "
+                                    "coverage %.1f%% (%s)      "
+                                  : "profiled %ld of %ld sampled nets, %zu layers, held-out "
+                                    "coverage %.1f%% (%s)\n",
+                c->profiled, c->sampled, hwnas_latency_lut_count(c->lut), 100 * cov, label);
+        if (cov >= 1.0)
+            c->done = 2;
+        else if (c->profiled >= c->a->count)
+            c->done = 3;
+    } else if (rc != HWNAS_OK) {
+        return rc;
+    }
+    if (!c->done && c->sampled - c->best_at >= c->a->patience)
+        c->done = 1;
+    return c->done ? 1 : HWNAS_OK;
+}
+
+static int build_all_layers(hwnas_context *ctx, const lut_args *a, hwnas_latency_lut *lut)
+{
+    cover_state c = {lut, a, NULL, 0, (size_t)a->holdout, 0, 0, -1, 0, 0};
+    c.holdout = calloc(c.cap_holdout, sizeof *c.holdout);
+    if (!c.holdout)
+        return HWNAS_ENOMEM;
+    /* held-out nets: another seed, distinct nets */
+    lut_args h = *a;
+    h.seed = a->seed + 1000003;
+    h.count = a->holdout;
+    h.unseen = -1;
+    double t0 = (double)clock() / CLOCKS_PER_SEC;
+    struct timespec w0, w1;
+    clock_gettime(CLOCK_MONOTONIC, &w0);
+    int rc = for_each_net(ctx, &h, collect_holdout, &c);
+    /* sampling draws genotypes until done (the sampler's own cap: 100 tries
+     * per net asked for) */
+    lut_args s = *a;
+    s.count = 10000000;
+    if (rc == HWNAS_OK)
+        rc = for_each_net(ctx, &s, cover_one, &c);
+    clock_gettime(CLOCK_MONOTONIC, &w1);
+    if (isatty(2))
+        fputc('\n', stderr);
+    if (rc == HWNAS_OK) {
+        double cov = coverage(&c);
+        static const char *const why[] = {
+            "the space ran out of new genotypes to sample",
+            "held-out coverage stopped growing",
+            "every held-out net is covered",
+            "--nets nets were profiled"};
+        printf("%s: all layers: profiled %ld of %ld sampled nets, %zu distinct layers, in "
+               "%.1f s (%.1f s CPU); held-out coverage %.1f%% of %zu nets; stopped: %s%s\n",
+               a->spaces[0], c.profiled, c.sampled, hwnas_latency_lut_count(lut),
+               (double)(w1.tv_sec - w0.tv_sec) + 1e-9 * (double)(w1.tv_nsec - w0.tv_nsec),
+               (double)clock() / CLOCKS_PER_SEC - t0, 100 * cov, c.n_holdout, why[c.done],
+               c.done == 1 ? " (sampling, not enumeration: the space may hold layers no "
+                             "sampled net had)" : "");
+    }
+    for (size_t i = 0; i < c.n_holdout; i++)
+        hwnas_net_free(c.holdout[i]);
+    free(c.holdout);
+    return rc;
+}
+
 static int cmd_build(hwnas_context *ctx, int argc, char **argv)
 {
     lut_args a;
-    if (!parse_args(&a, argc, argv, 0)) {
+    if (!parse_args(&a, argc, argv, MODE_BUILD)) {
         usage(stderr);
         return CLI_USAGE;
     }
@@ -303,7 +488,10 @@ static int cmd_build(hwnas_context *ctx, int argc, char **argv)
         snprintf(device, sizeof device, "this host, libhwnas %s fp32 engine, batch 1, %zu "
                  "thread(s)", hwnas_version_string(), hwnas_context_threads(ctx));
     rc = hwnas_latency_lut_set_device(b.lut, device);
-    if (rc == HWNAS_OK)
+    if (rc == HWNAS_OK && a.all_layers) {
+        rc = build_all_layers(ctx, &a, b.lut);
+        b.nets = -1;
+    } else if (rc == HWNAS_OK)
         rc = for_each_net(ctx, &a, build_one, &b);
     if (isatty(2))
         fputc('\n', stderr); /* end the redrawn line */
@@ -312,9 +500,12 @@ static int cmd_build(hwnas_context *ctx, int argc, char **argv)
         if (rc != HWNAS_OK)
             cli_fail(a.out, rc);
     }
-    if (rc == HWNAS_OK)
+    if (rc == HWNAS_OK && b.nets >= 0)
         printf("%s: %zu layers from %ld nets, overhead %.4f ms\n", a.out,
                hwnas_latency_lut_count(b.lut), b.nets, hwnas_latency_lut_overhead(b.lut));
+    else if (rc == HWNAS_OK)
+        printf("%s: %zu layers, overhead %.4f ms\n", a.out, hwnas_latency_lut_count(b.lut),
+               hwnas_latency_lut_overhead(b.lut));
     hwnas_latency_lut_free(b.lut);
     return rc == HWNAS_OK ? CLI_OK : CLI_FAIL;
 }
@@ -323,6 +514,7 @@ static int cmd_build(hwnas_context *ctx, int argc, char **argv)
 
 typedef struct validate_state {
     hwnas_latency_lut *lut;
+    hwnas_latency_model *model; /* --model instead of --lut */
     const lut_args *a;
     double *pred, *meas;
     size_t n, cap;
@@ -333,7 +525,8 @@ static int validate_one(hwnas_context *ctx, const hwnas_net *net, const char *la
 {
     validate_state *v = ud;
     double p, m;
-    int rc = hwnas_latency_lut_predict(&p, v->lut, net, v->a->missing);
+    int rc = v->model ? hwnas_latency_model_predict(&p, v->model, net)
+                      : hwnas_latency_lut_predict(&p, v->lut, net, v->a->missing);
     if (rc == HWNAS_ENOTFOUND) {
         if (v->skipped++ == 0)
             fprintf(stderr, "%shwnas latency-lut: %s skipped: %s\n", isatty(2) ? "\n" : "",
@@ -441,14 +634,21 @@ static int write_svg(const char *path, const double *pred, const double *meas, s
 static int cmd_validate(hwnas_context *ctx, int argc, char **argv)
 {
     lut_args a;
-    if (!parse_args(&a, argc, argv, 1)) {
+    if (!parse_args(&a, argc, argv, MODE_VALIDATE)) {
         usage(stderr);
         return CLI_USAGE;
     }
-    validate_state v = {NULL, &a, NULL, NULL, 0, 0, 0};
-    int rc = hwnas_latency_lut_load(&v.lut, ctx, a.lut);
+    validate_state v = {NULL, NULL, &a, NULL, NULL, 0, 0, 0};
+    int rc = a.model ? hwnas_latency_model_load(&v.model, ctx, a.model)
+                     : hwnas_latency_lut_load(&v.lut, ctx, a.lut);
     if (rc != HWNAS_OK)
-        return cli_fail(a.lut, rc);
+        return cli_fail(a.model ? a.model : a.lut, rc);
+    if (v.model && hwnas_latency_model_count(v.model) < 2) {
+        fprintf(stderr, "hwnas latency-lut: %s holds %zu measured nets; a model needs 2 or "
+                "more\n", a.model, hwnas_latency_model_count(v.model));
+        hwnas_latency_model_free(v.model);
+        return CLI_FAIL;
+    }
     rc = for_each_net(ctx, &a, validate_one, &v);
     if (isatty(2))
         fputc('\n', stderr);
@@ -480,7 +680,143 @@ static int cmd_validate(hwnas_context *ctx, int argc, char **argv)
     free(v.pred);
     free(v.meas);
     hwnas_latency_lut_free(v.lut);
+    hwnas_latency_model_free(v.model);
     return status;
+}
+
+/* ---- fit ------------------------------------------------------------- */
+
+typedef struct fit_state {
+    hwnas_latency_model *model;
+    const lut_args *a;
+} fit_state;
+
+static int fit_one(hwnas_context *ctx, const hwnas_net *net, const char *label, void *ud)
+{
+    fit_state *f = ud;
+    double ms;
+    int rc = hwnas_latency_lut_measure(&ms, ctx, net, (uint32_t)f->a->warmup,
+                                       (uint32_t)f->a->repeats);
+    if (rc == HWNAS_OK)
+        rc = hwnas_latency_model_add(f->model, net, ms);
+    if (rc == HWNAS_OK)
+        fprintf(stderr, isatty(2) ? "\rmeasured %zu nets (%s: %.4g ms)      "
+                                  : "measured %zu nets (%s: %.4g ms)\n",
+                hwnas_latency_model_count(f->model), label, ms);
+    return rc;
+}
+
+/* GENOTYPE,LATENCY_MS lines of path: decode each genotype in the space and
+ * add the net with its latency. */
+static int fit_csv(hwnas_context *ctx, hwnas_latency_model *model, const char *space_arg,
+                   const char *path)
+{
+    char kind[128];
+    const char *colon = strchr(space_arg, ':');
+    if (colon && !strncmp(space_arg, "space:", 6))
+        colon = strchr(colon + 1, ':');
+    size_t klen = colon ? (size_t)(colon - space_arg) : strlen(space_arg);
+    snprintf(kind, sizeof kind, "%.*s", (int)(klen < sizeof kind ? klen : sizeof kind - 1),
+             space_arg);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "hwnas latency-lut fit: cannot open %s\n", path);
+        return HWNAS_EIO;
+    }
+    hwnas_space *space = NULL;
+    hwnas_net *net = NULL;
+    uint32_t *genes = NULL;
+    int rc = hwnas_space_new(&space, ctx, kind, colon ? colon + 1 : NULL);
+    if (rc == HWNAS_OK)
+        rc = hwnas_net_new(&net, ctx);
+    if (rc == HWNAS_OK && !(genes = calloc(hwnas_space_gene_count(space) + 1, sizeof *genes)))
+        rc = HWNAS_ENOMEM;
+    if (rc != HWNAS_OK) {
+        cli_fail(space_arg, rc);
+        goto done;
+    }
+    char line[65536];
+    for (size_t line_no = 1; fgets(line, sizeof line, f); line_no++) {
+        size_t n = strlen(line);
+        if (n == sizeof line - 1 && line[n - 1] != '\n') {
+            fprintf(stderr, "hwnas latency-lut fit: %s:%zu: line longer than %zu bytes\n",
+                    path, line_no, sizeof line - 2);
+            rc = HWNAS_EFORMAT;
+            break;
+        }
+        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' '))
+            line[--n] = '\0';
+        if (n == 0 || line[0] == '#')
+            continue;
+        char *comma = strrchr(line, ',');
+        char *end = NULL;
+        double ms = comma ? strtod(comma + 1, &end) : NAN;
+        if (!comma || end == comma + 1 || *end != '\0') {
+            if (line_no == 1)
+                continue; /* a header */
+            fprintf(stderr, "hwnas latency-lut fit: %s:%zu: expected GENOTYPE,LATENCY_MS, "
+                    "got \"%.60s\"\n", path, line_no, line);
+            rc = HWNAS_EFORMAT;
+            break;
+        }
+        *comma = '\0';
+        char *g = line;
+        size_t gl = strlen(g);
+        if (gl >= 2 && g[0] == '"' && g[gl - 1] == '"') {
+            g[gl - 1] = '\0';
+            g++;
+        }
+        rc = hwnas_space_parse(space, g, genes);
+        if (rc == HWNAS_OK)
+            rc = hwnas_space_decode(space, genes, net);
+        if (rc == HWNAS_OK)
+            rc = hwnas_latency_model_add(model, net, ms);
+        if (rc != HWNAS_OK) {
+            fprintf(stderr, "hwnas latency-lut fit: %s:%zu: %s\n", path, line_no,
+                    hwnas_error_last());
+            break;
+        }
+    }
+done:
+    free(genes);
+    hwnas_net_free(net);
+    hwnas_space_free(space);
+    fclose(f);
+    return rc;
+}
+
+static int cmd_fit(hwnas_context *ctx, int argc, char **argv)
+{
+    lut_args a;
+    if (!parse_args(&a, argc, argv, MODE_FIT)) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    hwnas_latency_lut *lut = NULL;
+    fit_state fs = {NULL, &a};
+    int rc = a.lut ? hwnas_latency_lut_load(&lut, ctx, a.lut) : HWNAS_OK;
+    if (rc != HWNAS_OK)
+        return cli_fail(a.lut, rc);
+    rc = hwnas_latency_model_new(&fs.model, ctx, lut, a.options);
+    hwnas_latency_lut_free(lut);
+    if (rc != HWNAS_OK)
+        return cli_fail("latency-lut fit --options", rc);
+    if (a.csv)
+        rc = fit_csv(ctx, fs.model, a.spaces[0], a.csv);
+    else {
+        rc = for_each_net(ctx, &a, fit_one, &fs);
+        if (isatty(2))
+            fputc('\n', stderr);
+    }
+    if (rc == HWNAS_OK && (rc = hwnas_latency_model_fit(fs.model)) != HWNAS_OK)
+        cli_fail("latency-lut fit", rc);
+    if (rc == HWNAS_OK && (rc = hwnas_latency_model_save(fs.model, a.out)) != HWNAS_OK)
+        cli_fail(a.out, rc);
+    if (rc == HWNAS_OK)
+        printf("%s: a latency model fitted on %zu nets%s\n", a.out,
+               hwnas_latency_model_count(fs.model), a.lut ? " (with the LUT's sums)" : "");
+    hwnas_latency_model_free(fs.model);
+    return rc == HWNAS_OK ? CLI_OK : CLI_FAIL;
 }
 
 int cli_latency_lut(hwnas_context *ctx, int argc, char **argv)
@@ -489,6 +825,8 @@ int cli_latency_lut(hwnas_context *ctx, int argc, char **argv)
         return cmd_build(ctx, argc - 1, argv + 1);
     if (argc >= 1 && !strcmp(argv[0], "validate"))
         return cmd_validate(ctx, argc - 1, argv + 1);
+    if (argc >= 1 && !strcmp(argv[0], "fit"))
+        return cmd_fit(ctx, argc - 1, argv + 1);
     usage(stderr);
     return CLI_USAGE;
 }

@@ -40,14 +40,14 @@ from .estimator import Estimator  # noqa: E402
 from .model import Model  # noqa: E402
 from .strategy import Strategy  # noqa: E402
 from .search import Search  # noqa: E402
-from .latency_lut import LatencyLut  # noqa: E402
+from .latency_lut import LatencyLut, LatencyModel  # noqa: E402
 from .plugin import load_plugin  # noqa: E402
 from .quant import Quant, quant_accuracy  # noqa: E402
 from .accel import Accelerator, AccelResult  # noqa: E402
 from .predict import Predictor  # noqa: E402
 
 __version__ = version
-__all__ = ["Model", "Strategy", "Search", "model", "strategy", "search",
+__all__ = ["LatencyModel", "Model", "Strategy", "Search", "model", "strategy", "search",
            "LatencyLut", "Quant", "quant_accuracy", "load_plugin", "latency_lut", "plugin",
            "quant", "Accelerator", "AccelResult", "accel", "Predictor", "predict", "onnx",
            "Net", "Node", "Idx", "Dataset", "Axmul", "AxmulRegistry", "Space", "Estimator",

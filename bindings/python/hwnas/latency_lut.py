@@ -46,6 +46,22 @@ _d("hwnas_latency_lut_layer_key", c_int, P(c_void_p), c_void_p, c_size_t)
 _d("hwnas_latency_lut_predict", c_int, P(c_double), c_void_p, c_void_p, c_int)
 _d("hwnas_latency_lut_profile", c_int, c_void_p, c_void_p, c_uint32, c_uint32)
 _d("hwnas_latency_lut_measure", c_int, P(c_double), c_void_p, c_void_p, c_uint32, c_uint32)
+_d("hwnas_latency_model_new", c_int, P(c_void_p), c_void_p, c_void_p, c_char_p)
+_d("hwnas_latency_model_free", None, c_void_p)
+_d("hwnas_latency_model_add", c_int, c_void_p, c_void_p, c_double)
+_d("hwnas_latency_model_add_features", c_int, c_void_p, P(c_double), c_double)
+_d("hwnas_latency_model_count", c_size_t, c_void_p)
+_d("hwnas_latency_model_fit", c_int, c_void_p)
+_d("hwnas_latency_model_predict", c_int, P(c_double), c_void_p, c_void_p)
+_d("hwnas_latency_model_predict_features", c_int, P(c_double), c_void_p, P(c_double))
+_d("hwnas_latency_model_features", c_int, P(c_double), c_void_p, c_void_p)
+_d("hwnas_latency_model_format", c_int, c_void_p, P(c_void_p))
+_d("hwnas_latency_model_save", c_int, c_void_p, c_char_p)
+_d("hwnas_latency_model_load", c_int, P(c_void_p), c_void_p, c_char_p)
+_d("hwnas_latency_model_parse", c_int, P(c_void_p), c_void_p, c_char_p, c_size_t, c_char_p)
+
+#: Features per net of a latency model (format version 1).
+MODEL_FEATURES = 23
 
 
 def _missing(missing):
@@ -241,5 +257,132 @@ class LatencyLut(Handle):
             len(self), self.overhead, (", device=%r" % dev) if dev else "")
 
 
-__all__ = ["LatencyLut", "layer_key", "layer_keys", "measure", "MISSING_ERROR",
-           "MISSING_NEAREST", "MISSING_INTERPOLATE", "MISSING_SCALE"]
+class LatencyModel(Handle):
+    """A learned latency model (latency_lut.h, doc/formats/latency-model.md):
+    a regression from features of a net (MACs, parameters, activations,
+    layer counts per kind, optionally a LUT's sum) to its measured latency.
+
+        m = LatencyModel(ctx, lut=None, options="predictor=gbrt")
+        m.add(net, 3.2)            # a net measured anywhere, in ms
+        m.fit()
+        m.predict(other)           # ms
+        m.save("phone.model")      # estimator:latency_model reads it
+
+    lut (a LatencyLut or None) is copied; options as the C options string
+    ("predictor=gbrt|mlp|gp|none;base=linear|none;ridge=auto;missing=...")
+    or keyword arguments. fit/add need the model to themselves; a fitted
+    model predicts from many threads."""
+
+    def __init__(self, ctx, lut=None, options=None, _ptr=None, **kwargs):
+        self._ctx = ctx
+        ctx._adopt(self)
+        self._ptr = None
+        if _ptr is None:
+            parts = [options] if options else []
+            for k, v in kwargs.items():
+                v = str(v)
+                if ";" in v:
+                    v = '"%s"' % v.replace("\\", "\\\\").replace('"', '\\"')
+                parts.append("%s=%s" % (k, v))
+            ptr = c_void_p()
+            check(lib.hwnas_latency_model_new(ctypes.byref(ptr), ctx._ptr,
+                                              lut._live() if lut is not None else None,
+                                              encode(";".join(parts))))
+            _ptr = ptr
+        self._ptr = _ptr
+
+    @classmethod
+    def load(cls, ctx, path):
+        """Read a model file (gzip read transparently); it is fitted when it
+        holds two nets or more."""
+        ptr = c_void_p()
+        check(lib.hwnas_latency_model_load(ctypes.byref(ptr), ctx._ptr, encode(str(path))))
+        return cls(ctx, _ptr=ptr)
+
+    @classmethod
+    def parse(cls, ctx, text, name=None):
+        """Parse model text (str or bytes); name is used in error messages."""
+        data = encode(text)
+        ptr = c_void_p()
+        check(lib.hwnas_latency_model_parse(ctypes.byref(ptr), ctx._ptr, data, len(data),
+                                            encode(name)))
+        return cls(ctx, _ptr=ptr)
+
+    def close(self):
+        if self._ptr:
+            if self._ctx._ptr:
+                lib.hwnas_latency_model_free(self._ptr)
+            self._ptr = None
+
+    def _live(self):
+        if not self._ptr:
+            raise ValueError("this latency model is closed")
+        return self._ptr
+
+    def __len__(self):
+        """Measured nets added (or read)."""
+        return lib.hwnas_latency_model_count(self._live())
+
+    @staticmethod
+    def _vector(f):
+        f = [float(v) for v in f]
+        if len(f) != MODEL_FEATURES:
+            raise ValueError("a feature vector has %d numbers, got %d" % (MODEL_FEATURES, len(f)))
+        return (c_double * MODEL_FEATURES)(*f)
+
+    def add(self, net, ms):
+        """Add a measured net (an hwnas.Net, or a feature vector of
+        MODEL_FEATURES numbers) with its latency in ms (> 0). Returns self."""
+        if isinstance(net, (list, tuple)):
+            check(lib.hwnas_latency_model_add_features(self._live(), self._vector(net),
+                                                       float(ms)))
+        else:
+            check(lib.hwnas_latency_model_add(self._live(), net._live(), float(ms)))
+        return self
+
+    def fit(self):
+        """Fit on every net added (two or more; hwnas.StateError otherwise).
+        Returns self."""
+        check(lib.hwnas_latency_model_fit(self._live()))
+        return self
+
+    def predict(self, net):
+        """The predicted latency in ms of an hwnas.Net or a feature vector;
+        a list of them gives a list."""
+        if isinstance(net, list) and net and not isinstance(net[0], (int, float)):
+            return [self.predict(n) for n in net]
+        out = c_double()
+        if isinstance(net, (list, tuple)):
+            check(lib.hwnas_latency_model_predict_features(ctypes.byref(out), self._live(),
+                                                           self._vector(net)))
+        else:
+            check(lib.hwnas_latency_model_predict(ctypes.byref(out), self._live(), net._live()))
+        return out.value
+
+    def features(self, net):
+        """net's feature vector (doc/formats/latency-model.md names them)."""
+        out = (c_double * MODEL_FEATURES)()
+        check(lib.hwnas_latency_model_features(out, self._live(), net._live()))
+        return list(out)
+
+    def format(self):
+        """The model in the file format."""
+        out = c_void_p()
+        check(lib.hwnas_latency_model_format(self._live(), ctypes.byref(out)))
+        return take_string(out)
+
+    def __str__(self):
+        return self.format()
+
+    def save(self, path):
+        """Write atomically (gzip when path ends in .gz)."""
+        check(lib.hwnas_latency_model_save(self._live(), encode(str(path))))
+
+    def __repr__(self):
+        if not self._ptr:
+            return "LatencyModel(<closed>)"
+        return "LatencyModel(%d nets)" % len(self)
+
+
+__all__ = ["LatencyLut", "LatencyModel", "layer_key", "layer_keys", "measure", "MISSING_ERROR",
+           "MISSING_NEAREST", "MISSING_INTERPOLATE", "MISSING_SCALE", "MODEL_FEATURES"]
