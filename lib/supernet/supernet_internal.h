@@ -92,6 +92,10 @@ int hwnas__sn_make(hwnas_supernet **out, hwnas_context *ctx, const hwnas__sn_cel
 int hwnas__sn_path_model(struct hwnas_model **out, const hwnas_supernet *sn,
                          const uint32_t *choices, size_t **out_map);
 
+/* The path SPOS trains at step (train.c): every edge's operation uniform
+ * from the stream of (seed, step). */
+void hwnas__sn_sample_path(uint32_t *g, uint64_t seed, uint64_t step);
+
 /* The recipe as option text ("epochs=..;batch=.."), into buf. */
 void hwnas__sn_recipe_text(char *buf, size_t size, const hwnas__sn_recipe *r);
 

@@ -78,7 +78,7 @@ static int same_recipe(const hwnas__sn_recipe *a, const hwnas__sn_recipe *b)
 }
 
 /* The path of step: every edge's operation uniform, from (seed, step). */
-static void sample_path(uint32_t *g, uint64_t seed, uint64_t step)
+void hwnas__sn_sample_path(uint32_t *g, uint64_t seed, uint64_t step)
 {
     hwnas__rng r;
     hwnas__rng_seed(&r, seed ^ UINT64_C(0x53504f53), step);
@@ -150,7 +150,7 @@ static int train_step(hwnas_supernet *sn, const float *images, const int32_t *la
 {
     const hwnas__sn_recipe *r = &sn->recipe;
     uint32_t g[HWNAS__SN_EDGES];
-    sample_path(g, (uint64_t)r->seed, sn->step);
+    hwnas__sn_sample_path(g, (uint64_t)r->seed, sn->step);
     hwnas_model *m = NULL;
     size_t *map = NULL;
     int rc = hwnas__sn_path_model(&m, sn, g, &map);
