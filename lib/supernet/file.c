@@ -204,7 +204,7 @@ int hwnas__sn_from_bytes(hwnas_supernet **out, hwnas_context *ctx, const uint8_t
                             hwnas_error_last());
     if (rc != HWNAS_OK)
         return rc;
-    if (need > np)
+    if (np > wlen / 4 || need > np)
         return hwnas__error(HWNAS_EFORMAT, "%s: the embedded weights hold %llu parameters; its "
                             "options make a supernet of %llu", name, (unsigned long long)np,
                             (unsigned long long)need);
