@@ -21,6 +21,7 @@ int cli_axmul_evaluate(hwnas_context *ctx, hwnas_axmul_registry *reg, int argc, 
 int cli_search(hwnas_context *ctx, int argc, char **argv);
 int cli_report(hwnas_context *ctx, int argc, char **argv);
 int cli_train(hwnas_context *ctx, int argc, char **argv);
+int cli_supernet(hwnas_context *ctx, int argc, char **argv);
 int cli_selfcheck(hwnas_context *ctx, int argc, char **argv);
 int cli_latency_lut(hwnas_context *ctx, int argc, char **argv);
 

@@ -19,6 +19,8 @@ static const command commands[] = {
     {"report", "reprint a search's front, regenerate its files and plots (--html: one page)", cli_report},
     {"estimate", "print the cost, latency and energy of a network", cli_estimate},
     {"train", "train a network on Fashion-MNIST and report its test accuracy", cli_train},
+    {"supernet", "train a weight-sharing supernet (train) and rate cells with it (rate)",
+     cli_supernet},
     {"axmul", "list, show, import and export approximate multipliers", cli_axmul},
     {"latency-lut", "build and validate per-layer latency tables", cli_latency_lut},
     {"describe", "list the options of a kind (hwnas describe context)", cli_describe},
