@@ -11,6 +11,12 @@
  * images of the training part, accuracy is measured on the first
  * `evaluation` images of the held-out part, both normalised as the
  * supernet was trained.
+ *
+ * Metrics: accuracy (%), train_loss (the path's cross-entropy on those
+ * held-out images with the inherited weights: no candidate is trained) and
+ * train_seconds (the seconds rating took). The last two carry
+ * estimator:accuracy's names so that the search's refinement stage can
+ * retrain the best candidates with it (refine_estimator=accuracy:...).
  */
 #include <math.h>
 #include <stdio.h>
@@ -106,8 +112,13 @@ static int sn_init(hwnas_estimator *e)
         rc = hwnas_dataset_subset(&st->eval, val, n_eval, HWNAS_DATASET_FIRST, 0);
     if (rc == HWNAS_OK)
         rc = hwnas__estimator_add_metric(e, "accuracy", "%");
+    /* The names estimator:accuracy gives beside accuracy, so that the
+     * search's refinement stage (lib/search/refine.c: every refine metric
+     * must be one of the search's) retrains the best with it. */
     if (rc == HWNAS_OK)
-        rc = hwnas__estimator_add_metric(e, "rate_seconds", "s");
+        rc = hwnas__estimator_add_metric(e, "train_loss", "");
+    if (rc == HWNAS_OK)
+        rc = hwnas__estimator_add_metric(e, "train_seconds", "s");
     return rc;
 }
 
@@ -121,7 +132,7 @@ static int sn_estimate(hwnas_estimator *e, const hwnas_net *net, const char *key
                             "cell space's architecture string names its path)");
     uint32_t g[16];
     int rc = hwnas_supernet_parse_key(g, st->sn, key);
-    double t0 = hwnas__now_seconds(), acc = NAN;
+    double t0 = hwnas__now_seconds(), acc = NAN, loss = NAN;
     hwnas_model *m = NULL;
     if (rc == HWNAS_OK)
         rc = hwnas_supernet_subnet(&m, st->sn, g);
@@ -133,11 +144,12 @@ static int sn_estimate(hwnas_estimator *e, const hwnas_net *net, const char *key
         rc = hwnas_supernet_calibrate(m, st->calib,
                                       (size_t)hwnas__options_int(e->options, OPT_CALIB), 128);
     if (rc == HWNAS_OK)
-        rc = hwnas_model_evaluate(&acc, NULL, NULL, m, st->eval, 256);
+        rc = hwnas_model_evaluate(&acc, &loss, NULL, m, st->eval, 256);
     hwnas_model_free(m);
     if (rc == HWNAS_OK) {
         values[0] = 100.0 * acc;
-        values[1] = hwnas__now_seconds() - t0;
+        values[1] = loss;
+        values[2] = hwnas__now_seconds() - t0;
     }
     return rc;
 }

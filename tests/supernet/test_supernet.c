@@ -450,13 +450,13 @@ static void test_estimator(void **state)
     assert_int_equal(hwnas_space_new(&space, ctx1, "cell", SN_OPTS), HWNAS_OK);
     hwnas_net *net = NULL;
     assert_int_equal(hwnas_net_new(&net, ctx1), HWNAS_OK);
-    double v[2], w[2];
+    double v[3], w[3];
     char *key;
     assert_int_equal(hwnas_space_decode(space, paths[6], net), HWNAS_OK);
     assert_int_equal(hwnas_space_format(space, paths[6], &key), HWNAS_OK);
     assert_int_equal(hwnas_estimator_estimate(e, net, key, 1, v), HWNAS_OK);
     assert_int_equal(hwnas_estimator_estimate(e, net, key, 2, w), HWNAS_OK);
-    assert_true(v[0] >= 0 && v[0] <= 100 && v[1] >= 0);
+    assert_true(v[0] >= 0 && v[0] <= 100 && v[1] > 0 && v[2] >= 0);
     assert_true(v[0] == w[0]); /* no randomness in rating */
     /* the net of another genotype under that key */
     assert_int_equal(hwnas_space_decode(space, paths[4], net), HWNAS_OK);
@@ -469,6 +469,44 @@ static void test_estimator(void **state)
     hwnas_estimator_free(e);
     assert_int_equal(hwnas_estimator_new(&e, ctx1, "supernet", idx_opts), HWNAS_EINVAL);
     assert_non_null(strstr(hwnas_error_last(), "weights"));
+
+    /* a search over the supernet, its best two retrained from scratch by
+     * the refinement stage */
+    char dir[256], sopts[4096], est[2048];
+    snprintf(dir, sizeof dir, "%s/search", test_tmpdir);
+    char inner[2048], *q = inner;
+    for (const char *c = idx_opts; *c; c++) { /* quotes inside a quoted value */
+        if (*c == '"' || *c == '\\')
+            *q++ = '\\';
+        *q++ = *c;
+    }
+    *q = 0;
+    snprintf(sopts, sizeof sopts, "out=%s;budget=6;objectives=accuracy:max;refine=2;"
+             "refine_estimator=\"accuracy:%s;epochs=1;batch=16;val_fraction=0.25\"", dir,
+             inner);
+    hwnas_search *s = NULL;
+    if (hwnas_search_new(&s, ctx1, "cell", SN_OPTS, "random", NULL, sopts) != HWNAS_OK)
+        fail_msg("search: %s", hwnas_error_last());
+    snprintf(est, sizeof est, "%s;weights=%s;calibration=24;evaluation=12;val_fraction=0.25",
+             idx_opts, sp);
+    if (hwnas_search_add_estimator(s, "supernet", est) != HWNAS_OK)
+        fail_msg("add: %s", hwnas_error_last());
+    if (hwnas_search_run(s) != HWNAS_OK)
+        fail_msg("run: %s", hwnas_error_last());
+    assert_int_equal(hwnas_search_count(s), 6);
+    hwnas_search_free(s);
+    char results[512];
+    snprintf(results, sizeof results, "%s/journal.tsv", dir);
+    FILE *f = fopen(results, "r");
+    assert_non_null(f);
+    char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    /* two refinement records ("R"), after the six evaluations */
+    char *r1 = strstr(buf, "\nR\t");
+    assert_non_null(r1);
+    assert_non_null(strstr(r1 + 1, "\nR\t"));
 }
 
 int main(void)
