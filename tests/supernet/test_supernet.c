@@ -17,6 +17,7 @@
 #include "engine/model_internal.h"
 #include "hwnas/hwnas.h"
 #include "supernet/supernet_internal.h"
+#include "test_oom.h"
 #include "test_tmpdir.h"
 
 #define SN_OPTS "channels=4;cells=1;classes=4;input_channels=1;input_size=8"
@@ -509,8 +510,53 @@ static void test_estimator(void **state)
     assert_non_null(strstr(r1 + 1, "\nR\t"));
 }
 
-int main(void)
+/* The out-of-memory walk over creation, a training step with a
+ * checkpoint, loading, extraction and rating: ENOMEM, no leaks. */
+static int oom_step(hwnas_context *ctx, void *arg)
 {
+    (void)arg;
+    char ck[256];
+    snprintf(ck, sizeof ck, "%s/oom.snet", test_tmpdir);
+    float img[8 * H * H];
+    int32_t lab[8];
+    for (int k = 0; k < 8 * H * H; k++)
+        img[k] = (float)(k % 7) / 7.0f;
+    for (int k = 0; k < 8; k++)
+        lab[k] = k % 4;
+    hwnas_dataset *d = NULL;
+    hwnas_supernet *sn = NULL, *back = NULL;
+    hwnas_model *m = NULL;
+    double acc;
+    int rc = hwnas_dataset_from_float(&d, ctx, img, lab, 8, 1, H, H, 4);
+    if (rc == HWNAS_OK)
+        rc = hwnas_supernet_new(&sn, ctx, "cell", SN_OPTS);
+    if (rc == HWNAS_OK)
+        rc = hwnas_supernet_train(sn, d, NULL, NULL, "epochs=1;batch=8", ck, NULL, NULL);
+    if (rc == HWNAS_OK)
+        rc = hwnas_supernet_load(&back, ctx, ck);
+    if (rc == HWNAS_OK)
+        rc = hwnas_supernet_subnet(&m, back, paths[6]);
+    if (rc == HWNAS_OK)
+        rc = hwnas_supernet_rate(&acc, back, paths[6], d, 8, d, 4);
+    hwnas_model_free(m);
+    hwnas_supernet_free(back);
+    hwnas_supernet_free(sn);
+    hwnas_dataset_free(d);
+    return rc;
+}
+
+static void test_oom(void **state)
+{
+    (void)state;
+    test_oom_walk("supernet", oom_step, NULL);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "oom") == 0) {
+        const struct CMUnitTest oom[] = {cmocka_unit_test(test_oom)};
+        return cmocka_run_group_tests(oom, setup, teardown);
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_path_is_space_network),
         cmocka_unit_test(test_weights_shared),
