@@ -1,8 +1,8 @@
 #!/bin/sh
 # hwnas supernet: usage errors (status 2), bad files named (status 1), and,
-# when Fashion-MNIST is installed, a tiny training that is stopped, refused
-# without --resume and continued with it (the SIGKILL resume itself is
-# tests/supernet's), then rated.
+# when Fashion-MNIST is installed, a tiny training, a checkpoint left
+# behind refused without --resume and continued with it (the SIGKILL resume
+# itself is tests/supernet's), and rating.
 # Usage: test_supernet.sh PATH_TO_HWNAS
 hwnas=$1
 dir=$(mktemp -d)
