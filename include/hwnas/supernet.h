@@ -50,7 +50,9 @@ typedef struct hwnas_supernet hwnas_supernet;
 
 /*
  * A supernet of space (only "cell" today) with options "key=value;..." of
- * the kind "supernet:cell" (hwnas describe supernet:cell): channels (16),
+ * the kind "supernet:nb201" (hwnas describe supernet:nb201; not
+ * "supernet:cell", which would make the bare name "cell" ambiguous with
+ * space:cell): channels (16),
  * cells (5), classes (10), input_channels (3), input_size (32) - the same
  * meaning and defaults as space:cell's - and seed (1), which initialises
  * the shared weights as hwnas_model_new does. Errors: HWNAS_EINVAL (NULL

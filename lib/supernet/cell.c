@@ -1,6 +1,6 @@
 /*
- * supernet:cell - the NAS-Bench-201 cell space with every operation on
- * every edge.
+ * The NAS-Bench-201 cell supernet (kind supernet:nb201): the cell space
+ * with every operation on every edge.
  *
  * A path is built node for node as space:cell decodes the same genotype
  * (lib/space/cell.c: the same calls in the same order, so the same

@@ -26,7 +26,7 @@ static const hwnas__option_spec cell_options[] = {
 };
 
 const hwnas__kind hwnas__supernet_cell_kind = {
-    "supernet:cell", cell_options, HWNAS_ARRAY_SIZE(cell_options), NULL,
+    "supernet:nb201", cell_options, HWNAS_ARRAY_SIZE(cell_options), NULL,
 };
 
 static int cmp_key(const void *a, const void *b)

@@ -29,7 +29,7 @@ typedef struct hwnas__sn_key {
     uint32_t node; /* index in the net */
 } hwnas__sn_key;
 
-/* The construction options of a cell supernet (kind supernet:cell). */
+/* The construction options of a cell supernet (kind supernet:nb201). */
 typedef struct hwnas__sn_cell {
     int64_t channels, cells, classes, in_channels, in_size;
 } hwnas__sn_cell;

@@ -33,7 +33,7 @@ expect 2 'unknown option' -- supernet train --space cell --out "$dir/x.snet" --t
 expect 1 "$dir/none.snet" -- supernet rate --weights "$dir/none.snet" --random 1
 printf 'not a supernet' > "$dir/bad.snet"
 expect 1 'bad magic' -- supernet rate --weights "$dir/bad.snet" --random 1
-expect 0 'supernet:cell' -- describe supernet:cell
+expect 0 'supernet:nb201' -- describe supernet:nb201
 expect 0 'checkpoint_every' -- describe supernet_train
 
 if [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then

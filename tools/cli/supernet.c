@@ -97,7 +97,7 @@ static int usage_train(const char *bad)
             "%s%s%susage: hwnas supernet train --space cell --out FILE [--options SUPERNET_OPTS]\n"
             "         [--train-options OPTS] [--epochs N] [--batch N] [--lr X] [--seed N]\n"
             "         [--subset N] [--val-fraction X] [--data DIR] [--resume]\n"
-            "  --options: hwnas describe supernet:cell (input_channels=1;input_size=28 for\n"
+            "  --options: hwnas describe supernet:nb201 (input_channels=1;input_size=28 for\n"
             "  Fashion-MNIST are set first); --train-options: hwnas describe supernet_train.\n"
             "  Checkpoints go to FILE.ckpt; --resume continues from it after a kill.\n",
             bad ? "hwnas supernet train: unexpected '" : "", bad ? bad : "", bad ? "'\n" : "");

@@ -47,7 +47,7 @@ _d("hwnas_supernet_train", c_int, c_void_p, c_void_p, P(c_double), P(c_double), 
 
 
 class Supernet(Handle):
-    """A supernet of space ("cell") with the options of supernet:cell
+    """A supernet of space ("cell") with the options of supernet:nb201
     (channels, cells, classes, input_channels, input_size, seed) as a
     string and/or keywords."""
 
