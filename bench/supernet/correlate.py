@@ -3,7 +3,12 @@
 `hwnas supernet rate`) and stand-alone accuracies (STANDALONE, from
 bench/supernet/standalone.py), over the cells both hold; prints the table.
 
-  bench/supernet/correlate.py rated.csv standalone.csv
+  bench/supernet/correlate.py rated.csv standalone.csv [NB201_TABLE]
+
+NB201_TABLE (../shared/data/benchmarks/nb201_nats_tss_test_acc_200ep.csv)
+adds a transfer row: the same cells' CIFAR-10 test accuracy after 200
+epochs (NATS-Bench), against the supernet's Fashion-MNIST rating - not the
+issue's figure (another dataset), a sanity check of the ranking.
 
 Published one-shot figures on NAS-Bench-201 for comparison: Dong and Yang
 (NAS-Bench-201, ICLR 2020) and Yu et al. (Evaluating the search phase of
@@ -62,28 +67,39 @@ def kendall_tau_b(a, b):
     return (conc - disc) / den if den else float("nan")
 
 
+def row(label, sn, other):
+    common = [k for k in sn if k in other]
+    if len(common) < 3:
+        print("| %s | %d cells with both figures | | | | |" % (label, len(common)))
+        return
+    a = [sn[k] for k in common]
+    b = [other[k] for k in common]
+    print("| %s | %d | %.3f | %.3f | %.2f%% | %.2f%% |"
+          % (label, len(common), kendall_tau_b(a, b), pearson(ranks(a), ranks(b)),
+             sum(a) / len(a), sum(b) / len(b)))
+
+
 def main():
     rated, alone = sys.argv[1], sys.argv[2]
     with open(rated) as f:
         sn = {r["arch"]: float(r["accuracy"]) for r in csv.DictReader(f)}
+    print("| against | cells | Kendall tau-b | Spearman rho | supernet acc (mean) | "
+          "other acc (mean) |")
+    print("|---|---|---|---|---|---|")
+    if len(sys.argv) > 3:
+        with open(sys.argv[3]) as f:
+            nb = {r["ArchitectureString"]: float(r["CIFAR10TestAccuracy200Epochs"])
+                  for r in csv.DictReader(f)}
+        row("NB201 CIFAR-10 test (transfer)", sn, nb)
     if not os.path.exists(alone):
-        print("no stand-alone figures yet (%s): run bench/supernet/standalone.py" % alone)
-        print("rated cells: %d, supernet accuracy min %.2f%% / mean %.2f%% / max %.2f%%"
-              % (len(sn), min(sn.values()), sum(sn.values()) / len(sn), max(sn.values())))
-        return 0
-    with open(alone) as f:
-        st = {r["arch"]: float(r["val_accuracy"]) for r in csv.DictReader(f)}
-    common = [k for k in sn if k in st]
-    if len(common) < 3:
-        print("only %d cells with both figures" % len(common))
-        return 0
-    a = [sn[k] for k in common]
-    b = [st[k] for k in common]
-    print("| cells | Kendall tau-b | Spearman rho | supernet acc (mean) | stand-alone acc (mean) |")
-    print("|---|---|---|---|---|")
-    print("| %d | %.3f | %.3f | %.2f%% | %.2f%% |" % (len(common), kendall_tau_b(a, b),
-                                                  pearson(ranks(a), ranks(b)),
-                                                  sum(a) / len(a), sum(b) / len(b)))
+        print("| Fashion-MNIST stand-alone | none yet (%s): run bench/supernet/standalone.py | "
+              "| | | |" % alone)
+    else:
+        with open(alone) as f:
+            st = {r["arch"]: float(r["val_accuracy"]) for r in csv.DictReader(f)}
+        row("Fashion-MNIST stand-alone", sn, st)
+    print("rated cells: %d, supernet accuracy min %.2f%% / mean %.2f%% / max %.2f%%"
+          % (len(sn), min(sn.values()), sum(sn.values()) / len(sn), max(sn.values())))
     return 0
 
 
