@@ -25,6 +25,7 @@ expect() { # expect STATUS PATTERN -- ARGS...
 }
 
 expect 2 'usage: hwnas supernet train|rate' -- supernet
+expect 0 'usage: hwnas supernet rate' -- supernet train --help
 expect 2 'usage: hwnas supernet train' -- supernet train --space cell
 expect 2 "unexpected '--frob'" -- supernet train --frob
 expect 2 'usage: hwnas supernet rate' -- supernet rate --weights x.snet

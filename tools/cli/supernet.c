@@ -91,9 +91,9 @@ static int load_train(hwnas_dataset **out, double *mean, double *std, hwnas_cont
     return HWNAS_OK;
 }
 
-static int usage_train(const char *bad)
+static int usage_train(FILE *f, const char *bad)
 {
-    fprintf(stderr,
+    fprintf(f,
             "%s%s%susage: hwnas supernet train --space cell --out FILE [--options SUPERNET_OPTS]\n"
             "         [--train-options OPTS] [--epochs N] [--batch N] [--lr X] [--seed N]\n"
             "         [--subset N] [--val-fraction X] [--data DIR] [--resume]\n"
@@ -120,7 +120,7 @@ static int cmd_train(hwnas_context *ctx, int argc, char **argv)
         for (size_t k = 0; k < 4 && !known; k++)
             if (strcmp(a, flags[k][0]) == 0 && i + 1 < argc) {
                 if (cli_options_put(extra, sizeof extra, &used, flags[k][1], argv[++i]) != 0)
-                    return usage_train(a);
+                    return usage_train(stderr, a);
                 known = 1;
             }
         if (known)
@@ -144,10 +144,10 @@ static int cmd_train(hwnas_context *ctx, int argc, char **argv)
             if (!cli_parse_real("supernet train", a, argv[++i], 0, 1, 1, 1, &val_fraction))
                 return CLI_USAGE;
         } else
-            return usage_train(a);
+            return usage_train(stderr, a);
     }
     if (!space || !out)
-        return usage_train(NULL);
+        return usage_train(stderr, NULL);
     char sopts[1024], topts[1024], ckpt[4096];
     snprintf(sopts, sizeof sopts, "input_channels=1;input_size=28;classes=10%s%s",
              *sn_opts ? ";" : "", sn_opts);
@@ -217,9 +217,9 @@ static int cmd_train(hwnas_context *ctx, int argc, char **argv)
     return CLI_OK;
 }
 
-static int usage_rate(const char *bad)
+static int usage_rate(FILE *f, const char *bad)
 {
-    fprintf(stderr,
+    fprintf(f,
             "%s%s%susage: hwnas supernet rate --weights FILE [--calibration N] [--evaluation N]\n"
             "         [--data DIR] [--random N --seed S] [ARCH...]\n"
             "  rates NAS-Bench-201 architecture strings (or N random cells) with the\n"
@@ -256,24 +256,24 @@ static int cmd_rate(hwnas_context *ctx, int argc, char **argv)
         } else if (a[0] == '|')
             arch[n_arch++] = argv[i];
         else
-            return free(arch), usage_rate(a);
+            return free(arch), usage_rate(stderr, a);
     }
     if (!weights || (!n_arch && !random))
-        return free(arch), usage_rate(NULL);
+        return free(arch), usage_rate(stderr, NULL);
     char opts[4096];
     size_t used = 0;
     opts[0] = '\0';
     if (cli_options_put(opts, sizeof opts, &used, "weights", weights) != 0 ||
         cli_options_put(opts, sizeof opts, &used, "calibration", calib) != 0 ||
         cli_options_put(opts, sizeof opts, &used, "evaluation", eval) != 0)
-        return free(arch), usage_rate(NULL);
+        return free(arch), usage_rate(stderr, NULL);
     if (data) {
         char d[1200];
         size_t du = 0;
         d[0] = '\0';
         if (cli_options_put(d, sizeof d, &du, "dir", data) != 0 ||
             cli_options_put(opts, sizeof opts, &used, "data_options", d) != 0)
-            return free(arch), usage_rate(NULL);
+            return free(arch), usage_rate(stderr, NULL);
     }
     hwnas_estimator *est = NULL;
     hwnas_supernet *sn = NULL;
@@ -327,8 +327,21 @@ static int cmd_rate(hwnas_context *ctx, int argc, char **argv)
     return rc == HWNAS_OK ? CLI_OK : cli_fail("supernet rate", rc);
 }
 
+static int wants_help(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return 1;
+    return 0;
+}
+
 int cli_supernet(hwnas_context *ctx, int argc, char **argv)
 {
+    if (wants_help(argc, argv)) { /* the usage on stdout, status 0 */
+        usage_train(stdout, NULL);
+        usage_rate(stdout, NULL);
+        return CLI_OK;
+    }
     if (argc >= 1 && strcmp(argv[0], "train") == 0)
         return cmd_train(ctx, argc - 1, argv + 1);
     if (argc >= 1 && strcmp(argv[0], "rate") == 0)
