@@ -19,6 +19,7 @@
 #include "data.h"
 #include "model.h"
 #include "quant.h"
+#include "supernet.h"
 #include "pareto.h"
 #include "space.h"
 #include "strategy.h"

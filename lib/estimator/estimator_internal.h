@@ -77,5 +77,6 @@ extern const hwnas__estimator_impl hwnas__estimator_energy_impl;
 extern const hwnas__estimator_impl hwnas__estimator_accelerator_impl;
 extern const hwnas__estimator_impl hwnas__estimator_predictor_impl;
 extern const hwnas__estimator_impl hwnas__estimator_zero_cost_impl;
+extern const hwnas__estimator_impl hwnas__estimator_supernet_impl;
 
 #endif

@@ -17,6 +17,8 @@ static const command commands[] = {
     {"import", "read an ONNX model into a .net (and weights)", cli_import, cli_import_usage},
     {"export", "write a .net (and weights) as an ONNX model", cli_export, cli_export_usage},
     {"train", "train a network on Fashion-MNIST and report its test accuracy", cli_train, cli_train_usage},
+    {"supernet", "train a weight-sharing supernet (train) and rate cells with it (rate)",
+     cli_supernet, cli_supernet_usage},
     {"axmul", "list, show, import and export approximate multipliers", cli_axmul, cli_axmul_usage},
     {"latency-lut", "build and validate per-layer latency tables", cli_latency_lut, cli_latency_lut_usage},
     {"describe", "list the options of a kind (hwnas describe context)", cli_describe, cli_describe_usage},

@@ -1,0 +1,302 @@
+/* hwnas_supernet: construction, path extraction, batch-norm recalibration
+ * and rating. Training is in train.c, the file in file.c. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/model_internal.h"
+#include "hwnas/data.h"
+#include "supernet_internal.h"
+
+enum { OPT_CHANNELS, OPT_CELLS, OPT_CLASSES, OPT_IN_CHANNELS, OPT_IN_SIZE, OPT_SEED };
+
+static const hwnas__option_spec cell_options[] = {
+    [OPT_CHANNELS] = {"channels", HWNAS_OPTION_INT, "16", 1, 4096, NULL,
+                      "channels of the first stage (as space:cell)"},
+    [OPT_CELLS] = {"cells", HWNAS_OPTION_INT, "5", 1, 64, NULL, "cells per stage (as space:cell)"},
+    [OPT_CLASSES] = {"classes", HWNAS_OPTION_INT, "10", 1, 100000, NULL,
+                     "outputs of the classifier"},
+    [OPT_IN_CHANNELS] = {"input_channels", HWNAS_OPTION_INT, "3", 1, HWNAS__SN_MAX_CHANNELS,
+                         NULL, "channels of the input image"},
+    [OPT_IN_SIZE] = {"input_size", HWNAS_OPTION_INT, "32", 4, 4096, NULL,
+                     "height and width of the input image"},
+    [OPT_SEED] = {"seed", HWNAS_OPTION_INT, "1", 0, 9007199254740991.0, NULL,
+                  "seed of the shared weights' initialisation"},
+};
+
+const hwnas__kind hwnas__supernet_cell_kind = {
+    "supernet:nb201", cell_options, HWNAS_ARRAY_SIZE(cell_options), NULL,
+};
+
+static int cmp_key(const void *a, const void *b)
+{
+    uint32_t x = ((const hwnas__sn_key *)a)->key, y = ((const hwnas__sn_key *)b)->key;
+    return x < y ? -1 : x > y;
+}
+
+int hwnas__sn_make(hwnas_supernet **out, hwnas_context *ctx, const hwnas__sn_cell *cfg,
+                   uint64_t seed)
+{
+    *out = NULL;
+    hwnas_supernet *sn = hwnas__calloc(ctx, 1, sizeof *sn);
+    if (!sn)
+        return HWNAS_ENOMEM;
+    sn->ctx = ctx;
+    sn->cfg = *cfg;
+    sn->seed = seed;
+    sn->n_norm = (size_t)cfg->in_channels;
+    for (size_t c = 0; c < sn->n_norm; c++)
+        sn->mean[c] = 0, sn->std[c] = 1;
+    char text[256];
+    snprintf(text, sizeof text,
+             "channels=%lld;cells=%lld;classes=%lld;input_channels=%lld;input_size=%lld;"
+             "seed=%llu",
+             (long long)cfg->channels, (long long)cfg->cells, (long long)cfg->classes,
+             (long long)cfg->in_channels, (long long)cfg->in_size, (unsigned long long)seed);
+    sn->options_text = hwnas__strdup(ctx, text);
+    size_t cap = 0;
+    int rc = sn->options_text ? hwnas_net_new(&sn->full_net, ctx) : HWNAS_ENOMEM;
+    if (rc == HWNAS_OK)
+        rc = hwnas__sn_cell_build(sn->full_net, cfg, NULL, &sn->keys, &sn->n_keys, &cap);
+    if (rc == HWNAS_OK)
+        rc = hwnas_model_new(&sn->full, ctx, sn->full_net, seed);
+    if (rc != HWNAS_OK) {
+        hwnas_supernet_free(sn);
+        return rc;
+    }
+    qsort(sn->keys, sn->n_keys, sizeof *sn->keys, cmp_key);
+    *out = sn;
+    return HWNAS_OK;
+}
+
+int hwnas_supernet_new(hwnas_supernet **out, hwnas_context *ctx, const char *space,
+                       const char *options)
+{
+    if (!out)
+        return hwnas__error(HWNAS_EINVAL, "hwnas_supernet_new: out is NULL");
+    *out = NULL;
+    if (!ctx || !space)
+        return hwnas__error(HWNAS_EINVAL, "hwnas_supernet_new: ctx and space are required");
+    if (strcmp(space, "cell") != 0 && strcmp(space, "space:cell") != 0)
+        return hwnas__error(HWNAS_ENOTFOUND, "hwnas_supernet_new: no supernet for space '%s' "
+                            "(known: cell)", space);
+    hwnas_options *o = NULL;
+    int rc = hwnas__options_new_kind(&o, ctx, &hwnas__supernet_cell_kind, options);
+    if (rc != HWNAS_OK)
+        return rc;
+    hwnas__sn_cell cfg = {
+        hwnas__options_int(o, OPT_CHANNELS), hwnas__options_int(o, OPT_CELLS),
+        hwnas__options_int(o, OPT_CLASSES), hwnas__options_int(o, OPT_IN_CHANNELS),
+        hwnas__options_int(o, OPT_IN_SIZE),
+    };
+    uint64_t seed = (uint64_t)hwnas__options_int(o, OPT_SEED);
+    hwnas_options_free(o);
+    return hwnas__sn_make(out, ctx, &cfg, seed);
+}
+
+void hwnas_supernet_free(hwnas_supernet *sn)
+{
+    if (!sn)
+        return;
+    hwnas_model_free(sn->full);
+    hwnas_net_free(sn->full_net);
+    hwnas__free(sn->ctx, sn->keys);
+    hwnas__free(sn->ctx, sn->velocity);
+    hwnas__free(sn->ctx, sn->options_text);
+    hwnas__free(sn->ctx, sn);
+}
+
+const char *hwnas_supernet_space(const hwnas_supernet *sn)
+{
+    return sn ? "cell" : NULL;
+}
+
+const char *hwnas_supernet_options(const hwnas_supernet *sn)
+{
+    return sn ? sn->options_text : NULL;
+}
+
+size_t hwnas_supernet_choice_count(const hwnas_supernet *sn)
+{
+    return sn ? HWNAS__SN_EDGES : 0;
+}
+
+uint32_t hwnas_supernet_choice_cardinality(const hwnas_supernet *sn, size_t i)
+{
+    return sn && i < HWNAS__SN_EDGES ? HWNAS__SN_OPS : 0;
+}
+
+uint64_t hwnas_supernet_steps_done(const hwnas_supernet *sn)
+{
+    return sn ? sn->step : 0;
+}
+
+uint64_t hwnas_supernet_steps_total(const hwnas_supernet *sn)
+{
+    return sn ? sn->total : 0;
+}
+
+size_t hwnas_supernet_param_count(const hwnas_supernet *sn)
+{
+    return sn ? sn->full->eng->n_params : 0;
+}
+
+int hwnas_supernet_normalization(double *out_mean, double *out_std, const hwnas_supernet *sn)
+{
+    if (!out_mean || !out_std || !sn)
+        return hwnas__error(HWNAS_EINVAL, "hwnas_supernet_normalization: NULL argument");
+    memcpy(out_mean, sn->mean, sn->n_norm * sizeof *out_mean);
+    memcpy(out_std, sn->std, sn->n_norm * sizeof *out_std);
+    return HWNAS_OK;
+}
+
+int hwnas_supernet_parse_key(uint32_t *out_choices, const hwnas_supernet *sn, const char *key)
+{
+    if (!out_choices || !sn || !key)
+        return hwnas__error(HWNAS_EINVAL, "hwnas_supernet_parse_key: NULL argument");
+    return hwnas__sn_cell_parse(out_choices, key);
+}
+
+/* The full net's node of key; SIZE_MAX if none (never for a path's key). */
+static size_t full_node(const hwnas_supernet *sn, uint32_t key)
+{
+    hwnas__sn_key probe = {key, 0};
+    const hwnas__sn_key *k = bsearch(&probe, sn->keys, sn->n_keys, sizeof probe, cmp_key);
+    return k ? k->node : SIZE_MAX;
+}
+
+/* The path's model with the shared weights; *out_map (if asked) gets, per
+ * node of the path, its full-net node (SIZE_MAX for nodes without weights). */
+int hwnas__sn_path_model(hwnas_model **out, const hwnas_supernet *sn, const uint32_t *choices,
+                         size_t **out_map)
+{
+    *out = NULL;
+    for (size_t e = 0; e < HWNAS__SN_EDGES; e++)
+        if (choices[e] >= HWNAS__SN_OPS)
+            return hwnas__error(HWNAS_EINVAL, "supernet: choice %zu is %u; edges take 0 to %d "
+                                "(none, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3)",
+                                e, choices[e], HWNAS__SN_OPS - 1);
+    hwnas_context *ctx = sn->ctx;
+    hwnas_net *net = NULL;
+    hwnas__sn_key *keys = NULL;
+    size_t n_keys = 0, cap = 0, *map = NULL;
+    hwnas_model *m = NULL;
+    int rc = hwnas_net_new(&net, ctx);
+    if (rc == HWNAS_OK)
+        rc = hwnas__sn_cell_build(net, &sn->cfg, choices, &keys, &n_keys, &cap);
+    if (rc == HWNAS_OK)
+        rc = hwnas_model_new(&m, ctx, net, sn->seed);
+    size_t n = rc == HWNAS_OK ? m->eng->n : 0;
+    if (rc == HWNAS_OK && !(map = hwnas__malloc(ctx, (n ? n : 1) * sizeof *map)))
+        rc = HWNAS_ENOMEM;
+    for (size_t i = 0; rc == HWNAS_OK && i < n; i++)
+        map[i] = SIZE_MAX;
+    const hwnas__engine *fe = sn->full->eng;
+    hwnas__engine *pe = m ? m->eng : NULL;
+    for (size_t k = 0; rc == HWNAS_OK && k < n_keys; k++) {
+        size_t i = keys[k].node, f = full_node(sn, keys[k].key);
+        const hwnas__eng_node *a = &pe->nodes[i];
+        /* the builders agree by construction; a mismatch is our bug */
+        if (f == SIZE_MAX || a->n_p != fe->nodes[f].n_p || a->n_s != fe->nodes[f].n_s) {
+            rc = hwnas__error(HWNAS_EINTERNAL, "supernet: node '%s' of the path has no "
+                              "weights of its shape in the supernet", a->name);
+            break;
+        }
+        memcpy(pe->params + a->p_off, fe->params + fe->nodes[f].p_off, a->n_p * sizeof(float));
+        memcpy(pe->state + a->s_off, fe->state + fe->nodes[f].s_off, a->n_s * sizeof(float));
+        map[i] = f;
+    }
+    hwnas__free(ctx, keys);
+    hwnas_net_free(net);
+    if (rc != HWNAS_OK) {
+        hwnas__free(ctx, map);
+        hwnas_model_free(m);
+        return rc;
+    }
+    if (out_map)
+        *out_map = map;
+    else
+        hwnas__free(ctx, map);
+    *out = m;
+    return HWNAS_OK;
+}
+
+int hwnas_supernet_subnet(hwnas_model **out, const hwnas_supernet *sn, const uint32_t *choices)
+{
+    if (!out)
+        return hwnas__error(HWNAS_EINVAL, "hwnas_supernet_subnet: out is NULL");
+    *out = NULL;
+    if (!sn || !choices)
+        return hwnas__error(HWNAS_EINVAL, "hwnas_supernet_subnet: sn and choices are required");
+    return hwnas__sn_path_model(out, sn, choices, NULL);
+}
+
+int hwnas_supernet_calibrate(hwnas_model *model, const hwnas_dataset *ds, size_t n, size_t batch)
+{
+    if (!model || !ds)
+        return hwnas__error(HWNAS_EINVAL, "hwnas_supernet_calibrate: model and ds are required");
+    hwnas__engine *e = model->eng;
+    const hwnas__eng_node *in = &e->nodes[e->input];
+    if (hwnas_dataset_channels(ds) != in->c || hwnas_dataset_height(ds) != in->h ||
+        hwnas_dataset_width(ds) != in->w)
+        return hwnas__error(HWNAS_EINVAL, "hwnas_supernet_calibrate: the dataset's samples are "
+                            "%zux%zux%zu but the net's input is %zux%zux%zu",
+                            hwnas_dataset_channels(ds), hwnas_dataset_height(ds),
+                            hwnas_dataset_width(ds), in->c, in->h, in->w);
+    size_t count = hwnas_dataset_count(ds);
+    if (n == 0 || n > count)
+        n = count;
+    if (batch == 0)
+        batch = 128;
+    size_t bs = batch < n ? batch : n, ss = hwnas_dataset_sample_size(ds);
+    float *images = hwnas__malloc(model->ctx, (bs ? bs : 1) * ss * sizeof *images);
+    size_t *pos = hwnas__malloc(model->ctx, (bs ? bs : 1) * sizeof *pos);
+    int rc = images && pos ? hwnas__engine_reserve(e, bs ? bs : 1) : HWNAS_ENOMEM;
+    float momentum = e->bn_momentum;
+    for (size_t k = 0, lo = 0; rc == HWNAS_OK && lo < n; k++, lo += bs) {
+        size_t nb = n - lo < bs ? n - lo : bs;
+        for (size_t j = 0; j < nb; j++)
+            pos[j] = lo + j;
+        rc = hwnas_dataset_batch(images, NULL, ds, pos, nb);
+        /* momentum 1/(k+1): the running value is the mean of the batches' */
+        e->bn_momentum = (float)(1.0 / (double)(k + 1));
+        if (rc == HWNAS_OK)
+            rc = hwnas__engine_forward(e, images, nb, 1, k);
+    }
+    e->bn_momentum = momentum;
+    hwnas__free(model->ctx, images);
+    hwnas__free(model->ctx, pos);
+    return rc;
+}
+
+int hwnas_supernet_rate(double *out_accuracy, const hwnas_supernet *sn, const uint32_t *choices,
+                        const hwnas_dataset *calib, size_t n_calib, const hwnas_dataset *eval,
+                        size_t n_eval)
+{
+    if (!out_accuracy || !sn || !choices || !calib || !eval)
+        return hwnas__error(HWNAS_EINVAL, "hwnas_supernet_rate: NULL argument");
+    *out_accuracy = NAN;
+    hwnas_model *m = NULL;
+    hwnas_dataset *sub = NULL;
+    int rc = hwnas_supernet_subnet(&m, sn, choices);
+    if (rc == HWNAS_OK)
+        rc = hwnas_supernet_calibrate(m, calib, n_calib, 128);
+    const hwnas_dataset *ev = eval;
+    if (rc == HWNAS_OK && n_eval && n_eval < hwnas_dataset_count(eval)) {
+        size_t *pos = hwnas__malloc(sn->ctx, n_eval * sizeof *pos);
+        if (!pos)
+            rc = HWNAS_ENOMEM;
+        for (size_t j = 0; rc == HWNAS_OK && j < n_eval; j++)
+            pos[j] = j;
+        if (rc == HWNAS_OK)
+            rc = hwnas_dataset_select(&sub, eval, pos, n_eval);
+        hwnas__free(sn->ctx, pos);
+        ev = sub;
+    }
+    if (rc == HWNAS_OK)
+        rc = hwnas_model_evaluate(out_accuracy, NULL, NULL, m, ev, 256);
+    hwnas_dataset_free(sub);
+    hwnas_model_free(m);
+    return rc;
+}

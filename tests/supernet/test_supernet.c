@@ -1,0 +1,570 @@
+/* tests/supernet: path extraction against space:cell, SPOS steps against a
+ * stand-alone training step, determinism across threads, resume after
+ * SIGKILL, bad files, rating and estimator:supernet. */
+#include <math.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "engine/model_internal.h"
+#include "hwnas/hwnas.h"
+#include "supernet/supernet_internal.h"
+#include "test_oom.h"
+#include "test_tmpdir.h"
+
+#define SN_OPTS "channels=4;cells=1;classes=4;input_channels=1;input_size=8"
+#define N_IMG 48
+#define H 8
+
+static hwnas_context *ctx1, *ctx2; /* 1 and 2 threads */
+static hwnas_dataset *ds;
+static char idx_opts[1024];
+
+static int setup(void **state)
+{
+    (void)state;
+    if (test_tmpdir_make("hwnas-sn") != 0)
+        return -1;
+    if (hwnas_context_new(&ctx1, "threads=1") != HWNAS_OK ||
+        hwnas_context_new(&ctx2, "threads=2") != HWNAS_OK)
+        return -1;
+    uint8_t img[16 + N_IMG * H * H], lab[8 + N_IMG];
+    const uint8_t ih[16] = {0, 0, 8, 3, 0, 0, 0, N_IMG, 0, 0, 0, H, 0, 0, 0, H};
+    const uint8_t lh[8] = {0, 0, 8, 1, 0, 0, 0, N_IMG};
+    memcpy(img, ih, 16);
+    memcpy(lab, lh, 8);
+    float f[N_IMG * H * H];
+    int32_t l[N_IMG];
+    for (int s = 0; s < N_IMG; s++) {
+        l[s] = s % 4;
+        lab[8 + s] = (uint8_t)l[s];
+        for (int k = 0; k < H * H; k++) {
+            /* a class-dependent pattern plus noise, so that training learns */
+            int v = ((k % H) < 2 * (l[s] + 1) ? 160 : 40) + (s * 131 + k * 71) % 50;
+            img[16 + s * H * H + k] = (uint8_t)v;
+            f[s * H * H + k] = (float)v / 255.0f - 0.4f;
+        }
+    }
+    char ip[256], lp[256];
+    snprintf(ip, sizeof ip, "%s/images.idx", test_tmpdir);
+    snprintf(lp, sizeof lp, "%s/labels.idx", test_tmpdir);
+    FILE *fp = fopen(ip, "wb");
+    if (!fp || fwrite(img, 1, sizeof img, fp) != sizeof img || fclose(fp) != 0)
+        return -1;
+    fp = fopen(lp, "wb");
+    if (!fp || fwrite(lab, 1, sizeof lab, fp) != sizeof lab || fclose(fp) != 0)
+        return -1;
+    snprintf(idx_opts, sizeof idx_opts, "dataset=idx;data_options=\"images=%s;labels=%s;classes=4\"",
+             ip, lp);
+    return hwnas_dataset_from_float(&ds, ctx1, f, l, N_IMG, 1, H, H, 4) == HWNAS_OK ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    hwnas_dataset_free(ds);
+    hwnas_context_free(ctx1);
+    hwnas_context_free(ctx2);
+    return test_tmpdir_remove();
+}
+
+static hwnas_supernet *make(hwnas_context *ctx)
+{
+    hwnas_supernet *sn = NULL;
+    if (hwnas_supernet_new(&sn, ctx, "cell", SN_OPTS) != HWNAS_OK)
+        fail_msg("supernet: %s", hwnas_error_last());
+    return sn;
+}
+
+/* Paths that matter: all none (a zero cell), a disconnected output, every
+ * operation everywhere, and mixes. */
+static const uint32_t paths[][6] = {
+    {0, 0, 0, 0, 0, 0}, {3, 0, 3, 0, 0, 0}, {1, 1, 1, 1, 1, 1}, {2, 2, 2, 2, 2, 2},
+    {3, 3, 3, 3, 3, 3}, {4, 4, 4, 4, 4, 4}, {3, 1, 0, 2, 4, 3}, {0, 3, 4, 1, 0, 2},
+    {2, 0, 1, 0, 3, 0}, {4, 3, 2, 1, 0, 3},
+};
+
+/* The decisive test: a path taken out of the supernet is space:cell's own
+ * network for that genotype, and with the supernet's weights copied into
+ * that stand-alone network it computes the same outputs bit for bit. */
+static void test_path_is_space_network(void **state)
+{
+    (void)state;
+    hwnas_supernet *sn = make(ctx1);
+    hwnas_space *space = NULL;
+    assert_int_equal(hwnas_space_new(&space, ctx1, "cell", SN_OPTS), HWNAS_OK);
+    hwnas_net *net = NULL;
+    assert_int_equal(hwnas_net_new(&net, ctx1), HWNAS_OK);
+    float images[4 * H * H];
+    for (size_t k = 0; k < sizeof images / sizeof images[0]; k++)
+        images[k] = (float)((k * 37) % 23) / 11.0f - 1.0f;
+    for (size_t p = 0; p < sizeof paths / sizeof paths[0]; p++) {
+        assert_int_equal(hwnas_space_decode(space, paths[p], net), HWNAS_OK);
+        hwnas_model *sub = NULL, *alone = NULL;
+        assert_int_equal(hwnas_supernet_subnet(&sub, sn, paths[p]), HWNAS_OK);
+        assert_true(hwnas_net_equal(net, hwnas_model_net(sub)));
+        assert_true(hwnas_net_hash(net) == hwnas_net_hash(hwnas_model_net(sub)));
+        /* the stand-alone network, other initial weights, then the copy */
+        assert_int_equal(hwnas_model_new(&alone, ctx1, net, 777), HWNAS_OK);
+        uint8_t *buf;
+        size_t len;
+        assert_int_equal(hwnas_model_save_buffer(&buf, &len, sub), HWNAS_OK);
+        assert_int_equal(hwnas_model_load_buffer(alone, buf, len, NULL), HWNAS_OK);
+        hwnas_free(buf);
+        float pa[4 * 4], pb[4 * 4];
+        assert_int_equal(hwnas_model_predict(pa, NULL, sub, images, 4), HWNAS_OK);
+        assert_int_equal(hwnas_model_predict(pb, NULL, alone, images, 4), HWNAS_OK);
+        assert_memory_equal(pa, pb, sizeof pa);
+        hwnas_model_free(sub);
+        hwnas_model_free(alone);
+    }
+    /* the key a search hands the estimator maps to the same genotype */
+    char *text;
+    uint32_t g[6];
+    assert_int_equal(hwnas_space_format(space, paths[6], &text), HWNAS_OK);
+    assert_int_equal(hwnas_supernet_parse_key(g, sn, text), HWNAS_OK);
+    assert_memory_equal(g, paths[6], sizeof g);
+    hwnas_free(text);
+    assert_int_equal(hwnas_supernet_parse_key(g, sn, "|nor_conv_3x3~0|+|bogus~0|"),
+                     HWNAS_EFORMAT);
+    assert_non_null(strstr(hwnas_error_last(), "position"));
+    uint32_t badg[6] = {0, 5, 0, 0, 0, 0};
+    hwnas_model *m = NULL;
+    assert_int_equal(hwnas_supernet_subnet(&m, sn, badg), HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "choice 1"));
+    hwnas_net_free(net);
+    hwnas_space_free(space);
+    hwnas_supernet_free(sn);
+}
+
+/* Two paths with the same operation on an edge share its weights. */
+static void test_weights_shared(void **state)
+{
+    (void)state;
+    hwnas_supernet *sn = make(ctx1);
+    const uint32_t a[6] = {3, 3, 0, 0, 0, 1}, b[6] = {3, 2, 0, 0, 0, 1};
+    hwnas_model *ma, *mb;
+    size_t *map_a, *map_b;
+    assert_int_equal(hwnas__sn_path_model(&ma, sn, a, &map_a), HWNAS_OK);
+    assert_int_equal(hwnas__sn_path_model(&mb, sn, b, &map_b), HWNAS_OK);
+    size_t shared = 0;
+    for (size_t i = 0; i < ma->eng->n; i++)
+        for (size_t j = 0; map_a[i] != SIZE_MAX && j < mb->eng->n; j++)
+            if (map_a[i] == map_b[j]) {
+                const hwnas__eng_node *x = &ma->eng->nodes[i], *y = &mb->eng->nodes[j];
+                assert_int_equal(x->n_p, y->n_p);
+                assert_memory_equal(ma->eng->params + x->p_off, mb->eng->params + y->p_off,
+                                    x->n_p * sizeof(float));
+                shared++;
+            }
+    /* stem conv+bn, edge (1<-0) conv3 conv+bn, 3 reductions' 2x(conv+bn)+conv
+     * ... at least the stem, edge 0's op and the classifier */
+    assert_true(shared >= 5);
+    hwnas__free(ctx1, map_a);
+    hwnas__free(ctx1, map_b);
+    hwnas_model_free(ma);
+    hwnas_model_free(mb);
+    hwnas_supernet_free(sn);
+}
+
+/* One SPOS step equals one SGD step of the stand-alone network on the same
+ * batch, and touches nothing off the path. */
+static void test_step_matches_standalone(void **state)
+{
+    (void)state;
+    hwnas_supernet *sn = make(ctx1);
+    const char *opts = "epochs=1;batch=48;lr=0.1;momentum=0.9;weight_decay=0.001;seed=3";
+    uint32_t g[6];
+    hwnas__sn_sample_path(g, 3, 0);
+    /* a path that differs from g on every edge: its edge weights must stay */
+    uint32_t h[6];
+    for (int e = 0; e < 6; e++)
+        h[e] = g[e] == 3 ? 2 : 3;
+    hwnas_model *alone, *other_before;
+    size_t *map_g, *map_h;
+    assert_int_equal(hwnas__sn_path_model(&alone, sn, g, &map_g), HWNAS_OK);
+    assert_int_equal(hwnas__sn_path_model(&other_before, sn, h, &map_h), HWNAS_OK);
+    /* the stand-alone step by hand: the same batch order, loss and SGD */
+    hwnas__engine *e = alone->eng;
+    size_t order[N_IMG];
+    float images[N_IMG * H * H], dl[N_IMG * 4], *vel = calloc(e->n_params, sizeof *vel);
+    int32_t labels[N_IMG];
+    hwnas_dataset_shuffle(order, ds, 3, 0);
+    assert_int_equal(hwnas_dataset_batch(images, labels, ds, order, N_IMG), HWNAS_OK);
+    assert_int_equal(hwnas__engine_reserve(e, N_IMG), HWNAS_OK);
+    e->seed = 3;
+    assert_int_equal(hwnas__engine_forward(e, images, N_IMG, 1, 0), HWNAS_OK);
+    double loss;
+    size_t correct;
+    hwnas__engine_loss(&loss, &correct, dl, e, labels, 0);
+    assert_int_equal(hwnas__engine_backward(e, dl), HWNAS_OK);
+    hwnas__sgd_step(e->params, vel, e->grads, e->n_params, 0.1, 0.9, 0.001, 0);
+    free(vel);
+
+    assert_int_equal(hwnas_supernet_train(sn, ds, NULL, NULL, opts, NULL, NULL, NULL), HWNAS_OK);
+    assert_int_equal(hwnas_supernet_steps_done(sn), 1);
+    hwnas_model *after, *other_after;
+    assert_int_equal(hwnas_supernet_subnet(&after, sn, g), HWNAS_OK);
+    assert_int_equal(hwnas_supernet_subnet(&other_after, sn, h), HWNAS_OK);
+    assert_int_equal(after->eng->n_params, e->n_params);
+    assert_memory_equal(after->eng->params, e->params, e->n_params * sizeof(float));
+    /* h's own edges (not on g) are untouched; shared ones moved */
+    size_t untouched = 0, moved = 0;
+    for (size_t j = 0; j < other_after->eng->n; j++) {
+        if (map_h[j] == SIZE_MAX)
+            continue;
+        int on_g = 0;
+        for (size_t i = 0; i < e->n; i++)
+            on_g |= map_g[i] == map_h[j];
+        const hwnas__eng_node *nd = &other_after->eng->nodes[j];
+        int same = memcmp(other_after->eng->params + nd->p_off,
+                          other_before->eng->params + nd->p_off, nd->n_p * sizeof(float)) == 0;
+        if (on_g)
+            moved += !same;
+        else {
+            assert_true(same);
+            untouched++;
+        }
+    }
+    assert_true(untouched > 0 && moved > 0);
+    hwnas__free(ctx1, map_g);
+    hwnas__free(ctx1, map_h);
+    hwnas_model_free(alone);
+    hwnas_model_free(other_before);
+    hwnas_model_free(after);
+    hwnas_model_free(other_after);
+    hwnas_supernet_free(sn);
+}
+
+static const char *train_opts = "epochs=3;batch=8;lr=0.05;seed=7;checkpoint_every=4";
+
+static uint8_t *bytes_of(const hwnas_supernet *sn, size_t *len)
+{
+    uint8_t *b;
+    assert_int_equal(hwnas__sn_to_bytes(&b, len, sn), HWNAS_OK);
+    return b;
+}
+
+/* Same seed, same weights at 1 and 2 threads; the learned paths rate
+ * above chance. */
+static void test_deterministic(void **state)
+{
+    (void)state;
+    hwnas_supernet *a = make(ctx1), *b = make(ctx2);
+    assert_int_equal(hwnas_supernet_train(a, ds, NULL, NULL, train_opts, NULL, NULL, NULL),
+                     HWNAS_OK);
+    assert_int_equal(hwnas_supernet_train(b, ds, NULL, NULL, train_opts, NULL, NULL, NULL),
+                     HWNAS_OK);
+    assert_int_equal(hwnas_supernet_steps_done(a), 18);
+    size_t la, lb;
+    uint8_t *ba = bytes_of(a, &la), *bb = bytes_of(b, &lb);
+    assert_int_equal(la, lb);
+    assert_memory_equal(ba, bb, la);
+    hwnas__free(ctx1, ba);
+    hwnas__free(ctx2, bb);
+    /* a finished training returns at once */
+    assert_int_equal(hwnas_supernet_train(a, ds, NULL, NULL, train_opts, NULL, NULL, NULL),
+                     HWNAS_OK);
+    assert_int_equal(hwnas_supernet_steps_done(a), 18);
+    double acc = -1;
+    assert_int_equal(hwnas_supernet_rate(&acc, a, paths[4], ds, 32, ds, 0), HWNAS_OK);
+    assert_true(acc >= 0 && acc <= 1);
+    /* recalibration replaces the running statistics, not the weights */
+    hwnas_model *m;
+    assert_int_equal(hwnas_supernet_subnet(&m, a, paths[4]), HWNAS_OK);
+    float *p0 = malloc(m->eng->n_params * sizeof *p0), *s0 = malloc(m->eng->n_state * 4);
+    memcpy(p0, m->eng->params, m->eng->n_params * 4);
+    memcpy(s0, m->eng->state, m->eng->n_state * 4);
+    assert_int_equal(hwnas_supernet_calibrate(m, ds, 32, 16), HWNAS_OK);
+    assert_memory_equal(p0, m->eng->params, m->eng->n_params * 4);
+    assert_memory_not_equal(s0, m->eng->state, m->eng->n_state * 4);
+    free(p0);
+    free(s0);
+    hwnas_model_free(m);
+    hwnas_supernet_free(a);
+    hwnas_supernet_free(b);
+}
+
+static int kill_at_step(int event, int64_t epoch, int64_t epochs, int64_t batch, int64_t batches,
+                        double loss, double acc, double lr, void *ud)
+{
+    (void)event, (void)epochs, (void)loss, (void)acc, (void)lr;
+    if (event == HWNAS_MODEL_EVENT_BATCH && epoch * batches + batch + 1 == *(int64_t *)ud)
+        raise(SIGKILL);
+    return 0;
+}
+
+/* Killed (SIGKILL) after step 10 with checkpoints every 4 steps, resumed
+ * from the step-8 checkpoint: the weights of an uninterrupted run. */
+static void test_resume_after_sigkill(void **state)
+{
+    (void)state;
+    char ck[256];
+    snprintf(ck, sizeof ck, "%s/train.snet", test_tmpdir);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* a context of the child's own: the parent's pool threads are not
+         * in the child */
+        hwnas_context *cctx = NULL;
+        hwnas_supernet *sn = NULL;
+        int64_t at = 10;
+        if (hwnas_context_new(&cctx, "threads=2") != HWNAS_OK ||
+            hwnas_supernet_new(&sn, cctx, "cell", SN_OPTS) != HWNAS_OK)
+            _exit(3);
+        hwnas_supernet_train(sn, ds, NULL, NULL, train_opts, ck, kill_at_step, &at);
+        _exit(4);
+    }
+    int status;
+    assert_true(waitpid(pid, &status, 0) == pid);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    hwnas_supernet *r = NULL;
+    assert_int_equal(hwnas_supernet_load(&r, ctx2, ck), HWNAS_OK);
+    assert_int_equal(hwnas_supernet_steps_done(r), 8);
+    assert_int_equal(hwnas_supernet_steps_total(r), 18);
+    /* a resume with other options is refused, naming the option */
+    assert_int_equal(hwnas_supernet_train(r, ds, NULL, NULL, "epochs=3;batch=8;lr=0.1;seed=7",
+                                          ck, NULL, NULL),
+                     HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "lr"));
+    assert_int_equal(hwnas_supernet_train(r, ds, NULL, NULL, train_opts, ck, NULL, NULL),
+                     HWNAS_OK);
+    hwnas_supernet *u = make(ctx1);
+    assert_int_equal(hwnas_supernet_train(u, ds, NULL, NULL, train_opts, NULL, NULL, NULL),
+                     HWNAS_OK);
+    size_t lr_, lu;
+    uint8_t *br = bytes_of(r, &lr_), *bu = bytes_of(u, &lu);
+    assert_int_equal(lr_, lu);
+    assert_memory_equal(br, bu, lu);
+    /* and the file written at the end reads back to the same bytes */
+    hwnas_supernet *f = NULL;
+    assert_int_equal(hwnas_supernet_load(&f, ctx1, ck), HWNAS_OK);
+    size_t lf;
+    uint8_t *bf = bytes_of(f, &lf);
+    assert_int_equal(lf, lu);
+    assert_memory_equal(bf, bu, lu);
+    hwnas__free(ctx1, bf);
+    hwnas__free(ctx2, br);
+    hwnas__free(ctx1, bu);
+    hwnas_supernet_free(f);
+    hwnas_supernet_free(r);
+    hwnas_supernet_free(u);
+}
+
+static void expect_load_error(const char *path, int code, const char *words)
+{
+    hwnas_supernet *sn = (hwnas_supernet *)1;
+    assert_int_equal(hwnas_supernet_load(&sn, ctx1, path), code);
+    assert_null(sn);
+    if (!strstr(hwnas_error_last(), words))
+        fail_msg("message \"%s\" lacks \"%s\"", hwnas_error_last(), words);
+}
+
+static void write_raw(const char *path, const uint8_t *b, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(b, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void test_bad_files(void **state)
+{
+    (void)state;
+    char p[256];
+    snprintf(p, sizeof p, "%s/bad.snet", test_tmpdir);
+    expect_load_error("/nonexistent/x.snet", HWNAS_ENOTFOUND, "/nonexistent/x.snet");
+    hwnas_supernet *sn = make(ctx1);
+    assert_int_equal(hwnas_supernet_train(sn, ds, NULL, NULL, "epochs=1;batch=16", NULL, NULL,
+                                          NULL),
+                     HWNAS_OK);
+    size_t len;
+    uint8_t *b = bytes_of(sn, &len);
+    write_raw(p, b, 7);
+    expect_load_error(p, HWNAS_EFORMAT, "bad magic");
+    write_raw(p, b, len / 2);
+    expect_load_error(p, HWNAS_EFORMAT, "bad.snet");
+    b[len / 3] ^= 0x40;
+    write_raw(p, b, len);
+    expect_load_error(p, HWNAS_EFORMAT, "checksum");
+    b[len / 3] ^= 0x40;
+    b[8] = 9; /* version 9, checksum redone */
+    uint64_t h = hwnas__hash_bytes(b, len - 8);
+    for (int k = 0; k < 8; k++)
+        b[len - 8 + k] = (uint8_t)(h >> (8 * k));
+    write_raw(p, b, len);
+    expect_load_error(p, HWNAS_EVERSION, "version 9");
+    b[8] = 1;
+    b[20] = 0; /* channels (u64 at byte 20) 0 */
+    h = hwnas__hash_bytes(b, len - 8);
+    for (int k = 0; k < 8; k++)
+        b[len - 8 + k] = (uint8_t)(h >> (8 * k));
+    write_raw(p, b, len);
+    expect_load_error(p, HWNAS_EFORMAT, "channels");
+    /* a good file round-trips */
+    b[20] = 4;
+    h = hwnas__hash_bytes(b, len - 8);
+    for (int k = 0; k < 8; k++)
+        b[len - 8 + k] = (uint8_t)(h >> (8 * k));
+    write_raw(p, b, len);
+    hwnas_supernet *ok = NULL;
+    assert_int_equal(hwnas_supernet_load(&ok, ctx1, p), HWNAS_OK);
+    assert_string_equal(hwnas_supernet_options(ok), hwnas_supernet_options(sn));
+    hwnas_supernet_free(ok);
+    hwnas__free(ctx1, b);
+    /* construction errors */
+    hwnas_supernet *x = NULL;
+    assert_int_equal(hwnas_supernet_new(&x, ctx1, "macro", NULL), HWNAS_ENOTFOUND);
+    assert_int_equal(hwnas_supernet_new(&x, ctx1, "cell", "chanels=3"), HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "chanels"));
+    assert_int_equal(hwnas_supernet_train(sn, ds, NULL, NULL, "epochs=0", NULL, NULL, NULL),
+                     HWNAS_EINVAL);
+    hwnas_supernet_free(sn);
+}
+
+/* estimator:supernet rates a search's candidates by key; a net that is not
+ * the key's path under the supernet's options is refused. */
+static void test_estimator(void **state)
+{
+    (void)state;
+    char sp[256], opts[2048];
+    snprintf(sp, sizeof sp, "%s/est.snet", test_tmpdir);
+    hwnas_supernet *sn = make(ctx1);
+    assert_int_equal(hwnas_supernet_train(sn, ds, NULL, NULL, "epochs=2;batch=16", sp, NULL,
+                                          NULL),
+                     HWNAS_OK);
+    hwnas_supernet_free(sn);
+    snprintf(opts, sizeof opts, "%s;weights=%s;calibration=24;evaluation=12;val_fraction=0.25",
+             idx_opts, sp);
+    hwnas_estimator *e = NULL;
+    if (hwnas_estimator_new(&e, ctx1, "supernet", opts) != HWNAS_OK)
+        fail_msg("%s", hwnas_error_last());
+    hwnas_space *space = NULL;
+    assert_int_equal(hwnas_space_new(&space, ctx1, "cell", SN_OPTS), HWNAS_OK);
+    hwnas_net *net = NULL;
+    assert_int_equal(hwnas_net_new(&net, ctx1), HWNAS_OK);
+    double v[3], w[3];
+    char *key;
+    assert_int_equal(hwnas_space_decode(space, paths[6], net), HWNAS_OK);
+    assert_int_equal(hwnas_space_format(space, paths[6], &key), HWNAS_OK);
+    assert_int_equal(hwnas_estimator_estimate(e, net, key, 1, v), HWNAS_OK);
+    assert_int_equal(hwnas_estimator_estimate(e, net, key, 2, w), HWNAS_OK);
+    assert_true(v[0] >= 0 && v[0] <= 100 && v[1] > 0 && v[2] >= 0);
+    assert_true(v[0] == w[0]); /* no randomness in rating */
+    /* the net of another genotype under that key */
+    assert_int_equal(hwnas_space_decode(space, paths[4], net), HWNAS_OK);
+    assert_int_equal(hwnas_estimator_estimate(e, net, key, 1, v), HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "space's options differ"));
+    assert_int_equal(hwnas_estimator_estimate(e, net, NULL, 1, v), HWNAS_EINVAL);
+    hwnas_free(key);
+    hwnas_net_free(net);
+    hwnas_space_free(space);
+    hwnas_estimator_free(e);
+    assert_int_equal(hwnas_estimator_new(&e, ctx1, "supernet", idx_opts), HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "weights"));
+
+    /* a search over the supernet, its best two retrained from scratch by
+     * the refinement stage */
+    char dir[256], sopts[4096], est[2048];
+    snprintf(dir, sizeof dir, "%s/search", test_tmpdir);
+    char inner[2048], *q = inner;
+    for (const char *c = idx_opts; *c; c++) { /* quotes inside a quoted value */
+        if (*c == '"' || *c == '\\')
+            *q++ = '\\';
+        *q++ = *c;
+    }
+    *q = 0;
+    snprintf(sopts, sizeof sopts, "out=%s;budget=6;objectives=accuracy:max;refine=2;"
+             "refine_estimator=\"accuracy:%s;epochs=1;batch=16;val_fraction=0.25\"", dir,
+             inner);
+    hwnas_search *s = NULL;
+    if (hwnas_search_new(&s, ctx1, "cell", SN_OPTS, "random", NULL, sopts) != HWNAS_OK)
+        fail_msg("search: %s", hwnas_error_last());
+    snprintf(est, sizeof est, "%s;weights=%s;calibration=24;evaluation=12;val_fraction=0.25",
+             idx_opts, sp);
+    if (hwnas_search_add_estimator(s, "supernet", est) != HWNAS_OK)
+        fail_msg("add: %s", hwnas_error_last());
+    if (hwnas_search_run(s) != HWNAS_OK)
+        fail_msg("run: %s", hwnas_error_last());
+    assert_int_equal(hwnas_search_count(s), 6);
+    hwnas_search_free(s);
+    char results[512];
+    snprintf(results, sizeof results, "%s/journal.tsv", dir);
+    FILE *f = fopen(results, "r");
+    assert_non_null(f);
+    char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    /* two refinement records ("R"), after the six evaluations */
+    char *r1 = strstr(buf, "\nR\t");
+    assert_non_null(r1);
+    assert_non_null(strstr(r1 + 1, "\nR\t"));
+}
+
+/* The out-of-memory walk over creation, a training step with a
+ * checkpoint, loading, extraction and rating: ENOMEM, no leaks. */
+static int oom_step(hwnas_context *ctx, void *arg)
+{
+    (void)arg;
+    char ck[256];
+    snprintf(ck, sizeof ck, "%s/oom.snet", test_tmpdir);
+    float img[8 * H * H];
+    int32_t lab[8];
+    for (int k = 0; k < 8 * H * H; k++)
+        img[k] = (float)(k % 7) / 7.0f;
+    for (int k = 0; k < 8; k++)
+        lab[k] = k % 4;
+    hwnas_dataset *d = NULL;
+    hwnas_supernet *sn = NULL, *back = NULL;
+    hwnas_model *m = NULL;
+    double acc;
+    int rc = hwnas_dataset_from_float(&d, ctx, img, lab, 8, 1, H, H, 4);
+    if (rc == HWNAS_OK)
+        rc = hwnas_supernet_new(&sn, ctx, "cell", SN_OPTS);
+    if (rc == HWNAS_OK)
+        rc = hwnas_supernet_train(sn, d, NULL, NULL, "epochs=1;batch=8", ck, NULL, NULL);
+    if (rc == HWNAS_OK)
+        rc = hwnas_supernet_load(&back, ctx, ck);
+    if (rc == HWNAS_OK)
+        rc = hwnas_supernet_subnet(&m, back, paths[6]);
+    if (rc == HWNAS_OK)
+        rc = hwnas_supernet_rate(&acc, back, paths[6], d, 8, d, 4);
+    hwnas_model_free(m);
+    hwnas_supernet_free(back);
+    hwnas_supernet_free(sn);
+    hwnas_dataset_free(d);
+    return rc;
+}
+
+static void test_oom(void **state)
+{
+    (void)state;
+    test_oom_walk("supernet", oom_step, NULL);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "oom") == 0) {
+        const struct CMUnitTest oom[] = {cmocka_unit_test(test_oom)};
+        return cmocka_run_group_tests(oom, setup, teardown);
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_path_is_space_network),
+        cmocka_unit_test(test_weights_shared),
+        cmocka_unit_test(test_step_matches_standalone),
+        cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_resume_after_sigkill),
+        cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_estimator),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
