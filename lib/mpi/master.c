@@ -16,6 +16,7 @@ typedef struct peer {
     int ready;        /* HELLO received and its search matches */
     int dead;         /* timed out: never used again, its messages ignored */
     int64_t job;      /* index of the job it estimates, -1 when idle */
+    hwnas__job *cur;  /* that job */
     uint64_t seq;     /* sequence number of that job */
     double heard;     /* wall clock of its last message (or of its job) */
     uint64_t *out;    /* the JOB message in flight (2 + n_genes) */
@@ -34,6 +35,11 @@ typedef struct master {
     size_t cap;
     uint64_t next_seq;
     double since;      /* session start: a worker that never says HELLO is dead after timeout */
+    /* schedule=async: jobs started, not yet sent (oldest first), and the
+     * one finished job a poll delivered */
+    hwnas__job **queue;
+    size_t n_queue, cap_queue;
+    hwnas__job *finished;
 } master;
 
 /* Job states inside one batch. */
@@ -77,13 +83,14 @@ static int send_job(master *m, int r, hwnas__job *job, size_t index)
     size_t ng = m->s->n_genes;
     p->seq = m->next_seq++;
     p->out[0] = p->seq;
-    p->out[1] = job->rec->eval;
+    p->out[1] = job->rec->stream; /* the worker's record: its estimates' stream */
     for (size_t g = 0; g < ng; g++)
         p->out[2 + g] = job->rec->genes[g];
     int rc = MPI_Isend(p->out, (int)(2 + ng), MPI_UINT64_T, r, TAG_JOB, m->comm, &p->req);
     if (rc != MPI_SUCCESS)
         return hwnas__mpi_fail(rc, "sending a candidate");
     p->job = (int64_t)index;
+    p->cur = job;
     p->heard = hwnas__now_seconds();
     return HWNAS_OK;
 }
@@ -101,7 +108,8 @@ static int take_result(master *m, int r, const unsigned char *b, size_t len, hwn
         return rc;
     if (p->dead || p->job < 0 || res.seq != p->seq)
         return HWNAS_OK; /* a late answer for a candidate given to another rank */
-    hwnas__job *job = &jobs[p->job];
+    (void)jobs;
+    hwnas__job *job = p->cur;
     hwnas__record *rec = job->rec;
     rec->seconds = res.seconds;
     memcpy(rec->metrics, res.metrics, 8 * s->n_metrics);
@@ -129,8 +137,12 @@ static int take_result(master *m, int r, const unsigned char *b, size_t len, hwn
         hwnas__free(s->ctx, spec);
     }
     if (rc == HWNAS_OK) {
-        state[p->job] = DONE;
+        if (state)
+            state[p->job] = DONE;
+        else
+            m->finished = job;
         p->job = -1;
+        p->cur = NULL;
     }
     return rc;
 }
@@ -171,9 +183,19 @@ static int poll_one(master *m, hwnas__job *jobs, unsigned char *state, int *got)
     m->p[src].heard = hwnas__now_seconds();
     if (tag == TAG_HELLO)
         return take_hello(m, src, m->buf, (size_t)count);
-    if (tag == TAG_RESULT && jobs)
+    if (tag == TAG_RESULT && (jobs || m->queue))
         return take_result(m, src, m->buf, (size_t)count, jobs, state);
     return HWNAS_OK; /* BEAT, or a RESULT between batches (a late one) */
+}
+
+/* schedule=async: a dead worker's job goes back to the front of the queue
+ * (it was started before every queued one). Never fails: the queue has
+ * room for every job in flight (reserved by async_start). */
+static void requeue(master *m, hwnas__job *job)
+{
+    memmove(m->queue + 1, m->queue, m->n_queue * sizeof *m->queue);
+    m->queue[0] = job;
+    m->n_queue++;
 }
 
 /* Silent workers are dead; their candidates go back to the queue. */
@@ -185,9 +207,13 @@ static void check_timeouts(master *m, unsigned char *state)
         if (p->dead)
             continue;
         if (p->job >= 0 && now - p->heard > m->o->timeout) {
-            state[p->job] = QUEUED;
+            if (state)
+                state[p->job] = QUEUED;
+            else
+                requeue(m, p->cur);
             declare_dead(m, r, "fell silent while estimating");
             p->job = -1;
+            p->cur = NULL;
         } else if (!p->ready && now - m->since > m->o->timeout) {
             declare_dead(m, r, "never said hello");
         }
@@ -251,6 +277,79 @@ static int evaluate_remote(void *data, hwnas_search *s, hwnas__job *jobs, size_t
         cursor = 0; /* a re-queued job may sit before the cursor */
     }
     hwnas__free(s->ctx, state);
+    return rc;
+}
+
+/* ---- schedule=async (lib/search/async.c) --------------------------------- */
+
+static size_t async_width(void *data, hwnas_search *s)
+{
+    (void)s;
+    master *m = data;
+    return m->size > 1 ? (size_t)(m->size - 1) : 1;
+}
+
+static int async_start(void *data, hwnas_search *s, hwnas__job *job)
+{
+    master *m = data;
+    size_t need = async_width(m, s) + m->n_queue + 1;
+    if (need > m->cap_queue) {
+        hwnas__job **q = hwnas__realloc(s->ctx, m->queue, need * sizeof *q);
+        if (!q)
+            return HWNAS_ENOMEM;
+        m->queue = q;
+        m->cap_queue = need;
+    }
+    m->queue[m->n_queue++] = job;
+    return HWNAS_OK;
+}
+
+/* The next finished job: queued ones go to idle workers oldest first, and
+ * whichever answers first is returned (with no worker left, rank 0
+ * estimates the oldest itself). */
+static int async_next(void *data, hwnas_search *s, hwnas__job **done)
+{
+    master *m = data;
+    *done = NULL;
+    m->finished = NULL;
+    unsigned idle = 0;
+    double checked = hwnas__now_seconds();
+    int rc = HWNAS_OK;
+    while (rc == HWNAS_OK && !m->finished) {
+        for (int r = 1; rc == HWNAS_OK && r < m->size && m->n_queue; r++) {
+            peer *p = &m->p[r];
+            if (p->dead || !p->ready || p->job >= 0)
+                continue;
+            hwnas__job *job = m->queue[0];
+            memmove(m->queue, m->queue + 1, --m->n_queue * sizeof *m->queue);
+            rc = send_job(m, r, job, 0);
+        }
+        if (rc != HWNAS_OK)
+            break;
+        if (live_workers(m) == 0) {
+            if (!m->n_queue)
+                return hwnas__error(HWNAS_EINTERNAL, "mpi: nothing in flight to wait for");
+            hwnas__job *job = m->queue[0];
+            memmove(m->queue, m->queue + 1, --m->n_queue * sizeof *m->queue);
+            rc = hwnas__evaluate_one(s, job);
+            m->finished = job;
+            break;
+        }
+        int got = 0;
+        rc = poll_one(m, NULL, NULL, &got);
+        if (rc != HWNAS_OK)
+            break;
+        double now = hwnas__now_seconds();
+        if (!got || now - checked > 0.1) {
+            check_timeouts(m, NULL);
+            checked = now;
+        }
+        if (got)
+            idle = 0;
+        else
+            hwnas__mpi_nap(&idle);
+    }
+    *done = m->finished;
     return rc;
 }
 
@@ -329,6 +428,9 @@ int hwnas__mpi_master(hwnas_search *s, MPI_Comm comm, const hwnas__mpi_opts *o)
         hwnas__evaluator saved = s->evaluator;
         s->evaluator.evaluate = evaluate_remote;
         s->evaluator.data = &m;
+        s->evaluator.start = async_start;
+        s->evaluator.next = async_next;
+        s->evaluator.width = async_width;
         rc = hwnas_search_run(s);
         s->evaluator = saved;
     }
@@ -346,5 +448,6 @@ int hwnas__mpi_master(hwnas_search *s, MPI_Comm comm, const hwnas__mpi_opts *o)
     hwnas__free(s->ctx, m.p);
     hwnas__free(s->ctx, m.fingerprint);
     hwnas__free(s->ctx, m.buf);
+    hwnas__free(s->ctx, m.queue);
     return rc;
 }

@@ -53,6 +53,7 @@ int hwnas__record_new(hwnas_search *s, hwnas__record *r, const uint32_t *genes, 
     memset(r, 0, sizeof *r);
     r->id = id;
     r->eval = eval;
+    r->stream = eval;
     r->genes = hwnas__malloc(s->ctx, s->n_genes * sizeof *r->genes);
     r->metrics = hwnas__malloc(s->ctx, (s->n_metrics ? s->n_metrics : 1) * sizeof *r->metrics);
     if (!r->genes || !r->metrics)

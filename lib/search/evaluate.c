@@ -60,7 +60,7 @@ int hwnas__estimate_job(hwnas_search *s, hwnas__job *job, size_t watched,
             m += hwnas_estimator_metric_count(s->est[j]);
         if (e == watched)
             hwnas__curve_watch_set(w);
-        rc = hwnas_estimator_estimate_on(s->est[e], job->net, c.accel, c.key, r->eval,
+        rc = hwnas_estimator_estimate_on(s->est[e], job->net, c.accel, c.key, r->stream,
                                          r->metrics + m);
         if (e == watched)
             hwnas__curve_watch_set(NULL);
@@ -151,4 +151,4 @@ static int evaluate_local(void *data, hwnas_search *s, hwnas__job *jobs, size_t 
     return rc;
 }
 
-const hwnas__evaluator hwnas__local_evaluator = {evaluate_local, NULL};
+const hwnas__evaluator hwnas__local_evaluator = {evaluate_local, NULL, NULL, NULL, NULL};

@@ -263,7 +263,7 @@ int hwnas__prune_setup(hwnas_search *s)
     }
     hwnas_options_free(o);
     if (rc == HWNAS_OK)
-        s->evaluator = (hwnas__evaluator){evaluate_pruned, p};
+        s->evaluator = (hwnas__evaluator){evaluate_pruned, p, NULL, NULL, NULL};
     return rc;
 }
 

@@ -48,7 +48,7 @@ typedef struct slot {
     int replayed;       /* taken from the journal of an earlier session */
 } slot;
 
-static int copy_metrics(hwnas_search *s, hwnas__record *dst, const hwnas__record *src)
+int hwnas__copy_metrics(hwnas_search *s, hwnas__record *dst, const hwnas__record *src)
 {
     memcpy(dst->metrics, src->metrics, s->n_metrics * sizeof *dst->metrics);
     dst->cached = 1;
@@ -71,7 +71,7 @@ static const hwnas__record *replay_for(const hwnas_search *s, uint64_t eval,
     return NULL;
 }
 
-static int take_replay(hwnas_search *s, hwnas__record *dst, const hwnas__record *src)
+int hwnas__take_replay(hwnas_search *s, hwnas__record *dst, const hwnas__record *src)
 {
     memcpy(dst->metrics, src->metrics, s->n_metrics * sizeof *dst->metrics);
     dst->seconds = src->seconds;
@@ -128,7 +128,7 @@ static int decode_batch(hwnas_search *s, slot *slots, const uint32_t *genes,
             continue;
         const hwnas__record *old = replay_for(s, base + i, sl->rec.genes);
         if (old) {
-            rc = take_replay(s, &sl->rec, old);
+            rc = hwnas__take_replay(s, &sl->rec, old);
             sl->replayed = 1;
             continue;
         }
@@ -182,9 +182,9 @@ static int tell_batch(hwnas_search *s, slot *slots, const uint64_t *ids, size_t 
     for (size_t i = 0; rc == HWNAS_OK && i < n; i++) {
         slot *sl = &slots[i];
         if (sl->copy_from >= 0)
-            rc = copy_metrics(s, &sl->rec, &s->rec[sl->copy_from]);
+            rc = hwnas__copy_metrics(s, &sl->rec, &s->rec[sl->copy_from]);
         else if (sl->copy_from <= -2) /* an earlier slot, scored by now */
-            rc = copy_metrics(s, &sl->rec, &slots[-2 - sl->copy_from].rec);
+            rc = hwnas__copy_metrics(s, &sl->rec, &slots[-2 - sl->copy_from].rec);
         if (rc == HWNAS_OK)
             rc = hwnas__search_score(s, &sl->rec);
         failed[i] = sl->rec.failed;
@@ -282,10 +282,10 @@ static int record_hypervolume(hwnas_search *s)
     return HWNAS_OK;
 }
 
-static int after_batch(hwnas_search *s)
+int hwnas__after_batch(hwnas_search *s, int may_snapshot)
 {
     int rc = record_hypervolume(s);
-    if (rc == HWNAS_OK && s->journal && s->n_pending == 0 &&
+    if (rc == HWNAS_OK && may_snapshot && s->journal && s->n_pending == 0 &&
         s->since_snapshot >= (size_t)hwnas__options_int(s->options, OPT_SNAPSHOT_EVERY))
         rc = hwnas__snapshot_write(s);
     if (rc != HWNAS_OK)
@@ -363,7 +363,9 @@ int hwnas_search_run(hwnas_search *s)
     s->stop = 0;
     s->started_at = hwnas__now_seconds();
     int interrupted = 0;
-    while (rc == HWNAS_OK && s->n_rec < budget) {
+    if (hwnas__options_int(s->options, OPT_SCHEDULE) == 1)
+        rc = hwnas__run_async(s, budget, limit);
+    while (rc == HWNAS_OK && s->n_rec < budget && !s->async) {
         if (s->stop) {
             rc = hwnas__error(HWNAS_EUSER, "search stopped after %zu evaluations", s->n_rec);
             break;
@@ -393,7 +395,7 @@ int hwnas_search_run(hwnas_search *s)
             break;
         }
         if (rc == HWNAS_OK)
-            rc = after_batch(s);
+            rc = hwnas__after_batch(s, 1);
     }
     s->elapsed_before += hwnas__now_seconds() - s->started_at;
     s->started_at = hwnas__now_seconds();
@@ -401,7 +403,7 @@ int hwnas_search_run(hwnas_search *s)
      * none after an interruption: the strategy has asked a batch that the
      * journal does not hold, and a resume must ask it again. */
     if ((rc == HWNAS_OK || rc == HWNAS_EUSER) && s->journal && s->n_pending == 0 &&
-        s->since_snapshot > 0 && !s->n_redo) {
+        s->since_snapshot > 0 && !s->n_redo && hwnas__async_in_flight(s) == 0) {
         char saved[1024];
         snprintf(saved, sizeof saved, "%s", hwnas_error_last());
         int src = hwnas__snapshot_write(s);
@@ -434,6 +436,10 @@ int hwnas_search_ask(hwnas_search *s, size_t max, uint32_t *genes, uint64_t *ids
         return hwnas__error(HWNAS_ESTATE, "search: a batch of %zu candidates was interrupted; "
                                           "hwnas_search_run estimates it before more are asked",
                             s->n_redo);
+    if (hwnas__async_in_flight(s))
+        return hwnas__error(HWNAS_ESTATE, "search: %zu candidates of schedule=async are in "
+                                          "flight; hwnas_search_run finishes them first",
+                            hwnas__async_in_flight(s));
     if (s->nested)
         return hwnas__error(HWNAS_EUNSUPPORTED, "hwnas_search_ask: a nested co-design search "
                             "runs each network's inner search inside hwnas_search_run; ask and "
@@ -516,6 +522,6 @@ int hwnas_search_tell(hwnas_search *s, uint64_t id, size_t n_metrics, const char
     if (s->on_candidate && s->on_candidate(s, s->n_rec - 1, s->on_candidate_data) != 0)
         return hwnas__error(HWNAS_EUSER, "search stopped by the candidate callback");
     if (s->n_pending == 0)
-        return after_batch(s);
+        return hwnas__after_batch(s, 1);
     return HWNAS_OK;
 }

@@ -88,6 +88,11 @@ static const hwnas__option_spec search_options[] = {
     [OPT_PRUNE_OPTIONS] = {"prune_options", HWNAS_OPTION_STRING, "", 0, 0, NULL,
                            "the pruner's options (hwnas describe prune): resource, "
                            "min_resource, eta, points, min_points, sigmas, extrapolate"},
+    [OPT_SCHEDULE] = {"schedule", HWNAS_OPTION_ENUM, "batch", 0, 0, "batch|async",
+                      "batch: ask, estimate and tell a batch at a time (the same archive at any "
+                      "thread or rank count); async: keep every worker busy, each finished "
+                      "candidate told at once and the next asked (the archive follows the "
+                      "completion order; doc/search.md)"},
     /* old names, still read (journals written before the renames say threads= and
      * evaluations=) */
     {"threads", HWNAS__OPTION_ALIAS, "parallel", 0, 0, NULL, "old name of parallel"},
@@ -120,6 +125,7 @@ void hwnas_search_free(hwnas_search *s)
     hwnas__free(s->ctx, s->obj);
     hwnas__free(s->ctx, s->con);
     hwnas__free(s->ctx, s->pending);
+    hwnas__async_release(s);
     hwnas__free(s->ctx, s->redo_genes);
     hwnas__free(s->ctx, s->redo_ids);
     hwnas__free(s->ctx, s->est);

@@ -41,13 +41,16 @@ enum {
     OPT_GUIDE_REST,
     OPT_PRUNE,            /* none | asha | hyperband | curve (prune.c) */
     OPT_PRUNE_OPTIONS,    /* the pruner's, kind prune */
+    OPT_SCHEDULE,         /* batch | async (async.c) */
     N_SEARCH_OPTIONS
     /* alias rows (old names) follow in the table */
 };
 
 /* One archived candidate. */
 typedef struct hwnas__record {
-    uint64_t eval;     /* evaluation index: position in the archive, random stream */
+    uint64_t eval;     /* evaluation index: position in the archive */
+    uint64_t stream;   /* its estimates' random stream: eval, or under schedule=async the
+                        * ask's number (asked before its place in the archive is known) */
     uint64_t id;       /* the strategy's id */
     uint64_t hash;     /* phenotype hash (0 when decoding failed) */
     uint32_t *genes;   /* gene_count */
@@ -120,6 +123,15 @@ typedef struct hwnas__job {
 typedef struct hwnas__evaluator {
     int (*evaluate)(void *data, hwnas_search *s, hwnas__job *jobs, size_t n);
     void *data; /* the evaluator's, passed back */
+    /* schedule=async (async.c), for evaluators that can: start hands one
+     * job out (to a free worker, or queued until one is free; the job
+     * stays valid until next returns it), next waits until a started job
+     * has finished and returns it; width is how many jobs they keep busy
+     * (asked ahead). Errors as for evaluate. NULL start: this evaluator
+     * runs jobs one after the other in start order, on the calling thread. */
+    int (*start)(void *data, hwnas_search *s, hwnas__job *job);
+    int (*next)(void *data, hwnas_search *s, hwnas__job **done);
+    size_t (*width)(void *data, hwnas_search *s);
 } hwnas__evaluator;
 
 struct hwnas_search {
@@ -183,6 +195,7 @@ struct hwnas_search {
     uint32_t *redo_genes;         /* a batch dropped by an interruption, asked again by */
     uint64_t *redo_ids;           /* nobody: the next run estimates it first */
     size_t n_redo;
+    struct hwnas__async *async;   /* owned; schedule=async's candidates in flight (async.c) */
 
     volatile sig_atomic_t stop;
     hwnas_search_candidate_cb on_candidate;
@@ -331,6 +344,20 @@ int hwnas__results_write(const hwnas_search *s, const char *dir);
 
 /* evaluate.c */
 extern const hwnas__evaluator hwnas__local_evaluator;
+
+/* run.c, shared with async.c: a copy's and a journaled record's figures
+ * into dst; after a batch (or an async completion): hypervolume, a
+ * snapshot when may_snapshot and due, callbacks, progress. */
+int hwnas__copy_metrics(hwnas_search *s, hwnas__record *dst, const hwnas__record *src);
+int hwnas__take_replay(hwnas_search *s, hwnas__record *dst, const hwnas__record *src);
+int hwnas__after_batch(hwnas_search *s, int may_snapshot);
+
+/* async.c: schedule=async's run loop, its candidates in flight (kept
+ * across runs: asked, not told), and their release. */
+typedef struct hwnas__async hwnas__async;
+int hwnas__run_async(hwnas_search *s, size_t budget, double limit);
+size_t hwnas__async_in_flight(const hwnas_search *s);
+void hwnas__async_release(hwnas_search *s);
 /* One job decoded and estimated on the calling thread as the local
  * evaluator does it (lib/mpi's workers evaluate with it). */
 int hwnas__evaluate_one(hwnas_search *s, hwnas__job *job);

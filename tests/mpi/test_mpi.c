@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -126,6 +127,83 @@ static void test_same_archive(void **state)
     }
 }
 
+/* schedule=async: every worker busy, the archive in completion order. A
+ * slow candidate (sleeping by its stream) finishes after faster ones asked
+ * later. Replaying the journal in one process - asking in the same pattern
+ * and taking its completions - gives the same archive: the search is a
+ * function of the completion order. */
+static int slow_score_cb(const hwnas_net *net, const char *key, uint64_t stream,
+                         double *values, void *user_data)
+{
+    if (stream % 4 == 1) {
+        struct timespec ts = {0, 30 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return score_cb(net, key, stream, values, user_data);
+}
+
+static void test_async(void **state)
+{
+    (void)state;
+    int rank = hwnas_mpi_world_rank();
+    char dir[64] = "";
+    if (rank == 0)
+        assert_non_null(mkdtemp(strcpy(dir, "/tmp/hwnas-mpi-async-XXXXXX")));
+    for (size_t k = 1; k < sizeof strategies / sizeof strategies[0]; k++) {
+        hwnas_context *ctx;
+        assert_int_equal(hwnas_context_new(&ctx, "threads=1;seed=9;log_level=error"), HWNAS_OK);
+        char opts[256], out[128] = "";
+        if (rank == 0)
+            snprintf(out, sizeof out, "%s/%s", dir, strategies[k][0]);
+        snprintf(opts, sizeof opts, "objectives=score:max,macs:min;budget=24;schedule=async%s%s",
+                 rank == 0 ? ";out=" : "", out);
+        hwnas_search *s;
+        if (hwnas_search_new(&s, ctx, "cell", "channels=4;cells=1", strategies[k][0],
+                             strategies[k][1], opts) != HWNAS_OK)
+            fail_msg("search_new: %s", hwnas_error_last());
+        counter c = {0};
+        assert_int_equal(hwnas_search_add_estimator(s, "cost", NULL), HWNAS_OK);
+        assert_int_equal(hwnas_estimator_new_custom(&c.e, ctx, "score", "score:1",
+                                                    slow_score_cb, &c),
+                         HWNAS_OK);
+        assert_int_equal(hwnas_search_add_estimator_object(s, c.e), HWNAS_OK);
+        if (hwnas_search_run_mpi(s, MPI_COMM_WORLD, "heartbeat=0.2;timeout=20") != HWNAS_OK)
+            fail_msg("async %s on rank %d: %s", strategies[k][0], rank, hwnas_error_last());
+        if (rank == 0) {
+            assert_int_equal(c.calls, 0);
+            assert_int_equal(hwnas_search_count(s), 24);
+            char *got = archive_text(s);
+            hwnas_search_free(s); /* its lock on the directory */
+            s = NULL;
+            hwnas_search *r;
+            if (hwnas_search_resume(&r, ctx, out, NULL) != HWNAS_OK)
+                fail_msg("resume: %s", hwnas_error_last());
+            counter rc = {0};
+            assert_int_equal(hwnas_estimator_new_custom(&rc.e, ctx, "score", "score:1",
+                                                        slow_score_cb, &rc),
+                             HWNAS_OK);
+            assert_int_equal(hwnas_search_add_estimator_object(r, rc.e), HWNAS_OK);
+            if (hwnas_search_run(r) != HWNAS_OK)
+                fail_msg("replay %s: %s", strategies[k][0], hwnas_error_last());
+            assert_int_equal(rc.calls, 0); /* everything came from the journal */
+            char *again = archive_text(r);
+            assert_string_equal(again, got);
+            free(got);
+            free(again);
+            hwnas_search_free(r);
+            hwnas_estimator_free(rc.e);
+        }
+        hwnas_search_free(s);
+        hwnas_estimator_free(c.e);
+        hwnas_context_free(ctx);
+    }
+    if (rank == 0) {
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        assert_int_equal(system(cmd), 0);
+    }
+}
+
 /* Over a split communicator: ranks 0-1 together, rank 2 alone (which is
  * hwnas_search_run); both get the one-process archive. */
 static void test_split_comm(void **state)
@@ -224,6 +302,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_world),
         cmocka_unit_test(test_bad_calls),
         cmocka_unit_test(test_same_archive),
+        cmocka_unit_test(test_async),
         cmocka_unit_test(test_split_comm),
         cmocka_unit_test(test_mismatch),
     };

@@ -402,6 +402,13 @@ static void test_callbacks_stop_and_resume(void **state)
     hwnas_context_free(ctx);
 }
 
+/* Stop (not kill) after *ud evaluations. */
+static int test_kill_candidate_stop(hwnas_search *s, size_t i, void *ud)
+{
+    (void)s;
+    return i + 1 == *(size_t *)ud;
+}
+
 /* The killed child's search: strategy and out directory. */
 typedef struct killed {
     const char *strategy, *dir;
@@ -481,6 +488,116 @@ static void test_sigkill_then_resume_for_every_strategy(void **state)
         hwnas_estimator_free(custom);
         hwnas_context_free(ctx);
     }
+}
+
+/* ---- schedule=async ------------------------------------------------------ */
+
+/* With one candidate in flight, async is batch=1: ask, estimate, tell. */
+static void test_async_width_one_is_batch_one(void **state)
+{
+    (void)state;
+    const char *kinds[] = {"random", "ea", "nsga2", "reinforce"};
+    for (size_t k = 0; k < 4; k++) {
+        char *a = run_to_text(kinds[k], "threads=2;seed=4", OBJ ";budget=25;batch=1", 5);
+        char *b = run_to_text(kinds[k], "threads=2;seed=4",
+                              OBJ ";budget=25;schedule=async;parallel=1", 5);
+        if (strcmp(a, b) != 0)
+            fail_msg("%s: async width 1 differs from batch 1:\n%s\n---\n%s", kinds[k], a, b);
+        free(a);
+        free(b);
+    }
+}
+
+static hwnas_search *make_async_killed(hwnas_context *ctx, void *arg)
+{
+    killed *k = arg;
+    hwnas_estimator *custom;
+    char opts[256];
+    snprintf(opts, sizeof opts, OBJ ";budget=40;schedule=async;parallel=3;snapshot_every=7;"
+             "constraints=params<=8000;out=%s", k->dir);
+    return make(ctx, k->strategy, opts, &custom, &k->sc);
+}
+
+/* Three in flight (finishing, on the local evaluator, in ask order): a
+ * search killed mid-way resumes - asking again in the same pattern and
+ * taking the journal's completions - to the uninterrupted archive. A
+ * stopped run, run again, goes on with the candidates it had in flight. */
+static void test_async_sigkill_and_stop_then_resume(void **state)
+{
+    (void)state;
+    const char *kinds[] = {"random", "ea", "reinforce"};
+    const size_t kill_at[] = {11, 17, 26};
+    for (size_t k = 0; k < 3; k++) {
+        char *want = run_to_text(kinds[k], "threads=2;seed=21",
+                                 OBJ ";budget=40;schedule=async;parallel=3;"
+                                 "constraints=params<=8000", 5);
+        char dir[128];
+        snprintf(dir, sizeof dir, "%s/async-%s", test_tmpdir, kinds[k]);
+        killed kl = {kinds[k], dir, {5, 0, 0}};
+        test_killed_run("threads=2;seed=21", make_async_killed, &kl, kill_at[k]);
+        hwnas_context *ctx;
+        assert_int_equal(hwnas_context_new(&ctx, "threads=1;seed=21;log_level=error"), HWNAS_OK);
+        hwnas_search *s;
+        if (hwnas_search_resume(&s, ctx, dir, NULL) != HWNAS_OK)
+            fail_msg("resume %s: %s", kinds[k], hwnas_error_last());
+        scorer sc = {5, 0, 0};
+        hwnas_estimator *custom;
+        assert_int_equal(hwnas_estimator_new_custom(&custom, ctx, "score", "score:%", score_cb,
+                                                    &sc),
+                         HWNAS_OK);
+        assert_int_equal(hwnas_search_add_estimator_object(s, custom), HWNAS_OK);
+        if (hwnas_search_run(s) != HWNAS_OK)
+            fail_msg("run %s: %s", kinds[k], hwnas_error_last());
+        char *got = archive_text(s);
+        if (strcmp(got, want) != 0)
+            fail_msg("%s: resumed async archive differs:\n%s\n---\n%s", kinds[k], got, want);
+        free(got);
+        hwnas_search_free(s);
+        hwnas_estimator_free(custom);
+
+        /* Stopped by the candidate callback, then run again in memory. */
+        scorer sc2 = {5, 0, 0};
+        s = make(ctx, kinds[k], OBJ ";budget=40;schedule=async;parallel=3;"
+                 "constraints=params<=8000", &custom, &sc2);
+        size_t at = kill_at[k];
+        hwnas_search_on_candidate(s, test_kill_candidate_stop, &at);
+        assert_int_equal(hwnas_search_run(s), HWNAS_EUSER);
+        assert_int_equal(hwnas_search_count(s), kill_at[k]);
+        hwnas_search_on_candidate(s, NULL, NULL);
+        if (hwnas_search_run(s) != HWNAS_OK)
+            fail_msg("run again %s: %s", kinds[k], hwnas_error_last());
+        got = archive_text(s);
+        if (strcmp(got, want) != 0)
+            fail_msg("%s: stopped and run again differs:\n%s\n---\n%s", kinds[k], got, want);
+        free(got);
+        free(want);
+        hwnas_search_free(s);
+        hwnas_estimator_free(custom);
+        hwnas_context_free(ctx);
+    }
+}
+
+/* Pruning and guidance rank a batch: refused with async, naming them. */
+static void test_async_refusals(void **state)
+{
+    (void)state;
+    hwnas_context *ctx;
+    assert_int_equal(hwnas_context_new(&ctx, "threads=1"), HWNAS_OK);
+    const char *opts[] = {OBJ ";budget=10;schedule=async;guide=gp",
+                          OBJ ";budget=10;schedule=async;prune=asha"};
+    const char *names[] = {"guide", "prune"};
+    for (size_t i = 0; i < 2; i++) {
+        scorer sc = {0, 0, 0};
+        hwnas_estimator *custom;
+        hwnas_search *s = make(ctx, "random", opts[i], &custom, &sc);
+        int rc = hwnas_search_run(s);
+        assert_true(rc == HWNAS_EUNSUPPORTED || rc == HWNAS_EINVAL);
+        if (!strstr(hwnas_error_last(), names[i]))
+            fail_msg("%s: %s", names[i], hwnas_error_last());
+        hwnas_search_free(s);
+        hwnas_estimator_free(custom);
+    }
+    hwnas_context_free(ctx);
 }
 
 static void test_ask_tell_from_outside(void **state)
@@ -1398,6 +1515,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_screening_skips_later_estimators),
         cmocka_unit_test(test_callbacks_stop_and_resume),
         cmocka_unit_test(test_sigkill_then_resume_for_every_strategy),
+        cmocka_unit_test(test_async_width_one_is_batch_one),
+        cmocka_unit_test(test_async_sigkill_and_stop_then_resume),
+        cmocka_unit_test(test_async_refusals),
         cmocka_unit_test(test_ask_tell_from_outside),
         cmocka_unit_test(test_interrupted_batch_is_estimated_again),
         cmocka_unit_test(test_refine_chooses_the_front_by_refined_figures),

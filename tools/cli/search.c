@@ -261,7 +261,7 @@ static void usage(FILE *f)
             "rank|first]\n"
             "                    [--codesign joint|nested] [--codesign-options OPTS]\n"
             "                    [--prune none|asha|hyperband|curve] [--prune-options OPTS]\n"
-            "                    [--start-over]\n"
+            "                    [--schedule batch|async] [--start-over]\n"
             "       hwnas search --resume DIR [--budget N] [--refine K] [--refine-estimator ...]\n"
             "                    [--salvage]\n"
             "under mpirun (built with MPI): rank 0 searches, the other ranks estimate;\n"
@@ -283,7 +283,12 @@ static void usage(FILE *f)
             "pruning: --prune stops unpromising trainings at rungs (asha, hyperband) or by\n"
             "          learning-curve extrapolation (curve); --prune-options \"eta=3;\n"
             "          min_resource=...\" (hwnas describe prune); the progress line counts\n"
-            "          the pruned candidates\n");
+            "          the pruned candidates\n"
+            "schedule: batch (default) asks, estimates and tells --batch candidates at a\n"
+            "          time: the same archive at any thread or rank count; async keeps\n"
+            "          every worker (thread, or rank under mpirun) busy, telling each\n"
+            "          finished candidate at once and asking the next: the archive follows\n"
+            "          the completion order (for random, evolution and REINFORCE; doc/search.md)\n");
 }
 
 /* The search's options, each value checked by the options API (a bad one
@@ -456,7 +461,7 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
     const char *resume = NULL, *refine = DEFAULT_REFINE, *refine_est = DEFAULT_REFINE_ESTIMATOR;
     const char *refine_by = DEFAULT_REFINE_BY;
     const char *codesign = NULL, *codesign_opts = NULL;
-    const char *prune = NULL, *prune_opts = NULL;
+    const char *prune = NULL, *prune_opts = NULL, *schedule = NULL;
     const char *estimators[16];
     size_t n_est = 0;
     int budget_given = 0, space_opts_given = 0, strategy_opts_given = 0;
@@ -488,6 +493,7 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
                             : !strcmp(a, "--mpi-options")      ? &mpi_options
                             : !strcmp(a, "--prune")            ? &prune
                             : !strcmp(a, "--prune-options")    ? &prune_opts
+                            : !strcmp(a, "--schedule")         ? &schedule
                                                                : NULL;
         int is_est = !strcmp(a, "--estimator");
         if ((!slot && !is_est) || i + 1 >= argc) {
@@ -537,7 +543,7 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
                                             "--strategy-options", "--estimator", "--objectives",
                                             "--constraints", "--batch", "--seed", "--out",
                                             "--codesign", "--codesign-options", "--prune",
-                                            "--prune-options"};
+                                            "--prune-options", "--schedule"};
         for (size_t k = 0; k < sizeof fixed / sizeof *fixed; k++)
             if (!strcmp(argv[i], fixed[k])) {
                 fprintf(stderr, "hwnas search: %s cannot be changed on --resume: the search "
@@ -598,6 +604,8 @@ int cli_search(hwnas_context *ctx, int argc, char **argv)
             rc = opt_add(&o, "prune", prune);
         if (rc == HWNAS_OK && prune_opts)
             rc = opt_add(&o, "prune_options", prune_opts);
+        if (rc == HWNAS_OK && schedule)
+            rc = opt_add(&o, "schedule", schedule);
         if (rc == HWNAS_OK && start_over)
             rc = opt_add(&o, "start_over", "true");
         status = rc == HWNAS_OK ? CLI_OK : rc == HWNAS_ENOMEM ? CLI_FAIL : CLI_USAGE;
