@@ -179,6 +179,7 @@ expect 1 'refine_estimator' -- search --space cell --estimator cost --objectives
     --budget 2 --refine 2 --out "$sdir/y"
 expect 1 "no search to resume" -- report "$sdir/nothing"
 expect 2 "unknown option '--spaec'" -- search --spaec cell
+expect 2 "'schedule' of search = 'soon' is not one of batch|async" -- search --schedule soon --budget 1
 expect 1 "metric 'accuracy_q'" -- search --space cell --estimator cost --budget 2 --out "$sdir/x"
 # a results directory is never lost (issue 24): one search per directory,
 # report never writes, damage is an error naming file and line, salvage
