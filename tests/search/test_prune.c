@@ -105,6 +105,18 @@ static int record_report(void *data, size_t k, double acc)
     return k == x->stop_at;
 }
 
+/* The zoo's reference CNN. */
+static hwnas_net *load_ref(hwnas_context *ctx)
+{
+    const char *root = getenv("HWNAS_SOURCE_ROOT");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/examples/nets/fmnist_ref.net", root ? root : ".");
+    hwnas_net *net = NULL;
+    if (hwnas_net_load(&net, ctx, path) != HWNAS_OK)
+        fail_msg("%s: %s", path, hwnas_error_last());
+    return net;
+}
+
 static void test_accuracy_reports_its_curve(void **state)
 {
     (void)state;
@@ -119,12 +131,7 @@ static void test_accuracy_reports_its_curve(void **state)
     assert_int_equal(hwnas_estimator_new(&cost, ctx, "cost", NULL), HWNAS_OK);
     assert_true(hwnas__estimator_curve_epochs(cost) == 0);
     hwnas_estimator_free(cost);
-    const char *root = getenv("HWNAS_SOURCE_ROOT");
-    char path[1024];
-    snprintf(path, sizeof path, "%s/examples/nets/fmnist_ref.net", root ? root : ".");
-    hwnas_net *net = NULL;
-    if (hwnas_net_load(&net, ctx, path) != HWNAS_OK)
-        fail_msg("%s: %s", path, hwnas_error_last());
+    hwnas_net *net = load_ref(ctx);
     double plain[3], watched[3], stopped[3];
     assert_int_equal(hwnas_estimator_estimate(e, net, NULL, 4, plain), HWNAS_OK);
     static const double at[] = {0.5, 1, 2, 3};
@@ -171,12 +178,7 @@ static void test_curve_reports_on_a_subset(void **state)
     hwnas_estimator *e;
     assert_int_equal(hwnas_estimator_new(&e, ctx, "accuracy", ACC ";curve_val_subset=50"),
                      HWNAS_OK);
-    const char *root = getenv("HWNAS_SOURCE_ROOT");
-    char path[1024];
-    snprintf(path, sizeof path, "%s/examples/nets/fmnist_ref.net", root ? root : ".");
-    hwnas_net *net = NULL;
-    if (hwnas_net_load(&net, ctx, path) != HWNAS_OK)
-        fail_msg("%s: %s", path, hwnas_error_last());
+    hwnas_net *net = load_ref(ctx);
     double plain[3], watched[3];
     assert_int_equal(hwnas_estimator_estimate(e, net, NULL, 4, plain), HWNAS_OK);
     static const double at[] = {0.5, 1, 2, 3};

@@ -425,6 +425,29 @@ static hwnas_search *make_killed(hwnas_context *ctx, void *arg)
     return make(ctx, k->strategy, opts, &custom, &k->sc);
 }
 
+/* Resume the search in dir (its scorer fails every 5th net, as the
+ * killed runs' did), run it to its budget and return its archive text. */
+static char *resume_to_text(const char *dir, const char *what)
+{
+    hwnas_context *ctx;
+    assert_int_equal(hwnas_context_new(&ctx, "threads=1;seed=21;log_level=error"), HWNAS_OK);
+    hwnas_search *s;
+    if (hwnas_search_resume(&s, ctx, dir, NULL) != HWNAS_OK)
+        fail_msg("resume %s: %s", what, hwnas_error_last());
+    scorer sc = {5, 0, 0};
+    hwnas_estimator *custom;
+    assert_int_equal(hwnas_estimator_new_custom(&custom, ctx, "score", "score:%", score_cb, &sc),
+                     HWNAS_OK);
+    assert_int_equal(hwnas_search_add_estimator_object(s, custom), HWNAS_OK);
+    if (hwnas_search_run(s) != HWNAS_OK)
+        fail_msg("run %s: %s", what, hwnas_error_last());
+    char *got = archive_text(s);
+    hwnas_search_free(s);
+    hwnas_estimator_free(custom);
+    hwnas_context_free(ctx);
+    return got;
+}
+
 /* Run in a child that SIGKILLs itself after `kill_at` evaluations. */
 static void killed_run(const char *strategy, const char *dir, size_t kill_at)
 {
@@ -452,20 +475,7 @@ static void test_sigkill_then_resume_for_every_strategy(void **state)
         assert_non_null(f);
         fputs("17\t3\tdeadbeef\t1,2", f);
         fclose(f);
-        hwnas_context *ctx;
-        assert_int_equal(hwnas_context_new(&ctx, "threads=1;seed=21;log_level=error"), HWNAS_OK);
-        hwnas_search *s;
-        if (hwnas_search_resume(&s, ctx, dir, NULL) != HWNAS_OK)
-            fail_msg("resume %s: %s", kinds[k], hwnas_error_last());
-        scorer sc = {5, 0, 0};
-        hwnas_estimator *custom;
-        assert_int_equal(hwnas_estimator_new_custom(&custom, ctx, "score", "score:%", score_cb,
-                                                    &sc),
-                         HWNAS_OK);
-        assert_int_equal(hwnas_search_add_estimator_object(s, custom), HWNAS_OK);
-        if (hwnas_search_run(s) != HWNAS_OK)
-            fail_msg("run %s: %s", kinds[k], hwnas_error_last());
-        char *got = archive_text(s);
+        char *got = resume_to_text(dir, kinds[k]);
         if (strcmp(got, want) != 0) {
             char p1[256], p2[256];
             snprintf(p1, sizeof p1, "%s/%s.resumed", test_tmpdir, kinds[k]);
@@ -484,9 +494,6 @@ static void test_sigkill_then_resume_for_every_strategy(void **state)
         }
         free(got);
         free(want);
-        hwnas_search_free(s);
-        hwnas_estimator_free(custom);
-        hwnas_context_free(ctx);
     }
 }
 
@@ -535,25 +542,14 @@ static void test_async_sigkill_and_stop_then_resume(void **state)
         snprintf(dir, sizeof dir, "%s/async-%s", test_tmpdir, kinds[k]);
         killed kl = {kinds[k], dir, {5, 0, 0}};
         test_killed_run("threads=2;seed=21", make_async_killed, &kl, kill_at[k]);
-        hwnas_context *ctx;
-        assert_int_equal(hwnas_context_new(&ctx, "threads=1;seed=21;log_level=error"), HWNAS_OK);
-        hwnas_search *s;
-        if (hwnas_search_resume(&s, ctx, dir, NULL) != HWNAS_OK)
-            fail_msg("resume %s: %s", kinds[k], hwnas_error_last());
-        scorer sc = {5, 0, 0};
-        hwnas_estimator *custom;
-        assert_int_equal(hwnas_estimator_new_custom(&custom, ctx, "score", "score:%", score_cb,
-                                                    &sc),
-                         HWNAS_OK);
-        assert_int_equal(hwnas_search_add_estimator_object(s, custom), HWNAS_OK);
-        if (hwnas_search_run(s) != HWNAS_OK)
-            fail_msg("run %s: %s", kinds[k], hwnas_error_last());
-        char *got = archive_text(s);
+        char *got = resume_to_text(dir, kinds[k]);
         if (strcmp(got, want) != 0)
             fail_msg("%s: resumed async archive differs:\n%s\n---\n%s", kinds[k], got, want);
         free(got);
-        hwnas_search_free(s);
-        hwnas_estimator_free(custom);
+        hwnas_context *ctx;
+        assert_int_equal(hwnas_context_new(&ctx, "threads=1;seed=21;log_level=error"), HWNAS_OK);
+        hwnas_search *s;
+        hwnas_estimator *custom;
 
         /* Stopped by the candidate callback, then run again in memory. */
         scorer sc2 = {5, 0, 0};
