@@ -309,7 +309,9 @@ static int cmd_rate(hwnas_context *ctx, int argc, char **argv)
             rc = hwnas_space_format(space, g, &text);
         if (rc == HWNAS_OK)
             rc = hwnas_space_decode(space, g, net);
-        double v[2];
+        double v[16]; /* the estimator's metrics: accuracy, loss, seconds */
+        if (rc == HWNAS_OK && hwnas_estimator_metric_count(est) > 16)
+            rc = HWNAS_EINTERNAL;
         if (rc == HWNAS_OK)
             rc = hwnas_estimator_estimate(est, net, text, (uint64_t)k, v);
         if (rc == HWNAS_OK) {
