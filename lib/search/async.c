@@ -208,13 +208,13 @@ static int finish(hwnas_search *s, aslot *f)
     r->eval = s->n_rec;
     int rc = hwnas__search_score(s, r);
     if (rc == HWNAS_OK) {
-        double zero[64] = {0};
-        const double *obj = r->obj ? r->obj : zero;
+        /* A failed candidate still passes an objective row (ignored). */
+        double *obj = r->obj ? r->obj : hwnas__calloc(s->ctx, s->n_obj + 1, sizeof *obj);
         double v = r->violation;
         int failed = r->failed;
-        if (!r->obj && s->n_obj > 64)
-            return HWNAS_ENOMEM;
-        rc = hwnas_strategy_tell(s->strategy, 1, &r->id, obj, &v, &failed);
+        rc = obj ? hwnas_strategy_tell(s->strategy, 1, &r->id, obj, &v, &failed) : HWNAS_ENOMEM;
+        if (obj != r->obj)
+            hwnas__free(s->ctx, obj);
     }
     if (rc == HWNAS_OK && s->journal && !f->replayed)
         rc = hwnas__journal_append(s, r, f->job.net);
