@@ -12,6 +12,12 @@ epochs, or a higher hypervolume in (about) the same time.
   bench/prune/compare.py [--hwnas build/tools/hwnas] [--budget 48]
                          [--pruned-budget 144] [--refine 6] [--prune hyperband]
                          [--prune-options ""] [--out /tmp/hwnas-prune-bench]
+                         [--seed N] [--threads 2] [--side-by-side]
+
+--side-by-side runs the two searches at once, each on --threads (give 1):
+both then see the same machine, which keeps the wall-time criterion fair
+on a shared host. A search's result does not depend on its thread count,
+so the fronts are those of the two-thread default job; only times differ.
 
 The default job's proxy estimator trains on 4000 images for 2 epochs and
 its refine estimator on 20000 for 4 (tools/cli/search.c); the budgets are
@@ -21,7 +27,6 @@ when quoting the figures.
 import argparse
 import csv
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -30,22 +35,61 @@ PROXY_IMAGES, PROXY_EPOCHS = 4000, 2
 REFINE_IMAGES, REFINE_EPOCHS = 20000, 4
 
 
-def run(hwnas, out, budget, refine, extra):
-    cmd = [hwnas, "--threads", "2", "search", "--out", out, "--budget", str(budget),
-           "--time-limit", "0", "--refine", str(refine), "--start-over"] + extra
-    print("$", " ".join(cmd), flush=True)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.monotonic()
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    wall = time.monotonic() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        sys.exit(f"hwnas search failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    lines = [l for l in proc.stderr.splitlines() if l.startswith("evaluated")]
+def command(a, out, budget, extra):
+    cmd = [a.hwnas, "--threads", str(a.threads), "search", "--out", out, "--budget", str(budget),
+           "--time-limit", "0", "--refine", str(a.refine), "--start-over"] + extra
+    if a.seed is not None:
+        cmd += ["--seed", str(a.seed)]
+    return cmd
+
+
+def run_all(cmds):
+    """Runs the commands one after another, or all at once; returns (wall, cpu) each."""
+    res = []
+    for cmd in cmds:
+        print("$", " ".join(cmd), flush=True)
+    procs = []
+    for cmd in cmds:
+        t0 = time.monotonic()
+        # stderr to a file, not a pipe: a full pipe would stall a search we are not reading
+        log = open(cmd[cmd.index("--out") + 1] + ".log", "w+")
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
+        p.log = log
+        if len(cmds) > 1 and not SIDE_BY_SIDE:
+            res.append(wait_one(cmd, p, t0))
+        else:
+            procs.append((cmd, p, t0))
+    # whichever ends first is reaped first, so each wall time stops at its own end
+    done = {}
+    while len(done) < len(procs):
+        pid, status, ru = os.wait4(-1, 0)
+        done[pid] = (time.monotonic(), status, ru)
+    for cmd, p, t0 in procs:
+        res.append(reap(cmd, p, t0, *done[p.pid]))
+    return res
+
+
+def wait_one(cmd, p, t0):
+    _, status, ru = os.wait4(p.pid, 0)
+    return reap(cmd, p, t0, time.monotonic(), status, ru)
+
+
+def reap(cmd, p, t0, t1, status, ru):
+    # os.wait4 gives each child's own rusage, so side-by-side runs are timed apart
+    wall = t1 - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    p.log.seek(0)
+    err = p.log.read()
+    p.log.close()
+    if p.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed ({p.returncode}):\n{err[-2000:]}")
+    lines = [l for l in err.splitlines() if l.startswith("evaluated")]
     if lines:
-        print("  last progress line:", lines[-1])
-    return wall, cpu
+        print("  last progress line:", lines[-1], flush=True)
+    return wall, ru.ru_utime + ru.ru_stime
+
+
+SIDE_BY_SIDE = False
 
 
 def read_archive(out):
@@ -96,14 +140,21 @@ def main():
     ap.add_argument("--prune-options", default="")
     ap.add_argument("--out", default="/tmp/hwnas-prune-bench")
     ap.add_argument("--skip-baseline", action="store_true", help="reuse OUT/none")
+    ap.add_argument("--seed", type=int, default=None, help="search seed (default: the job's)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--side-by-side", action="store_true",
+                    help="run both searches at once (give --threads 1)")
     a = ap.parse_args()
+    global SIDE_BY_SIDE
+    SIDE_BY_SIDE = a.side_by_side
     os.makedirs(a.out, exist_ok=True)
     base, pruned = os.path.join(a.out, "none"), os.path.join(a.out, a.prune)
     timing = {}
-    if not a.skip_baseline:
-        timing["none"] = run(a.hwnas, base, a.budget, a.refine, [])
     extra = ["--prune", a.prune] + (["--prune-options", a.prune_options] if a.prune_options else [])
-    timing[a.prune] = run(a.hwnas, pruned, a.pruned_budget, a.refine, extra)
+    jobs = [] if a.skip_baseline else [("none", command(a, base, a.budget, []))]
+    jobs.append((a.prune, command(a, pruned, a.pruned_budget, extra)))
+    for (k, _), t in zip(jobs, run_all([c for _, c in jobs])):
+        timing[k] = t
     rows = {"none": read_archive(base), a.prune: read_archive(pruned)}
     fronts = {}
     for k, d in (("none", base), (a.prune, pruned)):
