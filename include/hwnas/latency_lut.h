@@ -145,7 +145,13 @@ HWNAS_API int hwnas_latency_lut_predict(double *out_ms, const hwnas_latency_lut 
 
 /*
  * Profile net on this host and add its layers: the net runs in the fp32
- * engine at batch 1 in inference mode with the LUT's context's threads;
+ * engine at batch 1 in inference mode with the LUT's context's threads -
+ * or, when every convolution and linear layer of net has at most 8 bits,
+ * as it is deployed: in int8 on the lookup-GEMM kernels with the
+ * multipliers its nodes name (hwnas_quant with the built-in multiplier
+ * families, batch-norms folded, the other nodes in fp32; a relu after a
+ * folded batch-norm is timed as part of it, keyed as the fp32 engine's
+ * fused pair), so its keys' bits= and mul= are what was measured;
  * after `warmup` forward passes, `repeats` plain passes (timed as by
  * hwnas_latency_lut_measure) alternate with `repeats` instrumented passes
  * in which the engine times every node it runs. A node's time is its
@@ -159,15 +165,17 @@ HWNAS_API int hwnas_latency_lut_predict(double *out_ms, const hwnas_latency_lut 
  * pass - sum of its node times). Weights are random (latency does not depend on
  * them). The calling thread is pinned to the CPU it runs on (Linux).
  * Errors: HWNAS_EINVAL (NULL, repeats 0), HWNAS_EUNSUPPORTED (a net the
- * engine cannot run), HWNAS_ENOMEM. On error the LUT may hold some of the
- * net's layers.
+ * engine cannot run), HWNAS_ENOTFOUND (an int8 net names a multiplier the
+ * built-in families lack: the message names node and multiplier),
+ * HWNAS_ENOMEM. On error the LUT may hold some of the net's layers.
  */
 HWNAS_API int hwnas_latency_lut_profile(hwnas_latency_lut *lut, const struct hwnas_net *net,
                                         uint32_t warmup, uint32_t repeats);
 
 /*
  * Measure net's end-to-end latency in ms on this host the way the profiler
- * does (fp32 engine, batch 1, inference, ctx's threads, pinned): the
+ * does (fp32 engine, or int8 for a low-bit net; batch 1, inference, ctx's
+ * threads, pinned): the
  * fastest of `repeats` readings after `warmup` passes, a reading spanning
  * as many back-to-back passes as fill about 0.25 ms (one for most nets).
  * Other work on the machine can only slow a pass down, so the fastest

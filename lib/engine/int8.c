@@ -538,6 +538,8 @@ int hwnas__quant_forward(hwnas_quant *q, const float *x, size_t n, int train, ui
     e->batch = n;
     e->train = train;
     e->step = step;
+    /* the latency profiler's per-node timer, as in hwnas__engine_forward */
+    double t_prev = e->node_ms ? e->node_clock() : 0;
     for (size_t i = 0; i < e->n; i++) {
         const hwnas__eng_node *nd = &e->nodes[i];
         int rc;
@@ -559,6 +561,14 @@ int hwnas__quant_forward(hwnas_quant *q, const float *x, size_t n, int train, ui
         }
         if (rc != HWNAS_OK) {
             return hwnas__error(rc, "quant: node '%s' failed: %s", nd->name, hwnas_error_last());
+        }
+        if (e->node_ms) {
+            /* A relu the fp32 engine fuses into its batch-norm is one layer
+             * for the LUT (keyed on the batch-norm): when a folded
+             * batch-norm leaves it to run here, its time goes there too. */
+            double t = e->node_clock();
+            e->node_ms[nd->fused ? nd->in[0] : i] += (t - t_prev) * 1e3;
+            t_prev = t;
         }
     }
     return HWNAS_OK;

@@ -1,8 +1,10 @@
-/* Profiling layers on this host for latency LUTs: the fp32 engine runs the
- * net at batch 1 and every node is timed inside the engine's own forward
- * pass (its per-node timer, hwnas__engine.node_ms), so each layer is timed
- * in context: the same code path, fusions and cache state as the
- * end-to-end run the LUT predicts. */
+/* Profiling layers on this host for latency LUTs: the engine runs the net
+ * at batch 1 and every node is timed inside the engine's own forward pass
+ * (its per-node timer, hwnas__engine.node_ms), so each layer is timed in
+ * context: the same code path, fusions and cache state as the end-to-end
+ * run the LUT predicts. A net whose convolutions and linear layers are all
+ * low-bit runs as it is deployed: int8 on the lookup GEMM with the
+ * multipliers it names (hwnas_quant), the other nodes in fp32. */
 #if defined(__linux__) && !defined(_GNU_SOURCE)
 #define _GNU_SOURCE /* sched_getcpu, pthread affinity */
 #endif
@@ -15,7 +17,8 @@
 #include <sched.h>
 #endif
 
-#include "engine/engine_internal.h"
+#include "engine/int8_internal.h"
+#include "hwnas/model.h"
 #include "lut_internal.h"
 
 /* Pin the calling thread to the CPU it runs on; restore afterwards. */
@@ -96,26 +99,101 @@ static double fastest(const double *v, size_t n)
     return m;
 }
 
-/* An engine for net with buffers for one sample and a random input. */
-static int setup(hwnas__engine **out_e, float **out_x, hwnas_context *ctx, const hwnas_net *net)
+/* What runs the net: the fp32 engine, or a quantised model whose engine
+ * (q->eng) holds the timer and the fp32 nodes. */
+typedef struct runner {
+    hwnas__engine *e; /* the engine whose nodes are timed */
+    hwnas__engine *own;
+    hwnas_model *model;
+    hwnas_quant *q;
+} runner;
+
+static int run(runner *r, const float *x)
 {
-    *out_e = NULL;
-    *out_x = NULL;
-    hwnas__engine *e;
-    int rc = hwnas__engine_new(&e, ctx, net, 1);
+    return r->q ? hwnas__quant_forward(r->q, x, 1, 0, 0) : hwnas__engine_forward(r->e, x, 1, 0, 0);
+}
+
+static void runner_fini(runner *r)
+{
+    hwnas_quant_free(r->q);
+    hwnas_model_free(r->model);
+    hwnas__engine_free(r->own);
+}
+
+/* 1 when every convolution and linear layer of net has at most 8 bits:
+ * the net is deployed in int8 (a net mixing 32-bit layers runs in fp32). */
+static int int8_net(const hwnas_net *net)
+{
+    size_t layers = 0;
+    for (size_t i = 0; i < hwnas_net_node_count(net); i++) {
+        int k = hwnas_net_node_kind(net, i);
+        if (k != HWNAS_NET_CONV2D && k != HWNAS_NET_DWCONV2D && k != HWNAS_NET_LINEAR)
+            continue;
+        if (hwnas_net_node_bits(net, i) > 8)
+            return 0;
+        layers++;
+    }
+    return layers > 0;
+}
+
+/* The int8 runner: random weights (seed 1), activation ranges calibrated
+ * on 4 random samples (latency depends on neither); shapes: an fp32
+ * engine of the net, for its input and logits sizes. */
+static int setup_int8(runner *r, hwnas_context *ctx, const hwnas_net *net,
+                      const hwnas__engine *shapes)
+{
+    int rc = hwnas_model_new(&r->model, ctx, net, 1);
     if (rc != HWNAS_OK)
         return rc;
-    rc = hwnas__engine_reserve(e, 1);
-    float *x = rc == HWNAS_OK ? hwnas__malloc(ctx, e->nodes[e->input].size * sizeof *x) : NULL;
+    const hwnas__eng_node *in = &shapes->nodes[shapes->input];
+    enum { CALIB = 4 };
+    float *img = hwnas__malloc(ctx, CALIB * in->size * sizeof *img);
+    int32_t labels[CALIB] = {0};
+    if (!img)
+        return HWNAS_ENOMEM;
+    hwnas__rng g;
+    hwnas__rng_seed(&g, 1, 1);
+    for (size_t j = 0; j < CALIB * in->size; j++)
+        img[j] = (float)hwnas__rng_normal(&g);
+    hwnas_dataset *calib = NULL;
+    rc = hwnas_dataset_from_float(&calib, ctx, img, labels, CALIB, in->c, in->h, in->w,
+                                  shapes->nodes[shapes->logits].size);
+    hwnas__free(ctx, img);
+    if (rc == HWNAS_OK)
+        rc = hwnas_quant_new(&r->q, r->model, NULL, calib, "calib_batches=1");
+    hwnas_dataset_free(calib);
+    if (rc == HWNAS_OK)
+        rc = hwnas__quant_reserve(r->q, 1);
+    if (rc == HWNAS_OK)
+        r->e = r->q->eng;
+    return rc;
+}
+
+/* A runner for net with buffers for one sample and a random input. */
+static int setup(runner *r, float **out_x, hwnas_context *ctx, const hwnas_net *net)
+{
+    memset(r, 0, sizeof *r);
+    *out_x = NULL;
+    int rc = hwnas__engine_new(&r->own, ctx, net, 1);
+    if (rc == HWNAS_OK)
+        rc = hwnas__engine_reserve(r->own, 1);
+    size_t in_size = rc == HWNAS_OK ? r->own->nodes[r->own->input].size : 0;
+    if (rc == HWNAS_OK && int8_net(net)) {
+        rc = setup_int8(r, ctx, net, r->own);
+        hwnas__engine_free(r->own);
+        r->own = NULL;
+    } else {
+        r->e = r->own;
+    }
+    float *x = rc == HWNAS_OK ? hwnas__malloc(ctx, in_size * sizeof *x) : NULL;
     if (!x) {
-        hwnas__engine_free(e);
+        runner_fini(r);
         return rc != HWNAS_OK ? rc : HWNAS_ENOMEM;
     }
-    hwnas__rng r;
-    hwnas__rng_seed(&r, 1, 0);
-    for (size_t j = 0; j < e->nodes[e->input].size; j++)
-        x[j] = (float)hwnas__rng_normal(&r);
-    *out_e = e;
+    hwnas__rng g;
+    hwnas__rng_seed(&g, 1, 0);
+    for (size_t j = 0; j < in_size; j++)
+        x[j] = (float)hwnas__rng_normal(&g);
     *out_x = x;
     return HWNAS_OK;
 }
@@ -124,14 +202,14 @@ static int setup(hwnas__engine **out_e, float **out_x, hwnas_context *ctx, const
  * pass clock spans (*out_k): enough for about a quarter of a millisecond,
  * so that the clock's own cost (a system call for CPU time) stays small
  * against what it measures, even for nets of a few microseconds. */
-static int warm_up(uint32_t *out_k, hwnas__engine *e, const float *x, uint32_t warmup)
+static int warm_up(uint32_t *out_k, runner *e, const float *x, uint32_t warmup)
 {
     int rc = HWNAS_OK;
     for (uint32_t r = 0; r < warmup && rc == HWNAS_OK; r++)
-        rc = hwnas__engine_forward(e, x, 1, 0, 0);
+        rc = run(e, x);
     double t0 = hwnas__now_seconds();
     if (rc == HWNAS_OK)
-        rc = hwnas__engine_forward(e, x, 1, 0, 0);
+        rc = run(e, x);
     double ms = (hwnas__now_seconds() - t0) * 1e3;
     double k = ms > 0 ? ceil(0.25 / ms) : 256;
     *out_k = k < 1 ? 1 : k > 256 ? 256 : (uint32_t)k;
@@ -139,23 +217,22 @@ static int warm_up(uint32_t *out_k, hwnas__engine *e, const float *x, uint32_t w
 }
 
 /* One reading: k plain passes on now(); *out_ms per pass. */
-static int plain_passes(double *out_ms, hwnas__engine *e, const float *x, clock_fn now,
-                        uint32_t k)
+static int plain_passes(double *out_ms, runner *e, const float *x, clock_fn now, uint32_t k)
 {
     int rc = HWNAS_OK;
     double t0 = now();
     for (uint32_t j = 0; j < k && rc == HWNAS_OK; j++)
-        rc = hwnas__engine_forward(e, x, 1, 0, 0);
+        rc = run(e, x);
     *out_ms = (now() - t0) * 1e3 / k;
     return rc;
 }
 
 /* Fastest whole-pass time of `repeats` readings after `warmup`; times[]
  * scratch. */
-static int time_passes(double *out_ms, hwnas__engine *e, const float *x, uint32_t warmup,
+static int time_passes(double *out_ms, runner *e, const float *x, uint32_t warmup,
                        uint32_t repeats, double *times)
 {
-    clock_fn now = pick_clock(e->ctx);
+    clock_fn now = pick_clock(e->e->ctx);
     uint32_t k;
     int rc = warm_up(&k, e, x, warmup);
     for (uint32_t r = 0; r < repeats && rc == HWNAS_OK; r++)
@@ -171,9 +248,9 @@ int hwnas_latency_lut_measure(double *out_ms, hwnas_context *ctx, const hwnas_ne
     if (!out_ms || !ctx || !net || repeats == 0)
         return hwnas__error(HWNAS_EINVAL, "hwnas_latency_lut_measure: NULL argument or 0 "
                             "repeats");
-    hwnas__engine *e;
+    runner r;
     float *x;
-    int rc = setup(&e, &x, ctx, net);
+    int rc = setup(&r, &x, ctx, net);
     if (rc != HWNAS_OK)
         return rc;
     double *times = hwnas__malloc(ctx, repeats * sizeof *times);
@@ -182,11 +259,11 @@ int hwnas_latency_lut_measure(double *out_ms, hwnas_context *ctx, const hwnas_ne
     pin_state pin;
     pin_begin(&pin);
     if (rc == HWNAS_OK)
-        rc = time_passes(out_ms, e, x, warmup, repeats, times);
+        rc = time_passes(out_ms, &r, x, warmup, repeats, times);
     pin_end(&pin);
     hwnas__free(ctx, times);
     hwnas__free(ctx, x);
-    hwnas__engine_free(e);
+    runner_fini(&r);
     return rc;
 }
 
@@ -264,11 +341,12 @@ int hwnas_latency_lut_profile(hwnas_latency_lut *lut, const hwnas_net *net, uint
         return hwnas__error(HWNAS_EINVAL, "hwnas_latency_lut_profile: NULL argument or 0 "
                             "repeats");
     hwnas_context *ctx = hwnas__lut_context(lut);
-    hwnas__engine *e;
+    runner rn;
     float *x;
-    int rc = setup(&e, &x, ctx, net);
+    int rc = setup(&rn, &x, ctx, net);
     if (rc != HWNAS_OK)
         return rc;
+    hwnas__engine *e = rn.e;
     clock_fn now = pick_clock(ctx);
     size_t n = e->n, nc = repeats < 16 ? 16 : repeats;
     /* node_t[r * n + i]: node i in instrumented pass r; pass[r], instr[r]:
@@ -284,18 +362,18 @@ int hwnas_latency_lut_profile(hwnas_latency_lut *lut, const hwnas_net *net, uint
     pin_begin(&pin);
     uint32_t k = 1;
     if (rc == HWNAS_OK)
-        rc = warm_up(&k, e, x, warmup);
+        rc = warm_up(&k, &rn, x, warmup);
     /* plain and instrumented passes alternate, so that both see the same
      * machine (clock frequency, neighbours' load) */
     for (uint32_t r = 0; r < repeats && rc == HWNAS_OK; r++) {
-        rc = plain_passes(&pass[r], e, x, now, k);
+        rc = plain_passes(&pass[r], &rn, x, now, k);
         double *row = node_t + (size_t)r * n;
         memset(row, 0, n * sizeof *row); /* fused nodes keep 0 */
         e->node_ms = row;
         e->node_clock = hwnas__now_seconds;
         double t0 = now();
         if (rc == HWNAS_OK)
-            rc = hwnas__engine_forward(e, x, 1, 0, 0);
+            rc = run(&rn, x);
         instr[r] = (now() - t0) * 1e3;
         e->node_ms = NULL;
     }
@@ -314,6 +392,6 @@ int hwnas_latency_lut_profile(hwnas_latency_lut *lut, const hwnas_net *net, uint
     hwnas__free(ctx, pass);
     hwnas__free(ctx, col);
     hwnas__free(ctx, x);
-    hwnas__engine_free(e);
+    runner_fini(&rn);
     return rc;
 }

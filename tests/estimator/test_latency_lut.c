@@ -464,6 +464,66 @@ static void test_fused_keys(void **state)
     hwnas_net_free(net);
 }
 
+/* A net whose convolutions and linear layers are all low-bit is profiled
+ * as it is deployed: in int8 on the lookup GEMM with the multipliers it
+ * names (a multiplier the registry lacks is then an error naming it), its
+ * batch-norm folded into the convolution and the relu after it keyed on
+ * the batch-norm as the fp32 engine fuses them. A net with one 32-bit
+ * layer runs in fp32, where multipliers are not looked up. */
+static const char *int8_text = "hwnas-net 1\n"
+                               "x = input(shape=3x8x8)\n"
+                               "c = conv(out=4, k=3, pad=1, bits=8, mul=\"drum:k=4\")\n"
+                               "b = bn\n"
+                               "r = relu\n"
+                               "g = gap\n"
+                               "fc = linear(out=10, bits=8, mul=\"%s\")\n";
+
+static void test_profile_int8(void **state)
+{
+    (void)state;
+    char text[512];
+    snprintf(text, sizeof text, int8_text, "mitchell");
+    hwnas_net *net;
+    assert_int_equal(hwnas_net_parse(&net, ctx, text, NULL), HWNAS_OK);
+    hwnas_latency_lut *lut;
+    assert_int_equal(hwnas_latency_lut_new(&lut, ctx), HWNAS_OK);
+    assert_int_equal(hwnas_latency_lut_profile(lut, net, 1, 2), HWNAS_OK);
+    double v;
+    assert_int_equal(hwnas_latency_lut_get(&v, lut, "conv in=3x8x8 out=4x8x8 k=3x3 s=1x1 p=1x1 "
+                                                    "d=1x1 g=1 bits=8 mul=drum:k=4"),
+                     HWNAS_OK);
+    assert_true(isfinite(v) && v >= 0);
+    assert_int_equal(hwnas_latency_lut_get(&v, lut, "bn in=4x8x8 out=4x8x8 act=relu"), HWNAS_OK);
+    assert_int_equal(hwnas_latency_lut_get(&v, lut, "relu in=4x8x8 out=4x8x8"), HWNAS_ENOTFOUND);
+    assert_int_equal(hwnas_latency_lut_get(&v, lut, "linear in=4x1x1 out=10 bits=8 mul=mitchell"),
+                     HWNAS_OK);
+    double meas;
+    assert_int_equal(hwnas_latency_lut_measure(&meas, ctx, net, 1, 2), HWNAS_OK);
+    assert_true(meas > 0 && isfinite(meas));
+    hwnas_net_free(net);
+
+    /* an unknown multiplier: the int8 path looks it up and says which */
+    snprintf(text, sizeof text, int8_text, "nosuch:k=1");
+    assert_int_equal(hwnas_net_parse(&net, ctx, text, NULL), HWNAS_OK);
+    size_t before = hwnas_latency_lut_count(lut);
+    assert_int_not_equal(hwnas_latency_lut_profile(lut, net, 0, 1), HWNAS_OK);
+    assert_non_null(strstr(hwnas_error_last(), "nosuch"));
+    assert_int_equal(hwnas_latency_lut_count(lut), before);
+    assert_int_not_equal(hwnas_latency_lut_measure(&meas, ctx, net, 0, 1), HWNAS_OK);
+    hwnas_net_free(net);
+
+    /* the same net with a 32-bit linear layer runs in fp32 */
+    const char *mixed = "hwnas-net 1\n"
+                        "x = input(shape=3x8x8)\n"
+                        "c = conv(out=4, k=3, pad=1, bits=8, mul=\"nosuch:k=1\")\n"
+                        "g = gap\n"
+                        "fc = linear(out=10)\n";
+    assert_int_equal(hwnas_net_parse(&net, ctx, mixed, NULL), HWNAS_OK);
+    assert_int_equal(hwnas_latency_lut_profile(lut, net, 0, 1), HWNAS_OK);
+    hwnas_net_free(net);
+    hwnas_latency_lut_free(lut);
+}
+
 /* A LUT holding exactly the layers that run in a net predicts the sum of
  * its entries plus the overhead, fused layers counted once; a LUT of
  * separate bn and relu entries (measured elsewhere) gives bn + relu. */
@@ -756,9 +816,12 @@ static void test_oom(void **state)
     snprintf(opts, sizeof opts, "lut=%s", path);
     test_alloc t;
     hwnas_context *c = test_alloc_context(&t, "threads=1");
-    hwnas_net *net = test_net(c);
+    hwnas_net *net = test_net(c), *net8;
+    char text8[512];
+    snprintf(text8, sizeof text8, int8_text, "mitchell");
+    assert_int_equal(hwnas_net_parse(&net8, c, text8, NULL), HWNAS_OK);
     long base = t.live;
-    for (int which = 0; which < 4; which++) {
+    for (int which = 0; which < 5; which++) {
         for (long n = 0;; n++) {
             test_alloc_fail_from(&t, n);
             hwnas_latency_lut *lut = NULL;
@@ -774,6 +837,8 @@ static void test_oom(void **state)
                 rc = hwnas_latency_lut_new(&lut, c);
                 if (rc == HWNAS_OK && which == 2)
                     rc = hwnas_latency_lut_profile(lut, net, 0, 1);
+                if (rc == HWNAS_OK && which == 4)
+                    rc = hwnas_latency_lut_profile(lut, net8, 0, 1);
                 char *s = NULL;
                 if (rc == HWNAS_OK && which == 3)
                     rc = hwnas_latency_lut_format(lut, &s);
@@ -789,6 +854,7 @@ static void test_oom(void **state)
         }
     }
     hwnas_net_free(net);
+    hwnas_net_free(net8);
     hwnas_context_free(c);
     assert_int_equal(t.live, 0);
 }
@@ -804,6 +870,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_keys),     cmocka_unit_test(test_predict),
         cmocka_unit_test(test_format),   cmocka_unit_test(test_estimator),
         cmocka_unit_test(test_profile),  cmocka_unit_test(test_fused_keys),
+        cmocka_unit_test(test_profile_int8),
         cmocka_unit_test(test_predict_fused), cmocka_unit_test(test_predict_ctx),
         cmocka_unit_test(test_median),   cmocka_unit_test(test_fallback_kin),
         cmocka_unit_test(test_out_of_range), cmocka_unit_test(test_long_multiplier),

@@ -485,8 +485,9 @@ static int cmd_build(hwnas_context *ctx, int argc, char **argv)
     char device[256];
     snprintf(device, sizeof device, "%s", a.device ? a.device : "");
     if (!a.device)
-        snprintf(device, sizeof device, "this host, libhwnas %s fp32 engine, batch 1, %zu "
-                 "thread(s)", hwnas_version_string(), hwnas_context_threads(ctx));
+        snprintf(device, sizeof device,
+                 "this host, libhwnas %s engine (fp32; int8 for low-bit nets), batch 1, "
+                 "%zu thread(s)", hwnas_version_string(), hwnas_context_threads(ctx));
     rc = hwnas_latency_lut_set_device(b.lut, device);
     if (rc == HWNAS_OK && a.all_layers) {
         rc = build_all_layers(ctx, &a, b.lut);

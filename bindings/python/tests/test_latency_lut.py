@@ -199,6 +199,25 @@ def test_profile_and_measure_shape(ctx, net):
         measure(ctx, net, repeats=0)
 
 
+def test_profile_int8_net(ctx):
+    """A net of low-bit layers is timed on the int8 kernels with the
+    multipliers it names: an unknown one is an error naming it."""
+    text = """hwnas-net 1
+x = input(shape=1x6x6)
+conv(out=4, k=3, pad=1, bits=8, mul="drum:k=4")
+relu
+flatten
+fc = linear(out=2, bits=8, mul="%s")
+"""
+    lut = LatencyLut(ctx).profile(Net.parse(ctx, text % "mitchell"), warmup=0, repeats=2)
+    assert "conv in=1x6x6 out=4x6x6 k=3x3 s=1x1 p=1x1 d=1x1 g=1 bits=8 mul=drum:k=4" in lut.keys()
+    assert "linear in=144 out=2 bits=8 mul=mitchell" in lut.keys()
+    with pytest.raises(hwnas.Error, match="nosuch"):
+        lut.profile(Net.parse(ctx, text % "nosuch:k=2"), warmup=0, repeats=1)
+    with pytest.raises(hwnas.Error, match="nosuch"):
+        measure(ctx, Net.parse(ctx, text % "nosuch:k=2"), warmup=0, repeats=1)
+
+
 def test_close(ctx):
     lut = LatencyLut(ctx)
     lut.close()
