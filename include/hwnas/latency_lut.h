@@ -154,9 +154,12 @@ HWNAS_API int hwnas_latency_lut_predict(double *out_ms, const hwnas_latency_lut 
  * fused pair), so its keys' bits= and mul= are what was measured;
  * after `warmup` forward passes, `repeats` plain passes (timed as by
  * hwnas_latency_lut_measure) alternate with `repeats` instrumented passes
- * in which the engine times every node it runs. A node's time is its
- * median over the instrumented passes, scaled so that the net's nodes sum
- * to the fastest instrumented pass (less the timer's own cost). It is added
+ * in which the engine times every node it runs. An instrumented pass
+ * slower than 1.25x the fastest is disturbed and left out; while fewer than
+ * half of the passes so far are undisturbed, another `repeats` of each run
+ * (at most three rounds in all). A node's time is its median over the
+ * undisturbed passes, scaled so that the net's nodes sum to the fastest
+ * instrumented pass (less the timer's own cost). It is added
  * as a sample to its layer's entry (the run key: act= for a fused
  * batch-norm, whose activation adds nothing) and to the same key with the
  * net's ctx= class (of its measured latency); an entry is the median of

@@ -301,34 +301,55 @@ static int add_node(hwnas_latency_lut *lut, const hwnas_net *net, size_t i, int 
     return rc;
 }
 
+/* An instrumented pass slower than this times the fastest one was
+ * disturbed (a time slice lost, an interrupt, a neighbour's burst): its
+ * node times are left out of the medians. */
+#define DISTURBED 1.25
+/* Rounds of `repeats` passes at most: another round runs while fewer than
+ * half the passes so far are undisturbed. */
+#define MAX_ROUNDS 3
+
+/* Number of the first n instrumented passes that are not disturbed. */
+static size_t undisturbed(const double *instr, size_t n)
+{
+    double f = fastest(instr, n);
+    size_t kept = 0;
+    for (size_t r = 0; r < n; r++)
+        kept += instr[r] <= DISTURBED * f;
+    return kept;
+}
+
 /*
- * Node times from `repeats` instrumented passes: node_t[r * n + i] is node
+ * Node times from `passes` instrumented passes: node_t[r * n + i] is node
  * i's wall time in pass r (read on the monotonic clock: the thread's CPU
  * time costs a system call, a microsecond on some hosts, which would swamp
  * small layers), instr[r] pass r as a whole on the pass clock. Each node
- * gets its median less the clock read its interval holds, all scaled so
- * that they sum to the fastest instrumented pass less its reads (see
- * fastest(): the nodes' shares of the least disturbed pass).
- * Results go to out[0..n) (0 for fused activations); col: repeats scratch.
+ * gets its median over the undisturbed passes less the clock read its
+ * interval holds, all scaled so that they sum to the fastest instrumented
+ * pass less its reads (see fastest(): the nodes' shares of the least
+ * disturbed pass). Results go to out[0..n) (0 where fused[i]: an
+ * activation run inside its batch-norm); col: passes scratch.
  */
-static void node_times(double *out, const hwnas__engine *e, const double *node_t,
-                       double *instr, uint32_t repeats, double read, double read_pass,
-                       double *col)
+void hwnas__lut_node_times(double *out, const uint8_t *fused, size_t n, const double *node_t,
+                           const double *instr, size_t passes, double read, double read_pass,
+                           double *col)
 {
-    size_t n = e->n, n_run = 0;
-    double sum = 0;
+    size_t n_run = 0;
+    double f = fastest(instr, passes), sum = 0;
     for (size_t i = 0; i < n; i++) {
         out[i] = 0;
-        if (e->nodes[i].fused)
+        if (fused[i])
             continue;
         n_run++;
-        for (uint32_t r = 0; r < repeats; r++)
-            col[r] = node_t[(size_t)r * n + i];
-        double ms = median(col, repeats) - read;
+        size_t m = 0;
+        for (size_t r = 0; r < passes; r++)
+            if (instr[r] <= DISTURBED * f)
+                col[m++] = node_t[r * n + i];
+        double ms = median(col, m) - read;
         out[i] = ms > 0 ? ms : 0;
         sum += out[i];
     }
-    double target = fastest(instr, repeats) - (double)(n_run + 1) * read - read_pass;
+    double target = f - (double)(n_run + 1) * read - read_pass;
     double scale = sum > 0 && target > 0 ? target / sum : 1;
     for (size_t i = 0; i < n; i++)
         out[i] *= scale;
@@ -348,41 +369,53 @@ int hwnas_latency_lut_profile(hwnas_latency_lut *lut, const hwnas_net *net, uint
         return rc;
     hwnas__engine *e = rn.e;
     clock_fn now = pick_clock(ctx);
-    size_t n = e->n, nc = repeats < 16 ? 16 : repeats;
+    size_t n = e->n, cap = (size_t)repeats * MAX_ROUNDS, nc = cap < 16 ? 16 : cap;
     /* node_t[r * n + i]: node i in instrumented pass r; pass[r], instr[r]:
      * plain and instrumented pass r; ms[i]: node i's time; col: scratch */
-    double *node_t = hwnas__malloc(ctx, (n * repeats + n) * sizeof *node_t);
-    double *pass = hwnas__malloc(ctx, 2 * repeats * sizeof *pass);
+    double *node_t = hwnas__malloc(ctx, (n * cap + n) * sizeof *node_t);
+    double *pass = hwnas__malloc(ctx, 2 * cap * sizeof *pass);
     double *col = hwnas__malloc(ctx, nc * sizeof *col);
     if (!node_t || !pass || !col)
         rc = HWNAS_ENOMEM;
-    double *ms = node_t ? node_t + n * repeats : NULL;
-    double *instr = pass ? pass + repeats : NULL;
+    double *ms = node_t ? node_t + n * cap : NULL;
+    double *instr = pass ? pass + cap : NULL;
     pin_state pin;
     pin_begin(&pin);
     uint32_t k = 1;
     if (rc == HWNAS_OK)
         rc = warm_up(&k, &rn, x, warmup);
     /* plain and instrumented passes alternate, so that both see the same
-     * machine (clock frequency, neighbours' load) */
-    for (uint32_t r = 0; r < repeats && rc == HWNAS_OK; r++) {
-        rc = plain_passes(&pass[r], &rn, x, now, k);
-        double *row = node_t + (size_t)r * n;
-        memset(row, 0, n * sizeof *row); /* fused nodes keep 0 */
-        e->node_ms = row;
-        e->node_clock = hwnas__now_seconds;
-        double t0 = now();
-        if (rc == HWNAS_OK)
-            rc = run(&rn, x);
-        instr[r] = (now() - t0) * 1e3;
-        e->node_ms = NULL;
+     * machine (clock frequency, neighbours' load); on a busy machine, more
+     * rounds until at least half the instrumented passes are undisturbed */
+    size_t done = 0;
+    for (int round = 0; round < MAX_ROUNDS && rc == HWNAS_OK; round++) {
+        for (uint32_t j = 0; j < repeats && rc == HWNAS_OK; j++, done++) {
+            rc = plain_passes(&pass[done], &rn, x, now, k);
+            double *row = node_t + done * n;
+            memset(row, 0, n * sizeof *row); /* fused nodes keep 0 */
+            e->node_ms = row;
+            e->node_clock = hwnas__now_seconds;
+            double t0 = now();
+            if (rc == HWNAS_OK)
+                rc = run(&rn, x);
+            instr[done] = (now() - t0) * 1e3;
+            e->node_ms = NULL;
+        }
+        if (rc == HWNAS_OK && 2 * undisturbed(instr, done) >= done)
+            break;
     }
     double read = rc == HWNAS_OK ? read_cost_ms(hwnas__now_seconds, col, 16) : 0;
     double read_pass = rc == HWNAS_OK ? read_cost_ms(now, col, 16) : 0;
     pin_end(&pin);
-    double whole = rc == HWNAS_OK ? fastest(pass, repeats) : 0, layers = 0;
+    double whole = rc == HWNAS_OK ? fastest(pass, done) : 0, layers = 0;
+    uint8_t *fused = rc == HWNAS_OK ? hwnas__malloc(ctx, n) : NULL;
+    if (rc == HWNAS_OK && !fused)
+        rc = HWNAS_ENOMEM;
+    for (size_t i = 0; i < n && rc == HWNAS_OK; i++)
+        fused[i] = e->nodes[i].fused != 0;
     if (rc == HWNAS_OK)
-        node_times(ms, e, node_t, instr, repeats, read, read_pass, col);
+        hwnas__lut_node_times(ms, fused, n, node_t, instr, done, read, read_pass, col);
+    hwnas__free(ctx, fused);
     int ctx_class = hwnas__lut_ctx_class(whole);
     for (size_t i = 0; i < n && rc == HWNAS_OK; i++)
         rc = add_node(lut, net, i, ctx_class, ms[i], &layers);

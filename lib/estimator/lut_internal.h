@@ -125,6 +125,16 @@ double hwnas__lut_ctx_x(double ms);
  * overhead as the median of all residuals. */
 int hwnas__lut_add_residual(hwnas_latency_lut *lut, double ms);
 
+/* The profiler's node times (lut_build.c): node_t[r * n + i] is node i's
+ * time in instrumented pass r of `passes`, instr[r] the pass as a whole.
+ * A pass slower than 1.25x the fastest is disturbed and left out; each
+ * node gets the median of the others less `read` (one clock read), and
+ * all are scaled to sum to the fastest pass less its reads (n + 1 reads
+ * and read_pass). out[i] is 0 where fused[i]. col: passes scratch. */
+void hwnas__lut_node_times(double *out, const uint8_t *fused, size_t n, const double *node_t,
+                           const double *instr, size_t passes, double read, double read_pass,
+                           double *col);
+
 /* The LUT's context (its allocator and threads). */
 hwnas_context *hwnas__lut_context(const hwnas_latency_lut *lut);
 

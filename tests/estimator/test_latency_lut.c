@@ -524,6 +524,39 @@ static void test_profile_int8(void **state)
     hwnas_latency_lut_free(lut);
 }
 
+/* The profiler's outlier rule: a pass slower than 1.25x the fastest is
+ * left out of the node medians (here one whose node 0 lost a time
+ * slice), and the nodes are scaled to the fastest pass. */
+static void test_node_times_outliers(void **state)
+{
+    (void)state;
+    enum { N = 3, P = 5 };
+    const uint8_t fused[N] = {0, 1, 0};
+    /* node 0 takes 1 ms and node 2 3 ms in every pass but pass 3, where
+     * node 0 took 40 ms */
+    double node_t[P * N], instr[P] = {4.0, 4.2, 4.1, 43.0, 4.0}, out[N], col[P];
+    for (size_t r = 0; r < P; r++) {
+        node_t[r * N + 0] = r == 3 ? 40.0 : 1.0;
+        node_t[r * N + 1] = 0;
+        node_t[r * N + 2] = 3.0;
+    }
+    hwnas__lut_node_times(out, fused, N, node_t, instr, P, 0, 0, col);
+    assert_true(fabs(out[0] - 1.0) < 1e-12);
+    assert_true(out[1] == 0);
+    assert_true(fabs(out[2] - 3.0) < 1e-12);
+    /* three disturbed passes of five: a plain median would give 40 ms */
+    node_t[1 * N + 0] = node_t[2 * N + 0] = 40.0;
+    instr[1] = instr[2] = 43.0;
+    hwnas__lut_node_times(out, fused, N, node_t, instr, P, 0, 0, col);
+    assert_true(fabs(out[0] - 1.0) < 1e-12);
+    /* scaled to the fastest pass less its clock reads: (4 - 3 * 0.1 - 0.05)
+     * over the medians' sum (1 - 0.1) + (3 - 0.1) */
+    hwnas__lut_node_times(out, fused, N, node_t, instr, P, 0.1, 0.05, col);
+    double scale = (4.0 - 3 * 0.1 - 0.05) / (0.9 + 2.9);
+    assert_true(fabs(out[0] - 0.9 * scale) < 1e-12);
+    assert_true(fabs(out[2] - 2.9 * scale) < 1e-12);
+}
+
 /* A LUT holding exactly the layers that run in a net predicts the sum of
  * its entries plus the overhead, fused layers counted once; a LUT of
  * separate bn and relu entries (measured elsewhere) gives bn + relu. */
@@ -870,7 +903,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_keys),     cmocka_unit_test(test_predict),
         cmocka_unit_test(test_format),   cmocka_unit_test(test_estimator),
         cmocka_unit_test(test_profile),  cmocka_unit_test(test_fused_keys),
-        cmocka_unit_test(test_profile_int8),
+        cmocka_unit_test(test_profile_int8), cmocka_unit_test(test_node_times_outliers),
         cmocka_unit_test(test_predict_fused), cmocka_unit_test(test_predict_ctx),
         cmocka_unit_test(test_median),   cmocka_unit_test(test_fallback_kin),
         cmocka_unit_test(test_out_of_range), cmocka_unit_test(test_long_multiplier),
