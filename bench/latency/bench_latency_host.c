@@ -24,6 +24,8 @@
  *
  * usage: bench_latency_host [TRAIN [TEST [SPACE...]]]
  *   defaults 60 training and 100 test nets; spaces "cell" "cgp" "macro"
+ *   and the default job's CGP space (8-bit layers with approximate
+ *   multipliers: profiled and measured in int8 on the lookup GEMM)
  *   (KIND or KIND:OPTIONS).
  */
 #include <math.h>
@@ -213,14 +215,19 @@ int main(int argc, char **argv)
     hwnas_context *ctx;
     if (hwnas_context_new(&ctx, "threads=1"))
         die("context");
-    printf("latency on this host, 1 thread, fp32 engine, batch 1 (warmup %d, %d repeats)\n",
+    printf("latency on this host, 1 thread, fp32 engine (int8 for low-bit nets), batch 1 "
+           "(warmup %d, %d repeats)\n",
            WARMUP, REPEATS);
-    static const char *const defaults[] = {"cell", "cgp", "macro"};
+    /* the last: tools/cli/search.c's DEFAULT_SPACE_OPTIONS */
+    static const char *const defaults[] = {
+        "cell", "cgp", "macro",
+        "cgp:rows=1;cols=8;levels_back=3;stem=16;bits=8;"
+        "multipliers=exact,drum:k=6,drum:k=4,trunc:t=2,mitchell"};
     if (argc > 3)
         for (int i = 3; i < argc; i++)
             run_space(ctx, argv[i], n_train, n_test);
     else
-        for (int i = 0; i < 3; i++)
+        for (size_t i = 0; i < sizeof defaults / sizeof *defaults; i++)
             run_space(ctx, defaults[i], n_train, n_test);
     hwnas_context_free(ctx);
     return 0;

@@ -25,17 +25,30 @@ static double key_work(const hwnas__lut_key *k)
 }
 
 /* Looser kinship, for layers with no compatible entry at all. Tier 1: the
- * same op (any kernel, stride, padding, groups, inputs). Tier 2: both
- * memory-bound (no multiplier, no window: input, bn, activations, add,
- * mul, concat, dropout, flatten, gap, softmax, zero), whatever the op. */
+ * same op (any kernel, stride, padding, groups, inputs). Tier 2: the same
+ * op and bits with another multiplier (a lookup-GEMM layer reads its
+ * product table the same way whichever multiplier filled it). Tier 3: a
+ * layer with a multiplier (conv, dwconv, linear) at the same bits, any
+ * op or multiplier. Tier 4: both memory-bound (no multiplier, no window:
+ * input, bn, activations, add, mul, concat, dropout, flatten, gap,
+ * softmax, zero), whatever the op. Each is scaled in work by the caller. */
+#define KIN_TIERS 4
 static int key_kin(const hwnas__lut_key *a, const hwnas__lut_key *b, int tier)
 {
-    if (strcmp(a->mul, b->mul) != 0 || a->bits != b->bits || strcmp(a->act, b->act) != 0 ||
-        a->ctx != b->ctx || a->in_rank != b->in_rank)
+    if (strcmp(a->act, b->act) != 0 || a->ctx != b->ctx || a->in_rank != b->in_rank ||
+        a->bits != b->bits)
         return 0;
-    if (tier == 1)
-        return strcmp(a->op, b->op) == 0;
-    return a->bits < 0 && a->kh < 0 && b->kh < 0;
+    int same_mul = strcmp(a->mul, b->mul) == 0, same_op = strcmp(a->op, b->op) == 0;
+    switch (tier) {
+    case 1:
+        return same_mul && same_op;
+    case 2:
+        return same_op && a->bits > 0;
+    case 3:
+        return a->bits > 0;
+    default:
+        return same_mul && a->bits < 0 && a->kh < 0 && b->kh < 0;
+    }
 }
 
 /* Same op and discrete parameters: entries a missing layer may use. */
@@ -86,7 +99,7 @@ static int fallback(double *out, const hwnas_latency_lut *lut, const hwnas__lut_
             above = e;
         }
     }
-    for (int tier = 1; !best && tier <= 2; tier++) {
+    for (int tier = 1; !best && tier <= KIN_TIERS; tier++) {
         /* the kin closest in work, scaled to this layer's work */
         double bw = 0;
         for (size_t i = 0; i < lut->n; i++) {
@@ -230,8 +243,9 @@ static int node_latency(double *out, const hwnas_latency_lut *lut, const hwnas_n
                           "(key \"%s\")%s",
                           file ? " " : "", file ? file : "", hwnas_net_node_name(net, i), key.data,
                           missing != HWNAS_LATENCY_LUT_MISSING_ERROR
-                              ? " nor any entry to fall back on (same op, or for a memory-bound "
-                                "op any memory-bound op)"
+                              ? " nor any entry to fall back on (same op, a layer with a "
+                                "multiplier at the same bits, or for a memory-bound op any "
+                                "memory-bound op)"
                               : "");
     hwnas__strbuf_release(&key);
     return rc;

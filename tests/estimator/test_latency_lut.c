@@ -690,7 +690,8 @@ static void test_median(void **state)
 }
 
 /* Layers with no compatible entry fall back on kin: the same op with
- * other parameters, then any memory-bound op, scaled in work. */
+ * other parameters, the same op with another multiplier, any layer with a
+ * multiplier at the same bits, then any memory-bound op, scaled in work. */
 static void test_fallback_kin(void **state)
 {
     (void)state;
@@ -716,6 +717,31 @@ static void test_fallback_kin(void **state)
     assert_true(fabs(ms - (0.25 + 0.25 + 2.0 * 52 / 32)) < 1e-12);
     assert_int_equal(hwnas_latency_lut_predict(&ms, lut, net, 1), HWNAS_OK);
     assert_true(fabs(ms - (0.25 + 0.25 + 2)) < 1e-12);
+    hwnas_net_free(net);
+    /* low-bit layers: a conv with another multiplier at the same bits
+     * (tier 2: 4 ms for 1x4x4 -> 2x4x4 3x3, work 2 * 16 * 9 = 288), else
+     * any layer with a multiplier at those bits (tier 3: a dwconv from
+     * the conv, work 1 * 16 * 9 = 144 -> 2 ms); never across bits (a
+     * 32-bit conv finds no kin in the 8-bit one) */
+    assert_int_equal(hwnas_latency_lut_set(lut, "conv in=1x4x4 out=2x4x4 k=3x3 s=1x1 p=1x1 "
+                                                "d=1x1 g=1 bits=8 mul=mitchell",
+                                           4),
+                     HWNAS_OK);
+    assert_int_equal(hwnas_net_parse(&net, ctx,
+                                     "hwnas-net 1\nx = input(shape=1x4x4)\n"
+                                     "c = conv(out=4, k=3, pad=1, bits=8, mul=\"drum:k=4\")\n"
+                                     "d = dwconv(x, k=3, pad=1, bits=8, mul=\"drum:k=4\")\n",
+                                     NULL),
+                     HWNAS_OK);
+    assert_int_equal(hwnas_latency_lut_predict(&ms, lut, net, 3), HWNAS_OK);
+    assert_true(fabs(ms - (0.25 + 4.0 * 576 / 288 + 4.0 * 144 / 288)) < 1e-12);
+    hwnas_net_free(net);
+    assert_int_equal(hwnas_net_parse(&net, ctx,
+                                     "hwnas-net 1\nx = input(shape=1x4x4)\n"
+                                     "c = conv(out=4, k=3, pad=1)\n",
+                                     NULL),
+                     HWNAS_OK);
+    assert_int_equal(hwnas_latency_lut_predict(&ms, lut, net, 3), HWNAS_ENOTFOUND);
     hwnas_net_free(net);
     hwnas_latency_lut_free(lut);
 }
