@@ -19,13 +19,17 @@
 enum {
     OPT_METHOD, OPT_COST, OPT_LAMBDA, OPT_EPOCHS, OPT_BATCH, OPT_CHANNELS, OPT_CELLS, OPT_SEED,
     OPT_W_LR, OPT_W_MOM, OPT_W_WD, OPT_W_CLIP, OPT_A_LR, OPT_A_WD, OPT_B1, OPT_B2, OPT_TAU_MAX,
-    OPT_TAU_MIN, OPT_SKIP_CAP, OPT_CALIB, OPT_EVAL, OPT_RETRAIN, OPT_EVERY
+    OPT_TAU_MIN, OPT_SKIP_CAP, OPT_CALIB, OPT_EVAL, OPT_RETRAIN, OPT_EVERY, OPT_FORM, OPT_GAMMA,
+    OPT_TARGET, OPT_XI, OPT_LUT, OPT_HARDWARE, OPT_ACCEL_OPTIONS
 };
 
 static const hwnas__option_spec ds_options[] = {
-    [OPT_METHOD] = {"method", HWNAS_OPTION_ENUM, "darts", 0, 0, "darts|gdas",
-                    "darts: softmax-weighted sum; gdas: Gumbel-softmax one-hot sample"},
-    [OPT_COST] = {"cost", HWNAS_OPTION_ENUM, "macs", 0, 0, "none|macs|params",
+    [OPT_METHOD] = {"method", HWNAS_OPTION_ENUM, "darts", 0, 0,
+                    "darts|gdas|fbnet|proxyless|darts2",
+                    "darts: softmax-weighted sum (first order), darts2: second order; gdas: "
+                    "Gumbel one-hot; fbnet: Gumbel-softmax weights; proxyless: one sampled path"},
+    [OPT_COST] = {"cost", HWNAS_OPTION_ENUM, "macs", 0, 0,
+                  "none|macs|params|latency|energy|cycles",
                   "hardware cost per (edge, operation) in the loss"},
     [OPT_LAMBDA] = {"lambda", HWNAS_OPTION_STRING, "0", 0, 0, NULL,
                     "weights of the cost term, comma-separated: one run per value"},
@@ -60,14 +64,40 @@ static const hwnas__option_spec ds_options[] = {
                      "epochs training each derived net from scratch (0: none)"},
     [OPT_EVERY] = {"checkpoint_every", HWNAS_OPTION_INT, "50", 1, 1e12, NULL,
                    "steps between checkpoints (and one per epoch)"},
+    [OPT_FORM] = {"form", HWNAS_OPTION_ENUM, "add", 0, 0, "add|mul|target",
+                  "add: CE + lambda E/max; mul: CE * lambda * log(E)^gamma (FBNet); target: "
+                  "CE + lambda max(0, E/target - 1)"},
+    [OPT_GAMMA] = {"gamma", HWNAS_OPTION_FLOAT, "0.6", 0, 100, NULL,
+                   "form=mul: the exponent of log(E)"},
+    [OPT_TARGET] = {"target", HWNAS_OPTION_FLOAT, "0", 0, 1e300, NULL,
+                    "form=target: the cost (in the source's unit) above which it is penalised"},
+    [OPT_XI] = {"xi", HWNAS_OPTION_FLOAT, "-1", -1, 1000, NULL,
+                "darts2: the virtual step's learning rate (-1: w_lr)"},
+    [OPT_LUT] = {"lut", HWNAS_OPTION_STRING, "", 0, 0, NULL,
+                 "cost=latency: a latency table file (empty: profile this host once into "
+                 "OUT/latency.lut)"},
+    [OPT_HARDWARE] = {"hardware", HWNAS_OPTION_STRING, "", 0, 0, NULL,
+                      "cost=energy|cycles: the accelerator description (.hw)"},
+    [OPT_ACCEL_OPTIONS] = {"accel_options", HWNAS_OPTION_STRING, "", 0, 0, NULL,
+                           "cost=energy|cycles: hwnas_accel_run's options"},
 };
 
 const hwnas__kind hwnas__dsearch_kind = {
     "dsearch", ds_options, HWNAS_ARRAY_SIZE(ds_options), NULL,
 };
 
-static const char *const method_names[] = {"darts", "gdas"};
-static const char *const cost_names[] = {"none", "macs", "params"};
+static const char *const method_names[] = {"darts", "gdas", "fbnet", "proxyless", "darts2"};
+static const char *const cost_names[] = {"none", "macs", "params", "latency", "energy", "cycles"};
+static const char *const form_names[] = {"add", "mul", "target"};
+
+static int copy_str(char *dst, size_t size, const char *src, const char *key)
+{
+    if (strlen(src) >= size)
+        return hwnas__error(HWNAS_EINVAL, "dsearch: option %s is longer than %zu bytes", key,
+                            size - 1);
+    memcpy(dst, src, strlen(src) + 1);
+    return HWNAS_OK;
+}
 
 int hwnas__ds_read_config(hwnas__ds_config *c, hwnas_context *ctx, const char *text)
 {
@@ -98,6 +128,25 @@ int hwnas__ds_read_config(hwnas__ds_config *c, hwnas_context *ctx, const char *t
     c->evaluation = hwnas__options_int(o, OPT_EVAL);
     c->retrain = hwnas__options_int(o, OPT_RETRAIN);
     c->every = hwnas__options_int(o, OPT_EVERY);
+    c->form = (int)hwnas__options_int(o, OPT_FORM);
+    c->gamma = hwnas__options_float(o, OPT_GAMMA);
+    c->target = hwnas__options_float(o, OPT_TARGET);
+    c->xi = hwnas__options_float(o, OPT_XI);
+    if (c->xi < 0)
+        c->xi = c->w_lr;
+    rc = copy_str(c->lut, sizeof c->lut, hwnas__options_str(o, OPT_LUT), "lut");
+    if (rc == HWNAS_OK)
+        rc = copy_str(c->hardware, sizeof c->hardware, hwnas__options_str(o, OPT_HARDWARE),
+                      "hardware");
+    if (rc == HWNAS_OK)
+        rc = copy_str(c->accel_options, sizeof c->accel_options,
+                      hwnas__options_str(o, OPT_ACCEL_OPTIONS), "accel_options");
+    if (rc == HWNAS_OK && c->form == HWNAS__DS_FORM_TARGET && !(c->target > 0))
+        rc = hwnas__error(HWNAS_EINVAL, "dsearch: form=target needs target > 0 (the cost above "
+                          "which the loss grows, in the cost source's unit)");
+    if (rc == HWNAS_OK && c->form != HWNAS__DS_FORM_ADD && c->cost == HWNAS__DS_COST_NONE)
+        rc = hwnas__error(HWNAS_EINVAL, "dsearch: form=%s needs a cost source (cost=none)",
+                          form_names[c->form]);
     const char *l = hwnas__options_str(o, OPT_LAMBDA);
     const char *p = l;
     while (rc == HWNAS_OK) {
@@ -125,11 +174,13 @@ void hwnas__ds_config_text(char *buf, size_t size, const hwnas__ds_config *c, do
     snprintf(buf, size,
              "method=%s;cost=%s;lambda=%.17g;epochs=%lld;batch=%lld;channels=%lld;cells=%lld;"
              "seed=%lld;w_lr=%.17g;w_momentum=%.17g;w_wd=%.17g;w_clip=%.17g;a_lr=%.17g;"
-             "a_wd=%.17g;a_beta1=%.17g;a_beta2=%.17g;tau_max=%.17g;tau_min=%.17g",
+             "a_wd=%.17g;a_beta1=%.17g;a_beta2=%.17g;tau_max=%.17g;tau_min=%.17g;form=%s;"
+             "gamma=%.17g;target=%.17g;xi=%.17g;lut=%s;hardware=%s;accel_options=%s",
              method_names[c->method], cost_names[c->cost], lambda, (long long)c->epochs,
              (long long)c->batch, (long long)c->channels, (long long)c->cells,
              (long long)c->seed, c->w_lr, c->w_mom, c->w_wd, c->w_clip, c->a_lr, c->a_wd, c->b1,
-             c->b2, c->tau_max, c->tau_min);
+             c->b2, c->tau_max, c->tau_min, form_names[c->form], c->gamma, c->target, c->xi,
+             c->lut, c->hardware, c->accel_options);
 }
 
 /* ---- the run's state -------------------------------------------------- */
@@ -257,14 +308,20 @@ static double tau_at(const hwnas__ds_config *c, uint64_t step, uint64_t total)
     return c->tau_max - (c->tau_max - c->tau_min) * f;
 }
 
-/* The coefficients of one forward: softmax(alpha) (DARTS), or a Gumbel
- * sample's one-hot with its soft probabilities in soft (GDAS; noise from
- * the stream of (seed, 2 * step + which)). */
+/* The coefficients of one forward, and in soft the probabilities the
+ * architecture gradient goes through: softmax(alpha) (DARTS); a Gumbel
+ * sample's one-hot (GDAS) or its soft weights (FBNet), soft = the
+ * Gumbel-softmax at temperature tau; one path drawn from softmax(alpha)
+ * (ProxylessNAS), with a second distinct operation per edge kept for its
+ * gate gradient (in pair; soft = softmax over the pair). Noise comes from
+ * the stream of (seed, 2 * step + which). */
 static void set_coefficients(hwnas__ds_run *r, const hwnas__ds_config *c, double *soft,
-                             uint64_t which)
+                             int *pair, uint64_t which)
 {
     float *w = hwnas__mix_w(r->mix);
-    if (c->method == HWNAS__DS_DARTS) {
+    uint8_t *keep = hwnas__mix_keep(r->mix);
+    memset(keep, 0, HWNAS__DS_COEF);
+    if (c->method == HWNAS__DS_DARTS || c->method == HWNAS__DS_DARTS2) {
         hwnas__ds_probs(soft, r->alpha);
         for (size_t k = 0; k < HWNAS__DS_COEF; k++)
             w[k] = (float)soft[k];
@@ -273,6 +330,39 @@ static void set_coefficients(hwnas__ds_run *r, const hwnas__ds_config *c, double
     }
     hwnas__rng g;
     hwnas__rng_seed(&g, (uint64_t)c->seed ^ UINT64_C(0x6DA5), 2 * r->step + which);
+    if (c->method == HWNAS__DS_PROXYLESS) {
+        hwnas__ds_probs(soft, r->alpha);
+        for (int e = 0; e < HWNAS__SN_EDGES; e++) {
+            double *p = soft + e * HWNAS__SN_OPS, u = hwnas__rng_uniform(&g), acc = 0;
+            int s = HWNAS__SN_OPS - 1, t = -1;
+            for (int k = 0; k < HWNAS__SN_OPS; k++)
+                if (u < (acc += p[k])) {
+                    s = k;
+                    break;
+                }
+            /* the second path: another operation, drawn in proportion */
+            u = hwnas__rng_uniform(&g) * (1 - p[s]), acc = 0;
+            for (int k = 0; k < HWNAS__SN_OPS; k++) {
+                if (k == s)
+                    continue;
+                t = k;
+                if (u < (acc += p[k]))
+                    break;
+            }
+            pair[2 * e] = s, pair[2 * e + 1] = t;
+            for (int k = 0; k < HWNAS__SN_OPS; k++)
+                w[e * HWNAS__SN_OPS + k] = k == s ? 1.0f : 0.0f;
+            keep[e * HWNAS__SN_OPS + t] = 1;
+            /* the pair's probabilities, renormalised */
+            double a0 = r->alpha[e * HWNAS__SN_OPS + s], a1 = r->alpha[e * HWNAS__SN_OPS + t];
+            double m = a0 > a1 ? a0 : a1, e0 = exp(a0 - m), e1 = exp(a1 - m);
+            for (int k = 0; k < HWNAS__SN_OPS; k++)
+                p[k] = 0;
+            p[s] = e0 / (e0 + e1), p[t] = e1 / (e0 + e1);
+        }
+        hwnas__mix_skip_zero(r->mix, 1);
+        return;
+    }
     double tau = tau_at(c, r->step, r->total);
     for (int e = 0; e < HWNAS__SN_EDGES; e++) {
         double z[HWNAS__SN_OPS];
@@ -287,9 +377,11 @@ static void set_coefficients(hwnas__ds_run *r, const hwnas__ds_config *c, double
         for (int k = 1; k < HWNAS__SN_OPS; k++)
             best = s[k] > s[best] ? k : best;
         for (int k = 0; k < HWNAS__SN_OPS; k++)
-            w[e * HWNAS__SN_OPS + k] = k == best ? 1.0f : 0.0f;
+            w[e * HWNAS__SN_OPS + k] = c->method == HWNAS__DS_FBNET ? (float)s[k]
+                                       : k == best                  ? 1.0f
+                                                                    : 0.0f;
     }
-    hwnas__mix_skip_zero(r->mix, 1);
+    hwnas__mix_skip_zero(r->mix, c->method == HWNAS__DS_GDAS);
 }
 
 #define DIVERGED 1 /* pass(): the loss is not finite */
@@ -310,7 +402,7 @@ static int pass(hwnas__ds_run *r, const float *images, const int32_t *labels, si
     return hwnas__engine_backward(e, dlogits);
 }
 
-/* d E[cost]/cost_max / d alpha, and the expected cost itself. */
+/* d E[cost] / d alpha (in the cost's unit), and E[cost] itself. */
 double hwnas__ds_cost_grad(double *grad, const double *alpha, const double *cost, double cmax)
 {
     double p[HWNAS__DS_COEF], total = 0;
@@ -335,26 +427,11 @@ static int diverged(const hwnas__ds_run *r, uint64_t batches, const char *what)
                         (unsigned long long)r->step);
 }
 
-/* One search step: alpha on the arch batch, then the weights on the
- * weight batch (first-order DARTS / GDAS). */
-int hwnas__ds_step(hwnas__ds_run *r, const hwnas__ds_config *c, const hwnas__ds_batch *wb,
-                   const hwnas__ds_batch *ab, float *dlogits, uint64_t batches,
-                   double *out /* w_loss, w_correct, a_loss, a_correct */)
+/* d loss / d alpha from the mixed edges' d loss / d coefficient (dw)
+ * through soft (softmax Jacobian, times scale; in ProxylessNAS only
+ * within each edge's pair, where soft is the pair's softmax). */
+static void alpha_grad(double *g, const double *dw, const double *soft, double scale)
 {
-    hwnas__engine *e = r->sn->full->eng;
-    double soft[HWNAS__DS_COEF], loss = 0;
-    size_t correct = 0;
-    /* architecture step */
-    set_coefficients(r, c, soft, 0);
-    int rc = pass(r, ab->images, ab->labels, ab->n, dlogits, &loss, &correct);
-    if (rc == DIVERGED)
-        return diverged(r, batches, "architecture");
-    if (rc != HWNAS_OK)
-        return rc;
-    out[2] = loss, out[3] = (double)correct;
-    const double *dw = hwnas__mix_dw(r->mix);
-    double g[HWNAS__DS_COEF];
-    double scale = c->method == HWNAS__DS_GDAS ? 1.0 / tau_at(c, r->step, r->total) : 1.0;
     for (int ed = 0; ed < HWNAS__SN_EDGES; ed++) {
         const double *s = soft + ed * HWNAS__SN_OPS, *ge = dw + ed * HWNAS__SN_OPS;
         double mean = 0;
@@ -363,12 +440,120 @@ int hwnas__ds_step(hwnas__ds_run *r, const hwnas__ds_config *c, const hwnas__ds_
         for (int k = 0; k < HWNAS__SN_OPS; k++)
             g[ed * HWNAS__SN_OPS + k] = scale * s[k] * (ge[k] - mean);
     }
-    if (c->cost != HWNAS__DS_COST_NONE && r->lambda > 0 && r->cost_max > 0) {
-        double gc[HWNAS__DS_COEF];
-        hwnas__ds_cost_grad(gc, r->alpha, r->cost, r->cost_max);
-        for (size_t k = 0; k < HWNAS__DS_COEF; k++)
-            g[k] += r->lambda * gc[k];
+}
+
+/* DARTS' second-order gradient (finite-difference Hessian-vector product):
+ * grad_alpha L_val(w', alpha) - xi (grad_alpha L_train(w+) -
+ * grad_alpha L_train(w-)) / (2 eps), w' = w - xi grad_w L_train(w),
+ * w+- = w +- eps grad_w' L_val(w'), eps = 0.01 / |grad_w' L_val(w')|. */
+static int second_order(hwnas__ds_run *r, const hwnas__ds_config *c, const hwnas__ds_batch *wb,
+                        const hwnas__ds_batch *ab, float *dlogits, double *g, double *loss,
+                        size_t *correct)
+{
+    hwnas__engine *e = r->sn->full->eng;
+    size_t n = e->n_params;
+    double soft[HWNAS__DS_COEF], l2;
+    size_t c2;
+    float *w0 = hwnas__malloc(r->ctx, 2 * (n ? n : 1) * sizeof *w0), *dv = w0 + n;
+    if (!w0)
+        return HWNAS_ENOMEM;
+    memcpy(w0, e->params, n * sizeof *w0);
+    set_coefficients(r, c, soft, NULL, 0);
+    int rc = pass(r, wb->images, wb->labels, wb->n, dlogits, &l2, &c2);
+    for (size_t k = 0; rc == HWNAS_OK && k < n; k++)
+        e->params[k] = (float)((double)w0[k] - c->xi * ((double)e->grads[k] +
+                                                        c->w_wd * (double)w0[k]));
+    if (rc == HWNAS_OK)
+        rc = pass(r, ab->images, ab->labels, ab->n, dlogits, loss, correct);
+    double gv[HWNAS__DS_COEF], gp[HWNAS__DS_COEF], gm[HWNAS__DS_COEF], norm = 0;
+    if (rc == HWNAS_OK) {
+        alpha_grad(gv, hwnas__mix_dw(r->mix), soft, 1);
+        memcpy(dv, e->grads, n * sizeof *dv);
+        for (size_t k = 0; k < n; k++)
+            norm += (double)dv[k] * (double)dv[k];
     }
+    double eps = 0.01 / (sqrt(norm) + 1e-12);
+    for (int side = 0; rc == HWNAS_OK && side < 2; side++) {
+        double sg = side ? -eps : eps;
+        for (size_t k = 0; k < n; k++)
+            e->params[k] = (float)((double)w0[k] + sg * (double)dv[k]);
+        rc = pass(r, wb->images, wb->labels, wb->n, dlogits, &l2, &c2);
+        if (rc == HWNAS_OK)
+            alpha_grad(side ? gm : gp, hwnas__mix_dw(r->mix), soft, 1);
+    }
+    memcpy(e->params, w0, n * sizeof *w0);
+    hwnas__free(r->ctx, w0);
+    for (size_t k = 0; rc == HWNAS_OK && k < HWNAS__DS_COEF; k++)
+        g[k] = gv[k] - c->xi * (gp[k] - gm[k]) / (2 * eps);
+    return rc;
+}
+
+/* The cost term's gradient into g (CE the arch batch's loss): add, FBNet's
+ * multiplicative form, or the target form; E under softmax(alpha). */
+static int cost_term(double *g, const hwnas__ds_run *r, const hwnas__ds_config *c, double ce,
+                     uint64_t batches)
+{
+    if (c->cost == HWNAS__DS_COST_NONE || !(r->lambda > 0) || !(r->cost_max > 0))
+        return HWNAS_OK;
+    double de[HWNAS__DS_COEF];
+    double E = hwnas__ds_cost_grad(de, r->alpha, r->cost, 1);
+    if (c->form == HWNAS__DS_FORM_ADD) {
+        for (size_t k = 0; k < HWNAS__DS_COEF; k++)
+            g[k] += r->lambda * de[k] / r->cost_max;
+    } else if (c->form == HWNAS__DS_FORM_TARGET) {
+        for (size_t k = 0; E > c->target && k < HWNAS__DS_COEF; k++)
+            g[k] += r->lambda * de[k] / c->target;
+    } else {
+        /* L = CE * lambda * log(E)^gamma: the CE gradient scaled, plus CE
+         * times the factor's derivative */
+        if (!(E > 1))
+            return hwnas__error(HWNAS_EINVAL, "dsearch: form=mul needs an expected cost above 1 "
+                                "in the source's unit (it is %g at step %llu of epoch %llu): "
+                                "use form=add or a finer unit", E,
+                                (unsigned long long)r->step,
+                                (unsigned long long)(r->step / batches + 1));
+        double lg = log(E), f = r->lambda * pow(lg, c->gamma);
+        double df = r->lambda * c->gamma * pow(lg, c->gamma - 1) / E;
+        for (size_t k = 0; k < HWNAS__DS_COEF; k++)
+            g[k] = f * g[k] + ce * df * de[k];
+    }
+    return HWNAS_OK;
+}
+
+/* One search step: alpha on the arch batch, then the weights on the
+ * weight batch. */
+int hwnas__ds_step(hwnas__ds_run *r, const hwnas__ds_config *c, const hwnas__ds_batch *wb,
+                   const hwnas__ds_batch *ab, float *dlogits, uint64_t batches,
+                   double *out /* w_loss, w_correct, a_loss, a_correct */)
+{
+    hwnas__engine *e = r->sn->full->eng;
+    double soft[HWNAS__DS_COEF], loss = 0, g[HWNAS__DS_COEF];
+    int pair[2 * HWNAS__SN_EDGES];
+    size_t correct = 0;
+    int rc;
+    /* architecture step */
+    if (c->method == HWNAS__DS_DARTS2) {
+        rc = second_order(r, c, wb, ab, dlogits, g, &loss, &correct);
+    } else {
+        set_coefficients(r, c, soft, pair, 0);
+        rc = pass(r, ab->images, ab->labels, ab->n, dlogits, &loss, &correct);
+        int gumbel = c->method == HWNAS__DS_GDAS || c->method == HWNAS__DS_FBNET;
+        if (rc == HWNAS_OK)
+            alpha_grad(g, hwnas__mix_dw(r->mix), soft,
+                       gumbel ? 1.0 / tau_at(c, r->step, r->total) : 1.0);
+    }
+    if (rc == DIVERGED)
+        return diverged(r, batches, "architecture");
+    if (rc != HWNAS_OK)
+        return rc;
+    out[2] = loss, out[3] = (double)correct;
+    rc = cost_term(g, r, c, loss, batches);
+    if (rc != HWNAS_OK)
+        return rc;
+    double before[2 * HWNAS__SN_EDGES];
+    for (int ed = 0; c->method == HWNAS__DS_PROXYLESS && ed < HWNAS__SN_EDGES; ed++)
+        for (int j = 0; j < 2; j++)
+            before[2 * ed + j] = r->alpha[ed * HWNAS__SN_OPS + pair[2 * ed + j]];
     /* Adam with L2 weight decay (PyTorch's) */
     uint64_t t = r->step + 1;
     double bc1 = 1 - pow(c->b1, (double)t), bc2 = 1 - pow(c->b2, (double)t);
@@ -378,8 +563,18 @@ int hwnas__ds_step(hwnas__ds_run *r, const hwnas__ds_config *c, const hwnas__ds_
         r->av[k] = c->b2 * r->av[k] + (1 - c->b2) * gk * gk;
         r->alpha[k] -= c->a_lr * (r->am[k] / bc1) / (sqrt(r->av[k] / bc2) + 1e-8);
     }
+    /* ProxylessNAS: the pair's total weight is kept, so the operations
+     * not sampled keep their probabilities */
+    for (int ed = 0; c->method == HWNAS__DS_PROXYLESS && ed < HWNAS__SN_EDGES; ed++) {
+        double *a = r->alpha + ed * HWNAS__SN_OPS;
+        int s = pair[2 * ed], u = pair[2 * ed + 1];
+        double old = log(exp(before[2 * ed]) + exp(before[2 * ed + 1]));
+        double now = log(exp(a[s]) + exp(a[u]));
+        a[s] -= now - old, a[u] -= now - old;
+    }
     /* weight step */
-    set_coefficients(r, c, soft, 1);
+    set_coefficients(r, c, soft, pair, 1);
+    memset(hwnas__mix_keep(r->mix), 0, HWNAS__DS_COEF); /* the weights need one path only */
     rc = pass(r, wb->images, wb->labels, wb->n, dlogits, &loss, &correct);
     if (rc == DIVERGED)
         return diverged(r, batches, "weights'");

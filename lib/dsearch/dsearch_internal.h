@@ -19,12 +19,18 @@
 #define HWNAS__DS_COEF (HWNAS__SN_EDGES * HWNAS__SN_OPS) /* alpha: edge * OPS + op */
 #define HWNAS__DS_MAX_LAMBDA 32
 
-enum { HWNAS__DS_DARTS = 0, HWNAS__DS_GDAS = 1 };
-enum { HWNAS__DS_COST_NONE = 0, HWNAS__DS_COST_MACS = 1, HWNAS__DS_COST_PARAMS = 2 };
+enum { HWNAS__DS_DARTS = 0, HWNAS__DS_GDAS = 1, HWNAS__DS_FBNET = 2, HWNAS__DS_PROXYLESS = 3,
+       HWNAS__DS_DARTS2 = 4 };
+enum { HWNAS__DS_COST_NONE = 0, HWNAS__DS_COST_MACS = 1, HWNAS__DS_COST_PARAMS = 2,
+       HWNAS__DS_COST_LATENCY = 3, HWNAS__DS_COST_ENERGY = 4, HWNAS__DS_COST_CYCLES = 5 };
+/* how the cost enters the loss */
+enum { HWNAS__DS_FORM_ADD = 0, HWNAS__DS_FORM_MUL = 1, HWNAS__DS_FORM_TARGET = 2 };
 
 /* The options of kind "dsearch". */
 typedef struct hwnas__ds_config {
-    int method, cost;
+    int method, cost, form;
+    double gamma, target, xi;
+    char lut[1024], hardware[1024], accel_options[512];
     double lambda[HWNAS__DS_MAX_LAMBDA];
     size_t n_lambda;
     int64_t epochs, batch, channels, cells, seed, skip_cap, calibration, evaluation, retrain,
@@ -83,6 +89,16 @@ void hwnas__ds_run_free(hwnas__ds_run *r);
 void hwnas__ds_probs(double *p, const double *alpha);
 /* The cost table (HWNAS__DS_COST_MACS or _PARAMS) of r's supernet. */
 void hwnas__ds_cost_table(double *cost, const hwnas__ds_run *r, int which);
+
+/* The cost table of c's source (cost.c): per (edge, op), the cost of the
+ * nodes that operation alone runs, summed over the cells; dir holds the
+ * profiled latency table when c has no lut. Errors name the source and,
+ * for one that lacks an operation, the edge, operation and key. */
+int hwnas__ds_cost_source(double *cost, const hwnas__ds_run *r, const hwnas__ds_config *c,
+                          const char *dir);
+/* The derived net's cost in the source's unit. */
+int hwnas__ds_net_cost(double *out, const hwnas_net *net, const hwnas__ds_config *c,
+                       hwnas_context *ctx, const char *dir);
 /* Expected cost under softmax(alpha), and (grad not NULL) its gradient
  * divided by cmax. */
 double hwnas__ds_cost_grad(double *grad, const double *alpha, const double *cost, double cmax);

@@ -54,6 +54,7 @@ typedef struct result {
     char arch[160];
     double accuracy, retrain_accuracy; /* retrain: NaN when not retrained */
     uint64_t macs, params;
+    double cost; /* in the cost source's unit (macs for cost=none) */
 } result;
 
 typedef struct data {
@@ -62,6 +63,9 @@ typedef struct data {
     size_t *wo, *ao;
     float *wi, *ai, *dlogits;
     int32_t *wl, *al;
+    double cost[HWNAS__DS_COEF]; /* the source's table, built by the first run */
+    int have_cost;
+    const char *out_dir;
 } data;
 
 static int write_trajectory(const hwnas__ds_run *r, const char *dir)
@@ -199,6 +203,9 @@ static int finish_run(result *res, hwnas__ds_run *r, const hwnas__ds_config *c, 
     if (rc == HWNAS_OK) {
         res->macs = hwnas_net_macs(hwnas_model_net(m));
         res->params = hwnas_net_params(hwnas_model_net(m));
+        rc = hwnas__ds_net_cost(&res->cost, hwnas_model_net(m), c, r->ctx, d->out_dir);
+    }
+    if (rc == HWNAS_OK) {
         snprintf(path, sizeof path, "%s/derived.net", dir);
         rc = hwnas__file_write_atomic(r->ctx, path, spec, strlen(spec), 0);
     }
@@ -222,19 +229,23 @@ static int finish_run(result *res, hwnas__ds_run *r, const hwnas__ds_config *c, 
     return rc;
 }
 
-static int write_cost_table(const hwnas__ds_run *r, const char *out_dir)
+static const char *const unit_names[] = {"macs", "macs", "params", "latency_ms", "energy_uj",
+                                         "cycles"};
+
+static int write_cost_table(const hwnas__ds_run *r, const hwnas__ds_config *c, const double *cost,
+                            const char *out_dir)
 {
     double macs[HWNAS__DS_COEF], params[HWNAS__DS_COEF];
     hwnas__ds_cost_table(macs, r, HWNAS__DS_COST_MACS);
     hwnas__ds_cost_table(params, r, HWNAS__DS_COST_PARAMS);
     text t = {{r->ctx, NULL, 0, 0, 0}};
-    tput(&t, "edge,op,macs,params\n");
+    tput(&t, "edge,op,macs,params,cost\n");
     for (size_t k = 0; k < HWNAS__DS_COEF; k++) {
-        tput(&t, "%zu,%s,%.0f,%.0f\n", k / HWNAS__SN_OPS,
-             hwnas__sn_op_name((uint32_t)(k % HWNAS__SN_OPS)), macs[k], params[k]);
-        HWNAS_LOG(r->ctx, HWNAS_LOG_INFO, "dsearch: cost of edge %zu op %s: %.0f MACs, %.0f "
-                  "parameters (over all cells)", k / HWNAS__SN_OPS,
-                  hwnas__sn_op_name((uint32_t)(k % HWNAS__SN_OPS)), macs[k], params[k]);
+        tput(&t, "%zu,%s,%.0f,%.0f,%.9g\n", k / HWNAS__SN_OPS,
+             hwnas__sn_op_name((uint32_t)(k % HWNAS__SN_OPS)), macs[k], params[k], cost[k]);
+        HWNAS_LOG(r->ctx, HWNAS_LOG_INFO, "dsearch: cost of edge %zu op %s: %.9g %s (over all "
+                  "cells)", k / HWNAS__SN_OPS, hwnas__sn_op_name((uint32_t)(k % HWNAS__SN_OPS)),
+                  cost[k], unit_names[c->cost]);
     }
     char path[4200];
     snprintf(path, sizeof path, "%s/cost.csv", out_dir);
@@ -245,7 +256,7 @@ static int run_one(result *res, hwnas_context *ctx, const hwnas__ds_config *c, s
                    const hwnas__ds_shape *shape, data *d, const char *out_dir,
                    hwnas_model_progress_cb cb, void *ud)
 {
-    char dir[4096], ckpt[4200], opts[2048];
+    char dir[4096], ckpt[4200], opts[4096];
     snprintf(dir, sizeof dir, "%s/lambda-%zu", out_dir, li);
     snprintf(ckpt, sizeof ckpt, "%s/checkpoint.dsn", dir);
     hwnas__ds_config_text(opts, sizeof opts, c, c->lambda[li]);
@@ -279,8 +290,13 @@ static int run_one(result *res, hwnas_context *ctx, const hwnas__ds_config *c, s
         return rc;
     }
     r->lambda = c->lambda[li];
-    hwnas__ds_cost_table(r->cost, r, c->cost == HWNAS__DS_COST_PARAMS ? HWNAS__DS_COST_PARAMS
-                                                                      : HWNAS__DS_COST_MACS);
+    if (!d->have_cost) {
+        rc = hwnas__ds_cost_source(d->cost, r, c, out_dir);
+        if (rc == HWNAS_OK)
+            rc = write_cost_table(r, c, d->cost, out_dir);
+        d->have_cost = rc == HWNAS_OK;
+    }
+    memcpy(r->cost, d->cost, sizeof r->cost);
     r->cost_max = 0;
     for (int e = 0; e < HWNAS__SN_EDGES; e++) {
         double m = 0;
@@ -288,8 +304,6 @@ static int run_one(result *res, hwnas_context *ctx, const hwnas__ds_config *c, s
             m = r->cost[e * HWNAS__SN_OPS + k] > m ? r->cost[e * HWNAS__SN_OPS + k] : m;
         r->cost_max += m;
     }
-    if (li == 0)
-        rc = write_cost_table(r, out_dir);
     if (rc == HWNAS_OK)
         rc = train_run(r, c, d, dir, ckpt, opts, cb, ud);
     if (rc == HWNAS_OK)
@@ -302,7 +316,7 @@ static int write_front(const result *res, size_t n, const hwnas__ds_config *c,
                        const hwnas_context *ctx, const char *out_dir)
 {
     text t = {{ctx, NULL, 0, 0, 0}};
-    tput(&t, "lambda,arch,accuracy,retrain_accuracy,macs,params,pareto,net\n");
+    tput(&t, "lambda,arch,accuracy,retrain_accuracy,macs,params,cost,pareto,net\n");
     for (size_t i = 0; i < n; i++) {
         /* on the front: no other run at least as accurate and as cheap,
          * better in one */
@@ -310,16 +324,15 @@ static int write_front(const result *res, size_t n, const hwnas__ds_config *c,
         for (size_t j = 0; j < n && !dominated; j++) {
             double ai = c->retrain ? res[i].retrain_accuracy : res[i].accuracy;
             double aj = c->retrain ? res[j].retrain_accuracy : res[j].accuracy;
-            uint64_t ci = c->cost == HWNAS__DS_COST_PARAMS ? res[i].params : res[i].macs;
-            uint64_t cj = c->cost == HWNAS__DS_COST_PARAMS ? res[j].params : res[j].macs;
+            double ci = res[i].cost, cj = res[j].cost;
             dominated = aj >= ai && cj <= ci && (aj > ai || cj < ci);
         }
         char rt[32] = "";
         if (!isnan(res[i].retrain_accuracy))
             snprintf(rt, sizeof rt, "%.4f", res[i].retrain_accuracy);
-        tput(&t, "%.9g,%s,%.4f,%s,%llu,%llu,%d,lambda-%zu/derived.net\n", res[i].lambda,
+        tput(&t, "%.9g,%s,%.4f,%s,%llu,%llu,%.9g,%d,lambda-%zu/derived.net\n", res[i].lambda,
              res[i].arch, res[i].accuracy, rt, (unsigned long long)res[i].macs,
-             (unsigned long long)res[i].params, !dominated, i);
+             (unsigned long long)res[i].params, res[i].cost, !dominated, i);
     }
     char path[4200];
     snprintf(path, sizeof path, "%s/front.csv", out_dir);
@@ -366,6 +379,7 @@ int hwnas_dsearch_run(hwnas_context *ctx, const hwnas_dataset *train, const hwna
         rc = HWNAS_ENOMEM;
     if (rc == HWNAS_OK) {
         d.wset = wset, d.aset = aset, d.train = train, d.eval = eval ? eval : aset;
+        d.out_dir = out_dir;
         size_t nw = hwnas_dataset_count(wset), na = hwnas_dataset_count(aset);
         size_t nmin = nw < na ? nw : na;
         d.bs = (size_t)c.batch < nmin ? (size_t)c.batch : nmin;

@@ -195,8 +195,8 @@ void hwnas__k_run(hwnas__be_run *out, hwnas__engine *e);
  * y = sum_q w[coef[q]] * x_q, the coefficients w set by the caller per
  * step, d loss / d w accumulated (in double, over the batch) into dw.
  * Nodes that only feed one term (its private chain) are skipped, forward
- * and backward, while that term's coefficient is exactly 0 and skip_zero
- * is set (a one-hot or one-path step computes only the chosen ops). The
+ * and backward, while that term's coefficient is exactly 0, skip_zero is
+ * set and keep is not (a one-hot or one-path step computes only the chosen ops). The
  * IR knows nothing of it: the engine calls the hooks below for every
  * node. */
 typedef struct hwnas__eng_mix hwnas__eng_mix;
@@ -216,6 +216,9 @@ int hwnas__mix_seal(hwnas__eng_mix *m);
 float *hwnas__mix_w(hwnas__eng_mix *m);
 double *hwnas__mix_dw(hwnas__eng_mix *m);
 void hwnas__mix_skip_zero(hwnas__eng_mix *m, int on);
+/* Per coefficient (the caller writes, 0 at start): 1 keeps its term
+ * computed at weight 0, for d loss / d w (ProxylessNAS' second path). */
+uint8_t *hwnas__mix_keep(hwnas__eng_mix *m);
 /* The coefficient whose term node i alone feeds (-1: none). */
 int32_t hwnas__mix_owner(const hwnas__eng_mix *m, size_t i);
 /* Engine hooks: 1 when the mix ran node i (status in *rc), 0 to leave it

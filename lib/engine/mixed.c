@@ -14,6 +14,7 @@ struct hwnas__eng_mix {
     size_t n_coef;
     float *w;          /* n_coef coefficients */
     double *dw;        /* n_coef gradients (accumulated) */
+    uint8_t *keep;     /* n_coef: computed even at weight 0 (for its gradient) */
     int skip_zero;
     uint8_t *role;     /* per node */
     int32_t **coef;    /* per mixed node: n_in coefficient indices (-1: weight 1) */
@@ -33,10 +34,11 @@ int hwnas__mix_new(hwnas__eng_mix **out, hwnas__engine *e, size_t n_coef)
     m->n_coef = n_coef;
     m->w = hwnas__calloc(ctx, n_coef ? n_coef : 1, sizeof *m->w);
     m->dw = hwnas__calloc(ctx, n_coef ? n_coef : 1, sizeof *m->dw);
+    m->keep = hwnas__calloc(ctx, n_coef ? n_coef : 1, 1);
     m->role = hwnas__calloc(ctx, e->n, 1);
     m->coef = hwnas__calloc(ctx, e->n, sizeof *m->coef);
     m->owner = hwnas__calloc(ctx, e->n, sizeof *m->owner);
-    if (!m->w || !m->dw || !m->role || !m->coef || !m->owner) {
+    if (!m->w || !m->dw || !m->keep || !m->role || !m->coef || !m->owner) {
         hwnas__mix_free(m);
         return HWNAS_ENOMEM;
     }
@@ -56,6 +58,7 @@ void hwnas__mix_free(hwnas__eng_mix *m)
     hwnas__free(ctx, m->coef);
     hwnas__free(ctx, m->w);
     hwnas__free(ctx, m->dw);
+    hwnas__free(ctx, m->keep);
     hwnas__free(ctx, m->role);
     hwnas__free(ctx, m->owner);
     hwnas__free(ctx, m->partial);
@@ -131,6 +134,11 @@ double *hwnas__mix_dw(hwnas__eng_mix *m)
     return m->dw;
 }
 
+uint8_t *hwnas__mix_keep(hwnas__eng_mix *m)
+{
+    return m->keep;
+}
+
 void hwnas__mix_skip_zero(hwnas__eng_mix *m, int on)
 {
     m->skip_zero = on;
@@ -143,9 +151,14 @@ static float term_w(const hwnas__eng_mix *m, size_t i, size_t q)
     return c < 0 ? 1.0f : m->w[c];
 }
 
+static int coef_off(const hwnas__eng_mix *m, int32_t c)
+{
+    return m->skip_zero && c >= 0 && m->w[c] == 0.0f && !m->keep[c];
+}
+
 static int term_off(const hwnas__eng_mix *m, size_t i, size_t q)
 {
-    return m->skip_zero && term_w(m, i, q) == 0.0f;
+    return coef_off(m, m->coef[i][q]);
 }
 
 typedef struct mix_task {
@@ -218,7 +231,7 @@ int hwnas__mix_forward(hwnas__engine *e, size_t i, int *rc)
     hwnas__eng_mix *m = e->mix;
     *rc = HWNAS_OK;
     if (m->role[i] == ROLE_PRIVATE)
-        return m->skip_zero && m->w[m->owner[i]] == 0.0f; /* skipped: an unchosen op */
+        return coef_off(m, m->owner[i]); /* skipped: an unchosen op */
     if (m->role[i] != ROLE_MIXED)
         return 0;
     if (e->nodes[i].n_in > 64) {
@@ -237,7 +250,7 @@ int hwnas__mix_backward(hwnas__engine *e, size_t i, int *rc)
     const hwnas__eng_node *nd = &e->nodes[i];
     *rc = HWNAS_OK;
     if (m->role[i] == ROLE_PRIVATE) {
-        if (!(m->skip_zero && m->w[m->owner[i]] == 0.0f))
+        if (!coef_off(m, m->owner[i]))
             return 0;
         /* an op not run: its parameters get no gradient this step */
         memset(e->grads + nd->p_off, 0, nd->n_p * sizeof(float));

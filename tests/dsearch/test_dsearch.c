@@ -60,6 +60,8 @@ static int teardown(void **state)
     return test_tmpdir_remove();
 }
 
+static void expect_fail_in(const char *dir, const char *opts, int code, const char *words);
+
 static hwnas__ds_run *make_run(hwnas_context *ctx, const char *opts, hwnas__ds_config *c)
 {
     assert_int_equal(hwnas__ds_read_config(c, ctx, opts), HWNAS_OK);
@@ -327,6 +329,168 @@ static void test_deterministic(void **state)
     }
 }
 
+/* FBNet, ProxylessNAS and second-order DARTS: deterministic across
+ * threads and alpha moves; darts2 with xi=0 is first-order DARTS exactly;
+ * the target form with a target above every cell changes nothing. */
+static void test_methods(void **state)
+{
+    (void)state;
+    const char *methods[3] = {"fbnet", "proxyless", "darts2"};
+    for (int mth = 0; mth < 3; mth++) {
+        char a[256], b[256], opts[512];
+        snprintf(a, sizeof a, "%s/m-%s-1", test_tmpdir, methods[mth]);
+        snprintf(b, sizeof b, "%s/m-%s-2", test_tmpdir, methods[mth]);
+        snprintf(opts, sizeof opts, SMALL ";method=%s;lambda=1", methods[mth]);
+        search(ctx1, opts, a);
+        search(ctx2, opts, b);
+        same_file(a, b, "front.csv");
+        same_file(a, b, "lambda-0/alpha.csv");
+        char p[512];
+        snprintf(p, sizeof p, "%s/lambda-0/alpha.csv", a);
+        const char *t = slurp(p);
+        /* epoch 2's alpha of edge 0, none differs from its 1e-3 start */
+        const char *row = strstr(t, "\n2,0,none,");
+        assert_non_null(row);
+        double alpha = strtod(row + strlen("\n2,0,none,"), NULL);
+        assert_true(fabs(alpha) > 2e-3);
+    }
+    char a[256], b[256];
+    snprintf(a, sizeof a, "%s/xi0-first", test_tmpdir);
+    snprintf(b, sizeof b, "%s/xi0-second", test_tmpdir);
+    search(ctx1, SMALL ";method=darts;lambda=0", a);
+    search(ctx1, SMALL ";method=darts2;xi=0;lambda=0", b);
+    same_file(a, b, "lambda-0/alpha.csv");
+    same_file(a, b, "front.csv");
+    snprintf(b, sizeof b, "%s/target-high", test_tmpdir);
+    search(ctx1, SMALL ";method=darts;lambda=3;form=target;target=1e15", b);
+    same_file(a, b, "lambda-0/alpha.csv");
+    snprintf(b, sizeof b, "%s/target-low", test_tmpdir);
+    search(ctx1, SMALL ";method=darts;lambda=3;form=target;target=1000", b);
+    char pa[512], pb[512];
+    snprintf(pa, sizeof pa, "%s/lambda-0/epochs.csv", a);
+    snprintf(pb, sizeof pb, "%s/lambda-0/epochs.csv", b);
+    const char *ea = strrchr(slurp(pa), ','), *eb = strrchr(slurp(pb), ',');
+    assert_true(strtod(eb + 1, NULL) < strtod(ea + 1, NULL)); /* pushed below */
+    expect_fail_in(b, "form=target", HWNAS_EINVAL, "target");
+    expect_fail_in(b, "form=mul;cost=none", HWNAS_EINVAL, "cost");
+}
+
+/* cost=latency from a table file: the cost of an operation is the sum of
+ * its nodes' entries over the cells; a table without one of them is an
+ * error naming the operation, the edge and the key. */
+static void test_latency_source(void **state)
+{
+    (void)state;
+    hwnas__ds_config c;
+    hwnas__ds_run *r = make_run(ctx1, SMALL, &c);
+    hwnas_latency_lut *lut = NULL;
+    assert_int_equal(hwnas_latency_lut_new(&lut, ctx1), HWNAS_OK);
+    const hwnas_net *net = r->sn->full_net;
+    char *skipped = NULL;
+    for (size_t i = 0; i < hwnas_net_node_count(net); i++) {
+        char *key = NULL;
+        assert_int_equal(hwnas_latency_lut_layer_key(&key, net, i), HWNAS_OK);
+        assert_int_equal(hwnas_latency_lut_set(lut, key, 0.5), HWNAS_OK);
+        hwnas_free(key);
+    }
+    char path[512], dir[512], opts[1024];
+    snprintf(path, sizeof path, "%s/host.lut", test_tmpdir);
+    snprintf(dir, sizeof dir, "%s/lat", test_tmpdir);
+    assert_int_equal(hwnas_latency_lut_save(lut, path), HWNAS_OK);
+    snprintf(opts, sizeof opts, SMALL ";cost=latency;lut=%s", path);
+    assert_int_equal(hwnas__ds_read_config(&c, ctx1, opts), HWNAS_OK);
+    double cost[HWNAS__DS_COEF];
+    assert_int_equal(hwnas__ds_cost_source(cost, r, &c, dir), HWNAS_OK);
+    for (int e = 0; e < 6; e++) {
+        /* relu, conv, bn in each of the 3 cells; a pool node; nothing */
+        assert_true(cost[e * 5 + 2] == 4.5 && cost[e * 5 + 3] == 4.5);
+        assert_true(cost[e * 5 + 4] == 1.5 && cost[e * 5 + 1] == 0 && cost[e * 5 + 0] == 0);
+    }
+    /* a table lacking edge 4's 3x3 convolution (the key of its conv node) */
+    hwnas_latency_lut *part = NULL;
+    assert_int_equal(hwnas_latency_lut_new(&part, ctx1), HWNAS_OK);
+    for (size_t i = 0; i < hwnas_net_node_count(net) && !skipped; i++)
+        if (hwnas__mix_owner(r->mix, i) == 4 * 5 + 3 && hwnas_net_node_macs(net, i) > 0)
+            assert_int_equal(hwnas_latency_lut_layer_key(&skipped, net, i), HWNAS_OK);
+    for (size_t i = 0; skipped && i < hwnas_net_node_count(net); i++) {
+        char *key = NULL;
+        assert_int_equal(hwnas_latency_lut_layer_key(&key, net, i), HWNAS_OK);
+        if (strcmp(key, skipped) != 0) /* the same shape on other edges goes too */
+            assert_int_equal(hwnas_latency_lut_set(part, key, 0.5), HWNAS_OK);
+        hwnas_free(key);
+    }
+    assert_non_null(skipped);
+    snprintf(path, sizeof path, "%s/part.lut", test_tmpdir);
+    assert_int_equal(hwnas_latency_lut_save(part, path), HWNAS_OK);
+    snprintf(opts, sizeof opts, SMALL ";cost=latency;lut=%s", path);
+    assert_int_equal(hwnas__ds_read_config(&c, ctx1, opts), HWNAS_OK);
+    assert_int_equal(hwnas__ds_cost_source(cost, r, &c, dir), HWNAS_ENOTFOUND);
+    if (!strstr(hwnas_error_last(), "nor_conv_3x3") || !strstr(hwnas_error_last(), skipped))
+        fail_msg("message: %s", hwnas_error_last());
+    hwnas_free(skipped);
+    hwnas_latency_lut_free(part);
+    hwnas_latency_lut_free(lut);
+    hwnas__ds_run_free(r);
+}
+
+/* The last comma-separated field of the line at line. */
+static double last_field(const char *line)
+{
+    const char *end = strchr(line, '\n'), *comma = NULL;
+    for (const char *q = line; q < end; q++)
+        if (*q == ',')
+            comma = q;
+    assert_non_null(comma);
+    return strtod(comma + 1, NULL);
+}
+
+/* cost=energy on an accelerator description: convolutions priced, a 3x3
+ * above a 1x1; the derived net's figure in front.csv is the model's. */
+static void test_energy_source(void **state)
+{
+    (void)state;
+    const char *root = getenv("HWNAS_SOURCE_ROOT");
+    char hw[1024], dir[512], opts[2048];
+    snprintf(hw, sizeof hw, "%s/examples/hardware/eyeriss.hw", root ? root : "..");
+    snprintf(dir, sizeof dir, "%s/energy", test_tmpdir);
+    snprintf(opts, sizeof opts, SMALL ";epochs=1;cost=energy;lambda=1;hardware=%s", hw);
+    search(ctx1, opts, dir);
+    char p[700];
+    snprintf(p, sizeof p, "%s/cost.csv", dir);
+    const char *t = slurp(p);
+    for (int e = 0; e < 6; e++) {
+        char k1[32], k3[32];
+        snprintf(k1, sizeof k1, "\n%d,nor_conv_1x1,", e);
+        snprintf(k3, sizeof k3, "\n%d,nor_conv_3x3,", e);
+        const char *a = strstr(t, k1), *b = strstr(t, k3);
+        assert_non_null(a);
+        assert_non_null(b);
+        double e1 = last_field(a + 1), e3 = last_field(b + 1);
+        assert_true(e1 > 0 && e3 > e1);
+    }
+    hwnas_net *net = NULL;
+    snprintf(p, sizeof p, "%s/lambda-0/derived.net", dir);
+    assert_int_equal(hwnas_net_load(&net, ctx1, p), HWNAS_OK);
+    hwnas_accel *acc = NULL;
+    hwnas_accel_result *res = NULL;
+    assert_int_equal(hwnas_accel_load(&acc, ctx1, hw, NULL), HWNAS_OK);
+    assert_int_equal(hwnas_accel_run(&res, acc, net, NULL), HWNAS_OK);
+    double energy;
+    assert_int_equal(hwnas_accel_result_metric(&energy, res, -1, "energy_uj"), HWNAS_OK);
+    snprintf(p, sizeof p, "%s/front.csv", dir);
+    const char *front = strchr(slurp(p), '\n') + 1;
+    /* lambda,arch,accuracy,retrain,macs,params,cost,... */
+    const char *f = front;
+    for (int k = 0; k < 6; k++)
+        f = strchr(f, ',') + 1;
+    assert_true(fabs(strtod(f, NULL) - energy) <= 1e-6 * energy);
+    hwnas_accel_result_free(res);
+    hwnas_accel_free(acc);
+    hwnas_net_free(net);
+    snprintf(dir, sizeof dir, "%s/energy-no-hw", test_tmpdir);
+    expect_fail_in(dir, SMALL ";cost=energy", HWNAS_EINVAL, "hardware");
+}
+
 static int kill_at_step(int event, int64_t epoch, int64_t epochs, int64_t batch, int64_t batches,
                         double loss, double acc, double lr, void *ud)
 {
@@ -482,6 +646,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_cost),             cmocka_unit_test(test_derive),
         cmocka_unit_test(test_deterministic),    cmocka_unit_test(test_resume_after_sigkill),
         cmocka_unit_test(test_diverged),         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_methods),          cmocka_unit_test(test_latency_source),
+        cmocka_unit_test(test_energy_source),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -34,7 +34,8 @@ def run(ctx, train, out_dir, eval=None, options=None, progress=None, lam=None, *
     keywords; lam: a number or a list of lambda values) on train (normalised
     by the caller), rating the derived nets on eval (None: half of train).
     Returns the rows of out_dir/front.csv as dicts (lambda, arch, accuracy,
-    retrain_accuracy, macs, params, pareto, net). progress: as
+    retrain_accuracy, macs, params, cost in the cost source's unit,
+    pareto, net). progress: as
     Model.train's (a True return stops the search after a checkpoint)."""
     if lam is not None:
         vals = lam if isinstance(lam, (list, tuple)) else [lam]
@@ -50,6 +51,7 @@ def run(ctx, train, out_dir, eval=None, options=None, progress=None, lam=None, *
         r["accuracy"] = float(r["accuracy"])
         r["retrain_accuracy"] = float(r["retrain_accuracy"]) if r["retrain_accuracy"] else None
         r["macs"], r["params"], r["pareto"] = int(r["macs"]), int(r["params"]), r["pareto"] == "1"
+        r["cost"] = float(r["cost"])
     return rows
 
 
