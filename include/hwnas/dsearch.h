@@ -81,6 +81,14 @@ HWNAS_API int hwnas_dsearch_run(struct hwnas_context *ctx, const struct hwnas_da
                                 const char *out_dir, hwnas_model_progress_cb cb,
                                 void *user_data);
 
+/*
+ * Check options of the kind "dsearch" without running anything: every key,
+ * type and range, the lambda list and the combinations (form=target needs
+ * target, form=mul or target a cost source). Errors: HWNAS_EINVAL naming
+ * the key and value. Thread-safe.
+ */
+HWNAS_API int hwnas_dsearch_check_options(struct hwnas_context *ctx, const char *options);
+
 HWNAS_END_DECLS
 
 #endif /* HWNAS_DSEARCH_H */

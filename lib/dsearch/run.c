@@ -412,3 +412,11 @@ int hwnas_dsearch_run(hwnas_context *ctx, const hwnas_dataset *train, const hwna
     hwnas_dataset_free(aset);
     return rc;
 }
+
+int hwnas_dsearch_check_options(hwnas_context *ctx, const char *options)
+{
+    if (!ctx)
+        return hwnas__error(HWNAS_EINVAL, "hwnas_dsearch_check_options: ctx is required");
+    hwnas__ds_config c;
+    return hwnas__ds_read_config(&c, ctx, options);
+}

@@ -592,6 +592,12 @@ static void test_bad_input(void **state)
     expect_fail("cost=joules", HWNAS_EINVAL, "cost");
     expect_fail("epochs=0", HWNAS_EINVAL, "epochs");
     assert_int_equal(hwnas_dsearch_run(NULL, ds, NULL, "", "x", NULL, NULL), HWNAS_EINVAL);
+    assert_int_equal(hwnas_dsearch_check_options(ctx1, "method=gdas;lambda=0,1.5"), HWNAS_OK);
+    assert_int_equal(hwnas_dsearch_check_options(ctx1, "lambda=1,,2"), HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "lambda"));
+    assert_int_equal(hwnas_dsearch_check_options(ctx1, "form=mul"), HWNAS_OK);
+    assert_int_equal(hwnas_dsearch_check_options(ctx1, "form=mul;cost=none"), HWNAS_EINVAL);
+    assert_int_equal(hwnas_dsearch_check_options(NULL, ""), HWNAS_EINVAL);
     /* bad checkpoints: named, no crash */
     char dir[256], ck[512];
     snprintf(dir, sizeof dir, "%s/badck", test_tmpdir);

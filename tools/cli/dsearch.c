@@ -175,11 +175,7 @@ int cli_dsearch(hwnas_context *ctx, int argc, char **argv)
     char all[4096];
     snprintf(all, sizeof all, "%s%s%s", extra_opts, *extra_opts && *opts ? ";" : "", opts);
     /* every option checked before the dataset loads */
-    hwnas_options *o = NULL;
-    int rc = hwnas_options_new(&o, ctx, "dsearch");
-    if (rc == HWNAS_OK)
-        rc = hwnas_options_parse(o, all);
-    hwnas_options_free(o);
+    int rc = hwnas_dsearch_check_options(ctx, all);
     if (rc != HWNAS_OK) {
         cli_fail("dsearch", rc);
         return CLI_USAGE;

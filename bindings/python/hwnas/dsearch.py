@@ -22,6 +22,17 @@ from .model import PROGRESS_CB, _progress_cb, _raise_stopped
 _d = _native._declare
 _d("hwnas_dsearch_run", c_int, c_void_p, c_void_p, c_void_p, c_char_p, c_char_p, PROGRESS_CB,
    c_void_p)
+_d("hwnas_dsearch_check_options", c_int, c_void_p, c_char_p)
+from .errors import check  # noqa: E402
+
+
+def check_options(ctx, options=None, lam=None, **kwargs):
+    """Raise (hwnas.InvalidArgument naming the key) unless the options of
+    kind "dsearch" are valid; runs nothing."""
+    if lam is not None:
+        vals = lam if isinstance(lam, (list, tuple)) else [lam]
+        kwargs["lambda"] = ",".join(repr(float(v)) for v in vals)
+    check(lib.hwnas_dsearch_check_options(ctx._ptr, encode(_options_text(options, kwargs) or None)))
 
 
 def _csv(path):

@@ -74,6 +74,15 @@ def test_stop_and_resume(ctx, data, tmp_path):
         assert a.read() == b.read()
 
 
+def test_check_options(ctx):
+    hwnas.dsearch.check_options(ctx, "method=gdas;cost=params", lam=[0, 1])
+    with pytest.raises(hwnas.InvalidArgument) as e:
+        hwnas.dsearch.check_options(ctx, "form=target")
+    assert "target" in str(e.value)
+    with pytest.raises(hwnas.InvalidArgument):
+        hwnas.dsearch.check_options(ctx, lam="1,x")
+
+
 def test_bad_options(ctx, data, tmp_path):
     with pytest.raises(hwnas.Error) as e:
         hwnas.dsearch.run(ctx, data, tmp_path / "x", method="enas")
