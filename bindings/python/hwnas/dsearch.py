@@ -29,10 +29,20 @@ from .errors import check  # noqa: E402
 def check_options(ctx, options=None, lam=None, **kwargs):
     """Raise (hwnas.InvalidArgument naming the key) unless the options of
     kind "dsearch" are valid; runs nothing."""
-    if lam is not None:
+    _put_lambda(kwargs, lam)
+    check(lib.hwnas_dsearch_check_options(ctx._ptr, encode(_options_text(options, kwargs) or None)))
+
+
+def _put_lambda(kwargs, lam):
+    """lam (a number, a list of numbers, or the option's text) as the
+    lambda option."""
+    if lam is None:
+        return
+    if isinstance(lam, str):
+        kwargs["lambda"] = lam
+    else:
         vals = lam if isinstance(lam, (list, tuple)) else [lam]
         kwargs["lambda"] = ",".join(repr(float(v)) for v in vals)
-    check(lib.hwnas_dsearch_check_options(ctx._ptr, encode(_options_text(options, kwargs) or None)))
 
 
 def _csv(path):
@@ -48,9 +58,7 @@ def run(ctx, train, out_dir, eval=None, options=None, progress=None, lam=None, *
     retrain_accuracy, macs, params, cost in the cost source's unit,
     pareto, net). progress: as
     Model.train's (a True return stops the search after a checkpoint)."""
-    if lam is not None:
-        vals = lam if isinstance(lam, (list, tuple)) else [lam]
-        kwargs["lambda"] = ",".join(repr(float(v)) for v in vals)
+    _put_lambda(kwargs, lam)
     cb, failure = _progress_cb(progress)
     rc = lib.hwnas_dsearch_run(ctx._ptr, train._ptr, eval._ptr if eval is not None else None,
                                encode(_options_text(options, kwargs) or None),
