@@ -67,7 +67,7 @@ typedef struct hwnas__ds_run {
      * HWNAS__DS_STATS doubles a row) */
     double *traj;
     size_t n_traj;
-    double sums[4];                /* the epoch under way: w_loss*n, w_correct, a_loss*n, a_correct */
+    double sums[4];                /* the epoch under way: w_loss*n, w_correct, a_loss*n, a_acc*n */
     uint64_t seen;                 /* its samples */
 } hwnas__ds_run;
 
