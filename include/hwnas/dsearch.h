@@ -6,26 +6,31 @@
  * every operation on every edge) with each cell node's sum weighted by
  * per-(edge, operation) architecture parameters alpha, shared by every
  * cell: DARTS weights the operations by softmax(alpha) and updates alpha
- * by gradient (first order); GDAS samples one operation per edge with the
- * Gumbel-softmax (hard one-hot forward, straight-through gradient, a
- * temperature falling linearly from tau_max to tau_min) and computes only
- * the sampled operations. Weights (SGD) and alpha (Adam) are updated
+ * by gradient (first order, or second order: darts2); GDAS samples one
+ * operation per edge with the Gumbel-softmax (hard one-hot forward,
+ * straight-through gradient, a temperature falling linearly from tau_max
+ * to tau_min) and computes only the sampled operations; FBNet weights
+ * them by the Gumbel-softmax; ProxylessNAS runs one sampled path and
+ * updates alpha through a second one's gate gradient. Weights (SGD) and alpha (Adam) are updated
  * alternately on the two halves of the training set. The loss is
  *   cross-entropy + lambda * E[cost](alpha) / cost_max,
  * E[cost] = sum over edges and operations of softmax(alpha) times the
- * operation's cost on that edge summed over the cells (macs or params of
- * the nodes that operation alone runs), cost_max the cost of the dearest
- * operation on every edge (so the term lies in [0, 1] whatever the unit).
+ * operation's cost on that edge summed over the cells (macs, params,
+ * latency-table entries or accelerator energy/cycles of the nodes that
+ * operation alone runs), cost_max the cost of the dearest operation on
+ * every edge (so the term lies in [0, 1] whatever the unit); form=mul
+ * (FBNet) and form=target are the other losses.
  *
  * Results (out_dir, created if needed), one run per lambda value i:
- *   cost.csv              edge, op, cost (the table, built once)
+ *   cost.csv              edge, op, macs, params, cost (the table, built once)
  *   lambda-<i>/alpha.csv  epoch, edge, op, alpha, prob: the trajectory
  *   lambda-<i>/epochs.csv epoch, w_loss, w_acc, a_loss, a_acc, cost
  *   lambda-<i>/derived.net  the derived cell network (net spec)
  *   lambda-<i>/checkpoint.dsn  the state a killed run resumes from
  *   lambda-<i>/result.csv the run's row of front.csv (written last)
  *   front.csv             lambda, arch, accuracy, retrain_accuracy, macs,
- *                         params, pareto (1: on the accuracy-cost front)
+ *                         params, cost, pareto (1: on the accuracy-cost
+ *                         front), net
  * The derived cell takes the most probable operation of each edge; with
  * skip_cap >= 0, skip connections beyond the cap (the least probable
  * first) give way to their edge's best other operation (P-DARTS' remedy
@@ -52,15 +57,22 @@ struct hwnas_dataset;
 
 /*
  * Run a differentiable search with options "key=value;..." of the kind
- * "dsearch" (hwnas describe dsearch): method (darts | gdas), cost (none |
- * macs | params), lambda (comma-separated values, "0"), epochs (10), batch
+ * "dsearch" (hwnas describe dsearch): method (darts | darts2 | gdas |
+ * fbnet | proxyless), cost (none | macs | params | latency | energy |
+ * cycles), form (add | mul | target: how the cost enters the loss; gamma
+ * 0.6, target), lambda (comma-separated values, "0"), lut (cost=latency:
+ * a latency table file; empty: this host profiled once into
+ * out_dir/latency.lut), hardware and accel_options (cost=energy|cycles:
+ * a .hw description and hwnas_accel_run's options), epochs (10), batch
  * (64), channels (8), cells (1) and seed (1) of the supernet, w_lr (0.025,
  * cosine to 0), w_momentum (0.9), w_wd (3e-4), w_clip (5: gradient norm
- * clip), a_lr (3e-4), a_wd (1e-3), a_beta1 (0.5), a_beta2 (0.999), tau_max
- * (10), tau_min (0.1), skip_cap (-1: none), calibration (512) and
- * evaluation (1000) images for rating the derived net with the supernet's
- * weights, retrain (0: epochs to train each derived net from scratch on
- * train and evaluate it on eval), checkpoint_every (50 steps).
+ * clip), a_lr (3e-4), a_wd (1e-3), a_beta1 (0.5), a_beta2 (0.999), xi
+ * (darts2's virtual step, -1: w_lr), tau_max (10), tau_min (0.1),
+ * skip_cap (-1: none), calibration (512) and evaluation (1000) images for
+ * rating the derived net with the supernet's weights, retrain (0: epochs
+ * to train each derived net from scratch on train and evaluate it on
+ * eval), checkpoint_every (50 steps). doc/dsearch.md describes each
+ * method and form.
  *
  * train (normalised by the caller) is split in halves (stratified, by
  * seed): weights train on one, alpha on the other. eval (may be NULL: the
@@ -70,9 +82,12 @@ struct hwnas_dataset;
  *
  * Errors: HWNAS_EINVAL (NULL argument, bad option naming the key, a
  * dataset of another shape, the loss not finite: the message gives lambda,
- * the epoch and step; the last checkpoint stays), HWNAS_EFORMAT (a
- * checkpoint that is not one, or written with other options: the message
- * names the file), HWNAS_EIO (out_dir), HWNAS_EUSER, HWNAS_ENOMEM.
+ * the epoch and step; the last checkpoint stays; a cost source pricing a
+ * convolution at 0), HWNAS_ENOTFOUND (a latency table lacking an
+ * operation's layer: the message names the operation, edge and key; a
+ * missing file), HWNAS_EFORMAT (a checkpoint that is not one, or written
+ * with other options: the message names the file; a bad table or .hw),
+ * HWNAS_EIO (out_dir), HWNAS_EUSER, HWNAS_ENOMEM.
  * Thread-safety: datasets and ctx are only read; do not run two searches
  * into one out_dir.
  */
