@@ -20,6 +20,7 @@
 #include "model.h"
 #include "quant.h"
 #include "supernet.h"
+#include "dsearch.h"
 #include "pareto.h"
 #include "space.h"
 #include "strategy.h"

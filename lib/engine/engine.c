@@ -375,6 +375,12 @@ int hwnas__engine_forward(hwnas__engine *e, const float *x, size_t n, int train,
         const hwnas__eng_node *nd = &e->nodes[i];
         if (nd->fused || (fold && e->done[i])) /* written by an input's pass */
             continue;
+        int mixed_rc;
+        if (e->mix && hwnas__mix_forward(e, i, &mixed_rc)) { /* mixed.c */
+            if (mixed_rc != HWNAS_OK)
+                return mixed_rc;
+            continue;
+        }
         if (fold && nd->bn_after && nd->ops && nd->ops->conv_forward_affine) {
             int rc = hwnas__k_conv_bn_forward(e, i);
             if (rc == HWNAS_OK) {
@@ -434,7 +440,7 @@ int hwnas__engine_backward_walk(hwnas__engine *e, const float *dlogits, hwnas__n
             memset(e->dact[k], 0, n * nd->size * sizeof(float));
         e->dinit[k] = 1;
         int rc = HWNAS_OK;
-        if (own && own(ud, k, &rc)) {
+        if ((e->mix && hwnas__mix_backward(e, k, &rc)) || (own && own(ud, k, &rc))) {
             if (rc != HWNAS_OK)
                 return rc;
             continue;

@@ -97,6 +97,8 @@ typedef struct hwnas__engine {
      * across each node it runs; fused nodes' slots are left as they are. */
     double *node_ms;
     double (*node_clock)(void);
+    /* mixed edges of a differentiable search (mixed.c); NULL: none */
+    struct hwnas__eng_mix *mix;
 } hwnas__engine;
 
 /* Compile net (borrowed for the engine's life) and initialise parameters
@@ -186,6 +188,43 @@ void hwnas__k_conv_shape(hwnas__be_conv *out, const hwnas__engine *e, size_t i);
 
 /* The pass being run, as the backend sees it. */
 void hwnas__k_run(hwnas__be_run *out, hwnas__engine *e);
+
+/* ---- mixed edges (mixed.c) ------------------------------------------- */
+
+/* A differentiable search weights the terms of some add nodes: node
+ * y = sum_q w[coef[q]] * x_q, the coefficients w set by the caller per
+ * step, d loss / d w accumulated (in double, over the batch) into dw.
+ * Nodes that only feed one term (its private chain) are skipped, forward
+ * and backward, while that term's coefficient is exactly 0, skip_zero is
+ * set and keep is not (a one-hot or one-path step computes only the chosen ops). The
+ * IR knows nothing of it: the engine calls the hooks below for every
+ * node. */
+typedef struct hwnas__eng_mix hwnas__eng_mix;
+
+/* A mix for e's nodes (none mixed yet); attach it with e->mix = mix. */
+int hwnas__mix_new(hwnas__eng_mix **out, hwnas__engine *e, size_t n_coef);
+void hwnas__mix_free(hwnas__eng_mix *m);
+/* Make add node `node` mixed, input q weighted by w[coef[q]] (coef[q] <
+ * n_coef; -1: weight 1). Call for every mixed node, then
+ * hwnas__mix_seal. Errors: HWNAS_EINVAL (not an add node, a coefficient
+ * out of range), HWNAS_ENOMEM. */
+int hwnas__mix_set_node(hwnas__eng_mix *m, size_t node, const int32_t *coef);
+/* Work out the private chains of the terms. */
+int hwnas__mix_seal(hwnas__eng_mix *m);
+/* The coefficients (n_coef floats, the caller writes them), the gradient
+ * accumulator (n_coef doubles, the caller clears it) and skip_zero. */
+float *hwnas__mix_w(hwnas__eng_mix *m);
+double *hwnas__mix_dw(hwnas__eng_mix *m);
+void hwnas__mix_skip_zero(hwnas__eng_mix *m, int on);
+/* Per coefficient (the caller writes, 0 at start): 1 keeps its term
+ * computed at weight 0, for d loss / d w (ProxylessNAS' second path). */
+uint8_t *hwnas__mix_keep(hwnas__eng_mix *m);
+/* The coefficient whose term node i alone feeds (-1: none). */
+int32_t hwnas__mix_owner(const hwnas__eng_mix *m, size_t i);
+/* Engine hooks: 1 when the mix ran node i (status in *rc), 0 to leave it
+ * to the engine. */
+int hwnas__mix_forward(hwnas__engine *e, size_t i, int *rc);
+int hwnas__mix_backward(hwnas__engine *e, size_t i, int *rc);
 
 /* ---- optimiser (optim.c) ---------------------------------------------- */
 

@@ -245,3 +245,47 @@ int hwnas__sn_cell_parse(uint32_t *out, const char *text)
                           (size_t)(p - text) + 1);
     return rc;
 }
+
+/* The full net's cell sums (cell_full's add nodes: 4, 8 and 12 terms for
+ * cell nodes 1, 2, 3; the reductions' adds have 2) in net order, with the
+ * (edge, operation) of each term: cell_full adds, for every edge into the
+ * node in edge order, the operations skip_connect .. avg_pool_3x3. */
+size_t hwnas__sn_mixed_sums(const hwnas_supernet *sn, size_t *nodes,
+                            int32_t (*coef)[HWNAS__SN_MAX_TERMS], size_t cap)
+{
+    const hwnas_net *net = sn->full_net;
+    size_t found = 0;
+    for (size_t i = 0; i < net->n; i++) {
+        const hwnas__net_node *nd = &net->nodes[i];
+        int j = (int)(found % 3) + 1;
+        if (nd->kind != HWNAS_NET_ADD || nd->n_in != (size_t)(4 * j))
+            continue;
+        if (found < cap) {
+            nodes[found] = i;
+            size_t q = 0;
+            for (int e = 0; e < HWNAS__SN_EDGES; e++)
+                if (edge_to[e] == j)
+                    for (int op = OP_SKIP; op < HWNAS__SN_OPS; op++)
+                        coef[found][q++] = e * HWNAS__SN_OPS + op;
+        }
+        found++;
+    }
+    return found;
+}
+
+const char *hwnas__sn_op_name(uint32_t op)
+{
+    return op < HWNAS__SN_OPS ? op_names[op] : "?";
+}
+
+void hwnas__sn_cell_format(char *buf, size_t size, const uint32_t *g)
+{
+    size_t u = 0;
+    for (int e = 0; e < HWNAS__SN_EDGES && u < size; e++) {
+        int n = snprintf(buf + u, size - u, "%s|%s~%d", e == 1 || e == 3 ? "|+" : "",
+                         op_names[g[e] < HWNAS__SN_OPS ? g[e] : 0], edge_from[e]);
+        u += n > 0 ? (size_t)n : 0;
+    }
+    if (u < size)
+        snprintf(buf + u, size - u, "|");
+}

@@ -72,6 +72,19 @@ extern const hwnas__kind hwnas__supernet_train_kind;
 int hwnas__sn_cell_build(hwnas_net *net, const hwnas__sn_cell *cfg, const uint32_t *choices,
                          hwnas__sn_key **keys, size_t *n_keys, size_t *cap);
 
+/* The cell sums of sn's full net in net order (a differentiable search
+ * weights their terms, lib/dsearch): up to cap node indices into nodes and,
+ * per term q of each, edge * HWNAS__SN_OPS + operation into coef; returns
+ * how many there are (3 per cell). */
+#define HWNAS__SN_MAX_TERMS 12
+size_t hwnas__sn_mixed_sums(const hwnas_supernet *sn, size_t *nodes,
+                            int32_t (*coef)[HWNAS__SN_MAX_TERMS], size_t cap);
+
+/* An operation's NAS-Bench-201 name ("?" out of range), and a choice
+ * vector as a NAS-Bench-201 architecture string (into buf). */
+const char *hwnas__sn_op_name(uint32_t op);
+void hwnas__sn_cell_format(char *buf, size_t size, const uint32_t *g);
+
 /* Parse a NAS-Bench-201 architecture string. */
 int hwnas__sn_cell_parse(uint32_t *out, const char *text);
 

@@ -39,6 +39,7 @@ int cli_search(hwnas_context *ctx, int argc, char **argv);
 int cli_report(hwnas_context *ctx, int argc, char **argv);
 int cli_train(hwnas_context *ctx, int argc, char **argv);
 int cli_supernet(hwnas_context *ctx, int argc, char **argv);
+int cli_dsearch(hwnas_context *ctx, int argc, char **argv);
 int cli_selfcheck(hwnas_context *ctx, int argc, char **argv);
 int cli_latency_lut(hwnas_context *ctx, int argc, char **argv);
 /* Each command's help text (see cli_command). */
@@ -53,6 +54,7 @@ void cli_selfcheck_usage(FILE *f);
 void cli_latency_lut_usage(FILE *f);
 void cli_import_usage(FILE *f);
 void cli_supernet_usage(FILE *f);
+void cli_dsearch_usage(FILE *f);
 void cli_export_usage(FILE *f);
 int cli_import(hwnas_context *ctx, int argc, char **argv);
 int cli_export(hwnas_context *ctx, int argc, char **argv);

@@ -19,6 +19,8 @@ static const command commands[] = {
     {"train", "train a network on Fashion-MNIST and report its test accuracy", cli_train, cli_train_usage},
     {"supernet", "train a weight-sharing supernet (train) and rate cells with it (rate)",
      cli_supernet, cli_supernet_usage},
+    {"dsearch", "differentiable search (DARTS, GDAS) of the cell space with a hardware cost",
+     cli_dsearch, cli_dsearch_usage},
     {"axmul", "list, show, import and export approximate multipliers", cli_axmul, cli_axmul_usage},
     {"latency-lut", "build and validate per-layer latency tables", cli_latency_lut, cli_latency_lut_usage},
     {"describe", "list the options of a kind (hwnas describe context)", cli_describe, cli_describe_usage},

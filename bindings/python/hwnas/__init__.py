@@ -31,7 +31,7 @@ if version_number // 10000 != _native.ABI_MAJOR or version_number < _native.MIN_
 
 from . import pareto, net, data, axmul, space, estimator  # noqa: E402 (after the check)
 from . import model, strategy, search  # noqa: E402
-from . import latency_lut, plugin, quant, accel, mpi, predict, onnx, supernet  # noqa: E402
+from . import latency_lut, plugin, quant, accel, mpi, predict, onnx, supernet, dsearch  # noqa: E402
 from .net import Net, Node  # noqa: E402
 from .data import Idx, Dataset  # noqa: E402
 from .axmul import Axmul, Registry as AxmulRegistry  # noqa: E402
@@ -50,7 +50,7 @@ from .supernet import Supernet  # noqa: E402
 __version__ = version
 __all__ = ["LatencyModel", "Model", "Strategy", "Search", "model", "strategy", "search",
            "LatencyLut", "Quant", "quant_accuracy", "load_plugin", "latency_lut", "plugin",
-           "quant", "Accelerator", "AccelResult", "accel", "Predictor", "predict", "onnx", "Supernet", "supernet",
+           "quant", "Accelerator", "AccelResult", "accel", "Predictor", "predict", "onnx", "Supernet", "supernet", "dsearch",
            "Net", "Node", "Idx", "Dataset", "Axmul", "AxmulRegistry", "Space", "Estimator",
            "pareto", "net", "data", "axmul", "space", "estimator",
            "Context", "Options", "OptionInfo", "Rng", "Error", "InvalidArgument",
