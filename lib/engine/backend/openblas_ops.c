@@ -246,28 +246,38 @@ HOT static void pool_sample(const pool_geom *g, const float *x, float *y, const 
 
 #define LANES 16
 
+/* The LANES partial sums as two GCC/Clang vectors of 8 (lanes 0-7 and
+ * 8-15): kept in registers, where arrays of LANES floats went through the
+ * stack at every step (and 16-wide vectors too, on AVX2). The same lanes
+ * and the same order of additions as the plain arrays of the fallback. */
 #if defined(__GNUC__) || defined(__clang__)
-/* The lane sums below as GCC/Clang vectors: kept in registers, where
- * arrays of LANES floats went through the stack at every step (the same
- * lanes and the same order of additions, so the same results). */
-typedef float lanes_f __attribute__((vector_size(LANES * sizeof(float))));
-typedef int32_t lanes_i __attribute__((vector_size(LANES * sizeof(float))));
-
-/* (a macro: a function returning a 64-byte vector changes the ABI) */
+typedef float lanes8 __attribute__((vector_size(8 * sizeof(float))));
+typedef int32_t lanes8i __attribute__((vector_size(8 * sizeof(float))));
+#define LANES_VEC 1
+#define LANES_ZERO(v) lanes8 v##0 = {0}, v##1 = {0}
+#define LANES_AT(v, l) ((l) < 8 ? v##0[(l)] : v##1[(l) - 8])
+/* (memcpy: unaligned loads; a macro, since a function returning a vector
+ * changes the ABI in the baseline clone) */
 #define LANES_LOAD(v, p) memcpy(&(v), (p), sizeof(v))
-#define LANES_ZERO(v) lanes_f v = {0}
-#define LANES_STEP(k) for (; k + LANES <= n; k += LANES)
 #else
 #define LANES_ZERO(v) float v[LANES] = {0}
+#define LANES_AT(v, l) (v)[(l)]
 #endif
 
 /* lanes a[0..LANES) added in order */
-#define LANES_TOTAL(t, a)                   \
-    do {                                    \
-        t = 0;                              \
+#define LANES_TOTAL(t, a)                     \
+    do {                                      \
+        t = 0;                                \
         for (size_t l_ = 0; l_ < LANES; l_++) \
-            t += a[l_];                     \
+            t += LANES_AT(a, l_);             \
     } while (0)
+
+/* lane l of the step at k: x[k + l] (for the scalar tail, lane 0) */
+#ifdef LANES_VEC
+#define LANES_ADD0(v, val) (v##0[0] += (val))
+#else
+#define LANES_ADD0(v, val) ((v)[0] += (val))
+#endif
 
 /* sum of x[0..n) and of (x - m)^2 in LANES fixed partial sums, added in a
  * fixed order: vectorises, and stays deterministic. */
@@ -276,92 +286,67 @@ static inline void lane_sums(const float *x, size_t n, float m, float *s1, float
     LANES_ZERO(a);
     LANES_ZERO(b);
     size_t k = 0;
-#ifdef LANES_STEP
-    LANES_STEP(k) {
-        lanes_f v, d;
-        LANES_LOAD(v, x + k);
-        d = v - m;
-        a += v;
-        b += d * d;
-    }
+    for (; k + LANES <= n; k += LANES) {
+#ifdef LANES_VEC
+        lanes8 v0, v1, d0, d1;
+        LANES_LOAD(v0, x + k);
+        LANES_LOAD(v1, x + k + 8);
+        d0 = v0 - m, d1 = v1 - m;
+        a0 += v0, a1 += v1;
+        b0 += d0 * d0, b1 += d1 * d1;
 #else
-    for (; k + LANES <= n; k += LANES)
         for (size_t l = 0; l < LANES; l++) {
             float d = x[k + l] - m;
             a[l] += x[k + l];
             b[l] += d * d;
         }
 #endif
+    }
     for (; k < n; k++) {
         float d = x[k] - m;
-        a[0] += x[k];
-        b[0] += d * d;
+        LANES_ADD0(a, x[k]);
+        LANES_ADD0(b, d * d);
     }
     LANES_TOTAL(*s1, a);
     LANES_TOTAL(*s2, b);
 }
 
-/* sum of dy and of dy * (x - m) the same way */
-static inline void lane_dot(const float *dy, const float *x, size_t n, float m, float *s1,
-                            float *s2)
+/* sum of g and of g * (x - m) the same way, g = dy, or dy where 0 < y <
+ * top (a fused relu / relu6 with output y) when y is not NULL */
+static inline void lane_dot_any(const float *dy, const float *y, float top, const float *x,
+                                size_t n, float m, float *s1, float *s2)
 {
     LANES_ZERO(a);
     LANES_ZERO(b);
     size_t k = 0;
-#ifdef LANES_STEP
-    LANES_STEP(k) {
-        lanes_f g, v;
-        LANES_LOAD(g, dy + k);
-        LANES_LOAD(v, x + k);
-        a += g;
-        b += g * (v - m);
-    }
-#else
-    for (; k + LANES <= n; k += LANES)
-        for (size_t l = 0; l < LANES; l++) {
-            a[l] += dy[k + l];
-            b[l] += dy[k + l] * (x[k + l] - m);
+    for (; k + LANES <= n; k += LANES) {
+#ifdef LANES_VEC
+        lanes8 g0, g1, v0, v1;
+        LANES_LOAD(g0, dy + k);
+        LANES_LOAD(g1, dy + k + 8);
+        if (y) {
+            lanes8 y0, y1;
+            LANES_LOAD(y0, y + k);
+            LANES_LOAD(y1, y + k + 8);
+            g0 = (lanes8)((lanes8i)g0 & ((y0 > 0.0f) & (y0 < top)));
+            g1 = (lanes8)((lanes8i)g1 & ((y1 > 0.0f) & (y1 < top)));
         }
-#endif
-    for (; k < n; k++) {
-        a[0] += dy[k];
-        b[0] += dy[k] * (x[k] - m);
-    }
-    LANES_TOTAL(*s1, a);
-    LANES_TOTAL(*s2, b);
-}
-
-/* lane_dot of the gradient dy * [0 < y < hi] (a fused relu / relu6 with
- * output y) */
-static inline void lane_dot_mask(const float *dy, const float *y, float hi, const float *x,
-                                 size_t n, float m, float *s1, float *s2)
-{
-    LANES_ZERO(a);
-    LANES_ZERO(b);
-    size_t k = 0;
-#ifdef LANES_STEP
-    LANES_STEP(k) {
-        lanes_f yv, dv, v;
-        LANES_LOAD(yv, y + k);
-        LANES_LOAD(dv, dy + k);
-        LANES_LOAD(v, x + k);
-        lanes_i keep = (yv > 0.0f) & (yv < hi);
-        lanes_f g = (lanes_f)((lanes_i)dv & keep);
-        a += g;
-        b += g * (v - m);
-    }
+        LANES_LOAD(v0, x + k);
+        LANES_LOAD(v1, x + k + 8);
+        a0 += g0, a1 += g1;
+        b0 += g0 * (v0 - m), b1 += g1 * (v1 - m);
 #else
-    for (; k + LANES <= n; k += LANES)
         for (size_t l = 0; l < LANES; l++) {
-            float g = y[k + l] > 0 && y[k + l] < hi ? dy[k + l] : 0.0f;
+            float g = !y || (y[k + l] > 0 && y[k + l] < top) ? dy[k + l] : 0.0f;
             a[l] += g;
             b[l] += g * (x[k + l] - m);
         }
 #endif
+    }
     for (; k < n; k++) {
-        float g = y[k] > 0 && y[k] < hi ? dy[k] : 0.0f;
-        a[0] += g;
-        b[0] += g * (x[k] - m);
+        float g = !y || (y[k] > 0 && y[k] < top) ? dy[k] : 0.0f;
+        LANES_ADD0(a, g);
+        LANES_ADD0(b, g * (x[k] - m));
     }
     LANES_TOTAL(*s1, a);
     LANES_TOTAL(*s2, b);
@@ -413,10 +398,9 @@ HOT static int bnc_sums_task(size_t ch, size_t worker, void *data)
             float a, b;
             if (!t->dy)
                 lane_sums(t->x + o, hw, t->coef[c], &a, &b);
-            else if (g->act != HWNAS__BE_ACT_NONE)
-                lane_dot_mask(t->dy + o, t->y + o, top, t->x + o, hw, t->coef[c], &a, &b);
             else
-                lane_dot(t->dy + o, t->x + o, hw, t->coef[c], &a, &b);
+                lane_dot_any(t->dy + o, g->act != HWNAS__BE_ACT_NONE ? t->y + o : NULL, top,
+                             t->x + o, hw, t->coef[c], &a, &b);
             d[c] += a, d[C + c] += b;
         }
     return 0;
@@ -654,21 +638,23 @@ static inline float prelu_slope_sum(const float *x, const float *dy, size_t n)
 {
     LANES_ZERO(a);
     size_t k = 0;
-#ifdef LANES_STEP
-    LANES_STEP(k) {
-        lanes_f xv, dv;
-        LANES_LOAD(xv, x + k);
-        LANES_LOAD(dv, dy + k);
-        lanes_i neg = ~(xv > 0.0f); /* NaN counts, as in the scalar form */
-        a += (lanes_f)((lanes_i)(dv * xv) & neg);
-    }
+    for (; k + LANES <= n; k += LANES) {
+#ifdef LANES_VEC
+        lanes8 x0, x1, d0, d1;
+        LANES_LOAD(x0, x + k);
+        LANES_LOAD(x1, x + k + 8);
+        LANES_LOAD(d0, dy + k);
+        LANES_LOAD(d1, dy + k + 8);
+        /* !(x > 0): NaN counts, as in the scalar form */
+        a0 += (lanes8)((lanes8i)(d0 * x0) & ~(x0 > 0.0f));
+        a1 += (lanes8)((lanes8i)(d1 * x1) & ~(x1 > 0.0f));
 #else
-    for (; k + LANES <= n; k += LANES)
         for (size_t l = 0; l < LANES; l++)
             a[l] += x[k + l] > 0 ? 0.0f : dy[k + l] * x[k + l];
 #endif
+    }
     for (; k < n; k++)
-        a[0] += x[k] > 0 ? 0.0f : dy[k] * x[k];
+        LANES_ADD0(a, x[k] > 0 ? 0.0f : dy[k] * x[k]);
     float t;
     LANES_TOTAL(t, a);
     return t;
