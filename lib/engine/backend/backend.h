@@ -103,8 +103,8 @@ typedef struct hwnas__be_run {
     float *partial;            /* HWNAS__BE_MAX_CHUNKS slots of partial_stride floats */
     size_t partial_stride;     /* >= the parameters of any layer with chunk partials,
                                 * and HWNAS__BE_BN_PARTIAL(c) for a batch-norm of c
-                                * channels (else the reference's slower per-channel
-                                * batch-norm runs) */
+                                * channels (else the reference's batch-norm fails
+                                * with HWNAS_EINVAL) */
 } hwnas__be_run;
 
 /* Floats of a chunk's partial slot the reference's batch-norm uses for c
