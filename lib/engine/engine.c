@@ -179,6 +179,9 @@ int hwnas__engine_new(hwnas__engine **out, hwnas_context *ctx, const hwnas_net *
         if ((nd->kind == HWNAS_NET_CONV2D || nd->kind == HWNAS_NET_DWCONV2D ||
              nd->kind == HWNAS_NET_ACT) && nd->n_p > e->max_node_params)
             e->max_node_params = nd->n_p;
+        /* batch-norm: per-chunk sums, 2 c doubles (backend.h) */
+        if (nd->kind == HWNAS_NET_BATCHNORM && HWNAS__BE_BN_PARTIAL(nd->c) > e->max_node_params)
+            e->max_node_params = HWNAS__BE_BN_PARTIAL(nd->c);
     }
     if (n_inputs != 1) {
         hwnas__engine_free(e);

@@ -322,6 +322,43 @@ static void test_conv_reference(void **state)
     }
 }
 
+/* elu's vectorised expm1 (openblas_ops.c): within 4 ulp of expm1 in double
+ * over the whole negative range, exact for x > 0, -alpha far below,
+ * NaN kept. */
+static void test_elu_reference(void **state)
+{
+    (void)state;
+    gc g;
+    size_t keep = batch;
+    batch = 16; /* 16 x 1024 inputs */
+    gc_open(&g, NET("x = input(shape=1x32x32)\nelu(alpha=0.7)\n"), 1.0, 0, 1);
+    size_t n = g.in_size;
+    for (size_t k = 0; k < n; k++) /* -100 .. 4, denser near 0 */
+        g.x[k] = (float)(k < n / 2 ? -100.0 * pow((double)(n / 2 - k) / (double)(n / 2), 3)
+                                   : 4.0 * (double)(k - n / 2) / (double)(n / 2));
+    g.x[1] = -1e-30f, g.x[2] = -1e-7f, g.x[3] = NAN, g.x[4] = -INFINITY;
+    objective(&g);
+    const float *y = g.e->act[1];
+    double worst = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (k == 3) {
+            assert_true(isnan(y[k]));
+            continue;
+        }
+        double want = g.x[k] > 0 ? (double)g.x[k] : 0.7 * expm1((double)g.x[k]);
+        double ulp = nextafterf((float)fabs(want), INFINITY) - (float)fabs(want);
+        double err = fabs(y[k] - want) / (want == 0 ? 1e-45 : ulp);
+        if (err > worst)
+            worst = err;
+        if (err > 4)
+            fail_msg("elu(%.9g) = %.9g, want %.9g (%.1f ulp)", (double)g.x[k], (double)y[k],
+                     want, err);
+    }
+    print_message("elu: worst %.2f ulp\n", worst);
+    gc_close(&g);
+    batch = keep;
+}
+
 /* Pooling semantics: padding never wins a max and is left out of averages. */
 static void test_pool_reference(void **state)
 {
@@ -403,6 +440,7 @@ int run_grad_tests(void)
         cmocka_unit_test(test_grad_act),       cmocka_unit_test(test_grad_merge),
         cmocka_unit_test(test_grad_misc),      cmocka_unit_test(test_grad_loss),
         cmocka_unit_test(test_conv_reference), cmocka_unit_test(test_bn_fusion), cmocka_unit_test(test_pool_reference),
+        cmocka_unit_test(test_elu_reference),
         cmocka_unit_test(test_bn_modes),       cmocka_unit_test(test_dropout_stream),
     };
     return cmocka_run_group_tests_name("engine-grad", tests, NULL, NULL);

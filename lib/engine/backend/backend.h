@@ -101,8 +101,15 @@ typedef struct hwnas__be_run {
     float *const *scratch;     /* per worker of ctx: scratch_size floats */
     size_t scratch_size;
     float *partial;            /* HWNAS__BE_MAX_CHUNKS slots of partial_stride floats */
-    size_t partial_stride;     /* >= the parameters of any layer with chunk partials */
+    size_t partial_stride;     /* >= the parameters of any layer with chunk partials,
+                                * and HWNAS__BE_BN_PARTIAL(c) for a batch-norm of c
+                                * channels (else the reference's batch-norm fails
+                                * with HWNAS_EINVAL) */
 } hwnas__be_run;
+
+/* Floats of a chunk's partial slot the reference's batch-norm uses for c
+ * channels (2 c double sums, aligned). */
+#define HWNAS__BE_BN_PARTIAL(c) (4 * (size_t)(c) + 2)
 
 /* grads[0..n) = sum of slot c of r->partial over chunks c < chunks, in chunk
  * order. */

@@ -1,14 +1,23 @@
 /* The reference backend's pooling, batch-norm and activation kernels.
- * Pooling and activations run one task per chunk of samples, batch-norm
- * one task per channel (its sums over the batch in a fixed order), so
- * results do not depend on the thread count. */
+ * All run one task per chunk of samples; batch-norm's sums over the batch
+ * are formed per chunk and added in chunk order, so results do not depend
+ * on the thread count. */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "openblas_internal.h"
 
 /* Hot loops (engine_hot.h). */
 #include "engine/engine_hot.h"
+
+/* No floating-point traps are ever enabled here, so GCC may compute both
+ * sides of a select (leaky_relu's alpha * x, elu's expm1) and vectorise
+ * such loops; under its default -ftrapping-math it leaves them scalar.
+ * The results are the same either way. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3", "no-trapping-math")
+#endif
 
 static inline void put(float *dst, float v, int acc)
 {
@@ -22,6 +31,38 @@ static inline float sigm(float x)
     return 1.0f / (1.0f + expf(-x));
 }
 
+/* expm1(x) for x <= 0, in operations that vectorise (libm's expm1f is one
+ * call per element): x = k ln2 + r with |r| <= ln2 / 2, expm1(r) by its
+ * Taylor series to r^7 (truncation under 2e-8 relative), then expm1(x) =
+ * 2^k expm1(r) + (2^k - 1), exact in its second term and without
+ * cancellation for k = 0. Within 3 ulp of the true value (a test checks
+ * it against double precision); x below -87 gives -1 as expm1f does. */
+static inline float expm1_neg(float x)
+{
+    float xc = x > -87.0f ? x : -87.0f; /* NaN too: it is given back at the end */
+    xc = xc < 0.0f ? xc : 0.0f;
+    float k = floorf(xc * 1.44269504f + 0.5f);
+    float r = xc - k * 0.693145752f; /* ln2 in two parts: k times the first is exact */
+    r = r - k * 1.42860677e-6f;
+    float p = 1.0f / 5040;
+    p = p * r + 1.0f / 720;
+    p = p * r + 1.0f / 120;
+    p = p * r + 1.0f / 24;
+    p = p * r + 1.0f / 6;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r;
+    union {
+        int32_t i;
+        float f;
+    } two = {.i = ((int32_t)k + 127) * (1 << 23)};
+    float v = two.f * p + (two.f - 1.0f);
+    return x == x ? v : x;
+}
+
+/* The kinds with a multiply in their negative branch compute it for every
+ * element: a conditional multiply may trap (GCC's default -ftrapping-math),
+ * so GCC leaves such a loop scalar. */
 HOT static void act_forward(const float *x, float *y, size_t n, int fn, float alpha)
 {
     switch (fn) {
@@ -34,13 +75,17 @@ HOT static void act_forward(const float *x, float *y, size_t n, int fn, float al
             y[k] = x[k] > 0 ? (x[k] < 6 ? x[k] : 6.0f) : 0.0f;
         break;
     case HWNAS_NET_ACT_ELU:
-        for (size_t k = 0; k < n; k++)
-            y[k] = x[k] > 0 ? x[k] : alpha * expm1f(x[k]);
+        for (size_t k = 0; k < n; k++) {
+            float v = alpha * expm1_neg(x[k]);
+            y[k] = x[k] > 0 ? x[k] : v;
+        }
         break;
     case HWNAS_NET_ACT_LEAKY_RELU:
     case HWNAS_NET_ACT_PRELU:
-        for (size_t k = 0; k < n; k++)
-            y[k] = x[k] > 0 ? x[k] : alpha * x[k];
+        for (size_t k = 0; k < n; k++) {
+            float v = alpha * x[k];
+            y[k] = x[k] > 0 ? x[k] : v;
+        }
         break;
     case HWNAS_NET_ACT_SIGMOID:
         for (size_t k = 0; k < n; k++)
@@ -110,8 +155,28 @@ HOT static void act_backward(const float *x, const float *y, const float *dy, fl
         return;
     case HWNAS_NET_ACT_LEAKY_RELU:
     case HWNAS_NET_ACT_PRELU:
-        for (size_t k = 0; k < n; k++)
-            put(&dx[k], x[k] > 0 ? dy[k] : alpha * dy[k], acc);
+        if (acc)
+            for (size_t k = 0; k < n; k++) {
+                float v = alpha * dy[k];
+                dx[k] += x[k] > 0 ? dy[k] : v;
+            }
+        else
+            for (size_t k = 0; k < n; k++) {
+                float v = alpha * dy[k];
+                dx[k] = x[k] > 0 ? dy[k] : v;
+            }
+        return;
+    case HWNAS_NET_ACT_ELU:
+        if (acc)
+            for (size_t k = 0; k < n; k++) {
+                float v = dy[k] * (y[k] + alpha);
+                dx[k] += x[k] > 0 ? dy[k] : v;
+            }
+        else
+            for (size_t k = 0; k < n; k++) {
+                float v = dy[k] * (y[k] + alpha);
+                dx[k] = x[k] > 0 ? dy[k] : v;
+            }
         return;
     default:
         for (size_t k = 0; k < n; k++)
@@ -181,213 +246,338 @@ HOT static void pool_sample(const pool_geom *g, const float *x, float *y, const 
 
 #define LANES 16
 
+/* The LANES partial sums as two GCC/Clang vectors of 8 (lanes 0-7 and
+ * 8-15): kept in registers, where arrays of LANES floats went through the
+ * stack at every step (and 16-wide vectors too, on AVX2). The same lanes
+ * and the same order of additions as the plain arrays of the fallback. */
+#if defined(__GNUC__) || defined(__clang__)
+typedef float lanes8 __attribute__((vector_size(8 * sizeof(float))));
+typedef int32_t lanes8i __attribute__((vector_size(8 * sizeof(float))));
+#define LANES_VEC 1
+#define LANES_ZERO(v) lanes8 v##0 = {0}, v##1 = {0}
+#define LANES_AT(v, l) ((l) < 8 ? v##0[(l)] : v##1[(l) - 8])
+/* (memcpy: unaligned loads; a macro, since a function returning a vector
+ * changes the ABI in the baseline clone) */
+#define LANES_LOAD(v, p) memcpy(&(v), (p), sizeof(v))
+#else
+#define LANES_ZERO(v) float v[LANES] = {0}
+#define LANES_AT(v, l) (v)[(l)]
+#endif
+
+/* lanes a[0..LANES) added in order */
+#define LANES_TOTAL(t, a)                     \
+    do {                                      \
+        t = 0;                                \
+        for (size_t l_ = 0; l_ < LANES; l_++) \
+            t += LANES_AT(a, l_);             \
+    } while (0)
+
+/* lane l of the step at k: x[k + l] (for the scalar tail, lane 0) */
+#ifdef LANES_VEC
+#define LANES_ADD0(v, val) (v##0[0] += (val))
+#else
+#define LANES_ADD0(v, val) ((v)[0] += (val))
+#endif
+
 /* sum of x[0..n) and of (x - m)^2 in LANES fixed partial sums, added in a
  * fixed order: vectorises, and stays deterministic. */
 static inline void lane_sums(const float *x, size_t n, float m, float *s1, float *s2)
 {
-    float a[LANES] = {0}, b[LANES] = {0};
+    LANES_ZERO(a);
+    LANES_ZERO(b);
     size_t k = 0;
-    for (; k + LANES <= n; k += LANES)
+    for (; k + LANES <= n; k += LANES) {
+#ifdef LANES_VEC
+        lanes8 v0, v1, d0, d1;
+        LANES_LOAD(v0, x + k);
+        LANES_LOAD(v1, x + k + 8);
+        d0 = v0 - m, d1 = v1 - m;
+        a0 += v0, a1 += v1;
+        b0 += d0 * d0, b1 += d1 * d1;
+#else
         for (size_t l = 0; l < LANES; l++) {
             float d = x[k + l] - m;
             a[l] += x[k + l];
             b[l] += d * d;
         }
+#endif
+    }
     for (; k < n; k++) {
         float d = x[k] - m;
-        a[0] += x[k];
-        b[0] += d * d;
+        LANES_ADD0(a, x[k]);
+        LANES_ADD0(b, d * d);
     }
-    float ta = 0, tb = 0;
-    for (size_t l = 0; l < LANES; l++)
-        ta += a[l], tb += b[l];
-    *s1 = ta;
-    *s2 = tb;
+    LANES_TOTAL(*s1, a);
+    LANES_TOTAL(*s2, b);
 }
 
-/* sum of dy and of dy * (x - m) the same way */
-static inline void lane_dot(const float *dy, const float *x, size_t n, float m, float *s1,
-                            float *s2)
+/* sum of g and of g * (x - m) the same way, g = dy, or dy where 0 < y <
+ * top (a fused relu / relu6 with output y) when y is not NULL */
+static inline void lane_dot_any(const float *dy, const float *y, float top, const float *x,
+                                size_t n, float m, float *s1, float *s2)
 {
-    float a[LANES] = {0}, b[LANES] = {0};
+    LANES_ZERO(a);
+    LANES_ZERO(b);
     size_t k = 0;
-    for (; k + LANES <= n; k += LANES)
-        for (size_t l = 0; l < LANES; l++) {
-            a[l] += dy[k + l];
-            b[l] += dy[k + l] * (x[k + l] - m);
+    for (; k + LANES <= n; k += LANES) {
+#ifdef LANES_VEC
+        lanes8 g0, g1, v0, v1;
+        LANES_LOAD(g0, dy + k);
+        LANES_LOAD(g1, dy + k + 8);
+        if (y) {
+            lanes8 y0, y1;
+            LANES_LOAD(y0, y + k);
+            LANES_LOAD(y1, y + k + 8);
+            g0 = (lanes8)((lanes8i)g0 & ((y0 > 0.0f) & (y0 < top)));
+            g1 = (lanes8)((lanes8i)g1 & ((y1 > 0.0f) & (y1 < top)));
         }
-    for (; k < n; k++) {
-        a[0] += dy[k];
-        b[0] += dy[k] * (x[k] - m);
-    }
-    float ta = 0, tb = 0;
-    for (size_t l = 0; l < LANES; l++)
-        ta += a[l], tb += b[l];
-    *s1 = ta;
-    *s2 = tb;
-}
-
-/* lane_dot of the gradient dy * [0 < y < hi] (a fused relu / relu6 with
- * output y) */
-static inline void lane_dot_mask(const float *dy, const float *y, float hi, const float *x,
-                                 size_t n, float m, float *s1, float *s2)
-{
-    float a[LANES] = {0}, b[LANES] = {0};
-    size_t k = 0;
-    for (; k + LANES <= n; k += LANES)
+        LANES_LOAD(v0, x + k);
+        LANES_LOAD(v1, x + k + 8);
+        a0 += g0, a1 += g1;
+        b0 += g0 * (v0 - m), b1 += g1 * (v1 - m);
+#else
         for (size_t l = 0; l < LANES; l++) {
-            float g = y[k + l] > 0 && y[k + l] < hi ? dy[k + l] : 0.0f;
+            float g = !y || (y[k + l] > 0 && y[k + l] < top) ? dy[k + l] : 0.0f;
             a[l] += g;
             b[l] += g * (x[k + l] - m);
         }
-    for (; k < n; k++) {
-        float g = y[k] > 0 && y[k] < hi ? dy[k] : 0.0f;
-        a[0] += g;
-        b[0] += g * (x[k] - m);
+#endif
     }
-    float ta = 0, tb = 0;
-    for (size_t l = 0; l < LANES; l++)
-        ta += a[l], tb += b[l];
-    *s1 = ta;
-    *s2 = tb;
+    for (; k < n; k++) {
+        float g = !y || (y[k] > 0 && y[k] < top) ? dy[k] : 0.0f;
+        LANES_ADD0(a, g);
+        LANES_ADD0(b, g * (x[k] - m));
+    }
+    LANES_TOTAL(*s1, a);
+    LANES_TOTAL(*s2, b);
 }
 
-typedef struct bn_task {
+/* ---- batch-norm, chunk-major -------------------------------------------------
+ *
+ * One task per channel would read each channel as n planes of hw floats
+ * that lie C * hw floats apart: a new memory stream every few KiB, which
+ * costs more than the arithmetic once activations outgrow the cache (it
+ * measured 9% slower than this on the reference CNN). Here every pass walks
+ * whole samples (one task per chunk of the batch, contiguous memory): per
+ * chunk, the per-channel sums (float lane sums per sample and plane, added
+ * in double in sample order) go to the chunk's slot of r->partial; the
+ * slots are added in chunk order (so the result does not depend on the
+ * thread count) and a second pass per chunk applies the per-channel
+ * coefficients. */
+
+static double *bnc_slot(const hwnas__be_run *r, size_t ch)
+{
+    uintptr_t p = (uintptr_t)(r->partial + ch * r->partial_stride);
+    return (double *)(void *)((p + 7) & ~(uintptr_t)7);
+}
+
+typedef struct bnc_task {
     const hwnas__be_run *r;
     const hwnas__be_bn *g;
-    const float *x, *y, *dy, *gb, *aux_in;
-    float *yw, *running, *aux, *dx, *dgb;
+    const float *x, *y, *dy, *coef;
+    float *yw, *dx;
     int acc;
-} bn_task;
+} bnc_task;
 
-HOT static int bn_forward_task(size_t c, size_t worker, void *data)
+/* Sums per chunk: forward sum x and sum (x - shift)^2 (shift: coef, the
+ * first sample's first value of each channel); backward sum dy and sum
+ * dy (x - mean) (mean: coef), dy masked by a fused activation. */
+HOT static int bnc_sums_task(size_t ch, size_t worker, void *data)
 {
     (void)worker;
-    const bn_task *t = data;
+    const bnc_task *t = data;
     const hwnas__be_bn *g = t->g;
-    size_t n = t->r->n, hw = g->hw, C = g->c, sz = C * hw;
-    const float *x = t->x;
-    float *y = t->yw;
-    const float *gamma = t->gb, *beta = gamma + C;
-    float *rmean = t->running, *rvar = rmean + C;
-    float *aux = t->aux;
-    double mean, invstd;
-    if (t->r->train) {
-        double s1 = 0, s2 = 0, m = (double)(n * hw);
-        /* shifted by the first value for a stable variance */
-        float shift = x[c * hw];
-        for (size_t s = 0; s < n; s++) {
+    size_t lo, hi, hw = g->hw, C = g->c, sz = C * hw;
+    hwnas__be_chunk_range(t->r->n, ch, &lo, &hi);
+    double *d = bnc_slot(t->r, ch);
+    memset(d, 0, 2 * C * sizeof *d);
+    float top = g->act == HWNAS__BE_ACT_RELU6 ? 6.0f : INFINITY;
+    for (size_t s = lo; s < hi; s++)
+        for (size_t c = 0; c < C; c++) {
+            size_t o = s * sz + c * hw;
             float a, b;
-            lane_sums(x + s * sz + c * hw, hw, shift, &a, &b);
-            s1 += a, s2 += b;
+            if (!t->dy)
+                lane_sums(t->x + o, hw, t->coef[c], &a, &b);
+            else
+                lane_dot_any(t->dy + o, g->act != HWNAS__BE_ACT_NONE ? t->y + o : NULL, top,
+                             t->x + o, hw, t->coef[c], &a, &b);
+            d[c] += a, d[C + c] += b;
         }
-        double dm = s1 / m - shift;
-        mean = s1 / m;
-        double var = s2 / m - dm * dm;
-        var = var > 0 ? var : 0;
-        invstd = 1.0 / sqrt(var + g->eps);
-        double mo = g->momentum;
-        rmean[c] = (float)((1 - mo) * rmean[c] + mo * mean);
-        rvar[c] = (float)((1 - mo) * rvar[c] + mo * (m > 1 ? var * m / (m - 1) : var));
-        aux[c] = (float)mean, aux[C + c] = (float)invstd;
-    } else {
-        mean = rmean[c];
-        invstd = 1.0 / sqrt((double)rvar[c] + g->eps);
-    }
-    float a = (float)(gamma[c] * invstd), b = (float)(beta[c] - gamma[c] * invstd * mean);
-    if (g->act != HWNAS__BE_ACT_NONE) { /* relu or relu6 of the result */
-        float hi = g->act == HWNAS__BE_ACT_RELU6 ? 6.0f : INFINITY;
-        for (size_t s = 0; s < n; s++) {
-            const float *xc = x + s * sz + c * hw;
-            float *yc = y + s * sz + c * hw;
-            for (size_t k = 0; k < hw; k++) {
-                float v = a * xc[k] + b;
-                v = v > 0 ? v : 0.0f;
-                yc[k] = v < hi ? v : hi;
-            }
-        }
-        return 0;
-    }
-    for (size_t s = 0; s < n; s++) {
-        const float *xc = x + s * sz + c * hw;
-        float *yc = y + s * sz + c * hw;
-        for (size_t k = 0; k < hw; k++)
-            yc[k] = a * xc[k] + b;
-    }
     return 0;
 }
 
-HOT static int bn_backward_task(size_t c, size_t worker, void *data)
+/* slot 0 = the sum of the chunks' slots, in chunk order */
+static void bnc_merge(const hwnas__be_run *r, size_t C)
+{
+    double *d0 = bnc_slot(r, 0);
+    for (size_t ch = 1; ch < hwnas__be_chunks(r->n); ch++) {
+        const double *d = bnc_slot(r, ch);
+        for (size_t k = 0; k < 2 * C; k++)
+            d0[k] += d[k];
+    }
+}
+
+/* y = act(a[c] x + b[c]); coef: a[C] then b[C] */
+HOT static int bnc_apply_task(size_t ch, size_t worker, void *data)
 {
     (void)worker;
-    const bn_task *t = data;
+    const bnc_task *t = data;
     const hwnas__be_bn *g = t->g;
-    size_t n = t->r->n, hw = g->hw, C = g->c, sz = C * hw;
-    const float *x = t->x, *dy = t->dy;
-    const float *gamma = t->gb;
-    float *dgamma = t->dgb, *dbeta = dgamma + C;
-    float mean = t->aux_in[c], invstd = t->aux_in[C + c];
-    /* fused relu / relu6: the gradient is dy of the activation where its
-     * output y is inside (0, hi) */
-    const float *ya = NULL;
-    float hi = INFINITY;
-    if (g->act != HWNAS__BE_ACT_NONE) {
-        ya = t->y;
-        if (g->act == HWNAS__BE_ACT_RELU6)
-            hi = 6.0f;
-    }
-    double sdy = 0, sdyx = 0;
-    for (size_t s = 0; s < n; s++) {
-        float a, b;
-        size_t o = s * sz + c * hw;
-        if (ya)
-            lane_dot_mask(dy + o, ya + o, hi, x + o, hw, mean, &a, &b);
-        else
-            lane_dot(dy + o, x + o, hw, mean, &a, &b);
-        sdy += a, sdyx += b;
-    }
-    double dg = sdyx * invstd;
-    dgamma[c] = (float)dg;
-    dbeta[c] = (float)sdy;
-    float *dx = t->dx;
-    if (!dx)
-        return 0;
-    double m = (double)(n * hw);
-    float k1 = gamma[c] * invstd, k2 = (float)(sdy / m), k3 = (float)(dg / m) * invstd;
-    for (size_t s = 0; s < n; s++) {
-        size_t o = s * sz + c * hw;
-        const float *xc = x + o, *dc = dy + o;
-        float *dxc = dx + o;
-        if (ya) {
-            const float *yc = ya + o;
-            for (size_t k = 0; k < hw; k++) {
-                float gv = yc[k] > 0 && yc[k] < hi ? dc[k] : 0.0f;
-                put(&dxc[k], k1 * (gv - k2 - (xc[k] - mean) * k3), t->acc);
-            }
-        } else {
-            for (size_t k = 0; k < hw; k++)
-                put(&dxc[k], k1 * (dc[k] - k2 - (xc[k] - mean) * k3), t->acc);
+    size_t lo, hi, hw = g->hw, C = g->c, sz = C * hw;
+    hwnas__be_chunk_range(t->r->n, ch, &lo, &hi);
+    const float *A = t->coef, *B = A + C;
+    float top = g->act == HWNAS__BE_ACT_RELU6 ? 6.0f : INFINITY;
+    for (size_t s = lo; s < hi; s++)
+        for (size_t c = 0; c < C; c++) {
+            const float *xc = t->x + s * sz + c * hw;
+            float *yc = t->yw + s * sz + c * hw, a = A[c], b = B[c];
+            if (g->act != HWNAS__BE_ACT_NONE)
+                for (size_t k = 0; k < hw; k++) {
+                    float v = a * xc[k] + b;
+                    v = v > 0 ? v : 0.0f;
+                    yc[k] = v < top ? v : top;
+                }
+            else
+                for (size_t k = 0; k < hw; k++)
+                    yc[k] = a * xc[k] + b;
+        }
+    return 0;
+}
+
+/* dx (+)= k1 (g - k2 - (x - mean) k3), g = dy masked by a fused
+ * activation; coef: k1[C], k2[C], k3[C], mean[C] */
+HOT static int bnc_dx_task(size_t ch, size_t worker, void *data)
+{
+    (void)worker;
+    const bnc_task *t = data;
+    const hwnas__be_bn *g = t->g;
+    size_t lo, hi, hw = g->hw, C = g->c, sz = C * hw;
+    hwnas__be_chunk_range(t->r->n, ch, &lo, &hi);
+    const float *K1 = t->coef, *K2 = K1 + C, *K3 = K2 + C, *M = K3 + C;
+    float top = g->act == HWNAS__BE_ACT_RELU6 ? 6.0f : INFINITY;
+    int masked = g->act != HWNAS__BE_ACT_NONE;
+    for (size_t s = lo; s < hi; s++)
+        for (size_t c = 0; c < C; c++) {
+            size_t o = s * sz + c * hw;
+            const float *xc = t->x + o, *dc = t->dy + o, *yc = t->y + o;
+            float *dxc = t->dx + o, k1 = K1[c], k2 = K2[c], k3 = K3[c], m = M[c];
+            if (masked && t->acc)
+                for (size_t k = 0; k < hw; k++)
+                    dxc[k] += k1 * ((yc[k] > 0 && yc[k] < top ? dc[k] : 0.0f) - k2 -
+                                    (xc[k] - m) * k3);
+            else if (masked)
+                for (size_t k = 0; k < hw; k++)
+                    dxc[k] = k1 * ((yc[k] > 0 && yc[k] < top ? dc[k] : 0.0f) - k2 -
+                                   (xc[k] - m) * k3);
+            else if (t->acc)
+                for (size_t k = 0; k < hw; k++)
+                    dxc[k] += k1 * (dc[k] - k2 - (xc[k] - m) * k3);
+            else
+                for (size_t k = 0; k < hw; k++)
+                    dxc[k] = k1 * (dc[k] - k2 - (xc[k] - m) * k3);
+        }
+    return 0;
+}
+
+/* Per-channel coefficients, once the slots are merged into slot 0: slot
+ * 1's floats (it exists whatever the chunk count: r->partial holds
+ * HWNAS__BE_MAX_CHUNKS slots). */
+static float *bnc_coef(const hwnas__be_run *r)
+{
+    return r->partial + r->partial_stride;
+}
+
+static int bnc_forward(const hwnas__be_run *r, const hwnas__be_bn *g, const float *x, float *y,
+                       const float *gb, float *running, float *aux)
+{
+    size_t C = g->c, chunks = hwnas__be_chunks(r->n);
+    const float *gamma = gb, *beta = gb + C;
+    float *rmean = running, *rvar = running + C, *coef = bnc_coef(r);
+    bnc_task t = {0};
+    t.r = r, t.g = g, t.x = x, t.yw = y;
+    int rc = HWNAS_OK;
+    if (r->train) {
+        /* shifted by the channel's first value for a stable variance;
+         * kept in aux (slot 1 holds chunk 1's sums until the merge) */
+        float *shift = aux;
+        for (size_t c = 0; c < C; c++)
+            shift[c] = x[c * g->hw];
+        t.coef = shift;
+        if ((rc = hwnas_parallel_for(r->ctx, chunks, bnc_sums_task, &t)) != HWNAS_OK)
+            return rc;
+        bnc_merge(r, C);
+        const double *d = bnc_slot(r, 0);
+        double m = (double)(r->n * g->hw), mo = g->momentum;
+        for (size_t c = 0; c < C; c++) {
+            double mean = d[c] / m, dm = mean - shift[c]; /* shift[c] = aux[c]: read first */
+            double var = d[C + c] / m - dm * dm;
+            var = var > 0 ? var : 0;
+            double invstd = 1.0 / sqrt(var + g->eps);
+            rmean[c] = (float)((1 - mo) * rmean[c] + mo * mean);
+            rvar[c] = (float)((1 - mo) * rvar[c] + mo * (m > 1 ? var * m / (m - 1) : var));
+            aux[c] = (float)mean, aux[C + c] = (float)invstd;
+            coef[c] = (float)(gamma[c] * invstd);
+            coef[C + c] = (float)(beta[c] - gamma[c] * invstd * mean);
+        }
+    } else {
+        for (size_t c = 0; c < C; c++) {
+            double mean = rmean[c], invstd = 1.0 / sqrt((double)rvar[c] + g->eps);
+            coef[c] = (float)(gamma[c] * invstd);
+            coef[C + c] = (float)(beta[c] - gamma[c] * invstd * mean);
         }
     }
-    return 0;
+    t.coef = coef;
+    return hwnas_parallel_for(r->ctx, chunks, bnc_apply_task, &t);
+}
+
+static int bnc_backward(const hwnas__be_run *r, const hwnas__be_bn *g, const float *x,
+                        const float *y, const float *dy, const float *gb, const float *aux,
+                        float *dx, int acc, float *dgb)
+{
+    size_t C = g->c, chunks = hwnas__be_chunks(r->n);
+    float *coef = bnc_coef(r);
+    bnc_task t = {0};
+    t.r = r, t.g = g, t.x = x, t.y = y, t.dy = dy, t.dx = dx, t.acc = acc;
+    t.coef = aux; /* the batch means */
+    int rc = hwnas_parallel_for(r->ctx, chunks, bnc_sums_task, &t);
+    if (rc != HWNAS_OK)
+        return rc;
+    bnc_merge(r, C);
+    const double *d = bnc_slot(r, 0);
+    double m = (double)(r->n * g->hw);
+    for (size_t c = 0; c < C; c++) {
+        float invstd = aux[C + c];
+        double dg = d[C + c] * invstd;
+        dgb[c] = (float)dg;
+        dgb[C + c] = (float)d[c];
+        coef[c] = gb[c] * invstd;
+        coef[C + c] = (float)(d[c] / m);
+        coef[2 * C + c] = (float)(dg / m) * invstd;
+        coef[3 * C + c] = aux[c];
+    }
+    if (!dx)
+        return HWNAS_OK;
+    t.coef = coef;
+    return hwnas_parallel_for(r->ctx, chunks, bnc_dx_task, &t);
 }
 
 int hwnas__ob_bn_forward(const hwnas__be_run *r, const hwnas__be_bn *g, const float *x, float *y,
                          const float *gb, float *running, float *aux)
 {
-    bn_task t = {0};
-    t.r = r, t.g = g, t.x = x, t.yw = y, t.gb = gb, t.running = running, t.aux = aux;
-    return hwnas_parallel_for(r->ctx, g->c, bn_forward_task, &t);
+    if (r->partial_stride < HWNAS__BE_BN_PARTIAL(g->c))
+        return hwnas__error(HWNAS_EINVAL, "batch-norm: partial slots of %zu floats, %zu needed",
+                            r->partial_stride, HWNAS__BE_BN_PARTIAL(g->c));
+    return bnc_forward(r, g, x, y, gb, running, aux);
 }
 
 int hwnas__ob_bn_backward(const hwnas__be_run *r, const hwnas__be_bn *g, const float *x,
                           const float *y, const float *dy, const float *gb, const float *aux,
                           float *dx, int acc, float *dgb)
 {
-    bn_task t = {0};
-    t.r = r, t.g = g, t.x = x, t.y = y, t.dy = dy, t.gb = gb, t.aux_in = aux;
-    t.dx = dx, t.acc = acc, t.dgb = dgb;
-    return hwnas_parallel_for(r->ctx, g->c, bn_backward_task, &t);
+    if (r->partial_stride < HWNAS__BE_BN_PARTIAL(g->c))
+        return hwnas__error(HWNAS_EINVAL, "batch-norm: partial slots of %zu floats, %zu needed",
+                            r->partial_stride, HWNAS__BE_BN_PARTIAL(g->c));
+    return bnc_backward(r, g, x, y, dy, gb, aux, dx, acc, dgb);
 }
 
 /* ---- entry points: pooling and activations, one task per chunk --------- */
@@ -443,6 +633,33 @@ int hwnas__ob_pool_backward(const hwnas__be_run *r, const hwnas__be_pool *g, con
     return hwnas_parallel_for(r->ctx, hwnas__be_chunks(r->n), pool_backward_task, &t);
 }
 
+/* sum of dy x over x <= 0 (prelu's slope gradient) in LANES fixed lanes */
+static inline float prelu_slope_sum(const float *x, const float *dy, size_t n)
+{
+    LANES_ZERO(a);
+    size_t k = 0;
+    for (; k + LANES <= n; k += LANES) {
+#ifdef LANES_VEC
+        lanes8 x0, x1, d0, d1;
+        LANES_LOAD(x0, x + k);
+        LANES_LOAD(x1, x + k + 8);
+        LANES_LOAD(d0, dy + k);
+        LANES_LOAD(d1, dy + k + 8);
+        /* !(x > 0): NaN counts, as in the scalar form */
+        a0 += (lanes8)((lanes8i)(d0 * x0) & ~(x0 > 0.0f));
+        a1 += (lanes8)((lanes8i)(d1 * x1) & ~(x1 > 0.0f));
+#else
+        for (size_t l = 0; l < LANES; l++)
+            a[l] += x[k + l] > 0 ? 0.0f : dy[k + l] * x[k + l];
+#endif
+    }
+    for (; k < n; k++)
+        LANES_ADD0(a, x[k] > 0 ? 0.0f : dy[k] * x[k]);
+    float t;
+    LANES_TOTAL(t, a);
+    return t;
+}
+
 HOT static int act_forward_task(size_t ch, size_t worker, void *data)
 {
     (void)worker;
@@ -483,10 +700,7 @@ HOT static int act_backward_task(size_t ch, size_t worker, void *data)
         }
         for (size_t c = 0; c < g->c; c++) {
             size_t oc = o + c * hw;
-            float a = 0;
-            for (size_t k = 0; k < hw; k++)
-                a += x[oc + k] > 0 ? 0.0f : dy[oc + k] * x[oc + k];
-            ds[c] += a;
+            ds[c] += prelu_slope_sum(x + oc, dy + oc, hw);
             if (dx)
                 act_backward(x + oc, y + oc, dy + oc, dx + oc, hw, g->fn, t->slope[c], t->acc);
         }
