@@ -143,6 +143,8 @@ int hwnas__sn_from_bytes(hwnas_supernet **out, hwnas_context *ctx, const uint8_t
         text[tl] = '\0';
         uint64_t s64 = 0;
         rc = hwnas__sn_macro_config(&mc, &s64, ctx, text);
+        if (rc == HWNAS_ENOMEM)
+            return rc;
         if (rc != HWNAS_OK)
             return hwnas__error(HWNAS_EFORMAT, "%s: bad macro options: %s", name,
                                 hwnas_error_last());
