@@ -137,8 +137,8 @@ int hwnas__sn_from_bytes(hwnas_supernet **out, hwnas_context *ctx, const uint8_t
         uint64_t tl = hwnas__reader_count(&r, 1);
         const uint8_t *tb = hwnas__reader_take(&r, tl);
         char text[4096];
-        if (r.failed || tl >= sizeof text)
-            return bad(name, "truncated or overlong macro options");
+        if (r.failed || tl >= sizeof text || memchr(tb, 0, tl))
+            return bad(name, "truncated, overlong or binary macro options");
         memcpy(text, tb, tl);
         text[tl] = '\0';
         uint64_t s64 = 0;
@@ -148,6 +148,12 @@ int hwnas__sn_from_bytes(hwnas_supernet **out, hwnas_context *ctx, const uint8_t
         if (rc != HWNAS_OK)
             return hwnas__error(HWNAS_EFORMAT, "%s: bad macro options: %s", name,
                                 hwnas_error_last());
+        /* only the canonical text: a file that reads writes back the same */
+        char canon[4096];
+        hwnas__sn_macro_text(canon, sizeof canon, &mc, s64);
+        if (strcmp(canon, text) != 0)
+            return hwnas__error(HWNAS_EFORMAT, "%s: macro options \"%.200s\" are not in "
+                                "canonical form (\"%.200s\")", name, text, canon);
         seed = (int64_t)s64;
         in_channels = (size_t)mc.in_channels;
     } else {

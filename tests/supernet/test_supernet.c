@@ -1,6 +1,7 @@
 /* tests/supernet: path extraction against space:cell, SPOS steps against a
  * stand-alone training step, determinism across threads, resume after
  * SIGKILL, bad files, rating and estimator:supernet. */
+#define _GNU_SOURCE /* memmem */
 #include <math.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -794,6 +795,20 @@ static void test_macro_sandwich(void **state)
                                           NULL, NULL, NULL),
                      HWNAS_EINVAL);
     assert_non_null(strstr(hwnas_error_last(), "sandwich"));
+    /* options text that parses but is not canonical is refused (it would
+     * not write back the same bytes) */
+    uint8_t *nb = bytes_of(a, &la);
+    uint8_t *at = memmem(nb, la, "se_ratio=0.25", 13);
+    assert_non_null(at);
+    memcpy(at, "se_ratio=.250", 13);
+    uint64_t h = hwnas__hash_bytes(nb, la - 8);
+    for (int k = 0; k < 8; k++)
+        nb[la - 8 + k] = (uint8_t)(h >> (8 * k));
+    char q[256];
+    snprintf(q, sizeof q, "%s/noncanon.snet", test_tmpdir);
+    write_raw(q, nb, la);
+    expect_load_error(q, HWNAS_EFORMAT, "canonical");
+    hwnas__free(ctx1, nb);
     double acc;
     assert_int_equal(hwnas_supernet_rate(&acc, r, macro_paths[3], ds, 32, ds, 0), HWNAS_OK);
     assert_true(acc >= 0 && acc <= 1);
