@@ -195,10 +195,11 @@ static int cmd_train(hwnas_context *ctx, int argc, char **argv)
     double mean[8], std[8];
     rc = load_train(&train, mean, std, ctx, data, val_fraction, 1, subset);
     if (rc == HWNAS_OK) {
-        fprintf(stderr, "supernet %s (%s): %zu shared parameters; SPOS on %zu Fashion-MNIST "
+        fprintf(stderr, "supernet %s (%s): %zu shared parameters; training on %zu Fashion-MNIST "
                 "images with %zu thread(s)\n", hwnas_supernet_space(sn), hwnas_supernet_options(sn),
                 hwnas_supernet_param_count(sn), hwnas_dataset_count(train),
                 hwnas_context_threads(ctx));
+        fprintf(stderr, "training options: %s\n", *topts ? topts : "(defaults: SPOS)");
         progress p = {isatty(2), now(), hwnas_supernet_steps_done(sn)};
         rc = hwnas_supernet_train(sn, train, mean, std, topts, ckpt, on_progress, &p);
         if (rc == HWNAS_OK)
