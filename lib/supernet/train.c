@@ -208,9 +208,10 @@ static double soft_loss(float *dlogits, const float *logits, const float *teache
     return total / (double)nb;
 }
 
-/* Train path g on the batch: forward, loss (the labels', or the teacher's
- * when teacher is set; role 1 records the probabilities as the teacher),
- * backward, and its gradients summed into the full net's slots. */
+/* Train path g on the batch: forward, loss, backward, and its gradients
+ * summed into the full net's slots. role 0: the labels' loss; 1: the
+ * labels', and its probabilities become the teacher; 2: the teacher's
+ * (in-place distillation). */
 static int train_path(hwnas_supernet *sn, const uint32_t *g, const float *images,
                       const int32_t *labels, size_t nb, step_bufs *bb, int role, double *loss,
                       size_t *correct)
