@@ -28,7 +28,8 @@ extern const hwnas__kind hwnas__estimator_accelerator_kind;
 extern const hwnas__kind hwnas__estimator_predictor_kind;
 extern const hwnas__kind hwnas__estimator_zero_cost_kind;
 extern const hwnas__kind hwnas__estimator_supernet_kind;
-extern const hwnas__kind hwnas__supernet_cell_kind, hwnas__supernet_train_kind;
+extern const hwnas__kind hwnas__supernet_cell_kind, hwnas__supernet_macro_kind,
+    hwnas__supernet_train_kind;
 extern const hwnas__kind hwnas__dsearch_kind;
 extern const hwnas__kind hwnas__accel_kind;
 extern const hwnas__kind hwnas__dataset_fashion_mnist_kind, hwnas__dataset_idx_kind;
@@ -66,6 +67,7 @@ const hwnas__kind *const hwnas__builtin_kinds[] = {
     &hwnas__estimator_zero_cost_kind,
     &hwnas__estimator_supernet_kind,
     &hwnas__supernet_cell_kind,
+    &hwnas__supernet_macro_kind,
     &hwnas__supernet_train_kind,
     &hwnas__dsearch_kind,
     &hwnas__accel_kind,

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Train the rated cells from scratch (issue 21, item 4): for every cell of
-RATED (the CSV `hwnas supernet rate` printed), decode it with space:cell under
-the supernet's options and train it on Fashion-MNIST with the library's
+RATED (the CSV `hwnas supernet rate` printed), decode it with space:cell (or
+--space macro: space:macro's genotypes) under the supernet's options and train it on Fashion-MNIST with the library's
 engine, then measure it on the held-out images estimator:supernet measures
 on (the training split cut 90/10, stratified, seed 1; the first
 --evaluation images of the 10%), and append
@@ -11,7 +11,7 @@ Resumable: cells already in CSV are skipped, so kill it and run it again at
 will. Each row's command reproduces that row alone (--only ARCH).
 
   bench/supernet/standalone.py --rated rated.csv --csv standalone.csv
-      [--options "channels=8;cells=2"] [--subset 20000] [--epochs 2]
+      [--space cell|macro] [--options "channels=8;cells=2"] [--subset 20000] [--epochs 2]
       [--evaluation 1000] [--threads 2] [--limit N] [--only ARCH]
       [--library build/lib/libhwnas.so.0]
 
@@ -34,6 +34,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rated")
     ap.add_argument("--csv", required=True)
+    ap.add_argument("--space", default="cell", choices=["cell", "macro"])
     ap.add_argument("--options", default="channels=8;cells=2")
     ap.add_argument("--subset", type=int, default=20000)
     ap.add_argument("--epochs", type=int, default=2)
@@ -51,7 +52,7 @@ def main():
     from hwnas.data import Dataset
     from hwnas.model import Model
     ctx = hwnas.Context(threads=a.threads)
-    space = hwnas.Space(ctx, "cell", a.options + ";input_channels=1;input_size=28;classes=10")
+    space = hwnas.Space(ctx, a.space, a.options + ";input_channels=1;input_size=28;classes=10")
     done = set()
     if os.path.exists(a.csv):
         with open(a.csv) as f:
@@ -76,7 +77,8 @@ def main():
     val.normalize(mean, std)
     if a.evaluation and a.evaluation < len(val):
         val = val.subset(a.evaluation, "first")
-    base = [sys.executable, os.path.abspath(__file__), "--csv", a.csv, "--options", a.options,
+    base = [sys.executable, os.path.abspath(__file__), "--csv", a.csv, "--space", a.space,
+            "--options", a.options,
             "--subset", str(a.subset), "--epochs", str(a.epochs), "--evaluation",
             str(a.evaluation), "--threads", str(a.threads)]
     for k, arch in enumerate(todo):

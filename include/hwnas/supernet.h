@@ -16,6 +16,14 @@
  * genotype (same nodes, names and hash), so a sub-network extracted from a
  * supernet is the stand-alone candidate with copied weights.
  *
+ * "macro", space:macro (Once-for-All style): each block slot of a stage
+ * holds its largest blocks (widest, kernel 5, expansion 6, with
+ * squeeze-excitation, and the skip's projection); a path's layers take
+ * slices of them (the first channels, the centre of the kernel) and its
+ * depth the first slots. A path is space:macro's genotype (exact
+ * multipliers only: the multiplier gene has one value) and its network is
+ * built as space:macro decodes it (same nodes, names and hash).
+ *
  * Storage: the shared weights are those of the "full" net, the cell skeleton
  * whose nodes sum every operation of every incoming edge (every path is a
  * sub-graph of it; a differentiable search weights that sum). They are a
@@ -49,13 +57,15 @@ struct hwnas_model;
 typedef struct hwnas_supernet hwnas_supernet;
 
 /*
- * A supernet of space (only "cell" today) with options "key=value;..." of
- * the kind "supernet:nb201" (hwnas describe supernet:nb201; not
- * "supernet:cell", which would make the bare name "cell" ambiguous with
- * space:cell): channels (16),
- * cells (5), classes (10), input_channels (3), input_size (32) - the same
- * meaning and defaults as space:cell's - and seed (1), which initialises
- * the shared weights as hwnas_model_new does. Errors: HWNAS_EINVAL (NULL
+ * A supernet of space "cell" with options "key=value;..." of the kind
+ * "supernet:nb201" (hwnas describe supernet:nb201; not "supernet:cell",
+ * which would make the bare name "cell" ambiguous with space:cell):
+ * channels (16), cells (5), classes (10), input_channels (3), input_size
+ * (32) - the same meaning and defaults as space:cell's - and seed (1),
+ * which initialises the shared weights as hwnas_model_new does. Or of space
+ * "macro" with options of the kind "supernet:ofa": space:macro's options
+ * and defaults less multipliers (input_channels at most 64), and seed.
+ * Errors: HWNAS_EINVAL (NULL
  * argument, bad option), HWNAS_ENOTFOUND (unknown space: the message lists
  * the known ones), HWNAS_ENOMEM. *out is the caller's
  * (hwnas_supernet_free), NULL on error.
@@ -81,7 +91,8 @@ HWNAS_API int hwnas_supernet_load(hwnas_supernet **out, struct hwnas_context *ct
  * HWNAS_EINVAL, HWNAS_EIO (naming the path), HWNAS_ENOMEM. */
 HWNAS_API int hwnas_supernet_save(const hwnas_supernet *sn, const char *path);
 
-/* The space's name ("cell"), the construction options as text (borrowed,
+/* The space's name ("cell" or "macro"), the construction options as text
+ * (canonical, seed last; borrowed,
  * valid while sn lives), the length of a choice vector and the number of
  * choices of each of its entries. NULL / 0 for NULL. */
 HWNAS_API const char *hwnas_supernet_space(const hwnas_supernet *sn);
@@ -101,17 +112,18 @@ HWNAS_API int hwnas_supernet_normalization(double *out_mean, double *out_std,
 /*
  * The choice vector (hwnas_supernet_choice_count() entries) of a
  * candidate's key: for "cell", a NAS-Bench-201 architecture string
- * (|nor_conv_3x3~0|+|skip_connect~0|none~1|+|...|). Errors: HWNAS_EINVAL
- * (NULL argument), HWNAS_EFORMAT (not such a string: the message gives the
- * position).
+ * (|nor_conv_3x3~0|+|skip_connect~0|none~1|+|...|); for "macro",
+ * space:macro's genotype text (the genes, comma-separated). Errors:
+ * HWNAS_EINVAL (NULL argument), HWNAS_EFORMAT (not such a string, or a
+ * choice out of range: the message gives the position or the choice).
  */
 HWNAS_API int hwnas_supernet_parse_key(uint32_t *out_choices, const hwnas_supernet *sn,
                                        const char *key);
 
 /*
  * The stand-alone model of the path choices, with the shared weights (and
- * running statistics) copied in. Its net equals the one space:cell decodes
- * for that genotype under the same options. Errors: HWNAS_EINVAL (NULL
+ * running statistics) copied in. Its net equals the one space:cell (or
+ * space:macro) decodes for that genotype under the same options. Errors: HWNAS_EINVAL (NULL
  * argument, a choice out of range: the message names the entry),
  * HWNAS_ENOMEM. *out is the caller's (hwnas_model_free).
  */
@@ -148,12 +160,16 @@ HWNAS_API int hwnas_supernet_rate(double *out_accuracy, const hwnas_supernet *sn
  * NULL for 0 and 1). Options of the kind "supernet_train": epochs (10),
  * batch (64), lr (0.05, cosine schedule to 0), momentum (0.9), nesterov
  * (0), weight_decay (5e-4), seed (1: data order and path sampling),
- * checkpoint_every (steps between checkpoints, 200).
+ * checkpoint_every (steps between checkpoints, 200), and for "macro" only
+ * sandwich (0; n >= 1: every step trains the largest, the smallest and n
+ * uniform paths on the batch and makes one update from their summed
+ * gradients) and distill (0; 1 needs sandwich: the paths but the largest
+ * learn the largest's softmax outputs - in-place distillation).
  *
- * Each step draws a path uniformly (every edge's operation uniform, from
- * the stream of (seed, step)), trains it on one mini-batch and updates only
- * that path's weights and momentum (the others are untouched, as PyTorch's
- * SGD skips parameters without gradients).
+ * Each step draws a path uniformly (every choice uniform, from the stream
+ * of (seed, step)), trains it on one mini-batch and updates only that
+ * path's weights (its slices of them for "macro") and momentum (the others
+ * are untouched, as PyTorch's SGD skips parameters without gradients).
  *
  * checkpoint (may be NULL) is written atomically every checkpoint_every
  * steps and at the end; a supernet loaded from it continues where it
@@ -162,8 +178,9 @@ HWNAS_API int hwnas_supernet_rate(double *out_accuracy, const hwnas_supernet *sn
  * is complete returns at once. cb (may be NULL) gets progress as
  * hwnas_model_train's.
  *
- * Errors: HWNAS_EINVAL (NULL argument, bad option, a dataset of another
- * shape, the loss diverged: the message gives the step), HWNAS_EUSER (cb
+ * Errors: HWNAS_EINVAL (NULL argument, bad option, sandwich or distill for
+ * "cell", distill without sandwich, a dataset of another shape, the loss
+ * diverged: the message gives the step), HWNAS_EUSER (cb
  * stopped it; a checkpoint is written first), HWNAS_EIO (the checkpoint),
  * HWNAS_ENOMEM.
  */

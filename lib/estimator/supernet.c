@@ -2,8 +2,9 @@
  * estimator:supernet - rate a candidate by its accuracy with the weights it
  * inherits from a trained supernet (include/hwnas/supernet.h).
  *
- * The candidate's key (the cell space's genotype string, a NAS-Bench-201
- * architecture) names its path; its net must be the path's net (the same
+ * The candidate's key (the space's genotype string: a NAS-Bench-201
+ * architecture for the cell space, the comma-separated genes for the
+ * macro space) names its path; its net must be the path's net (the same
  * hash), so a space whose options differ from the supernet's is caught
  * instead of rated with the wrong weights. The training split is cut as
  * estimator:accuracy and `hwnas supernet train` cut it (val_fraction,
@@ -129,13 +130,15 @@ static int sn_estimate(hwnas_estimator *e, const hwnas_net *net, const char *key
     sn_state *st = e->state;
     if (!key)
         return hwnas__error(HWNAS_EINVAL, "estimator:supernet: the candidate has no key (the "
-                            "cell space's architecture string names its path)");
-    uint32_t g[16];
-    int rc = hwnas_supernet_parse_key(g, st->sn, key);
+                            "space's genotype string names its path)");
+    size_t nc = hwnas_supernet_choice_count(st->sn);
+    uint32_t *g = hwnas__malloc(e->ctx, nc * sizeof *g);
+    int rc = g ? hwnas_supernet_parse_key(g, st->sn, key) : HWNAS_ENOMEM;
     double t0 = hwnas__now_seconds(), acc = NAN, loss = NAN;
     hwnas_model *m = NULL;
     if (rc == HWNAS_OK)
         rc = hwnas_supernet_subnet(&m, st->sn, g);
+    hwnas__free(e->ctx, g);
     if (rc == HWNAS_OK && hwnas_net_hash(hwnas_model_net(m)) != hwnas_net_hash(net))
         rc = hwnas__error(HWNAS_EINVAL, "estimator:supernet: candidate %s is not the supernet's "
                           "path of that key: the space's options differ from the supernet's "

@@ -9,8 +9,11 @@
 #include "supernet_internal.h"
 
 #define MAGIC "HWNASSNT"
-#define VERSION 1u
+/* 2: the macro space, and the sandwich and distill options (version 1
+ * files, cell supernets trained with SPOS, still read) */
+#define VERSION 2u
 #define SPACE_CELL 1u
+#define SPACE_MACRO 2u
 #define MAX_FILE ((size_t)1 << 34)
 
 int hwnas__sn_to_bytes(uint8_t **out, size_t *len, const hwnas_supernet *sn)
@@ -26,14 +29,22 @@ int hwnas__sn_to_bytes(uint8_t **out, size_t *len, const hwnas_supernet *sn)
     hwnas__writer_put(&w, MAGIC, 8);
     hwnas__writer_u32(&w, VERSION);
     hwnas__writer_u32(&w, 0);
-    hwnas__writer_u32(&w, SPACE_CELL);
-    const hwnas__sn_cell *c = &sn->cfg;
-    hwnas__writer_u64(&w, (uint64_t)c->channels);
-    hwnas__writer_u64(&w, (uint64_t)c->cells);
-    hwnas__writer_u64(&w, (uint64_t)c->classes);
-    hwnas__writer_u64(&w, (uint64_t)c->in_channels);
-    hwnas__writer_u64(&w, (uint64_t)c->in_size);
-    hwnas__writer_u64(&w, sn->seed);
+    if (sn->space == HWNAS__SN_MACRO) {
+        /* the canonical options text, seed included */
+        size_t tl = strlen(sn->options_text);
+        hwnas__writer_u32(&w, SPACE_MACRO);
+        hwnas__writer_u64(&w, tl);
+        hwnas__writer_put(&w, sn->options_text, tl);
+    } else {
+        hwnas__writer_u32(&w, SPACE_CELL);
+        const hwnas__sn_cell *c = &sn->cfg;
+        hwnas__writer_u64(&w, (uint64_t)c->channels);
+        hwnas__writer_u64(&w, (uint64_t)c->cells);
+        hwnas__writer_u64(&w, (uint64_t)c->classes);
+        hwnas__writer_u64(&w, (uint64_t)c->in_channels);
+        hwnas__writer_u64(&w, (uint64_t)c->in_size);
+        hwnas__writer_u64(&w, sn->seed);
+    }
     hwnas__writer_u32(&w, (uint32_t)sn->n_norm);
     for (size_t k = 0; k < sn->n_norm; k++) {
         hwnas__writer_f64(&w, sn->mean[k]);
@@ -47,6 +58,8 @@ int hwnas__sn_to_bytes(uint8_t **out, size_t *len, const hwnas_supernet *sn)
         hwnas__writer_u64(&w, (uint64_t)r->nesterov);
         hwnas__writer_u64(&w, (uint64_t)r->seed);
         hwnas__writer_u64(&w, (uint64_t)r->checkpoint_every);
+        hwnas__writer_u64(&w, (uint64_t)r->sandwich);
+        hwnas__writer_u64(&w, (uint64_t)r->distill);
         hwnas__writer_f64(&w, r->lr);
         hwnas__writer_f64(&w, r->momentum);
         hwnas__writer_f64(&w, r->weight_decay);
@@ -107,33 +120,64 @@ int hwnas__sn_from_bytes(hwnas_supernet **out, hwnas_context *ctx, const uint8_t
     r.pos = 8;
     r.len = len - 8;
     uint32_t version = hwnas__reader_u32(&r);
-    if (version != VERSION)
+    if (version != 1 && version != VERSION)
         return hwnas__error(HWNAS_EVERSION, "%s: supernet format version %u; this library "
-                            "reads version %u", name, version, VERSION);
+                            "reads versions 1 to %u", name, version, VERSION);
     if (hwnas__reader_u32(&r) != 0)
         return bad(name, "unknown flags");
-    if (hwnas__reader_u32(&r) != SPACE_CELL)
-        return bad(name, "unknown space (this library has supernets of: cell)");
+    uint32_t space = hwnas__reader_u32(&r);
+    if (space != SPACE_CELL && (space != SPACE_MACRO || version < 2))
+        return bad(name, "unknown space (this library has supernets of: cell, macro)");
     hwnas__sn_cell c;
-    uint64_t v[6];
-    for (int k = 0; k < 6; k++)
-        v[k] = hwnas__reader_u64(&r);
-    int rc = in_range(&c.channels, v[0], 1, 4096, name, "channels");
-    if (rc == HWNAS_OK)
-        rc = in_range(&c.cells, v[1], 1, 64, name, "cells");
-    if (rc == HWNAS_OK)
-        rc = in_range(&c.classes, v[2], 1, 100000, name, "classes");
-    if (rc == HWNAS_OK)
-        rc = in_range(&c.in_channels, v[3], 1, HWNAS__SN_MAX_CHANNELS, name, "input_channels");
-    if (rc == HWNAS_OK)
-        rc = in_range(&c.in_size, v[4], 4, 4096, name, "input_size");
+    hwnas__sn_macro mc;
     int64_t seed = 0;
-    if (rc == HWNAS_OK)
-        rc = in_range(&seed, v[5], 0, INT64_C(9007199254740991), name, "seed");
-    if (rc != HWNAS_OK)
-        return rc;
+    int rc = HWNAS_OK;
+    size_t in_channels;
+    if (space == SPACE_MACRO) {
+        uint64_t tl = hwnas__reader_count(&r, 1);
+        const uint8_t *tb = hwnas__reader_take(&r, tl);
+        char text[4096];
+        if (r.failed || tl >= sizeof text || memchr(tb, 0, tl))
+            return bad(name, "truncated, overlong or binary macro options");
+        memcpy(text, tb, tl);
+        text[tl] = '\0';
+        uint64_t s64 = 0;
+        rc = hwnas__sn_macro_config(&mc, &s64, ctx, text);
+        if (rc == HWNAS_ENOMEM)
+            return rc;
+        if (rc != HWNAS_OK)
+            return hwnas__error(HWNAS_EFORMAT, "%s: bad macro options: %s", name,
+                                hwnas_error_last());
+        /* only the canonical text: a file that reads writes back the same */
+        char canon[4096];
+        hwnas__sn_macro_text(canon, sizeof canon, &mc, s64);
+        if (strcmp(canon, text) != 0)
+            return hwnas__error(HWNAS_EFORMAT, "%s: macro options \"%.200s\" are not in "
+                                "canonical form (\"%.200s\")", name, text, canon);
+        seed = (int64_t)s64;
+        in_channels = (size_t)mc.in_channels;
+    } else {
+        uint64_t v[6];
+        for (int k = 0; k < 6; k++)
+            v[k] = hwnas__reader_u64(&r);
+        rc = in_range(&c.channels, v[0], 1, 4096, name, "channels");
+        if (rc == HWNAS_OK)
+            rc = in_range(&c.cells, v[1], 1, 64, name, "cells");
+        if (rc == HWNAS_OK)
+            rc = in_range(&c.classes, v[2], 1, 100000, name, "classes");
+        if (rc == HWNAS_OK)
+            rc = in_range(&c.in_channels, v[3], 1, HWNAS__SN_MAX_CHANNELS, name,
+                          "input_channels");
+        if (rc == HWNAS_OK)
+            rc = in_range(&c.in_size, v[4], 4, 4096, name, "input_size");
+        if (rc == HWNAS_OK)
+            rc = in_range(&seed, v[5], 0, INT64_C(9007199254740991), name, "seed");
+        if (rc != HWNAS_OK)
+            return rc;
+        in_channels = (size_t)c.in_channels;
+    }
     uint32_t n_norm = hwnas__reader_u32(&r);
-    if (n_norm != (uint32_t)c.in_channels)
+    if (n_norm != (uint32_t)in_channels)
         return bad(name, "the normalisation does not have one entry per input channel");
     double mean[HWNAS__SN_MAX_CHANNELS], std[HWNAS__SN_MAX_CHANNELS];
     for (uint32_t k = 0; k < n_norm; k++) {
@@ -149,8 +193,10 @@ int hwnas__sn_from_bytes(hwnas_supernet **out, hwnas_context *ctx, const uint8_t
     if (trained > 1)
         return bad(name, "bad training flag");
     if (trained) {
-        uint64_t u[5];
+        uint64_t u[7] = {0, 0, 0, 0, 0, 0, 0};
         for (int k = 0; k < 5; k++)
+            u[k] = hwnas__reader_u64(&r);
+        for (int k = 5; version >= 2 && k < 7; k++)
             u[k] = hwnas__reader_u64(&r);
         rec.lr = hwnas__reader_f64(&r);
         rec.momentum = hwnas__reader_f64(&r);
@@ -168,6 +214,11 @@ int hwnas__sn_from_bytes(hwnas_supernet **out, hwnas_context *ctx, const uint8_t
         if (rc == HWNAS_OK)
             rc = in_range(&rec.checkpoint_every, u[4], 1, INT64_C(1000000000000), name,
                           "checkpoint_every");
+        if (rc == HWNAS_OK)
+            rc = in_range(&rec.sandwich, u[5], 0, space == SPACE_MACRO ? 64 : 0, name,
+                          "sandwich");
+        if (rc == HWNAS_OK)
+            rc = in_range(&rec.distill, u[6], 0, rec.sandwich ? 1 : 0, name, "distill");
         if (rc != HWNAS_OK)
             return rc;
         if (!r.failed && (!(rec.lr >= 0 && rec.lr <= 1000) ||
@@ -194,7 +245,9 @@ int hwnas__sn_from_bytes(hwnas_supernet **out, hwnas_context *ctx, const uint8_t
     hwnas__sn_key *keys = NULL;
     size_t n_keys = 0, cap = 0;
     rc = hwnas_net_new(&net, ctx);
-    if (rc == HWNAS_OK)
+    if (rc == HWNAS_OK && space == SPACE_MACRO)
+        rc = hwnas__sn_macro_build(net, &mc, NULL, &keys, &n_keys, &cap);
+    else if (rc == HWNAS_OK)
         rc = hwnas__sn_cell_build(net, &c, NULL, &keys, &n_keys, &cap);
     uint64_t need = rc == HWNAS_OK ? hwnas_net_params(net) : 0;
     hwnas__free(ctx, keys);
@@ -209,7 +262,8 @@ int hwnas__sn_from_bytes(hwnas_supernet **out, hwnas_context *ctx, const uint8_t
                             "options make a supernet of %llu", name, (unsigned long long)np,
                             (unsigned long long)need);
     hwnas_supernet *sn = NULL;
-    rc = hwnas__sn_make(&sn, ctx, &c, (uint64_t)seed);
+    rc = space == SPACE_MACRO ? hwnas__sn_make_macro(&sn, ctx, &mc, (uint64_t)seed)
+                              : hwnas__sn_make(&sn, ctx, &c, (uint64_t)seed);
     if (rc == HWNAS_OK)
         rc = hwnas_model_load_buffer(sn->full, wb, wlen, name);
     size_t np_full = rc == HWNAS_OK ? sn->full->eng->n_params : 0;

@@ -35,6 +35,36 @@ static int cmp_key(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+int hwnas__sn_build(const hwnas_supernet *sn, hwnas_net *net, const uint32_t *choices,
+                    hwnas__sn_key **keys, size_t *n_keys, size_t *cap)
+{
+    return sn->space == HWNAS__SN_MACRO
+               ? hwnas__sn_macro_build(net, &sn->mcfg, choices, keys, n_keys, cap)
+               : hwnas__sn_cell_build(net, &sn->cfg, choices, keys, n_keys, cap);
+}
+
+/* The rest of a supernet whose space, configuration, choices and options
+ * text are set: the full net, its model and the sorted keys. */
+static int finish_make(hwnas_supernet *sn, size_t in_channels, const char *text)
+{
+    sn->n_norm = in_channels;
+    for (size_t c = 0; c < sn->n_norm; c++)
+        sn->mean[c] = 0, sn->std[c] = 1;
+    sn->options_text = hwnas__strdup(sn->ctx, text);
+    size_t cap = 0;
+    int rc = sn->options_text ? hwnas_net_new(&sn->full_net, sn->ctx) : HWNAS_ENOMEM;
+    if (rc == HWNAS_OK)
+        rc = hwnas__sn_build(sn, sn->full_net, NULL, &sn->keys, &sn->n_keys, &cap);
+    if (rc == HWNAS_OK)
+        rc = hwnas_model_new(&sn->full, sn->ctx, sn->full_net, sn->seed);
+    if (rc == HWNAS_OK && sn->full->eng->n_params >= UINT32_MAX)
+        rc = hwnas__error(HWNAS_EINVAL, "supernet: %zu shared parameters; at most %u",
+                          sn->full->eng->n_params, UINT32_MAX - 1);
+    if (rc == HWNAS_OK)
+        qsort(sn->keys, sn->n_keys, sizeof *sn->keys, cmp_key);
+    return rc;
+}
+
 int hwnas__sn_make(hwnas_supernet **out, hwnas_context *ctx, const hwnas__sn_cell *cfg,
                    uint64_t seed)
 {
@@ -43,29 +73,46 @@ int hwnas__sn_make(hwnas_supernet **out, hwnas_context *ctx, const hwnas__sn_cel
     if (!sn)
         return HWNAS_ENOMEM;
     sn->ctx = ctx;
+    sn->space = HWNAS__SN_CELL;
     sn->cfg = *cfg;
     sn->seed = seed;
-    sn->n_norm = (size_t)cfg->in_channels;
-    for (size_t c = 0; c < sn->n_norm; c++)
-        sn->mean[c] = 0, sn->std[c] = 1;
+    sn->n_choices = HWNAS__SN_EDGES;
+    for (size_t e = 0; e < HWNAS__SN_EDGES; e++)
+        sn->card[e] = HWNAS__SN_OPS;
     char text[256];
     snprintf(text, sizeof text,
              "channels=%lld;cells=%lld;classes=%lld;input_channels=%lld;input_size=%lld;"
              "seed=%llu",
              (long long)cfg->channels, (long long)cfg->cells, (long long)cfg->classes,
              (long long)cfg->in_channels, (long long)cfg->in_size, (unsigned long long)seed);
-    sn->options_text = hwnas__strdup(ctx, text);
-    size_t cap = 0;
-    int rc = sn->options_text ? hwnas_net_new(&sn->full_net, ctx) : HWNAS_ENOMEM;
-    if (rc == HWNAS_OK)
-        rc = hwnas__sn_cell_build(sn->full_net, cfg, NULL, &sn->keys, &sn->n_keys, &cap);
-    if (rc == HWNAS_OK)
-        rc = hwnas_model_new(&sn->full, ctx, sn->full_net, seed);
+    int rc = finish_make(sn, (size_t)cfg->in_channels, text);
     if (rc != HWNAS_OK) {
         hwnas_supernet_free(sn);
         return rc;
     }
-    qsort(sn->keys, sn->n_keys, sizeof *sn->keys, cmp_key);
+    *out = sn;
+    return HWNAS_OK;
+}
+
+int hwnas__sn_make_macro(hwnas_supernet **out, hwnas_context *ctx, const hwnas__sn_macro *mcfg,
+                         uint64_t seed)
+{
+    *out = NULL;
+    hwnas_supernet *sn = hwnas__calloc(ctx, 1, sizeof *sn);
+    if (!sn)
+        return HWNAS_ENOMEM;
+    sn->ctx = ctx;
+    sn->space = HWNAS__SN_MACRO;
+    sn->mcfg = *mcfg;
+    sn->seed = seed;
+    sn->n_choices = hwnas__sn_macro_cards(mcfg, sn->card);
+    char text[2048];
+    hwnas__sn_macro_text(text, sizeof text, mcfg, seed);
+    int rc = finish_make(sn, (size_t)mcfg->in_channels, text);
+    if (rc != HWNAS_OK) {
+        hwnas_supernet_free(sn);
+        return rc;
+    }
     *out = sn;
     return HWNAS_OK;
 }
@@ -78,9 +125,15 @@ int hwnas_supernet_new(hwnas_supernet **out, hwnas_context *ctx, const char *spa
     *out = NULL;
     if (!ctx || !space)
         return hwnas__error(HWNAS_EINVAL, "hwnas_supernet_new: ctx and space are required");
+    if (strcmp(space, "macro") == 0 || strcmp(space, "space:macro") == 0) {
+        hwnas__sn_macro m;
+        uint64_t seed;
+        int rc = hwnas__sn_macro_config(&m, &seed, ctx, options);
+        return rc == HWNAS_OK ? hwnas__sn_make_macro(out, ctx, &m, seed) : rc;
+    }
     if (strcmp(space, "cell") != 0 && strcmp(space, "space:cell") != 0)
         return hwnas__error(HWNAS_ENOTFOUND, "hwnas_supernet_new: no supernet for space '%s' "
-                            "(known: cell)", space);
+                            "(known: cell, macro)", space);
     hwnas_options *o = NULL;
     int rc = hwnas__options_new_kind(&o, ctx, &hwnas__supernet_cell_kind, options);
     if (rc != HWNAS_OK)
@@ -109,7 +162,7 @@ void hwnas_supernet_free(hwnas_supernet *sn)
 
 const char *hwnas_supernet_space(const hwnas_supernet *sn)
 {
-    return sn ? "cell" : NULL;
+    return !sn ? NULL : sn->space == HWNAS__SN_MACRO ? "macro" : "cell";
 }
 
 const char *hwnas_supernet_options(const hwnas_supernet *sn)
@@ -119,12 +172,12 @@ const char *hwnas_supernet_options(const hwnas_supernet *sn)
 
 size_t hwnas_supernet_choice_count(const hwnas_supernet *sn)
 {
-    return sn ? HWNAS__SN_EDGES : 0;
+    return sn ? sn->n_choices : 0;
 }
 
 uint32_t hwnas_supernet_choice_cardinality(const hwnas_supernet *sn, size_t i)
 {
-    return sn && i < HWNAS__SN_EDGES ? HWNAS__SN_OPS : 0;
+    return sn && i < sn->n_choices ? sn->card[i] : 0;
 }
 
 uint64_t hwnas_supernet_steps_done(const hwnas_supernet *sn)
@@ -155,7 +208,35 @@ int hwnas_supernet_parse_key(uint32_t *out_choices, const hwnas_supernet *sn, co
 {
     if (!out_choices || !sn || !key)
         return hwnas__error(HWNAS_EINVAL, "hwnas_supernet_parse_key: NULL argument");
-    return hwnas__sn_cell_parse(out_choices, key);
+    if (sn->space == HWNAS__SN_CELL)
+        return hwnas__sn_cell_parse(out_choices, key);
+    /* space:macro's genotype text: the genes as comma-separated numbers */
+    const char *p = key;
+    for (size_t i = 0; i < sn->n_choices; i++) {
+        while (*p == ' ')
+            p++;
+        if (*p < '0' || *p > '9')
+            return hwnas__error(HWNAS_EFORMAT, "genotype \"%s\": expected choice %zu at "
+                                "position %zu (the macro space's genes, comma-separated)", key,
+                                i, (size_t)(p - key) + 1);
+        uint64_t v = 0;
+        while (*p >= '0' && *p <= '9' && v <= UINT32_MAX)
+            v = v * 10 + (uint64_t)(*p++ - '0');
+        if (v >= sn->card[i])
+            return hwnas__error(HWNAS_EFORMAT, "genotype \"%s\": choice %zu = %llu is out of "
+                                "range [0, %u)", key, i, (unsigned long long)v, sn->card[i]);
+        out_choices[i] = (uint32_t)v;
+        while (*p == ' ')
+            p++;
+        if (i + 1 < sn->n_choices && *p++ != ',')
+            return hwnas__error(HWNAS_EFORMAT, "genotype \"%s\": expected ',' at position %zu",
+                                key, (size_t)(p - key));
+    }
+    if (*p)
+        return hwnas__error(HWNAS_EFORMAT, "genotype \"%s\": unexpected text at position %zu "
+                            "(the supernet has %zu choices)", key, (size_t)(p - key) + 1,
+                            sn->n_choices);
+    return HWNAS_OK;
 }
 
 /* The full net's node of key; SIZE_MAX if none (never for a path's key). */
@@ -166,60 +247,149 @@ static size_t full_node(const hwnas_supernet *sn, uint32_t key)
     return k ? k->node : SIZE_MAX;
 }
 
-/* The path's model with the shared weights; *out_map (if asked) gets, per
- * node of the path, its full-net node (SIZE_MAX for nodes without weights). */
-int hwnas__sn_path_model(hwnas_model **out, const hwnas_supernet *sn, const uint32_t *choices,
-                         size_t **out_map)
+int hwnas__sn_check_choices(const hwnas_supernet *sn, const uint32_t *choices)
+{
+    for (size_t e = 0; e < sn->n_choices; e++)
+        if (choices[e] >= sn->card[e]) {
+            if (sn->space == HWNAS__SN_CELL)
+                return hwnas__error(HWNAS_EINVAL, "supernet: choice %zu is %u; edges take 0 to "
+                                    "%d (none, skip_connect, nor_conv_1x1, nor_conv_3x3, "
+                                    "avg_pool_3x3)", e, choices[e], HWNAS__SN_OPS - 1);
+            return hwnas__error(HWNAS_EINVAL, "supernet: choice %zu is %u; it takes 0 to %u", e,
+                                choices[e], sn->card[e] - 1);
+        }
+    return HWNAS_OK;
+}
+
+/* Where path node i's parameters (and running state) sit in full node f:
+ * the first output and input channels, the centre of the kernel. 0 if
+ * the path's node does not fit in the full one (our bug). */
+static int slice(uint32_t *pidx, uint32_t *sidx, const hwnas__engine *pe, size_t i,
+                 const hwnas__engine *fe, size_t f)
+{
+    const hwnas__eng_node *a = &pe->nodes[i], *b = &fe->nodes[f];
+    if (a->kind != b->kind || a->c > b->c)
+        return 0;
+    uint32_t *p = pidx + a->p_off;
+    size_t bp = b->p_off;
+    switch (a->kind) {
+    case HWNAS_NET_CONV2D:
+    case HWNAS_NET_DWCONV2D: {
+        const hwnas__eng_node *ax = &pe->nodes[a->in[0]], *bx = &fe->nodes[b->in[0]];
+        size_t ai = ax->c / (size_t)a->a.groups, bi = bx->c / (size_t)b->a.groups;
+        size_t akh = (size_t)a->a.kh, akw = (size_t)a->a.kw;
+        size_t bkh = (size_t)b->a.kh, bkw = (size_t)b->a.kw;
+        if (ai > bi || akh > bkh || akw > bkw || (bkh - akh) % 2 || (bkw - akw) % 2 ||
+            a->a.bias != b->a.bias)
+            return 0;
+        size_t oh = (bkh - akh) / 2, ow = (bkw - akw) / 2;
+        for (size_t o = 0; o < a->c; o++)
+            for (size_t c = 0; c < ai; c++)
+                for (size_t y = 0; y < akh; y++)
+                    for (size_t x = 0; x < akw; x++)
+                        *p++ = (uint32_t)(bp + ((o * bi + c) * bkh + y + oh) * bkw + x + ow);
+        for (size_t o = 0; a->a.bias && o < a->c; o++)
+            *p++ = (uint32_t)(bp + b->c * bi * bkh * bkw + o);
+        return 1;
+    }
+    case HWNAS_NET_LINEAR: {
+        size_t ai = pe->nodes[a->in[0]].size, bi = fe->nodes[b->in[0]].size;
+        if (ai > bi || a->a.bias != b->a.bias)
+            return 0;
+        for (size_t o = 0; o < a->c; o++)
+            for (size_t c = 0; c < ai; c++)
+                *p++ = (uint32_t)(bp + o * bi + c);
+        for (size_t o = 0; a->a.bias && o < a->c; o++)
+            *p++ = (uint32_t)(bp + b->c * bi + o);
+        return 1;
+    }
+    case HWNAS_NET_BATCHNORM:
+        /* weight then bias; running mean then variance */
+        for (size_t k = 0; k < a->c; k++) {
+            p[k] = (uint32_t)(bp + k), p[a->c + k] = (uint32_t)(bp + b->c + k);
+            sidx[a->s_off + k] = (uint32_t)(b->s_off + k);
+            sidx[a->s_off + a->c + k] = (uint32_t)(b->s_off + b->c + k);
+        }
+        return 1;
+    default: /* prelu and the like: the whole node */
+        if (a->n_p != b->n_p || a->n_s || b->n_s)
+            return 0;
+        for (size_t k = 0; k < a->n_p; k++)
+            p[k] = (uint32_t)(bp + k);
+        return 1;
+    }
+}
+
+int hwnas__sn_path_slices(hwnas_model **out, const hwnas_supernet *sn, const uint32_t *choices,
+                          size_t **out_map, uint32_t **out_p, uint32_t **out_s)
 {
     *out = NULL;
-    for (size_t e = 0; e < HWNAS__SN_EDGES; e++)
-        if (choices[e] >= HWNAS__SN_OPS)
-            return hwnas__error(HWNAS_EINVAL, "supernet: choice %zu is %u; edges take 0 to %d "
-                                "(none, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3)",
-                                e, choices[e], HWNAS__SN_OPS - 1);
+    int rc = hwnas__sn_check_choices(sn, choices);
+    if (rc != HWNAS_OK)
+        return rc;
     hwnas_context *ctx = sn->ctx;
     hwnas_net *net = NULL;
     hwnas__sn_key *keys = NULL;
     size_t n_keys = 0, cap = 0, *map = NULL;
+    uint32_t *pidx = NULL, *sidx = NULL;
     hwnas_model *m = NULL;
-    int rc = hwnas_net_new(&net, ctx);
+    rc = hwnas_net_new(&net, ctx);
     if (rc == HWNAS_OK)
-        rc = hwnas__sn_cell_build(net, &sn->cfg, choices, &keys, &n_keys, &cap);
+        rc = hwnas__sn_build(sn, net, choices, &keys, &n_keys, &cap);
     if (rc == HWNAS_OK)
         rc = hwnas_model_new(&m, ctx, net, sn->seed);
-    size_t n = rc == HWNAS_OK ? m->eng->n : 0;
-    if (rc == HWNAS_OK && !(map = hwnas__malloc(ctx, (n ? n : 1) * sizeof *map)))
+    hwnas__engine *pe = m ? m->eng : NULL;
+    size_t n = rc == HWNAS_OK ? pe->n : 0;
+    if (rc == HWNAS_OK &&
+        (!(map = hwnas__malloc(ctx, (n ? n : 1) * sizeof *map)) ||
+         !(pidx = hwnas__malloc(ctx, (pe->n_params ? pe->n_params : 1) * sizeof *pidx)) ||
+         !(sidx = hwnas__malloc(ctx, (pe->n_state ? pe->n_state : 1) * sizeof *sidx))))
         rc = HWNAS_ENOMEM;
     for (size_t i = 0; rc == HWNAS_OK && i < n; i++)
         map[i] = SIZE_MAX;
+    for (size_t k = 0; rc == HWNAS_OK && k < pe->n_params; k++)
+        pidx[k] = UINT32_MAX;
+    for (size_t k = 0; rc == HWNAS_OK && k < pe->n_state; k++)
+        sidx[k] = UINT32_MAX;
     const hwnas__engine *fe = sn->full->eng;
-    hwnas__engine *pe = m ? m->eng : NULL;
     for (size_t k = 0; rc == HWNAS_OK && k < n_keys; k++) {
         size_t i = keys[k].node, f = full_node(sn, keys[k].key);
-        const hwnas__eng_node *a = &pe->nodes[i];
         /* the builders agree by construction; a mismatch is our bug */
-        if (f == SIZE_MAX || a->n_p != fe->nodes[f].n_p || a->n_s != fe->nodes[f].n_s) {
+        if (f == SIZE_MAX || !slice(pidx, sidx, pe, i, fe, f)) {
             rc = hwnas__error(HWNAS_EINTERNAL, "supernet: node '%s' of the path has no "
-                              "weights of its shape in the supernet", a->name);
+                              "weights of its shape in the supernet", pe->nodes[i].name);
             break;
         }
-        memcpy(pe->params + a->p_off, fe->params + fe->nodes[f].p_off, a->n_p * sizeof(float));
-        memcpy(pe->state + a->s_off, fe->state + fe->nodes[f].s_off, a->n_s * sizeof(float));
         map[i] = f;
     }
+    for (size_t k = 0; rc == HWNAS_OK && k < pe->n_params; k++)
+        if (pidx[k] != UINT32_MAX)
+            pe->params[k] = fe->params[pidx[k]];
+    for (size_t k = 0; rc == HWNAS_OK && k < pe->n_state; k++)
+        if (sidx[k] != UINT32_MAX)
+            pe->state[k] = fe->state[sidx[k]];
     hwnas__free(ctx, keys);
     hwnas_net_free(net);
     if (rc != HWNAS_OK) {
         hwnas__free(ctx, map);
+        hwnas__free(ctx, pidx);
+        hwnas__free(ctx, sidx);
         hwnas_model_free(m);
         return rc;
     }
-    if (out_map)
-        *out_map = map;
-    else
-        hwnas__free(ctx, map);
+#define GIVE(ptr, v)                                                                              do {                                                                                              if (ptr)                                                                                          *(ptr) = (v);                                                                             else                                                                                              hwnas__free(ctx, (v));                                                                } while (0)
+    GIVE(out_map, map);
+    GIVE(out_p, pidx);
+    GIVE(out_s, sidx);
+#undef GIVE
     *out = m;
     return HWNAS_OK;
+}
+
+int hwnas__sn_path_model(hwnas_model **out, const hwnas_supernet *sn, const uint32_t *choices,
+                         size_t **out_map)
+{
+    return hwnas__sn_path_slices(out, sn, choices, out_map, NULL, NULL);
 }
 
 int hwnas_supernet_subnet(hwnas_model **out, const hwnas_supernet *sn, const uint32_t *choices)

@@ -22,6 +22,13 @@
 #define HWNAS__SN_EDGES 6
 #define HWNAS__SN_OPS 5
 #define HWNAS__SN_MAX_CHANNELS 64
+#define HWNAS__SN_MAX_STAGES 32
+#define HWNAS__SN_MAX_WIDTHS 32
+/* Longest choice vector: the macro space's stages of 3 + 2 * 64 genes. */
+#define HWNAS__SN_MAX_CHOICES (HWNAS__SN_MAX_STAGES * (3 + 2 * 64))
+
+/* The spaces a supernet exists for (their code in the file). */
+enum { HWNAS__SN_CELL = 1, HWNAS__SN_MACRO = 2 };
 
 /* One built node's key and its index in the net. */
 typedef struct hwnas__sn_key {
@@ -34,16 +41,40 @@ typedef struct hwnas__sn_cell {
     int64_t channels, cells, classes, in_channels, in_size;
 } hwnas__sn_cell;
 
+/* The construction options of a macro supernet (kind supernet:ofa):
+ * space:macro's, less its multipliers (exact only). */
+typedef struct hwnas__sn_macro {
+    int64_t in_channels, in_size, classes, stem_channels, stem_stride;
+    int64_t divisor, min_blocks, max_blocks, head_channels;
+    size_t n_stages;                            /* 1..HWNAS__SN_MAX_STAGES */
+    int64_t channels[HWNAS__SN_MAX_STAGES];     /* base channels, >= 1 */
+    int64_t strides[HWNAS__SN_MAX_STAGES];      /* 1 or 2 */
+    size_t n_widths;                            /* 1..HWNAS__SN_MAX_WIDTHS */
+    double widths[HWNAS__SN_MAX_WIDTHS];        /* strictly ascending */
+    double se_ratio;                            /* in [0.01, 1] */
+    int act;                                    /* index into hwnas__sn_acts */
+} hwnas__sn_macro;
+
+extern const char *const hwnas__sn_acts[4];
+
 /* The training recipe (kind supernet_train); checkpoint_every is not part
  * of what a resume must match. */
 typedef struct hwnas__sn_recipe {
     int64_t epochs, batch, nesterov, seed, checkpoint_every;
     double lr, momentum, weight_decay;
+    /* sandwich rule (macro): 0 = one uniform path per step (SPOS); n >= 1
+     * = the largest, the smallest and n uniform paths, one update */
+    int64_t sandwich;
+    int64_t distill; /* in-place distillation: the others learn the largest's outputs */
 } hwnas__sn_recipe;
 
 struct hwnas_supernet {
     hwnas_context *ctx;          /* allocator; outlives sn */
-    hwnas__sn_cell cfg;          /* the cell skeleton */
+    int space;                   /* HWNAS__SN_CELL or HWNAS__SN_MACRO */
+    hwnas__sn_cell cfg;          /* the cell skeleton (space cell) */
+    hwnas__sn_macro mcfg;        /* the macro skeleton (space macro) */
+    size_t n_choices;            /* length of a choice vector */
+    uint32_t card[HWNAS__SN_MAX_CHOICES]; /* choices of each entry */
     uint64_t seed;               /* initialisation seed */
     char *options_text;          /* canonical construction options (owned) */
     hwnas_net *full_net;         /* every operation on every edge */
@@ -62,6 +93,7 @@ struct hwnas_supernet {
 };
 
 extern const hwnas__kind hwnas__supernet_cell_kind;
+extern const hwnas__kind hwnas__supernet_macro_kind;
 extern const hwnas__kind hwnas__supernet_train_kind;
 
 /* Build into net (empty) the full net (choices NULL) or the path choices,
@@ -71,6 +103,29 @@ extern const hwnas__kind hwnas__supernet_train_kind;
  * net's. */
 int hwnas__sn_cell_build(hwnas_net *net, const hwnas__sn_cell *cfg, const uint32_t *choices,
                          hwnas__sn_key **keys, size_t *n_keys, size_t *cap);
+
+/* The same for the macro skeleton (macro.c): the full net holds in each
+ * block slot its largest blocks (widest, kernel 5, expansion 6, with
+ * squeeze-excitation, and for a stage's first slot the skip's projection),
+ * summed; a path is space:macro's network of that genotype, node for node.
+ * A path's weighted nodes carry the key of the full node whose slice they
+ * take. */
+int hwnas__sn_macro_build(hwnas_net *net, const hwnas__sn_macro *cfg, const uint32_t *choices,
+                          hwnas__sn_key **keys, size_t *n_keys, size_t *cap);
+/* The macro options as canonical text (space:macro's names, seed last)
+ * into buf; and a config from option text (kind supernet:ofa: seed into
+ * *seed). */
+void hwnas__sn_macro_text(char *buf, size_t size, const hwnas__sn_macro *cfg, uint64_t seed);
+int hwnas__sn_macro_config(hwnas__sn_macro *cfg, uint64_t *seed, hwnas_context *ctx,
+                           const char *options);
+/* The choice cardinalities of a macro supernet (space:macro's genes). */
+size_t hwnas__sn_macro_cards(const hwnas__sn_macro *cfg, uint32_t *card);
+/* The largest and smallest paths of the sandwich rule. */
+void hwnas__sn_macro_extreme(const hwnas__sn_macro *cfg, int largest, uint32_t *choices);
+
+/* Build the full net (choices NULL) or a path of sn's space. */
+int hwnas__sn_build(const hwnas_supernet *sn, hwnas_net *net, const uint32_t *choices,
+                    hwnas__sn_key **keys, size_t *n_keys, size_t *cap);
 
 /* The cell sums of sn's full net in net order (a differentiable search
  * weights their terms, lib/dsearch): up to cap node indices into nodes and,
@@ -94,9 +149,12 @@ int hwnas__sn_to_bytes(uint8_t **out, size_t *len, const hwnas_supernet *sn);
 int hwnas__sn_from_bytes(hwnas_supernet **out, hwnas_context *ctx, const uint8_t *b,
                          size_t len, const char *name);
 
-/* A supernet of cfg and seed with fresh weights (supernet.c). */
+/* A supernet of cfg and seed with fresh weights (supernet.c); the macro
+ * one of mcfg. */
 int hwnas__sn_make(hwnas_supernet **out, hwnas_context *ctx, const hwnas__sn_cell *cfg,
                    uint64_t seed);
+int hwnas__sn_make_macro(hwnas_supernet **out, hwnas_context *ctx, const hwnas__sn_macro *mcfg,
+                         uint64_t seed);
 
 /* The stand-alone model of path choices with the shared weights copied in;
  * *out_map (if out_map is not NULL; the caller frees it) gets, per node of
@@ -104,10 +162,26 @@ int hwnas__sn_make(hwnas_supernet **out, hwnas_context *ctx, const hwnas__sn_cel
  * Errors: HWNAS_EINVAL (a choice out of range), HWNAS_ENOMEM. */
 int hwnas__sn_path_model(struct hwnas_model **out, const hwnas_supernet *sn,
                          const uint32_t *choices, size_t **out_map);
+/* The same, and where each parameter and running-state value of the path
+ * sits in the full net's arrays (*out_p: the path engine's n_params
+ * indices, *out_s: n_state; UINT32_MAX for none): a path node takes a
+ * slice of its full node (first output and input channels, the centre of
+ * the kernel), so training scatters its update back through them. Any out
+ * pointer may be NULL; the caller frees what it asked for. */
+int hwnas__sn_path_slices(struct hwnas_model **out, const hwnas_supernet *sn,
+                          const uint32_t *choices, size_t **out_map, uint32_t **out_p,
+                          uint32_t **out_s);
+/* Check choices against sn's cardinalities (HWNAS_EINVAL naming the entry). */
+int hwnas__sn_check_choices(const hwnas_supernet *sn, const uint32_t *choices);
 
 /* The path SPOS trains at step (train.c): every edge's operation uniform
  * from the stream of (seed, step). */
 void hwnas__sn_sample_path(uint32_t *g, uint64_t seed, uint64_t step);
+/* The same for any supernet: entry i uniform in [0, card[i]) from the
+ * stream of (seed, step, k) - k the path's number within the step. For
+ * the cell space with k = 0 it is hwnas__sn_sample_path. */
+void hwnas__sn_sample(const hwnas_supernet *sn, uint32_t *g, uint64_t seed, uint64_t step,
+                      uint32_t k);
 
 /* The recipe as option text ("epochs=..;batch=.."), into buf. */
 void hwnas__sn_recipe_text(char *buf, size_t size, const hwnas__sn_recipe *r);

@@ -1,6 +1,7 @@
 /* tests/supernet: path extraction against space:cell, SPOS steps against a
  * stand-alone training step, determinism across threads, resume after
  * SIGKILL, bad files, rating and estimator:supernet. */
+#define _GNU_SOURCE /* memmem */
 #include <math.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -402,7 +403,7 @@ static void test_bad_files(void **state)
         b[len - 8 + k] = (uint8_t)(h >> (8 * k));
     write_raw(p, b, len);
     expect_load_error(p, HWNAS_EVERSION, "version 9");
-    b[8] = 1;
+    b[8] = 2;
     b[20] = 0; /* channels (u64 at byte 20) 0 */
     h = hwnas__hash_bytes(b, len - 8);
     for (int k = 0; k < 8; k++)
@@ -420,9 +421,24 @@ static void test_bad_files(void **state)
     assert_string_equal(hwnas_supernet_options(ok), hwnas_supernet_options(sn));
     hwnas_supernet_free(ok);
     hwnas__free(ctx1, b);
+    /* version 1 (before the macro space): an untrained cell supernet's
+     * bytes are the same but for the version */
+    hwnas_supernet *fresh = make(ctx1);
+    b = bytes_of(fresh, &len);
+    b[8] = 1;
+    h = hwnas__hash_bytes(b, len - 8);
+    for (int k = 0; k < 8; k++)
+        b[len - 8 + k] = (uint8_t)(h >> (8 * k));
+    write_raw(p, b, len);
+    assert_int_equal(hwnas_supernet_load(&ok, ctx1, p), HWNAS_OK);
+    assert_string_equal(hwnas_supernet_options(ok), hwnas_supernet_options(fresh));
+    hwnas_supernet_free(ok);
+    hwnas_supernet_free(fresh);
+    hwnas__free(ctx1, b);
     /* construction errors */
     hwnas_supernet *x = NULL;
-    assert_int_equal(hwnas_supernet_new(&x, ctx1, "macro", NULL), HWNAS_ENOTFOUND);
+    assert_int_equal(hwnas_supernet_new(&x, ctx1, "cgp", NULL), HWNAS_ENOTFOUND);
+    assert_non_null(strstr(hwnas_error_last(), "cell, macro"));
     assert_int_equal(hwnas_supernet_new(&x, ctx1, "cell", "chanels=3"), HWNAS_EINVAL);
     assert_non_null(strstr(hwnas_error_last(), "chanels"));
     assert_int_equal(hwnas_supernet_train(sn, ds, NULL, NULL, "epochs=0", NULL, NULL, NULL),
@@ -510,6 +526,352 @@ static void test_estimator(void **state)
     assert_non_null(strstr(r1 + 1, "\nR\t"));
 }
 
+
+/* ---- the macro space (supernet:ofa) ----------------------------------- */
+
+#define MACRO_NET "input_channels=1;input_size=8;classes=4;stem_channels=4;channels=4,8;" \
+                  "strides=1,2;widths=0.5,1;divisor=2;min_blocks=1;max_blocks=2;"          \
+                  "head_channels=8;se_ratio=0.25"
+#define MACRO_GENES 14 /* 2 stages x (blocks, width, mul, 2 x (op, se)) */
+
+static hwnas_supernet *make_macro(hwnas_context *ctx)
+{
+    hwnas_supernet *sn = NULL;
+    if (hwnas_supernet_new(&sn, ctx, "macro", MACRO_NET ";seed=5") != HWNAS_OK)
+        fail_msg("macro supernet: %s", hwnas_error_last());
+    return sn;
+}
+
+/* Genotypes of space:macro that matter: every op in a stage's first slot
+ * (a skip there is a projection or, with equal widths, the identity),
+ * both depths and widths, squeeze-excitation on and off. */
+static const uint32_t macro_paths[][MACRO_GENES] = {
+    {1, 1, 0, 7, 1, 7, 1, 1, 1, 0, 7, 1, 7, 1}, /* the largest */
+    {0, 0, 0, 2, 0, 2, 0, 0, 0, 0, 2, 0, 2, 0}, /* the smallest */
+    {1, 0, 0, 8, 0, 0, 0, 1, 1, 0, 3, 1, 8, 0}, /* skip (projection), conv3; ir1 k5 se, skip */
+    {1, 1, 0, 1, 0, 8, 1, 0, 0, 0, 4, 0, 6, 1}, /* conv5, skip (identity); ir3 k3 */
+    {0, 0, 0, 5, 1, 3, 0, 1, 0, 0, 8, 0, 2, 0}, /* ir3 k5 se; skip (projection) */
+    {1, 0, 0, 6, 0, 4, 1, 1, 1, 0, 0, 0, 1, 1}, /* ir6 k3, ir3 k3 se; conv3, conv5 */
+};
+
+/* The stand-alone check of one genotype: the supernet's path is
+ * space:macro's network (nodes, names, hash) and, with its weights copied
+ * in, computes the same outputs bit for bit. */
+static void check_macro_path(hwnas_supernet *sn, hwnas_space *space, hwnas_net *net,
+                             const uint32_t *g)
+{
+    float images[3 * H * H];
+    for (size_t k = 0; k < sizeof images / sizeof images[0]; k++)
+        images[k] = (float)((k * 29) % 17) / 8.0f - 1.0f;
+    assert_int_equal(hwnas_space_decode(space, g, net), HWNAS_OK);
+    hwnas_model *sub = NULL, *alone = NULL;
+    if (hwnas_supernet_subnet(&sub, sn, g) != HWNAS_OK)
+        fail_msg("subnet: %s", hwnas_error_last());
+    if (!hwnas_net_equal(net, hwnas_model_net(sub))) {
+        char *a = NULL, *b = NULL;
+        hwnas_net_format(net, &a);
+        hwnas_net_format(hwnas_model_net(sub), &b);
+        fail_msg("space:\n%s\nsupernet:\n%s", a, b);
+    }
+    assert_true(hwnas_net_hash(net) == hwnas_net_hash(hwnas_model_net(sub)));
+    assert_int_equal(hwnas_model_new(&alone, ctx1, net, 777), HWNAS_OK);
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(hwnas_model_save_buffer(&buf, &len, sub), HWNAS_OK);
+    assert_int_equal(hwnas_model_load_buffer(alone, buf, len, NULL), HWNAS_OK);
+    hwnas_free(buf);
+    float pa[3 * 4], pb[3 * 4];
+    assert_int_equal(hwnas_model_predict(pa, NULL, sub, images, 3), HWNAS_OK);
+    assert_int_equal(hwnas_model_predict(pb, NULL, alone, images, 3), HWNAS_OK);
+    assert_memory_equal(pa, pb, sizeof pa);
+    for (size_t k = 0; k < 12; k++)
+        assert_true(isfinite(pa[k]));
+    /* the key a search hands the estimator names the same genotype */
+    char *text;
+    uint32_t back[MACRO_GENES];
+    assert_int_equal(hwnas_space_format(space, g, &text), HWNAS_OK);
+    assert_int_equal(hwnas_supernet_parse_key(back, sn, text), HWNAS_OK);
+    assert_memory_equal(back, g, sizeof back);
+    hwnas_free(text);
+    hwnas_model_free(sub);
+    hwnas_model_free(alone);
+}
+
+static void test_macro_path_is_space_network(void **state)
+{
+    (void)state;
+    hwnas_supernet *sn = make_macro(ctx1);
+    assert_string_equal(hwnas_supernet_space(sn), "macro");
+    hwnas_space *space = NULL;
+    assert_int_equal(hwnas_space_new(&space, ctx1, "macro", MACRO_NET), HWNAS_OK);
+    assert_int_equal(hwnas_supernet_choice_count(sn), hwnas_space_gene_count(space));
+    for (size_t i = 0; i < MACRO_GENES; i++)
+        assert_int_equal(hwnas_supernet_choice_cardinality(sn, i),
+                         hwnas_space_gene_cardinality(space, i));
+    hwnas_net *net = NULL;
+    assert_int_equal(hwnas_net_new(&net, ctx1), HWNAS_OK);
+    for (size_t p = 0; p < sizeof macro_paths / sizeof macro_paths[0]; p++)
+        check_macro_path(sn, space, net, macro_paths[p]);
+    /* and 40 random genotypes of the space */
+    hwnas_rng *rng = NULL;
+    assert_int_equal(hwnas_rng_new(&rng, ctx1, 11, 0), HWNAS_OK);
+    uint32_t g[MACRO_GENES];
+    for (int k = 0; k < 40; k++) {
+        assert_int_equal(hwnas_space_sample(space, rng, g), HWNAS_OK);
+        check_macro_path(sn, space, net, g);
+    }
+    hwnas_rng_free(rng);
+    /* the options read back as the same supernet and space */
+    hwnas_supernet *again = NULL;
+    assert_int_equal(hwnas_supernet_new(&again, ctx1, "macro", hwnas_supernet_options(sn)),
+                     HWNAS_OK);
+    assert_string_equal(hwnas_supernet_options(again), hwnas_supernet_options(sn));
+    hwnas_supernet_free(again);
+    /* bad keys and choices name what is wrong */
+    assert_int_equal(hwnas_supernet_parse_key(g, sn, "1,1,0"), HWNAS_EFORMAT);
+    assert_non_null(strstr(hwnas_error_last(), "position"));
+    assert_int_equal(hwnas_supernet_parse_key(g, sn, "1,2,0,0,0,0,0,0,0,0,0,0,0,0"),
+                     HWNAS_EFORMAT);
+    assert_non_null(strstr(hwnas_error_last(), "choice 1 = 2"));
+    memcpy(g, macro_paths[0], sizeof g);
+    g[3] = 9;
+    hwnas_model *m = NULL;
+    assert_int_equal(hwnas_supernet_subnet(&m, sn, g), HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "choice 3"));
+    hwnas_supernet *x = NULL;
+    assert_int_equal(hwnas_supernet_new(&x, ctx1, "macro", "channels=4,8;strides=1"),
+                     HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "channels and strides"));
+    assert_int_equal(hwnas_supernet_new(&x, ctx1, "macro", "widths=1,0.5"), HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "ascending"));
+    hwnas_net_free(net);
+    hwnas_space_free(space);
+    hwnas_supernet_free(sn);
+}
+
+/* Slices: the largest path holds whole full nodes; a smaller one the
+ * first channels and the centre of the kernel. */
+static void test_macro_slices(void **state)
+{
+    (void)state;
+    hwnas_supernet *sn = make_macro(ctx1);
+    const hwnas__engine *fe = sn->full->eng;
+    hwnas_model *m;
+    size_t *map;
+    assert_int_equal(hwnas__sn_path_model(&m, sn, macro_paths[0], &map), HWNAS_OK);
+    size_t whole = 0;
+    for (size_t i = 0; i < m->eng->n; i++) {
+        if (map[i] == SIZE_MAX)
+            continue;
+        const hwnas__eng_node *a = &m->eng->nodes[i], *f = &fe->nodes[map[i]];
+        assert_int_equal(a->n_p, f->n_p);
+        assert_memory_equal(m->eng->params + a->p_off, fe->params + f->p_off, a->n_p * 4);
+        whole++;
+    }
+    /* stem 2, 4 mbconvs x 8 (expand, dw, se x 2, project and their 3 bn), head 2, fc */
+    assert_int_equal(whole, 2 + 4 * 8 + 2 + 1);
+    hwnas__free(ctx1, map);
+    hwnas_model_free(m);
+    /* macro_paths[2]: stage 0 slot 1 is conv3 at width 0.5 (2 channels)
+     * on 2 input channels; the full node is a 5x5 conv of 4 x 4 */
+    assert_int_equal(hwnas__sn_path_model(&m, sn, macro_paths[2], &map), HWNAS_OK);
+    size_t checked = 0;
+    for (size_t i = 0; i < m->eng->n; i++) {
+        const hwnas__eng_node *a = &m->eng->nodes[i];
+        if (map[i] == SIZE_MAX || a->kind != HWNAS_NET_CONV2D || a->a.kh != 3 ||
+            fe->nodes[map[i]].a.kh != 5) /* not the stem's 3x3 */
+            continue;
+        const hwnas__eng_node *f = &fe->nodes[map[i]];
+        size_t ai = m->eng->nodes[a->in[0]].c, fi = fe->nodes[f->in[0]].c;
+        assert_true(a->c == 2 && ai == 2 && f->c == 4 && fi == 4);
+        for (size_t o = 0; o < a->c; o++)
+            for (size_t c = 0; c < ai; c++)
+                for (size_t y = 0; y < 3; y++)
+                    for (size_t x = 0; x < 3; x++)
+                        assert_true(m->eng->params[a->p_off + ((o * ai + c) * 3 + y) * 3 + x] ==
+                                    fe->params[f->p_off + ((o * fi + c) * 5 + y + 1) * 5 + x + 1]);
+        checked++;
+    }
+    assert_int_equal(checked, 1);
+    hwnas__free(ctx1, map);
+    hwnas_model_free(m);
+    hwnas_supernet_free(sn);
+}
+
+/* One SPOS step of the macro supernet equals one SGD step of the
+ * stand-alone network, and changes no parameter outside the path's
+ * slices. */
+static void test_macro_step_matches_standalone(void **state)
+{
+    (void)state;
+    hwnas_supernet *sn = make_macro(ctx1);
+    const char *opts = "epochs=1;batch=48;lr=0.1;momentum=0.9;weight_decay=0.001;seed=3";
+    uint32_t g[MACRO_GENES];
+    hwnas__sn_sample(sn, g, 3, 0, 0);
+    hwnas_model *alone;
+    uint32_t *pidx;
+    assert_int_equal(hwnas__sn_path_slices(&alone, sn, g, NULL, &pidx, NULL), HWNAS_OK);
+    size_t np_full = sn->full->eng->n_params;
+    float *before = malloc(np_full * sizeof *before);
+    memcpy(before, sn->full->eng->params, np_full * sizeof *before);
+    hwnas__engine *e = alone->eng;
+    size_t order[N_IMG];
+    float images[N_IMG * H * H], dl[N_IMG * 4], *vel = calloc(e->n_params, sizeof *vel);
+    int32_t labels[N_IMG];
+    hwnas_dataset_shuffle(order, ds, 3, 0);
+    assert_int_equal(hwnas_dataset_batch(images, labels, ds, order, N_IMG), HWNAS_OK);
+    assert_int_equal(hwnas__engine_reserve(e, N_IMG), HWNAS_OK);
+    e->seed = 3;
+    assert_int_equal(hwnas__engine_forward(e, images, N_IMG, 1, 0), HWNAS_OK);
+    double loss;
+    size_t correct;
+    hwnas__engine_loss(&loss, &correct, dl, e, labels, 0);
+    assert_int_equal(hwnas__engine_backward(e, dl), HWNAS_OK);
+    hwnas__sgd_step(e->params, vel, e->grads, e->n_params, 0.1, 0.9, 0.001, 0);
+    free(vel);
+    assert_int_equal(hwnas_supernet_train(sn, ds, NULL, NULL, opts, NULL, NULL, NULL), HWNAS_OK);
+    hwnas_model *after;
+    assert_int_equal(hwnas_supernet_subnet(&after, sn, g), HWNAS_OK);
+    assert_int_equal(after->eng->n_params, e->n_params);
+    assert_memory_equal(after->eng->params, e->params, e->n_params * sizeof(float));
+    /* off the slices nothing moved */
+    uint8_t *in = calloc(np_full, 1);
+    for (size_t k = 0; k < e->n_params; k++)
+        if (pidx[k] != UINT32_MAX)
+            in[pidx[k]] = 1;
+    size_t off = 0, moved = 0;
+    for (size_t k = 0; k < np_full; k++) {
+        int same = before[k] == sn->full->eng->params[k];
+        if (!in[k]) {
+            assert_true(same);
+            off++;
+        } else
+            moved += !same;
+    }
+    assert_true(off > 0 && moved > 0);
+    free(in);
+    free(before);
+    hwnas__free(ctx1, pidx);
+    hwnas_model_free(alone);
+    hwnas_model_free(after);
+    hwnas_supernet_free(sn);
+}
+
+/* The sandwich rule with in-place distillation: deterministic at 1 and 2
+ * threads, saved and resumed with its options, refused where it has no
+ * meaning. */
+static void test_macro_sandwich(void **state)
+{
+    (void)state;
+    const char *opts = "epochs=2;batch=16;lr=0.05;seed=2;sandwich=1;distill=1";
+    hwnas_supernet *a = make_macro(ctx1), *b = make_macro(ctx2), *c = make_macro(ctx1);
+    assert_int_equal(hwnas_supernet_train(a, ds, NULL, NULL, opts, NULL, NULL, NULL), HWNAS_OK);
+    assert_int_equal(hwnas_supernet_train(b, ds, NULL, NULL, opts, NULL, NULL, NULL), HWNAS_OK);
+    assert_int_equal(hwnas_supernet_steps_done(a), 6);
+    size_t la, lb;
+    uint8_t *ba = bytes_of(a, &la), *bb = bytes_of(b, &lb);
+    assert_int_equal(la, lb);
+    assert_memory_equal(ba, bb, la);
+    /* without distillation the weights differ */
+    assert_int_equal(hwnas_supernet_train(c, ds, NULL, NULL,
+                                          "epochs=2;batch=16;lr=0.05;seed=2;sandwich=1", NULL,
+                                          NULL, NULL),
+                     HWNAS_OK);
+    size_t lc;
+    uint8_t *bc = bytes_of(c, &lc);
+    assert_true(lc != la || memcmp(bc, ba, la) != 0);
+    /* the file keeps the recipe: a resume with another one is refused */
+    char p[256];
+    snprintf(p, sizeof p, "%s/sandwich.snet", test_tmpdir);
+    assert_int_equal(hwnas_supernet_save(a, p), HWNAS_OK);
+    hwnas_supernet *r = NULL;
+    assert_int_equal(hwnas_supernet_load(&r, ctx1, p), HWNAS_OK);
+    size_t lr_;
+    uint8_t *br = bytes_of(r, &lr_);
+    assert_int_equal(lr_, la);
+    assert_memory_equal(br, ba, la);
+    assert_int_equal(hwnas_supernet_train(r, ds, NULL, NULL,
+                                          "epochs=2;batch=16;lr=0.05;seed=2;sandwich=2;distill=1",
+                                          NULL, NULL, NULL),
+                     HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "sandwich"));
+    /* options text that parses but is not canonical is refused (it would
+     * not write back the same bytes) */
+    uint8_t *nb = bytes_of(a, &la);
+    uint8_t *at = memmem(nb, la, "se_ratio=0.25", 13);
+    assert_non_null(at);
+    memcpy(at, "se_ratio=.250", 13);
+    uint64_t h = hwnas__hash_bytes(nb, la - 8);
+    for (int k = 0; k < 8; k++)
+        nb[la - 8 + k] = (uint8_t)(h >> (8 * k));
+    char q[256];
+    snprintf(q, sizeof q, "%s/noncanon.snet", test_tmpdir);
+    write_raw(q, nb, la);
+    expect_load_error(q, HWNAS_EFORMAT, "canonical");
+    hwnas__free(ctx1, nb);
+    double acc;
+    assert_int_equal(hwnas_supernet_rate(&acc, r, macro_paths[3], ds, 32, ds, 0), HWNAS_OK);
+    assert_true(acc >= 0 && acc <= 1);
+    /* distill needs the sandwich; the cell space has none */
+    hwnas_supernet *x = make_macro(ctx1), *cell = make(ctx1);
+    assert_int_equal(hwnas_supernet_train(x, ds, NULL, NULL, "distill=1", NULL, NULL, NULL),
+                     HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "sandwich"));
+    assert_int_equal(hwnas_supernet_train(cell, ds, NULL, NULL, "sandwich=1", NULL, NULL, NULL),
+                     HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "macro space"));
+    hwnas_supernet_free(x);
+    hwnas_supernet_free(cell);
+    hwnas__free(ctx1, ba);
+    hwnas__free(ctx2, bb);
+    hwnas__free(ctx1, bc);
+    hwnas__free(ctx1, br);
+    hwnas_supernet_free(r);
+    hwnas_supernet_free(a);
+    hwnas_supernet_free(b);
+    hwnas_supernet_free(c);
+}
+
+/* estimator:supernet rates space:macro's candidates by their genotype
+ * text; a space with other options is refused. */
+static void test_macro_estimator(void **state)
+{
+    (void)state;
+    char sp[256], opts[2048];
+    snprintf(sp, sizeof sp, "%s/macro.snet", test_tmpdir);
+    hwnas_supernet *sn = make_macro(ctx1);
+    assert_int_equal(hwnas_supernet_train(sn, ds, NULL, NULL, "epochs=1;batch=16", sp, NULL,
+                                          NULL),
+                     HWNAS_OK);
+    hwnas_supernet_free(sn);
+    snprintf(opts, sizeof opts, "%s;weights=%s;calibration=24;evaluation=12;val_fraction=0.25",
+             idx_opts, sp);
+    hwnas_estimator *e = NULL;
+    if (hwnas_estimator_new(&e, ctx1, "supernet", opts) != HWNAS_OK)
+        fail_msg("%s", hwnas_error_last());
+    hwnas_space *space = NULL, *other = NULL;
+    assert_int_equal(hwnas_space_new(&space, ctx1, "macro", MACRO_NET), HWNAS_OK);
+    assert_int_equal(hwnas_space_new(&other, ctx1, "macro", MACRO_NET ";head_channels=16"),
+                     HWNAS_OK);
+    hwnas_net *net = NULL;
+    assert_int_equal(hwnas_net_new(&net, ctx1), HWNAS_OK);
+    double v[3];
+    char *key;
+    assert_int_equal(hwnas_space_decode(space, macro_paths[5], net), HWNAS_OK);
+    assert_int_equal(hwnas_space_format(space, macro_paths[5], &key), HWNAS_OK);
+    assert_int_equal(hwnas_estimator_estimate(e, net, key, 1, v), HWNAS_OK);
+    assert_true(v[0] >= 0 && v[0] <= 100 && v[1] > 0 && v[2] >= 0);
+    assert_int_equal(hwnas_space_decode(other, macro_paths[5], net), HWNAS_OK);
+    assert_int_equal(hwnas_estimator_estimate(e, net, key, 1, v), HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "space's options differ"));
+    assert_int_equal(hwnas_estimator_estimate(e, net, "|nor_conv_3x3~0|", 1, v), HWNAS_EFORMAT);
+    hwnas_free(key);
+    hwnas_net_free(net);
+    hwnas_space_free(space);
+    hwnas_space_free(other);
+    hwnas_estimator_free(e);
+}
+
 /* The out-of-memory walk over creation, a training step with a
  * checkpoint, loading, extraction and rating: ENOMEM, no leaks. */
 static int oom_step(hwnas_context *ctx, void *arg)
@@ -538,6 +900,18 @@ static int oom_step(hwnas_context *ctx, void *arg)
         rc = hwnas_supernet_subnet(&m, back, paths[6]);
     if (rc == HWNAS_OK)
         rc = hwnas_supernet_rate(&acc, back, paths[6], d, 8, d, 4);
+    hwnas_supernet *mac = NULL, *mback = NULL;
+    if (rc == HWNAS_OK)
+        rc = hwnas_supernet_new(&mac, ctx, "macro", MACRO_NET);
+    if (rc == HWNAS_OK)
+        rc = hwnas_supernet_train(mac, d, NULL, NULL, "epochs=1;batch=8;sandwich=1;distill=1",
+                                  ck, NULL, NULL);
+    if (rc == HWNAS_OK)
+        rc = hwnas_supernet_load(&mback, ctx, ck);
+    if (rc == HWNAS_OK)
+        rc = hwnas_supernet_rate(&acc, mback, macro_paths[2], d, 8, d, 4);
+    hwnas_supernet_free(mac);
+    hwnas_supernet_free(mback);
     hwnas_model_free(m);
     hwnas_supernet_free(back);
     hwnas_supernet_free(sn);
@@ -565,6 +939,11 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_resume_after_sigkill),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_estimator),
+        cmocka_unit_test(test_macro_path_is_space_network),
+        cmocka_unit_test(test_macro_slices),
+        cmocka_unit_test(test_macro_step_matches_standalone),
+        cmocka_unit_test(test_macro_sandwich),
+        cmocka_unit_test(test_macro_estimator),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

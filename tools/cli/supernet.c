@@ -94,11 +94,12 @@ static int load_train(hwnas_dataset **out, double *mean, double *std, hwnas_cont
 static int usage_train(FILE *f, const char *bad)
 {
     fprintf(f,
-            "%s%s%susage: hwnas supernet train --space cell --out FILE [--options SUPERNET_OPTS]\n"
-            "         [--train-options OPTS] [--epochs N] [--batch N] [--lr X] [--seed N]\n"
-            "         [--subset N] [--val-fraction X] [--data DIR] [--resume]\n"
-            "  --options: hwnas describe supernet:nb201 (input_channels=1;input_size=28 for\n"
-            "  Fashion-MNIST are set first); --train-options: hwnas describe supernet_train.\n"
+            "%s%s%susage: hwnas supernet train --space cell|macro --out FILE\n"
+            "         [--options SUPERNET_OPTS] [--train-options OPTS] [--epochs N] [--batch N]\n"
+            "         [--lr X] [--seed N] [--subset N] [--val-fraction X] [--data DIR] [--resume]\n"
+            "  --options: hwnas describe supernet:nb201 (cell) or supernet:ofa (macro);\n"
+            "  input_channels=1;input_size=28 for Fashion-MNIST are set first.\n"
+            "  --train-options: hwnas describe supernet_train (sandwich, distill: macro).\n"
             "  Checkpoints go to FILE.ckpt; --resume continues from it after a kill.\n",
             bad ? "hwnas supernet train: unexpected '" : "", bad ? bad : "", bad ? "'\n" : "");
     return CLI_USAGE;
@@ -194,10 +195,11 @@ static int cmd_train(hwnas_context *ctx, int argc, char **argv)
     double mean[8], std[8];
     rc = load_train(&train, mean, std, ctx, data, val_fraction, 1, subset);
     if (rc == HWNAS_OK) {
-        fprintf(stderr, "supernet %s (%s): %zu shared parameters; SPOS on %zu Fashion-MNIST "
+        fprintf(stderr, "supernet %s (%s): %zu shared parameters; training on %zu Fashion-MNIST "
                 "images with %zu thread(s)\n", hwnas_supernet_space(sn), hwnas_supernet_options(sn),
                 hwnas_supernet_param_count(sn), hwnas_dataset_count(train),
                 hwnas_context_threads(ctx));
+        fprintf(stderr, "training options: %s\n", *topts ? topts : "(defaults: SPOS)");
         progress p = {isatty(2), now(), hwnas_supernet_steps_done(sn)};
         rc = hwnas_supernet_train(sn, train, mean, std, topts, ckpt, on_progress, &p);
         if (rc == HWNAS_OK)
@@ -222,9 +224,10 @@ static int usage_rate(FILE *f, const char *bad)
     fprintf(f,
             "%s%s%susage: hwnas supernet rate --weights FILE [--calibration N] [--evaluation N]\n"
             "         [--data DIR] [--random N --seed S] [ARCH...]\n"
-            "  rates NAS-Bench-201 architecture strings (or N random cells) with the\n"
-            "  supernet's weights through estimator:supernet; prints CSV\n"
-            "  arch,accuracy,seconds\n",
+            "  rates genotypes of the supernet's space (NAS-Bench-201 architecture strings,\n"
+            "  space:macro's comma-separated genes) or N random ones with the supernet's\n"
+            "  weights through estimator:supernet; prints CSV arch,accuracy,loss,seconds\n"
+            "  (held-out accuracy %% and cross-entropy, seconds of rating)\n",
             bad ? "hwnas supernet rate: unexpected '" : "", bad ? bad : "", bad ? "'\n" : "");
     return CLI_USAGE;
 }
@@ -253,7 +256,7 @@ static int cmd_rate(hwnas_context *ctx, int argc, char **argv)
         } else if (strcmp(a, "--seed") == 0 && i + 1 < argc) {
             if (!cli_parse_int("supernet rate", a, argv[++i], 0, 1LL << 53, &seed))
                 return free(arch), CLI_USAGE;
-        } else if (a[0] == '|')
+        } else if (a[0] == '|' || (a[0] >= '0' && a[0] <= '9'))
             arch[n_arch++] = argv[i];
         else
             return free(arch), usage_rate(stderr, a);
@@ -281,14 +284,14 @@ static int cmd_rate(hwnas_context *ctx, int argc, char **argv)
     hwnas_net *net = NULL;
     hwnas_rng *rng = NULL;
     int rc = hwnas_supernet_load(&sn, ctx, weights);
-    char sopts[512];
+    char sopts[2048];
     if (rc == HWNAS_OK) {
         /* the space of the supernet's options, less its weights' seed */
         snprintf(sopts, sizeof sopts, "%s", hwnas_supernet_options(sn));
         char *s = strstr(sopts, ";seed=");
         if (s)
             *s = '\0';
-        rc = hwnas_space_new(&space, ctx, "cell", sopts);
+        rc = hwnas_space_new(&space, ctx, hwnas_supernet_space(sn), sopts);
     }
     if (rc == HWNAS_OK)
         rc = hwnas_estimator_new(&est, ctx, "supernet", opts);
@@ -297,8 +300,10 @@ static int cmd_rate(hwnas_context *ctx, int argc, char **argv)
     if (rc == HWNAS_OK)
         rc = hwnas_rng_new(&rng, ctx, (uint64_t)seed, 0);
     if (rc == HWNAS_OK)
-        printf("arch,accuracy,seconds\n");
-    uint32_t g[6];
+        printf("arch,accuracy,loss,seconds\n");
+    uint32_t *g = sn ? calloc(hwnas_supernet_choice_count(sn) + 1, sizeof *g) : NULL;
+    if (rc == HWNAS_OK && !g)
+        rc = HWNAS_ENOMEM;
     for (long long k = 0; rc == HWNAS_OK && k < n_arch + random; k++) {
         char *text = NULL;
         if (k < n_arch)
@@ -315,11 +320,12 @@ static int cmd_rate(hwnas_context *ctx, int argc, char **argv)
         if (rc == HWNAS_OK)
             rc = hwnas_estimator_estimate(est, net, text, (uint64_t)k, v);
         if (rc == HWNAS_OK) {
-            printf("%s,%.2f,%.3f\n", text, v[0], v[1]);
+            printf("\"%s\",%.2f,%.4f,%.3f\n", text, v[0], v[1], v[2]);
             fflush(stdout);
         }
         hwnas_free(text);
     }
+    free(g);
     hwnas_rng_free(rng);
     hwnas_net_free(net);
     hwnas_estimator_free(est);

@@ -12,7 +12,8 @@
 
 A path is a choice vector: for "cell", one operation per edge (6 entries in
 0..4: none, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3), which
-is space:cell's genotype.
+is space:cell's genotype; for "macro", space:macro's genotype (per stage:
+blocks, width, multiplier - exact only -, then op and se of each slot).
 """
 import ctypes
 
@@ -47,9 +48,10 @@ _d("hwnas_supernet_train", c_int, c_void_p, c_void_p, P(c_double), P(c_double), 
 
 
 class Supernet(Handle):
-    """A supernet of space ("cell") with the options of supernet:nb201
-    (channels, cells, classes, input_channels, input_size, seed) as a
-    string and/or keywords."""
+    """A supernet of space "cell" with the options of supernet:nb201
+    (channels, cells, classes, input_channels, input_size, seed), or of
+    space "macro" with those of supernet:ofa (space:macro's, less
+    multipliers, and seed), as a string and/or keywords."""
 
     def __init__(self, ctx, space="cell", options=None, _ptr=None, **kwargs):
         self._ctx = ctx
@@ -123,7 +125,8 @@ class Supernet(Handle):
         return (c_uint32 * n)(*[int(c) for c in choices])
 
     def parse_key(self, key):
-        """The choice vector of a candidate's key (a NAS-Bench-201 string)."""
+        """The choice vector of a candidate's key (a NAS-Bench-201 string,
+        or space:macro's comma-separated genes)."""
         n = lib.hwnas_supernet_choice_count(self._live())
         out = (c_uint32 * n)()
         check(lib.hwnas_supernet_parse_key(out, self._live(), encode(key)))
@@ -160,7 +163,8 @@ class Supernet(Handle):
     def train(self, dataset, options=None, checkpoint=None, mean=None, std=None,
               progress=None, **kwargs):
         """SPOS training with the supernet_train options (epochs, batch, lr,
-        momentum, nesterov, weight_decay, seed, checkpoint_every); progress
+        momentum, nesterov, weight_decay, seed, checkpoint_every; for the
+        macro space sandwich and distill); progress
         as Model.train's. A supernet loaded from its checkpoint resumes."""
         cb, failure = _progress_cb(progress)
         m = s = None

@@ -38,6 +38,33 @@ def data(ctx):
     return stripes(48, 1)
 
 
+MACRO = ("input_channels=1;input_size=8;classes=4;stem_channels=4;channels=4,8;"
+         "strides=1,2;widths=0.5,1;divisor=2;min_blocks=1;max_blocks=2;head_channels=8")
+
+
+def test_macro_path_equals_space_network(ctx, data):
+    ds, x = data
+    sn = Supernet(ctx, "macro", MACRO)
+    space = Space(ctx, "macro", MACRO)
+    assert sn.cardinalities == [2, 2, 1, 9, 2, 9, 2] * 2
+    g = [1, 0, 0, 8, 0, 0, 0, 1, 1, 0, 3, 1, 8, 0]
+    assert sn.parse_key(space.format(g)) == g
+    sub = sn.subnet(g)
+    net = space.decode(g)
+    assert sub.net == net
+    alone = Model(ctx, net, seed=99)
+    alone.load_bytes(sub.save_bytes())
+    _, pa = sub.predict(x[:4], probabilities=True)
+    _, pb = alone.predict(x[:4], probabilities=True)
+    assert np.array_equal(np.asarray(pa), np.asarray(pb))
+    # the sandwich rule with in-place distillation, then a rating
+    sn.train(ds, "epochs=1;batch=16;sandwich=1;distill=1")
+    acc = sn.rate(g, calib=ds, eval=ds, n_calib=32)
+    assert 0.0 <= acc <= 1.0
+    with pytest.raises(hwnas.FormatError):
+        sn.parse_key("1,2,3")
+
+
 def test_path_equals_space_network(ctx, data):
     ds, x = data
     sn = Supernet(ctx, "cell", OPTS)
@@ -87,4 +114,4 @@ def test_train_resume_and_rate(ctx, data, tmp_path):
     with pytest.raises(hwnas.FormatError):
         Supernet.load(ctx, bad)
     with pytest.raises(hwnas.NotFound):
-        Supernet(ctx, "macro")
+        Supernet(ctx, "cgp")
