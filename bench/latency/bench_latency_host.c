@@ -221,8 +221,8 @@ int main(int argc, char **argv)
     /* the last: tools/cli/search.c's DEFAULT_SPACE_OPTIONS */
     static const char *const defaults[] = {
         "cell", "cgp", "macro",
-        "cgp:rows=1;cols=8;levels_back=3;stem=16;bits=8;"
-        "multipliers=exact,drum:k=6,drum:k=4,trunc:t=2,mitchell"};
+        ("cgp:rows=1;cols=8;levels_back=3;stem=16;bits=8;"
+         "multipliers=exact,drum:k=6,drum:k=4,trunc:t=2,mitchell")};
     if (argc > 3)
         for (int i = 3; i < argc; i++)
             run_space(ctx, argv[i], n_train, n_test);
