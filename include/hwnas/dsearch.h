@@ -104,6 +104,22 @@ HWNAS_API int hwnas_dsearch_run(struct hwnas_context *ctx, const struct hwnas_da
  */
 HWNAS_API int hwnas_dsearch_check_options(struct hwnas_context *ctx, const char *options);
 
+/*
+ * Draw the plots of the directory dir that hwnas_dsearch_run wrote:
+ * dir/front.svg, each lambda's derived net by its hardware cost (x) and
+ * accuracy (y: retrain_accuracy when every row has one, else the
+ * inherited-weight accuracy), the accuracy-cost front red and joined; and
+ * dir/lambda-<i>/alpha.svg for every run i with an alpha.csv: one panel
+ * per edge, each operation's probability over the epochs. Each file is
+ * written atomically. Errors: HWNAS_EINVAL (NULL argument),
+ * HWNAS_ENOTFOUND (no dir/front.csv), HWNAS_EFORMAT (a table without the
+ * columns it needs, or a figure that is not a number: file, line and
+ * column named), HWNAS_EIO, HWNAS_ENOMEM. Reads and writes files only;
+ * calls on different directories may run at once. (Implemented by the
+ * report part, lib/report, which draws every results directory.)
+ */
+HWNAS_API int hwnas_dsearch_write_plots(struct hwnas_context *ctx, const char *dir);
+
 HWNAS_END_DECLS
 
 #endif /* HWNAS_DSEARCH_H */

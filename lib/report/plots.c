@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "hwnas/dsearch.h"
 #include "hwnas/pareto.h"
 #include "report_internal.h"
 #include "search/search_internal.h"
@@ -716,5 +717,247 @@ int hwnas_search_plot_front(hwnas_context *ctx, const char *dir, const char *x, 
     hwnas__strbuf_release(&sb);
     hwnas__strbuf_release(&title);
     table_free(ctx, &all);
+    return rc;
+}
+
+/* ---- a differentiable search's directory (hwnas_dsearch_run) ----------- */
+
+/* Operations' colours, in their order of first appearance in alpha.csv
+ * (NAS-Bench-201's: none, skip_connect, nor_conv_1x1, nor_conv_3x3,
+ * avg_pool_3x3). */
+static const char *const OP_COLOUR[] = {"#999", "#2a2", "#26c", "#c22", "#e90", "#939", "#0aa",
+                                        "#753"};
+enum { DS_MAX_OPS = 8, DS_MAX_EDGES = 64, DS_PANEL_W = 300, DS_PANEL_H = 230, DS_COLS = 3 };
+
+/* Column name of csv (loaded from path), or an error naming both. */
+static int need_column(size_t *out, const hwnas__csv *c, const char *path, const char *name)
+{
+    int64_t k = hwnas__csv_column(c, name);
+    if (k < 0)
+        return hwnas__error(HWNAS_EFORMAT, "%s:1: no column '%s'", path, name);
+    *out = (size_t)k;
+    return HWNAS_OK;
+}
+
+/* The number in row r, column k of c (path's line r + 2), or an error. */
+static int need_number(double *out, const hwnas__csv *c, const char *path, size_t r, size_t k)
+{
+    const char *text = c->cells[r * c->n_cols + k];
+    char *end;
+    *out = strtod(text, &end);
+    if (!*text || *end || isnan(*out))
+        return hwnas__error(HWNAS_EFORMAT, "%s:%zu: column '%s': '%s' is not a number", path,
+                            r + 2, c->header[k], text);
+    return HWNAS_OK;
+}
+
+/* alpha.svg of one run from its alpha.csv (epoch, edge, op, alpha, prob). */
+static int alpha_plot(hwnas_context *ctx, const char *run, const char *title)
+{
+    char path[4096];
+    if ((size_t)snprintf(path, sizeof path, "%s/alpha.csv", run) >= sizeof path)
+        return hwnas__error(HWNAS_EINVAL, "report: path '%s/alpha.csv' is too long", run);
+    hwnas__csv c;
+    int rc = hwnas__csv_load(ctx, path, &c);
+    if (rc != HWNAS_OK)
+        return rc;
+    size_t ce = 0, cedge = 0, cop = 0, cp = 0;
+    const char *ops[DS_MAX_OPS];
+    size_t n_ops = 0, n_edges = 0;
+    double emax = 1;
+    rc = need_column(&ce, &c, path, "epoch");
+    if (rc == HWNAS_OK)
+        rc = need_column(&cedge, &c, path, "edge");
+    if (rc == HWNAS_OK)
+        rc = need_column(&cop, &c, path, "op");
+    if (rc == HWNAS_OK)
+        rc = need_column(&cp, &c, path, "prob");
+    for (size_t r = 0; r < c.n_rows && rc == HWNAS_OK; r++) {
+        double e, ed, p;
+        rc = need_number(&e, &c, path, r, ce);
+        if (rc == HWNAS_OK)
+            rc = need_number(&ed, &c, path, r, cedge);
+        if (rc == HWNAS_OK)
+            rc = need_number(&p, &c, path, r, cp);
+        if (rc != HWNAS_OK)
+            break;
+        if (ed < 0 || ed >= DS_MAX_EDGES || ed != floor(ed) || e < 0 || p < 0 || p > 1) {
+            rc = hwnas__error(HWNAS_EFORMAT, "%s:%zu: edge %g, epoch %g or probability %g out "
+                                             "of range", path, r + 2, ed, e, p);
+            break;
+        }
+        n_edges = (size_t)ed + 1 > n_edges ? (size_t)ed + 1 : n_edges;
+        emax = fmax(emax, e);
+        const char *op = c.cells[r * c.n_cols + cop];
+        size_t k = 0;
+        while (k < n_ops && strcmp(ops[k], op) != 0)
+            k++;
+        if (k == n_ops) {
+            if (n_ops == DS_MAX_OPS) {
+                rc = hwnas__error(HWNAS_EFORMAT, "%s:%zu: more than %d operations", path, r + 2,
+                                  DS_MAX_OPS);
+                break;
+            }
+            ops[n_ops++] = op;
+        }
+    }
+    hwnas__strbuf sb;
+    hwnas__strbuf_init(&sb, ctx);
+    if (rc == HWNAS_OK) {
+        size_t rows = (n_edges + DS_COLS - 1) / DS_COLS;
+        double w = DS_COLS * DS_PANEL_W, h = TOP + (double)rows * DS_PANEL_H + 40;
+        hwnas__report_setup st = {{0, NULL, NULL}, title, NULL, 0, 0};
+        svg_open(&sb, &st, w, h, "alpha");
+        svg_title(&sb, 10, "operation probabilities over the epochs, per edge", title);
+        axis ax, ay;
+        axis_make(&ax, 0, emax, 0);
+        axis_make(&ay, 0, 1, 0);
+        for (size_t ed = 0; ed < n_edges; ed++) {
+            frame f = {(double)(ed % DS_COLS) * DS_PANEL_W + 60,
+                       TOP + (double)(ed / DS_COLS) * DS_PANEL_H + 16, DS_PANEL_W - 80,
+                       DS_PANEL_H - 76};
+            svg_axes(&sb, &f, &ax, &ay, "epoch", "probability");
+            char label[32];
+            snprintf(label, sizeof label, "edge %zu", ed);
+            svg_text(&sb, f.x + 4, f.y - 4, 11, "start", " class='edge'", label);
+            for (size_t k = 0; k < n_ops; k++) {
+                /* the run's start (epoch 0: uniform) then each epoch's row */
+                hwnas__strbuf_printf(&sb, "<polyline class='op' fill='none' stroke='%s' "
+                                          "stroke-width='1.6' points='%.1f,%.1f ",
+                                     OP_COLOUR[k], px(&f, &ax, 0),
+                                     py(&f, &ay, 1.0 / (double)n_ops));
+                for (size_t r = 0; r < c.n_rows; r++) {
+                    const char *const *row = c.cells + r * c.n_cols;
+                    if (strtod(row[cedge], NULL) != (double)ed || strcmp(row[cop], ops[k]) != 0)
+                        continue;
+                    hwnas__strbuf_printf(&sb, "%.1f,%.1f ", px(&f, &ax, strtod(row[ce], NULL)),
+                                         py(&f, &ay, strtod(row[cp], NULL)));
+                }
+                hwnas__strbuf_puts(&sb, "'/>\n");
+            }
+        }
+        legend l = {{NULL}, {NULL}, 0};
+        char marks[DS_MAX_OPS][96];
+        for (size_t k = 0; k < n_ops && k < 6; k++) {
+            snprintf(marks[k], sizeof marks[k],
+                     "<path d='M-6,0L6,0' stroke='%s' stroke-width='2.5'/>", OP_COLOUR[k]);
+            legend_add(&l, marks[k], ops[k]);
+        }
+        svg_legend(&sb, &l, 20, h - 14);
+        hwnas__strbuf_puts(&sb, "</svg>\n");
+        rc = write_svg(ctx, run, "alpha.svg", &sb);
+    }
+    hwnas__strbuf_release(&sb);
+    hwnas__csv_free(ctx, &c);
+    return rc;
+}
+
+/* front.svg from dir/front.csv (lambda, arch, accuracy, retrain_accuracy,
+ * macs, params, cost, pareto, net). */
+static int dsearch_front_plot(hwnas_context *ctx, const char *dir, const char *title)
+{
+    char path[4096];
+    if ((size_t)snprintf(path, sizeof path, "%s/front.csv", dir) >= sizeof path)
+        return hwnas__error(HWNAS_EINVAL, "report: path '%s/front.csv' is too long", dir);
+    hwnas__csv c;
+    int rc = hwnas__csv_load(ctx, path, &c);
+    if (rc != HWNAS_OK)
+        return rc;
+    size_t ca = 0, cr = 0, cc = 0, cpar = 0, cl = 0;
+    rc = need_column(&ca, &c, path, "accuracy");
+    if (rc == HWNAS_OK)
+        rc = need_column(&cr, &c, path, "retrain_accuracy");
+    if (rc == HWNAS_OK)
+        rc = need_column(&cc, &c, path, "cost");
+    if (rc == HWNAS_OK)
+        rc = need_column(&cpar, &c, path, "pareto");
+    if (rc == HWNAS_OK)
+        rc = need_column(&cl, &c, path, "lambda");
+    /* retrained accuracy when every run has one */
+    int retrained = c.n_rows > 0;
+    for (size_t r = 0; r < c.n_rows && rc == HWNAS_OK; r++)
+        retrained &= c.cells[r * c.n_cols + cr][0] != '\0';
+    size_t cy = retrained ? cr : ca, n = c.n_rows;
+    double *x = rc == HWNAS_OK ? hwnas__malloc(ctx, (2 * n + 1) * sizeof *x) : NULL; /* x, y */
+    if (rc == HWNAS_OK && !x)
+        rc = HWNAS_ENOMEM;
+    double *y = x ? x + n : NULL, xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY,
+           yhi = -INFINITY;
+    for (size_t r = 0; r < n && rc == HWNAS_OK; r++) {
+        rc = need_number(&x[r], &c, path, r, cc);
+        if (rc == HWNAS_OK)
+            rc = need_number(&y[r], &c, path, r, cy);
+        xlo = fmin(xlo, x[r]), xhi = fmax(xhi, x[r]);
+        ylo = fmin(ylo, y[r]), yhi = fmax(yhi, y[r]);
+    }
+    hwnas__strbuf sb;
+    hwnas__strbuf_init(&sb, ctx);
+    if (rc == HWNAS_OK) {
+        hwnas__report_setup st = {{0, NULL, NULL}, title, NULL, 0, 0};
+        svg_open(&sb, &st, PANEL_W, PANEL_H, "front");
+        svg_title(&sb, 10, "derived nets: accuracy over hardware cost", title);
+        frame f = {70, TOP, PANEL_W - 70 - 20, PANEL_H - TOP - 80};
+        axis ax, ay;
+        axis_make(&ax, xlo, xhi, 1);
+        axis_make(&ay, ylo, yhi, 0);
+        svg_axes(&sb, &f, &ax, &ay, "cost", retrained ? "retrain_accuracy" : "accuracy");
+        /* the front joined in order of cost */
+        hwnas__strbuf_puts(&sb, "<polyline fill='none' stroke='#c22' stroke-width='1.5' "
+                                "points='");
+        double last = -INFINITY;
+        for (;;) {
+            /* the next front member by cost (n is small: lambdas) */
+            size_t best = n;
+            for (size_t r = 0; r < n; r++)
+                if (strcmp(c.cells[r * c.n_cols + cpar], "1") == 0 && x[r] > last &&
+                    (best == n || x[r] < x[best]))
+                    best = r;
+            if (best == n)
+                break;
+            hwnas__strbuf_printf(&sb, "%.1f,%.1f ", px(&f, &ax, x[best]), py(&f, &ay, y[best]));
+            last = x[best];
+        }
+        hwnas__strbuf_puts(&sb, "'/>\n");
+        int seen_other = 0, seen_front = 0;
+        for (size_t r = 0; r < n; r++) {
+            int front = strcmp(c.cells[r * c.n_cols + cpar], "1") == 0;
+            seen_front |= front, seen_other |= !front;
+            hwnas__strbuf_printf(&sb, "<g class='%s' transform='translate(%.1f %.1f)'>%s"
+                                      "<title>lambda ",
+                                 front ? "member" : "candidate", px(&f, &ax, x[r]),
+                                 py(&f, &ay, y[r]), front ? MARK_FRONT : MARK_PROXY);
+            hwnas__report_escape(&sb, c.cells[r * c.n_cols + cl]);
+            hwnas__strbuf_puts(&sb, "</title></g>\n");
+        }
+        legend l = {{NULL}, {NULL}, 0};
+        if (seen_other)
+            legend_add(&l, MARK_PROXY, "derived net");
+        if (seen_front)
+            legend_add(&l, MARK_FRONT, "accuracy-cost front");
+        svg_legend(&sb, &l, f.x - 40, f.y + f.h + 58);
+        hwnas__strbuf_puts(&sb, "</svg>\n");
+        rc = write_svg(ctx, dir, "front.svg", &sb);
+    }
+    hwnas__strbuf_release(&sb);
+    hwnas__free(ctx, x);
+    hwnas__csv_free(ctx, &c);
+    return rc;
+}
+
+int hwnas_dsearch_write_plots(hwnas_context *ctx, const char *dir)
+{
+    if (!ctx || !dir)
+        return hwnas__error(HWNAS_EINVAL, "hwnas_dsearch_write_plots: ctx and dir are required");
+    int rc = dsearch_front_plot(ctx, dir, dir);
+    for (unsigned i = 0; rc == HWNAS_OK; i++) {
+        char run[4096], alpha[4200];
+        struct stat st;
+        if ((size_t)snprintf(run, sizeof run, "%s/lambda-%u", dir, i) >= sizeof run)
+            return hwnas__error(HWNAS_EINVAL, "report: path '%s' is too long", dir);
+        snprintf(alpha, sizeof alpha, "%s/alpha.csv", run);
+        if (stat(alpha, &st) != 0)
+            break;
+        rc = alpha_plot(ctx, run, run);
+    }
     return rc;
 }

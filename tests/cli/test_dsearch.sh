@@ -38,6 +38,11 @@ if [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
     expect 0 'lambda,arch,accuracy' -- $run --out "$dir/a"
     [ -s "$dir/a/lambda-1/derived.net" ] || { echo "FAIL: no derived net"; failures=$((failures + 1)); }
     grep -q '^5,nor_conv_3x3,' "$dir/a/cost.csv" || { echo "FAIL: cost table"; failures=$((failures + 1)); }
+    # the plots: the front (one point per lambda) and each run's trajectory (6 edges x 5 ops)
+    [ "$(grep -c "class='member'\|class='candidate'" "$dir/a/front.svg")" -eq 2 ] ||
+        { echo "FAIL: front.svg"; failures=$((failures + 1)); }
+    [ "$(grep -c "class='op'" "$dir/a/lambda-1/alpha.svg")" -eq 30 ] ||
+        { echo "FAIL: alpha.svg"; failures=$((failures + 1)); }
     cp "$dir/a/front.csv" "$dir/front.first"
     # shellcheck disable=SC2086
     expect 0 'lambda,arch,accuracy' -- $run --out "$dir/a"

@@ -18,6 +18,7 @@
 #include "test_refine_table.h"
 #include "test_tmpdir.h"
 
+#include "hwnas/dsearch.h"
 #include "report/report_internal.h"
 #include "search/search_internal.h"
 #include "test_alloc.h"
@@ -528,6 +529,104 @@ static void test_html_report_oom(void **state)
     hwnas_context_free(ctx);
 }
 
+/* ---- a differentiable search's plots ---------------------------------- */
+
+/* Two lambdas, one off the front; two edges of three operations over two
+ * epochs: a polyline per edge and operation, starting uniform (1/3). */
+static void write_dsearch_dir(void)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/ds", test_tmpdir);
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/ds/lambda-0", test_tmpdir);
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/ds/lambda-1", test_tmpdir);
+    mkdir(path, 0755);
+    test_tmpdir_write("ds/front.csv", "lambda,arch,accuracy,retrain_accuracy,macs,params,cost,"
+                                      "pareto,net\n"
+                                      "0,|a~0|,0.80,,1000,10,1000,1,lambda-0/derived.net\n"
+                                      "1,|b~0|,0.70,,1200,12,1200,0,lambda-1/derived.net\n");
+    const char *alpha = "epoch,edge,op,alpha,prob\n"
+                        "1,0,none,0,0.2\n1,0,skip,0,0.3\n1,0,conv,0,0.5\n"
+                        "1,1,none,0,0.3\n1,1,skip,0,0.3\n1,1,conv,0,0.4\n"
+                        "2,0,none,0,0.1\n2,0,skip,0,0.2\n2,0,conv,0,0.7\n"
+                        "2,1,none,0,0.3\n2,1,skip,0,0.3\n2,1,conv,0,0.4\n";
+    test_tmpdir_write("ds/lambda-0/alpha.csv", alpha);
+    test_tmpdir_write("ds/lambda-1/alpha.csv", alpha);
+}
+
+static void test_dsearch_plots(void **state)
+{
+    (void)state;
+    hwnas_context *ctx;
+    assert_int_equal(hwnas_context_new(&ctx, "threads=1"), HWNAS_OK);
+    write_dsearch_dir();
+    char dir[256], path[300];
+    snprintf(dir, sizeof dir, "%s/ds", test_tmpdir);
+    assert_int_equal(hwnas_dsearch_write_plots(ctx, dir), HWNAS_OK);
+    snprintf(path, sizeof path, "%s/front.svg", dir);
+    char *front = test_slurp(path, NULL);
+    assert_non_null(front);
+    assert_int_equal(count(front, "class='member'"), 1);
+    assert_int_equal(count(front, "class='candidate'"), 1);
+    assert_non_null(strstr(front, "<title>lambda 1</title>"));
+    assert_non_null(strstr(front, "</svg>"));
+    free(front);
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/lambda-%d/alpha.svg", dir, i);
+        char *a = test_slurp(path, NULL);
+        assert_non_null(a);
+        assert_int_equal(count(a, "class='op'"), 6); /* 2 edges x 3 operations */
+        assert_int_equal(count(a, ">edge "), 2);
+        assert_non_null(strstr(a, ">conv</text>"));  /* the legend */
+        /* every line starts uniform and has a point per epoch */
+        const char *p = strstr(a, "class='op'");
+        const char *pts = strstr(p, "points='");
+        assert_non_null(pts);
+        size_t commas = 0;
+        for (const char *q = pts + 8; *q != '\''; q++)
+            commas += *q == ',';
+        assert_int_equal(commas, 3);
+        free(a);
+    }
+    /* errors name the file and what is wrong */
+    test_tmpdir_write("ds/lambda-1/alpha.csv", "epoch,edge,op,alpha,prob\n1,0,none,0,x\n");
+    assert_int_equal(hwnas_dsearch_write_plots(ctx, dir), HWNAS_EFORMAT);
+    assert_non_null(strstr(hwnas_error_last(), "lambda-1/alpha.csv:2"));
+    assert_non_null(strstr(hwnas_error_last(), "'x'"));
+    test_tmpdir_write("ds/front.csv", "lambda,arch,accuracy\n0,|a~0|,0.8\n");
+    assert_int_equal(hwnas_dsearch_write_plots(ctx, dir), HWNAS_EFORMAT);
+    assert_non_null(strstr(hwnas_error_last(), "no column 'retrain_accuracy'"));
+    snprintf(path, sizeof path, "%s/none", test_tmpdir);
+    assert_int_not_equal(hwnas_dsearch_write_plots(ctx, path), HWNAS_OK);
+    assert_non_null(strstr(hwnas_error_last(), "front.csv"));
+    assert_int_equal(hwnas_dsearch_write_plots(NULL, dir), HWNAS_EINVAL);
+    assert_int_equal(hwnas_dsearch_write_plots(ctx, NULL), HWNAS_EINVAL);
+    hwnas_context_free(ctx);
+}
+
+static void test_dsearch_plots_oom(void **state)
+{
+    (void)state;
+    write_dsearch_dir();
+    char dir[256];
+    snprintf(dir, sizeof dir, "%s/ds", test_tmpdir);
+    test_alloc t;
+    hwnas_context *c = test_alloc_context(&t, "threads=1");
+    long base = t.live;
+    for (long n = 0;; n++) {
+        test_alloc_fail_from(&t, n);
+        int rc = hwnas_dsearch_write_plots(c, dir);
+        test_alloc_disarm(&t);
+        assert_int_equal(t.live, base);
+        if (rc == HWNAS_OK)
+            break;
+        assert_int_equal(rc, HWNAS_ENOMEM);
+    }
+    hwnas_context_free(c);
+    assert_int_equal(t.live, 0);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest unit[] = {
@@ -538,10 +637,12 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_hypervolume_plot_is_the_progress_line),
         cmocka_unit_test(test_hypervolume_series_against_every_prefix),
         cmocka_unit_test(test_front_plot_tells_refined_apart),
+        cmocka_unit_test(test_dsearch_plots),
         cmocka_unit_test(test_html_report),
     };
     const struct CMUnitTest oom[] = {
         cmocka_unit_test(test_html_report_oom),
+        cmocka_unit_test(test_dsearch_plots_oom),
     };
     if (argc > 1 && strcmp(argv[1], "oom") == 0)
         return cmocka_run_group_tests_name("report-oom", oom, setup, teardown);

@@ -95,8 +95,9 @@ static int usage(FILE *f, const char *bad)
             "         [--cost none|macs|params] [--lambda L[,L...]] [--epochs N] [--batch N]\n"
             "         [--seed N] [--subset N] [--test N] [--data DIR] [--options OPTS]\n"
             "  differentiable search over the NAS-Bench-201 cell space on Fashion-MNIST:\n"
-            "  one run per lambda into DIR/lambda-<i>/ (alpha.csv, epochs.csv, derived.net),\n"
-            "  DIR/cost.csv (the cost per edge and operation) and DIR/front.csv, printed at the\n"
+            "  one run per lambda into DIR/lambda-<i>/ (alpha.csv and alpha.svg, epochs.csv,\n"
+            "  derived.net), DIR/cost.csv (the cost per edge and operation) and DIR/front.csv\n"
+            "  (plotted in DIR/front.svg), printed at the\n"
             "  end. Run the same command again to resume after a kill. --options: hwnas\n"
             "  describe dsearch (channels, cells, skip_cap, retrain, a_lr, ...). --subset:\n"
             "  training images (0: all 60000; default 6000), --test: test images rating the\n"
@@ -189,7 +190,10 @@ int cli_dsearch(hwnas_context *ctx, int argc, char **argv)
         progress p = {isatty(2), now()};
         rc = hwnas_dsearch_run(ctx, train, test, all, out, on_progress, &p);
         if (rc == HWNAS_OK)
-            fprintf(stderr, "done in %.0f s\n", now() - p.start);
+            rc = hwnas_dsearch_write_plots(ctx, out);
+        if (rc == HWNAS_OK)
+            fprintf(stderr, "done in %.0f s; plots %s/front.svg and %s/lambda-*/alpha.svg\n",
+                    now() - p.start, out, out);
     }
     hwnas_dataset_free(train);
     hwnas_dataset_free(test);

@@ -8,7 +8,8 @@ NAS-Bench-201 cell space with a hardware cost in the loss.
         print(row["lambda"], row["arch"], row["accuracy"], row["macs"])
 
 Each lambda's run writes out/lambda-<i>/ (alpha.csv, epochs.csv,
-derived.net, checkpoint.dsn); calling run() again with the same arguments
+derived.net, checkpoint.dsn, alpha.svg), out/front.svg beside front.csv;
+calling run() again with the same arguments
 resumes a killed search. Options: `hwnas describe dsearch`.
 """
 import csv
@@ -23,6 +24,7 @@ _d = _native._declare
 _d("hwnas_dsearch_run", c_int, c_void_p, c_void_p, c_void_p, c_char_p, c_char_p, PROGRESS_CB,
    c_void_p)
 _d("hwnas_dsearch_check_options", c_int, c_void_p, c_char_p)
+_d("hwnas_dsearch_write_plots", c_int, c_void_p, c_char_p)
 from .errors import check  # noqa: E402
 
 
@@ -64,6 +66,7 @@ def run(ctx, train, out_dir, eval=None, options=None, progress=None, lam=None, *
                                encode(_options_text(options, kwargs) or None),
                                encode(str(out_dir)), cb, None)
     _raise_stopped(rc, failure[0])
+    write_plots(ctx, out_dir)
     rows = _csv(os.path.join(str(out_dir), "front.csv"))
     for r in rows:
         r["lambda"] = float(r["lambda"])
@@ -72,6 +75,13 @@ def run(ctx, train, out_dir, eval=None, options=None, progress=None, lam=None, *
         r["macs"], r["params"], r["pareto"] = int(r["macs"]), int(r["params"]), r["pareto"] == "1"
         r["cost"] = float(r["cost"])
     return rows
+
+
+def write_plots(ctx, out_dir):
+    """Draw out_dir/front.svg (accuracy over cost of each lambda's derived
+    net) and out_dir/lambda-<i>/alpha.svg (operation probabilities per edge
+    over the epochs) from what run() wrote; run() calls it itself."""
+    check(lib.hwnas_dsearch_write_plots(ctx._ptr, encode(str(out_dir))))
 
 
 def trajectory(run_dir):

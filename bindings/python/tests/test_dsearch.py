@@ -42,6 +42,15 @@ def test_run_and_front(ctx, data, tmp_path):
         with open(tmp_path / "a" / ("lambda-%d" % i) / "epochs.csv") as f:
             return float(f.read().strip().splitlines()[-1].split(",")[-1])
     assert last_cost(1) < last_cost(0)
+    # run() draws the plots: a point per lambda, a line per edge and operation
+    svg = (tmp_path / "a" / "front.svg").read_text()
+    assert svg.count("<title>lambda ") == 2
+    assert (tmp_path / "a" / "lambda-0" / "alpha.svg").read_text().count("class='op'") == 30
+    (tmp_path / "a" / "front.svg").unlink()
+    hwnas.dsearch.write_plots(ctx, tmp_path / "a")
+    assert (tmp_path / "a" / "front.svg").read_text() == svg
+    with pytest.raises(hwnas.Error, match="front.csv"):
+        hwnas.dsearch.write_plots(ctx, tmp_path / "nothing-here")
     traj = hwnas.dsearch.trajectory(tmp_path / "a" / "lambda-0")
     assert len(traj) == 3 * 30
     for ep in (1, 2, 3):
