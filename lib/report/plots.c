@@ -827,7 +827,7 @@ static int alpha_plot(hwnas_context *ctx, const char *run, const char *title)
                                      OP_COLOUR[k], px(&f, &ax, 0),
                                      py(&f, &ay, 1.0 / (double)n_ops));
                 for (size_t r = 0; r < c.n_rows; r++) {
-                    const char *const *row = c.cells + r * c.n_cols;
+                    char *const *row = c.cells + r * c.n_cols;
                     if (strtod(row[cedge], NULL) != (double)ed || strcmp(row[cop], ops[k]) != 0)
                         continue;
                     hwnas__strbuf_printf(&sb, "%.1f,%.1f ", px(&f, &ax, strtod(row[ce], NULL)),
