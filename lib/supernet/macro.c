@@ -258,19 +258,8 @@ static uint32_t key_of(size_t stage, size_t slot, uint32_t role)
 
 static void record(builder *b, int64_t node, uint32_t key)
 {
-    if (b->rc != HWNAS_OK)
-        return;
-    if (*b->n_keys == *b->cap) {
-        size_t cap = *b->cap ? 2 * *b->cap : 256;
-        hwnas__sn_key *k = hwnas__realloc(b->net->ctx, *b->keys, cap * sizeof *k);
-        if (!k) {
-            b->rc = HWNAS_ENOMEM;
-            return;
-        }
-        *b->keys = k;
-        *b->cap = cap;
-    }
-    (*b->keys)[(*b->n_keys)++] = (hwnas__sn_key){key, (uint32_t)node};
+    if (b->rc == HWNAS_OK)
+        b->rc = hwnas__sn_key_push(b->net->ctx, b->keys, b->n_keys, b->cap, key, node);
 }
 
 static int64_t op1(builder *b, const char *op, int64_t x, const char *attrs)

@@ -470,3 +470,18 @@ int hwnas_supernet_rate(double *out_accuracy, const hwnas_supernet *sn, const ui
     hwnas_model_free(m);
     return rc;
 }
+
+int hwnas__sn_key_push(hwnas_context *ctx, hwnas__sn_key **keys, size_t *n, size_t *cap,
+                       uint32_t key, int64_t node)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? 2 * *cap : 256;
+        hwnas__sn_key *k = hwnas__realloc(ctx, *keys, c * sizeof *k);
+        if (!k)
+            return HWNAS_ENOMEM;
+        *keys = k;
+        *cap = c;
+    }
+    (*keys)[(*n)++] = (hwnas__sn_key){key, (uint32_t)node};
+    return HWNAS_OK;
+}

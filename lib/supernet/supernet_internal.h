@@ -140,6 +140,12 @@ size_t hwnas__sn_mixed_sums(const hwnas_supernet *sn, size_t *nodes,
 const char *hwnas__sn_op_name(uint32_t op);
 void hwnas__sn_cell_format(char *buf, size_t size, const uint32_t *g);
 
+/* Append (key, node) to a builder's key list *keys of *n entries and
+ * *cap capacity, growing it (supernet.c). Errors: HWNAS_ENOMEM (the list
+ * unchanged). */
+int hwnas__sn_key_push(hwnas_context *ctx, hwnas__sn_key **keys, size_t *n, size_t *cap,
+                       uint32_t key, int64_t node);
+
 /* Parse a NAS-Bench-201 architecture string. */
 int hwnas__sn_cell_parse(uint32_t *out, const char *text);
 
