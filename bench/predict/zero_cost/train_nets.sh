@@ -10,12 +10,18 @@
 #
 #   bench/predict/zero_cost/train_nets.sh NETS_DIR CSV [HWNAS_BINARY] [EPOCHS] [THREADS]
 #
-# e.g. (what made bench/predict/zero_cost/accuracy.csv):
-#   cp bench/predict/zero_cost/train_nets.sh /work/zc-run/  # edits cannot hit a running sh
-#   nohup /work/zc-run/train_nets.sh bench/predict/zero_cost/nets \
-#       /work/zc-run/accuracy.csv /work/zc-run/bin/hwnas 30 2 > /work/zc-run/train.log 2>&1 &
-# with /work/zc-run/bin/hwnas and /work/zc-run/lib/libhwnas.so.0 copies of
-# build/tools/hwnas and build/lib/libhwnas.so.0 (rebuilding cannot touch them).
+# SHARD=K/N in the environment trains only the networks whose number is K
+# modulo N, so N copies (one thread each, one per core) share the list;
+# they append to the same CSV (one short write per row).
+#
+# e.g. (what made bench/predict/zero_cost/accuracy.csv, at commit b8ce538):
+#   mkdir -p /work/zc-run2/tools /work/zc-run2/lib/mpi
+#   cp build/tools/hwnas /work/zc-run2/tools/   # rebuilding cannot touch them
+#   cp build/lib/mpi/libhwnas_mpi.so.0 /work/zc-run2/lib/mpi/
+#   cp bench/predict/zero_cost/train_nets.sh /work/zc-run2/  # edits cannot hit a running sh
+#   for k in 0 1; do SHARD=$k/2 setsid nohup nice -n 19 /work/zc-run2/train_nets.sh \
+#       bench/predict/zero_cost/nets /work/zc-run2/accuracy.csv \
+#       /work/zc-run2/tools/hwnas 30 1 > /work/zc-run2/train-$k.log 2>&1 & done
 set -eu
 nets=$1
 csv=$2
@@ -25,8 +31,10 @@ threads=${5:-2}
 logs=$(dirname "$csv")/logs
 mkdir -p "$logs"
 [ -f "$csv" ] || echo "net,epochs,test_accuracy,train_seconds,command" > "$csv"
+shard=${SHARD:-0/1}
 for f in "$nets"/[0-9][0-9][0-9].net; do
     name=$(basename "$f" .net)
+    [ $(($(expr "$name" + 0) % ${shard#*/})) -eq "${shard%/*}" ] || continue
     if grep -q "^$name,$epochs," "$csv"; then
         continue
     fi
