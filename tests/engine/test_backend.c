@@ -300,11 +300,12 @@ static void test_no_alloc_in_training_step(void **state)
     }
 }
 
-/* Average pooling as pool_sample computed it before its vectorised paths
- * (one output at a time, window rows then columns, padding left out of
- * the divisor): the reference's kernels must give these values. */
-static void naive_avg(const hwnas__be_pool *g, size_t n, const float *x, float *y,
-                      const float *dy, float *dx)
+/* Pooling as the reference computed it before its vectorised paths (one
+ * output at a time, window rows then columns; average: padding left out
+ * of the divisor; max: the first maximum gets the gradient): the
+ * reference's kernels must give these values. */
+static void naive_pool(const hwnas__be_pool *g, size_t n, const float *x, float *y,
+                       const float *dy, float *dx)
 {
     for (size_t s = 0; s < n; s++)
         for (size_t c = 0; c < g->c; c++)
@@ -318,6 +319,16 @@ static void naive_avg(const hwnas__be_pool *g, size_t n, const float *x, float *
                     size_t o = ((s * g->c + c) * g->oh + oy) * g->ow + ox;
                     const float *xc = x + (s * g->c + c) * g->h * g->w;
                     float *dxc = dx + (s * g->c + c) * g->h * g->w;
+                    if (g->max) {
+                        size_t arg = y0 * g->w + x0;
+                        for (size_t iy = y0; iy < y1; iy++)
+                            for (size_t ix = x0; ix < x1; ix++)
+                                if (xc[iy * g->w + ix] > xc[arg])
+                                    arg = iy * g->w + ix;
+                        y[o] = xc[arg];
+                        dxc[arg] += dy[o];
+                        continue;
+                    }
                     for (size_t iy = y0; iy < y1; iy++)
                         for (size_t ix = x0; ix < x1; ix++) {
                             sum += xc[iy * g->w + ix];
@@ -327,11 +338,11 @@ static void naive_avg(const hwnas__be_pool *g, size_t n, const float *x, float *
                 }
 }
 
-/* The reference backend's average pooling (a zero-padded grid for small
- * stride-1 planes, row loops otherwise) gives the naive loops' forward
- * bits and backward values, with and without accumulation, at 1 and 2
- * threads. */
-static void test_avgpool_paths(void **state)
+/* The reference backend's pooling (average: a zero-padded grid for small
+ * stride-1 planes, row loops otherwise; max: row loops) gives the naive
+ * loops' forward bits and backward values, with and without accumulation,
+ * at 1 and 2 threads; inputs with ties (max: the first wins). */
+static void test_pool_paths(void **state)
 {
     (void)state;
     /* c, h, w, kh, kw, sh, sw, ph, pw */
@@ -345,9 +356,10 @@ static void test_avgpool_paths(void **state)
         char opts[32];
         snprintf(opts, sizeof opts, "threads=%d", threads);
         assert_int_equal(hwnas_context_new(&ctx, opts), HWNAS_OK);
-        for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
-            const size_t *v = shapes[k];
+        for (size_t k = 0; k < 2 * sizeof shapes / sizeof *shapes; k++) {
+            const size_t *v = shapes[k % (sizeof shapes / sizeof *shapes)];
             hwnas__be_pool g = {0};
+            g.max = k >= sizeof shapes / sizeof *shapes;
             g.c = v[0], g.h = v[1], g.w = v[2], g.kh = v[3], g.kw = v[4];
             g.sh = v[5], g.sw = v[6], g.ph = v[7], g.pw = v[8];
             g.oh = (g.h + 2 * g.ph - g.kh) / g.sh + 1;
@@ -358,13 +370,13 @@ static void test_avgpool_paths(void **state)
             float *dx = malloc(isz * sizeof *dx), *rdx = malloc(isz * sizeof *rdx);
             assert_true(x && y && ry && dy && dx && rdx);
             for (size_t i = 0; i < isz; i++)
-                x[i] = (float)((i * 7919 + k) % 1000) / 333.0f - 1.5f;
+                x[i] = (float)((i * 7919 + k) % (g.max ? 7 : 1000)) / 3.0f - 1.5f;
             for (size_t i = 0; i < osz; i++)
                 dy[i] = (float)((i * 104729 + 3 * k) % 997) / 499.0f - 1.0f;
             for (int acc = 0; acc <= 1; acc++) {
                 for (size_t i = 0; i < isz; i++)
                     rdx[i] = dx[i] = acc ? (float)(i % 13) * 0.25f - 1.0f : 0.0f;
-                naive_avg(&g, n, x, ry, dy, rdx);
+                naive_pool(&g, n, x, ry, dy, rdx);
                 hwnas__be_run r = {0};
                 r.ctx = ctx, r.n = n, r.train = 1;
                 assert_int_equal(hwnas__backend_openblas.pool_forward(&r, &g, x, y), HWNAS_OK);
@@ -389,7 +401,7 @@ int run_backend_tests(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_engine_option),
-        cmocka_unit_test(test_avgpool_paths),
+        cmocka_unit_test(test_pool_paths),
         cmocka_unit_test(test_parity_reference_cnn),
         cmocka_unit_test(test_parity_zoo),
         cmocka_unit_test(test_no_alloc_in_training_step),
