@@ -32,7 +32,6 @@ const hwnas__backend_ops *hwnas__backend_onednn(void)
 #include <dlfcn.h>
 #include <oneapi/dnnl/dnnl.h>
 #include <string.h>
-#include <stdlib.h>
 
 #include "openblas_internal.h"
 
@@ -579,9 +578,7 @@ static dn_prims *prims_find(dn_layer *L, size_t mb)
 static size_t sub_of(const hwnas__be_conv *g)
 {
     size_t per = (g->cin * g->h * g->w + g->cout * g->oh * g->ow) * sizeof(float);
-    const char *ev = getenv("HWNAS_DN_SUB");
-    size_t target = ev ? (size_t)atol(ev) : (1u << 20);
-    size_t sub = target / (per ? per : 1);
+    size_t sub = (1u << 20) / (per ? per : 1);
     return sub < 1 ? 1 : sub > 16 ? 16 : sub;
 }
 
