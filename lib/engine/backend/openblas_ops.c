@@ -364,9 +364,12 @@ HOT static void avg_backward_grid(const pool_geom *g, const float *restrict dy,
                 vpad[(oy + a) * wv + ox + b] = dyc[oy * g->ow + ox] / cnt[oy * g->ow + ox];
         for (size_t iy = 0; iy < g->h; iy++)
             memcpy(dacc + iy * wv, dxc + iy * g->w, g->w * sizeof *dacc);
-        for (size_t ky = g->kh; ky-- > 0;)
-            for (size_t kx = g->kw; kx-- > 0;) {
-                const float *src = vpad + (g->kh - 1 - ky) * wv + (g->kw - 1 - kx);
+        /* tap (kh - 1 - i, kw - 1 - j): ascending loops, as in the
+         * forward pass (written with descending ones, GCC swapped the
+         * loops and left the adds scalar) */
+        for (size_t i = 0; i < g->kh; i++)
+            for (size_t j = 0; j < g->kw; j++) {
+                const float *src = vpad + i * wv + j;
                 for (size_t q = 0; q < n; q++)
                     dacc[q] += src[q];
             }
