@@ -300,10 +300,108 @@ static void test_no_alloc_in_training_step(void **state)
     }
 }
 
+/* Pooling as the reference computed it before its vectorised paths (one
+ * output at a time, window rows then columns; average: padding left out
+ * of the divisor; max: the first maximum gets the gradient): the
+ * reference's kernels must give these values. */
+static void naive_pool(const hwnas__be_pool *g, size_t n, const float *x, float *y,
+                       const float *dy, float *dx)
+{
+    for (size_t s = 0; s < n; s++)
+        for (size_t c = 0; c < g->c; c++)
+            for (size_t oy = 0; oy < g->oh; oy++)
+                for (size_t ox = 0; ox < g->ow; ox++) {
+                    size_t ys = oy * g->sh, xs = ox * g->sw;
+                    size_t y0 = ys > g->ph ? ys - g->ph : 0, x0 = xs > g->pw ? xs - g->pw : 0;
+                    size_t y1 = ys + g->kh - g->ph < g->h ? ys + g->kh - g->ph : g->h;
+                    size_t x1 = xs + g->kw - g->pw < g->w ? xs + g->kw - g->pw : g->w;
+                    float cnt = (float)((y1 - y0) * (x1 - x0)), sum = 0;
+                    size_t o = ((s * g->c + c) * g->oh + oy) * g->ow + ox;
+                    const float *xc = x + (s * g->c + c) * g->h * g->w;
+                    float *dxc = dx + (s * g->c + c) * g->h * g->w;
+                    if (g->max) {
+                        size_t arg = y0 * g->w + x0;
+                        for (size_t iy = y0; iy < y1; iy++)
+                            for (size_t ix = x0; ix < x1; ix++)
+                                if (xc[iy * g->w + ix] > xc[arg])
+                                    arg = iy * g->w + ix;
+                        y[o] = xc[arg];
+                        dxc[arg] += dy[o];
+                        continue;
+                    }
+                    for (size_t iy = y0; iy < y1; iy++)
+                        for (size_t ix = x0; ix < x1; ix++) {
+                            sum += xc[iy * g->w + ix];
+                            dxc[iy * g->w + ix] += dy[o] / cnt;
+                        }
+                    y[o] = sum / cnt;
+                }
+}
+
+/* The reference backend's pooling (average: a zero-padded grid for small
+ * stride-1 planes, row loops otherwise; max: row loops) gives the naive
+ * loops' forward bits and backward values, with and without accumulation,
+ * at 1 and 2 threads; inputs with ties (max: the first wins). */
+static void test_pool_paths(void **state)
+{
+    (void)state;
+    /* c, h, w, kh, kw, sh, sw, ph, pw */
+    static const size_t shapes[][9] = {
+        {3, 28, 28, 3, 3, 1, 1, 1, 1}, {2, 7, 7, 3, 3, 1, 1, 1, 1}, {2, 14, 14, 2, 2, 2, 2, 0, 0},
+        {2, 9, 11, 3, 3, 2, 2, 1, 1},  {1, 70, 70, 3, 3, 1, 1, 1, 1}, {2, 8, 6, 5, 3, 1, 1, 2, 0},
+        {1, 5, 5, 4, 4, 1, 1, 1, 1},   {2, 6, 7, 3, 2, 1, 2, 0, 1},   {1, 1, 1, 3, 3, 1, 1, 1, 1},
+    };
+    for (int threads = 1; threads <= 2; threads++) {
+        hwnas_context *ctx = NULL;
+        char opts[32];
+        snprintf(opts, sizeof opts, "threads=%d", threads);
+        assert_int_equal(hwnas_context_new(&ctx, opts), HWNAS_OK);
+        for (size_t k = 0; k < 2 * sizeof shapes / sizeof *shapes; k++) {
+            const size_t *v = shapes[k % (sizeof shapes / sizeof *shapes)];
+            hwnas__be_pool g = {0};
+            g.max = k >= sizeof shapes / sizeof *shapes;
+            g.c = v[0], g.h = v[1], g.w = v[2], g.kh = v[3], g.kw = v[4];
+            g.sh = v[5], g.sw = v[6], g.ph = v[7], g.pw = v[8];
+            g.oh = (g.h + 2 * g.ph - g.kh) / g.sh + 1;
+            g.ow = (g.w + 2 * g.pw - g.kw) / g.sw + 1;
+            size_t n = 5, isz = n * g.c * g.h * g.w, osz = n * g.c * g.oh * g.ow;
+            float *x = malloc(isz * sizeof *x), *y = malloc(osz * sizeof *y);
+            float *ry = malloc(osz * sizeof *ry), *dy = malloc(osz * sizeof *dy);
+            float *dx = malloc(isz * sizeof *dx), *rdx = malloc(isz * sizeof *rdx);
+            assert_true(x && y && ry && dy && dx && rdx);
+            for (size_t i = 0; i < isz; i++)
+                x[i] = (float)((i * 7919 + k) % (g.max ? 7 : 1000)) / 3.0f - 1.5f;
+            for (size_t i = 0; i < osz; i++)
+                dy[i] = (float)((i * 104729 + 3 * k) % 997) / 499.0f - 1.0f;
+            for (int acc = 0; acc <= 1; acc++) {
+                for (size_t i = 0; i < isz; i++)
+                    rdx[i] = dx[i] = acc ? (float)(i % 13) * 0.25f - 1.0f : 0.0f;
+                naive_pool(&g, n, x, ry, dy, rdx);
+                hwnas__be_run r = {0};
+                r.ctx = ctx, r.n = n, r.train = 1;
+                assert_int_equal(hwnas__backend_openblas.pool_forward(&r, &g, x, y), HWNAS_OK);
+                assert_memory_equal(y, ry, osz * sizeof *y);
+                if (!acc)
+                    for (size_t i = 0; i < isz; i++)
+                        dx[i] = 1e30f; /* must be overwritten */
+                assert_int_equal(hwnas__backend_openblas.pool_backward(&r, &g, x, dy, dx, acc),
+                                 HWNAS_OK);
+                for (size_t i = 0; i < isz; i++)
+                    if (dx[i] != rdx[i])
+                        fail_msg("shape %zu acc %d: dx[%zu] %.9g, naive %.9g", k, acc, i,
+                                 (double)dx[i], (double)rdx[i]);
+            }
+            free(x), free(y), free(ry), free(dy), free(dx), free(rdx);
+        }
+        hwnas_context_free(ctx);
+    }
+}
+
 int run_backend_tests(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_engine_option),
+        cmocka_unit_test(test_pool_paths),
         cmocka_unit_test(test_parity_reference_cnn),
         cmocka_unit_test(test_parity_zoo),
         cmocka_unit_test(test_no_alloc_in_training_step),

@@ -241,6 +241,186 @@ HOT static void pool_sample(const pool_geom *g, const float *x, float *y, const 
     }
 }
 
+/* The output columns [*lo, *hi) whose window holds input column kx - pw +
+ * ox * sw inside the input, for kernel column kx (rows alike). */
+static inline void tap_range(size_t kx, size_t pad, size_t stride, size_t in, size_t out,
+                             size_t *lo, size_t *hi)
+{
+    *lo = kx < pad ? (pad - kx + stride - 1) / stride : 0;
+    *hi = in + pad > kx ? (in - 1 + pad - kx) / stride + 1 : 0;
+    *hi = *hi < out ? *hi : out;
+    *lo = *lo < *hi ? *lo : *hi;
+}
+
+/* Average pooling of one sample, vectorised over the output columns: the
+ * additions of pool_sample in its order (window rows top to bottom,
+ * columns left to right, from 0), each output's sum kept in y, so the
+ * same bits. A window is whole rows of taps: for kernel column kx, the
+ * outputs whose tap lies inside the row form one run. */
+HOT static void avg_forward_sample(const pool_geom *g, const float *restrict x,
+                                   float *restrict y)
+{
+    size_t sw = g->sw;
+    for (size_t c = 0; c < g->c; c++) {
+        const float *xc = x + c * g->h * g->w;
+        for (size_t oy = 0; oy < g->oh; oy++) {
+            size_t y0, y1, x0, x1;
+            window(g, oy, 0, &y0, &y1, &x0, &x1);
+            float *yo = y + (c * g->oh + oy) * g->ow;
+            for (size_t ox = 0; ox < g->ow; ox++)
+                yo[ox] = 0.0f;
+            for (size_t iy = y0; iy < y1; iy++) {
+                const float *row = xc + iy * g->w;
+                for (size_t kx = 0; kx < g->kw; kx++) {
+                    size_t lo, hi;
+                    tap_range(kx, g->pw, sw, g->w, g->ow, &lo, &hi);
+                    size_t off = kx - g->pw; /* modulo 2^n: ox * sw + off is inside */
+                    if (sw == 1)
+                        for (size_t ox = lo; ox < hi; ox++)
+                            yo[ox] += row[ox + off];
+                    else
+                        for (size_t ox = lo; ox < hi; ox++)
+                            yo[ox] += row[ox * sw + off];
+                }
+            }
+            for (size_t ox = 0; ox < g->ow; ox++) {
+                window(g, oy, ox, &y0, &y1, &x0, &x1);
+                yo[ox] /= (float)((y1 - y0) * (x1 - x0));
+            }
+        }
+    }
+}
+
+/* Stride-1 average pooling on a zero-padded copy of the plane: outputs
+ * are computed on an oh x (w + 2 pw) grid (the last kw - 1 columns of a
+ * row junk), so each kernel tap is one long contiguous add. The padding
+ * adds +0.0, which leaves every sum as it was (a sum from +0 is never
+ * -0), so the results are pool_sample's bits, in its order. GRID_MAX
+ * floats per buffer (on the stack); larger planes take the row loops. */
+#define GRID_MAX 4096
+
+static int avg_grid_fits(const pool_geom *g)
+{
+    size_t hp = g->h + 2 * g->ph, wp = g->w + 2 * g->pw;
+    return g->sh == 1 && g->sw == 1 && g->ph < g->kh && g->pw < g->kw && hp >= g->kh &&
+           wp >= g->kw && g->oh == hp - g->kh + 1 && g->ow == wp - g->kw + 1 &&
+           hp * wp + g->kw <= GRID_MAX && g->oh * g->ow <= GRID_MAX &&
+           (g->h + g->kh - 1) * (g->w + g->kw - 1) + g->kw <= GRID_MAX;
+}
+
+/* cnt[oy * ow + ox]: the window's size inside the input, as pool_sample's
+ * divisor. */
+static void avg_counts(const pool_geom *g, float *cnt)
+{
+    for (size_t oy = 0; oy < g->oh; oy++)
+        for (size_t ox = 0; ox < g->ow; ox++) {
+            size_t y0, y1, x0, x1;
+            window(g, oy, ox, &y0, &y1, &x0, &x1);
+            cnt[oy * g->ow + ox] = (float)((y1 - y0) * (x1 - x0));
+        }
+}
+
+HOT static void avg_forward_grid(const pool_geom *g, const float *restrict x, float *restrict y,
+                                 float *restrict pad, float *restrict acc,
+                                 const float *restrict cnt)
+{
+    size_t wp = g->w + 2 * g->pw, n = g->oh * wp;
+    for (size_t c = 0; c < g->c; c++) {
+        const float *xc = x + c * g->h * g->w;
+        for (size_t iy = 0; iy < g->h; iy++)
+            memcpy(pad + (iy + g->ph) * wp + g->pw, xc + iy * g->w, g->w * sizeof *pad);
+        for (size_t q = 0; q < n; q++)
+            acc[q] = 0.0f;
+        for (size_t ky = 0; ky < g->kh; ky++)
+            for (size_t kx = 0; kx < g->kw; kx++) {
+                const float *src = pad + ky * wp + kx;
+                for (size_t q = 0; q < n; q++)
+                    acc[q] += src[q];
+            }
+        float *yc = y + c * g->oh * g->ow;
+        for (size_t oy = 0; oy < g->oh; oy++)
+            for (size_t ox = 0; ox < g->ow; ox++)
+                yc[oy * g->ow + ox] = acc[oy * wp + ox] / cnt[oy * g->ow + ox];
+    }
+}
+
+/* The backward pass on grids: dx (h x (w + kw - 1), from dx's values or
+ * 0) gets each kernel tap's share of the zero-padded dy / count as one
+ * long add, taps bottom-right first, so an input gets its outputs' shares
+ * in pool_sample's order (outputs row by row, left to right). Padding adds
+ * +0.0: the same values as pool_sample (an input gradient of -0 may come
+ * out +0). */
+HOT static void avg_backward_grid(const pool_geom *g, const float *restrict dy,
+                                  float *restrict dx, float *restrict vpad,
+                                  float *restrict dacc, const float *restrict cnt)
+{
+    size_t a = g->kh - 1 - g->ph, b = g->kw - 1 - g->pw;
+    size_t wv = g->w + g->kw - 1, n = g->h * wv;
+    for (size_t c = 0; c < g->c; c++) {
+        const float *dyc = dy + c * g->oh * g->ow;
+        float *dxc = dx + c * g->h * g->w;
+        for (size_t oy = 0; oy < g->oh; oy++)
+            for (size_t ox = 0; ox < g->ow; ox++)
+                vpad[(oy + a) * wv + ox + b] = dyc[oy * g->ow + ox] / cnt[oy * g->ow + ox];
+        for (size_t iy = 0; iy < g->h; iy++)
+            memcpy(dacc + iy * wv, dxc + iy * g->w, g->w * sizeof *dacc);
+        /* tap (kh - 1 - i, kw - 1 - j): ascending loops, as in the
+         * forward pass (written with descending ones, GCC swapped the
+         * loops and left the adds scalar) */
+        for (size_t i = 0; i < g->kh; i++)
+            for (size_t j = 0; j < g->kw; j++) {
+                const float *src = vpad + i * wv + j;
+                for (size_t q = 0; q < n; q++)
+                    dacc[q] += src[q];
+            }
+        for (size_t iy = 0; iy < g->h; iy++)
+            memcpy(dxc + iy * g->w, dacc + iy * wv, g->w * sizeof *dacc);
+    }
+}
+
+/* Its backward: dx += dy / count over each window, in pool_sample's order
+ * for every input (outputs row by row, left to right): per output row,
+ * kernel columns right to left (so for one input, outputs left to right),
+ * over blocks of output columns taken left to right. */
+#define AVG_BLOCK 256
+HOT static void avg_backward_sample(const pool_geom *g, const float *restrict dy,
+                                    float *restrict dx)
+{
+    size_t sw = g->sw;
+    float v[AVG_BLOCK];
+    for (size_t c = 0; c < g->c; c++) {
+        float *dxc = dx + c * g->h * g->w;
+        for (size_t oy = 0; oy < g->oh; oy++) {
+            const float *dyo = dy + (c * g->oh + oy) * g->ow;
+            for (size_t b = 0; b < g->ow; b += AVG_BLOCK) {
+                size_t be = g->ow - b < AVG_BLOCK ? g->ow : b + AVG_BLOCK;
+                size_t y0, y1, x0, x1;
+                window(g, oy, 0, &y0, &y1, &x0, &x1);
+                for (size_t ox = b; ox < be; ox++) {
+                    window(g, oy, ox, &y0, &y1, &x0, &x1);
+                    v[ox - b] = dyo[ox] / (float)((y1 - y0) * (x1 - x0));
+                }
+                for (size_t iy = y0; iy < y1; iy++) {
+                    float *row = dxc + iy * g->w;
+                    for (size_t kx = g->kw; kx-- > 0;) {
+                        size_t lo, hi;
+                        tap_range(kx, g->pw, sw, g->w, g->ow, &lo, &hi);
+                        lo = lo > b ? lo : b;
+                        hi = hi < be ? hi : be;
+                        size_t off = kx - g->pw;
+                        if (sw == 1)
+                            for (size_t ox = lo; ox < hi; ox++)
+                                row[ox + off] += v[ox - b];
+                        else
+                            for (size_t ox = lo; ox < hi; ox++)
+                                row[ox * sw + off] += v[ox - b];
+                    }
+                }
+            }
+        }
+    }
+}
+
 
 /* ---- batch-norm, one channel per task ------------------------------------ */
 
@@ -598,8 +778,19 @@ HOT static int pool_forward_task(size_t ch, size_t worker, void *data)
     const pool_geom *g = t->pool;
     size_t lo, hi, isz = g->c * g->h * g->w, sz = g->c * g->oh * g->ow;
     hwnas__be_chunk_range(t->r->n, ch, &lo, &hi);
+    if (!g->max && avg_grid_fits(g)) {
+        float pad[GRID_MAX], acc[GRID_MAX], cnt[GRID_MAX];
+        memset(pad, 0, ((g->h + 2 * g->ph) * (g->w + 2 * g->pw) + g->kw) * sizeof *pad);
+        avg_counts(g, cnt);
+        for (size_t s = lo; s < hi; s++)
+            avg_forward_grid(g, t->x + s * isz, t->yw + s * sz, pad, acc, cnt);
+        return 0;
+    }
     for (size_t s = lo; s < hi; s++)
-        pool_sample(g, t->x + s * isz, t->yw + s * sz, NULL, NULL);
+        if (g->max)
+            pool_sample(g, t->x + s * isz, t->yw + s * sz, NULL, NULL);
+        else
+            avg_forward_sample(g, t->x + s * isz, t->yw + s * sz);
     return 0;
 }
 
@@ -612,8 +803,19 @@ HOT static int pool_backward_task(size_t ch, size_t worker, void *data)
     hwnas__be_chunk_range(t->r->n, ch, &lo, &hi);
     if (!t->acc)
         memset(t->dx + lo * isz, 0, (hi - lo) * isz * sizeof *t->dx);
+    if (!g->max && avg_grid_fits(g)) {
+        float vpad[GRID_MAX], dacc[GRID_MAX], cnt[GRID_MAX];
+        memset(vpad, 0, ((g->h + g->kh - 1) * (g->w + g->kw - 1) + g->kw) * sizeof *vpad);
+        avg_counts(g, cnt);
+        for (size_t s = lo; s < hi; s++)
+            avg_backward_grid(g, t->dy + s * sz, t->dx + s * isz, vpad, dacc, cnt);
+        return 0;
+    }
     for (size_t s = lo; s < hi; s++)
-        pool_sample(g, t->x + s * isz, NULL, t->dy + s * sz, t->dx + s * isz);
+        if (g->max)
+            pool_sample(g, t->x + s * isz, NULL, t->dy + s * sz, t->dx + s * isz);
+        else
+            avg_backward_sample(g, t->dy + s * sz, t->dx + s * isz);
     return 0;
 }
 
