@@ -2,6 +2,7 @@
  * backward passes over them, the loss, parameter initialisation. */
 #include <cblas.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -227,6 +228,7 @@ static void free_buffers(hwnas__engine *e)
     hwnas__free(ctx, e->dact);
     hwnas__free(ctx, e->mask);
     hwnas__free(ctx, e->arena);
+    hwnas__free(ctx, e->alias);
     hwnas__free(ctx, e->col);
     hwnas__free(ctx, e->dinit);
     hwnas__free(ctx, e->done);
@@ -234,6 +236,7 @@ static void free_buffers(hwnas__engine *e)
     hwnas__free(ctx, e->partial);
     e->act = e->act_train = e->act_infer = e->dact = e->col = NULL;
     e->arena = NULL;
+    e->alias = NULL;
     e->arena_size = 0;
     e->mask = NULL;
     e->dinit = NULL;
@@ -346,15 +349,28 @@ static void extend(size_t *hi, size_t x, size_t t)
 
 static int act_reads_x_only(int fn)
 {
-    return fn == HWNAS_NET_ACT_RELU || fn == HWNAS_NET_ACT_RELU6 ||
-           fn == HWNAS_NET_ACT_LEAKY_RELU || fn == HWNAS_NET_ACT_PRELU;
+    return fn == HWNAS_NET_ACT_LEAKY_RELU || fn == HWNAS_NET_ACT_PRELU;
+}
+
+/* relu and relu6: 0 < y < hi exactly when 0 < x < hi, so with shared
+ * buffers their backward step is given the output as its input too
+ * (engine_backward_walk) and reads only the output. */
+static int act_reads_y_only(int fn)
+{
+    return fn == HWNAS_NET_ACT_RELU || fn == HWNAS_NET_ACT_RELU6;
+}
+
+static size_t A(const hwnas__engine *e, size_t i)
+{
+    return e->alias ? e->alias[i] : i;
 }
 
 /* The activations the backward step of node r reads (the backend entries
  * as the reference implements them, backend.h; kernels.c; mixed.c):
  *   conv, dwconv, linear, maxpool: the input;
  *   batchnorm: the input, and its fused activation's output (the mask);
- *   act: the input (relu, relu6, leaky_relu, prelu), else input and output;
+ *   act: the output (relu, relu6: see act_reads_y_only), the input
+ *   (leaky_relu, prelu), else input and output;
  *   mul: both inputs; softmax: its output; a mixed add: every input (for
  *   d loss / d w);
  *   avgpool, gap, add, concat, flatten, zero: nothing; dropout: its mask;
@@ -371,29 +387,30 @@ static void bwd_reads(const hwnas__engine *e, size_t r, size_t *hi)
     case HWNAS_NET_DWCONV2D:
     case HWNAS_NET_LINEAR:
     case HWNAS_NET_MAXPOOL:
-        extend(hi, nd->in[0], t);
+        extend(hi, A(e, nd->in[0]), t);
         break;
     case HWNAS_NET_BATCHNORM:
-        extend(hi, nd->in[0], t);
+        extend(hi, A(e, nd->in[0]), t);
         if (nd->fused_act)
-            extend(hi, nd->fused_act, t);
+            extend(hi, A(e, nd->fused_act), t);
         break;
     case HWNAS_NET_ACT:
-        extend(hi, nd->in[0], t);
+        if (!act_reads_y_only(nd->a.fn) || !e->share)
+            extend(hi, A(e, nd->in[0]), t);
         if (!act_reads_x_only(nd->a.fn))
-            extend(hi, r, t);
+            extend(hi, A(e, r), t);
         break;
     case HWNAS_NET_SOFTMAX:
-        extend(hi, r, t);
+        extend(hi, A(e, r), t);
         break;
     case HWNAS_NET_MUL:
         for (size_t q = 0; q < nd->n_in; q++)
-            extend(hi, nd->in[q], t);
+            extend(hi, A(e, nd->in[q]), t);
         break;
     case HWNAS_NET_ADD:
         if (e->mix)
             for (size_t q = 0; q < nd->n_in; q++)
-                extend(hi, nd->in[q], t);
+                extend(hi, A(e, nd->in[q]), t);
         break;
     default:
         break;
@@ -405,10 +422,33 @@ static size_t round_f(size_t n)
     return n > SIZE_MAX - ALIGN_F ? SIZE_MAX : (n + ALIGN_F - 1) / ALIGN_F * ALIGN_F;
 }
 
+/* Activation nodes computing what an earlier one computes (the same
+ * function of the same input: NB201 cells apply relu to a node once per
+ * edge) share its output; with mixed edges none (a term may skip one). */
+static void find_aliases(hwnas__engine *e)
+{
+    for (size_t j = 0; j < e->n; j++) {
+        const hwnas__eng_node *b = &e->nodes[j];
+        e->alias[j] = j;
+        if (e->mix || b->kind != HWNAS_NET_ACT || b->fused || b->n_in != 1 ||
+            b->a.fn == HWNAS_NET_ACT_PRELU)
+            continue;
+        for (size_t i = 0; i < j; i++) {
+            const hwnas__eng_node *a = &e->nodes[i];
+            if (e->alias[i] == i && a->kind == HWNAS_NET_ACT && !a->fused && a->n_in == 1 &&
+                a->in[0] == b->in[0] && a->a.fn == b->a.fn && a->a.alpha == b->a.alpha) {
+                e->alias[j] = i;
+                break;
+            }
+        }
+    }
+}
+
 /* The act requests of a training (train = 1) or inference pass for n
- * samples into rq (e->n of them); lo, hi: e->n scratch. */
-static void act_requests(plan_rq *rq, const hwnas__engine *e, size_t n, int train, size_t *lo,
-                         size_t *hi)
+ * samples into rq (one per node that is not an alias); returns their
+ * count. lo, hi: e->n scratch. */
+static size_t act_requests(plan_rq *rq, const hwnas__engine *e, size_t n, int train, size_t *lo,
+                           size_t *hi)
 {
     size_t N = e->n, end = 2 * N;
     for (size_t i = 0; i < N; i++)
@@ -424,16 +464,20 @@ static void act_requests(plan_rq *rq, const hwnas__engine *e, size_t n, int trai
             if (t_fwd(i) < lo[o])
                 lo[o] = t_fwd(i);
         }
-        if (!nd->fused) /* a fused activation reads nothing */
+        /* a fused activation reads nothing, nor does an alias */
+        if (!nd->fused && A(e, i) == i)
             for (size_t q = 0; q < nd->n_in; q++)
-                extend(hi, nd->in[q], t_fwd(i));
+                extend(hi, A(e, nd->in[q]), t_fwd(i));
     }
-    extend(hi, e->logits, end);
-    extend(hi, e->output, end);
+    extend(hi, A(e, e->logits), end);
+    extend(hi, A(e, e->output), end);
     for (size_t r = 0; train && r <= e->logits; r++)
         bwd_reads(e, r, hi);
+    size_t nr = 0;
     for (size_t i = 0; i < N; i++)
-        rq[i] = (plan_rq){round_f(n * e->nodes[i].size), lo[i], hi[i], i, RQ_ACT, 0};
+        if (A(e, i) == i)
+            rq[nr++] = (plan_rq){round_f(n * e->nodes[i].size), lo[i], hi[i], i, RQ_ACT, 0};
+    return nr;
 }
 
 /* The dact and mask requests of training into rq; returns their count.
@@ -532,14 +576,18 @@ static int plan_buffers(hwnas__engine *e, size_t n)
     int rc = HWNAS_ENOMEM;
     if (!rq || !tmp || !busy)
         goto done;
+    if (share) {
+        if (!(e->alias = hwnas__malloc(ctx, N * sizeof *e->alias)))
+            goto done;
+        find_aliases(e);
+    }
     /* training: acts, then gradients and masks, in one plan */
-    act_requests(rq, e, n, 1, tmp, tmp + N);
-    size_t nt = N + grad_requests(rq + N, e, n, tmp);
+    size_t nt = act_requests(rq, e, n, 1, tmp, tmp + N);
+    nt += grad_requests(rq + nt, e, n, tmp);
     size_t total = plan_place(rq, nt, share, tmp, busy);
     size_t ni = 0;
     if (share) { /* inference: acts alone, from the arena's start too */
-        act_requests(rq + nt, e, n, 0, tmp, tmp + N);
-        ni = N;
+        ni = act_requests(rq + nt, e, n, 0, tmp, tmp + N);
         size_t t = plan_place(rq + nt, ni, 1, tmp, busy);
         total = t > total ? t : total;
     }
@@ -551,6 +599,8 @@ static int plan_buffers(hwnas__engine *e, size_t n)
     if (!e->arena)
         goto done;
     e->arena_size = total;
+    if (getenv("HWNAS_PLAN_DEBUG")) /* DEBUG-ONLY */
+        fprintf(stderr, "plan: n=%zu share=%d arena %.1f MiB\n", n, share, (double)total * 4 / 1048576.0);
     float *base = e->arena + (ALIGN_F - ((uintptr_t)e->arena / sizeof(float)) % ALIGN_F) % ALIGN_F;
     for (size_t r = 0; r < nt + ni; r++) {
         float *p = base + rq[r].block;
@@ -562,6 +612,10 @@ static int plan_buffers(hwnas__engine *e, size_t n)
             e->dact[rq[r].node] = p;
         else
             e->mask[rq[r].node] = (uint8_t *)p;
+    }
+    for (size_t i = 0; share && i < N; i++) {
+        e->act_train[i] = e->act_train[A(e, i)];
+        e->act_infer[i] = e->act_infer[A(e, i)];
     }
     if (!share)
         e->act_infer = e->act_train;
@@ -661,6 +715,8 @@ int hwnas__engine_forward(hwnas__engine *e, const float *x, size_t n, int train,
         const hwnas__eng_node *nd = &e->nodes[i];
         if (nd->fused || (fold && e->done[i])) /* written by an input's pass */
             continue;
+        if (e->alias && e->alias[i] != i) /* computed by its twin */
+            continue;
         int mixed_rc;
         if (e->mix && hwnas__mix_forward(e, i, &mixed_rc)) { /* mixed.c */
             if (mixed_rc != HWNAS_OK)
@@ -746,6 +802,17 @@ int hwnas__engine_backward_walk(hwnas__engine *e, const float *dlogits, hwnas__n
             break;
         case HWNAS_NET_LINEAR:
             rc = hwnas__k_linear_backward(e, k);
+            break;
+        case HWNAS_NET_ACT:
+            if (e->shared && act_reads_y_only(nd->a.fn)) {
+                /* the input is not kept: its mask is the output's */
+                float *x = e->act[nd->in[0]];
+                e->act[nd->in[0]] = e->act[k];
+                rc = hwnas__k_backward(e, k);
+                e->act[nd->in[0]] = x;
+                break;
+            }
+            rc = hwnas__k_backward(e, k);
             break;
         default:
             rc = hwnas__k_backward(e, k);

@@ -93,6 +93,10 @@ typedef struct hwnas__engine {
     float *arena;                /* arena_size floats */
     size_t arena_size;
     float **act_train, **act_infer; /* share = 0: one array (act_infer == act_train) */
+    /* share = 1: alias[i] = an earlier activation node computing the same
+     * function of the same input (act[i] is its buffer; forward skips i),
+     * else i. NULL with share = 0. */
+    size_t *alias;
     uint8_t *dinit;              /* dact[i] written by some consumer this pass */
     uint8_t *done;               /* inference: act[i] already written by a fused pass */
     float *affine;               /* 2 * max_c floats: a folded batch-norm's scale, shift */
