@@ -308,8 +308,8 @@ static int conv_layer(hwnas__engine *e, size_t i, size_t cap, size_t workers)
  * on, requests whose lifetimes (closed intervals) do not overlap share
  * memory: largest request first, each goes into the smallest gap of the
  * arena left by the requests placed so far that overlap it in time, else
- * after them (plan_place; within 1-3% of the most bytes ever live at once
- * on the NB201 cells). A kernel
+ * after them (plan_place; on the NB201 cells the arena is the most bytes
+ * ever live at once). A kernel
  * reads its inputs and writes its output at its own step, so an input and
  * an output never share; a gradient lives from the backward step of the
  * first consumer that writes it (hwnas__k_dx: the first writer overwrites,
