@@ -73,11 +73,30 @@ typedef struct hwnas__engine {
     float *aux;                  /* n_aux per-batch floats (bn batch mean/invstd) */
     size_t n_aux;
     size_t max_node_params;      /* largest n_p of a node with chunk partials */
-    /* buffers for batch_cap samples (0 = none yet) */
+    /* buffers for batch_cap samples (0 = none yet), all in one arena laid
+     * out by the memory plan (engine.c, "Memory plan" in doc/engine.md) */
     size_t batch_cap;
-    float **act;                 /* act[i]: batch_cap * size floats */
-    float **dact;                /* dact[i]: gradients of act[i] (NULL for input) */
+    float **act;                 /* act[i]: batch_cap * size floats; the pass's
+                                  * view: act_train or act_infer */
+    float **dact;                /* dact[i]: gradients of act[i] */
     uint8_t **mask;              /* dropout masks (NULL for other nodes) */
+    /* share = 1 (set before hwnas__engine_reserve; hwnas_model does):
+     * buffers whose lifetimes do not overlap share memory, so after a pass
+     * only these hold their values: act[logits] and act[output] after any
+     * forward pass, dact[input] after a backward pass, e->grads; the rest
+     * is scratch. share = 0: every node keeps its own act and dact (callers
+     * that read any node's buffers after a pass: zero-cost proxies, int8,
+     * QAT, the latency profiler, tests). */
+    int share;
+    int shared;                  /* share as the buffers were planned */
+    const void *planned_mix;     /* e->mix as the buffers were planned */
+    float *arena;                /* arena_size floats */
+    size_t arena_size;
+    float **act_train, **act_infer; /* share = 0: one array (act_infer == act_train) */
+    /* share = 1: alias[i] = an earlier activation node computing the same
+     * function of the same input (act[i] is its buffer; forward skips i),
+     * else i. NULL with share = 0. */
+    size_t *alias;
     uint8_t *dinit;              /* dact[i] written by some consumer this pass */
     uint8_t *done;               /* inference: act[i] already written by a fused pass */
     float *affine;               /* 2 * max_c floats: a folded batch-norm's scale, shift */

@@ -55,6 +55,8 @@ int hwnas_model_new(hwnas_model **out, hwnas_context *ctx, const hwnas_net *net,
     int rc = hwnas_net_clone(&m->net, net);
     if (rc == HWNAS_OK)
         rc = hwnas__engine_new(&m->eng, ctx, m->net, seed);
+    if (rc == HWNAS_OK) /* callers read only the logits and output: share buffers */
+        m->eng->share = 1;
     if (rc != HWNAS_OK) {
         hwnas_model_free(m);
         return rc;

@@ -13,5 +13,6 @@ int run_grad_tests(void);
 int run_model_tests(void);
 int run_oom_tests(void);
 int run_backend_tests(void);
+int run_memplan_tests(void);
 
 #endif

@@ -1,5 +1,5 @@
 /* The engine part's cmocka executable: `test_engine unit`, `test_engine
- * backend` or `test_engine oom`. */
+ * backend`, `test_engine memplan` or `test_engine oom`. */
 #include <stdio.h>
 #include <string.h>
 
@@ -12,8 +12,10 @@ int main(int argc, char **argv)
         return run_grad_tests() | run_model_tests();
     if (strcmp(suite, "backend") == 0)
         return run_backend_tests();
+    if (strcmp(suite, "memplan") == 0)
+        return run_memplan_tests();
     if (strcmp(suite, "oom") == 0)
         return run_oom_tests();
-    fprintf(stderr, "usage: %s unit|backend|oom\n", argv[0]);
+    fprintf(stderr, "usage: %s unit|backend|memplan|oom\n", argv[0]);
     return 2;
 }
