@@ -1177,6 +1177,27 @@ static void test_cgp_estimator(void **state)
     assert_memory_equal(back->full->eng->params, sn->full->eng->params,
                         sn->full->eng->n_params * sizeof(float));
     hwnas_supernet_free(back);
+    /* options out of canonical order, or of another space's kind, are
+     * refused by name */
+    size_t la;
+    uint8_t *nb = bytes_of(sn, &la);
+    uint8_t *at = memmem(nb, la, "min_size=2;stem=4", 17);
+    assert_non_null(at);
+    memcpy(at, "stem=4;min_size=2", 17);
+    uint64_t h = hwnas__hash_bytes(nb, la - 8);
+    for (int k = 0; k < 8; k++)
+        nb[la - 8 + k] = (uint8_t)(h >> (8 * k));
+    char q[256];
+    snprintf(q, sizeof q, "%s/cgp-noncanon.snet", test_tmpdir);
+    write_raw(q, nb, la);
+    expect_load_error(q, HWNAS_EFORMAT, "cgp options");
+    memcpy(at, "stem=4;mul=exact", 16);
+    h = hwnas__hash_bytes(nb, la - 8);
+    for (int k = 0; k < 8; k++)
+        nb[la - 8 + k] = (uint8_t)(h >> (8 * k));
+    write_raw(q, nb, la);
+    expect_load_error(q, HWNAS_EFORMAT, "bad cgp options");
+    hwnas__free(ctx1, nb);
     hwnas_supernet_free(sn);
     snprintf(opts, sizeof opts, "%s;weights=%s;calibration=24;evaluation=12;val_fraction=0.25",
              idx_opts, sp);
