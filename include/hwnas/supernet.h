@@ -133,9 +133,9 @@ HWNAS_API int hwnas_supernet_parse_key(uint32_t *out_choices, const hwnas_supern
 /*
  * The stand-alone model of the path choices, with the shared weights (and
  * running statistics) copied in. Its net equals the one space:cell (or
- * space:macro, space:cgp) decodes for that genotype under the same options. Errors: HWNAS_EINVAL (NULL
- * argument, a choice out of range: the message names the entry),
- * HWNAS_ENOMEM. *out is the caller's (hwnas_model_free).
+ * space:macro, space:cgp) decodes for that genotype under the same
+ * options. Errors: HWNAS_EINVAL (NULL argument, a choice out of range: the
+ * message names the entry), HWNAS_ENOMEM. *out is the caller's (hwnas_model_free).
  */
 HWNAS_API int hwnas_supernet_subnet(struct hwnas_model **out, const hwnas_supernet *sn,
                                     const uint32_t *choices);
