@@ -16,8 +16,8 @@ will. Each row's command reproduces that row alone (--only ARCH).
       [--evaluation 1000] [--threads 2] [--limit N] [--only ARCH]
       [--library build/lib/libhwnas.so.0]
 
-The recipe (SGD, lr 0.1 cosine, momentum 0.9, weight decay 5e-4, batch 128,
-seed 1) is `hwnas train`'s; --subset and --epochs make it a budget that fits
+The recipe (SGD, lr 0.1 cosine - 0.01 for a net whose loss diverges at
+0.1 -, momentum 0.9, weight decay 5e-4, batch 128, seed 1) is `hwnas train`'s; --subset and --epochs make it a budget that fits
 60 cells on a shared machine - say which when quoting the figures.
 """
 import argparse
@@ -85,9 +85,19 @@ def main():
     for k, arch in enumerate(todo):
         net = space.decode(space.parse(arch))
         t0 = time.time()
-        m = Model(ctx, net, seed=1)
-        m.train(train, epochs=a.epochs, batch=128, lr=0.1, momentum=0.9, weight_decay=5e-4,
-                seed=1)
+        # a net whose loss diverges at lr 0.1 (deep CGP chains without
+        # batch norm) is trained again from its initialisation at 0.01
+        for lr in (0.1, 0.01):
+            m = Model(ctx, net, seed=1)
+            try:
+                m.train(train, epochs=a.epochs, batch=128, lr=lr, momentum=0.9,
+                        weight_decay=5e-4, seed=1)
+                break
+            except hwnas.InvalidArgument as e:
+                if "diverged" not in str(e) or lr != 0.1:
+                    raise
+                print("%s: diverged at lr 0.1, again at 0.01" % arch, flush=True)
+                m.close()
         acc = m.evaluate(val)[0]
         secs = time.time() - t0
         new_file = not os.path.exists(a.csv)
