@@ -29,6 +29,7 @@ extern const hwnas__kind hwnas__estimator_predictor_kind;
 extern const hwnas__kind hwnas__estimator_zero_cost_kind;
 extern const hwnas__kind hwnas__estimator_supernet_kind;
 extern const hwnas__kind hwnas__supernet_cell_kind, hwnas__supernet_macro_kind,
+    hwnas__supernet_cgp_kind,
     hwnas__supernet_train_kind;
 extern const hwnas__kind hwnas__dsearch_kind;
 extern const hwnas__kind hwnas__accel_kind;
@@ -68,6 +69,7 @@ const hwnas__kind *const hwnas__builtin_kinds[] = {
     &hwnas__estimator_supernet_kind,
     &hwnas__supernet_cell_kind,
     &hwnas__supernet_macro_kind,
+    &hwnas__supernet_cgp_kind,
     &hwnas__supernet_train_kind,
     &hwnas__dsearch_kind,
     &hwnas__accel_kind,

@@ -1,22 +1,23 @@
 #!/usr/bin/env python3
 """Train the rated cells from scratch (issue 21, item 4): for every cell of
 RATED (the CSV `hwnas supernet rate` printed), decode it with space:cell (or
---space macro: space:macro's genotypes) under the supernet's options and train it on Fashion-MNIST with the library's
-engine, then measure it on the held-out images estimator:supernet measures
-on (the training split cut 90/10, stratified, seed 1; the first
---evaluation images of the 10%), and append
+--space macro, cgp: those spaces' genotypes) under the supernet's options
+and train it on Fashion-MNIST with the library's engine, then measure it
+on the held-out images estimator:supernet measures on (the training split
+cut 90/10, stratified, seed 1; the first --evaluation images of the 10%),
+and append
 arch,val_accuracy,train_images,epochs,seconds,command to CSV.
 
 Resumable: cells already in CSV are skipped, so kill it and run it again at
 will. Each row's command reproduces that row alone (--only ARCH).
 
   bench/supernet/standalone.py --rated rated.csv --csv standalone.csv
-      [--space cell|macro] [--options "channels=8;cells=2"] [--subset 20000] [--epochs 2]
+      [--space cell|macro|cgp] [--options "channels=8;cells=2"] [--subset 20000] [--epochs 2]
       [--evaluation 1000] [--threads 2] [--limit N] [--only ARCH]
       [--library build/lib/libhwnas.so.0]
 
-The recipe (SGD, lr 0.1 cosine, momentum 0.9, weight decay 5e-4, batch 128,
-seed 1) is `hwnas train`'s; --subset and --epochs make it a budget that fits
+The recipe (SGD, lr 0.1 cosine - 0.01 for a net whose loss diverges at
+0.1 -, momentum 0.9, weight decay 5e-4, batch 128, seed 1) is `hwnas train`'s; --subset and --epochs make it a budget that fits
 60 cells on a shared machine - say which when quoting the figures.
 """
 import argparse
@@ -34,7 +35,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rated")
     ap.add_argument("--csv", required=True)
-    ap.add_argument("--space", default="cell", choices=["cell", "macro"])
+    ap.add_argument("--space", default="cell", choices=["cell", "macro", "cgp"])
     ap.add_argument("--options", default="channels=8;cells=2")
     ap.add_argument("--subset", type=int, default=20000)
     ap.add_argument("--epochs", type=int, default=2)
@@ -84,9 +85,19 @@ def main():
     for k, arch in enumerate(todo):
         net = space.decode(space.parse(arch))
         t0 = time.time()
-        m = Model(ctx, net, seed=1)
-        m.train(train, epochs=a.epochs, batch=128, lr=0.1, momentum=0.9, weight_decay=5e-4,
-                seed=1)
+        # a net whose loss diverges at lr 0.1 (deep CGP chains without
+        # batch norm) is trained again from its initialisation at 0.01
+        for lr in (0.1, 0.01):
+            m = Model(ctx, net, seed=1)
+            try:
+                m.train(train, epochs=a.epochs, batch=128, lr=lr, momentum=0.9,
+                        weight_decay=5e-4, seed=1)
+                break
+            except hwnas.InvalidArgument as e:
+                if "diverged" not in str(e) or lr != 0.1:
+                    raise
+                print("%s: diverged at lr 0.1, again at 0.01" % arch, flush=True)
+                m.close()
         acc = m.evaluate(val)[0]
         secs = time.time() - t0
         new_file = not os.path.exists(a.csv)

@@ -24,6 +24,13 @@
  * multipliers only: the multiplier gene has one value) and its network is
  * built as space:macro decodes it (same nodes, names and hash).
  *
+ * "cgp", space:cgp (EvoApproxNAS-style CGP grid): every grid node holds a
+ * choice block, the weights of every function it can take at the widest
+ * channel count a node can have; a path's layers take slices of them (the
+ * first channels, the centre or top-left corner of the kernel). A path is
+ * space:cgp's genotype (exact 32-bit multipliers only: every multiplier
+ * gene has one value) and its network is built as space:cgp decodes it.
+ *
  * Storage: the shared weights are those of the "full" net, the cell skeleton
  * whose nodes sum every operation of every incoming edge (every path is a
  * sub-graph of it; a differentiable search weights that sum). They are a
@@ -64,7 +71,10 @@ typedef struct hwnas_supernet hwnas_supernet;
  * (32) - the same meaning and defaults as space:cell's - and seed (1),
  * which initialises the shared weights as hwnas_model_new does. Or of space
  * "macro" with options of the kind "supernet:ofa": space:macro's options
- * and defaults less multipliers (input_channels at most 64), and seed.
+ * and defaults less multipliers (input_channels at most 64), and seed. Or
+ * of space "cgp" with options of the kind "supernet:cgp": space:cgp's rows,
+ * cols (rows*cols at most 256), levels_back, input_channels (at most 64),
+ * input_size, classes, min_size and stem with its defaults, and seed.
  * Errors: HWNAS_EINVAL (NULL
  * argument, bad option), HWNAS_ENOTFOUND (unknown space: the message lists
  * the known ones), HWNAS_ENOMEM. *out is the caller's
@@ -91,7 +101,7 @@ HWNAS_API int hwnas_supernet_load(hwnas_supernet **out, struct hwnas_context *ct
  * HWNAS_EINVAL, HWNAS_EIO (naming the path), HWNAS_ENOMEM. */
 HWNAS_API int hwnas_supernet_save(const hwnas_supernet *sn, const char *path);
 
-/* The space's name ("cell" or "macro"), the construction options as text
+/* The space's name ("cell", "macro" or "cgp"), the construction options as text
  * (canonical, seed last; borrowed,
  * valid while sn lives), the length of a choice vector and the number of
  * choices of each of its entries. NULL / 0 for NULL. */
@@ -112,8 +122,8 @@ HWNAS_API int hwnas_supernet_normalization(double *out_mean, double *out_std,
 /*
  * The choice vector (hwnas_supernet_choice_count() entries) of a
  * candidate's key: for "cell", a NAS-Bench-201 architecture string
- * (|nor_conv_3x3~0|+|skip_connect~0|none~1|+|...|); for "macro",
- * space:macro's genotype text (the genes, comma-separated). Errors:
+ * (|nor_conv_3x3~0|+|skip_connect~0|none~1|+|...|); for "macro" and
+ * "cgp", the space's genotype text (the genes, comma-separated). Errors:
  * HWNAS_EINVAL (NULL argument), HWNAS_EFORMAT (not such a string, or a
  * choice out of range: the message gives the position or the choice).
  */
@@ -123,9 +133,9 @@ HWNAS_API int hwnas_supernet_parse_key(uint32_t *out_choices, const hwnas_supern
 /*
  * The stand-alone model of the path choices, with the shared weights (and
  * running statistics) copied in. Its net equals the one space:cell (or
- * space:macro) decodes for that genotype under the same options. Errors: HWNAS_EINVAL (NULL
- * argument, a choice out of range: the message names the entry),
- * HWNAS_ENOMEM. *out is the caller's (hwnas_model_free).
+ * space:macro, space:cgp) decodes for that genotype under the same
+ * options. Errors: HWNAS_EINVAL (NULL argument, a choice out of range: the
+ * message names the entry), HWNAS_ENOMEM. *out is the caller's (hwnas_model_free).
  */
 HWNAS_API int hwnas_supernet_subnet(struct hwnas_model **out, const hwnas_supernet *sn,
                                     const uint32_t *choices);
@@ -160,11 +170,13 @@ HWNAS_API int hwnas_supernet_rate(double *out_accuracy, const hwnas_supernet *sn
  * NULL for 0 and 1). Options of the kind "supernet_train": epochs (10),
  * batch (64), lr (0.05, cosine schedule to 0), momentum (0.9), nesterov
  * (0), weight_decay (5e-4), seed (1: data order and path sampling),
- * checkpoint_every (steps between checkpoints, 200), and for "macro" only
- * sandwich (0; n >= 1: every step trains the largest, the smallest and n
- * uniform paths on the batch and makes one update from their summed
- * gradients) and distill (0; 1 needs sandwich: the paths but the largest
- * learn the largest's softmax outputs - in-place distillation).
+ * checkpoint_every (steps between checkpoints, 200), and for "macro" and
+ * "cell" sandwich (0; n >= 1: every step trains the largest path - for
+ * "cell" the cell of six nor_conv_3x3 edges -, for "macro" also the
+ * smallest, and n uniform paths on the batch and makes one update from
+ * their summed gradients) and distill (0; 1 needs sandwich: the paths but
+ * the largest learn the largest's softmax outputs - in-place
+ * distillation).
  *
  * Each step draws a path uniformly (every choice uniform, from the stream
  * of (seed, step)), trains it on one mini-batch and updates only that
@@ -179,7 +191,7 @@ HWNAS_API int hwnas_supernet_rate(double *out_accuracy, const hwnas_supernet *sn
  * hwnas_model_train's.
  *
  * Errors: HWNAS_EINVAL (NULL argument, bad option, sandwich or distill for
- * "cell", distill without sandwich, a dataset of another shape, the loss
+ * "cgp", distill without sandwich, a dataset of another shape, the loss
  * diverged: the message gives the step), HWNAS_EUSER (cb
  * stopped it; a checkpoint is written first), HWNAS_EIO (the checkpoint),
  * HWNAS_ENOMEM.

@@ -4,7 +4,8 @@
  *
  * The candidate's key (the space's genotype string: a NAS-Bench-201
  * architecture for the cell space, the comma-separated genes for the
- * macro space) names its path; its net must be the path's net (the same
+ * macro and CGP spaces; the choice vector sized by the supernet) names its
+ * path; its net must be the path's net (the same
  * hash), so a space whose options differ from the supernet's is caught
  * instead of rated with the wrong weights. The training split is cut as
  * estimator:accuracy and `hwnas supernet train` cut it (val_fraction,

@@ -14,6 +14,7 @@
 #define VERSION 2u
 #define SPACE_CELL 1u
 #define SPACE_MACRO 2u
+#define SPACE_CGP 3u /* in version 2 files: older readers refuse the space by name */
 #define MAX_FILE ((size_t)1 << 34)
 
 int hwnas__sn_to_bytes(uint8_t **out, size_t *len, const hwnas_supernet *sn)
@@ -29,10 +30,10 @@ int hwnas__sn_to_bytes(uint8_t **out, size_t *len, const hwnas_supernet *sn)
     hwnas__writer_put(&w, MAGIC, 8);
     hwnas__writer_u32(&w, VERSION);
     hwnas__writer_u32(&w, 0);
-    if (sn->space == HWNAS__SN_MACRO) {
+    if (sn->space == HWNAS__SN_MACRO || sn->space == HWNAS__SN_CGP) {
         /* the canonical options text, seed included */
         size_t tl = strlen(sn->options_text);
-        hwnas__writer_u32(&w, SPACE_MACRO);
+        hwnas__writer_u32(&w, sn->space == HWNAS__SN_CGP ? SPACE_CGP : SPACE_MACRO);
         hwnas__writer_u64(&w, tl);
         hwnas__writer_put(&w, sn->options_text, tl);
     } else {
@@ -126,36 +127,43 @@ int hwnas__sn_from_bytes(hwnas_supernet **out, hwnas_context *ctx, const uint8_t
     if (hwnas__reader_u32(&r) != 0)
         return bad(name, "unknown flags");
     uint32_t space = hwnas__reader_u32(&r);
-    if (space != SPACE_CELL && (space != SPACE_MACRO || version < 2))
-        return bad(name, "unknown space (this library has supernets of: cell, macro)");
+    if (space != SPACE_CELL && ((space != SPACE_MACRO && space != SPACE_CGP) || version < 2))
+        return bad(name, "unknown space (this library has supernets of: cell, macro, cgp)");
     hwnas__sn_cell c;
     hwnas__sn_macro mc;
+    hwnas__sn_cgp cc;
     int64_t seed = 0;
     int rc = HWNAS_OK;
     size_t in_channels;
-    if (space == SPACE_MACRO) {
+    if (space == SPACE_MACRO || space == SPACE_CGP) {
+        const char *what = space == SPACE_CGP ? "cgp" : "macro";
         uint64_t tl = hwnas__reader_count(&r, 1);
         const uint8_t *tb = hwnas__reader_take(&r, tl);
         char text[4096];
         if (r.failed || tl >= sizeof text || memchr(tb, 0, tl))
-            return bad(name, "truncated, overlong or binary macro options");
+            return hwnas__error(HWNAS_EFORMAT, "%s: truncated, overlong or binary %s options",
+                                name, what);
         memcpy(text, tb, tl);
         text[tl] = '\0';
         uint64_t s64 = 0;
-        rc = hwnas__sn_macro_config(&mc, &s64, ctx, text);
+        rc = space == SPACE_CGP ? hwnas__sn_cgp_config(&cc, &s64, ctx, text)
+                                : hwnas__sn_macro_config(&mc, &s64, ctx, text);
         if (rc == HWNAS_ENOMEM)
             return rc;
         if (rc != HWNAS_OK)
-            return hwnas__error(HWNAS_EFORMAT, "%s: bad macro options: %s", name,
+            return hwnas__error(HWNAS_EFORMAT, "%s: bad %s options: %s", name, what,
                                 hwnas_error_last());
         /* only the canonical text: a file that reads writes back the same */
         char canon[4096];
-        hwnas__sn_macro_text(canon, sizeof canon, &mc, s64);
+        if (space == SPACE_CGP)
+            hwnas__sn_cgp_text(canon, sizeof canon, &cc, s64);
+        else
+            hwnas__sn_macro_text(canon, sizeof canon, &mc, s64);
         if (strcmp(canon, text) != 0)
-            return hwnas__error(HWNAS_EFORMAT, "%s: macro options \"%.200s\" are not in "
-                                "canonical form (\"%.200s\")", name, text, canon);
+            return hwnas__error(HWNAS_EFORMAT, "%s: %s options \"%.200s\" are not in "
+                                "canonical form (\"%.200s\")", name, what, text, canon);
         seed = (int64_t)s64;
-        in_channels = (size_t)mc.in_channels;
+        in_channels = (size_t)(space == SPACE_CGP ? cc.in_channels : mc.in_channels);
     } else {
         uint64_t v[6];
         for (int k = 0; k < 6; k++)
@@ -215,7 +223,7 @@ int hwnas__sn_from_bytes(hwnas_supernet **out, hwnas_context *ctx, const uint8_t
             rc = in_range(&rec.checkpoint_every, u[4], 1, INT64_C(1000000000000), name,
                           "checkpoint_every");
         if (rc == HWNAS_OK)
-            rc = in_range(&rec.sandwich, u[5], 0, space == SPACE_MACRO ? 64 : 0, name,
+            rc = in_range(&rec.sandwich, u[5], 0, space == SPACE_CGP ? 0 : 64, name,
                           "sandwich");
         if (rc == HWNAS_OK)
             rc = in_range(&rec.distill, u[6], 0, rec.sandwich ? 1 : 0, name, "distill");
@@ -247,6 +255,8 @@ int hwnas__sn_from_bytes(hwnas_supernet **out, hwnas_context *ctx, const uint8_t
     rc = hwnas_net_new(&net, ctx);
     if (rc == HWNAS_OK && space == SPACE_MACRO)
         rc = hwnas__sn_macro_build(net, &mc, NULL, &keys, &n_keys, &cap);
+    else if (rc == HWNAS_OK && space == SPACE_CGP)
+        rc = hwnas__sn_cgp_build(net, &cc, NULL, &keys, &n_keys, &cap);
     else if (rc == HWNAS_OK)
         rc = hwnas__sn_cell_build(net, &c, NULL, &keys, &n_keys, &cap);
     uint64_t need = rc == HWNAS_OK ? hwnas_net_params(net) : 0;
@@ -263,6 +273,7 @@ int hwnas__sn_from_bytes(hwnas_supernet **out, hwnas_context *ctx, const uint8_t
                             (unsigned long long)need);
     hwnas_supernet *sn = NULL;
     rc = space == SPACE_MACRO ? hwnas__sn_make_macro(&sn, ctx, &mc, (uint64_t)seed)
+         : space == SPACE_CGP ? hwnas__sn_make_cgp(&sn, ctx, &cc, (uint64_t)seed)
                               : hwnas__sn_make(&sn, ctx, &c, (uint64_t)seed);
     if (rc == HWNAS_OK)
         rc = hwnas_model_load_buffer(sn->full, wb, wlen, name);

@@ -38,6 +38,8 @@ static int cmp_key(const void *a, const void *b)
 int hwnas__sn_build(const hwnas_supernet *sn, hwnas_net *net, const uint32_t *choices,
                     hwnas__sn_key **keys, size_t *n_keys, size_t *cap)
 {
+    if (sn->space == HWNAS__SN_CGP)
+        return hwnas__sn_cgp_build(net, &sn->ccfg, choices, keys, n_keys, cap);
     return sn->space == HWNAS__SN_MACRO
                ? hwnas__sn_macro_build(net, &sn->mcfg, choices, keys, n_keys, cap)
                : hwnas__sn_cell_build(net, &sn->cfg, choices, keys, n_keys, cap);
@@ -117,6 +119,29 @@ int hwnas__sn_make_macro(hwnas_supernet **out, hwnas_context *ctx, const hwnas__
     return HWNAS_OK;
 }
 
+int hwnas__sn_make_cgp(hwnas_supernet **out, hwnas_context *ctx, const hwnas__sn_cgp *ccfg,
+                       uint64_t seed)
+{
+    *out = NULL;
+    hwnas_supernet *sn = hwnas__calloc(ctx, 1, sizeof *sn);
+    if (!sn)
+        return HWNAS_ENOMEM;
+    sn->ctx = ctx;
+    sn->space = HWNAS__SN_CGP;
+    sn->ccfg = *ccfg;
+    sn->seed = seed;
+    sn->n_choices = hwnas__sn_cgp_cards(ccfg, sn->card);
+    char text[512];
+    hwnas__sn_cgp_text(text, sizeof text, ccfg, seed);
+    int rc = finish_make(sn, (size_t)ccfg->in_channels, text);
+    if (rc != HWNAS_OK) {
+        hwnas_supernet_free(sn);
+        return rc;
+    }
+    *out = sn;
+    return HWNAS_OK;
+}
+
 int hwnas_supernet_new(hwnas_supernet **out, hwnas_context *ctx, const char *space,
                        const char *options)
 {
@@ -131,9 +156,15 @@ int hwnas_supernet_new(hwnas_supernet **out, hwnas_context *ctx, const char *spa
         int rc = hwnas__sn_macro_config(&m, &seed, ctx, options);
         return rc == HWNAS_OK ? hwnas__sn_make_macro(out, ctx, &m, seed) : rc;
     }
+    if (strcmp(space, "cgp") == 0 || strcmp(space, "space:cgp") == 0) {
+        hwnas__sn_cgp c;
+        uint64_t seed;
+        int rc = hwnas__sn_cgp_config(&c, &seed, ctx, options);
+        return rc == HWNAS_OK ? hwnas__sn_make_cgp(out, ctx, &c, seed) : rc;
+    }
     if (strcmp(space, "cell") != 0 && strcmp(space, "space:cell") != 0)
         return hwnas__error(HWNAS_ENOTFOUND, "hwnas_supernet_new: no supernet for space '%s' "
-                            "(known: cell, macro)", space);
+                            "(known: cell, macro, cgp)", space);
     hwnas_options *o = NULL;
     int rc = hwnas__options_new_kind(&o, ctx, &hwnas__supernet_cell_kind, options);
     if (rc != HWNAS_OK)
@@ -162,7 +193,10 @@ void hwnas_supernet_free(hwnas_supernet *sn)
 
 const char *hwnas_supernet_space(const hwnas_supernet *sn)
 {
-    return !sn ? NULL : sn->space == HWNAS__SN_MACRO ? "macro" : "cell";
+    return !sn                           ? NULL
+           : sn->space == HWNAS__SN_MACRO ? "macro"
+           : sn->space == HWNAS__SN_CGP   ? "cgp"
+                                          : "cell";
 }
 
 const char *hwnas_supernet_options(const hwnas_supernet *sn)
@@ -210,14 +244,15 @@ int hwnas_supernet_parse_key(uint32_t *out_choices, const hwnas_supernet *sn, co
         return hwnas__error(HWNAS_EINVAL, "hwnas_supernet_parse_key: NULL argument");
     if (sn->space == HWNAS__SN_CELL)
         return hwnas__sn_cell_parse(out_choices, key);
-    /* space:macro's genotype text: the genes as comma-separated numbers */
+    /* space:macro's and space:cgp's genotype text: the genes as
+     * comma-separated numbers */
     const char *p = key;
     for (size_t i = 0; i < sn->n_choices; i++) {
         while (*p == ' ')
             p++;
         if (*p < '0' || *p > '9')
             return hwnas__error(HWNAS_EFORMAT, "genotype \"%s\": expected choice %zu at "
-                                "position %zu (the macro space's genes, comma-separated)", key,
+                                "position %zu (the space's genes, comma-separated)", key,
                                 i, (size_t)(p - key) + 1);
         uint64_t v = 0;
         while (*p >= '0' && *p <= '9' && v <= UINT32_MAX)
@@ -279,8 +314,10 @@ static int slice(uint32_t *pidx, uint32_t *sidx, const hwnas__engine *pe, size_t
         size_t ai = ax->c / (size_t)a->a.groups, bi = bx->c / (size_t)b->a.groups;
         size_t akh = (size_t)a->a.kh, akw = (size_t)a->a.kw;
         size_t bkh = (size_t)b->a.kh, bkw = (size_t)b->a.kw;
-        if (ai > bi || akh > bkh || akw > bkw || (bkh - akh) % 2 || (bkw - akw) % 2 ||
-            a->a.bias != b->a.bias)
+        /* a kernel smaller by an odd number (CGP's 2 of 3, 3 of 4) takes
+         * the top-left corner: an even kernel has no centre; a path
+         * without bias leaves the full node's alone */
+        if (ai > bi || akh > bkh || akw > bkw || (a->a.bias && !b->a.bias))
             return 0;
         size_t oh = (bkh - akh) / 2, ow = (bkw - akw) / 2;
         for (size_t o = 0; o < a->c; o++)
@@ -311,8 +348,9 @@ static int slice(uint32_t *pidx, uint32_t *sidx, const hwnas__engine *pe, size_t
             sidx[a->s_off + a->c + k] = (uint32_t)(b->s_off + b->c + k);
         }
         return 1;
-    default: /* prelu and the like: the whole node */
-        if (a->n_p != b->n_p || a->n_s || b->n_s)
+    default: /* a PReLU: its first channels; others the whole node */
+        if (a->n_s || b->n_s || a->n_p > b->n_p ||
+            (a->n_p != b->n_p && !(a->kind == HWNAS_NET_ACT && a->n_p == a->c)))
             return 0;
         for (size_t k = 0; k < a->n_p; k++)
             p[k] = (uint32_t)(bp + k);

@@ -28,7 +28,11 @@
 #define HWNAS__SN_MAX_CHOICES (HWNAS__SN_MAX_STAGES * (3 + 2 * 64))
 
 /* The spaces a supernet exists for (their code in the file). */
-enum { HWNAS__SN_CELL = 1, HWNAS__SN_MACRO = 2 };
+enum { HWNAS__SN_CELL = 1, HWNAS__SN_MACRO = 2, HWNAS__SN_CGP = 3 };
+
+/* Most grid nodes of a CGP supernet: its genes (12 a node, 2 more) fit in
+ * a choice vector. */
+#define HWNAS__SN_CGP_MAX_NODES 256
 
 /* One built node's key and its index in the net. */
 typedef struct hwnas__sn_key {
@@ -57,6 +61,12 @@ typedef struct hwnas__sn_macro {
 
 extern const char *const hwnas__sn_acts[4];
 
+/* The construction options of a CGP supernet (kind supernet:cgp):
+ * space:cgp's, less multipliers, bits and mutate_active. */
+typedef struct hwnas__sn_cgp {
+    int64_t rows, cols, levels_back, in_channels, in_size, classes, min_size, stem;
+} hwnas__sn_cgp;
+
 /* The training recipe (kind supernet_train); checkpoint_every is not part
  * of what a resume must match. */
 typedef struct hwnas__sn_recipe {
@@ -73,6 +83,7 @@ struct hwnas_supernet {
     int space;                   /* HWNAS__SN_CELL or HWNAS__SN_MACRO */
     hwnas__sn_cell cfg;          /* the cell skeleton (space cell) */
     hwnas__sn_macro mcfg;        /* the macro skeleton (space macro) */
+    hwnas__sn_cgp ccfg;          /* the CGP grid (space cgp) */
     size_t n_choices;            /* length of a choice vector */
     uint32_t card[HWNAS__SN_MAX_CHOICES]; /* choices of each entry */
     uint64_t seed;               /* initialisation seed */
@@ -94,6 +105,7 @@ struct hwnas_supernet {
 
 extern const hwnas__kind hwnas__supernet_cell_kind;
 extern const hwnas__kind hwnas__supernet_macro_kind;
+extern const hwnas__kind hwnas__supernet_cgp_kind;
 extern const hwnas__kind hwnas__supernet_train_kind;
 
 /* Build into net (empty) the full net (choices NULL) or the path choices,
@@ -122,6 +134,21 @@ int hwnas__sn_macro_config(hwnas__sn_macro *cfg, uint64_t *seed, hwnas_context *
 size_t hwnas__sn_macro_cards(const hwnas__sn_macro *cfg, uint32_t *card);
 /* The largest and smallest paths of the sandwich rule. */
 void hwnas__sn_macro_extreme(const hwnas__sn_macro *cfg, int largest, uint32_t *choices);
+
+/* The same for the CGP grid (cgp.c): the full net holds every grid node's
+ * choice block (each function's largest weights, hanging off one source:
+ * storage only); a path is space:cgp's network of that genotype, node for
+ * node. */
+int hwnas__sn_cgp_build(hwnas_net *net, const hwnas__sn_cgp *cfg, const uint32_t *choices,
+                        hwnas__sn_key **keys, size_t *n_keys, size_t *cap);
+/* Canonical option text, config from text, cardinalities (space:cgp's
+ * genes, the multiplier genes with one value), and the widest channel
+ * count a node can have (what the choice blocks are built for). */
+void hwnas__sn_cgp_text(char *buf, size_t size, const hwnas__sn_cgp *cfg, uint64_t seed);
+int hwnas__sn_cgp_config(hwnas__sn_cgp *cfg, uint64_t *seed, hwnas_context *ctx,
+                         const char *options);
+size_t hwnas__sn_cgp_cards(const hwnas__sn_cgp *cfg, uint32_t *card);
+int64_t hwnas__sn_cgp_cmax(const hwnas__sn_cgp *cfg);
 
 /* Build the full net (choices NULL) or a path of sn's space. */
 int hwnas__sn_build(const hwnas_supernet *sn, hwnas_net *net, const uint32_t *choices,
@@ -161,6 +188,8 @@ int hwnas__sn_make(hwnas_supernet **out, hwnas_context *ctx, const hwnas__sn_cel
                    uint64_t seed);
 int hwnas__sn_make_macro(hwnas_supernet **out, hwnas_context *ctx, const hwnas__sn_macro *mcfg,
                          uint64_t seed);
+int hwnas__sn_make_cgp(hwnas_supernet **out, hwnas_context *ctx, const hwnas__sn_cgp *ccfg,
+                       uint64_t seed);
 
 /* The stand-alone model of path choices with the shared weights copied in;
  * *out_map (if out_map is not NULL; the caller frees it) gets, per node of

@@ -26,8 +26,9 @@ static const hwnas__option_spec train_options[] = {
     [OPT_EVERY] = {"checkpoint_every", HWNAS_OPTION_INT, "200", 1, 1e12, NULL,
                    "steps between checkpoints (and one at the end)"},
     [OPT_SANDWICH] = {"sandwich", HWNAS_OPTION_INT, "0", 0, 64, NULL,
-                      "macro space: 0 trains one uniform path per step (SPOS); n >= 1 the "
-                      "largest, the smallest and n uniform paths, one update (sandwich rule)"},
+                      "0 trains one uniform path per step (SPOS); n >= 1 (macro) the "
+                      "largest, the smallest and n uniform paths, (cell) the all-conv3x3 cell "
+                      "and n uniform paths, one update (sandwich rule)"},
     [OPT_DISTILL] = {"distill", HWNAS_OPTION_BOOL, "0", 0, 0, NULL,
                      "with sandwich: the other paths learn the largest's outputs (in-place "
                      "distillation)"},
@@ -116,6 +117,8 @@ static shape shape_of(const hwnas_supernet *sn)
 {
     if (sn->space == HWNAS__SN_MACRO)
         return (shape){sn->mcfg.in_channels, sn->mcfg.in_size, sn->mcfg.classes};
+    if (sn->space == HWNAS__SN_CGP)
+        return (shape){sn->ccfg.in_channels, sn->ccfg.in_size, sn->ccfg.classes};
     return (shape){sn->cfg.in_channels, sn->cfg.in_size, sn->cfg.classes};
 }
 
@@ -281,16 +284,24 @@ static int train_step(hwnas_supernet *sn, const float *images, const int32_t *la
     memset(bb->acc, 0, np * sizeof *bb->acc);
     memset(bb->touched, 0, np);
     uint32_t g[HWNAS__SN_MAX_CHOICES];
-    size_t n_paths = r->sandwich ? 2 + (size_t)r->sandwich : 1;
+    /* the cell space's sandwich has no smallest path: the all-none cell
+     * is a zero network without weights, and training the all-skip one
+     * every step would favour the parameter-free cells further */
+    size_t fixed = !r->sandwich ? 0 : sn->space == HWNAS__SN_MACRO ? 2 : 1;
+    size_t n_paths = r->sandwich ? fixed + (size_t)r->sandwich : 1;
     int rc = HWNAS_OK;
     for (size_t j = 0; rc == HWNAS_OK && j < n_paths; j++) {
         int role = 0;
-        if (r->sandwich && j < 2) {
-            hwnas__sn_macro_extreme(&sn->mcfg, j == 0, g);
+        if (j < fixed) {
+            if (sn->space == HWNAS__SN_MACRO)
+                hwnas__sn_macro_extreme(&sn->mcfg, j == 0, g);
+            else
+                for (size_t e = 0; e < HWNAS__SN_EDGES; e++)
+                    g[e] = 3; /* nor_conv_3x3: the largest cell */
             role = j == 0 && r->distill ? 1 : 0;
         } else {
             hwnas__sn_sample(sn, g, (uint64_t)r->seed, sn->step,
-                             (uint32_t)(r->sandwich ? j - 2 : 0));
+                             (uint32_t)(r->sandwich ? j - fixed : 0));
         }
         if (r->distill && j > 0)
             role = 2;
@@ -324,9 +335,9 @@ int hwnas_supernet_train(hwnas_supernet *sn, const hwnas_dataset *ds, const doub
         return hwnas__error(HWNAS_EINVAL, "hwnas_supernet_train: sn and ds are required");
     hwnas__sn_recipe r;
     int rc = read_recipe(&r, sn->ctx, options);
-    if (rc == HWNAS_OK && sn->space != HWNAS__SN_MACRO && r.sandwich)
+    if (rc == HWNAS_OK && sn->space == HWNAS__SN_CGP && r.sandwich)
         rc = hwnas__error(HWNAS_EINVAL, "hwnas_supernet_train: sandwich and distill are for the "
-                          "macro space (the cell space has no largest and smallest network)");
+                          "macro and cell spaces (a CGP grid has no largest network)");
     if (rc == HWNAS_OK)
         rc = check_dataset(sn, ds);
     size_t n = hwnas_dataset_count(ds);

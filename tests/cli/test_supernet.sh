@@ -29,7 +29,8 @@ expect 0 'usage: hwnas supernet rate' -- supernet train --help
 expect 2 'usage: hwnas supernet train' -- supernet train --space cell
 expect 2 "unexpected '--frob'" -- supernet train --frob
 expect 2 'usage: hwnas supernet rate' -- supernet rate --weights x.snet
-expect 1 'no supernet for space' -- supernet train --space cgp --out "$dir/m.snet"
+expect 1 'no supernet for space' -- supernet train --space accelerator --out "$dir/m.snet"
+expect 1 'unknown option' -- supernet train --space cgp --out "$dir/m.snet" --options "bits=8"
 expect 1 'unknown option' -- supernet train --space macro --out "$dir/m.snet" --options "blocks=2"
 expect 2 'unknown option' -- supernet train --space cell --out "$dir/x.snet" --train-options "epoch=2"
 expect 1 "$dir/none.snet" -- supernet rate --weights "$dir/none.snet" --random 1
@@ -39,6 +40,7 @@ expect 0 'supernet:nb201' -- describe supernet:nb201
 expect 0 'checkpoint_every' -- describe supernet_train
 expect 0 'sandwich' -- describe supernet_train
 expect 0 'supernet:ofa' -- describe supernet:ofa
+expect 0 'stem' -- describe supernet:cgp
 
 if [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
     opts="channels=2;cells=1"
@@ -62,6 +64,12 @@ if [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
     expect 0 '^"1,1,0,7,1,7,1,1,1,0,7,1,7,1",[0-9.]*,[0-9.]*,' -- supernet rate --weights "$dir/m.snet" \
         --calibration 32 --evaluation 50 1,1,0,7,1,7,1,1,1,0,7,1,7,1 0,0,0,8,0,8,0,0,0,0,2,0,2,0
     expect 1 'out of range' -- supernet rate --weights "$dir/m.snet" --evaluation 50 1,9,0
+    # the CGP grid: train, then three random genotypes rated
+    expect 0 "$dir/c.snet" -- --threads 2 supernet train --space cgp \
+        --options "rows=1;cols=3;levels_back=3;stem=4" --epochs 1 --subset 64 --batch 16 \
+        --out "$dir/c.snet"
+    expect 0 '^"[0-9,]*",[0-9.]*,[0-9.]*,' -- supernet rate --weights "$dir/c.snet" \
+        --calibration 32 --evaluation 50 --random 3 --seed 2
 fi
 [ "$failures" -eq 0 ] || exit 1
 echo "ok"

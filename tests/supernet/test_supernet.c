@@ -437,8 +437,8 @@ static void test_bad_files(void **state)
     hwnas__free(ctx1, b);
     /* construction errors */
     hwnas_supernet *x = NULL;
-    assert_int_equal(hwnas_supernet_new(&x, ctx1, "cgp", NULL), HWNAS_ENOTFOUND);
-    assert_non_null(strstr(hwnas_error_last(), "cell, macro"));
+    assert_int_equal(hwnas_supernet_new(&x, ctx1, "accelerator", NULL), HWNAS_ENOTFOUND);
+    assert_non_null(strstr(hwnas_error_last(), "cell, macro, cgp"));
     assert_int_equal(hwnas_supernet_new(&x, ctx1, "cell", "chanels=3"), HWNAS_EINVAL);
     assert_non_null(strstr(hwnas_error_last(), "chanels"));
     assert_int_equal(hwnas_supernet_train(sn, ds, NULL, NULL, "epochs=0", NULL, NULL, NULL),
@@ -526,6 +526,20 @@ static void test_estimator(void **state)
     assert_non_null(strstr(r1 + 1, "\nR\t"));
 }
 
+
+#define CGP_A "rows=2;cols=4;levels_back=2;input_channels=1;input_size=8;classes=4"
+#define CGP_B "rows=1;cols=5;levels_back=5;input_channels=1;input_size=8;classes=4;stem=4;" \
+              "min_size=2"
+#define CGP_NG 12 /* genes per grid node */
+#define CGP_MAX_GENES (8 * CGP_NG + 2)
+
+static hwnas_supernet *make_cgp(hwnas_context *ctx, const char *opts)
+{
+    hwnas_supernet *sn = NULL;
+    if (hwnas_supernet_new(&sn, ctx, "cgp", opts) != HWNAS_OK)
+        fail_msg("cgp supernet: %s", hwnas_error_last());
+    return sn;
+}
 
 /* ---- the macro space (supernet:ofa) ----------------------------------- */
 
@@ -757,6 +771,43 @@ static void test_macro_step_matches_standalone(void **state)
     hwnas_supernet_free(sn);
 }
 
+/* The cell space's sandwich rule: the all-conv3x3 cell is trained every
+ * step beside n uniform paths - the same bytes at 1 and 2 threads, and
+ * after one step every parameter of that cell's slices has moved (with
+ * SPOS one step moves one path only). */
+static void test_cell_sandwich(void **state)
+{
+    (void)state;
+    const char *opts = "epochs=1;batch=48;lr=0.05;seed=4;sandwich=1";
+    hwnas_supernet *a = make(ctx1), *b = make(ctx2), *s = make(ctx1);
+    const uint32_t conv3[6] = {3, 3, 3, 3, 3, 3};
+    hwnas_model *m;
+    uint32_t *pidx;
+    assert_int_equal(hwnas__sn_path_slices(&m, a, conv3, NULL, &pidx, NULL), HWNAS_OK);
+    size_t np = a->full->eng->n_params, n = m->eng->n_params;
+    float *before = malloc(np * sizeof *before);
+    memcpy(before, a->full->eng->params, np * sizeof *before);
+    assert_int_equal(hwnas_supernet_train(a, ds, NULL, NULL, opts, NULL, NULL, NULL), HWNAS_OK);
+    assert_int_equal(hwnas_supernet_train(b, ds, NULL, NULL, opts, NULL, NULL, NULL), HWNAS_OK);
+    assert_int_equal(hwnas_supernet_train(s, ds, NULL, NULL, "epochs=1;batch=48;lr=0.05;seed=4",
+                                          NULL, NULL, NULL),
+                     HWNAS_OK);
+    assert_memory_equal(a->full->eng->params, b->full->eng->params, np * sizeof(float));
+    size_t moved = 0, moved_spos = 0;
+    for (size_t k = 0; k < n; k++) {
+        moved += a->full->eng->params[pidx[k]] != before[pidx[k]];
+        moved_spos += s->full->eng->params[pidx[k]] != before[pidx[k]];
+    }
+    assert_int_equal(moved, n);
+    assert_true(moved_spos < n);
+    free(before);
+    hwnas__free(ctx1, pidx);
+    hwnas_model_free(m);
+    hwnas_supernet_free(a);
+    hwnas_supernet_free(b);
+    hwnas_supernet_free(s);
+}
+
 /* The sandwich rule with in-place distillation: deterministic at 1 and 2
  * threads, saved and resumed with its options, refused where it has no
  * meaning. */
@@ -812,16 +863,16 @@ static void test_macro_sandwich(void **state)
     double acc;
     assert_int_equal(hwnas_supernet_rate(&acc, r, macro_paths[3], ds, 32, ds, 0), HWNAS_OK);
     assert_true(acc >= 0 && acc <= 1);
-    /* distill needs the sandwich; the cell space has none */
-    hwnas_supernet *x = make_macro(ctx1), *cell = make(ctx1);
+    /* distill needs the sandwich; a CGP grid has none */
+    hwnas_supernet *x = make_macro(ctx1), *cg = make_cgp(ctx1, CGP_B);
     assert_int_equal(hwnas_supernet_train(x, ds, NULL, NULL, "distill=1", NULL, NULL, NULL),
                      HWNAS_EINVAL);
     assert_non_null(strstr(hwnas_error_last(), "sandwich"));
-    assert_int_equal(hwnas_supernet_train(cell, ds, NULL, NULL, "sandwich=1", NULL, NULL, NULL),
+    assert_int_equal(hwnas_supernet_train(cg, ds, NULL, NULL, "sandwich=1", NULL, NULL, NULL),
                      HWNAS_EINVAL);
-    assert_non_null(strstr(hwnas_error_last(), "macro space"));
+    assert_non_null(strstr(hwnas_error_last(), "CGP"));
     hwnas_supernet_free(x);
-    hwnas_supernet_free(cell);
+    hwnas_supernet_free(cg);
     hwnas__free(ctx1, ba);
     hwnas__free(ctx2, bb);
     hwnas__free(ctx1, bc);
@@ -868,6 +919,327 @@ static void test_macro_estimator(void **state)
     hwnas_free(key);
     hwnas_net_free(net);
     hwnas_space_free(space);
+    hwnas_space_free(other);
+    hwnas_estimator_free(e);
+}
+
+/* ---- the CGP space (supernet:cgp) -------------------------------------- */
+
+
+/* As check_macro_path: the path is space:cgp's network (nodes, names,
+ * hash) and computes the same outputs bit for bit with the weights copied
+ * into the stand-alone network. */
+static void check_cgp_path(hwnas_supernet *sn, hwnas_space *space, hwnas_net *net,
+                           const uint32_t *g, size_t n_genes)
+{
+    float images[3 * H * H];
+    for (size_t k = 0; k < sizeof images / sizeof images[0]; k++)
+        images[k] = (float)((k * 29) % 17) / 8.0f - 1.0f;
+    assert_int_equal(hwnas_space_decode(space, g, net), HWNAS_OK);
+    hwnas_model *sub = NULL, *alone = NULL;
+    if (hwnas_supernet_subnet(&sub, sn, g) != HWNAS_OK)
+        fail_msg("subnet: %s", hwnas_error_last());
+    if (!hwnas_net_equal(net, hwnas_model_net(sub))) {
+        char *a = NULL, *b = NULL;
+        hwnas_net_format(net, &a);
+        hwnas_net_format(hwnas_model_net(sub), &b);
+        fail_msg("space:\n%s\nsupernet:\n%s", a, b);
+    }
+    assert_true(hwnas_net_hash(net) == hwnas_net_hash(hwnas_model_net(sub)));
+    assert_int_equal(hwnas_model_new(&alone, ctx1, net, 777), HWNAS_OK);
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(hwnas_model_save_buffer(&buf, &len, sub), HWNAS_OK);
+    assert_int_equal(hwnas_model_load_buffer(alone, buf, len, NULL), HWNAS_OK);
+    hwnas_free(buf);
+    float pa[3 * 4], pb[3 * 4];
+    assert_int_equal(hwnas_model_predict(pa, NULL, sub, images, 3), HWNAS_OK);
+    assert_int_equal(hwnas_model_predict(pb, NULL, alone, images, 3), HWNAS_OK);
+    assert_memory_equal(pa, pb, sizeof pa);
+    for (size_t k = 0; k < 12; k++)
+        assert_true(isfinite(pa[k]));
+    char *text;
+    uint32_t back[CGP_MAX_GENES];
+    assert_int_equal(hwnas_space_format(space, g, &text), HWNAS_OK);
+    assert_int_equal(hwnas_supernet_parse_key(back, sn, text), HWNAS_OK);
+    assert_memory_equal(back, g, n_genes * sizeof *g);
+    hwnas_free(text);
+    hwnas_model_free(sub);
+    hwnas_model_free(alone);
+}
+
+/* For both grids: every function on the output node (12 random genotypes
+ * each, so with random parameters and inputs behind it), then 60 wholly
+ * random genotypes; 180 in all per grid. */
+static void test_cgp_path_is_space_network(void **state)
+{
+    (void)state;
+    const char *grids[2] = {CGP_A, CGP_B};
+    for (int gi = 0; gi < 2; gi++) {
+        hwnas_supernet *sn = make_cgp(ctx1, grids[gi]);
+        assert_string_equal(hwnas_supernet_space(sn), "cgp");
+        hwnas_space *space = NULL;
+        assert_int_equal(hwnas_space_new(&space, ctx1, "cgp", grids[gi]), HWNAS_OK);
+        size_t ng = hwnas_space_gene_count(space);
+        assert_true(ng <= CGP_MAX_GENES);
+        assert_int_equal(hwnas_supernet_choice_count(sn), ng);
+        for (size_t i = 0; i < ng; i++)
+            assert_int_equal(hwnas_supernet_choice_cardinality(sn, i),
+                             hwnas_space_gene_cardinality(space, i));
+        size_t nodes = (ng - 2) / CGP_NG;
+        hwnas_net *net = NULL;
+        assert_int_equal(hwnas_net_new(&net, ctx1), HWNAS_OK);
+        hwnas_rng *rng = NULL;
+        assert_int_equal(hwnas_rng_new(&rng, ctx1, 11 + (uint64_t)gi, 0), HWNAS_OK);
+        uint32_t g[CGP_MAX_GENES];
+        for (uint32_t f = 0; f < 10; f++)
+            for (int k = 0; k < 12; k++) {
+                assert_int_equal(hwnas_space_sample(space, rng, g), HWNAS_OK);
+                g[nodes * CGP_NG] = (uint32_t)nodes - 1; /* output: the last node */
+                g[(nodes - 1) * CGP_NG] = f;
+                check_cgp_path(sn, space, net, g, ng);
+            }
+        for (int k = 0; k < 60; k++) {
+            assert_int_equal(hwnas_space_sample(space, rng, g), HWNAS_OK);
+            check_cgp_path(sn, space, net, g, ng);
+        }
+        hwnas_rng_free(rng);
+        hwnas_supernet *again = NULL;
+        assert_int_equal(hwnas_supernet_new(&again, ctx1, "cgp", hwnas_supernet_options(sn)),
+                         HWNAS_OK);
+        assert_string_equal(hwnas_supernet_options(again), hwnas_supernet_options(sn));
+        hwnas_supernet_free(again);
+        /* bad keys and choices name what is wrong */
+        assert_int_equal(hwnas_supernet_parse_key(g, sn, "0,0,0"), HWNAS_EFORMAT);
+        assert_non_null(strstr(hwnas_error_last(), "position"));
+        assert_int_equal(hwnas_supernet_parse_key(g, sn, "0,1,0"), HWNAS_EFORMAT);
+        assert_non_null(strstr(hwnas_error_last(), "choice 1 = 1"));
+        g[0] = 10;
+        hwnas_model *m = NULL;
+        assert_int_equal(hwnas_supernet_subnet(&m, sn, g), HWNAS_EINVAL);
+        assert_non_null(strstr(hwnas_error_last(), "choice 0"));
+        hwnas_net_free(net);
+        hwnas_space_free(space);
+        hwnas_supernet_free(sn);
+    }
+    hwnas_supernet *x = NULL;
+    assert_int_equal(hwnas_supernet_new(&x, ctx1, "cgp", "rows=16;cols=17"), HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "rows*cols"));
+    assert_int_equal(hwnas_supernet_new(&x, ctx1, "cgp", "multipliers=exact"), HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "multipliers"));
+}
+
+/* Slices of the choice blocks: a 2x2 conv without bias on the input is the
+ * top-left corner of the node's 3x3 conv (first 32 of 128 outputs, first
+ * input channel), its PReLU the first 32 slopes; a kernel-3 inverted
+ * residual of expansion 1 takes the first channels of the 5x5 depthwise
+ * layer of 4 x 128, its centre. */
+static void test_cgp_slices(void **state)
+{
+    (void)state;
+    hwnas_supernet *sn = make_cgp(ctx1, CGP_A);
+    const hwnas__engine *fe = sn->full->eng;
+    uint32_t g[CGP_MAX_GENES] = {0};
+    size_t ng = hwnas_supernet_choice_count(sn);
+    /* node 0: conv k2, 32 channels, stride 1, prelu, no bias; output node 0 */
+    g[0] = 4, g[3] = 0, g[4] = 0, g[5] = 0, g[6] = 3, g[7] = 0;
+    g[ng - 2] = 0;
+    hwnas_model *m;
+    size_t *map;
+    assert_int_equal(hwnas__sn_path_model(&m, sn, g, &map), HWNAS_OK);
+    size_t checked = 0;
+    for (size_t i = 0; i < m->eng->n; i++) {
+        const hwnas__eng_node *a = &m->eng->nodes[i];
+        if (map[i] == SIZE_MAX)
+            continue;
+        const hwnas__eng_node *f = &fe->nodes[map[i]];
+        const float *pa = m->eng->params + a->p_off, *pf = fe->params + f->p_off;
+        if (a->kind == HWNAS_NET_CONV2D) {
+            assert_true(a->c == 32 && a->a.kh == 2 && !a->a.bias && f->c == 128 &&
+                        f->a.kh == 3 && f->a.bias && fe->nodes[f->in[0]].c == 128);
+            for (size_t o = 0; o < 32; o++)
+                for (size_t y = 0; y < 2; y++)
+                    for (size_t x = 0; x < 2; x++)
+                        assert_true(pa[(o * 2 + y) * 2 + x] == pf[(o * 128 * 3 + y) * 3 + x]);
+            checked++;
+        } else if (a->kind == HWNAS_NET_ACT) {
+            assert_true(a->n_p == 32 && f->n_p == 128);
+            assert_memory_equal(pa, pf, 32 * sizeof *pa);
+            checked++;
+        }
+    }
+    assert_int_equal(checked, 2);
+    hwnas__free(ctx1, map);
+    hwnas_model_free(m);
+    /* node 0: inverted, kernel 3, expansion 0 (none) on the input's one
+     * channel */
+    memset(g, 0, sizeof g);
+    g[0] = 7, g[3] = 0, g[9] = 0;
+    assert_int_equal(hwnas__sn_path_model(&m, sn, g, &map), HWNAS_OK);
+    checked = 0;
+    for (size_t i = 0; i < m->eng->n; i++) {
+        const hwnas__eng_node *a = &m->eng->nodes[i];
+        if (map[i] == SIZE_MAX || a->kind != HWNAS_NET_DWCONV2D)
+            continue;
+        const hwnas__eng_node *f = &fe->nodes[map[i]];
+        assert_true(a->c == 1 && a->a.kh == 3 && f->c == 512 && f->a.kh == 5);
+        const float *pa = m->eng->params + a->p_off, *pf = fe->params + f->p_off;
+        for (size_t y = 0; y < 3; y++)
+            for (size_t x = 0; x < 3; x++)
+                assert_true(pa[y * 3 + x] == pf[(y + 1) * 5 + x + 1]);
+        checked++;
+    }
+    assert_int_equal(checked, 1);
+    hwnas__free(ctx1, map);
+    hwnas_model_free(m);
+    hwnas_supernet_free(sn);
+}
+
+/* One SPOS step of the CGP supernet equals one SGD step of the stand-alone
+ * network (bit for bit) and moves nothing outside the path's slices. */
+static void test_cgp_step_matches_standalone(void **state)
+{
+    (void)state;
+    hwnas_supernet *sn = make_cgp(ctx1, CGP_B);
+    const char *opts = "epochs=1;batch=48;lr=0.1;momentum=0.9;weight_decay=0.001;seed=3";
+    uint32_t g[CGP_MAX_GENES];
+    hwnas__sn_sample(sn, g, 3, 0, 0);
+    hwnas_model *alone;
+    uint32_t *pidx;
+    assert_int_equal(hwnas__sn_path_slices(&alone, sn, g, NULL, &pidx, NULL), HWNAS_OK);
+    size_t np_full = sn->full->eng->n_params;
+    float *before = malloc(np_full * sizeof *before);
+    memcpy(before, sn->full->eng->params, np_full * sizeof *before);
+    hwnas__engine *e = alone->eng;
+    size_t order[N_IMG];
+    float images[N_IMG * H * H], dl[N_IMG * 4], *vel = calloc(e->n_params, sizeof *vel);
+    int32_t labels[N_IMG];
+    hwnas_dataset_shuffle(order, ds, 3, 0);
+    assert_int_equal(hwnas_dataset_batch(images, labels, ds, order, N_IMG), HWNAS_OK);
+    assert_int_equal(hwnas__engine_reserve(e, N_IMG), HWNAS_OK);
+    e->seed = 3;
+    assert_int_equal(hwnas__engine_forward(e, images, N_IMG, 1, 0), HWNAS_OK);
+    double loss;
+    size_t correct;
+    hwnas__engine_loss(&loss, &correct, dl, e, labels, 0);
+    assert_int_equal(hwnas__engine_backward(e, dl), HWNAS_OK);
+    hwnas__sgd_step(e->params, vel, e->grads, e->n_params, 0.1, 0.9, 0.001, 0);
+    free(vel);
+    assert_int_equal(hwnas_supernet_train(sn, ds, NULL, NULL, opts, NULL, NULL, NULL), HWNAS_OK);
+    hwnas_model *after;
+    assert_int_equal(hwnas_supernet_subnet(&after, sn, g), HWNAS_OK);
+    assert_int_equal(after->eng->n_params, e->n_params);
+    assert_memory_equal(after->eng->params, e->params, e->n_params * sizeof(float));
+    uint8_t *in = calloc(np_full, 1);
+    size_t mapped = 0;
+    for (size_t k = 0; k < e->n_params; k++)
+        if (pidx[k] != UINT32_MAX) {
+            assert_false(in[pidx[k]]); /* no two path parameters share one */
+            in[pidx[k]] = 1;
+            mapped++;
+        }
+    assert_int_equal(mapped, e->n_params);
+    size_t off = 0, moved = 0;
+    for (size_t k = 0; k < np_full; k++) {
+        int same = before[k] == sn->full->eng->params[k];
+        if (!in[k]) {
+            assert_true(same);
+            off++;
+        } else
+            moved += !same;
+    }
+    assert_true(off > 0 && moved > 0);
+    free(in);
+    free(before);
+    hwnas__free(ctx1, pidx);
+    hwnas_model_free(alone);
+    hwnas_model_free(after);
+    hwnas_supernet_free(sn);
+}
+
+/* Training with a checkpoint, loading it, and estimator:supernet over
+ * space:cgp keys; a space of other options (int8, another stem) is refused
+ * by the hash check. */
+static void test_cgp_estimator(void **state)
+{
+    (void)state;
+    char sp[256], opts[2048];
+    snprintf(sp, sizeof sp, "%s/cgp.snet", test_tmpdir);
+    hwnas_supernet *sn = make_cgp(ctx1, CGP_B);
+    assert_int_equal(hwnas_supernet_train(sn, ds, NULL, NULL, "epochs=1;batch=16", sp, NULL,
+                                          NULL),
+                     HWNAS_OK);
+    hwnas_supernet *back = NULL;
+    assert_int_equal(hwnas_supernet_load(&back, ctx1, sp), HWNAS_OK);
+    assert_string_equal(hwnas_supernet_space(back), "cgp");
+    assert_string_equal(hwnas_supernet_options(back), hwnas_supernet_options(sn));
+    assert_int_equal(hwnas_supernet_steps_done(back), 3);
+    assert_memory_equal(back->full->eng->params, sn->full->eng->params,
+                        sn->full->eng->n_params * sizeof(float));
+    hwnas_supernet_free(back);
+    /* options out of canonical order, or of another space's kind, are
+     * refused by name */
+    size_t la;
+    uint8_t *nb = bytes_of(sn, &la);
+    uint8_t *at = memmem(nb, la, "min_size=2;stem=4", 17);
+    assert_non_null(at);
+    memcpy(at, "stem=4;min_size=2", 17);
+    uint64_t h = hwnas__hash_bytes(nb, la - 8);
+    for (int k = 0; k < 8; k++)
+        nb[la - 8 + k] = (uint8_t)(h >> (8 * k));
+    char q[256];
+    snprintf(q, sizeof q, "%s/cgp-noncanon.snet", test_tmpdir);
+    write_raw(q, nb, la);
+    expect_load_error(q, HWNAS_EFORMAT, "cgp options");
+    memcpy(at, "stem=4;mul=exact", 16);
+    h = hwnas__hash_bytes(nb, la - 8);
+    for (int k = 0; k < 8; k++)
+        nb[la - 8 + k] = (uint8_t)(h >> (8 * k));
+    write_raw(q, nb, la);
+    expect_load_error(q, HWNAS_EFORMAT, "bad cgp options");
+    hwnas__free(ctx1, nb);
+    hwnas_supernet_free(sn);
+    snprintf(opts, sizeof opts, "%s;weights=%s;calibration=24;evaluation=12;val_fraction=0.25",
+             idx_opts, sp);
+    hwnas_estimator *e = NULL;
+    if (hwnas_estimator_new(&e, ctx1, "supernet", opts) != HWNAS_OK)
+        fail_msg("%s", hwnas_error_last());
+    hwnas_space *space = NULL, *int8 = NULL, *other = NULL;
+    assert_int_equal(hwnas_space_new(&space, ctx1, "cgp", CGP_B), HWNAS_OK);
+    assert_int_equal(hwnas_space_new(&int8, ctx1, "cgp", CGP_B ";bits=8"), HWNAS_OK);
+    assert_int_equal(hwnas_space_new(&other, ctx1, "cgp",
+                                     "rows=1;cols=5;levels_back=5;input_channels=1;"
+                                     "input_size=8;classes=4;stem=6;min_size=2"),
+                     HWNAS_OK);
+    hwnas_net *net = NULL;
+    assert_int_equal(hwnas_net_new(&net, ctx1), HWNAS_OK);
+    hwnas_rng *rng = NULL;
+    assert_int_equal(hwnas_rng_new(&rng, ctx1, 5, 0), HWNAS_OK);
+    uint32_t g[CGP_MAX_GENES];
+    double v[3];
+    char *key;
+    for (int k = 0; k < 5; k++) {
+        assert_int_equal(hwnas_space_sample(space, rng, g), HWNAS_OK);
+        assert_int_equal(hwnas_space_decode(space, g, net), HWNAS_OK);
+        assert_int_equal(hwnas_space_format(space, g, &key), HWNAS_OK);
+        if (hwnas_estimator_estimate(e, net, key, 1, v) != HWNAS_OK)
+            fail_msg("%s", hwnas_error_last());
+        assert_true(v[0] >= 0 && v[0] <= 100 && v[1] > 0 && v[2] >= 0);
+        hwnas_free(key);
+    }
+    /* a conv node on the output, so the int8 net differs */
+    g[5 * CGP_NG] = 4, g[4 * CGP_NG] = 4;
+    assert_int_equal(hwnas_space_format(space, g, &key), HWNAS_OK);
+    assert_int_equal(hwnas_space_decode(int8, g, net), HWNAS_OK);
+    assert_int_equal(hwnas_estimator_estimate(e, net, key, 1, v), HWNAS_EINVAL);
+    assert_non_null(strstr(hwnas_error_last(), "space's options differ"));
+    assert_int_equal(hwnas_space_decode(other, g, net), HWNAS_OK);
+    assert_int_equal(hwnas_estimator_estimate(e, net, key, 1, v), HWNAS_EINVAL);
+    hwnas_free(key);
+    hwnas_rng_free(rng);
+    hwnas_net_free(net);
+    hwnas_space_free(space);
+    hwnas_space_free(int8);
     hwnas_space_free(other);
     hwnas_estimator_free(e);
 }
@@ -943,7 +1315,12 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_macro_slices),
         cmocka_unit_test(test_macro_step_matches_standalone),
         cmocka_unit_test(test_macro_sandwich),
+        cmocka_unit_test(test_cell_sandwich),
         cmocka_unit_test(test_macro_estimator),
+        cmocka_unit_test(test_cgp_path_is_space_network),
+        cmocka_unit_test(test_cgp_slices),
+        cmocka_unit_test(test_cgp_step_matches_standalone),
+        cmocka_unit_test(test_cgp_estimator),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

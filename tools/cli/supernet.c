@@ -94,10 +94,11 @@ static int load_train(hwnas_dataset **out, double *mean, double *std, hwnas_cont
 static int usage_train(FILE *f, const char *bad)
 {
     fprintf(f,
-            "%s%s%susage: hwnas supernet train --space cell|macro --out FILE\n"
+            "%s%s%susage: hwnas supernet train --space cell|macro|cgp --out FILE\n"
             "         [--options SUPERNET_OPTS] [--train-options OPTS] [--epochs N] [--batch N]\n"
             "         [--lr X] [--seed N] [--subset N] [--val-fraction X] [--data DIR] [--resume]\n"
-            "  --options: hwnas describe supernet:nb201 (cell) or supernet:ofa (macro);\n"
+            "  --options: hwnas describe supernet:nb201 (cell), supernet:ofa (macro) or\n"
+            "  supernet:cgp (cgp);\n"
             "  input_channels=1;input_size=28 for Fashion-MNIST are set first.\n"
             "  --train-options: hwnas describe supernet_train (sandwich, distill: macro).\n"
             "  Checkpoints go to FILE.ckpt; --resume continues from it after a kill.\n",
@@ -225,8 +226,8 @@ static int usage_rate(FILE *f, const char *bad)
             "%s%s%susage: hwnas supernet rate --weights FILE [--calibration N] [--evaluation N]\n"
             "         [--data DIR] [--random N --seed S] [ARCH...]\n"
             "  rates genotypes of the supernet's space (NAS-Bench-201 architecture strings,\n"
-            "  space:macro's comma-separated genes) or N random ones with the supernet's\n"
-            "  weights through estimator:supernet; prints CSV arch,accuracy,loss,seconds\n"
+            "  space:macro's or space:cgp's comma-separated genes) or N random ones with the\n"
+            "  supernet's weights through estimator:supernet; prints CSV arch,accuracy,loss,seconds\n"
             "  (held-out accuracy %% and cross-entropy, seconds of rating)\n",
             bad ? "hwnas supernet rate: unexpected '" : "", bad ? bad : "", bad ? "'\n" : "");
     return CLI_USAGE;

@@ -13,7 +13,10 @@
 A path is a choice vector: for "cell", one operation per edge (6 entries in
 0..4: none, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3), which
 is space:cell's genotype; for "macro", space:macro's genotype (per stage:
-blocks, width, multiplier - exact only -, then op and se of each slot).
+blocks, width, multiplier - exact only -, then op and se of each slot);
+for "cgp", space:cgp's genotype (12 genes per grid node, then the output
+node and the head's multiplier; every multiplier gene has one value:
+exact, 32 bits), whose comma-separated text parse_key reads.
 """
 import ctypes
 
@@ -51,7 +54,9 @@ class Supernet(Handle):
     """A supernet of space "cell" with the options of supernet:nb201
     (channels, cells, classes, input_channels, input_size, seed), or of
     space "macro" with those of supernet:ofa (space:macro's, less
-    multipliers, and seed), as a string and/or keywords."""
+    multipliers, and seed), or of space "cgp" with those of supernet:cgp
+    (space:cgp's grid, input, classes, min_size and stem, and seed), as a
+    string and/or keywords."""
 
     def __init__(self, ctx, space="cell", options=None, _ptr=None, **kwargs):
         self._ctx = ctx

@@ -114,4 +114,32 @@ def test_train_resume_and_rate(ctx, data, tmp_path):
     with pytest.raises(hwnas.FormatError):
         Supernet.load(ctx, bad)
     with pytest.raises(hwnas.NotFound):
-        Supernet(ctx, "cgp")
+        Supernet(ctx, "accelerator")
+
+
+CGP = "rows=1;cols=4;levels_back=4;input_channels=1;input_size=8;classes=4;stem=4"
+
+
+def test_cgp_path_equals_space_network(ctx, data):
+    ds, x = data
+    sn = Supernet(ctx, "cgp", CGP, seed=3)
+    assert sn.space == "cgp"
+    space = Space(ctx, "cgp", CGP)
+    assert len(sn.cardinalities) == 4 * 12 + 2
+    rng = np.random.default_rng(7)
+    for _ in range(8):
+        g = [int(rng.integers(0, c)) for c in sn.cardinalities]
+        assert sn.parse_key(space.format(g)) == g
+        sub = sn.subnet(g)
+        net = space.decode(g)
+        assert sub.net == net
+        alone = Model(ctx, net, seed=99)
+        alone.load_bytes(sub.save_bytes())
+        _, pa = sub.predict(x[:4], probabilities=True)
+        _, pb = alone.predict(x[:4], probabilities=True)
+        assert np.array_equal(np.asarray(pa), np.asarray(pb))
+    sn.train(ds, "epochs=1;batch=16")
+    acc = sn.rate(g, calib=ds, eval=ds, n_calib=32)
+    assert 0.0 <= acc <= 1.0
+    with pytest.raises(hwnas.InvalidArgument):
+        sn.train(ds, "epochs=2;batch=16;sandwich=1")
