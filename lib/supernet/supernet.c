@@ -45,9 +45,18 @@ int hwnas__sn_build(const hwnas_supernet *sn, hwnas_net *net, const uint32_t *ch
                : hwnas__sn_cell_build(net, &sn->cfg, choices, keys, n_keys, cap);
 }
 
+/* A supernet of a space with nothing built yet (NULL: out of memory). */
+static hwnas_supernet *sn_alloc(hwnas_context *ctx, int space, uint64_t seed)
+{
+    hwnas_supernet *sn = hwnas__calloc(ctx, 1, sizeof *sn);
+    if (sn)
+        sn->ctx = ctx, sn->space = space, sn->seed = seed;
+    return sn;
+}
+
 /* The rest of a supernet whose space, configuration, choices and options
  * text are set: the full net, its model and the sorted keys. */
-static int finish_make(hwnas_supernet *sn, size_t in_channels, const char *text)
+static int build_full(hwnas_supernet *sn, size_t in_channels, const char *text)
 {
     sn->n_norm = in_channels;
     for (size_t c = 0; c < sn->n_norm; c++)
@@ -67,17 +76,27 @@ static int finish_make(hwnas_supernet *sn, size_t in_channels, const char *text)
     return rc;
 }
 
+/* build_full, then hand sn to *out, or free it on failure. */
+static int finish_make(hwnas_supernet **out, hwnas_supernet *sn, size_t in_channels,
+                       const char *text)
+{
+    int rc = build_full(sn, in_channels, text);
+    if (rc != HWNAS_OK) {
+        hwnas_supernet_free(sn);
+        return rc;
+    }
+    *out = sn;
+    return HWNAS_OK;
+}
+
 int hwnas__sn_make(hwnas_supernet **out, hwnas_context *ctx, const hwnas__sn_cell *cfg,
                    uint64_t seed)
 {
     *out = NULL;
-    hwnas_supernet *sn = hwnas__calloc(ctx, 1, sizeof *sn);
+    hwnas_supernet *sn = sn_alloc(ctx, HWNAS__SN_CELL, seed);
     if (!sn)
         return HWNAS_ENOMEM;
-    sn->ctx = ctx;
-    sn->space = HWNAS__SN_CELL;
     sn->cfg = *cfg;
-    sn->seed = seed;
     sn->n_choices = HWNAS__SN_EDGES;
     for (size_t e = 0; e < HWNAS__SN_EDGES; e++)
         sn->card[e] = HWNAS__SN_OPS;
@@ -87,59 +106,35 @@ int hwnas__sn_make(hwnas_supernet **out, hwnas_context *ctx, const hwnas__sn_cel
              "seed=%llu",
              (long long)cfg->channels, (long long)cfg->cells, (long long)cfg->classes,
              (long long)cfg->in_channels, (long long)cfg->in_size, (unsigned long long)seed);
-    int rc = finish_make(sn, (size_t)cfg->in_channels, text);
-    if (rc != HWNAS_OK) {
-        hwnas_supernet_free(sn);
-        return rc;
-    }
-    *out = sn;
-    return HWNAS_OK;
+    return finish_make(out, sn, (size_t)cfg->in_channels, text);
 }
 
 int hwnas__sn_make_macro(hwnas_supernet **out, hwnas_context *ctx, const hwnas__sn_macro *mcfg,
                          uint64_t seed)
 {
     *out = NULL;
-    hwnas_supernet *sn = hwnas__calloc(ctx, 1, sizeof *sn);
+    hwnas_supernet *sn = sn_alloc(ctx, HWNAS__SN_MACRO, seed);
     if (!sn)
         return HWNAS_ENOMEM;
-    sn->ctx = ctx;
-    sn->space = HWNAS__SN_MACRO;
     sn->mcfg = *mcfg;
-    sn->seed = seed;
     sn->n_choices = hwnas__sn_macro_cards(mcfg, sn->card);
     char text[2048];
     hwnas__sn_macro_text(text, sizeof text, mcfg, seed);
-    int rc = finish_make(sn, (size_t)mcfg->in_channels, text);
-    if (rc != HWNAS_OK) {
-        hwnas_supernet_free(sn);
-        return rc;
-    }
-    *out = sn;
-    return HWNAS_OK;
+    return finish_make(out, sn, (size_t)mcfg->in_channels, text);
 }
 
 int hwnas__sn_make_cgp(hwnas_supernet **out, hwnas_context *ctx, const hwnas__sn_cgp *ccfg,
                        uint64_t seed)
 {
     *out = NULL;
-    hwnas_supernet *sn = hwnas__calloc(ctx, 1, sizeof *sn);
+    hwnas_supernet *sn = sn_alloc(ctx, HWNAS__SN_CGP, seed);
     if (!sn)
         return HWNAS_ENOMEM;
-    sn->ctx = ctx;
-    sn->space = HWNAS__SN_CGP;
     sn->ccfg = *ccfg;
-    sn->seed = seed;
     sn->n_choices = hwnas__sn_cgp_cards(ccfg, sn->card);
     char text[512];
     hwnas__sn_cgp_text(text, sizeof text, ccfg, seed);
-    int rc = finish_make(sn, (size_t)ccfg->in_channels, text);
-    if (rc != HWNAS_OK) {
-        hwnas_supernet_free(sn);
-        return rc;
-    }
-    *out = sn;
-    return HWNAS_OK;
+    return finish_make(out, sn, (size_t)ccfg->in_channels, text);
 }
 
 int hwnas_supernet_new(hwnas_supernet **out, hwnas_context *ctx, const char *space,

@@ -80,7 +80,7 @@ typedef struct hwnas__sn_recipe {
 
 struct hwnas_supernet {
     hwnas_context *ctx;          /* allocator; outlives sn */
-    int space;                   /* HWNAS__SN_CELL or HWNAS__SN_MACRO */
+    int space;                   /* HWNAS__SN_CELL, _MACRO or _CGP */
     hwnas__sn_cell cfg;          /* the cell skeleton (space cell) */
     hwnas__sn_macro mcfg;        /* the macro skeleton (space macro) */
     hwnas__sn_cgp ccfg;          /* the CGP grid (space cgp) */
