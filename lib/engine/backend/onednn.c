@@ -803,11 +803,14 @@ static int weights(hwnas__backend *be, dn_layer *L, const float *w, int bwd)
 /* Layers whose backward pass the reference runs: dense convolutions of
  * fewer than 8 input channels (a network's first layer), where oneDNN's
  * backward-weights kernel on AVX2 measured 3x slower than im2col + sgemm
- * (fmnist_ref's conv1: 9.1 against 2.9 ms per batch of 128). A function
- * of the shape only, so results stay the same at any thread count. */
+ * (fmnist_ref's conv1: 9.1 against 2.9 ms per batch of 128); and
+ * grouped (depthwise) convolutions with a stride, whose backward-weights
+ * oneDNN 2.6 leaves to its gemm fallback on AVX2 (a 64-channel 5x5 stride-2
+ * depthwise layer: half of a small net's training step). A function of
+ * the shape only, so results stay the same at any thread count. */
 static int ref_backward(const hwnas__be_conv *g)
 {
-    return g->groups == 1 && g->cin < 8;
+    return (g->groups == 1 && g->cin < 8) || (g->groups > 1 && (g->sh > 1 || g->sw > 1));
 }
 
 static int conv_forward(const hwnas__be_run *r, hwnas__backend *be, void *layer,
