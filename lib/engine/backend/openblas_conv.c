@@ -1,7 +1,7 @@
 /* The reference backend's convolution and linear kernels: im2col + sgemm
  * for dense and grouped convolution (several samples per sgemm), a direct
- * kernel for depthwise convolution (one input channel per group), sgemm
- * for linear layers.
+ * kernel on phase planes for depthwise convolution (one input channel per
+ * group), sgemm for linear layers.
  *
  * Parallel work is cut into chunks of samples (hwnas__be_chunks) or fixed
  * blocks of rows; partial weight gradients are summed per chunk and
@@ -34,6 +34,10 @@ typedef struct conv_geom {
     int phase;
     size_t hq, wq, l;
     size_t plane_size;         /* floats of one sample's planes, with slack */
+    /* direct backward: dy of an output channel on the oh x wq grid sits at
+     * qlead in a slot of qslot floats, zeros around it, so that every tap
+     * reads its shifted copy without leaving the slot */
+    size_t qlead, qslot;
 } conv_geom;
 
 static void geom(conv_geom *g, const hwnas__be_conv *s)
@@ -54,17 +58,27 @@ static void geom(conv_geom *g, const hwnas__be_conv *s)
     /* worth it while the junk columns cost less than a third more work */
     g->phase = !g->direct && 3 * g->l <= 4 * g->p;
     g->plane_size = g->cin_g * g->sh * g->sw * g->hq * g->wq + g->wq + g->kw * g->dw;
+    g->qlead = (g->kh - 1) * g->dh / g->sh * g->wq + (g->kw - 1) * g->dw / g->sw;
+    g->qslot = g->qlead + g->hq * g->wq;
     size_t per = g->kg * (g->phase ? g->l : g->p);
     size_t sub = COL_TARGET / (per + 1);
     g->sub = sub < 1 ? 1 : sub;
+}
+
+/* The direct backward's tap table at the start of a worker's scratch: for
+ * each tap, its offset in the planes (phase_off) and the index of its
+ * plane; stored as size_t in the floats (allocated storage). */
+static size_t direct_taps_floats(const conv_geom *g)
+{
+    return (2 * g->kh * g->kw * sizeof(size_t) + sizeof(float) - 1) / sizeof(float);
 }
 
 size_t hwnas__ob_conv_scratch(const hwnas__be_conv *shape, size_t batch_cap)
 {
     conv_geom g;
     geom(&g, shape);
-    if (g.direct)
-        return 1;
+    if (g.direct) /* tap table, planes, planes of dx, dy slots */
+        return direct_taps_floats(&g) + 2 * g.plane_size + g.cout_g * g.qslot;
     size_t mc = hwnas__be_max_chunk(batch_cap);
     size_t s = g.sub < mc ? g.sub : mc;
     if (g.phase)
@@ -137,20 +151,9 @@ HOT static void phase_im2col(float *col, size_t ld, const float *pl, const conv_
                        g->l * sizeof *col);
 }
 
-/* The adjoint: dpl = sum of the column rows at their offsets (dpl zeroed
- * here), then dx (+)= dpl at every real input position. */
-HOT static void phase_col2im(float *dx, int acc, float *dpl, const float *col, size_t ld,
-                             const conv_geom *g)
+/* dx (+)= dpl at every real input position of the sample's group. */
+HOT static void phase_scatter(float *dx, int acc, const float *dpl, const conv_geom *g)
 {
-    memset(dpl, 0, g->plane_size * sizeof *dpl);
-    for (size_t c = 0; c < g->cin_g; c++)
-        for (size_t ky = 0; ky < g->kh; ky++)
-            for (size_t kx = 0; kx < g->kw; kx++) {
-                float *d = dpl + phase_off(g, c, ky, kx);
-                const float *r = col + ((c * g->kh + ky) * g->kw + kx) * ld;
-                for (size_t o = 0; o < g->l; o++)
-                    d[o] += r[o];
-            }
     size_t hw = g->hq * g->wq;
     for (size_t c = 0; c < g->cin_g; c++) {
         float *dc = dx + c * g->h * g->w;
@@ -172,6 +175,23 @@ HOT static void phase_col2im(float *dx, int acc, float *dpl, const float *col, s
             }
         }
     }
+}
+
+/* The adjoint of phase_im2col: dpl = sum of the column rows at their
+ * offsets (dpl zeroed here), then dx (+)= dpl. */
+HOT static void phase_col2im(float *dx, int acc, float *dpl, const float *col, size_t ld,
+                             const conv_geom *g)
+{
+    memset(dpl, 0, g->plane_size * sizeof *dpl);
+    for (size_t c = 0; c < g->cin_g; c++)
+        for (size_t ky = 0; ky < g->kh; ky++)
+            for (size_t kx = 0; kx < g->kw; kx++) {
+                float *d = dpl + phase_off(g, c, ky, kx);
+                const float *r = col + ((c * g->kh + ky) * g->kw + kx) * ld;
+                for (size_t o = 0; o < g->l; o++)
+                    d[o] += r[o];
+            }
+    phase_scatter(dx, acc, dpl, g);
 }
 
 /* Range of output positions o (of n) whose input o * s - p + k lies in
@@ -266,72 +286,110 @@ typedef struct conv_task {
 
 /* ---- direct kernel: one input channel per group --------------------- */
 
-HOT static void direct_forward_sample(const conv_task *t, const float *x, float *y)
+/* On the phase planes of its input channel (phase_planes, with cin_g = 1)
+ * every tap of a depthwise filter reads one contiguous run of l floats,
+ * the outputs on the oh x wq grid (junk columns ow .. wq-1), so each tap
+ * is one vector loop: an axpy forward and for dx, a dot product for dw.
+ * Scratch of a worker: the planes, the planes of dx, one output grid. */
+
+/* sum a[i] * b[i] over i < n: 16 lanes, then a fixed tree, so the same
+ * bits on every run (the order depends on n only). */
+static inline float dot_lanes(const float *restrict a, const float *restrict b, size_t n)
+{
+    float acc[16] = {0};
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        for (size_t j = 0; j < 16; j++)
+            acc[j] += a[i + j] * b[i + j];
+    for (size_t j = 0; i + j < n; j++)
+        acc[j] += a[i + j] * b[i + j];
+    for (size_t j = 0; j < 8; j++)
+        acc[j] += acc[j + 8];
+    return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+}
+
+HOT static void direct_forward_sample(const conv_task *t, const float *x, float *y, float *pl)
 {
     const conv_geom *g = &t->g;
     size_t mult = g->cout_g, kk = g->kh * g->kw;
-    for (size_t oc = 0; oc < g->cout; oc++) {
-        const float *xc = x + (oc / mult) * g->h * g->w;
-        const float *wc = t->wt + oc * kk;
-        float *yc = y + oc * g->p;
-        float b = t->bias ? t->bias[oc] : 0.0f;
-        for (size_t o = 0; o < g->p; o++)
-            yc[o] = b;
-        for (size_t ky = 0; ky < g->kh; ky++) {
-            size_t ylo, yhi, xlo, xhi;
-            valid_range(&ylo, &yhi, g->oh, g->sh, g->ph, ky * g->dh, g->h);
-            for (size_t kx = 0; kx < g->kw; kx++) {
-                float wv = wc[ky * g->kw + kx];
-                valid_range(&xlo, &xhi, g->ow, g->sw, g->pw, kx * g->dw, g->w);
-                for (size_t oy = ylo; oy < yhi; oy++) {
-                    const float *xr = xc + (oy * g->sh + ky * g->dh - g->ph) * g->w;
-                    size_t off = kx * g->dw;
-                    float *yr = yc + oy * g->ow;
-                    for (size_t ox = xlo; ox < xhi; ox++)
-                        yr[ox] += wv * xr[ox * g->sw + off - g->pw];
+    float *restrict q = pl + g->plane_size; /* one output grid, oh x wq */
+    for (size_t c = 0; c < g->cin; c++) {
+        phase_planes(pl, x + c * g->h * g->w, g);
+        for (size_t m = 0; m < mult; m++) {
+            size_t oc = c * mult + m;
+            const float *wc = t->wt + oc * kk;
+            float b = t->bias ? t->bias[oc] : 0.0f;
+            for (size_t i = 0; i < g->l; i++)
+                q[i] = b;
+            for (size_t ky = 0; ky < g->kh; ky++)
+                for (size_t kx = 0; kx < g->kw; kx++) {
+                    const float *restrict r = pl + phase_off(g, 0, ky, kx);
+                    float wv = wc[ky * g->kw + kx];
+                    for (size_t i = 0; i < g->l; i++)
+                        q[i] += wv * r[i];
                 }
-            }
+            float *yc = y + oc * g->p;
+            for (size_t oy = 0; oy < g->oh; oy++)
+                memcpy(yc + oy * g->ow, q + oy * g->wq, g->ow * sizeof *yc);
         }
     }
 }
 
+/* dw, db (this chunk's partial slots) and dx (+)= of one sample.
+ *
+ * dw of a tap is the dot product of its run of the planes with dy on the
+ * grid. dx is gathered rather than scattered: each position of a plane of
+ * dx sums w * dy over the taps of that plane, reading dy shifted by the
+ * tap's offset (a scatter would load what the previous tap had just
+ * stored one float off, which stalls store forwarding). */
 HOT static void direct_backward_sample(const conv_task *t, const float *x, const float *dy,
-                                   float *dx, float *dw, float *db)
+                                       float *dx, float *dw, float *db, float *scratch)
 {
     const conv_geom *g = &t->g;
-    size_t mult = g->cout_g, kk = g->kh * g->kw;
-    for (size_t oc = 0; oc < g->cout; oc++) {
-        const float *xc = x + (oc / mult) * g->h * g->w;
-        float *dxc = dx ? dx + (oc / mult) * g->h * g->w : NULL;
-        const float *wc = t->wt + oc * kk;
-        const float *dyc = dy + oc * g->p;
-        if (db) {
-            float s = 0;
-            for (size_t o = 0; o < g->p; o++)
-                s += dyc[o];
-            db[oc] += s;
+    size_t mult = g->cout_g, kk = g->kh * g->kw, hw = g->hq * g->wq, planes = g->sh * g->sw;
+    size_t *off = (size_t *)(void *)scratch, *plane = off + kk;
+    float *pl = scratch + direct_taps_floats(g);
+    float *restrict dpl = pl + g->plane_size;
+    float *q = dpl + g->plane_size; /* mult slots of qslot */
+    for (size_t ky = 0; ky < g->kh; ky++)
+        for (size_t kx = 0; kx < g->kw; kx++) {
+            size_t k = ky * g->kw + kx;
+            off[k] = phase_off(g, 0, ky, kx);
+            plane[k] = off[k] / hw;
         }
-        for (size_t ky = 0; ky < g->kh; ky++) {
-            size_t ylo, yhi, xlo, xhi;
-            valid_range(&ylo, &yhi, g->oh, g->sh, g->ph, ky * g->dh, g->h);
-            for (size_t kx = 0; kx < g->kw; kx++) {
-                float wv = wc[ky * g->kw + kx], s = 0;
-                valid_range(&xlo, &xhi, g->ow, g->sw, g->pw, kx * g->dw, g->w);
-                for (size_t oy = ylo; oy < yhi; oy++) {
-                    size_t base = (oy * g->sh + ky * g->dh - g->ph) * g->w, off = kx * g->dw;
-                    const float *xr = xc + base;
-                    const float *dyr = dyc + oy * g->ow;
-                    for (size_t ox = xlo; ox < xhi; ox++)
-                        s += dyr[ox] * xr[ox * g->sw + off - g->pw];
-                    if (dxc) {
-                        float *dxr = dxc + base;
-                        for (size_t ox = xlo; ox < xhi; ox++)
-                            dxr[ox * g->sw + off - g->pw] += wv * dyr[ox];
-                    }
-                }
-                dw[oc * kk + ky * g->kw + kx] += s;
+    memset(q, 0, mult * g->qslot * sizeof *q);
+    for (size_t c = 0; c < g->cin; c++) {
+        phase_planes(pl, x + c * g->h * g->w, g);
+        for (size_t m = 0; m < mult; m++) {
+            size_t oc = c * mult + m;
+            const float *dyc = dy + oc * g->p;
+            float *qm = q + m * g->qslot + g->qlead;
+            for (size_t oy = 0; oy < g->oh; oy++)
+                memcpy(qm + oy * g->wq, dyc + oy * g->ow, g->ow * sizeof *qm);
+            if (db) {
+                float s = 0;
+                for (size_t o = 0; o < g->p; o++)
+                    s += dyc[o];
+                db[oc] += s;
+            }
+            for (size_t k = 0; k < kk; k++)
+                dw[oc * kk + k] += dot_lanes(pl + off[k], qm, g->l);
+        }
+        if (!dx)
+            continue;
+        memset(dpl, 0, planes * hw * sizeof *dpl);
+        for (size_t m = 0; m < mult; m++) {
+            const float *wc = t->wt + (c * mult + m) * kk;
+            const float *qm = q + m * g->qslot + g->qlead;
+            for (size_t k = 0; k < kk; k++) {
+                size_t a = plane[k];
+                float *restrict d = dpl + a * hw, wv = wc[k];
+                const float *restrict r = qm - (off[k] - a * hw);
+                for (size_t i = 0; i < hw; i++)
+                    d[i] += wv * r[i];
             }
         }
+        phase_scatter(dx + c * g->h * g->w, t->acc, dpl, g);
     }
 }
 
@@ -421,12 +479,12 @@ HOT static int conv_forward_task(size_t c, size_t worker, void *data)
     const conv_geom *g = &t->g;
     size_t lo, hi, in_sz = g->cin * g->h * g->w, out_sz = g->cout * g->p;
     hwnas__be_chunk_range(t->r->n, c, &lo, &hi);
+    float *col = t->r->scratch[worker];
     if (g->direct) {
         for (size_t s = lo; s < hi; s++)
-            direct_forward_sample(t, t->x + s * in_sz, t->y + s * out_sz);
+            direct_forward_sample(t, t->x + s * in_sz, t->y + s * out_sz, col);
         return 0;
     }
-    float *col = t->r->scratch[worker];
     if (g->phase) {
         phase_forward(t, col, col + t->r->scratch_size - g->plane_size, lo, hi);
         return 0;
@@ -486,14 +544,15 @@ HOT static int conv_backward_task(size_t c, size_t worker, void *data)
         phase_backward(t, col, col + t->r->scratch_size - g->plane_size, lo, hi, dw, db);
         return 0;
     }
-    if (t->dx && !t->acc)
-        memset(t->dx + lo * in_sz, 0, (hi - lo) * in_sz * sizeof(float));
-    if (g->direct) {
+    if (g->direct) { /* writes or adds every element of dx itself */
         for (size_t s = lo; s < hi; s++)
             direct_backward_sample(t, t->x + s * in_sz, t->dy + s * out_sz,
-                                   t->dx ? t->dx + s * in_sz : NULL, dw, db);
+                                   t->dx ? t->dx + s * in_sz : NULL, dw, db,
+                                   t->r->scratch[worker]);
         return 0;
     }
+    if (t->dx && !t->acc)
+        memset(t->dx + lo * in_sz, 0, (hi - lo) * in_sz * sizeof(float));
     float *col = t->r->scratch[worker];
     for (size_t s0 = lo; s0 < hi; s0 += g->sub) {
         size_t ns = hi - s0 < g->sub ? hi - s0 : g->sub, ld = ns * g->p;
