@@ -582,6 +582,23 @@ static size_t sub_of(const hwnas__be_conv *g)
     return sub < 1 ? 1 : sub > 16 ? 16 : sub;
 }
 
+/* Layers whose backward pass the reference runs: dense convolutions of
+ * fewer than 8 input channels (a network's first layer), where oneDNN's
+ * backward-weights kernel on AVX2 measured 3x slower than im2col + sgemm
+ * (fmnist_ref's conv1: 9.1 against 2.9 ms per batch of 128); depthwise
+ * convolutions, whose backward pass oneDNN 2.6 on AVX2 runs through its
+ * gemm fallback unless the kernel is 3x3 with stride 1 (CPU ms per batch
+ * of 128, backward: 56 channels 28x28 5x5 541 against 134 for the
+ * reference's phase-plane kernel; 3x3 stride 1 5.8 against 5.7); and
+ * grouped convolutions with a stride, which take the same fallback. A
+ * function of the shape only, so results stay the same at any thread
+ * count. */
+static int ref_backward(const hwnas__be_conv *g)
+{
+    return (g->groups == 1 && g->cin < 8) || (g->groups > 1 && g->groups == g->cin) ||
+           (g->groups > 1 && (g->sh > 1 || g->sw > 1));
+}
+
 static int conv_new(void **out, hwnas__backend *be, const hwnas__be_conv *g, size_t batch_cap,
                     size_t workers)
 {
@@ -607,8 +624,9 @@ static int conv_new(void **out, hwnas__backend *be, const hwnas__be_conv *g, siz
     const dn_prims *p = NULL;
     for (size_t i = 0; i < SIZES && !p; i++)
         p = L->p[i].mb ? &L->p[i] : NULL;
-    if (p && p->x.reorder && p->xw.reorder && dnnl_memory_desc_equal(&p->x.want, &p->xw.want) &&
-        p->x.bytes % p->mb == 0) {
+    /* the blocked input is kept for backward-weights only where oneDNN runs it */
+    if (p && !ref_backward(g) && p->x.reorder && p->xw.reorder &&
+        dnnl_memory_desc_equal(&p->x.want, &p->xw.want) && p->x.bytes % p->mb == 0) {
         L->xkeep_ps = p->x.bytes / p->mb;
         L->xkeep_cap = batch_cap;
         L->xkeep = hwnas__malloc(be->ctx, batch_cap * L->xkeep_ps);
@@ -798,19 +816,6 @@ static int weights(hwnas__backend *be, dn_layer *L, const float *w, int bwd)
     }
     omp_restore(be, old);
     return bad ? hwnas__error(HWNAS_EINVAL, "onednn: reordering the weights failed") : HWNAS_OK;
-}
-
-/* Layers whose backward pass the reference runs: dense convolutions of
- * fewer than 8 input channels (a network's first layer), where oneDNN's
- * backward-weights kernel on AVX2 measured 3x slower than im2col + sgemm
- * (fmnist_ref's conv1: 9.1 against 2.9 ms per batch of 128); and
- * grouped (depthwise) convolutions with a stride, whose backward-weights
- * oneDNN 2.6 leaves to its gemm fallback on AVX2 (a 64-channel 5x5 stride-2
- * depthwise layer: half of a small net's training step). A function of
- * the shape only, so results stay the same at any thread count. */
-static int ref_backward(const hwnas__be_conv *g)
-{
-    return (g->groups == 1 && g->cin < 8) || (g->groups > 1 && (g->sh > 1 || g->sw > 1));
 }
 
 static int conv_forward(const hwnas__be_run *r, hwnas__backend *be, void *layer,
