@@ -42,12 +42,9 @@ MACRO = ("input_channels=1;input_size=8;classes=4;stem_channels=4;channels=4,8;"
          "strides=1,2;widths=0.5,1;divisor=2;min_blocks=1;max_blocks=2;head_channels=8")
 
 
-def test_macro_path_equals_space_network(ctx, data):
-    ds, x = data
-    sn = Supernet(ctx, "macro", MACRO)
-    space = Space(ctx, "macro", MACRO)
-    assert sn.cardinalities == [2, 2, 1, 9, 2, 9, 2] * 2
-    g = [1, 0, 0, 8, 0, 0, 0, 1, 1, 0, 3, 1, 8, 0]
+def check_path(ctx, sn, space, g, x):
+    """The supernet's path of g is the space's own network and, with its
+    weights copied in, predicts the same bits."""
     assert sn.parse_key(space.format(g)) == g
     sub = sn.subnet(g)
     net = space.decode(g)
@@ -57,6 +54,15 @@ def test_macro_path_equals_space_network(ctx, data):
     _, pa = sub.predict(x[:4], probabilities=True)
     _, pb = alone.predict(x[:4], probabilities=True)
     assert np.array_equal(np.asarray(pa), np.asarray(pb))
+
+
+def test_macro_path_equals_space_network(ctx, data):
+    ds, x = data
+    sn = Supernet(ctx, "macro", MACRO)
+    space = Space(ctx, "macro", MACRO)
+    assert sn.cardinalities == [2, 2, 1, 9, 2, 9, 2] * 2
+    g = [1, 0, 0, 8, 0, 0, 0, 1, 1, 0, 3, 1, 8, 0]
+    check_path(ctx, sn, space, g, x)
     # the sandwich rule with in-place distillation, then a rating
     sn.train(ds, "epochs=1;batch=16;sandwich=1;distill=1")
     acc = sn.rate(g, calib=ds, eval=ds, n_calib=32)
@@ -70,17 +76,7 @@ def test_path_equals_space_network(ctx, data):
     sn = Supernet(ctx, "cell", OPTS)
     assert sn.cardinalities == [5] * 6
     space = Space(ctx, "cell", OPTS)
-    g = [3, 1, 0, 2, 4, 3]
-    key = space.format(g)
-    assert sn.parse_key(key) == g
-    sub = sn.subnet(g)
-    net = space.decode(g)
-    assert sub.net == net
-    alone = Model(ctx, net, seed=99)
-    alone.load_bytes(sub.save_bytes())
-    _, pa = sub.predict(x[:4], probabilities=True)
-    _, pb = alone.predict(x[:4], probabilities=True)
-    assert np.array_equal(np.asarray(pa), np.asarray(pb))
+    check_path(ctx, sn, space, [3, 1, 0, 2, 4, 3], x)
     with pytest.raises(hwnas.FormatError):
         sn.parse_key("|bogus~0|")
 
@@ -129,15 +125,7 @@ def test_cgp_path_equals_space_network(ctx, data):
     rng = np.random.default_rng(7)
     for _ in range(8):
         g = [int(rng.integers(0, c)) for c in sn.cardinalities]
-        assert sn.parse_key(space.format(g)) == g
-        sub = sn.subnet(g)
-        net = space.decode(g)
-        assert sub.net == net
-        alone = Model(ctx, net, seed=99)
-        alone.load_bytes(sub.save_bytes())
-        _, pa = sub.predict(x[:4], probabilities=True)
-        _, pb = alone.predict(x[:4], probabilities=True)
-        assert np.array_equal(np.asarray(pa), np.asarray(pb))
+        check_path(ctx, sn, space, g, x)
     sn.train(ds, "epochs=1;batch=16")
     acc = sn.rate(g, calib=ds, eval=ds, n_calib=32)
     assert 0.0 <= acc <= 1.0
