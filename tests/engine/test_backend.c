@@ -350,6 +350,7 @@ static void test_pool_paths(void **state)
         {3, 28, 28, 3, 3, 1, 1, 1, 1}, {2, 7, 7, 3, 3, 1, 1, 1, 1}, {2, 14, 14, 2, 2, 2, 2, 0, 0},
         {2, 9, 11, 3, 3, 2, 2, 1, 1},  {1, 70, 70, 3, 3, 1, 1, 1, 1}, {2, 8, 6, 5, 3, 1, 1, 2, 0},
         {1, 5, 5, 4, 4, 1, 1, 1, 1},   {2, 6, 7, 3, 2, 1, 2, 0, 1},   {1, 1, 1, 3, 3, 1, 1, 1, 1},
+        {3, 7, 9, 2, 2, 2, 2, 0, 0}, /* 2 x 2 max windows leaving a row and a column out */
     };
     for (int threads = 1; threads <= 2; threads++) {
         hwnas_context *ctx = NULL;

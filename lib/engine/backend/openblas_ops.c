@@ -241,6 +241,63 @@ HOT static void pool_sample(const pool_geom *g, const float *x, float *y, const 
     }
 }
 
+/* Max pooling with 2 x 2 windows at stride 2, no padding (every max pool
+ * of the CGP space): each window's four values in pool_sample's order
+ * with its comparisons, as selects over a row of outputs, so the same
+ * maxima and the same first maximum for the gradient. */
+static int max2(const pool_geom *g)
+{
+    return g->max && g->kh == 2 && g->kw == 2 && g->sh == 2 && g->sw == 2 && !g->ph && !g->pw;
+}
+
+HOT static void max2_forward_sample(const pool_geom *g, const float *restrict x,
+                                    float *restrict y)
+{
+    for (size_t c = 0; c < g->c; c++)
+        for (size_t oy = 0; oy < g->oh; oy++) {
+            const float *r0 = x + (c * g->h + 2 * oy) * g->w, *r1 = r0 + g->w;
+            float *yr = y + (c * g->oh + oy) * g->ow;
+            for (size_t ox = 0; ox < g->ow; ox++) {
+                float m = r0[2 * ox], b = r0[2 * ox + 1], e = r1[2 * ox], f = r1[2 * ox + 1];
+                m = b > m ? b : m;
+                m = e > m ? e : m;
+                yr[ox] = f > m ? f : m;
+            }
+        }
+}
+
+/* Its gradient: the window's value of dy to its first maximum, 0 to the
+ * others; stored (set: the windows tile the whole input) or added. */
+HOT static void max2_backward_sample(const pool_geom *g, const float *restrict x,
+                                     const float *restrict dy, float *restrict dx, int set)
+{
+    for (size_t c = 0; c < g->c; c++)
+        for (size_t oy = 0; oy < g->oh; oy++) {
+            size_t i0 = (c * g->h + 2 * oy) * g->w;
+            const float *r0 = x + i0, *r1 = r0 + g->w;
+            float *d0 = dx + i0, *d1 = d0 + g->w;
+            const float *gr = dy + (c * g->oh + oy) * g->ow;
+            for (size_t ox = 0; ox < g->ow; ox++) {
+                float a = r0[2 * ox], b = r0[2 * ox + 1], e = r1[2 * ox], f = r1[2 * ox + 1];
+                int sb = b > a;
+                float m = sb ? b : a;
+                int se = e > m;
+                m = se ? e : m;
+                int sf = f > m;
+                /* the winner: f, else e, else b, else a */
+                float v = gr[ox], z = 0.0f;
+                float vf = sf ? v : z, ve = !sf && se ? v : z;
+                float vb = !sf && !se && sb ? v : z, va = !sf && !se && !sb ? v : z;
+                if (set) {
+                    d0[2 * ox] = va, d0[2 * ox + 1] = vb, d1[2 * ox] = ve, d1[2 * ox + 1] = vf;
+                } else {
+                    d0[2 * ox] += va, d0[2 * ox + 1] += vb;
+                    d1[2 * ox] += ve, d1[2 * ox + 1] += vf;
+                }
+            }
+        }
+}
+
 /* The output columns [*lo, *hi) whose window holds input column kx - pw +
  * ox * sw inside the input, for kernel column kx (rows alike). */
 static inline void tap_range(size_t kx, size_t pad, size_t stride, size_t in, size_t out,
@@ -787,7 +844,9 @@ HOT static int pool_forward_task(size_t ch, size_t worker, void *data)
         return 0;
     }
     for (size_t s = lo; s < hi; s++)
-        if (g->max)
+        if (max2(g))
+            max2_forward_sample(g, t->x + s * isz, t->yw + s * sz);
+        else if (g->max)
             pool_sample(g, t->x + s * isz, t->yw + s * sz, NULL, NULL);
         else
             avg_forward_sample(g, t->x + s * isz, t->yw + s * sz);
@@ -801,7 +860,9 @@ HOT static int pool_backward_task(size_t ch, size_t worker, void *data)
     const pool_geom *g = t->pool;
     size_t lo, hi, isz = g->c * g->h * g->w, sz = g->c * g->oh * g->ow;
     hwnas__be_chunk_range(t->r->n, ch, &lo, &hi);
-    if (!t->acc)
+    /* 2 x 2 max windows over an even plane cover every input: stored */
+    int set = !t->acc && max2(g) && g->h % 2 == 0 && g->w % 2 == 0;
+    if (!t->acc && !set)
         memset(t->dx + lo * isz, 0, (hi - lo) * isz * sizeof *t->dx);
     if (!g->max && avg_grid_fits(g)) {
         float vpad[GRID_MAX], dacc[GRID_MAX], cnt[GRID_MAX];
@@ -812,7 +873,9 @@ HOT static int pool_backward_task(size_t ch, size_t worker, void *data)
         return 0;
     }
     for (size_t s = lo; s < hi; s++)
-        if (g->max)
+        if (max2(g))
+            max2_backward_sample(g, t->x + s * isz, t->dy + s * sz, t->dx + s * isz, set);
+        else if (g->max)
             pool_sample(g, t->x + s * isz, NULL, t->dy + s * sz, t->dx + s * isz);
         else
             avg_backward_sample(g, t->dy + s * sz, t->dx + s * isz);
