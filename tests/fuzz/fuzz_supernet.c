@@ -2,7 +2,9 @@
  * read (and then write back to the same bytes; a version 1 file writes as
  * version 2, which reads back to the same) or fail with HWNAS_EFORMAT /
  * HWNAS_EVERSION and a message; never a crash or a leak. The seed corpus
- * holds tiny cell and macro supernets before and after training. */
+ * holds tiny cell and macro supernets before and after training, and the
+ * first 4 KiB of a one-node CGP supernet (its options, normalisation and
+ * the head of its weights: a whole one is 5 MB). */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>

@@ -1204,6 +1204,8 @@ static void test_cgp_estimator(void **state)
 
 /* The out-of-memory walk over creation, a training step with a
  * checkpoint, loading, extraction and rating: ENOMEM, no leaks. */
+#define CGP_ONE "rows=1;cols=1;levels_back=1;input_channels=1;input_size=8;classes=4;stem=4"
+
 static int oom_step(hwnas_context *ctx, void *arg)
 {
     (void)arg;
@@ -1249,10 +1251,43 @@ static int oom_step(hwnas_context *ctx, void *arg)
     return rc;
 }
 
+/* The CGP supernet's own walk (its file I/O is the others' but for the
+ * options text): creation, a training step, extraction and rating of a
+ * one-node grid. */
+static int oom_cgp_step(hwnas_context *ctx, void *arg)
+{
+    (void)arg;
+    float img[8 * H * H];
+    int32_t lab[8];
+    for (int k = 0; k < 8 * H * H; k++)
+        img[k] = (float)(k % 5) / 5.0f;
+    for (int k = 0; k < 8; k++)
+        lab[k] = k % 4;
+    static const uint32_t g[CGP_NG + 2] = {0}; /* first choice of every gene */
+    hwnas_dataset *d = NULL;
+    hwnas_supernet *sn = NULL;
+    hwnas_model *m = NULL;
+    double acc;
+    int rc = hwnas_dataset_from_float(&d, ctx, img, lab, 8, 1, H, H, 4);
+    if (rc == HWNAS_OK)
+        rc = hwnas_supernet_new(&sn, ctx, "cgp", CGP_ONE);
+    if (rc == HWNAS_OK)
+        rc = hwnas_supernet_train(sn, d, NULL, NULL, "epochs=1;batch=8", NULL, NULL, NULL);
+    if (rc == HWNAS_OK)
+        rc = hwnas_supernet_subnet(&m, sn, g);
+    if (rc == HWNAS_OK)
+        rc = hwnas_supernet_rate(&acc, sn, g, d, 8, d, 4);
+    hwnas_model_free(m);
+    hwnas_supernet_free(sn);
+    hwnas_dataset_free(d);
+    return rc;
+}
+
 static void test_oom(void **state)
 {
     (void)state;
     test_oom_walk("supernet", oom_step, NULL);
+    test_oom_walk("supernet cgp", oom_cgp_step, NULL);
 }
 
 int main(int argc, char **argv)
