@@ -115,6 +115,34 @@ HWNAS_API int hwnas_model_train(hwnas_model *model, const struct hwnas_dataset *
                                 const char *options, hwnas_model_progress_cb cb,
                                 void *user_data);
 
+/*
+ * hwnas_model_train with a checkpoint file: after every epoch the run's
+ * state (weights with batch-norm running statistics, momentum buffers,
+ * epochs done, that epoch's loss and accuracy) is written atomically to
+ * `checkpoint` (gzip, checksummed; doc/formats/train-checkpoint.md), before
+ * cb hears of the epoch. If the file exists, the run resumes from it after
+ * its last finished epoch (init= does not re-initialise then) and ends
+ * with the same weights, bit for bit, as one uninterrupted run; if it
+ * holds the finished run, the model takes its weights and the call returns
+ * at once. A run killed at any moment therefore loses at most the epoch
+ * under way. The checkpoint is not removed at the end.
+ *
+ * The file must come from the same net (by hwnas_net_hash), the same
+ * options (every key, defaults included) and the same dataset (count,
+ * sample size, labels and a sample of normalised images); otherwise
+ * HWNAS_EINVAL names what differs and nothing is written.
+ *
+ * Errors: those of hwnas_model_train; HWNAS_EINVAL (NULL checkpoint, or a
+ * checkpoint of another run); HWNAS_EFORMAT (not a training checkpoint,
+ * truncated or corrupted: the message names the file), HWNAS_EVERSION;
+ * HWNAS_EIO (the file cannot be read or written; a failed write ends the
+ * run, the previous checkpoint intact). Thread-safety: as
+ * hwnas_model_train.
+ */
+HWNAS_API int hwnas_model_train_checkpoint(hwnas_model *model, const struct hwnas_dataset *ds,
+                                           const char *options, const char *checkpoint,
+                                           hwnas_model_progress_cb cb, void *user_data);
+
 /* Mean training loss and accuracy of the last epoch of the last
  * hwnas_model_train() call (NaN before any epoch ended). */
 HWNAS_API double hwnas_model_train_loss(const hwnas_model *model);

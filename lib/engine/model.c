@@ -119,18 +119,13 @@ static int check_dataset(const hwnas_model *m, const hwnas_dataset *ds, const ch
     return HWNAS_OK;
 }
 
-typedef struct train_cfg {
-    hwnas__train_recipe r;
-    int64_t init; /* 0 keep, 1 he, 2 uniform */
-} train_cfg;
-
-static int read_options(train_cfg *c, hwnas_context *ctx, const char *text)
+int hwnas__train_options(hwnas__train_recipe *r, int64_t *init, hwnas_context *ctx,
+                         const char *text)
 {
     hwnas_options *o = NULL;
     int rc = hwnas__options_new_kind(&o, ctx, &hwnas__model_kind, text);
     if (rc != HWNAS_OK)
         return rc;
-    hwnas__train_recipe *r = &c->r;
     int64_t nesterov = 0;
     hwnas_options_get_int(o, "epochs", &r->epochs);
     hwnas_options_get_int(o, "batch", &r->batch);
@@ -139,7 +134,7 @@ static int read_options(train_cfg *c, hwnas_context *ctx, const char *text)
     hwnas_options_get_int(o, "augment", &r->augment);
     hwnas_options_get_int(o, "crop_pad", &r->crop_pad);
     hwnas_options_get_int(o, "seed", &r->seed);
-    hwnas_options_get_int(o, "init", &c->init);
+    hwnas_options_get_int(o, "init", init);
     hwnas_options_get_int(o, "nesterov", &nesterov);
     hwnas_options_get_float(o, "lr", &r->lr);
     hwnas_options_get_float(o, "momentum", &r->momentum);
@@ -155,7 +150,8 @@ static int read_options(train_cfg *c, hwnas_context *ctx, const char *text)
 
 int hwnas__train_epochs(hwnas_model *model, hwnas__engine *e, const hwnas_dataset *ds,
                         const hwnas__train_recipe *r, const hwnas__train_passes *p,
-                        hwnas_model_progress_cb cb, void *user_data)
+                        const hwnas__train_resume *resume, hwnas_model_progress_cb cb,
+                        void *user_data)
 {
     const hwnas_context *ctx = model->ctx;
     size_t n = hwnas_dataset_count(ds), bs = (size_t)r->batch < n ? (size_t)r->batch : n;
@@ -175,7 +171,9 @@ int hwnas__train_epochs(hwnas_model *model, hwnas__engine *e, const hwnas_datase
     uint64_t total = (uint64_t)r->epochs * batches;
     uint64_t warmup = (uint64_t)llround(r->warmup * (double)batches);
     uint64_t step_every = (uint64_t)r->step_epochs * batches;
-    for (int64_t ep = 0; ep < r->epochs; ep++) {
+    if (resume && resume->velocity)
+        memcpy(velocity, resume->velocity, e->n_params * sizeof *velocity);
+    for (int64_t ep = resume ? resume->start : 0; ep < r->epochs; ep++) {
         hwnas_dataset_shuffle(order, ds, (uint64_t)r->seed, (uint64_t)ep);
         double loss_sum = 0, lr = r->lr;
         size_t correct_sum = 0;
@@ -216,6 +214,8 @@ int hwnas__train_epochs(hwnas_model *model, hwnas__engine *e, const hwnas_datase
         }
         model->train_loss = loss_sum / (double)n;
         model->train_acc = (double)correct_sum / (double)n;
+        if (resume && resume->save && (rc = resume->save(resume->ud, ep + 1, velocity)) != HWNAS_OK)
+            goto done;
         if (cb && cb(HWNAS_MODEL_EVENT_EPOCH, ep, r->epochs, (int64_t)batches, (int64_t)batches,
                      model->train_loss, model->train_acc, lr, user_data) != 0) {
             rc = hwnas__error(HWNAS_EUSER, "%s: the progress callback stopped after epoch %lld",
@@ -247,22 +247,39 @@ int hwnas_model_train(hwnas_model *model, const hwnas_dataset *ds, const char *o
 {
     if (!model || !ds)
         return hwnas__error(HWNAS_EINVAL, "hwnas_model_train: model and ds are required");
-    train_cfg c;
-    int rc = read_options(&c, model->ctx, options);
+    return hwnas__model_train_from(model, ds, options, NULL, cb, user_data);
+}
+
+int hwnas__model_train_from(hwnas_model *model, const hwnas_dataset *ds, const char *options,
+                            hwnas__train_start *start, hwnas_model_progress_cb cb,
+                            void *user_data)
+{
+    const char *who = start ? "hwnas_model_train_checkpoint" : "hwnas_model_train";
+    hwnas__train_recipe r;
+    int64_t init = 0;
+    int rc = hwnas__train_options(&r, &init, model->ctx, options);
     if (rc == HWNAS_OK)
-        rc = check_dataset(model, ds, "hwnas_model_train");
+        rc = check_dataset(model, ds, who);
     if (rc != HWNAS_OK)
         return rc;
     hwnas__engine *e = model->eng;
     size_t n = hwnas_dataset_count(ds);
-    rc = hwnas__engine_reserve(e, (size_t)c.r.batch < n ? (size_t)c.r.batch : n);
+    rc = hwnas__engine_reserve(e, (size_t)r.batch < n ? (size_t)r.batch : n);
     if (rc != HWNAS_OK)
         return rc;
-    if (c.init != 0) /* 1 he, 2 uniform */
-        hwnas__engine_init_params(e, (uint64_t)c.r.seed,
-                                  c.init == 2 ? HWNAS__INIT_UNIFORM : HWNAS__INIT_HE);
-    hwnas__train_passes passes = {"hwnas_model_train", engine_forward, engine_backward, e};
-    return hwnas__train_epochs(model, e, ds, &c.r, &passes, cb, user_data);
+    hwnas__train_resume resume = {0}, *rs = NULL;
+    if (start) { /* read or begin the checkpoint; it may say the run is over */
+        int over = 0;
+        rc = start->begin(start->ud, &resume, &over, &r, init, ds);
+        if (rc != HWNAS_OK || over)
+            return rc;
+        rs = &resume;
+    }
+    if (init != 0 && (!rs || rs->start == 0)) /* 1 he, 2 uniform */
+        hwnas__engine_init_params(e, (uint64_t)r.seed,
+                                  init == 2 ? HWNAS__INIT_UNIFORM : HWNAS__INIT_HE);
+    hwnas__train_passes passes = {who, engine_forward, engine_backward, e};
+    return hwnas__train_epochs(model, e, ds, &r, &passes, rs, cb, user_data);
 }
 
 /* Batch size for inference: the caller's, else a fixed 256. Not the size

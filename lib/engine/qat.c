@@ -291,7 +291,7 @@ static int train(qat_run *r, hwnas_model *model, const hwnas_dataset *ds, const 
         .gamma = 1.0, .smoothing = c->smoothing,
     };
     hwnas__train_passes passes = {"hwnas_quant_finetune", qat_forward, qat_backward, r};
-    return hwnas__train_epochs(model, r->e, ds, &recipe, &passes, cb, user_data);
+    return hwnas__train_epochs(model, r->e, ds, &recipe, &passes, NULL, cb, user_data);
 }
 
 int hwnas_quant_finetune(hwnas_quant *q, hwnas_model *model, const hwnas_dataset *train_set,

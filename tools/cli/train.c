@@ -103,6 +103,7 @@ static int finetune_q(hwnas_context *ctx, hwnas_model *model, const hwnas_datase
 int cli_train(hwnas_context *ctx, int argc, char **argv)
 {
     const char *file = NULL, *save = NULL, *data_dir = NULL, *axmul_dir = NULL;
+    const char *checkpoint = NULL;
     long long finetune = 0;
     double validation = 0; /* share of the training images held out */
     char options[1024] = RECIPE;
@@ -146,6 +147,8 @@ int cli_train(hwnas_context *ctx, int argc, char **argv)
             *(a[2] == 's' ? &save : &data_dir) = argv[++i];
         else if (strcmp(a, "--axmul-dir") == 0 && i + 1 < argc)
             axmul_dir = argv[++i];
+        else if (strcmp(a, "--checkpoint") == 0 && i + 1 < argc)
+            checkpoint = argv[++i];
         else if (strcmp(a, "--validation") == 0 && i + 1 < argc) {
             if (!cli_parse_real("train", a, argv[++i], 0, 1, 1, 1, &validation))
                 return CLI_USAGE;
@@ -244,7 +247,9 @@ int cli_train(hwnas_context *ctx, int argc, char **argv)
                hwnas_dataset_count(train), hwnas_context_threads(ctx));
         train_progress p = {isatty(2), now(), now(), hwnas_dataset_count(train),
                             (size_t)(batch > 0 ? batch : 128)};
-        rc = hwnas_model_train(model, train, options, on_progress, &p);
+        rc = checkpoint ? hwnas_model_train_checkpoint(model, train, options, checkpoint,
+                                                       on_progress, &p)
+                        : hwnas_model_train(model, train, options, on_progress, &p);
     }
     double acc = NAN, loss = NAN;
     if (rc == HWNAS_OK)
@@ -279,7 +284,9 @@ void cli_train_usage(FILE *f)
                "       [--weight-decay X] [--schedule cosine|step|constant] [--warmup EPOCHS]\n"
                "       [--label-smoothing X] [--augment] [--seed N] [--crop-pad N] [--flip P]\n"
                "       [--init he|uniform] [--data DIR] [--save WEIGHTS] [--finetune-q EPOCHS]\n"
-               "       [--axmul-dir DIR] [--validation FRACTION]\n"
+               "       [--axmul-dir DIR] [--validation FRACTION] [--checkpoint FILE]\n"
+               "--checkpoint: the run's state is saved there after every epoch; run the\n"
+               "          same command again to resume a stopped run from it\n"
                "defaults: --epochs 1 --batch 128 --lr 0.1 --momentum 0.9 --weight-decay 5e-4\n"
                "          --schedule cosine --warmup 1 (from 10 epochs on) --crop-pad "
                RECIPE_CROP_PAD "\n          --flip 0.5 --seed 1 --init keep\n");
