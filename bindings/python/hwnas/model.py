@@ -13,6 +13,7 @@ or flat sequences of floats; results come back as numpy arrays when numpy
 is installed, lists otherwise.
 """
 import ctypes
+import os
 
 from . import _native
 from ._native import lib, encode, c_int, c_char_p, c_void_p, c_size_t, P
@@ -63,6 +64,8 @@ _d("hwnas_model_net", c_void_p, c_void_p)
 _d("hwnas_model_param_count", c_size_t, c_void_p)
 _d("hwnas_model_classes", c_size_t, c_void_p)
 _d("hwnas_model_train", c_int, c_void_p, c_void_p, c_char_p, PROGRESS_CB, c_void_p)
+_d("hwnas_model_train_checkpoint", c_int, c_void_p, c_void_p, c_char_p, c_char_p, PROGRESS_CB,
+   c_void_p)
 _d("hwnas_model_train_loss", c_double, c_void_p)
 _d("hwnas_model_train_accuracy", c_double, c_void_p)
 _d("hwnas_model_evaluate", c_int, P(c_double), P(c_double), c_void_p, c_void_p, c_void_p,
@@ -157,7 +160,7 @@ class Model(Handle):
 
     # ---- training and inference --------------------------------------
 
-    def train(self, dataset, options=None, progress=None, **kwargs):
+    def train(self, dataset, options=None, progress=None, checkpoint=None, **kwargs):
         """Train on an hwnas.Dataset with the "model" options ("key=value;
         ..." and/or keywords: epochs, batch, lr, momentum, nesterov,
         weight_decay, schedule, warmup, step_epochs, gamma, label_smoothing,
@@ -168,10 +171,21 @@ class Model(Handle):
         mini-batch and every epoch; returning True stops training, as does
         raising, and train() then raises hwnas.Stopped (with the exception
         as its __cause__). Returns (loss, accuracy) of the last epoch.
+
+        checkpoint: a file path; the run's state is saved there after every
+        epoch, and a run stopped or killed resumes from it when train() is
+        called again with the same net, options and dataset, ending with the
+        same weights as an uninterrupted run (a finished run's file returns
+        at once). Another run's file raises hwnas.InvalidArgument naming
+        what differs; a corrupt one hwnas.FormatError.
         """
         cb, failure = _progress_cb(progress)
-        rc = lib.hwnas_model_train(self._live(), dataset._ptr,
-                                   encode(_options_text(options, kwargs) or None), cb, None)
+        text = encode(_options_text(options, kwargs) or None)
+        if checkpoint is None:
+            rc = lib.hwnas_model_train(self._live(), dataset._ptr, text, cb, None)
+        else:
+            rc = lib.hwnas_model_train_checkpoint(self._live(), dataset._ptr, text,
+                                                  encode(os.fspath(checkpoint)), cb, None)
         _raise_stopped(rc, failure[0])
         return self.train_loss, self.train_accuracy
 

@@ -205,3 +205,36 @@ def test_fashion_mnist_reference_cnn(ctx):
     assert confusion.shape == (10, 10) and confusion.sum() == 1000
     x, y = test.batch(range(50))
     assert ((m.predict(x) == y).mean()) > 0.4
+
+
+def test_train_checkpoint(ctx, blobs, tmp_path):
+    train, _, _, _ = blobs
+    net = Net.parse(ctx, TINY)
+    opts = dict(epochs=3, batch=32, lr=0.1, seed=5)
+    ref = Model(ctx, net, seed=1)
+    ref.train(train, **opts)
+    ck = tmp_path / "run.tck"
+    # stopped after epoch 0, then resumed by a model of other weights
+    a = Model(ctx, net, seed=1)
+    with pytest.raises(hwnas.Stopped):
+        a.train(train, checkpoint=ck, progress=lambda p: p["event"] == "epoch", **opts)
+    assert ck.exists()
+    b = Model(ctx, net, seed=2)
+    events = []
+    b.train(train, checkpoint=str(ck), progress=events.append, **opts)
+    assert [e["epoch"] for e in events if e["event"] == "epoch"] == [1, 2]
+    assert b.save_bytes() == ref.save_bytes()
+    assert b.train_loss == ref.train_loss
+    # finished: returns at once with the run's weights
+    c = Model(ctx, net, seed=3)
+    events = []
+    c.train(train, checkpoint=ck, progress=events.append, **opts)
+    assert events == [] and c.save_bytes() == ref.save_bytes()
+    # another recipe is refused by name, the file left as it was
+    before = ck.read_bytes()
+    with pytest.raises(hwnas.InvalidArgument, match="lr=0.1"):
+        c.train(train, checkpoint=ck, **dict(opts, lr=0.05))
+    assert ck.read_bytes() == before
+    ck.write_bytes(b"not a checkpoint")
+    with pytest.raises(hwnas.FormatError, match="run.tck"):
+        c.train(train, checkpoint=ck, **opts)
