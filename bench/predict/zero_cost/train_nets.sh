@@ -6,7 +6,8 @@
 # network to CSV, with the command that made it. Resumable: networks
 # already in CSV are skipped, so kill it and start it again at will.
 # Each run's progress (epoch lines with images/s) goes to LOGS/NAME.log
-# beside CSV.
+# beside CSV, its checkpoint to LOGS/NAME.tck (kept after the run). A net
+# resumed from its checkpoint records the wall time of its last part.
 #
 #   bench/predict/zero_cost/train_nets.sh NETS_DIR CSV [HWNAS_BINARY] [EPOCHS] [THREADS]
 #
@@ -14,14 +15,18 @@
 # modulo N, so N copies (one thread each, one per core) share the list;
 # they append to the same CSV (one short write per row).
 #
-# e.g. (what made bench/predict/zero_cost/accuracy.csv, at commit b8ce538):
-#   mkdir -p /work/zc-run2/tools /work/zc-run2/lib/mpi
-#   cp build/tools/hwnas /work/zc-run2/tools/   # rebuilding cannot touch them
-#   cp build/lib/mpi/libhwnas_mpi.so.0 /work/zc-run2/lib/mpi/
-#   cp bench/predict/zero_cost/train_nets.sh /work/zc-run2/  # edits cannot hit a running sh
-#   for k in 0 1; do SHARD=$k/2 setsid nohup nice -n 19 /work/zc-run2/train_nets.sh \
-#       bench/predict/zero_cost/nets /work/zc-run2/accuracy.csv \
-#       /work/zc-run2/tools/hwnas 30 1 > /work/zc-run2/train-$k.log 2>&1 & done
+# e.g. (how bench/predict/zero_cost/accuracy.csv is being made; the
+# binary's directory in each row's command says which commit built it:
+# zc-run2 b8ce538, zc-run3 608df37, zc-run4 1fa4fe9, zc-run5 and later in
+# doc/zero-cost.md - the engine's speed-ups between them change the last
+# bits of a run, not the recipe):
+#   R=/work/zc-run5; mkdir -p $R/tools $R/lib/mpi
+#   cp build/tools/hwnas $R/tools/   # rebuilding cannot touch them
+#   cp build/lib/mpi/libhwnas_mpi.so.0 $R/lib/mpi/
+#   cp bench/predict/zero_cost/train_nets.sh $R/  # edits cannot hit a running sh
+#   for k in 0 1; do SHARD=$k/2 setsid nohup nice -n 19 $R/train_nets.sh \
+#       bench/predict/zero_cost/nets /work/zc-run3/accuracy.csv \
+#       $R/tools/hwnas 30 1 > $R/train-$k.log 2>&1 & done
 set -eu
 nets=$1
 csv=$2
@@ -38,9 +43,12 @@ for f in "$nets"/[0-9][0-9][0-9].net; do
     if grep -q "^$name,$epochs," "$csv"; then
         continue
     fi
-    cmd="$hwnas --threads $threads train $f --epochs $epochs --seed 1"
+    # the run's state after every epoch (hwnas train --checkpoint): a
+    # killed run, started again, goes on from its last finished epoch with
+    # the bits of an uninterrupted one; the log gets each part appended
+    cmd="$hwnas --threads $threads train $f --epochs $epochs --seed 1 --checkpoint $logs/$name.tck"
     start=$(date +%s)
-    out=$($cmd 2>"$logs/$name.log") || { echo "$name: failed: $cmd" >&2; continue; }
+    out=$($cmd 2>>"$logs/$name.log") || { echo "$name: failed: $cmd" >&2; continue; }
     end=$(date +%s)
     acc=$(printf '%s\n' "$out" | sed -n 's/^test accuracy \([0-9.]*\)%.*/\1/p')
     [ -n "$acc" ] || { echo "$name: no accuracy in: $out" >&2; continue; }
