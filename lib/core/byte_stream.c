@@ -57,6 +57,23 @@ int hwnas__reader_fail(hwnas__reader *r)
     return 0;
 }
 
+int hwnas__reader_framed(hwnas__reader *r, const uint8_t *b, size_t len, const char *magic,
+                         size_t min_len, const char *what, const char *name)
+{
+    *r = (hwnas__reader){b, len, 0, 0};
+    if (len < 8 || memcmp(b, magic, 8) != 0)
+        return hwnas__error(HWNAS_EFORMAT, "%s: not a libhwnas %s (bad magic)", name, what);
+    if (len < min_len + 8)
+        return hwnas__error(HWNAS_EFORMAT, "%s: truncated header", name);
+    r->pos = len - 8;
+    if (hwnas__hash_bytes(b, len - 8) != hwnas__reader_u64(r))
+        return hwnas__error(HWNAS_EFORMAT, "%s: checksum mismatch: the file is truncated or "
+                            "corrupted", name);
+    r->pos = 8;
+    r->len = len - 8;
+    return HWNAS_OK;
+}
+
 const uint8_t *hwnas__reader_take(hwnas__reader *r, size_t n)
 {
     if (r->failed || r->len - r->pos < n) {

@@ -111,6 +111,14 @@ const uint8_t *hwnas__reader_take(hwnas__reader *r, size_t n);
 size_t hwnas__reader_count(hwnas__reader *r, size_t item_size);
 /* Mark the stream bad (a check of the caller's failed); returns 0. */
 int hwnas__reader_fail(hwnas__reader *r);
+/* A framed file's bytes: an 8-byte magic, fields, then the 8-byte
+ * hwnas__hash_bytes of everything before it. Checks the magic (else "not
+ * a libhwnas WHAT (bad magic)"), at least min_len bytes before the checksum
+ * (else "truncated header") and the checksum; r then reads the fields,
+ * from after the magic up to the checksum. Errors: HWNAS_EFORMAT naming
+ * name. */
+int hwnas__reader_framed(hwnas__reader *r, const uint8_t *b, size_t len, const char *magic,
+                         size_t min_len, const char *what, const char *name);
 
 /* ---- CSV tables (csv.c) --------------------------------------------- */
 

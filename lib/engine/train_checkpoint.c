@@ -99,15 +99,10 @@ int hwnas__tck_from_bytes(hwnas__tck *t, const hwnas_context *ctx, const uint8_t
                           size_t len, const char *name)
 {
     memset(t, 0, sizeof *t);
-    hwnas__reader r = {b, len, 0, 0};
-    if (len < 8 || memcmp(b, MAGIC, 8) != 0)
-        return bad(name, "not a libhwnas training checkpoint (bad magic)");
-    if (len < 16 + 8)
-        return bad(name, "truncated header");
-    if (hwnas__hash_bytes(b, len - 8) != (r.pos = len - 8, hwnas__reader_u64(&r)))
-        return bad(name, "checksum mismatch: the file is truncated or corrupted");
-    r.pos = 8;
-    r.len = len - 8;
+    hwnas__reader r;
+    int err = hwnas__reader_framed(&r, b, len, MAGIC, 16, "training checkpoint", name);
+    if (err != HWNAS_OK)
+        return err;
     uint32_t version = hwnas__reader_u32(&r);
     if (version != VERSION)
         return hwnas__error(HWNAS_EVERSION, "%s: training checkpoint version %u; this library "

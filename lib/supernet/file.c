@@ -111,15 +111,10 @@ int hwnas__sn_from_bytes(hwnas_supernet **out, hwnas_context *ctx, const uint8_t
                          size_t len, const char *name)
 {
     *out = NULL;
-    hwnas__reader r = {b, len, 0, 0};
-    if (len < 8 || memcmp(b, MAGIC, 8) != 0)
-        return bad(name, "not a libhwnas supernet file (bad magic)");
-    if (len < 28 + 8)
-        return bad(name, "truncated header");
-    if (hwnas__hash_bytes(b, len - 8) != (r.pos = len - 8, hwnas__reader_u64(&r)))
-        return bad(name, "checksum mismatch: the file is truncated or corrupted");
-    r.pos = 8;
-    r.len = len - 8;
+    hwnas__reader r;
+    int rc = hwnas__reader_framed(&r, b, len, MAGIC, 28, "supernet file", name);
+    if (rc != HWNAS_OK)
+        return rc;
     uint32_t version = hwnas__reader_u32(&r);
     if (version != 1 && version != VERSION)
         return hwnas__error(HWNAS_EVERSION, "%s: supernet format version %u; this library "
@@ -133,7 +128,6 @@ int hwnas__sn_from_bytes(hwnas_supernet **out, hwnas_context *ctx, const uint8_t
     hwnas__sn_macro mc;
     hwnas__sn_cgp cc;
     int64_t seed = 0;
-    int rc = HWNAS_OK;
     size_t in_channels;
     if (space == SPACE_MACRO || space == SPACE_CGP) {
         const char *what = space == SPACE_CGP ? "cgp" : "macro";
