@@ -1202,6 +1202,18 @@ static void test_cgp_estimator(void **state)
     hwnas_estimator_free(e);
 }
 
+/* Eight H x H images of (k % levels) / levels, labels k % 4. */
+static int oom_data(hwnas_dataset **d, hwnas_context *ctx, int levels)
+{
+    float img[8 * H * H];
+    int32_t lab[8];
+    for (int k = 0; k < 8 * H * H; k++)
+        img[k] = (float)(k % levels) / (float)levels;
+    for (int k = 0; k < 8; k++)
+        lab[k] = k % 4;
+    return hwnas_dataset_from_float(d, ctx, img, lab, 8, 1, H, H, 4);
+}
+
 /* The out-of-memory walk over creation, a training step with a
  * checkpoint, loading, extraction and rating: ENOMEM, no leaks. */
 #define CGP_ONE "rows=1;cols=1;levels_back=1;input_channels=1;input_size=8;classes=4;stem=4"
@@ -1211,17 +1223,11 @@ static int oom_step(hwnas_context *ctx, void *arg)
     (void)arg;
     char ck[256];
     snprintf(ck, sizeof ck, "%s/oom.snet", test_tmpdir);
-    float img[8 * H * H];
-    int32_t lab[8];
-    for (int k = 0; k < 8 * H * H; k++)
-        img[k] = (float)(k % 7) / 7.0f;
-    for (int k = 0; k < 8; k++)
-        lab[k] = k % 4;
     hwnas_dataset *d = NULL;
     hwnas_supernet *sn = NULL, *back = NULL;
     hwnas_model *m = NULL;
     double acc;
-    int rc = hwnas_dataset_from_float(&d, ctx, img, lab, 8, 1, H, H, 4);
+    int rc = oom_data(&d, ctx, 7);
     if (rc == HWNAS_OK)
         rc = hwnas_supernet_new(&sn, ctx, "cell", SN_OPTS);
     if (rc == HWNAS_OK)
@@ -1257,18 +1263,12 @@ static int oom_step(hwnas_context *ctx, void *arg)
 static int oom_cgp_step(hwnas_context *ctx, void *arg)
 {
     (void)arg;
-    float img[8 * H * H];
-    int32_t lab[8];
-    for (int k = 0; k < 8 * H * H; k++)
-        img[k] = (float)(k % 5) / 5.0f;
-    for (int k = 0; k < 8; k++)
-        lab[k] = k % 4;
     static const uint32_t g[CGP_NG + 2] = {0}; /* first choice of every gene */
     hwnas_dataset *d = NULL;
     hwnas_supernet *sn = NULL;
     hwnas_model *m = NULL;
     double acc;
-    int rc = hwnas_dataset_from_float(&d, ctx, img, lab, 8, 1, H, H, 4);
+    int rc = oom_data(&d, ctx, 5);
     if (rc == HWNAS_OK)
         rc = hwnas_supernet_new(&sn, ctx, "cgp", CGP_ONE);
     if (rc == HWNAS_OK)
