@@ -135,8 +135,9 @@ HWNAS_API int hwnas_model_train(hwnas_model *model, const struct hwnas_dataset *
  * Errors: those of hwnas_model_train; HWNAS_EINVAL (NULL checkpoint, or a
  * checkpoint of another run); HWNAS_EFORMAT (not a training checkpoint,
  * truncated or corrupted: the message names the file), HWNAS_EVERSION;
- * HWNAS_EIO (the file cannot be read or written; a failed write ends the
- * run, the previous checkpoint intact). Thread-safety: as
+ * HWNAS_EIO (the file cannot be read or written: a directory that takes
+ * no new files is found before any training, a later failed write ends the
+ * run with the previous checkpoint intact). Thread-safety: as
  * hwnas_model_train.
  */
 HWNAS_API int hwnas_model_train_checkpoint(hwnas_model *model, const struct hwnas_dataset *ds,

@@ -5,8 +5,10 @@
  * so the weights, the momentum buffers and the epoch count are the whole
  * state. Little-endian, gzip on disk, a checksum at the end, written
  * atomically. */
+#include <errno.h>
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hwnas/data.h"
 #include "hwnas/model.h"
@@ -231,6 +233,24 @@ static int same_run(const hwnas__tck *file, const hwnas__tck *now, const char *p
     return HWNAS_OK;
 }
 
+/* The directory the checkpoint goes to exists and takes new files. */
+static int writable_dir(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    size_t n = slash ? (size_t)(slash - path) : 1;
+    if (n >= sizeof dir)
+        return hwnas__error(HWNAS_EIO, "%s: the path is too long", path);
+    memcpy(dir, slash ? path : ".", n);
+    dir[n ? n : 1] = '\0';
+    if (slash == path) /* "/file" */
+        dir[0] = '/';
+    if (access(dir, W_OK | X_OK) != 0)
+        return hwnas__error(HWNAS_EIO, "cannot write the checkpoint '%s': %s: %s", path, dir,
+                            strerror(errno));
+    return HWNAS_OK;
+}
+
 static int ck_save(void *ud, int64_t epochs_done, const float *velocity)
 {
     ck_run *k = ud;
@@ -273,9 +293,9 @@ static int ck_begin(void *ud, hwnas__train_resume *resume, int *over,
     uint8_t *b = NULL;
     size_t len = 0;
     rc = hwnas__file_read(m->ctx, k->path, MAX_FILE, &b, &len);
-    if (rc == HWNAS_ENOTFOUND) { /* a fresh run */
+    if (rc == HWNAS_ENOTFOUND) { /* a fresh run: fail now, not after an epoch */
         hwnas_error_clear();
-        return HWNAS_OK;
+        return writable_dir(k->path);
     }
     if (rc != HWNAS_OK)
         return rc;

@@ -287,11 +287,13 @@ static void test_refusals(void **state)
     expect_refusal(NET, OPTS, 0, ck, HWNAS_EFORMAT, "checksum");
     /* the missing argument */
     assert_int_equal(hwnas_model_train_checkpoint(m, d, OPTS, NULL, NULL, NULL), HWNAS_EINVAL);
-    /* a directory that does not exist: the first save fails, loudly */
-    assert_int_equal(hwnas_model_train_checkpoint(m, d, OPTS, "/nonexistent-dir/x.tck", NULL,
-                                                  NULL),
+    /* a directory that does not exist: refused before any training */
+    stop_at none = {-1, -1, 0, 0};
+    assert_int_equal(hwnas_model_train_checkpoint(m, d, OPTS, "/nonexistent-dir/x.tck", stopper,
+                                                  &none),
                      HWNAS_EIO);
     assert_non_null(strstr(hwnas_error_last(), "/nonexistent-dir/x.tck"));
+    assert_int_equal(none.epochs_heard, 0);
     hwnas_model_free(m);
     hwnas_dataset_free(d);
 }
