@@ -65,7 +65,7 @@ static void geom(conv_geom *g, const hwnas__be_conv *s)
     g->sub = sub < 1 ? 1 : sub;
 }
 
-/* The direct backward's tap table at the start of a worker's scratch: for
+/* The direct kernel's tap table at the start of a worker's scratch: for
  * each tap, its offset in the planes (phase_off) and the index of its
  * plane; stored as size_t in the floats (allocated storage). */
 static size_t direct_taps_floats(const conv_geom *g)
@@ -77,7 +77,7 @@ size_t hwnas__ob_conv_scratch(const hwnas__be_conv *shape, size_t batch_cap)
 {
     conv_geom g;
     geom(&g, shape);
-    if (g.direct) /* tap table, planes, planes of dx, dy slots */
+    if (g.direct) /* tap table, planes, planes of dx (forward: the output grid), dy slots */
         return direct_taps_floats(&g) + 2 * g.plane_size + g.cout_g * g.qslot;
     size_t mc = hwnas__be_max_chunk(batch_cap);
     size_t s = g.sub < mc ? g.sub : mc;
@@ -290,7 +290,31 @@ typedef struct conv_task {
  * every tap of a depthwise filter reads one contiguous run of l floats,
  * the outputs on the oh x wq grid (junk columns ow .. wq-1), so each tap
  * is one vector loop: an axpy forward and for dx, a dot product for dw.
- * Scratch of a worker: the planes, the planes of dx, one output grid. */
+ * Scratch of a worker (direct_scratch, set up once per task): the tap
+ * table, the planes, the planes of dx (forward: the output grid), and the
+ * dy slots of the backward pass with their zero margins. */
+typedef struct direct_scratch {
+    const size_t *off, *plane; /* per tap: offset in the planes, its plane */
+    float *pl, *dpl, *q;
+} direct_scratch;
+
+static void direct_setup(direct_scratch *d, const conv_geom *g, float *scratch, int backward)
+{
+    size_t kk = g->kh * g->kw, hw = g->hq * g->wq;
+    size_t *off = (size_t *)(void *)scratch, *plane = off + kk;
+    for (size_t ky = 0; ky < g->kh; ky++)
+        for (size_t kx = 0; kx < g->kw; kx++) {
+            size_t k = ky * g->kw + kx;
+            off[k] = phase_off(g, 0, ky, kx);
+            plane[k] = off[k] / hw;
+        }
+    d->off = off, d->plane = plane;
+    d->pl = scratch + direct_taps_floats(g);
+    d->dpl = d->pl + g->plane_size;
+    d->q = d->dpl + g->plane_size;
+    if (backward) /* only the real outputs are written into the slots */
+        memset(d->q, 0, g->cout_g * g->qslot * sizeof *d->q);
+}
 
 /* sum a[i] * b[i] over i < n: 16 lanes, then a fixed tree, so the same
  * bits on every run (the order depends on n only). */
@@ -308,11 +332,12 @@ static inline float dot_lanes(const float *restrict a, const float *restrict b, 
     return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
 }
 
-HOT static void direct_forward_sample(const conv_task *t, const float *x, float *y, float *pl)
+HOT static void direct_forward_sample(const conv_task *t, const float *x, float *y,
+                                      const direct_scratch *d)
 {
     const conv_geom *g = &t->g;
     size_t mult = g->cout_g, kk = g->kh * g->kw;
-    float *restrict q = pl + g->plane_size; /* one output grid, oh x wq */
+    float *pl = d->pl, *restrict q = d->dpl; /* q: one output grid, oh x wq */
     for (size_t c = 0; c < g->cin; c++) {
         phase_planes(pl, x + c * g->h * g->w, g);
         for (size_t m = 0; m < mult; m++) {
@@ -321,13 +346,12 @@ HOT static void direct_forward_sample(const conv_task *t, const float *x, float 
             float b = t->bias ? t->bias[oc] : 0.0f;
             for (size_t i = 0; i < g->l; i++)
                 q[i] = b;
-            for (size_t ky = 0; ky < g->kh; ky++)
-                for (size_t kx = 0; kx < g->kw; kx++) {
-                    const float *restrict r = pl + phase_off(g, 0, ky, kx);
-                    float wv = wc[ky * g->kw + kx];
-                    for (size_t i = 0; i < g->l; i++)
-                        q[i] += wv * r[i];
-                }
+            for (size_t k = 0; k < kk; k++) {
+                const float *restrict r = pl + d->off[k];
+                float wv = wc[k];
+                for (size_t i = 0; i < g->l; i++)
+                    q[i] += wv * r[i];
+            }
             float *yc = y + oc * g->p;
             for (size_t oy = 0; oy < g->oh; oy++)
                 memcpy(yc + oy * g->ow, q + oy * g->wq, g->ow * sizeof *yc);
@@ -343,21 +367,12 @@ HOT static void direct_forward_sample(const conv_task *t, const float *x, float 
  * tap's offset (a scatter would load what the previous tap had just
  * stored one float off, which stalls store forwarding). */
 HOT static void direct_backward_sample(const conv_task *t, const float *x, const float *dy,
-                                       float *dx, float *dw, float *db, float *scratch)
+                                       float *dx, float *dw, float *db, const direct_scratch *d)
 {
     const conv_geom *g = &t->g;
     size_t mult = g->cout_g, kk = g->kh * g->kw, hw = g->hq * g->wq, planes = g->sh * g->sw;
-    size_t *off = (size_t *)(void *)scratch, *plane = off + kk;
-    float *pl = scratch + direct_taps_floats(g);
-    float *restrict dpl = pl + g->plane_size;
-    float *q = dpl + g->plane_size; /* mult slots of qslot */
-    for (size_t ky = 0; ky < g->kh; ky++)
-        for (size_t kx = 0; kx < g->kw; kx++) {
-            size_t k = ky * g->kw + kx;
-            off[k] = phase_off(g, 0, ky, kx);
-            plane[k] = off[k] / hw;
-        }
-    memset(q, 0, mult * g->qslot * sizeof *q);
+    const size_t *off = d->off, *plane = d->plane;
+    float *pl = d->pl, *restrict dpl = d->dpl, *q = d->q; /* q: mult slots of qslot */
     for (size_t c = 0; c < g->cin; c++) {
         phase_planes(pl, x + c * g->h * g->w, g);
         for (size_t m = 0; m < mult; m++) {
@@ -383,10 +398,10 @@ HOT static void direct_backward_sample(const conv_task *t, const float *x, const
             const float *qm = q + m * g->qslot + g->qlead;
             for (size_t k = 0; k < kk; k++) {
                 size_t a = plane[k];
-                float *restrict d = dpl + a * hw, wv = wc[k];
+                float *restrict da = dpl + a * hw, wv = wc[k];
                 const float *restrict r = qm - (off[k] - a * hw);
                 for (size_t i = 0; i < hw; i++)
-                    d[i] += wv * r[i];
+                    da[i] += wv * r[i];
             }
         }
         phase_scatter(dx + c * g->h * g->w, t->acc, dpl, g);
@@ -481,8 +496,10 @@ HOT static int conv_forward_task(size_t c, size_t worker, void *data)
     hwnas__be_chunk_range(t->r->n, c, &lo, &hi);
     float *col = t->r->scratch[worker];
     if (g->direct) {
+        direct_scratch d;
+        direct_setup(&d, g, col, 0);
         for (size_t s = lo; s < hi; s++)
-            direct_forward_sample(t, t->x + s * in_sz, t->y + s * out_sz, col);
+            direct_forward_sample(t, t->x + s * in_sz, t->y + s * out_sz, &d);
         return 0;
     }
     if (g->phase) {
@@ -545,10 +562,11 @@ HOT static int conv_backward_task(size_t c, size_t worker, void *data)
         return 0;
     }
     if (g->direct) { /* writes or adds every element of dx itself */
+        direct_scratch d;
+        direct_setup(&d, g, t->r->scratch[worker], 1);
         for (size_t s = lo; s < hi; s++)
             direct_backward_sample(t, t->x + s * in_sz, t->dy + s * out_sz,
-                                   t->dx ? t->dx + s * in_sz : NULL, dw, db,
-                                   t->r->scratch[worker]);
+                                   t->dx ? t->dx + s * in_sz : NULL, dw, db, &d);
         return 0;
     }
     if (t->dx && !t->acc)
