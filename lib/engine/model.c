@@ -119,8 +119,10 @@ static int check_dataset(const hwnas_model *m, const hwnas_dataset *ds, const ch
     return HWNAS_OK;
 }
 
-int hwnas__train_options(hwnas__train_recipe *r, int64_t *init, hwnas_context *ctx,
-                         const char *text)
+/* The "model" options read into a recipe and the init choice (0 keep, 1
+ * he, 2 uniform). */
+static int read_options(hwnas__train_recipe *r, int64_t *init, hwnas_context *ctx,
+                        const char *text)
 {
     hwnas_options *o = NULL;
     int rc = hwnas__options_new_kind(&o, ctx, &hwnas__model_kind, text);
@@ -214,7 +216,8 @@ int hwnas__train_epochs(hwnas_model *model, hwnas__engine *e, const hwnas_datase
         }
         model->train_loss = loss_sum / (double)n;
         model->train_acc = (double)correct_sum / (double)n;
-        if (resume && resume->save && (rc = resume->save(resume->ud, ep + 1, velocity)) != HWNAS_OK)
+        if (resume && resume->save &&
+            (rc = resume->save(resume->ud, ep + 1, velocity)) != HWNAS_OK)
             goto done;
         if (cb && cb(HWNAS_MODEL_EVENT_EPOCH, ep, r->epochs, (int64_t)batches, (int64_t)batches,
                      model->train_loss, model->train_acc, lr, user_data) != 0) {
@@ -257,7 +260,7 @@ int hwnas__model_train_from(hwnas_model *model, const hwnas_dataset *ds, const c
     const char *who = start ? "hwnas_model_train_checkpoint" : "hwnas_model_train";
     hwnas__train_recipe r;
     int64_t init = 0;
-    int rc = hwnas__train_options(&r, &init, model->ctx, options);
+    int rc = read_options(&r, &init, model->ctx, options);
     if (rc == HWNAS_OK)
         rc = check_dataset(model, ds, who);
     if (rc != HWNAS_OK)

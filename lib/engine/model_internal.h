@@ -76,16 +76,12 @@ int hwnas__model_train_from(hwnas_model *model, const hwnas_dataset *ds, const c
                             hwnas__train_start *start, hwnas_model_progress_cb cb,
                             void *user_data);
 
-/* hwnas_model_train's options (the "model" kind) read into a recipe and
- * the init choice (0 keep, 1 he, 2 uniform). Errors: the options'. */
-int hwnas__train_options(hwnas__train_recipe *r, int64_t *init, hwnas_context *ctx,
-                         const char *text);
 
 /* ---- training checkpoints (train_checkpoint.c, doc/formats/train-checkpoint.md) */
 
 typedef struct hwnas__tck {
     uint64_t net_hash;        /* hwnas_net_hash of the model's net */
-    uint64_t count, sample_size, data_hash; /* the dataset (hwnas__tck_data_hash) */
+    uint64_t count, sample_size, data_hash; /* the dataset (data_hash in the .c) */
     hwnas__train_recipe r;
     int64_t init;
     int64_t done;             /* epochs finished, 1 .. r.epochs */
@@ -104,9 +100,6 @@ int hwnas__tck_from_bytes(hwnas__tck *t, const hwnas_context *ctx, const uint8_t
 int hwnas__tck_to_bytes(uint8_t **out, size_t *len, const hwnas_context *ctx,
                         const hwnas__tck *t);
 void hwnas__tck_release(const hwnas_context *ctx, hwnas__tck *t);
-/* A fingerprint of a dataset: its labels and the (normalised) images of up
- * to 64 evenly spaced samples. Errors: HWNAS_ENOMEM. */
-int hwnas__tck_data_hash(uint64_t *out, const hwnas_context *ctx, const hwnas_dataset *ds);
 
 /* The inference loop of hwnas_model_evaluate and hwnas_quant_evaluate: ds
  * in order, in batches of bs (e holds room for them), through forward

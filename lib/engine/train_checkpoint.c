@@ -166,11 +166,13 @@ int hwnas__tck_from_bytes(hwnas__tck *t, const hwnas_context *ctx, const uint8_t
     return HWNAS_OK;
 }
 
-int hwnas__tck_data_hash(uint64_t *out, const hwnas_context *ctx, const hwnas_dataset *ds)
+/* A fingerprint of a dataset: its labels and the (normalised) images of up
+ * to 64 evenly spaced samples. */
+static int data_hash(uint64_t *out, const hwnas_context *ctx, const hwnas_dataset *ds)
 {
     size_t n = hwnas_dataset_count(ds), ss = hwnas_dataset_sample_size(ds);
     size_t m = n < 64 ? n : 64;
-    int32_t *labels = hwnas__malloc(ctx, (n > m ? n : m) * sizeof *labels);
+    int32_t *labels = hwnas__malloc(ctx, n * sizeof *labels);
     float *images = hwnas__malloc(ctx, m * ss * sizeof *images);
     size_t *idx = hwnas__malloc(ctx, m * sizeof *idx);
     int rc = HWNAS_OK;
@@ -184,8 +186,9 @@ int hwnas__tck_data_hash(uint64_t *out, const hwnas_context *ctx, const hwnas_da
     for (size_t i = 0; i < m; i++)
         idx[i] = i * n / m;
     rc = hwnas_dataset_batch(images, labels, ds, idx, m);
-    if (rc == HWNAS_OK)
-        *out = h ^ hwnas__hash_bytes(images, m * ss * sizeof *images) * UINT64_C(0x9e3779b97f4a7c15);
+    if (rc == HWNAS_OK) /* the labels of the sample overwrite the first m: hashed already */
+        *out = h ^ hwnas__hash_bytes(images, m * ss * sizeof *images) *
+                       UINT64_C(0x9e3779b97f4a7c15);
 done:
     hwnas__free(ctx, labels);
     hwnas__free(ctx, images);
@@ -287,7 +290,7 @@ static int ck_begin(void *ud, hwnas__train_resume *resume, int *over,
     k->t.init = init;
     resume->save = ck_save;
     resume->ud = k;
-    int rc = hwnas__tck_data_hash(&k->t.data_hash, m->ctx, ds);
+    int rc = data_hash(&k->t.data_hash, m->ctx, ds);
     if (rc != HWNAS_OK)
         return rc;
     uint8_t *b = NULL;
