@@ -15,18 +15,11 @@
 # modulo N, so N copies (one thread each, one per core) share the list;
 # they append to the same CSV (one short write per row).
 #
-# e.g. (how bench/predict/zero_cost/accuracy.csv is being made; the
-# binary's directory in each row's command says which commit built it:
-# zc-run2 b8ce538, zc-run3 608df37, zc-run4 1fa4fe9, zc-run5 and later in
-# doc/zero-cost.md - the engine's speed-ups between them change the last
-# bits of a run, not the recipe):
-#   R=/work/zc-run5; mkdir -p $R/tools $R/lib/mpi
-#   cp build/tools/hwnas $R/tools/   # rebuilding cannot touch them
-#   cp build/lib/mpi/libhwnas_mpi.so.0 $R/lib/mpi/
-#   cp bench/predict/zero_cost/train_nets.sh $R/  # edits cannot hit a running sh
-#   for k in 0 1; do SHARD=$k/2 setsid nohup nice -n 19 $R/train_nets.sh \
-#       bench/predict/zero_cost/nets /work/zc-run3/accuracy.csv \
-#       $R/tools/hwnas 30 1 > $R/train-$k.log 2>&1 & done
+# How bench/predict/zero_cost/accuracy.csv is being made, across sessions:
+# truth.sh (start, save). The binary's directory in each row's command says
+# which commit built it: zc-run2 b8ce538, zc-run3 608df37, zc-run4 1fa4fe9,
+# zc-run5 3191c87, then zc-REV; the engine's speed-ups between them change
+# the last bits of a run, not the recipe.
 set -eu
 nets=$1
 csv=$2
