@@ -37,6 +37,17 @@ static void recipe_reals(double v[N_REALS], const hwnas__train_recipe *r)
     memcpy(v, a, sizeof a);
 }
 
+/* The inverse of the two above, for the reader. */
+static void recipe_set(hwnas__train_recipe *r, int64_t *init, const int64_t iv[N_INTS],
+                       const double rv[N_REALS])
+{
+    r->epochs = iv[0], r->batch = iv[1], r->schedule = iv[2], r->step_epochs = iv[3];
+    r->augment = iv[4], r->crop_pad = iv[5], r->seed = iv[6], r->nesterov = (int)iv[7];
+    *init = iv[8];
+    r->lr = rv[0], r->momentum = rv[1], r->weight_decay = rv[2], r->warmup = rv[3];
+    r->gamma = rv[4], r->smoothing = rv[5], r->flip = rv[6];
+}
+
 static const char *const int_keys[N_INTS] = {"epochs",   "batch", "schedule",
                                              "step_epochs", "augment", "crop_pad",
                                              "seed",     "nesterov", "init"};
@@ -121,13 +132,7 @@ int hwnas__tck_from_bytes(hwnas__tck *t, const hwnas_context *ctx, const uint8_t
         iv[k] = (int64_t)hwnas__reader_u64(&r);
     for (int k = 0; k < N_REALS; k++)
         rv[k] = hwnas__reader_f64(&r);
-    hwnas__train_recipe *rc = &t->r;
-    rc->epochs = iv[0], rc->batch = iv[1], rc->schedule = iv[2], rc->step_epochs = iv[3];
-    rc->augment = iv[4], rc->crop_pad = iv[5], rc->seed = iv[6];
-    rc->nesterov = (int)iv[7];
-    t->init = iv[8];
-    rc->lr = rv[0], rc->momentum = rv[1], rc->weight_decay = rv[2], rc->warmup = rv[3];
-    rc->gamma = rv[4], rc->smoothing = rv[5], rc->flip = rv[6];
+    recipe_set(&t->r, &t->init, iv, rv);
     t->done = (int64_t)hwnas__reader_u64(&r);
     t->loss = hwnas__reader_f64(&r);
     t->acc = hwnas__reader_f64(&r);
@@ -136,7 +141,7 @@ int hwnas__tck_from_bytes(hwnas__tck *t, const hwnas_context *ctx, const uint8_t
     /* what the writer cannot have written: every field reads back as it is */
     if (iv[7] != 0 && iv[7] != 1)
         return bad(name, "nesterov is neither 0 nor 1");
-    if (rc->epochs < 1 || t->done < 1 || t->done > rc->epochs)
+    if (t->r.epochs < 1 || t->done < 1 || t->done > t->r.epochs)
         return bad(name, "the epochs done are not between 1 and the run's epochs");
     if (t->count == 0 || t->sample_size == 0)
         return bad(name, "an empty dataset");
