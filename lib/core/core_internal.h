@@ -229,6 +229,13 @@ int64_t hwnas__options_int(const hwnas_options *opts, size_t i);
 double hwnas__options_float(const hwnas_options *opts, size_t i);
 const char *hwnas__options_str(const hwnas_options *opts, size_t i);
 
+/* A comma-separated list of numbers (spaces allowed around them), each in
+ * [lo, hi] and, if integers, whole, into v[0..*n), at most cap of them.
+ * Errors (HWNAS_EINVAL) name who ("space:macro"), the option key, its text
+ * and the position of the first bad character. */
+int hwnas__options_number_list(const char *who, const char *key, const char *text, double *v,
+                               size_t cap, size_t *n, double lo, double hi, int integers);
+
 /* ---- random numbers (rng.c) ---------------------------------------- */
 
 /* The generator's state by value, for parts that embed one. */

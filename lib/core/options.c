@@ -657,3 +657,34 @@ int hwnas_options_format(const hwnas_options *o, int only_changed, char **out)
     *out = hwnas__strbuf_detach_buffer(&sb);
     return *out ? HWNAS_OK : HWNAS_ENOMEM;
 }
+
+int hwnas__options_number_list(const char *who, const char *key, const char *text, double *v,
+                               size_t cap, size_t *n, double lo, double hi, int integers)
+{
+    const char *p = text;
+    *n = 0;
+    for (;;) {
+        char *end;
+        while (*p == ' ')
+            p++;
+        double x = strtod(p, &end);
+        if (end == p || !(x >= lo && x <= hi) || (integers && x != floor(x)))
+            return hwnas__error(HWNAS_EINVAL, "%s: option %s = '%s': expected %s in [%g, %g] "
+                                "at position %zu", who, key, text,
+                                integers ? "an integer" : "a number", lo, hi,
+                                (size_t)(p - text) + 1);
+        if (*n == cap)
+            return hwnas__error(HWNAS_EINVAL, "%s: option %s = '%s': more than %zu entries",
+                                who, key, text, cap);
+        v[(*n)++] = x;
+        p = end;
+        while (*p == ' ')
+            p++;
+        if (!*p)
+            return HWNAS_OK;
+        if (*p != ',')
+            return hwnas__error(HWNAS_EINVAL, "%s: option %s = '%s': expected ',' at position "
+                                "%zu", who, key, text, (size_t)(p - text) + 1);
+        p++;
+    }
+}

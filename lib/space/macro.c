@@ -85,38 +85,6 @@ typedef struct macro_state {
     size_t n_muls;
 } macro_state;
 
-/* Parse a comma-separated list of numbers into v[0..*n). */
-static int parse_list(const char *text, const char *key, double *v, size_t cap, size_t *n,
-                      double lo, double hi, int integers)
-{
-    const char *p = text;
-    *n = 0;
-    for (;;) {
-        char *end;
-        while (*p == ' ')
-            p++;
-        double x = strtod(p, &end);
-        if (end == p || !(x >= lo && x <= hi) || (integers && x != floor(x)))
-            return hwnas__error(HWNAS_EINVAL, "space:macro: option %s = '%s': expected %s in "
-                                "[%g, %g] at position %zu", key, text,
-                                integers ? "an integer" : "a number", lo, hi,
-                                (size_t)(p - text) + 1);
-        if (*n == cap)
-            return hwnas__error(HWNAS_EINVAL, "space:macro: option %s = '%s': more than %zu "
-                                "entries", key, text, cap);
-        v[(*n)++] = x;
-        p = end;
-        while (*p == ' ')
-            p++;
-        if (!*p)
-            return HWNAS_OK;
-        if (*p != ',')
-            return hwnas__error(HWNAS_EINVAL, "space:macro: option %s = '%s': expected ',' at "
-                                "position %zu", key, text, (size_t)(p - text) + 1);
-        p++;
-    }
-}
-
 static void macro_fini(hwnas_space *s)
 {
     macro_state *st = s->state;
@@ -131,13 +99,14 @@ static int parse_stages(macro_state *st, const hwnas_options *o)
 {
     double v[MACRO_MAX_STAGES];
     size_t n, m;
-    int rc = parse_list(hwnas__options_str(o, OPT_CHANNELS), "channels", v, MACRO_MAX_STAGES,
-                        &n, 1, 65536, 1);
+    const char *who = "space:macro";
+    int rc = hwnas__options_number_list(who, "channels", hwnas__options_str(o, OPT_CHANNELS), v,
+                                        MACRO_MAX_STAGES, &n, 1, 65536, 1);
     for (size_t i = 0; rc == HWNAS_OK && i < n; i++)
         st->channels[i] = (int64_t)v[i];
     if (rc == HWNAS_OK)
-        rc = parse_list(hwnas__options_str(o, OPT_STRIDES), "strides", v, MACRO_MAX_STAGES, &m,
-                        1, 2, 1);
+        rc = hwnas__options_number_list(who, "strides", hwnas__options_str(o, OPT_STRIDES), v,
+                                        MACRO_MAX_STAGES, &m, 1, 2, 1);
     for (size_t i = 0; rc == HWNAS_OK && i < m; i++)
         st->strides[i] = (int64_t)v[i];
     if (rc == HWNAS_OK && m != n)
@@ -145,8 +114,9 @@ static int parse_stages(macro_state *st, const hwnas_options *o)
                           "and %zu stages; they must match", n, m);
     st->n_stages = n;
     if (rc == HWNAS_OK)
-        rc = parse_list(hwnas__options_str(o, OPT_WIDTHS), "widths", st->widths,
-                        MACRO_MAX_WIDTHS, &st->n_widths, 0.01, 100, 0);
+        rc = hwnas__options_number_list(who, "widths", hwnas__options_str(o, OPT_WIDTHS),
+                                        st->widths, MACRO_MAX_WIDTHS, &st->n_widths, 0.01, 100,
+                                        0);
     for (size_t i = 1; rc == HWNAS_OK && i < st->n_widths; i++)
         if (st->widths[i] <= st->widths[i - 1])
             rc = hwnas__error(HWNAS_EINVAL, "space:macro: option widths = '%s' must be "

@@ -115,37 +115,6 @@ void hwnas__sn_macro_extreme(const hwnas__sn_macro *c, int largest, uint32_t *g)
 
 /* ---- options ------------------------------------------------------------ */
 
-static int parse_list(const char *text, const char *key, double *v, size_t cap, size_t *n,
-                      double lo, double hi, int integers)
-{
-    const char *p = text;
-    *n = 0;
-    for (;;) {
-        char *end;
-        while (*p == ' ')
-            p++;
-        double x = strtod(p, &end);
-        if (end == p || !(x >= lo && x <= hi) || (integers && x != floor(x)))
-            return hwnas__error(HWNAS_EINVAL, "supernet:ofa: option %s = '%s': expected %s in "
-                                "[%g, %g] at position %zu", key, text,
-                                integers ? "an integer" : "a number", lo, hi,
-                                (size_t)(p - text) + 1);
-        if (*n == cap)
-            return hwnas__error(HWNAS_EINVAL, "supernet:ofa: option %s = '%s': more than %zu "
-                                "entries", key, text, cap);
-        v[(*n)++] = x;
-        p = end;
-        while (*p == ' ')
-            p++;
-        if (!*p)
-            return HWNAS_OK;
-        if (*p != ',')
-            return hwnas__error(HWNAS_EINVAL, "supernet:ofa: option %s = '%s': expected ',' at "
-                                "position %zu", key, text, (size_t)(p - text) + 1);
-        p++;
-    }
-}
-
 int hwnas__sn_macro_config(hwnas__sn_macro *c, uint64_t *seed, hwnas_context *ctx,
                            const char *options)
 {
@@ -168,13 +137,14 @@ int hwnas__sn_macro_config(hwnas__sn_macro *c, uint64_t *seed, hwnas_context *ct
     *seed = (uint64_t)hwnas__options_int(o, OPT_SEED);
     double v[HWNAS__SN_MAX_STAGES];
     size_t n = 0, m = 0;
-    rc = parse_list(hwnas__options_str(o, OPT_CHANNELS), "channels", v, HWNAS__SN_MAX_STAGES, &n,
-                    1, 65536, 1);
+    const char *who = "supernet:ofa";
+    rc = hwnas__options_number_list(who, "channels", hwnas__options_str(o, OPT_CHANNELS), v,
+                                    HWNAS__SN_MAX_STAGES, &n, 1, 65536, 1);
     for (size_t i = 0; rc == HWNAS_OK && i < n; i++)
         c->channels[i] = (int64_t)v[i];
     if (rc == HWNAS_OK)
-        rc = parse_list(hwnas__options_str(o, OPT_STRIDES), "strides", v, HWNAS__SN_MAX_STAGES,
-                        &m, 1, 2, 1);
+        rc = hwnas__options_number_list(who, "strides", hwnas__options_str(o, OPT_STRIDES), v,
+                                        HWNAS__SN_MAX_STAGES, &m, 1, 2, 1);
     for (size_t i = 0; rc == HWNAS_OK && i < m; i++)
         c->strides[i] = (int64_t)v[i];
     if (rc == HWNAS_OK && m != n)
@@ -182,8 +152,9 @@ int hwnas__sn_macro_config(hwnas__sn_macro *c, uint64_t *seed, hwnas_context *ct
                           "and %zu stages; they must match", n, m);
     c->n_stages = n;
     if (rc == HWNAS_OK)
-        rc = parse_list(hwnas__options_str(o, OPT_WIDTHS), "widths", c->widths,
-                        HWNAS__SN_MAX_WIDTHS, &c->n_widths, 0.01, 100, 0);
+        rc = hwnas__options_number_list(who, "widths", hwnas__options_str(o, OPT_WIDTHS),
+                                        c->widths, HWNAS__SN_MAX_WIDTHS, &c->n_widths, 0.01, 100,
+                                        0);
     for (size_t i = 1; rc == HWNAS_OK && i < c->n_widths; i++)
         if (c->widths[i] <= c->widths[i - 1])
             rc = hwnas__error(HWNAS_EINVAL, "supernet:ofa: option widths = '%s' must be "

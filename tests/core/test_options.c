@@ -339,6 +339,44 @@ static void test_kinds(void **state)
     hwnas_options_free(NULL);
 }
 
+/* The number lists of list-valued options (space:macro's channels, the
+ * OFA supernet's widths): values, spaces, and errors that name who, the
+ * key, the text and the position of the first bad character. */
+static void test_number_list(void **state)
+{
+    (void)state;
+    double v[3];
+    size_t n = 99;
+    assert_int_equal(hwnas__options_number_list("k", "w", " 0.5, 1 ,2", v, 3, &n, 0, 2, 0),
+                     HWNAS_OK);
+    assert_int_equal(n, 3);
+    assert_true(v[0] == 0.5 && v[1] == 1 && v[2] == 2);
+    assert_int_equal(hwnas__options_number_list("k", "c", "16", v, 3, &n, 1, 64, 1), HWNAS_OK);
+    assert_int_equal(n, 1);
+    assert_true(v[0] == 16);
+    static const struct {
+        const char *text, *words;
+        int integers;
+    } bad[] = {
+        {"", "expected a number in [0, 2] at position 1", 0},
+        {"1,,2", "at position 3", 0},
+        {"1,3", "option w = '1,3': expected a number in [0, 2] at position 3", 0},
+        {"1.5", "expected an integer", 1},
+        {"1;2", "expected ',' at position 2", 0},
+        {"1,", "at position 3", 0},
+        {"nan", "at position 1", 0},
+        {"0,1,2,1", "more than 3 entries", 0},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(hwnas__options_number_list("space:x", "w", bad[i].text, v, 3, &n, 0, 2,
+                                                    bad[i].integers),
+                         HWNAS_EINVAL);
+        assert_non_null(strstr(hwnas_error_last(), "space:x: option w"));
+        if (!strstr(hwnas_error_last(), bad[i].words))
+            fail_msg("'%s': %s", bad[i].text, hwnas_error_last());
+    }
+}
+
 int run_options_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -353,6 +391,7 @@ int run_options_tests(void)
         cmocka_unit_test(test_format_round_trip),
         cmocka_unit_test(test_float_canonical),
         cmocka_unit_test(test_kinds),
+        cmocka_unit_test(test_number_list),
     };
     return cmocka_run_group_tests_name("core/options", tests, setup, teardown);
 }
