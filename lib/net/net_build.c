@@ -735,17 +735,14 @@ static int simple_part(block_ctx *b, uint32_t *io, const char *suffix, int kind,
     return part(b, io, &sp, suffix, &in, 1);
 }
 
-static int block_basic(block_ctx *b, uint32_t x, const hwnas__net_pending *p, uint32_t *out)
+/* The end of a ResNet block whose main path ends at y: the shortcut from x
+ * (a 1x1 conv and batch-norm where the stride or width changes), the add
+ * and the ReLU. */
+static int residual_tail(block_ctx *b, uint32_t x, uint32_t y, int32_t c, int32_t s,
+                         uint32_t *out)
 {
-    int32_t c = get(p, K_OUT, 0), s = get(p, K_S, 1);
-    uint32_t y = x, sc = x;
+    uint32_t sc = x;
     int rc;
-    if ((rc = conv_part(b, &y, "conv1", 0, c, 3, s, 1, 0)) ||
-        (rc = simple_part(b, &y, "bn1", HWNAS_NET_BATCHNORM, 0)) ||
-        (rc = simple_part(b, &y, "relu1", HWNAS_NET_ACT, HWNAS_NET_ACT_RELU)) ||
-        (rc = conv_part(b, &y, "conv2", 0, c, 3, 1, 1, 0)) ||
-        (rc = simple_part(b, &y, "bn2", HWNAS_NET_BATCHNORM, 0)))
-        return rc;
     if (s != 1 || b->net->nodes[x].c != c) {
         if ((rc = conv_part(b, &sc, "down", 0, c, 1, s, 1, 0)) ||
             (rc = simple_part(b, &sc, "down_bn", HWNAS_NET_BATCHNORM, 0)))
@@ -760,6 +757,20 @@ static int block_basic(block_ctx *b, uint32_t x, const hwnas__net_pending *p, ui
                                                                                : (*out = y, 0);
 }
 
+static int block_basic(block_ctx *b, uint32_t x, const hwnas__net_pending *p, uint32_t *out)
+{
+    int32_t c = get(p, K_OUT, 0), s = get(p, K_S, 1);
+    uint32_t y = x;
+    int rc;
+    if ((rc = conv_part(b, &y, "conv1", 0, c, 3, s, 1, 0)) ||
+        (rc = simple_part(b, &y, "bn1", HWNAS_NET_BATCHNORM, 0)) ||
+        (rc = simple_part(b, &y, "relu1", HWNAS_NET_ACT, HWNAS_NET_ACT_RELU)) ||
+        (rc = conv_part(b, &y, "conv2", 0, c, 3, 1, 1, 0)) ||
+        (rc = simple_part(b, &y, "bn2", HWNAS_NET_BATCHNORM, 0)))
+        return rc;
+    return residual_tail(b, x, y, c, s, out);
+}
+
 static int block_bottleneck(block_ctx *b, uint32_t x, const hwnas__net_pending *p, uint32_t *out)
 {
     int32_t mid = get(p, K_MID, 0), s = get(p, K_S, 1), g = get(p, K_GROUPS, 1);
@@ -768,7 +779,7 @@ static int block_bottleneck(block_ctx *b, uint32_t x, const hwnas__net_pending *
         return hwnas__error(HWNAS_EINVAL, "%snode '%.*s' (bottleneck): out=4*mid=%lld exceeds %d",
                             b->where, (int)b->name_len, b->name ? b->name : "", (long long)c,
                             HWNAS__NET_MAX_DIM);
-    uint32_t y = x, sc = x;
+    uint32_t y = x;
     int rc;
     if ((rc = conv_part(b, &y, "conv1", 0, mid, 1, 1, 1, 0)) ||
         (rc = simple_part(b, &y, "bn1", HWNAS_NET_BATCHNORM, 0)) ||
@@ -779,18 +790,7 @@ static int block_bottleneck(block_ctx *b, uint32_t x, const hwnas__net_pending *
         (rc = conv_part(b, &y, "conv3", 0, (int32_t)c, 1, 1, 1, 0)) ||
         (rc = simple_part(b, &y, "bn3", HWNAS_NET_BATCHNORM, 0)))
         return rc;
-    if (s != 1 || b->net->nodes[x].c != c) {
-        if ((rc = conv_part(b, &sc, "down", 0, (int32_t)c, 1, s, 1, 0)) ||
-            (rc = simple_part(b, &sc, "down_bn", HWNAS_NET_BATCHNORM, 0)))
-            return rc;
-    }
-    node_spec sp;
-    spec_init(&sp, HWNAS_NET_ADD);
-    uint32_t pair[2] = {y, sc};
-    if ((rc = part(b, &y, &sp, "add", pair, 2)))
-        return rc;
-    return (rc = simple_part(b, &y, NULL, HWNAS_NET_ACT, HWNAS_NET_ACT_RELU)) ? rc
-                                                                               : (*out = y, 0);
+    return residual_tail(b, x, y, (int32_t)c, s, out);
 }
 
 static int block_mbconv(block_ctx *b, uint32_t x, const hwnas__net_pending *p, uint32_t *out)
