@@ -441,6 +441,33 @@ HOT static void phase_forward(const conv_task *t, float *col, float *pl, size_t 
     }
 }
 
+/* One group's GEMMs of a backward pass over ld columns (the im2col of x in
+ * col, dy in ybuf): dw += dy col^T, db += dy's row sums, then, when dx is
+ * wanted, col = W^T dy for the caller to fold back into dx. Returns
+ * whether it did that last step. */
+static int group_gemms(const conv_task *t, size_t grp, const float *ybuf, float *col, size_t ld,
+                       float *dw, float *db)
+{
+    const conv_geom *g = &t->g;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)g->cout_g, (int)g->kg, (int)ld,
+                1.0f, ybuf, (int)ld, col, (int)ld, 1.0f, dw + grp * g->cout_g * g->kg,
+                (int)g->kg);
+    if (db)
+        for (size_t co = 0; co < g->cout_g; co++) {
+            const float *r = ybuf + co * ld;
+            float s = 0;
+            for (size_t o = 0; o < ld; o++)
+                s += r[o];
+            db[grp * g->cout_g + co] += s;
+        }
+    if (!t->dx)
+        return 0;
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)g->kg, (int)ld, (int)g->cout_g,
+                1.0f, t->wt + grp * g->cout_g * g->kg, (int)g->kg, ybuf, (int)ld, 0.0f, col,
+                (int)ld);
+    return 1;
+}
+
 /* Gradients of samples [lo, hi): dw, db (partial slots) and dx. */
 HOT static void phase_backward(const conv_task *t, float *col, float *pl, size_t lo, size_t hi,
                                float *dw, float *db)
@@ -464,22 +491,8 @@ HOT static void phase_backward(const conv_task *t, float *col, float *pl, size_t
                     }
                 }
             }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)g->cout_g, (int)g->kg,
-                        (int)ld, 1.0f, ybuf, (int)ld, col, (int)ld, 1.0f,
-                        dw + grp * g->cout_g * g->kg, (int)g->kg);
-            if (db)
-                for (size_t co = 0; co < g->cout_g; co++) {
-                    const float *r = ybuf + co * ld;
-                    float s = 0;
-                    for (size_t o = 0; o < ld; o++)
-                        s += r[o];
-                    db[grp * g->cout_g + co] += s;
-                }
-            if (!t->dx)
+            if (!group_gemms(t, grp, ybuf, col, ld, dw, db))
                 continue;
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)g->kg, (int)ld,
-                        (int)g->cout_g, 1.0f, t->wt + grp * g->cout_g * g->kg, (int)g->kg,
-                        ybuf, (int)ld, 0.0f, col, (int)ld);
             for (size_t k = 0; k < ns; k++)
                 phase_col2im(t->dx + (s0 + k) * in_sz + goff, t->acc, pl, col + k * g->l, ld, g);
         }
@@ -584,22 +597,8 @@ HOT static int conv_backward_task(size_t c, size_t worker, void *data)
                            t->dy + (s0 + k) * out_sz + (grp * g->cout_g + co) * g->p,
                            g->p * sizeof(float));
             }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)g->cout_g, (int)g->kg,
-                        (int)ld, 1.0f, ybuf, (int)ld, col, (int)ld, 1.0f,
-                        dw + grp * g->cout_g * g->kg, (int)g->kg);
-            if (db)
-                for (size_t co = 0; co < g->cout_g; co++) {
-                    const float *r = ybuf + co * ld;
-                    float s = 0;
-                    for (size_t o = 0; o < ld; o++)
-                        s += r[o];
-                    db[grp * g->cout_g + co] += s;
-                }
-            if (!t->dx)
+            if (!group_gemms(t, grp, ybuf, col, ld, dw, db))
                 continue;
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)g->kg, (int)ld,
-                        (int)g->cout_g, 1.0f, t->wt + grp * g->cout_g * g->kg, (int)g->kg,
-                        ybuf, (int)ld, 0.0f, col, (int)ld);
             for (size_t k = 0; k < ns; k++)
                 col2im(t->dx + (s0 + k) * in_sz + goff, col + k * g->p, ld, g);
         }
