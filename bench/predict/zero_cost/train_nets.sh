@@ -13,7 +13,12 @@
 #
 # SHARD=K/N in the environment trains only the networks whose number is K
 # modulo N, so N copies (one thread each, one per core) share the list;
-# they append to the same CSV (one short write per row).
+# they append to the same CSV (one short write per row). SHARD=claim
+# shares it by claims instead: each copy takes the next net that no other
+# has claimed (LOGS/NAME.claim, made by an atomic mkdir), nets with a
+# checkpoint first, so no copy idles while another still has a queue.
+# Claims outlive a killed copy: remove them (truth.sh start does) before
+# starting copies again.
 #
 # How bench/predict/zero_cost/accuracy.csv is being made, across sessions:
 # truth.sh (start, save). The binary's directory in each row's command says
@@ -30,11 +35,21 @@ logs=$(dirname "$csv")/logs
 mkdir -p "$logs"
 [ -f "$csv" ] || echo "net,epochs,test_accuracy,train_seconds,command" > "$csv"
 shard=${SHARD:-0/1}
-for f in "$nets"/[0-9][0-9][0-9].net; do
+# nets under way (a checkpoint, no row) first, then the rest in order
+list=$(for f in "$nets"/[0-9][0-9][0-9].net; do
+    if [ -f "$logs/$(basename "$f" .net).tck" ]; then echo "$f"; fi
+done; for f in "$nets"/[0-9][0-9][0-9].net; do
+    if [ ! -f "$logs/$(basename "$f" .net).tck" ]; then echo "$f"; fi
+done)
+for f in $list; do
     name=$(basename "$f" .net)
-    [ $(($(expr "$name" + 0) % ${shard#*/})) -eq "${shard%/*}" ] || continue
     if grep -q "^$name,$epochs," "$csv"; then
         continue
+    fi
+    if [ "$shard" = claim ]; then
+        mkdir "$logs/$name.claim" 2>/dev/null || continue
+    else
+        [ $(($(expr "$name" + 0) % ${shard#*/})) -eq "${shard%/*}" ] || continue
     fi
     # the run's state after every epoch (hwnas train --checkpoint): a
     # killed run, started again, goes on from its last finished epoch with

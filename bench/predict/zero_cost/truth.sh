@@ -9,8 +9,9 @@
 #   bench/predict/zero_cost/truth.sh start [BUILD_DIR]
 #       copy the committed state into the work directory, copy the build's
 #       hwnas (and libhwnas_mpi) to WORK/zc-REV (REV: the commit that
-#       built it, named in each row's command), and start two shards of
-#       train_nets.sh (one thread each, nice 19), detached.
+#       built it, named in each row's command), and start two copies of
+#       train_nets.sh (SHARD=claim: each takes the next net nobody has,
+#       nets under way first; one thread each, nice 19), detached.
 #   bench/predict/zero_cost/truth.sh save
 #       copy the work directory's rows, finished logs and the checkpoints
 #       of nets under way back into the repository (dropping the
@@ -52,9 +53,13 @@ start)
     for f in "$logs"/*; do
         [ -e "$data/logs/$(basename "$f")" ] || cp "$f" "$data/logs/"
     done
+    # claims of copies that a stop killed (none runs now)
+    for c in "$data"/logs/*.claim; do
+        if [ -d "$c" ]; then rmdir "$c"; fi
+    done
     cd "$root"
     for k in 0 1; do
-        SHARD=$k/2 setsid nohup nice -n 19 "$bin/train_nets.sh" bench/predict/zero_cost/nets \
+        SHARD=claim setsid nohup nice -n 19 "$bin/train_nets.sh" bench/predict/zero_cost/nets \
             "$data/accuracy.csv" "$bin/tools/hwnas" 30 1 > "$bin/train-$k.log" 2>&1 &
     done
     echo "truth.sh: two shards started with $bin/tools/hwnas; state in $data"
