@@ -35,12 +35,20 @@ logs=$(dirname "$csv")/logs
 mkdir -p "$logs"
 [ -f "$csv" ] || echo "net,epochs,test_accuracy,train_seconds,command" > "$csv"
 shard=${SHARD:-0/1}
-# nets under way (a checkpoint, no row) first, then the rest in order
+# nets under way (a checkpoint) first, then the costliest first as
+# step_ms.csv beside NETS_DIR lists them (a long net started last would
+# leave the other core idle at the end), then the rest in order; a net
+# listed twice runs once (its row, or its claim, is there the second time)
+order=$(dirname "$nets")/step_ms.csv
 list=$(for f in "$nets"/[0-9][0-9][0-9].net; do
     if [ -f "$logs/$(basename "$f" .net).tck" ]; then echo "$f"; fi
-done; for f in "$nets"/[0-9][0-9][0-9].net; do
-    if [ ! -f "$logs/$(basename "$f" .net).tck" ]; then echo "$f"; fi
-done)
+done
+if [ -f "$order" ]; then
+    for n in $(sed -n 's/^\([0-9][0-9][0-9]\),.*/\1/p' "$order"); do
+        if [ -f "$nets/$n.net" ]; then echo "$nets/$n.net"; fi
+    done
+fi
+for f in "$nets"/[0-9][0-9][0-9].net; do echo "$f"; done)
 for f in $list; do
     name=$(basename "$f" .net)
     if grep -q "^$name,$epochs," "$csv"; then
