@@ -12,7 +12,6 @@
  * the stage's stride, then BN) whenever the shape changes, so stages of
  * skips still give valid networks. doc/spaces.md has the details.
  */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 

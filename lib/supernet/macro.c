@@ -16,7 +16,6 @@
  * convolution; its depthwise layer takes the first input channels of the
  * expanded one. Depth is the first `blocks` slots.
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
