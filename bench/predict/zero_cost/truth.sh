@@ -34,7 +34,7 @@ case ${1:-} in
 start)
     build=${2:-$root/build}
     [ -x "$build/tools/hwnas" ] || { echo "truth.sh: no $build/tools/hwnas; build first" >&2; exit 1; }
-    if pgrep -f "zc-truth/accuracy.csv" >/dev/null; then
+    if pgrep -f "$data/accuracy.csv" >/dev/null; then
         echo "truth.sh: already running (truth.sh stop first)" >&2
         exit 1
     fi
