@@ -338,15 +338,18 @@ if [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
         > "$HWNAS_AXMUL_DIR/linear.net"
     expect 0 'validation accuracy .* on 6000 held-out training images' -- --threads 1 train \
         "$HWNAS_AXMUL_DIR/linear.net" --validation 0.1 --augment --crop-pad 2 --flip 0.25
-    # train --checkpoint: a rerun of a finished run reports the same
-    # accuracy from the checkpoint; another recipe is refused by name
+    # train --checkpoint: a rerun of a finished run says so and reports the
+    # same accuracy from the checkpoint; another recipe is refused by name
     ck="$HWNAS_AXMUL_DIR/linear.tck"
     a=$("$hwnas" --threads 1 train "$HWNAS_AXMUL_DIR/linear.net" --epochs 2 --checkpoint "$ck" |
         grep '^test accuracy')
-    b=$("$hwnas" --threads 1 train "$HWNAS_AXMUL_DIR/linear.net" --epochs 2 --checkpoint "$ck" |
-        grep '^test accuracy')
-    [ -n "$a" ] && [ "$a" = "$b" ] && pass=$((pass + 1)) ||
-        { echo "FAIL: train --checkpoint rerun: '$a' then '$b'"; failures=$((failures + 1)); }
+    b=$("$hwnas" --threads 1 train "$HWNAS_AXMUL_DIR/linear.net" --epochs 2 --checkpoint "$ck" \
+        2>"$HWNAS_AXMUL_DIR/rerun.err" | grep '^test accuracy')
+    [ -n "$a" ] && [ "$a" = "$b" ] &&
+        grep -q 'linear.tck holds the finished run' "$HWNAS_AXMUL_DIR/rerun.err" &&
+        pass=$((pass + 1)) ||
+        { echo "FAIL: train --checkpoint rerun: '$a' then '$b'"; cat "$HWNAS_AXMUL_DIR/rerun.err"
+          failures=$((failures + 1)); }
     expect 1 "linear.tck: the checkpoint's run has lr=0.10000000000000001, this one 0.050" -- \
         --threads 1 train "$HWNAS_AXMUL_DIR/linear.net" --epochs 2 --lr 0.05 --checkpoint "$ck"
     # search --prune: the progress line counts the pruned candidates

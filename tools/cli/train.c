@@ -20,6 +20,8 @@ typedef struct train_progress {
     int tty;
     double start, epoch_start;
     size_t samples, batch;
+    const char *checkpoint; /* NULL: none */
+    int64_t first;          /* the first epoch this process trains; -1 before any */
 } train_progress;
 
 static double now(void)
@@ -34,12 +36,19 @@ static int on_progress(int event, int64_t epoch, int64_t epochs, int64_t batch, 
 {
     train_progress *p = user_data;
     double t = now();
+    if (p->first < 0) {
+        p->first = epoch;
+        if (epoch > 0 && p->checkpoint)
+            fprintf(stderr, "resuming from %s after epoch %lld of %lld\n", p->checkpoint,
+                    (long long)epoch, (long long)epochs);
+    }
     if (event == HWNAS_MODEL_EVENT_BATCH) {
         if (!p->tty || (batch % 20 != 0 && batch + 1 != batches))
             return 0;
+        /* the rate of this process's epochs (a resumed run started later) */
         double done = (double)epoch + (double)(batch + 1) / (double)batches;
         double rate = (double)(batch + 1) * (double)p->batch / (t - p->epoch_start + 1e-9);
-        double eta = (t - p->start) / done * ((double)epochs - done);
+        double eta = (t - p->start) / (done - (double)p->first) * ((double)epochs - done);
         fprintf(stderr,
                 "\repoch %lld/%lld  batch %lld/%lld  loss %.4f  acc %5.1f%%  lr %.4f  %6.0f "
                 "img/s  ETA %dm%02ds ",
@@ -84,7 +93,7 @@ static int finetune_q(hwnas_context *ctx, hwnas_model *model, const hwnas_datase
         snprintf(opts, sizeof opts, "epochs=%lld;batch=%lld;seed=%lld", epochs,
                  batch > 0 ? batch : 128, seed);
         train_progress p = {isatty(2), now(), now(), hwnas_dataset_count(train),
-                            (size_t)(batch > 0 ? batch : 128)};
+                            (size_t)(batch > 0 ? batch : 128), NULL, -1};
         fprintf(stderr, "fine-tuning through the int8 path (straight-through estimator)\n");
         rc = hwnas_quant_finetune(q, model, train, opts, on_progress, &p);
     }
@@ -246,10 +255,13 @@ int cli_train(hwnas_context *ctx, int argc, char **argv)
                file, hwnas_model_param_count(model), (unsigned long long)hwnas_net_macs(net),
                hwnas_dataset_count(train), hwnas_context_threads(ctx));
         train_progress p = {isatty(2), now(), now(), hwnas_dataset_count(train),
-                            (size_t)(batch > 0 ? batch : 128)};
+                            (size_t)(batch > 0 ? batch : 128), checkpoint, -1};
         rc = checkpoint ? hwnas_model_train_checkpoint(model, train, options, checkpoint,
                                                        on_progress, &p)
                         : hwnas_model_train(model, train, options, on_progress, &p);
+        if (rc == HWNAS_OK && checkpoint && p.first < 0)
+            fprintf(stderr, "%s holds the finished run: its weights, no training\n",
+                    checkpoint);
     }
     double acc = NAN, loss = NAN;
     if (rc == HWNAS_OK)
