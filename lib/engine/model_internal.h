@@ -76,7 +76,6 @@ int hwnas__model_train_from(hwnas_model *model, const hwnas_dataset *ds, const c
                             hwnas__train_start *start, hwnas_model_progress_cb cb,
                             void *user_data);
 
-
 /* ---- training checkpoints (train_checkpoint.c, doc/formats/train-checkpoint.md) */
 
 typedef struct hwnas__tck {
