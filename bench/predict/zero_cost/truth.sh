@@ -18,6 +18,8 @@
 #       checkpoints of nets now finished) and regenerate doc/zero-cost.md's
 #       table with spearman.py. Commit the result; the shards keep running.
 #   bench/predict/zero_cost/truth.sh stop | status
+#       status: nets done, the last epoch line of each net under way, and
+#       the CPU hours left by step_ms.csv.
 #
 # WORK defaults to the directory above the repository; the run's data is
 # WORK/zc-truth (accuracy.csv, logs/).
@@ -112,6 +114,20 @@ status)
         grep -q "^$n,30," "$data/accuracy.csv" && continue
         echo "$n: $(tail -n 1 "$data/logs/$n.log")"
     done
+    # CPU hours left by step_ms.csv (ms a step of 128 images, 469 steps an
+    # epoch), less the epochs the logs of nets under way hold
+    for n in $(sed -n 's/^\([0-9][0-9][0-9]\),[0-9.]*$/\1/p' "$here/step_ms.csv"); do
+        grep -q "^$n,30," "$data/accuracy.csv" && continue
+        e=0
+        if [ -f "$data/logs/$n.log" ]; then
+            e=$(sed -n 's|^epoch \([0-9]*\)/30:.*|\1|p' "$data/logs/$n.log" | tail -n 1)
+        fi
+        echo "$n ${e:-0}"
+    done | awk -v csv="$here/step_ms.csv" '
+        BEGIN { FS = ","; while ((getline l < csv) > 0) { split(l, f, ","); ms[f[1]] = f[2] }
+                FS = " " }
+        { h += ms[$1] * 469 * (30 - $2) / 3.6e6; n++ }
+        END { printf "%d nets left, %.1f CPU hours by step_ms.csv\n", n, h }'
     ;;
 *)
     echo "usage: truth.sh start [BUILD_DIR] | save | stop | status" >&2
