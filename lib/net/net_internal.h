@@ -108,4 +108,30 @@ int64_t hwnas__net_find_slice(const hwnas_net *net, const char *name, size_t n);
 /* Default attributes of an op (for the formatter's "omit defaults"). */
 void hwnas__net_default_attrs(hwnas__net_attrs *a, int kind);
 
+/* ---- the stage list of a staged CNN (net_stages.c) ------------------- */
+
+#define HWNAS__NET_MAX_STAGES 32
+#define HWNAS__NET_MAX_WIDTHS 32
+
+/* What space:macro and supernet:ofa build between stem and head: per stage
+ * base channels and the first block's stride, and the width multipliers a
+ * stage's channels may be scaled by. */
+typedef struct hwnas__net_stages {
+    size_t n_stages;                          /* 1..HWNAS__NET_MAX_STAGES */
+    int64_t channels[HWNAS__NET_MAX_STAGES];  /* base channels, 1..65536 */
+    int64_t strides[HWNAS__NET_MAX_STAGES];   /* 1 or 2 */
+    size_t n_widths;                          /* 1..HWNAS__NET_MAX_WIDTHS */
+    double widths[HWNAS__NET_MAX_WIDTHS];     /* strictly ascending, 0.01..100 */
+} hwnas__net_stages;
+
+/* Parse the option texts channels, strides and widths (comma-separated
+ * lists) into *st. Errors: HWNAS_EINVAL with a message that starts with
+ * who and names the option and, for a bad number, its position (a list
+ * that is empty, too long, out of range or not an integer; channels and
+ * strides of different lengths; widths not strictly ascending); *st is
+ * then not to be used. Thread-safe: touches only *st (and the thread's
+ * error message). */
+int hwnas__net_stages_parse(hwnas__net_stages *st, const char *who, const char *channels,
+                            const char *strides, const char *widths);
+
 #endif /* HWNAS_NET_INTERNAL_H */

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/net_internal.h"
 #include "space_internal.h"
 
 /* In lib/space/cgp.c. */
@@ -67,15 +68,8 @@ enum { OP_CONV3, OP_CONV5, OP_IR1_K3, OP_IR1_K5, OP_IR3_K3, OP_IR3_K5, OP_IR6_K3
 /* Per stage: blocks, width, mul, then op and se for each block slot. */
 enum { SG_BLOCKS, SG_WIDTH, SG_MUL, SG_HEAD };
 
-#define MACRO_MAX_STAGES 32
-#define MACRO_MAX_WIDTHS 32
-
 typedef struct macro_state {
-    size_t n_stages;                        /* 1..MACRO_MAX_STAGES */
-    int64_t channels[MACRO_MAX_STAGES];     /* base channels, >= 1 */
-    int64_t strides[MACRO_MAX_STAGES];      /* 1 or 2 */
-    size_t n_widths;                        /* 1..MACRO_MAX_WIDTHS */
-    double widths[MACRO_MAX_WIDTHS];        /* ascending, > 0 */
+    hwnas__net_stages stages;               /* channels, strides, widths */
     int64_t min_blocks, max_blocks;         /* 1 <= min <= max */
     size_t stage_genes;                     /* SG_HEAD + 2 * max_blocks */
     const char *act;                        /* name of an act op */
@@ -94,35 +88,6 @@ static void macro_fini(hwnas_space *s)
     s->state = NULL;
 }
 
-static int parse_stages(macro_state *st, const hwnas_options *o)
-{
-    double v[MACRO_MAX_STAGES];
-    size_t n, m;
-    const char *who = "space:macro";
-    int rc = hwnas__options_number_list(who, "channels", hwnas__options_str(o, OPT_CHANNELS), v,
-                                        MACRO_MAX_STAGES, &n, 1, 65536, 1);
-    for (size_t i = 0; rc == HWNAS_OK && i < n; i++)
-        st->channels[i] = (int64_t)v[i];
-    if (rc == HWNAS_OK)
-        rc = hwnas__options_number_list(who, "strides", hwnas__options_str(o, OPT_STRIDES), v,
-                                        MACRO_MAX_STAGES, &m, 1, 2, 1);
-    for (size_t i = 0; rc == HWNAS_OK && i < m; i++)
-        st->strides[i] = (int64_t)v[i];
-    if (rc == HWNAS_OK && m != n)
-        rc = hwnas__error(HWNAS_EINVAL, "space:macro: options channels and strides list %zu "
-                          "and %zu stages; they must match", n, m);
-    st->n_stages = n;
-    if (rc == HWNAS_OK)
-        rc = hwnas__options_number_list(who, "widths", hwnas__options_str(o, OPT_WIDTHS),
-                                        st->widths, MACRO_MAX_WIDTHS, &st->n_widths, 0.01, 100,
-                                        0);
-    for (size_t i = 1; rc == HWNAS_OK && i < st->n_widths; i++)
-        if (st->widths[i] <= st->widths[i - 1])
-            rc = hwnas__error(HWNAS_EINVAL, "space:macro: option widths = '%s' must be "
-                              "strictly ascending", hwnas__options_str(o, OPT_WIDTHS));
-    return rc;
-}
-
 static int macro_init(hwnas_space *s)
 {
     const hwnas_options *o = s->options;
@@ -130,7 +95,10 @@ static int macro_init(hwnas_space *s)
     if (!st)
         return HWNAS_ENOMEM;
     s->state = st;
-    int rc = parse_stages(st, o);
+    int rc = hwnas__net_stages_parse(&st->stages, "space:macro",
+                                     hwnas__options_str(o, OPT_CHANNELS),
+                                     hwnas__options_str(o, OPT_STRIDES),
+                                     hwnas__options_str(o, OPT_WIDTHS));
     st->min_blocks = hwnas__options_int(o, OPT_MIN_BLOCKS);
     st->max_blocks = hwnas__options_int(o, OPT_MAX_BLOCKS);
     static const char *const acts[] = {"relu", "relu6", "swish", "hard_swish"};
@@ -144,14 +112,15 @@ static int macro_init(hwnas_space *s)
                                       hwnas__options_str(o, OPT_MULTIPLIERS));
     st->stage_genes = SG_HEAD + 2 * (size_t)st->max_blocks;
     if (rc == HWNAS_OK)
-        rc = hwnas__space_set_genes(s, st->n_stages * st->stage_genes);
-    for (size_t i = 0; rc == HWNAS_OK && i < st->n_stages; i++) {
+        rc = hwnas__space_set_genes(s, st->stages.n_stages * st->stage_genes);
+    for (size_t i = 0; rc == HWNAS_OK && i < st->stages.n_stages; i++) {
         size_t g = i * st->stage_genes;
         rc = hwnas__space_gene(s, g + SG_BLOCKS,
                                (uint32_t)(st->max_blocks - st->min_blocks + 1), 1,
                                "s%zu.blocks", i);
         if (rc == HWNAS_OK)
-            rc = hwnas__space_gene(s, g + SG_WIDTH, (uint32_t)st->n_widths, 1, "s%zu.width", i);
+            rc = hwnas__space_gene(s, g + SG_WIDTH, (uint32_t)st->stages.n_widths, 1,
+                                   "s%zu.width", i);
         if (rc == HWNAS_OK)
             rc = hwnas__space_gene(s, g + SG_MUL, (uint32_t)st->n_muls, 0, "s%zu.mul", i);
         for (int64_t b = 0; rc == HWNAS_OK && b < st->max_blocks; b++) {
@@ -217,15 +186,15 @@ static int macro_decode(const hwnas_space *s, const uint32_t *g, hwnas_net *net)
     int64_t x = hwnas__build_input(&b, hwnas__options_int(o, OPT_IN_CHANNELS), size, size);
     int64_t cin = hwnas__options_int(o, OPT_STEM_CHANNELS);
     x = conv_bn_act(&b, x, cin, 3, hwnas__options_int(o, OPT_STEM_STRIDE), st->act);
-    for (size_t i = 0; i < st->n_stages && b.rc == HWNAS_OK; i++) {
+    for (size_t i = 0; i < st->stages.n_stages && b.rc == HWNAS_OK; i++) {
         const uint32_t *sg = g + i * st->stage_genes;
-        int64_t c = make_divisible((double)st->channels[i] * st->widths[sg[SG_WIDTH]],
+        int64_t c = make_divisible((double)st->stages.channels[i] * st->stages.widths[sg[SG_WIDTH]],
                                    hwnas__options_int(o, OPT_DIVISOR));
         int64_t n = st->min_blocks + sg[SG_BLOCKS];
         size_t first = hwnas_net_node_count(net);
         for (int64_t k = 0; k < n; k++) {
             x = block(&b, st, x, sg[SG_HEAD + 2 * k], sg[SG_HEAD + 2 * k + 1], c,
-                      k == 0 ? st->strides[i] : 1, cin);
+                      k == 0 ? st->stages.strides[i] : 1, cin);
             cin = c;
         }
         hwnas__build_multiplier(&b, first, st->muls[sg[SG_MUL]]);

@@ -86,9 +86,9 @@ static size_t stage_genes(const hwnas__sn_macro *c)
 size_t hwnas__sn_macro_cards(const hwnas__sn_macro *c, uint32_t *card)
 {
     size_t n = 0;
-    for (size_t i = 0; i < c->n_stages; i++) {
+    for (size_t i = 0; i < c->stages.n_stages; i++) {
         card[n++] = (uint32_t)(c->max_blocks - c->min_blocks + 1);
-        card[n++] = (uint32_t)c->n_widths;
+        card[n++] = (uint32_t)c->stages.n_widths;
         card[n++] = 1; /* the multiplier: exact only */
         for (int64_t b = 0; b < c->max_blocks; b++) {
             card[n++] = N_OPS;
@@ -101,9 +101,9 @@ size_t hwnas__sn_macro_cards(const hwnas__sn_macro *c, uint32_t *card)
 void hwnas__sn_macro_extreme(const hwnas__sn_macro *c, int largest, uint32_t *g)
 {
     size_t n = 0;
-    for (size_t i = 0; i < c->n_stages; i++) {
+    for (size_t i = 0; i < c->stages.n_stages; i++) {
         g[n++] = largest ? (uint32_t)(c->max_blocks - c->min_blocks) : 0;
-        g[n++] = largest ? (uint32_t)c->n_widths - 1 : 0;
+        g[n++] = largest ? (uint32_t)c->stages.n_widths - 1 : 0;
         g[n++] = 0;
         for (int64_t b = 0; b < c->max_blocks; b++) {
             g[n++] = largest ? OP_IR6_K5 : OP_IR1_K3;
@@ -134,30 +134,9 @@ int hwnas__sn_macro_config(hwnas__sn_macro *c, uint64_t *seed, hwnas_context *ct
     c->se_ratio = hwnas__options_float(o, OPT_SE_RATIO);
     c->act = (int)hwnas__options_int(o, OPT_ACT);
     *seed = (uint64_t)hwnas__options_int(o, OPT_SEED);
-    double v[HWNAS__SN_MAX_STAGES];
-    size_t n = 0, m = 0;
-    const char *who = "supernet:ofa";
-    rc = hwnas__options_number_list(who, "channels", hwnas__options_str(o, OPT_CHANNELS), v,
-                                    HWNAS__SN_MAX_STAGES, &n, 1, 65536, 1);
-    for (size_t i = 0; rc == HWNAS_OK && i < n; i++)
-        c->channels[i] = (int64_t)v[i];
-    if (rc == HWNAS_OK)
-        rc = hwnas__options_number_list(who, "strides", hwnas__options_str(o, OPT_STRIDES), v,
-                                        HWNAS__SN_MAX_STAGES, &m, 1, 2, 1);
-    for (size_t i = 0; rc == HWNAS_OK && i < m; i++)
-        c->strides[i] = (int64_t)v[i];
-    if (rc == HWNAS_OK && m != n)
-        rc = hwnas__error(HWNAS_EINVAL, "supernet:ofa: options channels and strides list %zu "
-                          "and %zu stages; they must match", n, m);
-    c->n_stages = n;
-    if (rc == HWNAS_OK)
-        rc = hwnas__options_number_list(who, "widths", hwnas__options_str(o, OPT_WIDTHS),
-                                        c->widths, HWNAS__SN_MAX_WIDTHS, &c->n_widths, 0.01, 100,
-                                        0);
-    for (size_t i = 1; rc == HWNAS_OK && i < c->n_widths; i++)
-        if (c->widths[i] <= c->widths[i - 1])
-            rc = hwnas__error(HWNAS_EINVAL, "supernet:ofa: option widths = '%s' must be "
-                              "strictly ascending", hwnas__options_str(o, OPT_WIDTHS));
+    rc = hwnas__net_stages_parse(&c->stages, "supernet:ofa", hwnas__options_str(o, OPT_CHANNELS),
+                                 hwnas__options_str(o, OPT_STRIDES),
+                                 hwnas__options_str(o, OPT_WIDTHS));
     if (rc == HWNAS_OK && c->min_blocks > c->max_blocks)
         rc = hwnas__error(HWNAS_EINVAL, "supernet:ofa: min_blocks = %lld exceeds max_blocks = "
                           "%lld", (long long)c->min_blocks, (long long)c->max_blocks);
@@ -189,16 +168,16 @@ void hwnas__sn_macro_text(char *buf, size_t size, const hwnas__sn_macro *c, uint
     PUT("input_channels=%lld;input_size=%lld;classes=%lld;stem_channels=%lld;stem_stride=%lld;"
         "channels=", (long long)c->in_channels, (long long)c->in_size, (long long)c->classes,
         (long long)c->stem_channels, (long long)c->stem_stride);
-    for (size_t i = 0; i < c->n_stages; i++)
-        PUT("%s%lld", i ? "," : "", (long long)c->channels[i]);
+    for (size_t i = 0; i < c->stages.n_stages; i++)
+        PUT("%s%lld", i ? "," : "", (long long)c->stages.channels[i]);
     PUT(";strides=");
-    for (size_t i = 0; i < c->n_stages; i++)
-        PUT("%s%lld", i ? "," : "", (long long)c->strides[i]);
+    for (size_t i = 0; i < c->stages.n_stages; i++)
+        PUT("%s%lld", i ? "," : "", (long long)c->stages.strides[i]);
     PUT(";widths=");
-    for (size_t i = 0; i < c->n_widths; i++) {
+    for (size_t i = 0; i < c->stages.n_widths; i++) {
         if (i)
             PUT(",");
-        put_number(buf, size, &u, c->widths[i]);
+        put_number(buf, size, &u, c->stages.widths[i]);
     }
     PUT(";divisor=%lld;min_blocks=%lld;max_blocks=%lld;head_channels=%lld;se_ratio=",
         (long long)c->divisor, (long long)c->min_blocks, (long long)c->max_blocks,
@@ -342,7 +321,7 @@ static int64_t make_divisible(double v, int64_t d)
 
 static int64_t stage_width(const hwnas__sn_macro *cfg, size_t i, uint32_t w)
 {
-    return make_divisible((double)cfg->channels[i] * cfg->widths[w], cfg->divisor);
+    return make_divisible((double)cfg->stages.channels[i] * cfg->stages.widths[w], cfg->divisor);
 }
 
 int hwnas__sn_macro_build(hwnas_net *net, const hwnas__sn_macro *cfg, const uint32_t *g,
@@ -355,28 +334,28 @@ int hwnas__sn_macro_build(hwnas_net *net, const hwnas__sn_macro *cfg, const uint
     int64_t cin = cfg->stem_channels;
     x = conv_bn_act(&b, x, cin, 3, cfg->stem_stride, b.act, key_of(0, 0, R_CONV));
     size_t sgn = stage_genes(cfg);
-    for (size_t i = 0; i < cfg->n_stages && b.rc == HWNAS_OK; i++) {
+    for (size_t i = 0; i < cfg->stages.n_stages && b.rc == HWNAS_OK; i++) {
         if (g) {
             const uint32_t *sg = g + i * sgn;
             int64_t c = stage_width(cfg, i, sg[SG_WIDTH]);
             int64_t n = cfg->min_blocks + sg[SG_BLOCKS];
             for (int64_t k = 0; k < n; k++) {
                 x = block(&b, x, sg[SG_HEAD + 2 * k], sg[SG_HEAD + 2 * k + 1], c,
-                          k == 0 ? cfg->strides[i] : 1, cin, i + 1, (size_t)k);
+                          k == 0 ? cfg->stages.strides[i] : 1, cin, i + 1, (size_t)k);
                 cin = c;
             }
             continue;
         }
         /* the widest of every width (the rounding need not be monotone) */
         int64_t c = 0;
-        for (uint32_t w = 0; w < cfg->n_widths; w++) {
+        for (uint32_t w = 0; w < cfg->stages.n_widths; w++) {
             int64_t cw = stage_width(cfg, i, w);
             c = cw > c ? cw : c;
         }
         for (int64_t k = 0; k < cfg->max_blocks; k++)
-            x = slot_full(&b, x, c, k == 0 ? cfg->strides[i] : 1, i + 1, (size_t)k);
+            x = slot_full(&b, x, c, k == 0 ? cfg->stages.strides[i] : 1, i + 1, (size_t)k);
     }
-    size_t head = cfg->n_stages + 1;
+    size_t head = cfg->stages.n_stages + 1;
     if (cfg->head_channels > 0)
         x = conv_bn_act(&b, x, cfg->head_channels, 1, 1, b.act, key_of(head, 0, R_CONV));
     x = op1(&b, "gap", x, NULL);

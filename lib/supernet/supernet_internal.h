@@ -17,13 +17,13 @@
 
 #include "core/core_internal.h"
 #include "hwnas/net.h"
+#include "net/net_internal.h"
 #include "hwnas/supernet.h"
 
 #define HWNAS__SN_EDGES 6
 #define HWNAS__SN_OPS 5
 #define HWNAS__SN_MAX_CHANNELS 64
-#define HWNAS__SN_MAX_STAGES 32
-#define HWNAS__SN_MAX_WIDTHS 32
+#define HWNAS__SN_MAX_STAGES HWNAS__NET_MAX_STAGES
 /* Longest choice vector: the macro space's stages of 3 + 2 * 64 genes. */
 #define HWNAS__SN_MAX_CHOICES (HWNAS__SN_MAX_STAGES * (3 + 2 * 64))
 
@@ -50,11 +50,7 @@ typedef struct hwnas__sn_cell {
 typedef struct hwnas__sn_macro {
     int64_t in_channels, in_size, classes, stem_channels, stem_stride;
     int64_t divisor, min_blocks, max_blocks, head_channels;
-    size_t n_stages;                            /* 1..HWNAS__SN_MAX_STAGES */
-    int64_t channels[HWNAS__SN_MAX_STAGES];     /* base channels, >= 1 */
-    int64_t strides[HWNAS__SN_MAX_STAGES];      /* 1 or 2 */
-    size_t n_widths;                            /* 1..HWNAS__SN_MAX_WIDTHS */
-    double widths[HWNAS__SN_MAX_WIDTHS];        /* strictly ascending */
+    hwnas__net_stages stages;                   /* channels, strides, widths */
     double se_ratio;                            /* in [0.01, 1] */
     int act;                                    /* index into hwnas__sn_acts */
 } hwnas__sn_macro;

@@ -27,7 +27,7 @@ int main(int argc, char **argv)
 {
     const char *suite = argc > 1 ? argv[1] : "unit";
     if (strcmp(suite, "unit") == 0)
-        return run_build_tests() | run_spec_tests() | run_zoo_tests();
+        return run_build_tests() | run_spec_tests() | run_zoo_tests() | run_stages_tests();
     if (strcmp(suite, "oom") == 0)
         return run_oom_tests();
     fprintf(stderr, "usage: %s unit|oom\n", argv[0]);

@@ -13,6 +13,7 @@
 int run_build_tests(void);
 int run_spec_tests(void);
 int run_zoo_tests(void);
+int run_stages_tests(void);
 int run_oom_tests(void);
 
 /* Parse text or fail the test with the library's message. */
