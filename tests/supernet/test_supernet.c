@@ -385,6 +385,28 @@ static void write_raw(const char *path, const uint8_t *b, size_t n)
     assert_int_equal(fclose(f), 0);
 }
 
+/* Write b[0..n) with its checksum (the last 8 bytes) redone, so that the
+ * loader reaches the field a test has changed. */
+static void write_rehashed(const char *path, uint8_t *b, size_t n)
+{
+    uint64_t h = hwnas__hash_bytes(b, n - 8);
+    for (int k = 0; k < 8; k++)
+        b[n - 8 + k] = (uint8_t)(h >> (8 * k));
+    write_raw(path, b, n);
+}
+
+/* estimator:supernet over the weights file sp, on the test data. */
+static hwnas_estimator *rating_estimator(const char *sp)
+{
+    char opts[2048];
+    snprintf(opts, sizeof opts, "%s;weights=%s;calibration=24;evaluation=12;val_fraction=0.25",
+             idx_opts, sp);
+    hwnas_estimator *e = NULL;
+    if (hwnas_estimator_new(&e, ctx1, "supernet", opts) != HWNAS_OK)
+        fail_msg("%s", hwnas_error_last());
+    return e;
+}
+
 static void test_bad_files(void **state)
 {
     (void)state;
@@ -406,24 +428,15 @@ static void test_bad_files(void **state)
     expect_load_error(p, HWNAS_EFORMAT, "checksum");
     b[len / 3] ^= 0x40;
     b[8] = 9; /* version 9, checksum redone */
-    uint64_t h = hwnas__hash_bytes(b, len - 8);
-    for (int k = 0; k < 8; k++)
-        b[len - 8 + k] = (uint8_t)(h >> (8 * k));
-    write_raw(p, b, len);
+    write_rehashed(p, b, len);
     expect_load_error(p, HWNAS_EVERSION, "version 9");
     b[8] = 2;
     b[20] = 0; /* channels (u64 at byte 20) 0 */
-    h = hwnas__hash_bytes(b, len - 8);
-    for (int k = 0; k < 8; k++)
-        b[len - 8 + k] = (uint8_t)(h >> (8 * k));
-    write_raw(p, b, len);
+    write_rehashed(p, b, len);
     expect_load_error(p, HWNAS_EFORMAT, "channels");
     /* a good file round-trips */
     b[20] = 4;
-    h = hwnas__hash_bytes(b, len - 8);
-    for (int k = 0; k < 8; k++)
-        b[len - 8 + k] = (uint8_t)(h >> (8 * k));
-    write_raw(p, b, len);
+    write_rehashed(p, b, len);
     hwnas_supernet *ok = NULL;
     assert_int_equal(hwnas_supernet_load(&ok, ctx1, p), HWNAS_OK);
     assert_string_equal(hwnas_supernet_options(ok), hwnas_supernet_options(sn));
@@ -434,10 +447,7 @@ static void test_bad_files(void **state)
     hwnas_supernet *fresh = make(ctx1);
     b = bytes_of(fresh, &len);
     b[8] = 1;
-    h = hwnas__hash_bytes(b, len - 8);
-    for (int k = 0; k < 8; k++)
-        b[len - 8 + k] = (uint8_t)(h >> (8 * k));
-    write_raw(p, b, len);
+    write_rehashed(p, b, len);
     assert_int_equal(hwnas_supernet_load(&ok, ctx1, p), HWNAS_OK);
     assert_string_equal(hwnas_supernet_options(ok), hwnas_supernet_options(fresh));
     hwnas_supernet_free(ok);
@@ -459,18 +469,14 @@ static void test_bad_files(void **state)
 static void test_estimator(void **state)
 {
     (void)state;
-    char sp[256], opts[2048];
+    char sp[256];
     snprintf(sp, sizeof sp, "%s/est.snet", test_tmpdir);
     hwnas_supernet *sn = make(ctx1);
     assert_int_equal(hwnas_supernet_train(sn, ds, NULL, NULL, "epochs=2;batch=16", sp, NULL,
                                           NULL),
                      HWNAS_OK);
     hwnas_supernet_free(sn);
-    snprintf(opts, sizeof opts, "%s;weights=%s;calibration=24;evaluation=12;val_fraction=0.25",
-             idx_opts, sp);
-    hwnas_estimator *e = NULL;
-    if (hwnas_estimator_new(&e, ctx1, "supernet", opts) != HWNAS_OK)
-        fail_msg("%s", hwnas_error_last());
+    hwnas_estimator *e = rating_estimator(sp);
     hwnas_space *space = NULL;
     assert_int_equal(hwnas_space_new(&space, ctx1, "cell", SN_OPTS), HWNAS_OK);
     hwnas_net *net = NULL;
@@ -860,12 +866,9 @@ static void test_macro_sandwich(void **state)
     uint8_t *at = memmem(nb, la, "se_ratio=0.25", 13);
     assert_non_null(at);
     memcpy(at, "se_ratio=.250", 13);
-    uint64_t h = hwnas__hash_bytes(nb, la - 8);
-    for (int k = 0; k < 8; k++)
-        nb[la - 8 + k] = (uint8_t)(h >> (8 * k));
     char q[256];
     snprintf(q, sizeof q, "%s/noncanon.snet", test_tmpdir);
-    write_raw(q, nb, la);
+    write_rehashed(q, nb, la);
     expect_load_error(q, HWNAS_EFORMAT, "canonical");
     hwnas__free(ctx1, nb);
     double acc;
@@ -896,18 +899,14 @@ static void test_macro_sandwich(void **state)
 static void test_macro_estimator(void **state)
 {
     (void)state;
-    char sp[256], opts[2048];
+    char sp[256];
     snprintf(sp, sizeof sp, "%s/macro.snet", test_tmpdir);
     hwnas_supernet *sn = make_macro(ctx1);
     assert_int_equal(hwnas_supernet_train(sn, ds, NULL, NULL, "epochs=1;batch=16", sp, NULL,
                                           NULL),
                      HWNAS_OK);
     hwnas_supernet_free(sn);
-    snprintf(opts, sizeof opts, "%s;weights=%s;calibration=24;evaluation=12;val_fraction=0.25",
-             idx_opts, sp);
-    hwnas_estimator *e = NULL;
-    if (hwnas_estimator_new(&e, ctx1, "supernet", opts) != HWNAS_OK)
-        fail_msg("%s", hwnas_error_last());
+    hwnas_estimator *e = rating_estimator(sp);
     hwnas_space *space = NULL, *other = NULL;
     assert_int_equal(hwnas_space_new(&space, ctx1, "macro", MACRO_NET), HWNAS_OK);
     assert_int_equal(hwnas_space_new(&other, ctx1, "macro", MACRO_NET ";head_channels=16"),
@@ -1076,7 +1075,7 @@ static void test_cgp_step_matches_standalone(void **state)
 static void test_cgp_estimator(void **state)
 {
     (void)state;
-    char sp[256], opts[2048];
+    char sp[256];
     snprintf(sp, sizeof sp, "%s/cgp.snet", test_tmpdir);
     hwnas_supernet *sn = make_cgp(ctx1, CGP_B);
     assert_int_equal(hwnas_supernet_train(sn, ds, NULL, NULL, "epochs=1;batch=16", sp, NULL,
@@ -1097,26 +1096,16 @@ static void test_cgp_estimator(void **state)
     uint8_t *at = memmem(nb, la, "min_size=2;stem=4", 17);
     assert_non_null(at);
     memcpy(at, "stem=4;min_size=2", 17);
-    uint64_t h = hwnas__hash_bytes(nb, la - 8);
-    for (int k = 0; k < 8; k++)
-        nb[la - 8 + k] = (uint8_t)(h >> (8 * k));
     char q[256];
     snprintf(q, sizeof q, "%s/cgp-noncanon.snet", test_tmpdir);
-    write_raw(q, nb, la);
+    write_rehashed(q, nb, la);
     expect_load_error(q, HWNAS_EFORMAT, "cgp options");
     memcpy(at, "stem=4;mul=exact", 16);
-    h = hwnas__hash_bytes(nb, la - 8);
-    for (int k = 0; k < 8; k++)
-        nb[la - 8 + k] = (uint8_t)(h >> (8 * k));
-    write_raw(q, nb, la);
+    write_rehashed(q, nb, la);
     expect_load_error(q, HWNAS_EFORMAT, "bad cgp options");
     hwnas__free(ctx1, nb);
     hwnas_supernet_free(sn);
-    snprintf(opts, sizeof opts, "%s;weights=%s;calibration=24;evaluation=12;val_fraction=0.25",
-             idx_opts, sp);
-    hwnas_estimator *e = NULL;
-    if (hwnas_estimator_new(&e, ctx1, "supernet", opts) != HWNAS_OK)
-        fail_msg("%s", hwnas_error_last());
+    hwnas_estimator *e = rating_estimator(sp);
     hwnas_space *space = NULL, *int8 = NULL, *other = NULL;
     assert_int_equal(hwnas_space_new(&space, ctx1, "cgp", CGP_B), HWNAS_OK);
     assert_int_equal(hwnas_space_new(&int8, ctx1, "cgp", CGP_B ";bits=8"), HWNAS_OK);
