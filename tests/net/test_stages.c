@@ -19,8 +19,8 @@ static void test_stages_values(void **state)
     assert_true(st.widths[0] == 0.5 && st.widths[1] == 0.75 && st.widths[2] == 1 &&
                 st.widths[3] == 100);
 
-    /* the most stages and widths there are room for */
-    char ch[32 * 3 + 1] = "", sd[32 * 2 + 1] = "";
+    /* the most stages there is room for, then one more */
+    char ch[128] = "", sd[128] = ""; /* 33 entries of two characters */
     for (int i = 0; i < HWNAS__NET_MAX_STAGES; i++) {
         strcat(ch, i ? ",8" : "8");
         strcat(sd, i ? ",2" : "2");
