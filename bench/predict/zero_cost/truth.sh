@@ -18,7 +18,7 @@
 #       checkpoints of nets now finished) and regenerate doc/zero-cost.md's
 #       table with spearman.py. Commit the result; the shards keep running.
 #   bench/predict/zero_cost/truth.sh stop | status
-#       status: nets done, the last epoch line of each net under way, and
+#       status: nets done, the last log line of each net under way, and
 #       the CPU hours left by step_ms.csv.
 #
 # WORK defaults to the directory above the repository; the run's data is
@@ -108,11 +108,13 @@ stop)
     ;;
 status)
     echo "$(done_nets "$data/accuracy.csv" | wc -w) of 60 nets done"
-    for f in "$data"/logs/*.tck; do
+    # the nets claimed and not done: under way (or left by a stop)
+    for f in "$data"/logs/*.claim; do
         [ -e "$f" ] || continue
-        n=$(basename "$f" .tck)
+        n=$(basename "$f" .claim)
         grep -q "^$n,30," "$data/accuracy.csv" && continue
-        echo "$n: $(tail -n 1 "$data/logs/$n.log")"
+        line=$(tail -n 1 "$data/logs/$n.log" 2>/dev/null || true)
+        echo "$n: ${line:-no epoch finished yet}"
     done
     # CPU hours left by step_ms.csv (ms a step of 128 images, 469 steps an
     # epoch), less the epochs the logs of nets under way hold
